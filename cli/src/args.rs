@@ -1,0 +1,591 @@
+//! The command line: every flag and subcommand with its help text (clap
+//! derive), and `Cli::action`, which checks the combinations clap cannot
+//! express and turns the parsed line into one `Action` for `commands.rs`.
+//!
+//! Two styles live side by side: the original product's flags
+//! (`iscli -usf step.py`, `iscli -AIkn pack -V 1.0`) and subcommands
+//! (`iscli step list`). To add a subcommand, add a variant to `Command` (or
+//! to one of the per-noun enums) here and its handler in `commands.rs`.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand};
+
+use crate::error::CliError;
+use crate::settings::ConnectionFlags;
+
+const EXAMPLES: &str = "\
+Examples:
+  iscli -usf steps/CountRecords.py          upload one step
+  iscli -usf steps/                         upload every step in a directory
+  iscli -uaf apps/integration_template.json upload an application
+  iscli -ucf configs/demo-settings.json     upload a configuration
+  iscli -ukf ./test_syncpack-0.0.1-py3-none-any.whl -O
+  iscli -AIkn test_syncpack -V 0.0.1        activate, then install a syncpack
+  iscli step list
+  iscli app get integration_template --json
+  iscli cluster status
+
+Connection settings come from the flags, else IS_HOST, IS_PORT, IS_USER,
+IS_PASSWORD, else ~/.config/iscli/config.toml (keys host, port, username,
+password; $XDG_CONFIG_HOME is honoured), else 127.0.0.1:8080 as user isadmin.";
+
+/// Command-line client of the Integration Service (talks gRPC to isnode).
+#[derive(Debug, Parser)]
+#[command(
+    name = "iscli",
+    disable_version_flag = true,
+    arg_required_else_help = true,
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    #[command(flatten)]
+    pub legacy: LegacyArgs,
+
+    /// Print the server's JSON answer, pretty-printed, instead of a summary
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Print the version of iscli and exit (-V is a syncpack version)
+    #[arg(long = "cli-version")]
+    pub cli_version: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Where the server is and who we are; usable before or after a subcommand.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectionArgs {
+    /// Server host name or IP address [env: IS_HOST] [default: 127.0.0.1]
+    #[arg(short = 'H', long, global = true, value_name = "HOST")]
+    pub host: Option<String>,
+
+    /// Server port (gRPC and REST share it) [env: IS_PORT] [default: 8080]
+    #[arg(short = 'P', long, global = true, value_name = "PORT",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+
+    /// User name [env: IS_USER] [default: isadmin]
+    #[arg(short = 'U', long, global = true, value_name = "USER")]
+    pub username: Option<String>,
+
+    /// Password [env: IS_PASSWORD]; required from some source
+    #[arg(short = 'p', long, global = true, value_name = "PASSWORD")]
+    pub password: Option<String>,
+
+    /// Plain connection without TLS (the default and, for now, the only mode)
+    #[arg(short = 'i', long, global = true)]
+    pub insecure: bool,
+}
+
+impl ConnectionArgs {
+    /// The values given as flags, for `settings::resolve`.
+    pub fn flags(&self) -> ConnectionFlags {
+        ConnectionFlags {
+            host: self.host.clone(),
+            port: self.port,
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
+    }
+}
+
+/// The original product's flags: uploads and syncpack activation.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Upload and syncpack flags (original iscli)")]
+#[command(group(
+    ArgGroup::new("kind")
+        .args(["step", "application", "configuration", "syncpack"])
+        .multiple(false)
+))]
+pub struct LegacyArgs {
+    /// Upload the file or directory given with -f (with one of -s/-a/-c/-k)
+    #[arg(short = 'u', long)]
+    pub upload: bool,
+
+    /// The content is a step (a .py file, or a directory of them)
+    #[arg(short = 's', long)]
+    pub step: bool,
+
+    /// The content is an application (a .json file, or a directory of them)
+    #[arg(short = 'a', long)]
+    pub application: bool,
+
+    /// The content is a configuration (a .json file, or a directory of them)
+    #[arg(short = 'c', long)]
+    pub configuration: bool,
+
+    /// The content is a syncpack (a .whl file, a source directory with
+    /// setup.py, or a directory of those)
+    #[arg(short = 'k', long)]
+    pub syncpack: bool,
+
+    /// File or directory to upload; a directory uploads every file of the
+    /// chosen kind in it
+    #[arg(short = 'f', long = "fileLocation", value_name = "FILE|DIR",
+          visible_alias = "file-location")]
+    pub file_location: Option<PathBuf>,
+
+    /// Activate the syncpack named with -n (register its content)
+    #[arg(short = 'A', long)]
+    pub activate: bool,
+
+    /// Install the syncpack named with -n (build its environment on the
+    /// nodes); after activating when both are given
+    #[arg(short = 'I', long)]
+    pub install: bool,
+
+    /// Name of the syncpack to activate or install
+    #[arg(short = 'n', long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Syncpack version to activate or install [default: the newest uploaded]
+    #[arg(short = 'V', long, value_name = "VERSION")]
+    pub version: Option<String>,
+
+    /// Activate or install even if the server would refuse otherwise (e.g.
+    /// the same version is already active)
+    #[arg(short = 'F', long)]
+    pub force: bool,
+
+    /// Replace a syncpack wheel of the same name and version already
+    /// uploaded (steps, applications and configurations are always replaced)
+    #[arg(short = 'O', long)]
+    pub overwrite: bool,
+}
+
+impl LegacyArgs {
+    /// True when any of these flags was given.
+    fn any(&self) -> bool {
+        self.upload
+            || self.kind().is_some()
+            || self.file_location.is_some()
+            || self.activate
+            || self.install
+            || self.name.is_some()
+            || self.version.is_some()
+            || self.force
+            || self.overwrite
+    }
+
+    fn kind(&self) -> Option<ContentKind> {
+        if self.step {
+            Some(ContentKind::Step)
+        } else if self.application {
+            Some(ContentKind::Application)
+        } else if self.configuration {
+            Some(ContentKind::Configuration)
+        } else if self.syncpack {
+            Some(ContentKind::SyncPack)
+        } else {
+            None
+        }
+    }
+}
+
+/// Subcommands (beyond the original product's flags).
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Steps: Python step classes
+    #[command(subcommand)]
+    Step(StepCommand),
+
+    /// Integration applications
+    #[command(subcommand, visible_alias = "application")]
+    App(AppCommand),
+
+    /// Configurations (shared variables; encrypted values stay hidden)
+    #[command(subcommand, visible_alias = "configuration")]
+    Config(ConfigCommand),
+
+    /// Show the server's version and build information
+    About,
+
+    /// The cluster of nodes
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+/// What to do with steps.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum StepCommand {
+    /// List every step: name, friendly name, version
+    List,
+    /// Show one step: its metadata, declared parameters and source
+    Get {
+        /// Step name (its class name)
+        name: String,
+    },
+    /// Delete one step
+    Delete {
+        /// Step name (its class name)
+        name: String,
+    },
+}
+
+/// What to do with applications.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum AppCommand {
+    /// List every application: name, friendly name, version
+    List,
+    /// Show one application document
+    Get {
+        /// Application name
+        name: String,
+    },
+    /// Delete one application
+    Delete {
+        /// Application name
+        name: String,
+    },
+}
+
+/// What to do with configurations.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum ConfigCommand {
+    /// List every configuration: name, friendly name, version
+    List,
+    /// Show one configuration document (encrypted values as ciphertext)
+    Get {
+        /// Configuration name
+        name: String,
+    },
+    /// Delete one configuration
+    Delete {
+        /// Configuration name
+        name: String,
+    },
+}
+
+/// What to do with the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum ClusterCommand {
+    /// Show members, leader and health
+    Status,
+}
+
+/// The kind of content an upload carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentKind {
+    Step,
+    Application,
+    Configuration,
+    SyncPack,
+}
+
+impl ContentKind {
+    /// The word used in messages ("step", "application" ...).
+    pub fn noun(self) -> &'static str {
+        match self {
+            ContentKind::Step => "step",
+            ContentKind::Application => "application",
+            ContentKind::Configuration => "configuration",
+            ContentKind::SyncPack => "syncpack",
+        }
+    }
+}
+
+/// Activate and/or install one syncpack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncPackOps {
+    pub name: String,
+    /// None = the newest uploaded version.
+    pub version: Option<String>,
+    pub activate: bool,
+    pub install: bool,
+    pub force: bool,
+}
+
+/// Upload a file or a directory of files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRequest {
+    pub kind: ContentKind,
+    pub path: PathBuf,
+    pub overwrite: bool,
+    /// Syncpack activation/installation to do after a successful upload.
+    pub then: Option<SyncPackOps>,
+}
+
+/// The one thing this invocation does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Print iscli's own version.
+    CliVersion,
+    /// `-u`: upload content.
+    Upload(UploadRequest),
+    /// `-A`/`-I` without `-u`.
+    SyncPack(SyncPackOps),
+    /// A subcommand.
+    Command(Command),
+}
+
+impl Cli {
+    /// Checks the flag combinations and picks the action.
+    pub fn action(&self) -> Result<Action, CliError> {
+        if self.cli_version {
+            return Ok(Action::CliVersion);
+        }
+        let l = &self.legacy;
+        if let Some(command) = &self.command {
+            if l.any() {
+                return Err(usage(
+                    "the upload/syncpack flags (-u -s -a -c -k -f -A -I -n -V -F -O) \
+                     cannot be combined with a subcommand",
+                ));
+            }
+            return Ok(Action::Command(command.clone()));
+        }
+
+        let ops = if l.activate || l.install {
+            if matches!(l.kind(), Some(k) if k != ContentKind::SyncPack) {
+                return Err(usage("-A/--activate and -I/--install work on syncpacks only: use -k"));
+            }
+            let Some(name) = l.name.clone().filter(|n| !n.is_empty()) else {
+                return Err(usage(
+                    "-A/--activate and -I/--install need the syncpack's name: -n NAME",
+                ));
+            };
+            Some(SyncPackOps {
+                name,
+                version: l.version.clone().filter(|v| !v.is_empty()),
+                activate: l.activate,
+                install: l.install,
+                force: l.force,
+            })
+        } else {
+            for (given, flag) in [
+                (l.name.is_some(), "-n/--name"),
+                (l.version.is_some(), "-V/--version"),
+                (l.force, "-F/--force"),
+            ] {
+                if given {
+                    return Err(usage(&format!(
+                        "{flag} is only used with -A/--activate or -I/--install"
+                    )));
+                }
+            }
+            None
+        };
+
+        if l.upload {
+            let Some(kind) = l.kind() else {
+                return Err(usage(
+                    "-u/--upload needs the kind of content: -s (step), -a (application), \
+                     -c (configuration) or -k (syncpack)",
+                ));
+            };
+            let Some(path) = l.file_location.clone() else {
+                return Err(usage("-u/--upload needs the file or directory: -f FILE|DIR"));
+            };
+            return Ok(Action::Upload(UploadRequest {
+                kind,
+                path,
+                overwrite: l.overwrite,
+                then: ops,
+            }));
+        }
+        if l.file_location.is_some() {
+            return Err(usage("-f/--fileLocation is only used with -u/--upload"));
+        }
+        if l.overwrite {
+            return Err(usage("-O/--overwrite is only used with -u/--upload"));
+        }
+        if let Some(ops) = ops {
+            return Ok(Action::SyncPack(ops));
+        }
+        Err(usage(
+            "nothing to do: use -u to upload, -A/-I to activate or install a syncpack, \
+             or a subcommand such as 'iscli step list'",
+        ))
+    }
+}
+
+fn usage(msg: &str) -> CliError {
+    CliError::Usage(msg.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(line: &[&str]) -> Cli {
+        let mut argv = vec!["iscli"];
+        argv.extend_from_slice(line);
+        Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+    }
+
+    fn action(line: &[&str]) -> Result<Action, CliError> {
+        parse(line).action()
+    }
+
+    fn upload(kind: ContentKind, path: &str) -> Action {
+        Action::Upload(UploadRequest {
+            kind,
+            path: PathBuf::from(path),
+            overwrite: false,
+            then: None,
+        })
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn combined_short_flags_upload() {
+        assert_eq!(
+            action(&["-usf", "step.py"]).unwrap(),
+            upload(ContentKind::Step, "step.py")
+        );
+        assert_eq!(
+            action(&["-uaf", "app.json"]).unwrap(),
+            upload(ContentKind::Application, "app.json")
+        );
+        assert_eq!(
+            action(&["-ucf", "cfg.json"]).unwrap(),
+            upload(ContentKind::Configuration, "cfg.json")
+        );
+        assert_eq!(
+            action(&["-ukf", "./pack.whl"]).unwrap(),
+            upload(ContentKind::SyncPack, "./pack.whl")
+        );
+        assert_eq!(
+            action(&["-u", "-s", "--fileLocation", "steps/"]).unwrap(),
+            upload(ContentKind::Step, "steps/")
+        );
+        assert_eq!(
+            action(&["-ukOf", "p.whl"]).unwrap(),
+            Action::Upload(UploadRequest {
+                kind: ContentKind::SyncPack,
+                path: PathBuf::from("p.whl"),
+                overwrite: true,
+                then: None,
+            })
+        );
+    }
+
+    #[test]
+    fn combined_short_flags_activate_install() {
+        assert_eq!(
+            action(&["-AIkn", "test_syncpack", "-V", "0.0.1"]).unwrap(),
+            Action::SyncPack(SyncPackOps {
+                name: "test_syncpack".into(),
+                version: Some("0.0.1".into()),
+                activate: true,
+                install: true,
+                force: false,
+            })
+        );
+        assert_eq!(
+            action(&["-AkFn", "p"]).unwrap(),
+            Action::SyncPack(SyncPackOps {
+                name: "p".into(),
+                version: None,
+                activate: true,
+                install: false,
+                force: true,
+            })
+        );
+    }
+
+    #[test]
+    fn connection_flags_combine_and_work_after_subcommands() {
+        let cli = parse(&["-iH", "node1", "-P", "9090", "-U", "ops", "-p", "pw", "-usf", "x.py"]);
+        assert!(cli.connection.insecure);
+        assert_eq!(
+            cli.connection.flags(),
+            ConnectionFlags {
+                host: Some("node1".into()),
+                port: Some(9090),
+                username: Some("ops".into()),
+                password: Some("pw".into()),
+            }
+        );
+        let cli = parse(&["step", "get", "CountRecords", "-H", "n2", "-p", "pw", "--json"]);
+        assert_eq!(cli.connection.host.as_deref(), Some("n2"));
+        assert!(cli.json);
+        assert_eq!(
+            cli.action().unwrap(),
+            Action::Command(Command::Step(StepCommand::Get {
+                name: "CountRecords".into()
+            }))
+        );
+    }
+
+    #[test]
+    fn subcommands_parse() {
+        assert_eq!(
+            action(&["app", "list"]).unwrap(),
+            Action::Command(Command::App(AppCommand::List))
+        );
+        assert_eq!(
+            action(&["configuration", "delete", "demo"]).unwrap(),
+            Action::Command(Command::Config(ConfigCommand::Delete {
+                name: "demo".into()
+            }))
+        );
+        assert_eq!(
+            action(&["cluster", "status"]).unwrap(),
+            Action::Command(Command::Cluster(ClusterCommand::Status))
+        );
+        assert_eq!(action(&["about"]).unwrap(), Action::Command(Command::About));
+        assert_eq!(action(&["--cli-version"]).unwrap(), Action::CliVersion);
+    }
+
+    #[test]
+    fn version_flag_is_a_syncpack_version_not_clap_version() {
+        // -V alone parses (it is a value-taking flag) but is a usage error.
+        let err = action(&["-V", "1.0"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.render().contains("-V/--version"));
+    }
+
+    #[test]
+    fn bad_combinations_are_usage_errors() {
+        for line in [
+            &["-u", "-f", "x.py"][..],
+            &["-us"],
+            &["-AI"],
+            &["-Asn", "x"],
+            &["-sf", "x.py"],
+            &["-n", "x"],
+            &["-i"],
+            &["-O", "-k"],
+            &["-usf", "x.py", "step", "list"],
+        ] {
+            let err = action(line).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{line:?}");
+        }
+        // Two kinds at once is refused by clap itself.
+        assert!(Cli::try_parse_from(["iscli", "-usaf", "x"]).is_err());
+        // Port must be a number in range.
+        assert!(Cli::try_parse_from(["iscli", "-P", "0", "about"]).is_err());
+        assert!(Cli::try_parse_from(["iscli", "-P", "x", "about"]).is_err());
+    }
+
+    #[test]
+    fn upload_can_chain_activate_and_install() {
+        assert_eq!(
+            action(&["-uAIkf", "p.whl", "-n", "p"]).unwrap(),
+            Action::Upload(UploadRequest {
+                kind: ContentKind::SyncPack,
+                path: PathBuf::from("p.whl"),
+                overwrite: false,
+                then: Some(SyncPackOps {
+                    name: "p".into(),
+                    version: None,
+                    activate: true,
+                    install: true,
+                    force: false,
+                }),
+            })
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! `CliError`: every way an `iscli` command can fail, how each one is shown
+//! to the operator and which exit code it gives (2 for usage errors, 1 for
+//! everything else). Turning a gRPC `Status` into a `CliError` is
+//! `client.rs`'s job; this module only knows how to render the result.
+
+use std::fmt;
+
+/// Exit code for a usage error (bad flags, missing password, ...).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code for a failed API call or a local failure (unreadable file ...).
+pub const EXIT_FAILURE: u8 = 1;
+
+/// A failure the CLI reports to the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CliError {
+    /// The command line or the settings are wrong; exit code 2.
+    Usage(String),
+    /// Something on this machine failed (a file cannot be read, a document
+    /// is not valid JSON, the config file is broken).
+    Local(String),
+    /// The server cannot be reached at all.
+    Connect { addr: String, reason: String },
+    /// The server rejected the credentials (401).
+    Auth { user: String },
+    /// The server answered with an error.
+    Api(ApiError),
+}
+
+/// What the server said when it refused a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// What kind of failure it was, in words ("not found", "invalid input" ...).
+    pub kind: ApiErrorKind,
+    /// The one-line error.
+    pub error: String,
+    /// Every problem the server listed (may be empty).
+    pub details: Vec<String>,
+}
+
+/// The failure classes of the server contract (HTTP status in brackets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiErrorKind {
+    /// Bad input (400).
+    InvalidArgument,
+    /// The user may not do this (403).
+    PermissionDenied,
+    /// No such item (404).
+    NotFound,
+    /// The item exists already (409).
+    AlreadyExists,
+    /// The request body is too large (413).
+    TooLarge,
+    /// The server does not implement this feature yet.
+    Unimplemented,
+    /// The server (or the cluster) cannot serve right now.
+    Unavailable,
+    /// Anything else (500 and unknown codes).
+    Internal,
+}
+
+impl CliError {
+    /// The exit code the process ends with.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => EXIT_USAGE,
+            _ => EXIT_FAILURE,
+        }
+    }
+
+    /// The first line of the message, without the `error: ` prefix.
+    pub fn headline(&self) -> String {
+        match self {
+            CliError::Usage(msg) | CliError::Local(msg) => msg.clone(),
+            CliError::Connect { addr, reason } => format!(
+                "cannot connect to {addr} ({reason}) — is isnode running? \
+                 Set -H/-P or IS_HOST/IS_PORT."
+            ),
+            CliError::Auth { user } => format!(
+                "authentication failed for user '{user}' — check -U/-p or IS_USER/IS_PASSWORD."
+            ),
+            CliError::Api(api) => match api.kind {
+                ApiErrorKind::Unimplemented => {
+                    format!("not implemented by the server yet: {}", api.error)
+                }
+                ApiErrorKind::PermissionDenied => format!("permission denied: {}", api.error),
+                ApiErrorKind::TooLarge => format!("request too large: {}", api.error),
+                _ => api.error.clone(),
+            },
+        }
+    }
+
+    /// The problems listed under the headline (only API errors have them).
+    pub fn details(&self) -> &[String] {
+        match self {
+            CliError::Api(api) => &api.details,
+            _ => &[],
+        }
+    }
+
+    /// True when retrying other requests against the same server is
+    /// pointless (it is unreachable or refuses our credentials).
+    pub fn is_fatal_for_batch(&self) -> bool {
+        matches!(self, CliError::Connect { .. } | CliError::Auth { .. })
+    }
+
+    /// The full report: `error: <headline>` then one `  - <detail>` line per
+    /// detail; usage errors add a pointer to `--help`.
+    pub fn render(&self) -> String {
+        let mut out = format!("error: {}", self.headline());
+        for detail in self.details() {
+            out.push_str("\n  - ");
+            out.push_str(detail);
+        }
+        if matches!(self, CliError::Usage(_)) {
+            out.push_str("\n\nFor more information, try '--help'.");
+        }
+        out
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+impl std::error::Error for CliError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_errors_exit_2_and_point_to_help() {
+        let e = CliError::Usage("-u needs -f".into());
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(
+            e.render(),
+            "error: -u needs -f\n\nFor more information, try '--help'."
+        );
+    }
+
+    #[test]
+    fn connect_and_auth_messages() {
+        let e = CliError::Connect {
+            addr: "127.0.0.1:8080".into(),
+            reason: "connection refused".into(),
+        };
+        assert_eq!(e.exit_code(), 1);
+        assert_eq!(
+            e.render(),
+            "error: cannot connect to 127.0.0.1:8080 (connection refused) — is isnode running? \
+             Set -H/-P or IS_HOST/IS_PORT."
+        );
+        let e = CliError::Auth {
+            user: "isadmin".into(),
+        };
+        assert_eq!(
+            e.render(),
+            "error: authentication failed for user 'isadmin' — check -U/-p or IS_USER/IS_PASSWORD."
+        );
+        assert!(e.is_fatal_for_batch());
+    }
+
+    #[test]
+    fn api_errors_list_every_detail() {
+        let e = CliError::Api(ApiError {
+            kind: ApiErrorKind::InvalidArgument,
+            error: "application is invalid".into(),
+            details: vec!["missing name".into(), "cycle: a -> b -> a".into()],
+        });
+        assert_eq!(
+            e.render(),
+            "error: application is invalid\n  - missing name\n  - cycle: a -> b -> a"
+        );
+        assert!(!e.is_fatal_for_batch());
+    }
+}

@@ -1,0 +1,448 @@
+//! `-u`: uploading steps, applications, configurations and syncpacks. Owns
+//! which files of a directory count for each kind (`plan`, done before any
+//! network call), reading and checking each file locally, the RPC each kind
+//! maps to, the progress bar and per-file result lines of a directory
+//! upload, and its `N uploaded, M failed` summary.
+
+use std::ffi::OsStr;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{json, Value};
+
+use crate::args::{ContentKind, UploadRequest};
+use crate::client::Client;
+use crate::commands::Outcome;
+use crate::error::CliError;
+use crate::output;
+
+/// One thing to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// A file: .py step, .json application/configuration, .whl syncpack.
+    File(PathBuf),
+    /// A syncpack source directory (holds setup.py).
+    SyncPackSource(PathBuf),
+}
+
+impl Item {
+    fn path(&self) -> &Path {
+        match self {
+            Item::File(p) | Item::SyncPackSource(p) => p,
+        }
+    }
+
+    /// The name shown in result lines.
+    fn label(&self) -> String {
+        let name = file_name(self.path());
+        match self {
+            Item::File(_) => name,
+            Item::SyncPackSource(_) => format!("{name}/"),
+        }
+    }
+}
+
+/// What an upload will send, decided before connecting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub kind: ContentKind,
+    pub items: Vec<Item>,
+    /// True when `-f` named a directory of items (progress bar + summary).
+    pub batch: bool,
+}
+
+/// Looks at `-f PATH` and lists what to upload.
+pub fn plan(req: &UploadRequest) -> Result<Plan, CliError> {
+    let path = &req.path;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        CliError::Local(format!("cannot read {}: {}", path.display(), io_reason(&e)))
+    })?;
+    if meta.is_dir() {
+        if req.kind == ContentKind::SyncPack && path.join("setup.py").is_file() {
+            return Ok(Plan {
+                kind: req.kind,
+                items: vec![Item::SyncPackSource(path.clone())],
+                batch: false,
+            });
+        }
+        let items = collect(req.kind, path)?;
+        if items.is_empty() {
+            return Err(CliError::Local(format!(
+                "no {} found in {}",
+                what_counts(req.kind),
+                path.display()
+            )));
+        }
+        return Ok(Plan {
+            kind: req.kind,
+            items,
+            batch: true,
+        });
+    }
+    check_single_file(req.kind, path)?;
+    Ok(Plan {
+        kind: req.kind,
+        items: vec![Item::File(path.clone())],
+        batch: false,
+    })
+}
+
+/// The files of `kind` in `dir`, sorted by name. Hidden entries are skipped.
+pub fn collect(kind: ContentKind, dir: &Path) -> Result<Vec<Item>, CliError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        CliError::Local(format!("cannot list {}: {}", dir.display(), io_reason(&e)))
+    })?;
+    let mut items = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| {
+            CliError::Local(format!("cannot list {}: {}", dir.display(), io_reason(&e)))
+        })?;
+        let path = entry.path();
+        let name = file_name(&path);
+        if name.starts_with('.') {
+            continue;
+        }
+        // Follow symlinks: a linked file counts like a file.
+        let is_dir = path.is_dir();
+        let is_file = path.is_file();
+        let wanted = match kind {
+            ContentKind::Step => is_file && has_ext(&path, "py") && name != "__init__.py",
+            ContentKind::Application | ContentKind::Configuration => {
+                is_file && has_ext(&path, "json")
+            }
+            ContentKind::SyncPack => {
+                if is_dir && path.join("setup.py").is_file() {
+                    items.push(Item::SyncPackSource(path));
+                    continue;
+                }
+                is_file && has_ext(&path, "whl")
+            }
+        };
+        if wanted {
+            items.push(Item::File(path));
+        }
+    }
+    items.sort_by_key(|i| file_name(i.path()));
+    Ok(items)
+}
+
+fn what_counts(kind: ContentKind) -> &'static str {
+    match kind {
+        ContentKind::Step => "step files (*.py, except __init__.py)",
+        ContentKind::Application => "application files (*.json)",
+        ContentKind::Configuration => "configuration files (*.json)",
+        ContentKind::SyncPack => "syncpacks (*.whl, or directories holding setup.py)",
+    }
+}
+
+fn check_single_file(kind: ContentKind, path: &Path) -> Result<(), CliError> {
+    match kind {
+        ContentKind::Step if !has_ext(path, "py") => Err(CliError::Usage(format!(
+            "{} is not a step file: steps are uploaded from .py files",
+            path.display()
+        ))),
+        ContentKind::SyncPack if !has_ext(path, "whl") => Err(CliError::Usage(format!(
+            "{} is not a syncpack: give a .whl file or a directory holding setup.py",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Uploads everything in the plan and prints the results. A single item's
+/// failure is returned as the error; a directory's failures are listed and
+/// give `Outcome::Failed`.
+pub async fn run(
+    client: &mut Client,
+    plan: &Plan,
+    overwrite: bool,
+    json_output: bool,
+) -> Result<Outcome, CliError> {
+    if !plan.batch {
+        let item = &plan.items[0];
+        let (line, response) = upload_item(client, plan.kind, item, overwrite).await?;
+        if json_output {
+            output::emit(&output::pretty(&response));
+        } else {
+            output::emit(&line);
+        }
+        return Ok(Outcome::Success);
+    }
+
+    let bar = progress_bar(plan.items.len());
+    let mut report = Vec::new();
+    let mut failed = 0usize;
+    for item in &plan.items {
+        let label = item.label();
+        bar.set_message(label.clone());
+        let result = upload_item(client, plan.kind, item, overwrite).await;
+        bar.inc(1);
+        match result {
+            Ok((line, response)) => {
+                if json_output {
+                    report.push(json!({"file": label, "ok": true, "response": response}));
+                } else {
+                    bar.suspend(|| output::emit(&format!("ok    {label}: {line}")));
+                }
+            }
+            Err(err) if err.is_fatal_for_batch() => {
+                bar.finish_and_clear();
+                return Err(err);
+            }
+            Err(err) => {
+                failed += 1;
+                if json_output {
+                    report.push(json!({
+                        "file": label,
+                        "ok": false,
+                        "error": err.headline(),
+                        "details": err.details(),
+                    }));
+                } else {
+                    bar.suspend(|| output::emit(&failure_lines(&label, &err)));
+                }
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let uploaded = plan.items.len() - failed;
+    if json_output {
+        output::emit(&output::pretty(&Value::Array(report)));
+    } else {
+        output::emit(&summary_line(uploaded, failed));
+    }
+    Ok(if failed == 0 {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
+}
+
+/// `FAIL  file: error` then one `  - detail` line per detail.
+pub fn failure_lines(label: &str, err: &CliError) -> String {
+    let mut text = format!("FAIL  {label}: {}", err.headline());
+    for d in err.details() {
+        text.push_str("\n  - ");
+        text.push_str(d);
+    }
+    text
+}
+
+pub fn summary_line(uploaded: usize, failed: usize) -> String {
+    format!("{uploaded} uploaded, {failed} failed")
+}
+
+fn progress_bar(len: usize) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    if std::io::stdout().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("[{bar:30}] {pos}/{len} {msg}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+    } else {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
+/// Sends one item; answers the result line and the server's JSON answer.
+async fn upload_item(
+    client: &mut Client,
+    kind: ContentKind,
+    item: &Item,
+    overwrite: bool,
+) -> Result<(String, Value), CliError> {
+    match (kind, item) {
+        (ContentKind::Step, Item::File(path)) => {
+            let name = path
+                .file_stem()
+                .and_then(OsStr::to_str)
+                .unwrap_or_default()
+                .to_string();
+            let source = read_text(path)?;
+            let response = client.put_step(&name, source).await?;
+            Ok((format!("uploaded step {name}"), response))
+        }
+        (ContentKind::Application | ContentKind::Configuration, Item::File(path)) => {
+            let text = read_text(path)?;
+            let doc: Value = serde_json::from_str(&text).map_err(|e| {
+                CliError::Local(format!("{} is not valid JSON: {e}", path.display()))
+            })?;
+            let response = if kind == ContentKind::Application {
+                client.put_application(text).await?
+            } else {
+                client.put_configuration(text).await?
+            };
+            let name = [output::text(&response, "name"), output::text(&doc, "name")]
+                .into_iter()
+                .find(|n| !n.is_empty())
+                .unwrap_or_else(|| file_name(path));
+            Ok((format!("uploaded {} {name}", kind.noun()), response))
+        }
+        (ContentKind::SyncPack, Item::File(path)) => {
+            let wheel = std::fs::read(path).map_err(|e| {
+                CliError::Local(format!("cannot read {}: {}", path.display(), io_reason(&e)))
+            })?;
+            let fname = file_name(path);
+            let response = client.upload_syncpack(&fname, wheel, overwrite).await?;
+            Ok((format!("uploaded syncpack {}", pack_label(&response, &fname)), response))
+        }
+        (ContentKind::SyncPack, Item::SyncPackSource(dir)) => {
+            // Building a wheel from sources is the server's job (not there
+            // yet): the request names the directory and carries no wheel.
+            let dname = file_name(dir);
+            let response = client.upload_syncpack(&dname, Vec::new(), overwrite).await?;
+            Ok((format!("uploaded syncpack {}", pack_label(&response, &dname)), response))
+        }
+        (_, Item::SyncPackSource(dir)) => Err(CliError::Local(format!(
+            "{} is a directory, not a {} file",
+            dir.display(),
+            kind.noun()
+        ))),
+    }
+}
+
+/// "name version" from the server's answer when it has them, else the file.
+fn pack_label(response: &Value, fallback: &str) -> String {
+    let name = output::text(response, "name");
+    let version = output::text(response, "version");
+    match (name.is_empty(), version.is_empty()) {
+        (false, false) => format!("{name} {version}"),
+        (false, true) => name,
+        _ => fallback.to_string(),
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, CliError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        CliError::Local(format!("cannot read {}: {}", path.display(), io_reason(&e)))
+    })?;
+    String::from_utf8(bytes)
+        .map_err(|_| CliError::Local(format!("{} is not UTF-8 text", path.display())))
+}
+
+fn has_ext(path: &Path, ext: &str) -> bool {
+    path.extension()
+        .and_then(OsStr::to_str)
+        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{ApiError, ApiErrorKind};
+
+    /// A scratch directory removed on drop (no tempfile crate needed).
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(tag: &str) -> Scratch {
+            let dir = std::env::temp_dir().join(format!(
+                "iscli-test-{tag}-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir)
+        }
+        fn touch(&self, rel: &str) -> PathBuf {
+            let p = self.0.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, "x").unwrap();
+            p
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn req(kind: ContentKind, path: &Path) -> UploadRequest {
+        UploadRequest {
+            kind,
+            path: path.to_path_buf(),
+            overwrite: false,
+            then: None,
+        }
+    }
+
+    fn labels(plan: &Plan) -> Vec<String> {
+        plan.items.iter().map(Item::label).collect()
+    }
+
+    #[test]
+    fn directory_of_steps_skips_init_and_other_files_sorted() {
+        let s = Scratch::new("steps");
+        for f in ["b.py", "A.py", "__init__.py", "notes.txt", ".hidden.py", "c.PY"] {
+            s.touch(f);
+        }
+        std::fs::create_dir_all(s.0.join("sub.py")).unwrap();
+        let plan = plan(&req(ContentKind::Step, &s.0)).unwrap();
+        assert!(plan.batch);
+        assert_eq!(labels(&plan), ["A.py", "b.py", "c.PY"]);
+    }
+
+    #[test]
+    fn directory_of_json_and_of_syncpacks() {
+        let s = Scratch::new("json");
+        for f in ["z.json", "a.json", "readme.md", "p-0.1-py3-none-any.whl", "src/setup.py"] {
+            s.touch(f);
+        }
+        std::fs::create_dir_all(s.0.join("empty_dir")).unwrap();
+        let apps = plan(&req(ContentKind::Application, &s.0)).unwrap();
+        assert_eq!(labels(&apps), ["a.json", "z.json"]);
+        let packs = plan(&req(ContentKind::SyncPack, &s.0)).unwrap();
+        assert_eq!(labels(&packs), ["p-0.1-py3-none-any.whl", "src/"]);
+        // A syncpack source directory itself is one item, not a batch.
+        let one = plan(&req(ContentKind::SyncPack, &s.0.join("src"))).unwrap();
+        assert!(!one.batch);
+        assert_eq!(one.items, vec![Item::SyncPackSource(s.0.join("src"))]);
+    }
+
+    #[test]
+    fn empty_directory_missing_path_and_wrong_extension_are_errors() {
+        let s = Scratch::new("errs");
+        let err = plan(&req(ContentKind::Configuration, &s.0)).unwrap_err();
+        assert!(err.render().contains("no configuration files (*.json) found"));
+        let err = plan(&req(ContentKind::Step, &s.0.join("nope.py"))).unwrap_err();
+        assert!(err.render().contains("no such file or directory"), "{}", err.render());
+        let txt = s.touch("step.txt");
+        assert_eq!(plan(&req(ContentKind::Step, &txt)).unwrap_err().exit_code(), 2);
+        assert_eq!(plan(&req(ContentKind::SyncPack, &txt)).unwrap_err().exit_code(), 2);
+        let single = plan(&req(ContentKind::Application, &txt)).unwrap();
+        assert!(!single.batch);
+    }
+
+    #[test]
+    fn failure_lines_list_every_detail() {
+        let err = CliError::Api(ApiError {
+            kind: ApiErrorKind::InvalidArgument,
+            error: "step does not compile".into(),
+            details: vec!["line 3: invalid syntax".into(), "class 'X' not found".into()],
+        });
+        assert_eq!(
+            failure_lines("X.py", &err),
+            "FAIL  X.py: step does not compile\n  - line 3: invalid syntax\n  - class 'X' not found"
+        );
+        assert_eq!(summary_line(3, 1), "3 uploaded, 1 failed");
+    }
+}

@@ -1,0 +1,88 @@
+//! The actor that owns the REST + gRPC listener. The socket is bound once by
+//! the node (so a port conflict fails start-up at once); each incarnation of
+//! this actor serves a duplicate of it. If serving ends with an error the
+//! actor fails and its supervisor restarts it.
+
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub struct ApiServer;
+
+pub struct ApiServerArgs {
+    pub router: axum::Router,
+    pub listener: std::net::TcpListener,
+}
+
+pub enum ApiServerMsg {
+    /// The serving task ended; `Err` carries why.
+    Exited(Result<(), String>),
+}
+
+pub struct ApiServerState {
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Actor for ApiServer {
+    type Msg = ApiServerMsg;
+    type State = ApiServerState;
+    type Arguments = ApiServerArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        args: ApiServerArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let std_listener = args.listener.try_clone()?;
+        std_listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(std_listener)?;
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(async move {
+            let result = axum::serve(listener, args.router)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+                .map_err(|e| e.to_string());
+            let _ = myself.cast(ApiServerMsg::Exited(result));
+        });
+        Ok(ApiServerState {
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        _state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            ApiServerMsg::Exited(Ok(())) => {
+                myself.stop(Some("listener closed".into()));
+                Ok(())
+            }
+            ApiServerMsg::Exited(Err(e)) => Err(format!("the API listener failed: {e}").into()),
+        }
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        if let Some(tx) = state.shutdown.take() {
+            let _ = tx.send(());
+        }
+        // Give in-flight requests a moment, then drop the task.
+        if tokio::time::timeout(std::time::Duration::from_secs(5), &mut state.task)
+            .await
+            .is_err()
+        {
+            state.task.abort();
+        }
+        Ok(())
+    }
+}

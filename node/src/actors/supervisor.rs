@@ -1,0 +1,186 @@
+//! The root actor of a node. It starts the node's services as linked children
+//! and, when one fails or stops unexpectedly, restarts it after a capped
+//! exponential backoff. A child that stayed up for [`STABLE_AFTER`] starts
+//! again from the shortest delay.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
+
+use super::api_server::{ApiServer, ApiServerArgs};
+use super::backoff::Backoff;
+
+const RESTART_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(30));
+const STABLE_AFTER: Duration = Duration::from_secs(60);
+
+/// What the supervisor needs to (re)build its children.
+pub struct NodeServices {
+    pub router: axum::Router,
+    pub listener: std::net::TcpListener,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Child {
+    ApiServer,
+}
+
+impl Child {
+    const ALL: [Child; 1] = [Child::ApiServer];
+
+    fn name(self) -> &'static str {
+        match self {
+            Child::ApiServer => "api-server",
+        }
+    }
+}
+
+pub enum SupervisorMsg {
+    /// (Re)start a child; sent to itself, after the backoff delay on restarts.
+    Start(Child),
+}
+
+struct Restarts {
+    consecutive: u32,
+    started_at: Instant,
+}
+
+pub struct SupervisorState {
+    services: NodeServices,
+    running: HashMap<ActorId, (Child, ActorCell)>,
+    restarts: HashMap<Child, Restarts>,
+}
+
+pub struct Supervisor;
+
+impl Supervisor {
+    async fn start_child(
+        myself: &ActorRef<SupervisorMsg>,
+        state: &mut SupervisorState,
+        child: Child,
+    ) -> Result<(), ActorProcessingErr> {
+        let cell = match child {
+            Child::ApiServer => {
+                let args = ApiServerArgs {
+                    router: state.services.router.clone(),
+                    listener: state.services.listener.try_clone()?,
+                };
+                let (actor, _) = Actor::spawn_linked(
+                    Some(child.name().into()),
+                    ApiServer,
+                    args,
+                    myself.get_cell(),
+                )
+                .await?;
+                actor.get_cell()
+            }
+        };
+        let entry = state.restarts.entry(child).or_insert(Restarts {
+            consecutive: 0,
+            started_at: Instant::now(),
+        });
+        entry.started_at = Instant::now();
+        state.running.insert(cell.get_id(), (child, cell));
+        tracing::info!(child = child.name(), "started");
+        Ok(())
+    }
+
+    fn schedule_restart(
+        myself: &ActorRef<SupervisorMsg>,
+        state: &mut SupervisorState,
+        child: Child,
+        why: &str,
+    ) {
+        let r = state.restarts.entry(child).or_insert(Restarts {
+            consecutive: 0,
+            started_at: Instant::now(),
+        });
+        if r.started_at.elapsed() >= STABLE_AFTER {
+            r.consecutive = 0;
+        }
+        r.consecutive += 1;
+        let delay = RESTART_BACKOFF.delay(r.consecutive);
+        tracing::warn!(
+            child = child.name(),
+            reason = why,
+            attempt = r.consecutive,
+            ?delay,
+            "restarting child"
+        );
+        myself.send_after(delay, move || SupervisorMsg::Start(child));
+    }
+}
+
+impl Actor for Supervisor {
+    type Msg = SupervisorMsg;
+    type State = SupervisorState;
+    type Arguments = NodeServices;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        services: NodeServices,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let mut state = SupervisorState {
+            services,
+            running: HashMap::new(),
+            restarts: HashMap::new(),
+        };
+        for child in Child::ALL {
+            Self::start_child(&myself, &mut state, child).await?;
+        }
+        Ok(state)
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            SupervisorMsg::Start(child) => {
+                if let Err(e) = Self::start_child(&myself, state, child).await {
+                    Self::schedule_restart(&myself, state, child, &e.to_string());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        event: SupervisionEvent,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let (cell, why) = match event {
+            SupervisionEvent::ActorFailed(cell, err) => (cell, err.to_string()),
+            SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                (cell, reason.unwrap_or_else(|| "stopped".into()))
+            }
+            _ => return Ok(()),
+        };
+        if let Some((child, _)) = state.running.remove(&cell.get_id()) {
+            Self::schedule_restart(&myself, state, child, &why);
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        for (_, (child, cell)) in state.running.drain() {
+            tracing::info!(child = child.name(), "stopping");
+            cell.stop_and_wait(
+                Some("node shutting down".into()),
+                Some(Duration::from_secs(10)),
+            )
+            .await
+            .ok();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,153 @@
+//! The API layer's error and its mapping to HTTP and gRPC status codes — the
+//! only place that knows both. Every message says what was wrong and, where
+//! it can, what to do about it.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::model::ModelError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Bad input; `details` lists every problem found.
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        details: Vec<String>,
+    },
+    #[error("authentication required: send HTTP Basic credentials of a user (e.g. isadmin)")]
+    Unauthorized,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the request body is larger than the limit of {limit} bytes (raise max_body_bytes in the node config)")]
+    PayloadTooLarge { limit: u64 },
+    /// An operation of the contract that a later feature will provide.
+    #[error("{0} is not implemented yet in this version of the Integration Service")]
+    NotImplemented(&'static str),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    fn details(&self) -> Vec<String> {
+        match self {
+            ApiError::BadRequest { details, .. } => details.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn http_status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn grpc_code(&self) -> tonic::Code {
+        match self {
+            ApiError::BadRequest { .. } => tonic::Code::InvalidArgument,
+            ApiError::Unauthorized => tonic::Code::Unauthenticated,
+            ApiError::NotFound(_) => tonic::Code::NotFound,
+            ApiError::Conflict(_) => tonic::Code::AlreadyExists,
+            ApiError::PayloadTooLarge { .. } => tonic::Code::ResourceExhausted,
+            ApiError::NotImplemented(_) => tonic::Code::Unimplemented,
+            ApiError::Unavailable(_) => tonic::Code::Unavailable,
+            ApiError::Internal(_) => tonic::Code::Internal,
+        }
+    }
+
+    /// The error document of DESIGN 4.3: `{"error": "...", "details": [...]}`.
+    pub fn body(&self) -> serde_json::Value {
+        json!({"error": self.to_string(), "details": self.details()})
+    }
+}
+
+impl From<ModelError> for ApiError {
+    fn from(e: ModelError) -> ApiError {
+        match e {
+            ModelError::Invalid { what, problems } => ApiError::BadRequest {
+                message: format!(
+                    "{what} is invalid ({} problem{})",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" }
+                ),
+                details: problems,
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if matches!(self, ApiError::Internal(_)) {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut resp = (self.http_status(), axum::Json(self.body())).into_response();
+        if matches!(self, ApiError::Unauthorized) {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"Integration Service\""),
+            );
+        }
+        resp
+    }
+}
+
+/// gRPC carries the same error document in the status details, so clients
+/// can show every listed problem.
+impl From<ApiError> for tonic::Status {
+    fn from(e: ApiError) -> tonic::Status {
+        if matches!(e, ApiError::Internal(_)) {
+            tracing::error!(error = %e, "request failed");
+        }
+        let details = serde_json::to_vec(&e.body()).unwrap_or_default();
+        tonic::Status::with_details(e.grpc_code(), e.to_string(), details.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_errors_become_400_with_every_problem() {
+        let e: ApiError =
+            ModelError::invalid("application \"a\"", vec!["x".into(), "y".into()]).into();
+        assert_eq!(e.http_status(), StatusCode::BAD_REQUEST);
+        assert_eq!(e.body()["details"], json!(["x", "y"]));
+        assert_eq!(
+            e.body()["error"],
+            "application \"a\" is invalid (2 problems)"
+        );
+        let status: tonic::Status = e.into();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        let doc: serde_json::Value = serde_json::from_slice(status.details()).unwrap();
+        assert_eq!(doc["details"], json!(["x", "y"]));
+    }
+
+    #[test]
+    fn not_implemented_is_501_and_unimplemented() {
+        let e = ApiError::NotImplemented("running applications");
+        assert_eq!(e.http_status(), StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(e.grpc_code(), tonic::Code::Unimplemented);
+        assert!(e.to_string().contains("running applications"));
+    }
+}

@@ -1,0 +1,164 @@
+//! The gRPC service (the API `iscli` speaks): decodes messages, calls the
+//! shared [`Service`], encodes its answer. Documents travel as JSON text.
+
+use std::pin::Pin;
+
+use is_proto::v1::*;
+use is_proto::IntegrationService;
+use serde_json::Value;
+use tonic::{Request, Response, Status};
+
+use super::{ApiError, Service};
+
+pub struct GrpcApi {
+    svc: Service,
+}
+
+impl GrpcApi {
+    pub fn new(svc: Service) -> GrpcApi {
+        GrpcApi { svc }
+    }
+}
+
+type Answer<T> = Result<Response<T>, Status>;
+
+fn json(v: Value) -> Answer<Json> {
+    Ok(Response::new(Json {
+        json: v.to_string(),
+    }))
+}
+
+fn parse(text: &str) -> Result<Value, ApiError> {
+    serde_json::from_str(text)
+        .map_err(|e| ApiError::bad_request(format!("the document is not valid JSON: {e}")))
+}
+
+fn deleted(v: Result<Value, ApiError>, name: String) -> Answer<Deleted> {
+    v.map(|_| Response::new(Deleted { name }))
+        .map_err(Status::from)
+}
+
+/// Operations of the contract that a later feature provides. Written in the
+/// desugared form `async_trait` expects, because the attribute expands
+/// before this macro does.
+macro_rules! later {
+    ($($method:ident($req:ty) -> $resp:ty: $feature:literal;)*) => {
+        $(
+            fn $method<'life0, 'async_trait>(
+                &'life0 self,
+                _request: Request<$req>,
+            ) -> Pin<Box<dyn std::future::Future<Output = Answer<$resp>> + Send + 'async_trait>>
+            where
+                'life0: 'async_trait,
+                Self: 'async_trait,
+            {
+                Box::pin(async move { Err(ApiError::NotImplemented($feature).into()) })
+            }
+        )*
+    };
+}
+
+#[tonic::async_trait]
+impl IntegrationService for GrpcApi {
+    async fn put_step(&self, request: Request<PutStepRequest>) -> Answer<Json> {
+        let r = request.into_inner();
+        json(self.svc.put_step(&r.name, &r.source).await?)
+    }
+
+    async fn list_steps(&self, _request: Request<Empty>) -> Answer<Json> {
+        json(self.svc.list_steps())
+    }
+
+    async fn get_step(&self, request: Request<NameRequest>) -> Answer<Json> {
+        json(self.svc.get_step(&request.into_inner().name)?)
+    }
+
+    async fn delete_step(&self, request: Request<NameRequest>) -> Answer<Deleted> {
+        let name = request.into_inner().name;
+        deleted(self.svc.delete_step(&name).await, name)
+    }
+
+    async fn put_application(&self, request: Request<Json>) -> Answer<Json> {
+        let doc = parse(&request.into_inner().json)?;
+        json(self.svc.put_application(doc).await?)
+    }
+
+    async fn list_applications(&self, _request: Request<Empty>) -> Answer<Json> {
+        json(self.svc.list_applications()?)
+    }
+
+    async fn get_application(&self, request: Request<NameRequest>) -> Answer<Json> {
+        json(self.svc.get_application(&request.into_inner().name)?)
+    }
+
+    async fn delete_application(&self, request: Request<NameRequest>) -> Answer<Deleted> {
+        let name = request.into_inner().name;
+        deleted(self.svc.delete_application(&name).await, name)
+    }
+
+    async fn put_configuration(&self, request: Request<Json>) -> Answer<Json> {
+        let doc = parse(&request.into_inner().json)?;
+        json(self.svc.put_configuration(doc).await?)
+    }
+
+    async fn list_configurations(&self, _request: Request<Empty>) -> Answer<Json> {
+        json(self.svc.list_configurations()?)
+    }
+
+    async fn get_configuration(&self, request: Request<NameRequest>) -> Answer<Json> {
+        json(self.svc.get_configuration(&request.into_inner().name)?)
+    }
+
+    async fn delete_configuration(&self, request: Request<NameRequest>) -> Answer<Deleted> {
+        let name = request.into_inner().name;
+        deleted(self.svc.delete_configuration(&name).await, name)
+    }
+
+    async fn about(&self, _request: Request<Empty>) -> Answer<Json> {
+        json(self.svc.about())
+    }
+
+    async fn cluster_status(&self, _request: Request<Empty>) -> Answer<Json> {
+        json(self.svc.cluster_status())
+    }
+
+    type WatchTaskStream =
+        Pin<Box<dyn futures::Stream<Item = Result<TaskEvent, Status>> + Send + 'static>>;
+
+    later! {
+        run_step(RunStepRequest) -> TaskAnswer: "running a single step";
+        run_application(RunApplicationRequest) -> TaskAnswer: "running applications";
+        get_application_logs(NameRequest) -> Json: "running applications";
+        get_task(IdRequest) -> Json: "tasks";
+        list_tasks(ListTasksRequest) -> Json: "tasks";
+        replay_task(IdRequest) -> Json: "tasks";
+        revoke_task(IdRequest) -> Json: "tasks";
+        delete_task(IdRequest) -> Json: "tasks";
+        delete_all_tasks(Empty) -> Json: "tasks";
+        watch_task(IdRequest) -> Self::WatchTaskStream: "tasks";
+        put_schedule(Json) -> Json: "schedules";
+        list_schedules(Empty) -> Json: "schedules";
+        delete_schedule(IdRequest) -> Deleted: "schedules";
+        upload_sync_pack(UploadSyncPackRequest) -> Json: "SyncPacks";
+        list_sync_packs(ListSyncPacksRequest) -> Json: "SyncPacks";
+        get_sync_pack(NameRequest) -> Json: "SyncPacks";
+        delete_sync_pack(SyncPackRef) -> Deleted: "SyncPacks";
+        activate_sync_pack(SyncPackRef) -> Json: "SyncPacks";
+        install_sync_pack(SyncPackRef) -> Json: "SyncPacks";
+        list_reports(Empty) -> Json: "reports";
+        get_report(IdRequest) -> Json: "reports";
+        delete_report(IdRequest) -> Deleted: "reports";
+        get_cache_entry(NameRequest) -> Json: "the step cache";
+        delete_cache_entry(NameRequest) -> Deleted: "the step cache";
+        get_license(Empty) -> Json: "licensing";
+        put_license(Json) -> Json: "licensing";
+        delete_license(Empty) -> Json: "licensing";
+        list_roles(Empty) -> Json: "roles";
+        list_role_owners(Empty) -> Json: "roles";
+        get_role_owner(NameRequest) -> Json: "roles";
+        put_role_owner(RoleOwner) -> Json: "roles";
+        delete_role_owner(RoleOwner) -> Json: "roles";
+        add_cluster_node(AddNodeRequest) -> Json: "cluster membership changes";
+        remove_cluster_node(RemoveNodeRequest) -> Json: "cluster membership changes";
+    }
+}

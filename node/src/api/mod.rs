@@ -1,0 +1,46 @@
+//! The network API: the shared operations ([`Service`]), their two
+//! transports (gRPC for `iscli`, the REST bridge under `/api/v1`), HTTP Basic
+//! authentication and the error mapping. This is the only layer that knows
+//! HTTP or gRPC.
+//!
+//! **Invariant:** every request passes [`auth::require_auth`] before it
+//! reaches a handler of either transport.
+
+pub mod auth;
+pub mod error;
+pub mod grpc;
+pub mod rest;
+pub mod service;
+
+pub use error::ApiError;
+pub use service::Service;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use is_proto::IntegrationServiceServer;
+
+/// One router for both transports: gRPC paths (`/integration.v1.*/...`)
+/// and REST paths (`/api/v1/...`) never overlap.
+pub fn router(svc: Service, auth: auth::Authenticator) -> Router {
+    let limit = usize::try_from(svc.body_limit()).unwrap_or(usize::MAX);
+    let grpc = IntegrationServiceServer::new(grpc::GrpcApi::new(svc.clone()))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(usize::MAX);
+    let grpc = tonic::service::Routes::new(grpc).into_axum_router();
+    rest::routes()
+        .with_state(svc)
+        .layer(DefaultBodyLimit::max(limit))
+        .merge(grpc)
+        .fallback(rest::no_route)
+        .layer(axum::middleware::from_fn_with_state(
+            auth,
+            auth::require_auth,
+        ))
+        .layer(
+            // Failed requests are logged where the error is made (api::error);
+            // the trace layer only records request spans.
+            tower_http::trace::TraceLayer::new_for_http().on_failure(
+                tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
+            ),
+        )
+}

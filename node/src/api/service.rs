@@ -1,0 +1,319 @@
+//! The operations of the API, one implementation shared by the gRPC service
+//! and the REST bridge. Writes are proposed to Raft; reads serve the local
+//! state machine.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use openraft::error::{ClientWriteError, RaftError};
+use serde_json::{json, Value};
+
+use super::ApiError;
+use crate::crypto::{self, ClusterKey};
+use crate::model::application::Application;
+use crate::model::configuration::{Configuration, Sealed};
+use crate::model::step::StepRecord;
+use crate::model::summary;
+use crate::raft::Raft;
+use crate::store::{Command, CommandResult, ContentHandle, NodeId};
+
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    raft: Raft,
+    content: ContentHandle,
+    node_id: NodeId,
+    started: Instant,
+    body_limit: u64,
+}
+
+/// The three kinds of named content documents, for messages and lookups.
+#[derive(Clone, Copy)]
+enum Kind {
+    Step,
+    Application,
+    Configuration,
+}
+
+impl Kind {
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::Step => "step",
+            Kind::Application => "application",
+            Kind::Configuration => "configuration",
+        }
+    }
+
+    fn collection(self) -> &'static str {
+        match self {
+            Kind::Step => "steps",
+            Kind::Application => "applications",
+            Kind::Configuration => "configurations",
+        }
+    }
+
+    fn not_found(self, name: &str) -> ApiError {
+        ApiError::NotFound(format!(
+            "no {} named {name:?} (list them with GET /api/v1/{})",
+            self.noun(),
+            self.collection()
+        ))
+    }
+}
+
+fn parse_stored(json: &str) -> Result<Value, ApiError> {
+    serde_json::from_str(json)
+        .map_err(|e| ApiError::Internal(format!("stored document is not JSON: {e}")))
+}
+
+fn stored_answer(kind: Kind, name: &str, result: CommandResult) -> Value {
+    let replaced = matches!(result, CommandResult::Stored { replaced: true });
+    json!({"name": name, "kind": kind.noun(), "result": if replaced { "updated" } else { "created" }})
+}
+
+impl Service {
+    pub fn new(raft: Raft, content: ContentHandle, node_id: NodeId, body_limit: u64) -> Service {
+        Service {
+            inner: Arc::new(Inner {
+                raft,
+                content,
+                node_id,
+                started: Instant::now(),
+                body_limit,
+            }),
+        }
+    }
+
+    /// The largest request body accepted, in bytes.
+    pub fn body_limit(&self) -> u64 {
+        self.inner.body_limit
+    }
+
+    pub fn content(&self) -> &ContentHandle {
+        &self.inner.content
+    }
+
+    /// Proposes a command to Raft and waits until it is applied here.
+    pub async fn write(&self, cmd: Command) -> Result<CommandResult, ApiError> {
+        match self.inner.raft.client_write(cmd).await {
+            Ok(resp) => Ok(resp.data),
+            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
+                Err(ApiError::Unavailable(format!(
+                    "this node is not the Raft leader{}; send writes to the leader",
+                    match (f.leader_id, f.leader_node) {
+                        (Some(id), Some(node)) =>
+                            format!(" (the leader is node {id} at {})", node.addr),
+                        _ => " and no leader is known right now".to_string(),
+                    }
+                )))
+            }
+            Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e))) => {
+                Err(ApiError::Conflict(e.to_string()))
+            }
+            Err(RaftError::Fatal(e)) => Err(ApiError::Unavailable(format!(
+                "the Raft member of this node has stopped ({e}); restart the node"
+            ))),
+        }
+    }
+
+    fn cluster_key(&self) -> Result<ClusterKey, ApiError> {
+        let sm = self.inner.content.read();
+        let identity = sm.content.cluster.as_ref().ok_or_else(|| {
+            ApiError::Unavailable("the cluster is not bootstrapped yet; retry in a moment".into())
+        })?;
+        ClusterKey::from_bytes(&identity.cluster_key).map_err(|e| ApiError::Internal(e.to_string()))
+    }
+
+    async fn delete(&self, kind: Kind, name: &str, cmd: Command) -> Result<Value, ApiError> {
+        match self.write(cmd).await? {
+            CommandResult::Deleted { existed: true } => Ok(json!({"name": name, "deleted": true})),
+            _ => Err(kind.not_found(name)),
+        }
+    }
+
+    // ---- steps ----
+
+    pub async fn put_step(&self, name: &str, source: &str) -> Result<Value, ApiError> {
+        let step = StepRecord::validate(name, source)?;
+        let result = self.write(Command::PutStep(step)).await?;
+        Ok(stored_answer(Kind::Step, name, result))
+    }
+
+    pub fn list_steps(&self) -> Value {
+        let sm = self.inner.content.read();
+        Value::Array(
+            sm.content
+                .steps
+                .values()
+                .map(|s| summary(&s.to_json()))
+                .collect(),
+        )
+    }
+
+    pub fn get_step(&self, name: &str) -> Result<Value, ApiError> {
+        let sm = self.inner.content.read();
+        sm.content
+            .steps
+            .get(name)
+            .map(StepRecord::to_json)
+            .ok_or_else(|| Kind::Step.not_found(name))
+    }
+
+    pub async fn delete_step(&self, name: &str) -> Result<Value, ApiError> {
+        self.delete(Kind::Step, name, Command::DeleteStep { name: name.into() })
+            .await
+    }
+
+    // ---- applications ----
+
+    pub async fn put_application(&self, doc: Value) -> Result<Value, ApiError> {
+        let app = Application::validate(doc)?;
+        let json = app.doc.to_string();
+        let result = self
+            .write(Command::PutApplication {
+                name: app.name.clone(),
+                json,
+            })
+            .await?;
+        Ok(stored_answer(Kind::Application, &app.name, result))
+    }
+
+    pub fn list_applications(&self) -> Result<Value, ApiError> {
+        let sm = self.inner.content.read();
+        let list = sm
+            .content
+            .applications
+            .values()
+            .map(|j| parse_stored(j).map(|d| summary(&d)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Value::Array(list))
+    }
+
+    pub fn get_application(&self, name: &str) -> Result<Value, ApiError> {
+        let sm = self.inner.content.read();
+        let json = sm
+            .content
+            .applications
+            .get(name)
+            .ok_or_else(|| Kind::Application.not_found(name))?;
+        parse_stored(json)
+    }
+
+    pub async fn delete_application(&self, name: &str) -> Result<Value, ApiError> {
+        self.delete(
+            Kind::Application,
+            name,
+            Command::DeleteApplication { name: name.into() },
+        )
+        .await
+    }
+
+    // ---- configurations ----
+
+    /// Stores a configuration with every encrypted value sealed under the
+    /// cluster key; values that already are this cluster's ciphertext (an
+    /// exported configuration uploaded again) are kept as they are.
+    pub async fn put_configuration(&self, doc: Value) -> Result<Value, ApiError> {
+        let mut cfg = Configuration::validate(doc)?;
+        let key = self.cluster_key()?;
+        cfg.seal_secrets(|_, value| match value {
+            Value::String(s) if crypto::looks_sealed(s) => key
+                .open(s)
+                .map(|_| Sealed::AlreadySealed)
+                .map_err(|e| e.to_string()),
+            other => {
+                let plain = serde_json::to_vec(other).map_err(|e| e.to_string())?;
+                Ok(Sealed::Encrypted(key.seal(&plain)))
+            }
+        })?;
+        let result = self
+            .write(Command::PutConfiguration {
+                name: cfg.name.clone(),
+                json: cfg.doc.to_string(),
+            })
+            .await?;
+        Ok(stored_answer(Kind::Configuration, &cfg.name, result))
+    }
+
+    pub fn list_configurations(&self) -> Result<Value, ApiError> {
+        let sm = self.inner.content.read();
+        let list = sm
+            .content
+            .configurations
+            .values()
+            .map(|j| parse_stored(j).map(|d| summary(&d)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Value::Array(list))
+    }
+
+    /// The stored document: encrypted values appear as ciphertext only.
+    pub fn get_configuration(&self, name: &str) -> Result<Value, ApiError> {
+        let sm = self.inner.content.read();
+        let json = sm
+            .content
+            .configurations
+            .get(name)
+            .ok_or_else(|| Kind::Configuration.not_found(name))?;
+        parse_stored(json)
+    }
+
+    pub async fn delete_configuration(&self, name: &str) -> Result<Value, ApiError> {
+        self.delete(
+            Kind::Configuration,
+            name,
+            Command::DeleteConfiguration { name: name.into() },
+        )
+        .await
+    }
+
+    // ---- system ----
+
+    pub fn about(&self) -> Value {
+        let metrics = self.inner.raft.metrics().borrow().clone();
+        let sm = self.inner.content.read();
+        json!({
+            "name": "Integration Service",
+            "version": env!("CARGO_PKG_VERSION"),
+            "api_version": "v1",
+            "versions": {
+                "isnode": env!("CARGO_PKG_VERSION"),
+                "openraft": "0.9",
+                "python": null,
+            },
+            "node_id": self.inner.node_id,
+            "leader": metrics.current_leader,
+            "cluster_id": sm.content.cluster.as_ref().map(|c| c.cluster_id.clone()),
+            "uptime_seconds": self.inner.started.elapsed().as_secs(),
+        })
+    }
+
+    pub fn cluster_status(&self) -> Value {
+        let metrics = self.inner.raft.metrics().borrow().clone();
+        let membership = metrics.membership_config.membership();
+        let voters: std::collections::BTreeSet<NodeId> = membership.voter_ids().collect();
+        let members: Vec<Value> = membership
+            .nodes()
+            .map(|(id, node)| {
+                json!({
+                    "id": id,
+                    "address": node.addr,
+                    "voter": voters.contains(id),
+                    "leader": metrics.current_leader == Some(*id),
+                    "this_node": *id == self.inner.node_id,
+                    // Peer health arrives with the cluster transport; this
+                    // node answering is its own health.
+                    "health": if *id == self.inner.node_id { "up" } else { "unknown" },
+                })
+            })
+            .collect();
+        json!({
+            "leader": metrics.current_leader,
+            "term": metrics.current_term,
+            "last_applied": metrics.last_applied.map(|l| l.index),
+            "members": members,
+        })
+    }
+}

@@ -1,0 +1,275 @@
+//! Node settings: defaults, the TOML file given with `--config`, environment
+//! overrides and command-line flags, in increasing order of precedence.
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use serde::Deserialize;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./is-data";
+/// openraft narrates every election at info level; its warnings still show.
+pub const DEFAULT_LOG_LEVEL: &str = "info,openraft=warn";
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is invalid: {message}")]
+    Parse { path: String, message: String },
+    #[error("environment variable {name}={value:?} is invalid: {message}")]
+    Env {
+        name: String,
+        value: String,
+        message: String,
+    },
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+}
+
+/// `isnode` command line. Settings not given here come from the environment,
+/// then the config file, then the defaults shown.
+#[derive(Debug, Parser, Default)]
+#[command(
+    name = "isnode",
+    version,
+    about = "Integration Service node. With no arguments it starts the embedded default: a one-node \
+             cluster with data in ./is-data serving REST and gRPC on 127.0.0.1:8080.",
+    after_help = "CONFIG FILE (TOML, all keys optional)      ENVIRONMENT OVERRIDE\n  \
+        node_id = 1                                IS_NODE_ID\n  \
+        data_dir = \"./is-data\"                     IS_DATA_DIR\n  \
+        listen = \"127.0.0.1:8080\"                  IS_LISTEN\n  \
+        advertise = \"<listen>\"  address peers use  IS_ADVERTISE\n  \
+        max_body_bytes = 33554432  request limit     IS_MAX_BODY_BYTES\n  \
+        snapshot_every = 5000  entries per snapshot  IS_SNAPSHOT_EVERY\n  \
+        keep_after_snapshot = 1000  log kept         IS_KEEP_AFTER_SNAPSHOT\n  \
+        log_format = \"text\" | \"json\"               IS_LOG_FORMAT\n  \
+        log_level = \"info,openraft=warn\"           IS_LOG\n\n\
+        IS_ADMIN_PASSWORD sets the password of the administrator 'isadmin' when the data directory \
+        is new; without it a random password is generated, written to DIR/initial-admin-password \
+        (mode 0600) and printed once.\n\
+        SIGTERM or Ctrl-C stops the node cleanly."
+)]
+pub struct Args {
+    /// Directory holding this node's Raft log, snapshots and keys.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address of the REST + gRPC listener.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: Option<String>,
+    /// TOML file with further settings (see below).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeConfig {
+    pub node_id: u64,
+    pub data_dir: PathBuf,
+    pub listen: String,
+    pub advertise: String,
+    pub max_body_bytes: u64,
+    pub snapshot_every: u64,
+    pub keep_after_snapshot: u64,
+    pub log_format: LogFormat,
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The config file: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    node_id: Option<u64>,
+    data_dir: Option<PathBuf>,
+    listen: Option<String>,
+    advertise: Option<String>,
+    max_body_bytes: Option<u64>,
+    snapshot_every: Option<u64>,
+    keep_after_snapshot: Option<u64>,
+    log_format: Option<LogFormat>,
+    log_level: Option<String>,
+}
+
+impl NodeConfig {
+    /// Resolves the settings from flags, the environment (`env` looks a
+    /// variable up) and the config file.
+    pub fn resolve(
+        args: &Args,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<NodeConfig, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        fn parsed<T: std::str::FromStr>(
+            env: &impl Fn(&str) -> Option<String>,
+            name: &str,
+        ) -> Result<Option<T>, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            match env(name) {
+                None => Ok(None),
+                Some(v) => v.parse().map(Some).map_err(|e: T::Err| ConfigError::Env {
+                    name: name.to_string(),
+                    value: v.clone(),
+                    message: e.to_string(),
+                }),
+            }
+        }
+        let log_format = match env("IS_LOG_FORMAT").as_deref() {
+            None => file.log_format.unwrap_or(LogFormat::Text),
+            Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::Env {
+                    name: "IS_LOG_FORMAT".into(),
+                    value: other.into(),
+                    message: "expected \"text\" or \"json\"".into(),
+                })
+            }
+        };
+        let listen = args
+            .listen
+            .clone()
+            .or_else(|| env("IS_LISTEN"))
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let cfg = NodeConfig {
+            node_id: parsed(&env, "IS_NODE_ID")?.or(file.node_id).unwrap_or(1),
+            data_dir: args
+                .data_dir
+                .clone()
+                .or_else(|| env("IS_DATA_DIR").map(PathBuf::from))
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            advertise: env("IS_ADVERTISE")
+                .or(file.advertise)
+                .unwrap_or_else(|| listen.clone()),
+            listen,
+            max_body_bytes: parsed(&env, "IS_MAX_BODY_BYTES")?
+                .or(file.max_body_bytes)
+                .unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            snapshot_every: parsed(&env, "IS_SNAPSHOT_EVERY")?
+                .or(file.snapshot_every)
+                .unwrap_or(5000),
+            keep_after_snapshot: parsed(&env, "IS_KEEP_AFTER_SNAPSHOT")?
+                .or(file.keep_after_snapshot)
+                .unwrap_or(1000),
+            log_format,
+            log_level: env("IS_LOG")
+                .or(file.log_level)
+                .unwrap_or_else(|| DEFAULT_LOG_LEVEL.to_string()),
+        };
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.node_id == 0 {
+            return Err(ConfigError::Invalid("node_id must be at least 1".into()));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError::Invalid(format!(
+                "max_body_bytes must be at least 1024, got {}",
+                self.max_body_bytes
+            )));
+        }
+        if self.snapshot_every == 0 {
+            return Err(ConfigError::Invalid(
+                "snapshot_every must be at least 1".into(),
+            ));
+        }
+        if !self.listen.contains(':') {
+            return Err(ConfigError::Invalid(format!(
+                "listen must be HOST:PORT, got {:?}",
+                self.listen
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_default() {
+        let c = NodeConfig::resolve(&Args::default(), no_env).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./is-data"));
+        assert_eq!(c.max_body_bytes, 32 * 1024 * 1024);
+        assert_eq!(c.node_id, 1);
+    }
+
+    #[test]
+    fn flags_beat_env_beats_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("node.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:1\"\nmax_body_bytes = 2048\nnode_id = 3\n",
+        )
+        .unwrap();
+        let args = Args {
+            config: Some(file),
+            ..Default::default()
+        };
+        let env = |k: &str| (k == "IS_LISTEN").then(|| "127.0.0.1:2".to_string());
+        let c = NodeConfig::resolve(&args, env).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:2");
+        assert_eq!(c.max_body_bytes, 2048);
+        assert_eq!(c.node_id, 3);
+        let args = Args {
+            listen: Some("127.0.0.1:3".into()),
+            ..args
+        };
+        assert_eq!(
+            NodeConfig::resolve(&args, env).unwrap().listen,
+            "127.0.0.1:3"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_env_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("node.toml");
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        let args = Args {
+            config: Some(file),
+            ..Default::default()
+        };
+        let err = NodeConfig::resolve(&args, no_env).unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+        let env = |k: &str| (k == "IS_NODE_ID").then(|| "abc".to_string());
+        let err = NodeConfig::resolve(&Args::default(), env).unwrap_err();
+        assert!(err.to_string().contains("IS_NODE_ID"), "{err}");
+    }
+}

@@ -1,0 +1,183 @@
+//! Start-up and shutdown of a node: storage and Raft, first-time bootstrap of
+//! the cluster (key and administrator), the listener and the supervisor.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ractor::Actor;
+
+use crate::actors::{NodeServices, Supervisor};
+use crate::api::{self, auth::Authenticator, Service};
+use crate::config::NodeConfig;
+use crate::crypto::{self, ClusterKey};
+use crate::model::user::{User, ADMIN_USER};
+use crate::raft::{self, RaftError, RaftSettings};
+use crate::store::{Command, CommandResult};
+
+pub const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Raft(#[from] RaftError),
+    #[error(
+        "cannot listen on {addr}: {source} (is another process using this port? set --listen)"
+    )]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("bootstrapping the cluster failed: {0}")]
+    Bootstrap(String),
+    #[error("the supervisor failed to start: {0}")]
+    Supervisor(String),
+}
+
+/// A running node; dropping it does not stop it, call [`Node::shutdown`].
+pub struct Node {
+    raft: raft::Raft,
+    supervisor: ractor::ActorRef<crate::actors::SupervisorMsg>,
+    supervisor_task: tokio::task::JoinHandle<()>,
+    pub local_addr: std::net::SocketAddr,
+}
+
+impl Node {
+    pub async fn start(cfg: &NodeConfig) -> Result<Node, NodeError> {
+        let data_dir = &cfg.data_dir;
+        std::fs::create_dir_all(data_dir).map_err(|source| NodeError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        // Bind first: a port conflict should fail start-up before anything else.
+        let listener =
+            std::net::TcpListener::bind(&cfg.listen).map_err(|source| NodeError::Listen {
+                addr: cfg.listen.clone(),
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| NodeError::Listen {
+            addr: cfg.listen.clone(),
+            source,
+        })?;
+
+        let settings = RaftSettings {
+            snapshot_every: cfg.snapshot_every,
+            keep_after_snapshot: cfg.keep_after_snapshot,
+        };
+        let member = raft::start(
+            cfg.node_id,
+            &cfg.advertise,
+            &data_dir.join("raft"),
+            &settings,
+        )
+        .await?;
+        let leader = raft::wait_for_leader(&member.raft, Duration::from_secs(30)).await?;
+        tracing::info!(node_id = cfg.node_id, leader, "raft member ready");
+
+        let svc = Service::new(
+            member.raft.clone(),
+            member.content.clone(),
+            cfg.node_id,
+            cfg.max_body_bytes,
+        );
+        if member.content.read().content.cluster.is_none() && leader == cfg.node_id {
+            bootstrap(&svc, data_dir).await?;
+        } else if std::env::var_os("IS_ADMIN_PASSWORD").is_some() {
+            tracing::info!(
+                "IS_ADMIN_PASSWORD is ignored: this data directory is already bootstrapped"
+            );
+        }
+
+        let router = api::router(svc.clone(), Authenticator::new(member.content.clone()));
+        let (supervisor, supervisor_task) = Actor::spawn(
+            Some("supervisor".into()),
+            Supervisor,
+            NodeServices { router, listener },
+        )
+        .await
+        .map_err(|e| NodeError::Supervisor(e.to_string()))?;
+        tracing::info!(%local_addr, data_dir = %data_dir.display(), "isnode is serving REST and gRPC");
+        Ok(Node {
+            raft: member.raft,
+            supervisor,
+            supervisor_task,
+            local_addr,
+        })
+    }
+
+    /// Stops the listener and the actors, then Raft.
+    pub async fn shutdown(self) {
+        self.supervisor.stop(Some("shutdown".into()));
+        let _ = self.supervisor_task.await;
+        if let Err(e) = self.raft.shutdown().await {
+            tracing::warn!(error = %e, "raft shutdown reported an error");
+        }
+    }
+}
+
+/// Creates the cluster identity, key and administrator. The password comes
+/// from `IS_ADMIN_PASSWORD`, else from a password file left by an earlier
+/// interrupted bootstrap, else it is generated, saved (mode 0600) and printed.
+async fn bootstrap(svc: &Service, data_dir: &Path) -> Result<(), NodeError> {
+    let password = match std::env::var("IS_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        Ok(_) => {
+            return Err(NodeError::Bootstrap(
+                "IS_ADMIN_PASSWORD is set but empty".into(),
+            ))
+        }
+        Err(_) => generated_password(data_dir)?,
+    };
+    let password_hash =
+        crypto::hash_password(&password).map_err(|e| NodeError::Bootstrap(e.to_string()))?;
+    let cmd = Command::Bootstrap {
+        cluster_id: uuid::Uuid::new_v4().to_string(),
+        cluster_key: ClusterKey::generate_bytes(),
+        admin: User {
+            name: ADMIN_USER.to_string(),
+            password_hash,
+            roles: vec!["administrator".to_string()],
+        },
+    };
+    match svc.write(cmd).await {
+        Ok(CommandResult::Bootstrapped { already: false }) => {
+            tracing::info!("cluster bootstrapped with administrator {ADMIN_USER}");
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(e) => Err(NodeError::Bootstrap(e.to_string())),
+    }
+}
+
+fn generated_password(data_dir: &Path) -> Result<String, NodeError> {
+    let path: PathBuf = data_dir.join(ADMIN_PASSWORD_FILE);
+    let io_err = |source| NodeError::DataDir {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if !existing.trim().is_empty() {
+            return Ok(existing.trim().to_string());
+        }
+    }
+    let password = crypto::generate_password();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(&path).map_err(io_err)?;
+    f.write_all(format!("{password}\n").as_bytes())
+        .map_err(io_err)?;
+    f.sync_all().map_err(io_err)?;
+    println!(
+        "Generated the password of the administrator '{ADMIN_USER}': {password}\n\
+         It is saved in {} (mode 0600); this is the only time it is printed.",
+        path.display()
+    );
+    Ok(password)
+}

@@ -1,0 +1,111 @@
+//! The Raft member: openraft configured over the redb log store and the
+//! content state machine, plus the network to peers.
+//!
+//! The embedded default is a single-member cluster: [`start`] initializes the
+//! membership with this node alone the first time a data directory is used.
+
+pub mod network;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::{BasicNode, SnapshotPolicy};
+
+use crate::store::{ContentHandle, LogStore, NodeId, StateMachineStore, TypeConfig};
+
+pub type Raft = openraft::Raft<TypeConfig>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RaftError {
+    #[error("cannot open the Raft log at {path}: {source} (is another isnode using this data directory?)")]
+    OpenLog { path: String, source: redb::Error },
+    #[error("cannot open the state machine: {0}")]
+    OpenStateMachine(String),
+    #[error("invalid Raft settings: {0}")]
+    Config(String),
+    #[error("Raft failed to start: {0}")]
+    Start(String),
+    #[error("no leader was elected within {0:?}")]
+    NoLeader(Duration),
+}
+
+/// Tunables of the Raft member, from the node configuration.
+#[derive(Debug, Clone)]
+pub struct RaftSettings {
+    /// Take a snapshot (and allow log compaction) after this many applied entries.
+    pub snapshot_every: u64,
+    /// Entries kept in the log after a snapshot, for slow followers.
+    pub keep_after_snapshot: u64,
+}
+
+pub struct RaftMember {
+    pub raft: Raft,
+    pub content: ContentHandle,
+}
+
+/// Opens storage under `raft_dir`, starts openraft, and on a new data
+/// directory initializes a one-member cluster of this node.
+pub async fn start(
+    node_id: NodeId,
+    advertise_addr: &str,
+    raft_dir: &Path,
+    settings: &RaftSettings,
+) -> Result<RaftMember, RaftError> {
+    std::fs::create_dir_all(raft_dir).map_err(|e| {
+        RaftError::OpenStateMachine(format!("cannot create {}: {e}", raft_dir.display()))
+    })?;
+    let log_path = raft_dir.join("log.redb");
+    let log_store = LogStore::open(&log_path).map_err(|source| RaftError::OpenLog {
+        path: log_path.display().to_string(),
+        source,
+    })?;
+    let sm = StateMachineStore::open(raft_dir)
+        .map_err(|e| RaftError::OpenStateMachine(e.to_string()))?;
+    let content = sm.handle();
+
+    let config = openraft::Config {
+        cluster_name: "integration-service".to_string(),
+        heartbeat_interval: 250,
+        election_timeout_min: 500,
+        election_timeout_max: 1000,
+        snapshot_policy: SnapshotPolicy::LogsSinceLast(settings.snapshot_every),
+        max_in_snapshot_log_to_keep: settings.keep_after_snapshot,
+        ..Default::default()
+    }
+    .validate()
+    .map_err(|e| RaftError::Config(e.to_string()))?;
+
+    let raft = Raft::new(
+        node_id,
+        Arc::new(config),
+        network::PeerNetwork,
+        log_store,
+        sm,
+    )
+    .await
+    .map_err(|e| RaftError::Start(e.to_string()))?;
+
+    if !raft
+        .is_initialized()
+        .await
+        .map_err(|e| RaftError::Start(e.to_string()))?
+    {
+        let members = BTreeMap::from([(node_id, BasicNode::new(advertise_addr))]);
+        raft.initialize(members)
+            .await
+            .map_err(|e| RaftError::Start(e.to_string()))?;
+    }
+    Ok(RaftMember { raft, content })
+}
+
+/// Waits until some node is leader and returns its id.
+pub async fn wait_for_leader(raft: &Raft, timeout: Duration) -> Result<NodeId, RaftError> {
+    let metrics = raft
+        .wait(Some(timeout))
+        .metrics(|m| m.current_leader.is_some(), "a leader is elected")
+        .await
+        .map_err(|_| RaftError::NoLeader(timeout))?;
+    metrics.current_leader.ok_or(RaftError::NoLeader(timeout))
+}

@@ -1,0 +1,56 @@
+//! The commands replicated through the Raft log and what applying one
+//! answers. Documents are carried as JSON text because the log's encoding
+//! (bincode) cannot hold free-form JSON values.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::step::StepRecord;
+use crate::model::user::User;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    /// First entry of a new cluster: its identity, the AEAD key for
+    /// configuration secrets and the administrator. Ignored when the cluster
+    /// is already bootstrapped, so a retried bootstrap cannot replace the key.
+    Bootstrap {
+        cluster_id: String,
+        cluster_key: Vec<u8>,
+        admin: User,
+    },
+    PutStep(StepRecord),
+    DeleteStep {
+        name: String,
+    },
+    PutApplication {
+        name: String,
+        json: String,
+    },
+    DeleteApplication {
+        name: String,
+    },
+    /// `json` holds encrypted values as ciphertext only.
+    PutConfiguration {
+        name: String,
+        json: String,
+    },
+    DeleteConfiguration {
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum CommandResult {
+    /// Membership changes and blank entries answer this.
+    None,
+    Bootstrapped {
+        already: bool,
+    },
+    /// A put: whether an item of that name existed and was replaced.
+    Stored {
+        replaced: bool,
+    },
+    /// A delete: whether the item existed.
+    Deleted {
+        existed: bool,
+    },
+}

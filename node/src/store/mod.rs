@@ -1,0 +1,45 @@
+//! Durable storage behind Raft: the redb-backed log store, the state machine
+//! holding the replicated content, and its snapshots.
+//!
+//! The Raft type configuration lives here because both storage traits are
+//! defined over it; `raft/` builds the Raft member on top of this module.
+
+pub mod command;
+pub mod content;
+pub mod log_store;
+pub mod state_machine;
+
+use std::io::Cursor;
+
+pub use command::{Command, CommandResult};
+pub use content::Content;
+pub use log_store::LogStore;
+pub use state_machine::{ContentHandle, StateMachineStore};
+
+pub type NodeId = u64;
+
+openraft::declare_raft_types!(
+    /// Raft types of the Integration Service.
+    pub TypeConfig:
+        D = Command,
+        R = CommandResult,
+        NodeId = NodeId,
+        Node = openraft::BasicNode,
+        Entry = openraft::Entry<TypeConfig>,
+        SnapshotData = Cursor<Vec<u8>>,
+        AsyncRuntime = openraft::TokioRuntime,
+);
+
+pub type Entry = openraft::Entry<TypeConfig>;
+pub type StorageError = openraft::StorageError<NodeId>;
+
+/// Encoding of everything this module writes to disk.
+pub(crate) fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, bincode::error::EncodeError> {
+    bincode::serde::encode_to_vec(v, bincode::config::standard())
+}
+
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<T, bincode::error::DecodeError> {
+    bincode::serde::decode_from_slice(bytes, bincode::config::standard()).map(|(v, _)| v)
+}
