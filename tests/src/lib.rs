@@ -1,1 +1,284 @@
+//! Test harness: runs real `isnode` and `iscli` processes built by the same
+//! `cargo test` invocation, and talks to them over REST and gRPC.
+//!
+//! Nodes listen on ports picked by the OS and keep their data in a temporary
+//! directory that lives as long as the [`TestNode`].
 
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use base64::Engine;
+use serde_json::Value;
+
+pub const PASSWORD: &str = "test-admin-pw";
+
+/// Directory holding the workspace's binaries (`target/debug` or `target/release`).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/<profile>/deps/<test-binary>
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf()
+}
+
+pub fn bin(name: &str) -> PathBuf {
+    let p = bin_dir().join(name);
+    assert!(
+        p.exists(),
+        "{} is missing: run the tests with `cargo test --workspace` so the binaries are built",
+        p.display()
+    );
+    p
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind an ephemeral port")
+}
+
+pub struct TestNode {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    child: Option<Child>,
+    extra_env: Vec<(String, String)>,
+    pub http: reqwest::Client,
+}
+
+impl TestNode {
+    /// Starts a node on a new data directory with the admin password [`PASSWORD`].
+    pub async fn start() -> Result<TestNode> {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts a node with extra environment variables (settings overrides).
+    pub async fn start_with(env: &[(&str, &str)]) -> Result<TestNode> {
+        let mut node = TestNode {
+            dir: tempfile::tempdir()?,
+            port: free_port(),
+            child: None,
+            extra_env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            http: reqwest::Client::new(),
+        };
+        node.spawn().await?;
+        Ok(node)
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("node.log")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    async fn spawn(&mut self) -> Result<()> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())?;
+        let mut cmd = Command::new(bin("isnode"));
+        cmd.arg("--data-dir")
+            .arg(self.data_dir())
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .env("IS_ADMIN_PASSWORD", PASSWORD)
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .stdin(Stdio::null());
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+        self.child = Some(cmd.spawn().context("spawn isnode")?);
+        self.wait_ready().await
+    }
+
+    /// Waits until the node answers an authenticated request, or fails with its log.
+    pub async fn wait_ready(&mut self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(child) = self.child.as_mut() {
+                if let Some(status) = child.try_wait()? {
+                    bail!("isnode exited with {status}:\n{}", self.log());
+                }
+            }
+            if let Ok(resp) = self
+                .http
+                .get(self.url("/api/v1/about"))
+                .basic_auth("isadmin", Some(PASSWORD))
+                .send()
+                .await
+            {
+                if resp.status().is_success() {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("isnode did not become ready in 30 s:\n{}", self.log());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait for the exit status.
+    pub fn terminate(&mut self) -> Result<std::process::ExitStatus> {
+        let mut c = self.child.take().context("node is not running")?;
+        let pid = c.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status()?;
+        Ok(c.wait()?)
+    }
+
+    /// Starts the node again on the same data directory and port.
+    pub async fn restart(&mut self) -> Result<()> {
+        self.kill9();
+        self.spawn().await
+    }
+
+    /// An authenticated REST call; answers the status and the JSON body.
+    pub async fn rest(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value)> {
+        let req = self
+            .http
+            .request(method.parse()?, self.url(path))
+            .basic_auth("isadmin", Some(PASSWORD));
+        let req = match body {
+            Some(b) => req.json(b),
+            None => req,
+        };
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await?;
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).with_context(|| format!("body is not JSON: {text}"))?
+        };
+        Ok((status, json))
+    }
+
+    /// A gRPC client authenticated as the administrator.
+    pub async fn grpc(&self) -> Result<GrpcClient> {
+        grpc_client(self.port, "isadmin", PASSWORD).await
+    }
+
+    /// Runs `iscli` against this node with the given arguments.
+    pub fn iscli(&self, args: &[&str]) -> Output {
+        self.iscli_as("isadmin", PASSWORD, args)
+    }
+
+    pub fn iscli_as(&self, user: &str, password: &str, args: &[&str]) -> Output {
+        iscli(self.port, user, password, args)
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+pub type GrpcClient = is_proto::IntegrationServiceClient<
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, BasicAuth>,
+>;
+
+#[derive(Clone)]
+pub struct BasicAuth(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl tonic::service::Interceptor for BasicAuth {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        req.metadata_mut().insert("authorization", self.0.clone());
+        Ok(req)
+    }
+}
+
+pub async fn grpc_client(port: u16, user: &str, password: &str) -> Result<GrpcClient> {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))?
+        .connect()
+        .await?;
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let auth = BasicAuth(format!("Basic {token}").parse()?);
+    Ok(is_proto::IntegrationServiceClient::with_interceptor(
+        channel, auth,
+    ))
+}
+
+/// Runs `iscli` with host, port and credentials given as flags.
+pub fn iscli(port: u16, user: &str, password: &str, args: &[&str]) -> Output {
+    let port = port.to_string();
+    let mut all = vec![
+        "-H",
+        "127.0.0.1",
+        "-P",
+        &port,
+        "-i",
+        "-U",
+        user,
+        "-p",
+        password,
+    ];
+    all.extend_from_slice(args);
+    Command::new(bin("iscli"))
+        .args(&all)
+        .env_remove("IS_HOST")
+        .env_remove("IS_PORT")
+        .env_remove("IS_USER")
+        .env_remove("IS_PASSWORD")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run iscli")
+}
+
+/// Example content in the original product's format (steps, apps, configs).
+pub fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/examples")
+}
+
+/// Every file under `dir` whose bytes contain `needle`.
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                if bytes.windows(needle.len()).any(|w| w == needle) {
+                    hits.push(p);
+                }
+            }
+        }
+    }
+    hits
+}

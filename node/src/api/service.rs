@@ -313,6 +313,8 @@ impl Service {
             "leader": metrics.current_leader,
             "term": metrics.current_term,
             "last_applied": metrics.last_applied.map(|l| l.index),
+            "snapshot_index": metrics.snapshot.map(|l| l.index),
+            "purged_index": metrics.purged.map(|l| l.index),
             "members": members,
         })
     }

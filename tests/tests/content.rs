@@ -1,0 +1,208 @@
+//! Content round trips through both transports, authentication on both.
+
+use is_proto::v1::{Empty, Json, NameRequest, PutStepRequest};
+use is_tests::{examples_dir, grpc_client, TestNode, PASSWORD};
+use serde_json::{json, Value};
+
+fn example(path: &str) -> Value {
+    let text = std::fs::read_to_string(examples_dir().join(path)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test]
+async fn rest_upload_is_readable_over_rest_and_grpc() {
+    let node = TestNode::start().await.unwrap();
+    let app = example("apps/integration_template.json");
+    let (status, body) = node
+        .rest("POST", "/api/v1/applications", Some(&app))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"], "created");
+
+    let (status, got) = node
+        .rest("GET", "/api/v1/applications/integration_template", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(got, app, "the document comes back as uploaded");
+
+    let mut grpc = node.grpc().await.unwrap();
+    let got = grpc
+        .get_application(NameRequest {
+            name: "integration_template".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(serde_json::from_str::<Value>(&got.json).unwrap(), app);
+
+    let list = grpc.list_applications(Empty {}).await.unwrap().into_inner();
+    let list: Value = serde_json::from_str(&list.json).unwrap();
+    assert_eq!(list[0]["name"], "integration_template");
+    assert_eq!(list[0]["friendly_name"], "Template App");
+
+    // Uploading again replaces.
+    let (_, body) = node
+        .rest("POST", "/api/v1/applications", Some(&app))
+        .await
+        .unwrap();
+    assert_eq!(body["result"], "updated");
+}
+
+#[tokio::test]
+async fn grpc_upload_is_readable_over_rest_and_deletes_work() {
+    let node = TestNode::start().await.unwrap();
+    let mut grpc = node.grpc().await.unwrap();
+    let source = std::fs::read_to_string(examples_dir().join("steps/CountRecords.py")).unwrap();
+    grpc.put_step(PutStepRequest {
+        name: "CountRecords".into(),
+        source: source.clone(),
+    })
+    .await
+    .unwrap();
+    let (status, step) = node
+        .rest("GET", "/api/v1/steps/CountRecords", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(step["source"], source);
+
+    let cfg = example("configs/demo-settings.json");
+    grpc.put_configuration(Json {
+        json: cfg.to_string(),
+    })
+    .await
+    .unwrap();
+    let (status, list) = node
+        .rest("GET", "/api/v1/configurations", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(list[0]["name"], "demo-settings");
+
+    let (status, _) = node
+        .rest("DELETE", "/api/v1/steps/CountRecords", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let (status, err) = node
+        .rest("GET", "/api/v1/steps/CountRecords", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 404);
+    assert!(
+        err["error"].as_str().unwrap().contains("CountRecords"),
+        "{err}"
+    );
+    let (status, _) = node
+        .rest("DELETE", "/api/v1/steps/CountRecords", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 404, "deleting twice reports the item is gone");
+
+    let status = grpc
+        .delete_configuration(NameRequest {
+            name: "nope".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::NotFound);
+}
+
+#[tokio::test]
+async fn every_call_needs_valid_credentials() {
+    let node = TestNode::start().await.unwrap();
+    let resp = node
+        .http
+        .get(node.url("/api/v1/applications"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    assert!(resp.headers().contains_key("www-authenticate"));
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("authentication"),
+        "{body}"
+    );
+
+    let resp = node
+        .http
+        .get(node.url("/api/v1/about"))
+        .basic_auth("isadmin", Some("wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    let resp = node
+        .http
+        .get(node.url("/api/v1/no-such-thing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status().as_u16(),
+        401,
+        "unknown paths are not revealed before authentication"
+    );
+
+    let mut bad = grpc_client(node.port, "isadmin", "wrong").await.unwrap();
+    let err = bad.about(Empty {}).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Unauthenticated);
+    let mut nobody = grpc_client(node.port, "nobody", PASSWORD).await.unwrap();
+    assert_eq!(
+        nobody.about(Empty {}).await.unwrap_err().code(),
+        tonic::Code::Unauthenticated
+    );
+}
+
+#[tokio::test]
+async fn about_and_cluster_describe_the_single_node() {
+    let node = TestNode::start().await.unwrap();
+    let (status, about) = node.rest("GET", "/api/v1/about", None).await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(about["node_id"], 1);
+    assert_eq!(about["leader"], 1);
+    assert!(about["version"].is_string());
+    let (_, cluster) = node.rest("GET", "/api/v1/cluster", None).await.unwrap();
+    assert_eq!(cluster["members"].as_array().unwrap().len(), 1);
+    assert_eq!(cluster["members"][0]["voter"], true);
+    assert_eq!(
+        cluster["members"][0]["address"],
+        format!("127.0.0.1:{}", node.port)
+    );
+}
+
+#[tokio::test]
+async fn unimplemented_operations_say_so_on_both_transports() {
+    let node = TestNode::start().await.unwrap();
+    let (status, body) = node
+        .rest(
+            "POST",
+            "/api/v1/applications/run",
+            Some(&json!({"name": "x"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 501);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("running applications"),
+        "{body}"
+    );
+    let (status, _) = node
+        .rest("GET", "/api/v1/tasks/isapp-1", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 501);
+    let (status, body) = node.rest("GET", "/api/v1/nothing", None).await.unwrap();
+    assert_eq!(status, 404, "{body}");
+
+    let mut grpc = node.grpc().await.unwrap();
+    let err = grpc.list_schedules(Empty {}).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Unimplemented);
+    assert!(err.message().contains("schedules"), "{}", err.message());
+}

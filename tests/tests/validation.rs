@@ -1,0 +1,156 @@
+//! Bad input gets a 400 (or 413) whose message names every problem
+//! (DESIGN 4.2, 4.3).
+
+use is_tests::TestNode;
+use serde_json::{json, Value};
+
+async fn problems(node: &TestNode, path: &str, doc: Value) -> Vec<String> {
+    let (status, body) = node.rest("POST", path, Some(&doc)).await.unwrap();
+    assert_eq!(status, 400, "{doc} gave {body}");
+    assert!(body["error"].is_string());
+    body["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn mentions(problems: &[String], words: &[&str]) -> bool {
+    problems.iter().any(|p| words.iter().all(|w| p.contains(w)))
+}
+
+#[tokio::test]
+async fn application_rules_of_design_4_2() {
+    let node = TestNode::start().await.unwrap();
+    let path = "/api/v1/applications";
+
+    let p = problems(&node, path, json!({"steps": [{"name": "A", "file": "F"}]})).await;
+    assert!(mentions(&p, &["name", "required"]), "{p:?}");
+
+    let p = problems(&node, path, json!({"name": "app"})).await;
+    assert!(mentions(&p, &["steps", "required"]), "{p:?}");
+
+    let p = problems(&node, path, json!({"name": "app", "steps": []})).await;
+    assert!(mentions(&p, &["steps", "empty"]), "{p:?}");
+
+    let p = problems(
+        &node,
+        path,
+        json!({"name": "my app", "steps": [{"name": "A", "file": "F"}]}),
+    )
+    .await;
+    assert!(mentions(&p, &["spaces", "my app"]), "{p:?}");
+
+    let p = problems(
+        &node,
+        path,
+        json!({"name": "app", "steps": [{"name": "A", "file": "F"}, {"name": "A", "file": "G"}]}),
+    )
+    .await;
+    assert!(mentions(&p, &["duplicate", "A"]), "{p:?}");
+
+    let p = problems(
+        &node,
+        path,
+        json!({"name": "app", "steps": [{"name": "A", "file": "F", "output_to": ["Ghost"]}]}),
+    )
+    .await;
+    assert!(mentions(&p, &["unknown step", "Ghost"]), "{p:?}");
+
+    let p = problems(
+        &node,
+        path,
+        json!({"name": "app", "steps": [{"name": "A", "file": "F", "data_from": ["Phantom"]}]}),
+    )
+    .await;
+    assert!(mentions(&p, &["unknown step", "Phantom"]), "{p:?}");
+
+    let p = problems(
+        &node,
+        path,
+        json!({"name": "app", "steps": [
+            {"name": "A", "file": "F", "output_to": ["B"]},
+            {"name": "B", "file": "F", "output_to": ["A"]}]}),
+    )
+    .await;
+    assert!(mentions(&p, &["cycle", "A", "B"]), "{p:?}");
+
+    // Everything wrong at once: every problem is listed in one answer.
+    let p = problems(
+        &node,
+        path,
+        json!({"name": "bad name", "steps": [
+            {"name": "A", "file": "F", "output_to": ["A", "Nope"]},
+            {"name": "A", "file": "F"}]}),
+    )
+    .await;
+    assert_eq!(p.len(), 4, "{p:?}");
+
+    // An unknown step file is fine at upload (it is checked at run).
+    let (status, _) = node
+        .rest(
+            "POST",
+            path,
+            Some(&json!({"name": "ok", "steps": [{"name": "A", "file": "NotUploaded"}]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn malformed_and_mistyped_bodies() {
+    let node = TestNode::start().await.unwrap();
+    let resp = node
+        .http
+        .post(node.url("/api/v1/applications"))
+        .basic_auth("isadmin", Some(is_tests::PASSWORD))
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("not valid JSON"),
+        "{body}"
+    );
+
+    let p = problems(&node, "/api/v1/steps", json!({"name": 5})).await;
+    assert_eq!(p.len(), 2, "name and data both reported: {p:?}");
+    let p = problems(
+        &node,
+        "/api/v1/steps",
+        json!({"name": "Hello", "data": "class Other: pass"}),
+    )
+    .await;
+    assert!(mentions(&p, &["no class named Hello"]), "{p:?}");
+    let p = problems(
+        &node,
+        "/api/v1/configurations",
+        json!({"configuration_data": [{"value": 1, "encrypted": "yes"}]}),
+    )
+    .await;
+    assert_eq!(p.len(), 3, "{p:?}");
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_get_413() {
+    let node = TestNode::start_with(&[("IS_MAX_BODY_BYTES", "4096")])
+        .await
+        .unwrap();
+    let big = json!({"name": "big", "description": "x".repeat(8192), "steps": [{"name": "A", "file": "F"}]});
+    let (status, body) = node
+        .rest("POST", "/api/v1/applications", Some(&big))
+        .await
+        .unwrap();
+    assert_eq!(status, 413, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("4096"), "{body}");
+    // The node keeps serving.
+    let (status, _) = node
+        .rest("GET", "/api/v1/applications", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+}
