@@ -1,0 +1,70 @@
+//! `isnode` with no arguments is the embedded default of DESIGN 4.8:
+//! data in ./is-data, REST + gRPC on 127.0.0.1:8080, a generated admin
+//! password saved with mode 0600 and printed once. SIGTERM stops it cleanly.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use is_tests::{bin, TestNode};
+
+#[tokio::test]
+async fn no_arguments_gives_a_working_node_on_8080() {
+    if std::net::TcpListener::bind("127.0.0.1:8080").is_err() {
+        eprintln!("SKIPPED: 127.0.0.1:8080 is in use on this machine, so the embedded default cannot be started");
+        return;
+    }
+    let cwd = tempfile::tempdir().unwrap();
+    let log_path = cwd.path().join("out.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = Command::new(bin("isnode"))
+        .current_dir(cwd.path())
+        .env_remove("IS_ADMIN_PASSWORD")
+        .env_remove("IS_LISTEN")
+        .env_remove("IS_DATA_DIR")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let pw_file = cwd.path().join("is-data/initial-admin-password");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let password = loop {
+        if let Ok(pw) = std::fs::read_to_string(&pw_file) {
+            let pw = pw.trim().to_string();
+            let ok = http
+                .get("http://127.0.0.1:8080/api/v1/about")
+                .basic_auth("isadmin", Some(&pw))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ok {
+                break pw;
+            }
+        }
+        assert!(child.try_wait().unwrap().is_none(), "isnode exited: {}", std::fs::read_to_string(&log_path).unwrap());
+        assert!(Instant::now() < deadline, "not ready: {}", std::fs::read_to_string(&log_path).unwrap());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mode = std::fs::metadata(&pw_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(password.len() >= 16, "a strong generated password");
+    let out = std::fs::read_to_string(&log_path).unwrap();
+    assert_eq!(out.matches(&password).count(), 1, "the password is printed exactly once");
+
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "SIGTERM exits 0, got {status}");
+}
+
+#[tokio::test]
+async fn sigterm_stops_cleanly_and_restart_keeps_the_password() {
+    let mut node = TestNode::start().await.unwrap();
+    let status = node.terminate().unwrap();
+    assert!(status.success(), "{status}\n{}", node.log());
+    node.restart().await.unwrap();
+    let (status, _) = node.rest("GET", "/api/v1/about", None).await.unwrap();
+    assert_eq!(status, 200);
+}
