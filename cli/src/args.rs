@@ -39,19 +39,19 @@ password; $XDG_CONFIG_HOME is honoured), else 127.0.0.1:8080 as user isadmin.";
     after_help = EXAMPLES
 )]
 pub struct Cli {
+    /// Print the version of iscli and exit (-V is a syncpack version)
+    #[arg(long = "cli-version")]
+    pub cli_version: bool,
+
+    /// Print the server's JSON answer, pretty-printed, instead of a summary
+    #[arg(long, global = true, help_heading = "Output")]
+    pub json: bool,
+
     #[command(flatten)]
     pub connection: ConnectionArgs,
 
     #[command(flatten)]
     pub legacy: LegacyArgs,
-
-    /// Print the server's JSON answer, pretty-printed, instead of a summary
-    #[arg(long, global = true)]
-    pub json: bool,
-
-    /// Print the version of iscli and exit (-V is a syncpack version)
-    #[arg(long = "cli-version")]
-    pub cli_version: bool,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -127,8 +127,12 @@ pub struct LegacyArgs {
 
     /// File or directory to upload; a directory uploads every file of the
     /// chosen kind in it
-    #[arg(short = 'f', long = "fileLocation", value_name = "FILE|DIR",
-          visible_alias = "file-location")]
+    #[arg(
+        short = 'f',
+        long = "fileLocation",
+        value_name = "FILE|DIR",
+        visible_alias = "file-location"
+    )]
     pub file_location: Option<PathBuf>,
 
     /// Activate the syncpack named with -n (register its content)
@@ -343,7 +347,9 @@ impl Cli {
 
         let ops = if l.activate || l.install {
             if matches!(l.kind(), Some(k) if k != ContentKind::SyncPack) {
-                return Err(usage("-A/--activate and -I/--install work on syncpacks only: use -k"));
+                return Err(usage(
+                    "-A/--activate and -I/--install work on syncpacks only: use -k",
+                ));
             }
             let Some(name) = l.name.clone().filter(|n| !n.is_empty()) else {
                 return Err(usage(
@@ -380,7 +386,9 @@ impl Cli {
                 ));
             };
             let Some(path) = l.file_location.clone() else {
-                return Err(usage("-u/--upload needs the file or directory: -f FILE|DIR"));
+                return Err(usage(
+                    "-u/--upload needs the file or directory: -f FILE|DIR",
+                ));
             };
             return Ok(Action::Upload(UploadRequest {
                 kind,
@@ -497,7 +505,9 @@ mod tests {
 
     #[test]
     fn connection_flags_combine_and_work_after_subcommands() {
-        let cli = parse(&["-iH", "node1", "-P", "9090", "-U", "ops", "-p", "pw", "-usf", "x.py"]);
+        let cli = parse(&[
+            "-iH", "node1", "-P", "9090", "-U", "ops", "-p", "pw", "-usf", "x.py",
+        ]);
         assert!(cli.connection.insecure);
         assert_eq!(
             cli.connection.flags(),
@@ -508,7 +518,16 @@ mod tests {
                 password: Some("pw".into()),
             }
         );
-        let cli = parse(&["step", "get", "CountRecords", "-H", "n2", "-p", "pw", "--json"]);
+        let cli = parse(&[
+            "step",
+            "get",
+            "CountRecords",
+            "-H",
+            "n2",
+            "-p",
+            "pw",
+            "--json",
+        ]);
         assert_eq!(cli.connection.host.as_deref(), Some("n2"));
         assert!(cli.json);
         assert_eq!(

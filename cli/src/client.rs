@@ -210,7 +210,11 @@ impl Client {
         version: Option<&str>,
         force: bool,
     ) -> Result<Value, CliError> {
-        match self.rpc.activate_sync_pack(pack_ref(name, version, force)).await {
+        match self
+            .rpc
+            .activate_sync_pack(pack_ref(name, version, force))
+            .await
+        {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
@@ -222,7 +226,11 @@ impl Client {
         version: Option<&str>,
         force: bool,
     ) -> Result<Value, CliError> {
-        match self.rpc.install_sync_pack(pack_ref(name, version, force)).await {
+        match self
+            .rpc
+            .install_sync_pack(pack_ref(name, version, force))
+            .await
+        {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
@@ -285,13 +293,25 @@ pub fn map_status(status: &Status, user: &str, addr: &str) -> CliError {
         }
         // A transport failure (the node went away mid-call) has no JSON body;
         // an Unavailable the server chose to send (no leader ...) has one.
-        Code::Unavailable if body.is_none() && is_transport_failure(status) => {
+        Code::Unavailable | Code::Unknown if body.is_none() && is_transport_failure(status) => {
             return CliError::Connect {
                 addr: addr.to_string(),
                 reason: transport_reason(status),
             }
         }
         _ => {}
+    }
+    // Something answered HTTP, but not as a gRPC server (a proxy, a web
+    // server, the wrong port).
+    if body.is_none() && status.message().starts_with("grpc-status header missing") {
+        return CliError::Api(ApiError {
+            kind: ApiErrorKind::Internal,
+            error: format!(
+                "the server at {addr} did not answer as isnode's gRPC API ({}) — check -H/-P or IS_HOST/IS_PORT.",
+                status.message()
+            ),
+            details: Vec::new(),
+        });
     }
     let kind = match status.code() {
         Code::InvalidArgument | Code::FailedPrecondition => ApiErrorKind::InvalidArgument,
@@ -354,10 +374,13 @@ fn fallback_line(status: &Status) -> String {
     }
 }
 
+/// A status made on this side from a transport error (statuses sent by the
+/// server never carry a source error).
 fn is_transport_failure(status: &Status) -> bool {
     StdError::source(status).is_some()
-        || status.message().contains("transport error")
-        || status.message().contains("error trying to connect")
+        || (status.code() == Code::Unavailable
+            && (status.message().contains("transport error")
+                || status.message().contains("error trying to connect")))
 }
 
 fn transport_reason(status: &Status) -> String {
@@ -468,6 +491,20 @@ mod tests {
     }
 
     #[test]
+    fn a_non_grpc_server_is_named() {
+        let s = Status::new(
+            Code::Unimplemented,
+            "grpc-status header missing, mapped from HTTP status code 404",
+        );
+        assert_eq!(
+            render(&s),
+            "error: the server at 127.0.0.1:8080 did not answer as isnode's gRPC API \
+             (grpc-status header missing, mapped from HTTP status code 404) — check -H/-P or \
+             IS_HOST/IS_PORT."
+        );
+    }
+
+    #[test]
     fn unauthenticated_names_the_user_and_the_fix() {
         let s = status(Code::Unauthenticated, "bad credentials", "");
         assert_eq!(
@@ -477,16 +514,13 @@ mod tests {
     }
 
     #[test]
-    fn unimplemented_names_the_feature() {
+    fn unimplemented_shows_the_servers_line() {
         let s = status(
             Code::Unimplemented,
             "syncpack source directories",
             r#"{"error": "syncpack upload from a source directory", "details": []}"#,
         );
-        assert_eq!(
-            render(&s),
-            "error: not implemented by the server yet: syncpack upload from a source directory"
-        );
+        assert_eq!(render(&s), "error: syncpack upload from a source directory");
     }
 
     #[test]
@@ -500,38 +534,38 @@ mod tests {
             render(&s),
             "error: no leader elected yet\n  - retry in a moment"
         );
-        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        // A transport error turned into a Status on this side (has a source).
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
         let s = Status::from_error(Box::new(io));
         let e = map_status(&s, "isadmin", "127.0.0.1:8080");
         assert_eq!(
             e,
             CliError::Connect {
                 addr: "127.0.0.1:8080".into(),
-                reason: "connection refused".into()
+                reason: "connection reset".into()
             }
         );
+        let s = Status::unavailable("error trying to connect: tcp connect error");
+        assert!(matches!(map_status(&s, "u", "a"), CliError::Connect { .. }));
+        // A bare Unavailable from the server without a body stays an API error.
+        let s = Status::unavailable("draining");
+        assert_eq!(render(&s), "error: draining");
     }
 
     #[test]
-    fn too_large_and_forbidden_are_labelled() {
+    fn too_large_and_forbidden_show_the_servers_line() {
         let s = status(
             Code::ResourceExhausted,
             "m",
             r#"{"error": "body of 80 MiB exceeds the 64 MiB limit", "details": []}"#,
         );
-        assert_eq!(
-            render(&s),
-            "error: request too large: body of 80 MiB exceeds the 64 MiB limit"
-        );
+        assert_eq!(render(&s), "error: body of 80 MiB exceeds the 64 MiB limit");
         let s = status(
             Code::PermissionDenied,
             "m",
             r#"{"error": "role 'viewer' may not delete steps"}"#,
         );
-        assert_eq!(
-            render(&s),
-            "error: permission denied: role 'viewer' may not delete steps"
-        );
+        assert_eq!(render(&s), "error: role 'viewer' may not delete steps");
     }
 
     #[test]
@@ -539,7 +573,12 @@ mod tests {
         use tonic::service::Interceptor;
         let mut auth = BasicAuth::new("isadmin", "s3cret:x");
         let req = auth.call(Request::new(())).unwrap();
-        let value = req.metadata().get("authorization").unwrap().to_str().unwrap();
+        let value = req
+            .metadata()
+            .get("authorization")
+            .unwrap()
+            .to_str()
+            .unwrap();
         // base64("isadmin:s3cret:x")
         assert_eq!(value, "Basic aXNhZG1pbjpzM2NyZXQ6eA==");
     }

@@ -159,11 +159,15 @@ async fn syncpack_ops(
         None => ops.name.clone(),
     };
     if ops.activate {
-        let v = client.activate_syncpack(&ops.name, version, ops.force).await?;
+        let v = client
+            .activate_syncpack(&ops.name, version, ops.force)
+            .await?;
         ctx.print(&v, |_| format!("activated syncpack {shown}"));
     }
     if ops.install {
-        let v = client.install_syncpack(&ops.name, version, ops.force).await?;
+        let v = client
+            .install_syncpack(&ops.name, version, ops.force)
+            .await?;
         ctx.print(&v, |_| format!("installed syncpack {shown}"));
     }
     Ok(Outcome::Success)

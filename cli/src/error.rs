@@ -78,14 +78,8 @@ impl CliError {
             CliError::Auth { user } => format!(
                 "authentication failed for user '{user}' — check -U/-p or IS_USER/IS_PASSWORD."
             ),
-            CliError::Api(api) => match api.kind {
-                ApiErrorKind::Unimplemented => {
-                    format!("not implemented by the server yet: {}", api.error)
-                }
-                ApiErrorKind::PermissionDenied => format!("permission denied: {}", api.error),
-                ApiErrorKind::TooLarge => format!("request too large: {}", api.error),
-                _ => api.error.clone(),
-            },
+            // The server's line already says what kind of failure it is.
+            CliError::Api(api) => api.error.clone(),
         }
     }
 
@@ -97,10 +91,14 @@ impl CliError {
         }
     }
 
-    /// True when retrying other requests against the same server is
-    /// pointless (it is unreachable or refuses our credentials).
+    /// True when sending further requests to the same server is pointless
+    /// (it is unreachable, refuses our credentials, or cannot serve now).
     pub fn is_fatal_for_batch(&self) -> bool {
-        matches!(self, CliError::Connect { .. } | CliError::Auth { .. })
+        match self {
+            CliError::Connect { .. } | CliError::Auth { .. } => true,
+            CliError::Api(api) => api.kind == ApiErrorKind::Unavailable,
+            CliError::Usage(_) | CliError::Local(_) => false,
+        }
     }
 
     /// The full report: `error: <headline>` then one `  - <detail>` line per

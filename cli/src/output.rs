@@ -31,10 +31,7 @@ pub fn items(value: &Value) -> Vec<Value> {
     match value {
         Value::Array(a) => a.clone(),
         Value::Object(obj) => {
-            let arrays: Vec<&Vec<Value>> = obj
-                .values()
-                .filter_map(|v| v.as_array())
-                .collect();
+            let arrays: Vec<&Vec<Value>> = obj.values().filter_map(|v| v.as_array()).collect();
             if arrays.len() == 1 {
                 return arrays[0].clone();
             }
@@ -353,9 +350,12 @@ mod tests {
             "build": {"version": "0.1.0"}
         });
         let text = summary(&v);
-        assert!(text.contains("leader:   1\n"), "{text}");
-        assert!(text.contains("healthy:  true\n"), "{text}");
-        assert!(text.contains("members:\n  ID  ADDRESS  LAG\n  1   n1:8080  -\n  2   n2:8080  3\n"), "{text}");
-        assert!(text.contains("build:\n  version:  0.1.0\n"), "{text}");
+        assert!(text.contains("leader:  1\n"), "{text}");
+        assert!(text.contains("healthy: true\n"), "{text}");
+        assert!(
+            text.contains("members:\n  ID  ADDRESS  LAG\n  1   n1:8080  -\n  2   n2:8080  3\n"),
+            "{text}"
+        );
+        assert!(text.contains("build:\n  version: 0.1.0\n"), "{text}");
     }
 }

@@ -287,14 +287,22 @@ async fn upload_item(
             })?;
             let fname = file_name(path);
             let response = client.upload_syncpack(&fname, wheel, overwrite).await?;
-            Ok((format!("uploaded syncpack {}", pack_label(&response, &fname)), response))
+            Ok((
+                format!("uploaded syncpack {}", pack_label(&response, &fname)),
+                response,
+            ))
         }
         (ContentKind::SyncPack, Item::SyncPackSource(dir)) => {
             // Building a wheel from sources is the server's job (not there
             // yet): the request names the directory and carries no wheel.
             let dname = file_name(dir);
-            let response = client.upload_syncpack(&dname, Vec::new(), overwrite).await?;
-            Ok((format!("uploaded syncpack {}", pack_label(&response, &dname)), response))
+            let response = client
+                .upload_syncpack(&dname, Vec::new(), overwrite)
+                .await?;
+            Ok((
+                format!("uploaded syncpack {}", pack_label(&response, &dname)),
+                response,
+            ))
         }
         (_, Item::SyncPackSource(dir)) => Err(CliError::Local(format!(
             "{} is a directory, not a {} file",
@@ -392,7 +400,14 @@ mod tests {
     #[test]
     fn directory_of_steps_skips_init_and_other_files_sorted() {
         let s = Scratch::new("steps");
-        for f in ["b.py", "A.py", "__init__.py", "notes.txt", ".hidden.py", "c.PY"] {
+        for f in [
+            "b.py",
+            "A.py",
+            "__init__.py",
+            "notes.txt",
+            ".hidden.py",
+            "c.PY",
+        ] {
             s.touch(f);
         }
         std::fs::create_dir_all(s.0.join("sub.py")).unwrap();
@@ -404,7 +419,13 @@ mod tests {
     #[test]
     fn directory_of_json_and_of_syncpacks() {
         let s = Scratch::new("json");
-        for f in ["z.json", "a.json", "readme.md", "p-0.1-py3-none-any.whl", "src/setup.py"] {
+        for f in [
+            "z.json",
+            "a.json",
+            "readme.md",
+            "p-0.1-py3-none-any.whl",
+            "src/setup.py",
+        ] {
             s.touch(f);
         }
         std::fs::create_dir_all(s.0.join("empty_dir")).unwrap();
@@ -422,12 +443,26 @@ mod tests {
     fn empty_directory_missing_path_and_wrong_extension_are_errors() {
         let s = Scratch::new("errs");
         let err = plan(&req(ContentKind::Configuration, &s.0)).unwrap_err();
-        assert!(err.render().contains("no configuration files (*.json) found"));
+        assert!(err
+            .render()
+            .contains("no configuration files (*.json) found"));
         let err = plan(&req(ContentKind::Step, &s.0.join("nope.py"))).unwrap_err();
-        assert!(err.render().contains("no such file or directory"), "{}", err.render());
+        assert!(
+            err.render().contains("no such file or directory"),
+            "{}",
+            err.render()
+        );
         let txt = s.touch("step.txt");
-        assert_eq!(plan(&req(ContentKind::Step, &txt)).unwrap_err().exit_code(), 2);
-        assert_eq!(plan(&req(ContentKind::SyncPack, &txt)).unwrap_err().exit_code(), 2);
+        assert_eq!(
+            plan(&req(ContentKind::Step, &txt)).unwrap_err().exit_code(),
+            2
+        );
+        assert_eq!(
+            plan(&req(ContentKind::SyncPack, &txt))
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
         let single = plan(&req(ContentKind::Application, &txt)).unwrap();
         assert!(!single.batch);
     }
@@ -437,7 +472,10 @@ mod tests {
         let err = CliError::Api(ApiError {
             kind: ApiErrorKind::InvalidArgument,
             error: "step does not compile".into(),
-            details: vec!["line 3: invalid syntax".into(), "class 'X' not found".into()],
+            details: vec![
+                "line 3: invalid syntax".into(),
+                "class 'X' not found".into(),
+            ],
         });
         assert_eq!(
             failure_lines("X.py", &err),

@@ -273,3 +273,21 @@ mod tests {
         assert!(err.to_string().contains("IS_NODE_ID"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod example_file {
+    use super::*;
+
+    /// The documented example config must parse and show the true defaults.
+    #[test]
+    fn deploy_example_is_valid_and_shows_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/node.example.toml");
+        let args = Args {
+            config: Some(path),
+            ..Default::default()
+        };
+        let from_file = NodeConfig::resolve(&args, |_| None).unwrap();
+        let defaults = NodeConfig::resolve(&Args::default(), |_| None).unwrap();
+        assert_eq!(from_file, defaults);
+    }
+}

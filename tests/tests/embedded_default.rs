@@ -44,17 +44,32 @@ async fn no_arguments_gives_a_working_node_on_8080() {
                 break pw;
             }
         }
-        assert!(child.try_wait().unwrap().is_none(), "isnode exited: {}", std::fs::read_to_string(&log_path).unwrap());
-        assert!(Instant::now() < deadline, "not ready: {}", std::fs::read_to_string(&log_path).unwrap());
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "isnode exited: {}",
+            std::fs::read_to_string(&log_path).unwrap()
+        );
+        assert!(
+            Instant::now() < deadline,
+            "not ready: {}",
+            std::fs::read_to_string(&log_path).unwrap()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let mode = std::fs::metadata(&pw_file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     assert!(password.len() >= 16, "a strong generated password");
     let out = std::fs::read_to_string(&log_path).unwrap();
-    assert_eq!(out.matches(&password).count(), 1, "the password is printed exactly once");
+    assert_eq!(
+        out.matches(&password).count(),
+        1,
+        "the password is printed exactly once"
+    );
 
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "SIGTERM exits 0, got {status}");
 }

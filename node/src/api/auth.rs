@@ -21,12 +21,14 @@ use super::ApiError;
 use crate::crypto;
 use crate::store::ContentHandle;
 
+/// user -> (stored hash at check time, digest of the accepted credentials)
+type VerifiedCache = Arc<Mutex<HashMap<String, (String, [u8; 32])>>>;
+
 #[derive(Clone)]
 pub struct Authenticator {
     content: ContentHandle,
     salt: [u8; 16],
-    /// user -> (stored hash at check time, digest of the accepted credentials)
-    verified: Arc<Mutex<HashMap<String, (String, [u8; 32])>>>,
+    verified: VerifiedCache,
 }
 
 /// The user an authenticated request acts as.

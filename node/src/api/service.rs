@@ -55,11 +55,20 @@ impl Kind {
         }
     }
 
+    fn cli_noun(self) -> &'static str {
+        match self {
+            Kind::Step => "step",
+            Kind::Application => "app",
+            Kind::Configuration => "config",
+        }
+    }
+
     fn not_found(self, name: &str) -> ApiError {
         ApiError::NotFound(format!(
-            "no {} named {name:?} (list them with GET /api/v1/{})",
+            "no {} named {name:?} (list them with GET /api/v1/{} or `iscli {} list`)",
             self.noun(),
-            self.collection()
+            self.collection(),
+            self.cli_noun()
         ))
     }
 }

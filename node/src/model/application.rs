@@ -252,7 +252,7 @@ fn step_label(i: usize, name: Option<&str>) -> String {
 fn validate_retry_options(step: &Map<String, Value>, label: &str, problems: &mut Vec<String>) {
     for key in ["retry_max", "retry_backoff_max", "retry_countdown"] {
         if let Some(v) = step.get(key) {
-            if !v.as_u64().is_some() {
+            if v.as_u64().is_none() {
                 problems.push(format!(
                     "{label}: \"{key}\" must be a non-negative integer, got {v}"
                 ));

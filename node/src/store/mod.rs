@@ -4,6 +4,10 @@
 //! The Raft type configuration lives here because both storage traits are
 //! defined over it; `raft/` builds the Raft member on top of this module.
 
+// openraft's `StorageError` (large) is the error type its storage traits
+// require; boxing it in our helpers would only add conversions.
+#![allow(clippy::result_large_err)]
+
 pub mod command;
 pub mod content;
 pub mod log_store;

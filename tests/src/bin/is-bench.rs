@@ -49,7 +49,12 @@ async fn content_writes(o: &Opts) -> Result<serde_json::Value> {
         let doc = json!({"name": format!("bench-{i}"), "configuration_data": [
             {"name": "host", "value": "10.0.0.1"}, {"name": "pw", "value": "x", "encrypted": true}]});
         let t = Instant::now();
-        let resp = http.post(&url).basic_auth("isadmin", Some(&o.password)).json(&doc).send().await?;
+        let resp = http
+            .post(&url)
+            .basic_auth("isadmin", Some(&o.password))
+            .json(&doc)
+            .send()
+            .await?;
         if !resp.status().is_success() {
             bail!("write {i} failed: {} {}", resp.status(), resp.text().await?);
         }
