@@ -28,7 +28,7 @@ pub fn bin(name: &str) -> PathBuf {
     let p = bin_dir().join(name);
     assert!(
         p.exists(),
-        "{} is missing: run the tests with `cargo test --workspace` so the binaries are built",
+        "{} is missing: run the tests with tests/run-all.sh, which builds the binaries first",
         p.display()
     );
     p

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: builds the binaries the multi-process tests
+# start (isnode, iscli), then every Rust test of the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# `cargo test` does not build other packages' binaries, so build them first
+# (same profile as the tests, so the build is reused).
+cargo build --workspace --bins --locked
+cargo test --workspace --locked
