@@ -48,6 +48,10 @@ pub enum ConfigError {
         snapshot_every = 5000  entries per snapshot  IS_SNAPSHOT_EVERY\n  \
         keep_after_snapshot = 1000  log kept         IS_KEEP_AFTER_SNAPSHOT\n  \
         log_format = \"text\" | \"json\"               IS_LOG_FORMAT\n  \
+        runner_memory_limit_mb = 2048  per runner    IS_RUNNER_MEMORY_MB (0: no limit)\n  \
+        step_timeout_seconds = 0  default; 0: none   IS_STEP_TIMEOUT_SECONDS\n  \
+        [[worker_pools]]  queues = [\"default\"]    (a pool with no queues serves default)\n  \
+                          concurrency = <cores>      IS_WORKERS (the default pool's size)\n  \
         log_level = \"info,openraft=warn\"           IS_LOG\n\n\
         IS_ADMIN_PASSWORD sets the password of the administrator 'isadmin' when the data directory \
         is new; without it a random password is generated, written to DIR/initial-admin-password \
@@ -64,6 +68,20 @@ pub struct Args {
     /// TOML file with further settings (see below).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub mode: Option<Mode>,
+}
+
+/// Internal process roles of the same binary.
+#[derive(Debug, clap::Subcommand)]
+pub enum Mode {
+    /// A Python step runner, started by a node's step actors (not for direct use).
+    #[command(hide = true)]
+    Runner {
+        /// Directory holding the embedded ipaascore/ipaascommon packages.
+        #[arg(long, value_name = "DIR")]
+        lib: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +95,37 @@ pub struct NodeConfig {
     pub keep_after_snapshot: u64,
     pub log_format: LogFormat,
     pub log_level: String,
+    pub worker_pools: Vec<WorkerPool>,
+    /// Address-space limit of each Python runner (None: unlimited).
+    pub runner_memory_limit_mb: Option<u64>,
+    /// Timeout of steps that set none (None: no limit).
+    pub step_timeout_seconds: Option<f64>,
+}
+
+/// Workers serving a set of queues (DESIGN 4.6).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerPool {
+    #[serde(default)]
+    pub queues: Vec<String>,
+    pub concurrency: usize,
+}
+
+impl WorkerPool {
+    /// The queues served; a pool that names none serves `default`.
+    pub fn served_queues(&self) -> Vec<String> {
+        if self.queues.is_empty() {
+            vec!["default".to_string()]
+        } else {
+            self.queues.clone()
+        }
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -99,6 +148,9 @@ struct FileConfig {
     keep_after_snapshot: Option<u64>,
     log_format: Option<LogFormat>,
     log_level: Option<String>,
+    worker_pools: Option<Vec<WorkerPool>>,
+    runner_memory_limit_mb: Option<u64>,
+    step_timeout_seconds: Option<f64>,
 }
 
 impl NodeConfig {
@@ -171,6 +223,17 @@ impl NodeConfig {
             log_level: env("IS_LOG")
                 .or(file.log_level)
                 .unwrap_or_else(|| DEFAULT_LOG_LEVEL.to_string()),
+            worker_pools: worker_pools(file.worker_pools, parsed::<usize>(&env, "IS_WORKERS")?),
+            runner_memory_limit_mb: match parsed::<u64>(&env, "IS_RUNNER_MEMORY_MB")?
+                .or(file.runner_memory_limit_mb)
+                .unwrap_or(2048)
+            {
+                0 => None,
+                mb => Some(mb),
+            },
+            step_timeout_seconds: parsed::<f64>(&env, "IS_STEP_TIMEOUT_SECONDS")?
+                .or(file.step_timeout_seconds)
+                .filter(|s| *s > 0.0),
         };
         cfg.check()?;
         Ok(cfg)
@@ -191,6 +254,20 @@ impl NodeConfig {
                 "snapshot_every must be at least 1".into(),
             ));
         }
+        if let Some(mb) = self.runner_memory_limit_mb {
+            if mb < 64 {
+                return Err(ConfigError::Invalid(format!(
+                    "runner_memory_limit_mb must be 0 (no limit) or at least 64, got {mb}: CPython itself needs more"
+                )));
+            }
+        }
+        for (i, p) in self.worker_pools.iter().enumerate() {
+            if p.queues.iter().any(|q| q.trim().is_empty()) {
+                return Err(ConfigError::Invalid(format!(
+                    "worker_pools[{i}] names an empty queue"
+                )));
+            }
+        }
         if !self.listen.contains(':') {
             return Err(ConfigError::Invalid(format!(
                 "listen must be HOST:PORT, got {:?}",
@@ -199,6 +276,30 @@ impl NodeConfig {
         }
         Ok(())
     }
+}
+
+/// The configured pools, or one pool on `default` with a worker per core;
+/// `workers` (IS_WORKERS) resizes the pool serving `default`.
+fn worker_pools(configured: Option<Vec<WorkerPool>>, workers: Option<usize>) -> Vec<WorkerPool> {
+    let mut pools = configured.unwrap_or_else(|| {
+        vec![WorkerPool {
+            queues: vec!["default".to_string()],
+            concurrency: cores(),
+        }]
+    });
+    if let Some(n) = workers {
+        match pools
+            .iter_mut()
+            .find(|p| p.served_queues().iter().any(|q| q == "default"))
+        {
+            Some(p) => p.concurrency = n,
+            None => pools.push(WorkerPool {
+                queues: vec!["default".to_string()],
+                concurrency: n,
+            }),
+        }
+    }
+    pools
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {

@@ -3,12 +3,15 @@
 
 use anyhow::Context;
 use clap::Parser;
-use is_node::config::{Args, LogFormat, NodeConfig};
+use is_node::config::{Args, LogFormat, Mode, NodeConfig};
 use is_node::node::Node;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(Mode::Runner { lib }) = &args.mode {
+        std::process::exit(is_node::python::runner::main(lib));
+    }
     let cfg = NodeConfig::resolve(&args, |k| std::env::var(k).ok())?;
     let filter = EnvFilter::try_new(&cfg.log_level).with_context(|| {
         format!(

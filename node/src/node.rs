@@ -7,13 +7,19 @@ use std::time::Duration;
 
 use ractor::Actor;
 
+use crate::actors::worker::WorkerContext;
 use crate::actors::{NodeServices, Supervisor};
-use crate::api::{self, auth::Authenticator, Service};
+use crate::api::{self, auth::Authenticator, Service, ServiceDeps};
 use crate::config::NodeConfig;
 use crate::crypto::{self, ClusterKey};
 use crate::model::user::{User, ADMIN_USER};
+use crate::python::process::RunnerConfig;
+use crate::python::validator::Validator;
 use crate::raft::{self, RaftError, RaftSettings};
-use crate::store::{Command, CommandResult};
+use crate::store::{Command, CommandResult, Events};
+
+/// How long loading an uploaded step may take.
+const VALIDATION_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
 
@@ -69,22 +75,39 @@ impl Node {
             snapshot_every: cfg.snapshot_every,
             keep_after_snapshot: cfg.keep_after_snapshot,
         };
+        let lib_dir = data_dir.join("python/lib");
+        crate::python::embedded::install(&lib_dir).map_err(|source| NodeError::DataDir {
+            path: lib_dir.display().to_string(),
+            source,
+        })?;
+        let runner = RunnerConfig {
+            exe: std::env::current_exe().map_err(|source| NodeError::DataDir {
+                path: "the isnode executable".into(),
+                source,
+            })?,
+            lib_dir,
+            memory_limit_bytes: cfg.runner_memory_limit_mb.map(|mb| mb * 1024 * 1024),
+        };
+        let events = Events::default();
         let member = raft::start(
             cfg.node_id,
             &cfg.advertise,
             &data_dir.join("raft"),
             &settings,
+            events.clone(),
         )
         .await?;
         let leader = raft::wait_for_leader(&member.raft, Duration::from_secs(30)).await?;
         tracing::info!(node_id = cfg.node_id, leader, "raft member ready");
 
-        let svc = Service::new(
-            member.raft.clone(),
-            member.content.clone(),
-            cfg.node_id,
-            cfg.max_body_bytes,
-        );
+        let svc = Service::new(ServiceDeps {
+            raft: member.raft.clone(),
+            content: member.content.clone(),
+            events: events.clone(),
+            validator: Validator::new(runner.clone(), VALIDATION_TIMEOUT),
+            node_id: cfg.node_id,
+            body_limit: cfg.max_body_bytes,
+        });
         if member.content.read().content.cluster.is_none() && leader == cfg.node_id {
             bootstrap(&svc, data_dir).await?;
         } else if std::env::var_os("IS_ADMIN_PASSWORD").is_some() {
@@ -94,13 +117,28 @@ impl Node {
         }
 
         let router = api::router(svc.clone(), Authenticator::new(member.content.clone()));
-        let (supervisor, supervisor_task) = Actor::spawn(
-            Some("supervisor".into()),
-            Supervisor,
-            NodeServices { router, listener },
-        )
-        .await
-        .map_err(|e| NodeError::Supervisor(e.to_string()))?;
+        let worker_queues: Vec<Vec<String>> = cfg
+            .worker_pools
+            .iter()
+            .flat_map(|p| std::iter::repeat_n(p.served_queues(), p.concurrency))
+            .collect();
+        let services = NodeServices {
+            router,
+            listener,
+            workers: WorkerContext {
+                raft: member.raft.clone(),
+                content: member.content.clone(),
+                events,
+                runner,
+                default_timeout: cfg.step_timeout_seconds.map(Duration::from_secs_f64),
+            },
+            worker_queues,
+            worker_prefix: format!("node{}", cfg.node_id),
+        };
+        let (supervisor, supervisor_task) =
+            Actor::spawn(Some("supervisor".into()), Supervisor, services)
+                .await
+                .map_err(|e| NodeError::Supervisor(e.to_string()))?;
         tracing::info!(%local_addr, data_dir = %data_dir.display(), "isnode is serving REST and gRPC");
         Ok(Node {
             raft: member.raft,

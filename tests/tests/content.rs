@@ -193,10 +193,7 @@ async fn unimplemented_operations_say_so_on_both_transports() {
             .contains("running applications"),
         "{body}"
     );
-    let (status, _) = node
-        .rest("GET", "/api/v1/tasks/isapp-1", None)
-        .await
-        .unwrap();
+    let (status, _) = node.rest("GET", "/api/v1/tasks?app=x", None).await.unwrap();
     assert_eq!(status, 501);
     let (status, body) = node.rest("GET", "/api/v1/nothing", None).await.unwrap();
     assert_eq!(status, 404, "{body}");

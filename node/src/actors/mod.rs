@@ -4,11 +4,15 @@
 //! Supervision tree (see ARCHITECTURE.md):
 //! ```text
 //! supervisor
+//! ├── dispatcher   (named queues of ready tasks, idle workers)
+//! ├── worker-N     (one per pool slot; each owns a Python runner process)
 //! └── api-server   (the REST + gRPC listener)
 //! ```
 
 pub mod api_server;
 pub mod backoff;
+pub mod dispatcher;
 pub mod supervisor;
+pub mod worker;
 
 pub use supervisor::{NodeServices, Supervisor, SupervisorMsg};

@@ -10,6 +10,9 @@ use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, Supervisio
 
 use super::api_server::{ApiServer, ApiServerArgs};
 use super::backoff::Backoff;
+use super::dispatcher::{Dispatcher, DISPATCHER};
+use super::worker::{Worker, WorkerArgs, WorkerContext};
+use crate::model::task::TaskState;
 
 const RESTART_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(30));
 const STABLE_AFTER: Duration = Duration::from_secs(60);
@@ -18,19 +21,26 @@ const STABLE_AFTER: Duration = Duration::from_secs(60);
 pub struct NodeServices {
     pub router: axum::Router,
     pub listener: std::net::TcpListener,
+    pub workers: WorkerContext,
+    /// One entry per worker: the queues it serves.
+    pub worker_queues: Vec<Vec<String>>,
+    /// Node-unique prefix of worker names, e.g. "node1".
+    pub worker_prefix: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Child {
+    Dispatcher,
+    Worker(usize),
     ApiServer,
 }
 
 impl Child {
-    const ALL: [Child; 1] = [Child::ApiServer];
-
-    fn name(self) -> &'static str {
+    fn name(self, prefix: &str) -> String {
         match self {
-            Child::ApiServer => "api-server",
+            Child::Dispatcher => DISPATCHER.to_string(),
+            Child::Worker(i) => format!("{prefix}/worker-{i}"),
+            Child::ApiServer => "api-server".to_string(),
         }
     }
 }
@@ -49,6 +59,9 @@ pub struct SupervisorState {
     services: NodeServices,
     running: HashMap<ActorId, (Child, ActorCell)>,
     restarts: HashMap<Child, Restarts>,
+    /// Tasks found STARTED at node start were interrupted by the stop and are
+    /// dispatched again once; after that STARTED tasks belong to live workers.
+    recovered_started: bool,
 }
 
 pub struct Supervisor;
@@ -59,19 +72,39 @@ impl Supervisor {
         state: &mut SupervisorState,
         child: Child,
     ) -> Result<(), ActorProcessingErr> {
+        let name = child.name(&state.services.worker_prefix);
         let cell = match child {
             Child::ApiServer => {
                 let args = ApiServerArgs {
                     router: state.services.router.clone(),
                     listener: state.services.listener.try_clone()?,
                 };
-                let (actor, _) = Actor::spawn_linked(
-                    Some(child.name().into()),
-                    ApiServer,
-                    args,
-                    myself.get_cell(),
-                )
-                .await?;
+                let (actor, _) =
+                    Actor::spawn_linked(Some(name.clone()), ApiServer, args, myself.get_cell())
+                        .await?;
+                actor.get_cell()
+            }
+            Child::Dispatcher => {
+                let include_started = !state.recovered_started;
+                let waiting = waiting_tasks(&state.services.workers.content, include_started);
+                if !waiting.is_empty() {
+                    tracing::info!(tasks = waiting.len(), "re-queueing unfinished tasks");
+                }
+                let (actor, _) =
+                    Actor::spawn_linked(Some(name.clone()), Dispatcher, waiting, myself.get_cell())
+                        .await?;
+                state.recovered_started = true;
+                actor.get_cell()
+            }
+            Child::Worker(i) => {
+                let args = WorkerArgs {
+                    ctx: state.services.workers.clone(),
+                    name: name.clone(),
+                    queues: state.services.worker_queues[i].clone(),
+                };
+                let (actor, _) =
+                    Actor::spawn_linked(Some(name.clone()), Worker, args, myself.get_cell())
+                        .await?;
                 actor.get_cell()
             }
         };
@@ -81,7 +114,7 @@ impl Supervisor {
         });
         entry.started_at = Instant::now();
         state.running.insert(cell.get_id(), (child, cell));
-        tracing::info!(child = child.name(), "started");
+        tracing::debug!(child = %name, "started");
         Ok(())
     }
 
@@ -101,7 +134,7 @@ impl Supervisor {
         r.consecutive += 1;
         let delay = RESTART_BACKOFF.delay(r.consecutive);
         tracing::warn!(
-            child = child.name(),
+            child = %child.name(&state.services.worker_prefix),
             reason = why,
             attempt = r.consecutive,
             ?delay,
@@ -109,6 +142,27 @@ impl Supervisor {
         );
         myself.send_after(delay, move || SupervisorMsg::Start(child));
     }
+}
+
+/// (task id, queue) of tasks waiting in the replicated state, oldest first.
+fn waiting_tasks(
+    content: &crate::store::ContentHandle,
+    include_started: bool,
+) -> Vec<(String, String)> {
+    let sm = content.read();
+    let mut tasks: Vec<_> = sm
+        .content
+        .tasks
+        .values()
+        .filter(|t| match t.state {
+            TaskState::Pending | TaskState::Retry => true,
+            TaskState::Started => include_started,
+            _ => false,
+        })
+        .map(|t| (t.spec.created_ms, t.spec.id.clone(), t.spec.queue.clone()))
+        .collect();
+    tasks.sort();
+    tasks.into_iter().map(|(_, id, q)| (id, q)).collect()
 }
 
 impl Actor for Supervisor {
@@ -121,12 +175,17 @@ impl Actor for Supervisor {
         myself: ActorRef<Self::Msg>,
         services: NodeServices,
     ) -> Result<Self::State, ActorProcessingErr> {
+        let workers = services.worker_queues.len();
         let mut state = SupervisorState {
             services,
             running: HashMap::new(),
             restarts: HashMap::new(),
+            recovered_started: false,
         };
-        for child in Child::ALL {
+        let children = std::iter::once(Child::Dispatcher)
+            .chain((0..workers).map(Child::Worker))
+            .chain(std::iter::once(Child::ApiServer));
+        for child in children {
             Self::start_child(&myself, &mut state, child).await?;
         }
         Ok(state)
@@ -173,7 +232,7 @@ impl Actor for Supervisor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         for (_, (child, cell)) in state.running.drain() {
-            tracing::info!(child = child.name(), "stopping");
+            tracing::debug!(child = %child.name(&state.services.worker_prefix), "stopping");
             cell.stop_and_wait(
                 Some("node shutting down".into()),
                 Some(Duration::from_secs(10)),

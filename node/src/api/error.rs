@@ -95,6 +95,19 @@ impl From<ModelError> for ApiError {
     }
 }
 
+impl From<crate::raft::ProposeError> for ApiError {
+    fn from(e: crate::raft::ProposeError) -> ApiError {
+        use crate::raft::ProposeError;
+        match e {
+            ProposeError::NotLeader { .. } => {
+                ApiError::Unavailable(format!("{e}; send writes to the leader"))
+            }
+            ProposeError::Membership(_) => ApiError::Conflict(e.to_string()),
+            ProposeError::Stopped(_) => ApiError::Unavailable(e.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if matches!(self, ApiError::Internal(_)) {

@@ -114,6 +114,56 @@ impl IntegrationService for GrpcApi {
         deleted(self.svc.delete_configuration(&name).await, name)
     }
 
+    async fn run_step(&self, request: Request<RunStepRequest>) -> Answer<TaskAnswer> {
+        let r = request.into_inner();
+        let params = if r.params_json.trim().is_empty() {
+            serde_json::Map::new()
+        } else {
+            match parse(&r.params_json)? {
+                Value::Object(m) => m,
+                _ => return Err(ApiError::bad_request("params_json must be a JSON object").into()),
+            }
+        };
+        let wait = std::time::Duration::from_secs(r.wait_seconds.into());
+        let (finished, status) = self.svc.run_step(&r.name, params, wait).await?;
+        Ok(Response::new(TaskAnswer {
+            finished,
+            status_json: status.to_string(),
+        }))
+    }
+
+    async fn get_task(&self, request: Request<IdRequest>) -> Answer<Json> {
+        json(self.svc.task_status(&request.into_inner().id)?)
+    }
+
+    async fn revoke_task(&self, request: Request<IdRequest>) -> Answer<Json> {
+        json(self.svc.revoke_task(&request.into_inner().id).await?)
+    }
+
+    async fn delete_task(&self, request: Request<IdRequest>) -> Answer<Json> {
+        json(self.svc.revoke_task(&request.into_inner().id).await?)
+    }
+
+    async fn watch_task(&self, request: Request<IdRequest>) -> Answer<Self::WatchTaskStream> {
+        use futures::StreamExt;
+        let events = self.svc.watch_task(&request.into_inner().id)?;
+        let stream = events.map(|v| {
+            Ok(TaskEvent {
+                json: v.to_string(),
+            })
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn get_cache_entry(&self, request: Request<NameRequest>) -> Answer<Json> {
+        json(self.svc.cache_get(&request.into_inner().name)?)
+    }
+
+    async fn delete_cache_entry(&self, request: Request<NameRequest>) -> Answer<Deleted> {
+        let name = request.into_inner().name;
+        deleted(self.svc.cache_delete(&name).await, name)
+    }
+
     async fn about(&self, _request: Request<Empty>) -> Answer<Json> {
         json(self.svc.about())
     }
@@ -126,16 +176,11 @@ impl IntegrationService for GrpcApi {
         Pin<Box<dyn futures::Stream<Item = Result<TaskEvent, Status>> + Send + 'static>>;
 
     later! {
-        run_step(RunStepRequest) -> TaskAnswer: "running a single step";
         run_application(RunApplicationRequest) -> TaskAnswer: "running applications";
         get_application_logs(NameRequest) -> Json: "running applications";
-        get_task(IdRequest) -> Json: "tasks";
-        list_tasks(ListTasksRequest) -> Json: "tasks";
-        replay_task(IdRequest) -> Json: "tasks";
-        revoke_task(IdRequest) -> Json: "tasks";
-        delete_task(IdRequest) -> Json: "tasks";
-        delete_all_tasks(Empty) -> Json: "tasks";
-        watch_task(IdRequest) -> Self::WatchTaskStream: "tasks";
+        list_tasks(ListTasksRequest) -> Json: "listing application runs";
+        replay_task(IdRequest) -> Json: "running applications";
+        delete_all_tasks(Empty) -> Json: "bulk-revoking application runs";
         put_schedule(Json) -> Json: "schedules";
         list_schedules(Empty) -> Json: "schedules";
         delete_schedule(IdRequest) -> Deleted: "schedules";
@@ -148,8 +193,6 @@ impl IntegrationService for GrpcApi {
         list_reports(Empty) -> Json: "reports";
         get_report(IdRequest) -> Json: "reports";
         delete_report(IdRequest) -> Deleted: "reports";
-        get_cache_entry(NameRequest) -> Json: "the step cache";
-        delete_cache_entry(NameRequest) -> Deleted: "the step cache";
         get_license(Empty) -> Json: "licensing";
         put_license(Json) -> Json: "licensing";
         delete_license(Empty) -> Json: "licensing";

@@ -10,10 +10,11 @@ pub mod auth;
 pub mod error;
 pub mod grpc;
 pub mod rest;
+pub mod runtime;
 pub mod service;
 
 pub use error::ApiError;
-pub use service::Service;
+pub use service::{Service, ServiceDeps};
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;

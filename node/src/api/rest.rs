@@ -2,10 +2,15 @@
 //! shared [`Service`] and encode its answer. Operations of the contract that
 //! later features provide answer 501 with the feature's name.
 
-use axum::extract::{FromRequest, Path, Request, State};
+use std::time::Duration;
+
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use futures::StreamExt;
 use serde_json::Value;
 
 use super::{ApiError, Service};
@@ -109,6 +114,84 @@ async fn delete_configuration(State(s): State<Service>, Path(name): Path<String>
     s.delete_configuration(&name).await.map(Json)
 }
 
+#[derive(serde::Deserialize)]
+struct WaitQuery {
+    wait: Option<f64>,
+}
+
+fn wait_of(q: &WaitQuery, default: f64) -> Result<Duration, ApiError> {
+    let w = q.wait.unwrap_or(default);
+    if !(0.0..=super::runtime::MAX_WAIT.as_secs_f64()).contains(&w) {
+        return Err(ApiError::bad_request(format!(
+            "wait must be between 0 and {} seconds, got {w}",
+            super::runtime::MAX_WAIT.as_secs()
+        )));
+    }
+    Ok(Duration::from_secs_f64(w))
+}
+
+/// `POST /steps/run?wait=5 {"name": step, ...params}`: 200 with the task
+/// status if it finished within `wait`, else 202 with its id.
+async fn run_step(
+    State(s): State<Service>,
+    Query(q): Query<WaitQuery>,
+    JsonBody(doc): JsonBody,
+) -> Result<axum::response::Response, ApiError> {
+    let Value::Object(mut params) = doc else {
+        return Err(ApiError::bad_request(
+            "the body must be a JSON object: {\"name\": step, ...parameters}",
+        ));
+    };
+    let name = match params.remove("name") {
+        Some(Value::String(n)) if !n.is_empty() => n,
+        _ => {
+            return Err(ApiError::BadRequest {
+                message: "which step? the body needs \"name\"".into(),
+                details: vec!["\"name\" is required and must be the step's name".into()],
+            })
+        }
+    };
+    let (finished, status) = s.run_step(&name, params, wait_of(&q, 5.0)?).await?;
+    let code = if finished {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((code, Json(status)).into_response())
+}
+
+async fn get_task(State(s): State<Service>, Path(id): Path<String>) -> Answer {
+    s.task_status(&id).map(Json)
+}
+
+async fn revoke_task(State(s): State<Service>, Path(id): Path<String>) -> Answer {
+    s.revoke_task(&id).await.map(Json)
+}
+
+async fn task_events(
+    State(s): State<Service>,
+    Path(id): Path<String>,
+) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, std::convert::Infallible>>>, ApiError>
+{
+    let stream = s.watch_task(&id)?.map(|v| {
+        let kind = v
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("message")
+            .to_string();
+        Ok(SseEvent::default().event(kind).data(v.to_string()))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+async fn get_cache(State(s): State<Service>, Path(key): Path<String>) -> Answer {
+    s.cache_get(&key).map(Json)
+}
+
+async fn delete_cache(State(s): State<Service>, Path(key): Path<String>) -> Answer {
+    s.cache_delete(&key).await.map(Json)
+}
+
 async fn about(State(s): State<Service>) -> Answer {
     Ok(Json(s.about()))
 }
@@ -133,19 +216,17 @@ pub async fn no_route(req: Request) -> ApiError {
 }
 
 pub fn routes() -> Router<Service> {
-    const RUN_STEP: &str = "running a single step (POST /steps/run)";
     const RUNS: &str = "running applications";
-    const TASKS: &str = "tasks";
+    const RUN_LIST: &str = "listing and bulk-revoking application runs";
     const SCHEDULES: &str = "schedules";
     const SYNCPACKS: &str = "SyncPacks";
     const REPORTS: &str = "reports";
-    const CACHE: &str = "the step cache";
     const LICENSE: &str = "licensing";
     const ROLES: &str = "roles";
     const MEMBERSHIP: &str = "cluster membership changes";
     let api = Router::new()
         .route("/steps", post(post_step).get(list_steps))
-        .route("/steps/run", post(later(RUN_STEP)))
+        .route("/steps/run", post(run_step))
         .route("/steps/{name}", get(get_step).delete(delete_step))
         .route(
             "/applications",
@@ -158,11 +239,11 @@ pub fn routes() -> Router<Service> {
         )
         .route("/applications/{name}/run", post(later(RUNS)))
         .route("/applications/{name}/logs", get(later(RUNS)))
-        .route("/tasks", get(later(TASKS)).delete(later(TASKS)))
-        .route("/tasks/{id}", get(later(TASKS)).delete(later(TASKS)))
-        .route("/tasks/{id}/replay", post(later(TASKS)))
-        .route("/tasks/{id}/revoke", post(later(TASKS)))
-        .route("/tasks/{id}/events", get(later(TASKS)))
+        .route("/tasks", get(later(RUN_LIST)).delete(later(RUN_LIST)))
+        .route("/tasks/{id}", get(get_task).delete(revoke_task))
+        .route("/tasks/{id}/replay", post(later(RUNS)))
+        .route("/tasks/{id}/revoke", post(revoke_task))
+        .route("/tasks/{id}/events", get(task_events))
         .route(
             "/configurations",
             post(post_configuration).get(list_configurations),
@@ -182,7 +263,7 @@ pub fn routes() -> Router<Service> {
         .route("/syncpacks/{name}/install", post(later(SYNCPACKS)))
         .route("/reports", get(later(REPORTS)))
         .route("/reports/{id}", get(later(REPORTS)).delete(later(REPORTS)))
-        .route("/cache/{key}", get(later(CACHE)).delete(later(CACHE)))
+        .route("/cache/{key}", get(get_cache).delete(delete_cache))
         .route("/about", get(about))
         .route(
             "/license",

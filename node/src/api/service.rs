@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use openraft::error::{ClientWriteError, RaftError};
 use serde_json::{json, Value};
 
 use super::ApiError;
@@ -14,20 +13,33 @@ use crate::model::application::Application;
 use crate::model::configuration::{Configuration, Sealed};
 use crate::model::step::StepRecord;
 use crate::model::summary;
+use crate::python::validator::{ValidationError, Validator};
 use crate::raft::Raft;
-use crate::store::{Command, CommandResult, ContentHandle, NodeId};
+use crate::store::{Command, CommandResult, ContentHandle, Events, NodeId};
 
 #[derive(Clone)]
 pub struct Service {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    raft: Raft,
-    content: ContentHandle,
+pub(super) struct Inner {
+    pub(super) raft: Raft,
+    pub(super) content: ContentHandle,
+    pub(super) events: Events,
+    pub(super) validator: Validator,
     node_id: NodeId,
     started: Instant,
     body_limit: u64,
+}
+
+/// What the service is built from.
+pub struct ServiceDeps {
+    pub raft: Raft,
+    pub content: ContentHandle,
+    pub events: Events,
+    pub validator: Validator,
+    pub node_id: NodeId,
+    pub body_limit: u64,
 }
 
 /// The three kinds of named content documents, for messages and lookups.
@@ -84,14 +96,16 @@ fn stored_answer(kind: Kind, name: &str, result: CommandResult) -> Value {
 }
 
 impl Service {
-    pub fn new(raft: Raft, content: ContentHandle, node_id: NodeId, body_limit: u64) -> Service {
+    pub fn new(deps: ServiceDeps) -> Service {
         Service {
             inner: Arc::new(Inner {
-                raft,
-                content,
-                node_id,
+                raft: deps.raft,
+                content: deps.content,
+                events: deps.events,
+                validator: deps.validator,
+                node_id: deps.node_id,
                 started: Instant::now(),
-                body_limit,
+                body_limit: deps.body_limit,
             }),
         }
     }
@@ -107,25 +121,9 @@ impl Service {
 
     /// Proposes a command to Raft and waits until it is applied here.
     pub async fn write(&self, cmd: Command) -> Result<CommandResult, ApiError> {
-        match self.inner.raft.client_write(cmd).await {
-            Ok(resp) => Ok(resp.data),
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
-                Err(ApiError::Unavailable(format!(
-                    "this node is not the Raft leader{}; send writes to the leader",
-                    match (f.leader_id, f.leader_node) {
-                        (Some(id), Some(node)) =>
-                            format!(" (the leader is node {id} at {})", node.addr),
-                        _ => " and no leader is known right now".to_string(),
-                    }
-                )))
-            }
-            Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e))) => {
-                Err(ApiError::Conflict(e.to_string()))
-            }
-            Err(RaftError::Fatal(e)) => Err(ApiError::Unavailable(format!(
-                "the Raft member of this node has stopped ({e}); restart the node"
-            ))),
-        }
+        crate::raft::propose(&self.inner.raft, cmd)
+            .await
+            .map_err(ApiError::from)
     }
 
     fn cluster_key(&self) -> Result<ClusterKey, ApiError> {
@@ -145,8 +143,30 @@ impl Service {
 
     // ---- steps ----
 
+    /// Stores a step after loading it in a runner: it must compile, define
+    /// the class `name` as a BaseStep subclass and instantiate; its metadata
+    /// is recorded for `GET /steps/{name}` and run-time checks.
     pub async fn put_step(&self, name: &str, source: &str) -> Result<Value, ApiError> {
-        let step = StepRecord::validate(name, source)?;
+        let mut step = StepRecord::validate(name, source)?;
+        let meta = self.inner.validator.validate(name, source).await.map_err(|e| match e {
+            ValidationError::Invalid { message, line, traceback } => ApiError::BadRequest {
+                message: format!("step {name:?} does not load: {message}"),
+                details: std::iter::once(match line {
+                    Some(l) => format!("line {l}: {message}"),
+                    None => message.clone(),
+                })
+                .chain(traceback)
+                .collect(),
+            },
+            ValidationError::Timeout(_) => ApiError::BadRequest {
+                message: format!("step {name:?} does not load: {e}"),
+                details: vec![e.to_string()],
+            },
+            ValidationError::Runner(r) => ApiError::Unavailable(format!(
+                "cannot check the step because the Python runner failed ({r}); retry, and check the node log if it persists"
+            )),
+        })?;
+        step.meta_json = Some(meta.to_string());
         let result = self.write(Command::PutStep(step)).await?;
         Ok(stored_answer(Kind::Step, name, result))
     }
@@ -290,7 +310,7 @@ impl Service {
             "versions": {
                 "isnode": env!("CARGO_PKG_VERSION"),
                 "openraft": "0.9",
-                "python": null,
+                "python": self.inner.validator.python_version(),
             },
             "node_id": self.inner.node_id,
             "leader": metrics.current_leader,

@@ -9,6 +9,7 @@ pub mod application;
 pub mod configuration;
 pub mod error;
 pub mod step;
+pub mod task;
 pub mod user;
 
 pub use error::ModelError;

@@ -6,11 +6,24 @@ use serde::{Deserialize, Serialize};
 
 use super::ModelError;
 
-/// A step as replicated: the class name and its module source.
+/// A step as replicated: the class name, its module source and the
+/// metadata the runner read from the class at upload (a JSON object with
+/// friendly_name, description, version and parameters).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     pub name: String,
     pub source: String,
+    pub meta_json: Option<String>,
+}
+
+/// A parameter a step class declares.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct DeclaredParameter {
+    pub name: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub default_value: serde_json::Value,
 }
 
 impl StepRecord {
@@ -27,29 +40,57 @@ impl StepRecord {
         }
         if source.trim().is_empty() {
             problems.push("\"data\" is required: the step's Python source".to_string());
-        } else if !source.contains(&format!("class {name}")) && !name.is_empty() {
-            problems.push(format!("the source defines no class named {name}"));
         }
         if problems.is_empty() {
             Ok(StepRecord {
                 name: name.to_string(),
                 source: source.to_string(),
+                meta_json: None,
             })
         } else {
             Err(ModelError::invalid(format!("step {name:?}"), problems))
         }
     }
 
+    fn meta(&self) -> serde_json::Value {
+        self.meta_json
+            .as_deref()
+            .and_then(|m| serde_json::from_str(m).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
+
     /// The document answered by `GET /steps/{name}`.
     pub fn to_json(&self) -> serde_json::Value {
+        let meta = self.meta();
         serde_json::json!({
             "name": self.name,
             "source": self.source,
-            "friendly_name": null,
-            "description": null,
-            "version": null,
-            "parameters": [],
+            "friendly_name": meta.get("friendly_name").cloned().unwrap_or_default(),
+            "description": meta.get("description").cloned().unwrap_or_default(),
+            "version": meta.get("version").cloned().unwrap_or_default(),
+            "parameters": meta.get("parameters").cloned().unwrap_or_else(|| serde_json::json!([])),
         })
+    }
+
+    /// The parameters the class declares (empty if it declares none).
+    pub fn declared_parameters(&self) -> Vec<DeclaredParameter> {
+        self.meta()
+            .get("parameters")
+            .and_then(|p| serde_json::from_value(p.clone()).ok())
+            .unwrap_or_default()
+    }
+
+    /// Names of required parameters that `given` lacks and that have no
+    /// default value.
+    pub fn missing_required(
+        &self,
+        given: &serde_json::Map<String, serde_json::Value>,
+    ) -> Vec<String> {
+        self.declared_parameters()
+            .into_iter()
+            .filter(|p| p.required && p.default_value.is_null() && !given.contains_key(&p.name))
+            .map(|p| p.name)
+            .collect()
     }
 }
 
@@ -80,8 +121,16 @@ mod tests {
     }
 
     #[test]
-    fn rejects_source_without_the_class() {
-        let err = StepRecord::validate("Hello", "class Other: pass").unwrap_err();
-        assert!(err.to_string().contains("no class named Hello"));
+    fn missing_required_ignores_defaults_and_given_values() {
+        let mut s = StepRecord::validate("S", "class S: pass").unwrap();
+        s.meta_json = Some(
+            r#"{"parameters": [{"name": "a", "required": true, "default_value": null},
+                               {"name": "b", "required": true, "default_value": 3},
+                               {"name": "c", "required": false},
+                               {"name": "d", "required": true}]}"#
+                .into(),
+        );
+        let given = serde_json::json!({"d": 1}).as_object().unwrap().clone();
+        assert_eq!(s.missing_required(&given), vec!["a".to_string()]);
     }
 }

@@ -13,7 +13,11 @@ use std::time::Duration;
 
 use openraft::{BasicNode, SnapshotPolicy};
 
-use crate::store::{ContentHandle, LogStore, NodeId, StateMachineStore, TypeConfig};
+use openraft::error::{ClientWriteError, RaftError as OpenRaftError};
+
+use crate::store::{
+    Command, CommandResult, ContentHandle, Events, LogStore, NodeId, StateMachineStore, TypeConfig,
+};
 
 pub type Raft = openraft::Raft<TypeConfig>;
 
@@ -52,6 +56,7 @@ pub async fn start(
     advertise_addr: &str,
     raft_dir: &Path,
     settings: &RaftSettings,
+    events: Events,
 ) -> Result<RaftMember, RaftError> {
     std::fs::create_dir_all(raft_dir).map_err(|e| {
         RaftError::OpenStateMachine(format!("cannot create {}: {e}", raft_dir.display()))
@@ -61,7 +66,7 @@ pub async fn start(
         path: log_path.display().to_string(),
         source,
     })?;
-    let sm = StateMachineStore::open(raft_dir)
+    let sm = StateMachineStore::open(raft_dir, events)
         .map_err(|e| RaftError::OpenStateMachine(e.to_string()))?;
     let content = sm.handle();
 
@@ -108,4 +113,45 @@ pub async fn wait_for_leader(raft: &Raft, timeout: Duration) -> Result<NodeId, R
         .await
         .map_err(|_| RaftError::NoLeader(timeout))?;
     metrics.current_leader.ok_or(RaftError::NoLeader(timeout))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProposeError {
+    #[error("this node is not the Raft leader{}", match (.leader_id, .leader_addr) {
+        (Some(id), Some(addr)) => format!(" (the leader is node {id} at {addr})"),
+        _ => " and no leader is known right now".to_string(),
+    })]
+    NotLeader {
+        leader_id: Option<NodeId>,
+        leader_addr: Option<String>,
+    },
+    #[error("membership change refused: {0}")]
+    Membership(String),
+    #[error("the Raft member of this node has stopped ({0}); restart the node")]
+    Stopped(String),
+}
+
+/// Proposes a command and waits until it is committed and applied here.
+pub async fn propose(raft: &Raft, cmd: Command) -> Result<CommandResult, ProposeError> {
+    match raft.client_write(cmd).await {
+        Ok(resp) => Ok(resp.data),
+        Err(OpenRaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
+            Err(ProposeError::NotLeader {
+                leader_id: f.leader_id,
+                leader_addr: f.leader_node.map(|n| n.addr),
+            })
+        }
+        Err(OpenRaftError::APIError(ClientWriteError::ChangeMembershipError(e))) => {
+            Err(ProposeError::Membership(e.to_string()))
+        }
+        Err(OpenRaftError::Fatal(e)) => Err(ProposeError::Stopped(e.to_string())),
+    }
+}
+
+/// Wall-clock time in ms since the epoch, for timestamps fixed by a proposer.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::TaskEvent;
 use crate::model::step::StepRecord;
+use crate::model::task::TaskSpec;
 use crate::model::user::User;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +38,23 @@ pub enum Command {
     DeleteConfiguration {
         name: String,
     },
+    /// A new step task, PENDING.
+    CreateTask(TaskSpec),
+    /// An event in a task's life (see `engine::step_task`).
+    Task {
+        id: String,
+        event: TaskEvent,
+    },
+    /// A value of the step cache shared by all runs; `expires_at_ms` is
+    /// wall-clock time in ms since the epoch, fixed by the proposer.
+    CacheSet {
+        key: String,
+        value: Vec<u8>,
+        expires_at_ms: Option<u64>,
+    },
+    CacheDelete {
+        key: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,5 +71,10 @@ pub enum CommandResult {
     /// A delete: whether the item existed.
     Deleted {
         existed: bool,
+    },
+    /// A task event: whether it changed the task, else why not.
+    Task {
+        changed: bool,
+        reason: Option<String>,
     },
 }

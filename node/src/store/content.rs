@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Command, CommandResult};
+use crate::engine::{step_task, Applied};
 use crate::model::step::StepRecord;
+use crate::model::task::StepTask;
 use crate::model::user::User;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -24,9 +26,32 @@ pub struct Content {
     pub applications: BTreeMap<String, String>,
     /// Configuration documents as JSON text (secrets sealed), keyed by name.
     pub configurations: BTreeMap<String, String>,
+    pub tasks: BTreeMap<String, StepTask>,
+    pub cache: BTreeMap<String, CacheEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CacheEntry {
+    pub value: Vec<u8>,
+    pub expires_at_ms: Option<u64>,
+}
+
+impl CacheEntry {
+    pub fn is_live(&self, now_ms: u64) -> bool {
+        self.expires_at_ms.is_none_or(|t| t > now_ms)
+    }
 }
 
 impl Content {
+    /// The id of the task a command concerns, for change notifications.
+    pub fn task_of(cmd: &Command) -> Option<&str> {
+        match cmd {
+            Command::CreateTask(spec) => Some(&spec.id),
+            Command::Task { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
     pub fn apply(&mut self, cmd: Command) -> CommandResult {
         fn put<V>(map: &mut BTreeMap<String, V>, k: String, v: V) -> CommandResult {
             CommandResult::Stored {
@@ -60,6 +85,49 @@ impl Content {
             Command::DeleteApplication { name } => delete(&mut self.applications, &name),
             Command::PutConfiguration { name, json } => put(&mut self.configurations, name, json),
             Command::DeleteConfiguration { name } => delete(&mut self.configurations, &name),
+            Command::CreateTask(spec) => {
+                let id = spec.id.clone();
+                if self.tasks.contains_key(&id) {
+                    return CommandResult::Task {
+                        changed: false,
+                        reason: Some(format!("task {id} already exists")),
+                    };
+                }
+                self.tasks.insert(id, StepTask::new(spec));
+                CommandResult::Task {
+                    changed: true,
+                    reason: None,
+                }
+            }
+            Command::Task { id, event } => match self.tasks.get_mut(&id) {
+                None => CommandResult::Task {
+                    changed: false,
+                    reason: Some(format!("no task {id}")),
+                },
+                Some(task) => match step_task::apply(task, event) {
+                    Applied::Changed => CommandResult::Task {
+                        changed: true,
+                        reason: None,
+                    },
+                    Applied::Ignored(reason) => CommandResult::Task {
+                        changed: false,
+                        reason: Some(reason),
+                    },
+                },
+            },
+            Command::CacheSet {
+                key,
+                value,
+                expires_at_ms,
+            } => put(
+                &mut self.cache,
+                key,
+                CacheEntry {
+                    value,
+                    expires_at_ms,
+                },
+            ),
+            Command::CacheDelete { key } => delete(&mut self.cache, &key),
         }
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod command;
 pub mod content;
+pub mod events;
 pub mod log_store;
 pub mod state_machine;
 
@@ -17,6 +18,7 @@ use std::io::Cursor;
 
 pub use command::{Command, CommandResult};
 pub use content::Content;
+pub use events::{Event, Events};
 pub use log_store::LogStore;
 pub use state_machine::{ContentHandle, StateMachineStore};
 

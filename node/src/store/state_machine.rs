@@ -16,7 +16,9 @@ use openraft::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{decode, encode, CommandResult, Content, Entry, NodeId, StorageError, TypeConfig};
+use super::{
+    decode, encode, CommandResult, Content, Entry, Event, Events, NodeId, StorageError, TypeConfig,
+};
 
 type Membership = StoredMembership<NodeId, openraft::BasicNode>;
 type Meta = SnapshotMeta<NodeId, openraft::BasicNode>;
@@ -51,6 +53,7 @@ impl ContentHandle {
 pub struct StateMachineStore {
     data: Arc<RwLock<StateMachineData>>,
     snapshot_path: PathBuf,
+    events: Events,
 }
 
 fn sm_err(e: impl std::error::Error + 'static) -> StorageError {
@@ -63,11 +66,12 @@ fn snap_err(e: impl std::error::Error + 'static) -> StorageError {
 
 impl StateMachineStore {
     /// Opens the state machine, restoring the latest snapshot in `dir` if any.
-    pub fn open(dir: &Path) -> Result<StateMachineStore, StorageError> {
+    pub fn open(dir: &Path, events: Events) -> Result<StateMachineStore, StorageError> {
         let snapshot_path = dir.join("snapshot.bin");
         let store = StateMachineStore {
             data: Arc::default(),
             snapshot_path,
+            events,
         };
         if let Some(snap) = store.read_snapshot_file()? {
             let restored: StateMachineData = decode(&snap.data).map_err(snap_err)?;
@@ -155,17 +159,27 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     {
         let mut sm = self.write();
         let mut results = Vec::new();
+        let mut changed_tasks = Vec::new();
         for entry in entries {
             sm.last_applied = Some(entry.log_id);
             let result = match entry.payload {
                 EntryPayload::Blank => CommandResult::None,
-                EntryPayload::Normal(cmd) => sm.content.apply(cmd),
+                EntryPayload::Normal(cmd) => {
+                    if let Some(id) = Content::task_of(&cmd) {
+                        changed_tasks.push(id.to_string());
+                    }
+                    sm.content.apply(cmd)
+                }
                 EntryPayload::Membership(m) => {
                     sm.membership = StoredMembership::new(Some(entry.log_id), m);
                     CommandResult::None
                 }
             };
             results.push(result);
+        }
+        drop(sm);
+        for id in changed_tasks {
+            self.events.send(Event::TaskChanged(id));
         }
         Ok(results)
     }

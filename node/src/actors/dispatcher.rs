@@ -1,0 +1,189 @@
+//! The dispatcher: the node's named queues of ready step tasks and the idle
+//! workers subscribed to them. It hands the oldest ready task of a queue to
+//! an idle worker serving that queue, and can cancel a running task (the
+//! worker's runner is killed through the task's cancel switch).
+//!
+//! The queues live in memory; the tasks themselves are in the replicated
+//! state, so a restarted dispatcher is refilled from there.
+
+use std::collections::{HashMap, VecDeque};
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use tokio::sync::watch;
+
+use super::worker::WorkerMsg;
+
+pub const DISPATCHER: &str = "dispatcher";
+
+pub enum DispatchMsg {
+    /// A task is ready to run on `queue`.
+    Enqueue { task_id: String, queue: String },
+    /// A worker is idle and serves `queues`.
+    WorkerReady {
+        worker: ActorRef<WorkerMsg>,
+        name: String,
+        queues: Vec<String>,
+    },
+    /// Take the task out of its queue, or kill it if it runs. Answers
+    /// whether the task was found here.
+    Cancel {
+        task_id: String,
+        reply: RpcReplyPort<bool>,
+    },
+    /// Queues with waiting tasks and whether any worker serves them.
+    Status(RpcReplyPort<DispatchStatus>),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DispatchStatus {
+    /// (queue, waiting tasks, workers subscribed)
+    pub queues: Vec<(String, usize, usize)>,
+    pub running: usize,
+}
+
+struct IdleWorker {
+    worker: ActorRef<WorkerMsg>,
+    name: String,
+    queues: Vec<String>,
+}
+
+#[derive(Default)]
+pub struct DispatchState {
+    pending: HashMap<String, VecDeque<String>>,
+    idle: Vec<IdleWorker>,
+    /// task id -> (worker name, cancel switch)
+    running: HashMap<String, (String, watch::Sender<bool>)>,
+    /// queue -> workers known to serve it (idle or busy)
+    subscribed: HashMap<String, Vec<String>>,
+}
+
+impl DispatchState {
+    fn dispatch(&mut self) {
+        let mut i = 0;
+        while i < self.idle.len() {
+            let next = self.idle[i]
+                .queues
+                .iter()
+                .find_map(|q| self.pending.get_mut(q).and_then(VecDeque::pop_front));
+            match next {
+                Some(task_id) => {
+                    let w = self.idle.swap_remove(i);
+                    let (tx, rx) = watch::channel(false);
+                    if w.worker
+                        .cast(WorkerMsg::Run {
+                            task_id: task_id.clone(),
+                            cancel: rx,
+                        })
+                        .is_ok()
+                    {
+                        self.running.insert(task_id, (w.name, tx));
+                    } else {
+                        // The worker is gone; the task goes back to the front.
+                        tracing::warn!(worker = %w.name, "worker vanished; task re-queued");
+                        self.pending
+                            .entry(w.queues[0].clone())
+                            .or_default()
+                            .push_front(task_id);
+                    }
+                }
+                None => i += 1,
+            }
+        }
+    }
+}
+
+pub struct Dispatcher;
+
+impl Actor for Dispatcher {
+    type Msg = DispatchMsg;
+    type State = DispatchState;
+    type Arguments = Vec<(String, String)>;
+
+    /// `initial` lists (task id, queue) of tasks waiting in the replicated state.
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        initial: Vec<(String, String)>,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let mut state = DispatchState::default();
+        for (task_id, queue) in initial {
+            state.pending.entry(queue).or_default().push_back(task_id);
+        }
+        Ok(state)
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            DispatchMsg::Enqueue { task_id, queue } => {
+                state.pending.entry(queue).or_default().push_back(task_id);
+            }
+            DispatchMsg::WorkerReady {
+                worker,
+                name,
+                queues,
+            } => {
+                state.running.retain(|_, (w, _)| *w != name);
+                for q in &queues {
+                    let subs = state.subscribed.entry(q.clone()).or_default();
+                    if !subs.contains(&name) {
+                        subs.push(name.clone());
+                    }
+                }
+                state.idle.retain(|w| w.name != name);
+                state.idle.push(IdleWorker {
+                    worker,
+                    name,
+                    queues,
+                });
+            }
+            DispatchMsg::Cancel { task_id, reply } => {
+                let mut found = false;
+                for q in state.pending.values_mut() {
+                    let before = q.len();
+                    q.retain(|t| *t != task_id);
+                    found |= q.len() != before;
+                }
+                if let Some((_, switch)) = state.running.remove(&task_id) {
+                    let _ = switch.send(true);
+                    found = true;
+                }
+                let _ = reply.send(found);
+            }
+            DispatchMsg::Status(reply) => {
+                let mut names: Vec<&String> = state
+                    .pending
+                    .keys()
+                    .chain(state.subscribed.keys())
+                    .collect();
+                names.sort();
+                names.dedup();
+                let queues = names
+                    .into_iter()
+                    .map(|q| {
+                        (
+                            q.clone(),
+                            state.pending.get(q).map_or(0, VecDeque::len),
+                            state.subscribed.get(q).map_or(0, Vec::len),
+                        )
+                    })
+                    .collect();
+                let _ = reply.send(DispatchStatus {
+                    queues,
+                    running: state.running.len(),
+                });
+            }
+        }
+        state.dispatch();
+        Ok(())
+    }
+}
+
+/// The node's dispatcher, if it is running.
+pub fn dispatcher() -> Option<ActorRef<DispatchMsg>> {
+    ractor::registry::where_is(DISPATCHER).map(ActorRef::from)
+}

@@ -1,0 +1,396 @@
+//! A worker (step actor): owns one long-lived Python runner process and runs
+//! one step task at a time in it. It records the attempt's start and outcome
+//! in Raft, streams log records to local listeners as they arrive, and heals:
+//! when its runner dies (crash, exit, timeout, revocation, memory limit) it
+//! starts a new one after a capped exponential backoff before taking the
+//! next task.
+
+use std::time::Duration;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
+
+use super::backoff::Backoff;
+use super::dispatcher::{dispatcher, DispatchMsg};
+use crate::engine::TaskEvent;
+use crate::model::task::{LogLine, Outcome, TaskSpec};
+use crate::python::process::{RunnerConfig, RunnerError, RunnerHost, RunnerProcess};
+use crate::python::protocol::{ExecResult, LogRecord};
+use crate::raft::{now_ms, propose, Raft};
+use crate::store::{Command, CommandResult, ContentHandle, Event, Events};
+
+const RUNNER_BACKOFF: Backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(30));
+
+/// What every worker of a node shares.
+#[derive(Clone)]
+pub struct WorkerContext {
+    pub raft: Raft,
+    pub content: ContentHandle,
+    pub events: Events,
+    pub runner: RunnerConfig,
+    /// Node default for steps without a `timeout` parameter.
+    pub default_timeout: Option<Duration>,
+}
+
+pub struct WorkerArgs {
+    pub ctx: WorkerContext,
+    pub name: String,
+    pub queues: Vec<String>,
+}
+
+pub enum WorkerMsg {
+    Run {
+        task_id: String,
+        cancel: watch::Receiver<bool>,
+    },
+    /// (Re)start the runner process.
+    StartRunner,
+}
+
+pub struct WorkerState {
+    args: WorkerArgs,
+    runner: Option<RunnerProcess>,
+    /// Consecutive runner failures, for the restart backoff.
+    failures: u32,
+}
+
+pub struct Worker;
+
+impl Worker {
+    fn report_ready(myself: &ActorRef<WorkerMsg>, state: &WorkerState) {
+        match dispatcher() {
+            Some(d) => {
+                let _ = d.cast(DispatchMsg::WorkerReady {
+                    worker: myself.clone(),
+                    name: state.args.name.clone(),
+                    queues: state.args.queues.clone(),
+                });
+            }
+            None => {
+                // The dispatcher is restarting; try again shortly.
+                myself.send_after(Duration::from_millis(100), || WorkerMsg::StartRunner);
+            }
+        }
+    }
+
+    fn runner_lost(myself: &ActorRef<WorkerMsg>, state: &mut WorkerState) {
+        state.runner = None;
+        state.failures += 1;
+        let delay = RUNNER_BACKOFF.delay(state.failures);
+        tracing::warn!(worker = %state.args.name, failures = state.failures, ?delay, "runner lost; restarting after backoff");
+        myself.send_after(delay, || WorkerMsg::StartRunner);
+    }
+
+    async fn run_task(
+        myself: &ActorRef<WorkerMsg>,
+        state: &mut WorkerState,
+        task_id: String,
+        mut cancel: watch::Receiver<bool>,
+    ) {
+        let ctx = state.args.ctx.clone();
+        let (spec, attempt, source) = {
+            let sm = ctx.content.read();
+            let Some(task) = sm.content.tasks.get(&task_id) else {
+                tracing::warn!(task = %task_id, "dispatched task does not exist");
+                return;
+            };
+            if task.state.is_terminal() {
+                return;
+            }
+            let source = sm
+                .content
+                .steps
+                .get(&task.spec.class_name)
+                .map(|s| s.source.clone());
+            (task.spec.clone(), task.attempt + 1, source)
+        };
+        let started = TaskEvent::Started {
+            attempt,
+            worker: state.args.name.clone(),
+            at_ms: now_ms(),
+        };
+        match propose(
+            &ctx.raft,
+            Command::Task {
+                id: task_id.clone(),
+                event: started,
+            },
+        )
+        .await
+        {
+            Ok(CommandResult::Task { changed: true, .. }) => {}
+            Ok(other) => {
+                tracing::info!(task = %task_id, ?other, "task not started");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(task = %task_id, error = %e, "cannot record the start");
+                return;
+            }
+        }
+
+        let mut host = StepHost {
+            task_id: task_id.clone(),
+            ctx: ctx.clone(),
+            logs: Vec::new(),
+        };
+        let outcome = match source {
+            None => Some(Outcome::Failure {
+                error: format!(
+                    "the step {:?} does not exist (it was deleted); upload it again",
+                    spec.class_name
+                ),
+                traceback: None,
+            }),
+            Some(source) => Self::execute(state, &spec, source, &mut host, &mut cancel).await,
+        };
+        if state.runner.is_none() {
+            Self::runner_lost(myself, state);
+        } else {
+            state.failures = 0;
+        }
+        if let Some(outcome) = outcome {
+            let finished = TaskEvent::Finished {
+                attempt,
+                outcome,
+                logs: host.logs,
+                at_ms: now_ms(),
+            };
+            if let Err(e) = propose(
+                &ctx.raft,
+                Command::Task {
+                    id: task_id.clone(),
+                    event: finished,
+                },
+            )
+            .await
+            {
+                tracing::warn!(task = %task_id, error = %e, "cannot record the outcome");
+            }
+        }
+    }
+
+    /// Runs the step in the runner; `None` means there is nothing to record
+    /// (the task was revoked, which is already recorded).
+    async fn execute(
+        state: &mut WorkerState,
+        spec: &TaskSpec,
+        source: String,
+        host: &mut StepHost,
+        cancel: &mut watch::Receiver<bool>,
+    ) -> Option<Outcome> {
+        let Some(runner) = state.runner.as_mut() else {
+            return Some(Outcome::Failure {
+                error: "no Python runner is available on this worker".into(),
+                traceback: None,
+            });
+        };
+        let params: serde_json::Value =
+            serde_json::from_str(&spec.params_json).unwrap_or_else(|_| json!({}));
+        let source_hash = hex(&Sha256::digest(source.as_bytes()));
+        let request = json!({
+            "task_id": spec.id,
+            "step_name": spec.step_name,
+            "class_name": spec.class_name,
+            "source": source,
+            "source_hash": source_hash,
+            "application_name": null,
+            "application_id": null,
+            "parameters": params,
+            "app_variables": [],
+            "run_params": {},
+            "config": {},
+            "upstream": [],
+            "log_level": spec.log_level,
+        });
+        let timeout = spec
+            .timeout_ms
+            .map(Duration::from_millis)
+            .or(state.args.ctx.default_timeout);
+        let result = runner
+            .execute(request.to_string(), Vec::new(), host, timeout, cancel)
+            .await;
+        let limit_mb = state
+            .args
+            .ctx
+            .runner
+            .memory_limit_bytes
+            .map(|b| b / (1024 * 1024));
+        match result {
+            Ok(ExecResult::Success { pickle, json }) => Some(Outcome::Success { json, pickle }),
+            Ok(ExecResult::Failure {
+                error_type,
+                message,
+                traceback,
+            }) => {
+                let error = if error_type == "MemoryError" {
+                    // The interpreter may be in a poor state after running out
+                    // of memory: replace it.
+                    state.runner = None;
+                    match limit_mb {
+                        Some(mb) => format!(
+                            "MemoryError: the step exceeded the runner memory limit of {mb} MiB"
+                        ),
+                        None => "MemoryError: the step ran out of memory".to_string(),
+                    }
+                } else if message.is_empty() {
+                    error_type
+                } else {
+                    format!("{error_type}: {message}")
+                };
+                Some(Outcome::Failure {
+                    error,
+                    traceback: Some(traceback),
+                })
+            }
+            Err(RunnerError::Revoked) => {
+                state.runner = None;
+                None
+            }
+            Err(e) => {
+                state.runner = None;
+                let error = match (&e, limit_mb) {
+                    (RunnerError::Died(why), Some(mb)) if why.contains("SIGKILL") => {
+                        format!("{e} (the runner memory limit is {mb} MiB)")
+                    }
+                    _ => e.to_string(),
+                };
+                Some(Outcome::Failure {
+                    error,
+                    traceback: None,
+                })
+            }
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Actor for Worker {
+    type Msg = WorkerMsg;
+    type State = WorkerState;
+    type Arguments = WorkerArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        args: WorkerArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        // Start the runner after start-up, so a slow interpreter start does
+        // not hold up the node.
+        let _ = myself.cast(WorkerMsg::StartRunner);
+        Ok(WorkerState {
+            args,
+            runner: None,
+            failures: 0,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            WorkerMsg::StartRunner => {
+                if state.runner.is_none() {
+                    match RunnerProcess::spawn(&state.args.ctx.runner).await {
+                        Ok(r) => {
+                            tracing::debug!(worker = %state.args.name, pid = r.pid, start = ?r.start_time, "runner ready");
+                            state.runner = Some(r);
+                        }
+                        Err(e) => {
+                            tracing::error!(worker = %state.args.name, error = %e, "cannot start runner");
+                            Self::runner_lost(&myself, state);
+                            return Ok(());
+                        }
+                    }
+                }
+                Self::report_ready(&myself, state);
+            }
+            WorkerMsg::Run { task_id, cancel } => {
+                Self::run_task(&myself, state, task_id, cancel).await;
+                if state.runner.is_some() {
+                    Self::report_ready(&myself, state);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        if let Some(mut r) = state.runner.take() {
+            r.kill().await;
+        }
+        Ok(())
+    }
+}
+
+/// The node services a running step uses: logs and the shared cache.
+struct StepHost {
+    task_id: String,
+    ctx: WorkerContext,
+    logs: Vec<LogLine>,
+}
+
+impl RunnerHost for StepHost {
+    async fn log(&mut self, r: LogRecord) {
+        let line = LogLine {
+            time: r.time,
+            level: r.level,
+            levelno: r.levelno,
+            module: r.module,
+            message: r.message,
+        };
+        self.ctx.events.send(Event::TaskLog {
+            id: self.task_id.clone(),
+            line: line.clone(),
+        });
+        self.logs.push(line);
+    }
+
+    async fn cache_get(&mut self, key: String) -> Option<Vec<u8>> {
+        let sm = self.ctx.content.read();
+        sm.content
+            .cache
+            .get(&key)
+            .filter(|e| e.is_live(now_ms()))
+            .map(|e| e.value.clone())
+    }
+
+    async fn cache_set(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+        expiry_seconds: Option<f64>,
+    ) -> Result<(), String> {
+        let expires_at_ms = expiry_seconds.map(|s| now_ms() + (s.max(0.0) * 1000.0) as u64);
+        propose(
+            &self.ctx.raft,
+            Command::CacheSet {
+                key,
+                value,
+                expires_at_ms,
+            },
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    }
+
+    async fn cache_delete(&mut self, key: String) -> Result<(), String> {
+        propose(&self.ctx.raft, Command::CacheDelete { key })
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,296 @@
+//! Running steps and following tasks: the operations behind
+//! `POST /steps/run`, `GET /tasks/{id}`, revocation, the task event stream
+//! and the step cache.
+
+use std::time::Duration;
+
+use futures::Stream;
+use serde_json::{json, Map, Value};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{ApiError, Service};
+use crate::actors::dispatcher::{dispatcher, DispatchMsg};
+use crate::engine::TaskEvent;
+use crate::model::task::{LogLine, Outcome, StepTask, TaskSpec, TaskState};
+use crate::raft::now_ms;
+use crate::store::{Command, Event};
+
+/// Longest `wait` a caller may ask for.
+pub const MAX_WAIT: Duration = Duration::from_secs(30);
+/// The level that emits every record (the original's plain "Run").
+const LOG_ALL: u32 = 1;
+
+fn secs(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+fn log_json(l: &LogLine) -> Value {
+    json!({"time": l.time, "level": l.level, "module": l.module, "message": l.message})
+}
+
+/// The step task status document of DESIGN 4.3.
+pub fn task_json(t: &StepTask) -> Value {
+    let (result, traceback, error) = match &t.outcome {
+        Some(Outcome::Success { json, .. }) => (
+            serde_json::from_str(json).unwrap_or_else(|_| Value::String(json.clone())),
+            Value::Null,
+            Value::Null,
+        ),
+        Some(Outcome::Failure { error, traceback }) => (
+            Value::Null,
+            json!(traceback.clone().unwrap_or_else(|| error.clone())),
+            json!(error),
+        ),
+        None => (Value::Null, Value::Null, Value::Null),
+    };
+    let current = t.current_attempt();
+    json!({
+        "id": t.spec.id,
+        "href": format!("/api/v1/tasks/{}", t.spec.id),
+        "name": t.spec.step_name,
+        "step": t.spec.class_name,
+        "application_id": null,
+        "state": t.state.as_str(),
+        "queue": t.spec.queue,
+        "attempt": t.attempt,
+        "start_time": current.map(|a| secs(a.start_ms)),
+        "end_time": t.end_ms.map(secs),
+        "worker": current.map(|a| a.worker.clone()),
+        "logs": t.logs.iter().map(log_json).collect::<Vec<_>>(),
+        "result": result,
+        "error": error,
+        "traceback": traceback,
+        "attempts": t.attempts.iter().map(|a| json!({
+            "attempt": a.number,
+            "worker": a.worker,
+            "start_time": secs(a.start_ms),
+            "end_time": a.end_ms.map(secs),
+            "state": a.state.as_str(),
+            "error": a.error,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Reads the `timeout` run parameter (seconds) if given.
+fn timeout_param(params: &Map<String, Value>) -> Result<Option<u64>, ApiError> {
+    match params.get("timeout") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_f64() {
+            Some(s) if s > 0.0 => Ok(Some((s * 1000.0) as u64)),
+            _ => Err(ApiError::BadRequest {
+                message: "invalid step timeout".into(),
+                details: vec![format!(
+                    "\"timeout\" must be a positive number of seconds, got {v}"
+                )],
+            }),
+        },
+    }
+}
+
+impl Service {
+    fn task(&self, id: &str) -> Result<StepTask, ApiError> {
+        let sm = self.inner.content.read();
+        sm.content.tasks.get(id).cloned().ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no task {id:?} (it may have expired; list recent runs with GET /api/v1/tasks)"
+            ))
+        })
+    }
+
+    pub fn task_status(&self, id: &str) -> Result<Value, ApiError> {
+        self.task(id).map(|t| task_json(&t))
+    }
+
+    /// Waits until the task is finished or `wait` passed; answers whether it finished.
+    pub async fn wait_for_task(&self, id: &str, wait: Duration) -> bool {
+        let mut events = self.inner.events.subscribe();
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if self.task(id).is_ok_and(|t| t.state.is_terminal()) {
+                return true;
+            }
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Err(_) | Ok(Err(RecvError::Closed)) => return false,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// Runs one step alone (`POST /steps/run`). Answers whether it finished
+    /// within `wait`, and its status (or `{id, href, state}` if not).
+    pub async fn run_step(
+        &self,
+        name: &str,
+        params: Map<String, Value>,
+        wait: Duration,
+    ) -> Result<(bool, Value), ApiError> {
+        let missing = {
+            let sm = self.inner.content.read();
+            let step = sm.content.steps.get(name).ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "no step named {name:?} (upload it first; list steps with GET /api/v1/steps)"
+                ))
+            })?;
+            step.missing_required(&params)
+        };
+        if !missing.is_empty() {
+            return Err(ApiError::BadRequest {
+                message: format!(
+                    "step {name:?} is missing {} required parameter(s)",
+                    missing.len()
+                ),
+                details: missing
+                    .iter()
+                    .map(|m| format!("required parameter {m:?} has no value"))
+                    .collect(),
+            });
+        }
+        let timeout_ms = timeout_param(&params)?;
+        let dispatcher = dispatcher().ok_or_else(|| {
+            ApiError::Unavailable("the task dispatcher is restarting; retry in a moment".into())
+        })?;
+        let spec = TaskSpec {
+            id: uuid::Uuid::new_v4().to_string(),
+            step_name: name.to_string(),
+            class_name: name.to_string(),
+            params_json: Value::Object(params).to_string(),
+            queue: "default".to_string(),
+            timeout_ms,
+            log_level: LOG_ALL,
+            created_ms: now_ms(),
+        };
+        let id = spec.id.clone();
+        self.write(Command::CreateTask(spec)).await?;
+        dispatcher
+            .cast(DispatchMsg::Enqueue {
+                task_id: id.clone(),
+                queue: "default".to_string(),
+            })
+            .map_err(|e| ApiError::Unavailable(format!("cannot queue the task: {e}")))?;
+        let finished = self.wait_for_task(&id, wait.min(MAX_WAIT)).await;
+        let task = self.task(&id)?;
+        if finished {
+            Ok((true, task_json(&task)))
+        } else {
+            Ok((
+                false,
+                json!({"id": id, "href": format!("/api/v1/tasks/{id}"), "state": task.state.as_str()}),
+            ))
+        }
+    }
+
+    /// Revokes a task: a pending one never starts, a running one's runner is
+    /// killed. Revoking a finished task changes nothing.
+    pub async fn revoke_task(&self, id: &str) -> Result<Value, ApiError> {
+        let task = self.task(id)?;
+        if !task.state.is_terminal() {
+            self.write(Command::Task {
+                id: id.to_string(),
+                event: TaskEvent::Revoked { at_ms: now_ms() },
+            })
+            .await?;
+            if let Some(d) = dispatcher() {
+                let cancel = ractor::call!(d, |reply| DispatchMsg::Cancel {
+                    task_id: id.to_string(),
+                    reply,
+                });
+                if let Err(e) = cancel {
+                    tracing::warn!(task = id, error = %e, "cannot reach the dispatcher to stop the task");
+                }
+            }
+        }
+        self.task_status(id)
+    }
+
+    /// Everything that happens to a task from now on, as JSON events:
+    /// `{"type":"state",...}` on each state change, `{"type":"log",...}` for
+    /// each record as it is logged, and a final `{"type":"end","status":...}`.
+    pub fn watch_task(
+        &self,
+        id: &str,
+    ) -> Result<impl Stream<Item = Value> + Send + 'static, ApiError> {
+        self.task(id)?;
+        struct Watch {
+            svc: Service,
+            id: String,
+            rx: tokio::sync::broadcast::Receiver<Event>,
+            last: Option<(TaskState, u32)>,
+            done: bool,
+            pending: Vec<Value>,
+        }
+        let w = Watch {
+            svc: self.clone(),
+            id: id.to_string(),
+            rx: self.inner.events.subscribe(),
+            last: None,
+            done: false,
+            pending: Vec::new(),
+        };
+        // The first round reports the state as it is now; then it follows.
+        Ok(futures::stream::unfold(w, |mut w| async move {
+            loop {
+                if let Some(v) = w.pending.pop() {
+                    return Some((v, w));
+                }
+                if w.done {
+                    return None;
+                }
+                let Ok(task) = w.svc.task(&w.id) else {
+                    return None;
+                };
+                let now = (task.state, task.attempt);
+                if w.last != Some(now) {
+                    w.last = Some(now);
+                    // `pending` is a stack: push the end after the state change.
+                    if task.state.is_terminal() {
+                        w.done = true;
+                        w.pending
+                            .push(json!({"type": "end", "status": task_json(&task)}));
+                    }
+                    w.pending.push(json!({"type": "state", "id": w.id, "state": task.state.as_str(), "attempt": task.attempt}));
+                    continue;
+                }
+                match w.rx.recv().await {
+                    Ok(Event::TaskLog { id, line }) if id == w.id => {
+                        let mut v = log_json(&line);
+                        v["type"] = json!("log");
+                        return Some((v, w));
+                    }
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        }))
+    }
+
+    pub fn cache_get(&self, key: &str) -> Result<Value, ApiError> {
+        let sm = self.inner.content.read();
+        let entry = sm
+            .content
+            .cache
+            .get(key)
+            .filter(|e| e.is_live(now_ms()))
+            .ok_or_else(|| ApiError::NotFound(format!("no cache entry {key:?} (or it expired)")))?;
+        use base64::Engine;
+        Ok(json!({
+            "key": key,
+            "value_base64": base64::engine::general_purpose::STANDARD.encode(&entry.value),
+            "size": entry.value.len(),
+            "expires_at": entry.expires_at_ms.map(secs),
+        }))
+    }
+
+    pub async fn cache_delete(&self, key: &str) -> Result<Value, ApiError> {
+        match self
+            .write(Command::CacheDelete {
+                key: key.to_string(),
+            })
+            .await?
+        {
+            crate::store::CommandResult::Deleted { existed: true } => {
+                Ok(json!({"key": key, "deleted": true}))
+            }
+            _ => Err(ApiError::NotFound(format!("no cache entry {key:?}"))),
+        }
+    }
+}

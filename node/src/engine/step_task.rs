@@ -1,0 +1,220 @@
+//! The life of one step task: PENDING → STARTED (attempt n) → SUCCESS or
+//! FAILURE, or REVOKED at any point before the end.
+//!
+//! **Invariant:** an event about an attempt other than the current one is
+//! ignored, so a late answer from a superseded attempt (a worker that was
+//! presumed dead, a runner killed by revocation) can never change the outcome.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::task::{Attempt, LogLine, Outcome, StepTask, TaskState};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TaskEvent {
+    /// Attempt `attempt` began on `worker`. Allowed from PENDING/RETRY, and
+    /// from STARTED when the previous attempt is presumed lost (re-dispatch
+    /// after a restart); `attempt` must be the next number.
+    Started {
+        attempt: u32,
+        worker: String,
+        at_ms: u64,
+    },
+    Finished {
+        attempt: u32,
+        outcome: Outcome,
+        logs: Vec<LogLine>,
+        at_ms: u64,
+    },
+    Revoked {
+        at_ms: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Changed,
+    /// The event did not apply; the reason says why (for logs and tests).
+    Ignored(String),
+}
+
+pub fn apply(task: &mut StepTask, event: TaskEvent) -> Applied {
+    if task.state.is_terminal() {
+        return Applied::Ignored(format!("task is already {}", task.state.as_str()));
+    }
+    match event {
+        TaskEvent::Started {
+            attempt,
+            worker,
+            at_ms,
+        } => {
+            if attempt != task.attempt + 1 {
+                return Applied::Ignored(format!(
+                    "attempt {attempt} is not the next attempt (current {})",
+                    task.attempt
+                ));
+            }
+            if let Some(prev) = task.attempts.last_mut() {
+                if prev.end_ms.is_none() {
+                    prev.end_ms = Some(at_ms);
+                    prev.state = TaskState::Failure;
+                    prev.error =
+                        Some("superseded: the attempt was presumed lost and started again".into());
+                }
+            }
+            task.attempt = attempt;
+            task.state = TaskState::Started;
+            task.attempts.push(Attempt {
+                number: attempt,
+                worker,
+                start_ms: at_ms,
+                end_ms: None,
+                state: TaskState::Started,
+                error: None,
+            });
+            Applied::Changed
+        }
+        TaskEvent::Finished {
+            attempt,
+            outcome,
+            logs,
+            at_ms,
+        } => {
+            if attempt != task.attempt || task.state != TaskState::Started {
+                return Applied::Ignored(format!(
+                    "outcome of attempt {attempt} is stale (current attempt {}, {})",
+                    task.attempt,
+                    task.state.as_str()
+                ));
+            }
+            let (state, error) = match &outcome {
+                Outcome::Success { .. } => (TaskState::Success, None),
+                Outcome::Failure { error, .. } => (TaskState::Failure, Some(error.clone())),
+            };
+            if let Some(a) = task.attempts.last_mut() {
+                a.end_ms = Some(at_ms);
+                a.state = state;
+                a.error = error;
+            }
+            task.state = state;
+            task.logs = logs;
+            task.outcome = Some(outcome);
+            task.end_ms = Some(at_ms);
+            Applied::Changed
+        }
+        TaskEvent::Revoked { at_ms } => {
+            if let Some(a) = task.attempts.last_mut() {
+                if a.end_ms.is_none() {
+                    a.end_ms = Some(at_ms);
+                    a.state = TaskState::Revoked;
+                }
+            }
+            task.state = TaskState::Revoked;
+            task.end_ms = Some(at_ms);
+            Applied::Changed
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::task::TaskSpec;
+
+    fn task() -> StepTask {
+        StepTask::new(TaskSpec {
+            id: "t".into(),
+            step_name: "S".into(),
+            class_name: "S".into(),
+            params_json: "{}".into(),
+            queue: "default".into(),
+            timeout_ms: None,
+            log_level: 1,
+            created_ms: 0,
+        })
+    }
+
+    fn start(n: u32) -> TaskEvent {
+        TaskEvent::Started {
+            attempt: n,
+            worker: format!("w{n}"),
+            at_ms: n as u64 * 10,
+        }
+    }
+
+    fn finish(n: u32, ok: bool) -> TaskEvent {
+        TaskEvent::Finished {
+            attempt: n,
+            outcome: if ok {
+                Outcome::Success {
+                    json: "1".into(),
+                    pickle: None,
+                }
+            } else {
+                Outcome::Failure {
+                    error: "boom".into(),
+                    traceback: None,
+                }
+            },
+            logs: vec![],
+            at_ms: 99,
+        }
+    }
+
+    #[test]
+    fn runs_to_success() {
+        let mut t = task();
+        assert_eq!(apply(&mut t, start(1)), Applied::Changed);
+        assert_eq!(t.state, TaskState::Started);
+        assert_eq!(apply(&mut t, finish(1, true)), Applied::Changed);
+        assert_eq!(t.state, TaskState::Success);
+        assert_eq!(t.attempts[0].state, TaskState::Success);
+        assert_eq!(t.end_ms, Some(99));
+    }
+
+    #[test]
+    fn outcome_of_a_superseded_attempt_is_ignored() {
+        let mut t = task();
+        apply(&mut t, start(1));
+        // The node restarted and dispatched again: attempt 2 supersedes 1.
+        assert_eq!(apply(&mut t, start(2)), Applied::Changed);
+        assert_eq!(t.attempts[0].state, TaskState::Failure);
+        assert!(matches!(
+            apply(&mut t, finish(1, true)),
+            Applied::Ignored(_)
+        ));
+        assert_eq!(t.state, TaskState::Started);
+        assert_eq!(apply(&mut t, finish(2, false)), Applied::Changed);
+        assert_eq!(t.state, TaskState::Failure);
+    }
+
+    #[test]
+    fn attempts_must_be_consecutive() {
+        let mut t = task();
+        assert!(matches!(apply(&mut t, start(2)), Applied::Ignored(_)));
+        assert!(
+            matches!(apply(&mut t, finish(1, true)), Applied::Ignored(_)),
+            "not started"
+        );
+    }
+
+    #[test]
+    fn revoke_is_final() {
+        let mut t = task();
+        apply(&mut t, start(1));
+        assert_eq!(
+            apply(&mut t, TaskEvent::Revoked { at_ms: 5 }),
+            Applied::Changed
+        );
+        assert_eq!(t.state, TaskState::Revoked);
+        assert_eq!(t.attempts[0].state, TaskState::Revoked);
+        assert!(matches!(
+            apply(&mut t, finish(1, true)),
+            Applied::Ignored(_)
+        ));
+        assert!(matches!(apply(&mut t, start(2)), Applied::Ignored(_)));
+        assert!(matches!(
+            apply(&mut t, TaskEvent::Revoked { at_ms: 6 }),
+            Applied::Ignored(_)
+        ));
+    }
+}

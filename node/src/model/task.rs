@@ -1,0 +1,120 @@
+//! Tasks: one execution of a step (alone, or inside an application run),
+//! with its attempts, logs and outcome, as replicated.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TaskState {
+    Pending,
+    Started,
+    Retry,
+    Success,
+    Failure,
+    Revoked,
+}
+
+impl TaskState {
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            TaskState::Success | TaskState::Failure | TaskState::Revoked
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Pending => "PENDING",
+            TaskState::Started => "STARTED",
+            TaskState::Retry => "RETRY",
+            TaskState::Success => "SUCCESS",
+            TaskState::Failure => "FAILURE",
+            TaskState::Revoked => "REVOKED",
+        }
+    }
+}
+
+/// One log record of a step, as shown by `GET /tasks/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// Seconds since the Unix epoch.
+    pub time: f64,
+    pub level: String,
+    pub levelno: u32,
+    pub module: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    Success {
+        /// JSON rendering of the saved data, for display.
+        json: String,
+        /// Pickle of the saved data (None: the step saved nothing).
+        pickle: Option<Vec<u8>>,
+    },
+    Failure {
+        /// One line: the exception type and message, or why the runner failed.
+        error: String,
+        traceback: Option<String>,
+    },
+}
+
+/// What happened to one attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub number: u32,
+    pub worker: String,
+    pub start_ms: u64,
+    pub end_ms: Option<u64>,
+    pub state: TaskState,
+    pub error: Option<String>,
+}
+
+/// What the task runs: fixed when it is created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskSpec {
+    pub id: String,
+    /// The step's name in its application (the class name for a step run alone).
+    pub step_name: String,
+    /// The step class, i.e. the uploaded step.
+    pub class_name: String,
+    /// Parameter values as a JSON object text.
+    pub params_json: String,
+    pub queue: String,
+    /// Kill the attempt after this long (None: no limit).
+    pub timeout_ms: Option<u64>,
+    /// Emit only log records at or above this level.
+    pub log_level: u32,
+    pub created_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepTask {
+    pub spec: TaskSpec,
+    pub state: TaskState,
+    /// The current attempt (0 before the first start).
+    pub attempt: u32,
+    pub attempts: Vec<Attempt>,
+    pub logs: Vec<LogLine>,
+    pub outcome: Option<Outcome>,
+    pub end_ms: Option<u64>,
+}
+
+impl StepTask {
+    pub fn new(spec: TaskSpec) -> StepTask {
+        StepTask {
+            spec,
+            state: TaskState::Pending,
+            attempt: 0,
+            attempts: Vec::new(),
+            logs: Vec::new(),
+            outcome: None,
+            end_ms: None,
+        }
+    }
+
+    pub fn current_attempt(&self) -> Option<&Attempt> {
+        self.attempts.last()
+    }
+}

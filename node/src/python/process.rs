@@ -1,0 +1,322 @@
+//! The host side of a runner: spawns `isnode runner` with resource limits,
+//! sends it work over the pipe, serves its host-service requests (logs,
+//! cache) while a step runs, and turns every way a runner can go wrong —
+//! crash, exit, hang past the timeout, revocation — into a [`RunnerError`]
+//! that names the reason.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::sync::watch;
+
+use super::protocol::{nonblocking, ExecResult, FrameError, FromRunner, LogRecord, ToRunner};
+
+/// How long a new runner may take to import Python and the step API.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+const STDERR_TAIL_LINES: usize = 20;
+
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// The `isnode` binary (runners are the same binary in runner mode).
+    pub exe: PathBuf,
+    /// Directory holding the embedded `ipaascore`/`ipaascommon` packages.
+    pub lib_dir: PathBuf,
+    /// Address-space limit of each runner (RLIMIT_AS), in bytes.
+    pub memory_limit_bytes: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error("cannot start the Python runner: {0}")]
+    Spawn(String),
+    /// The process ended while it had work: crash, `os._exit`, OOM kill.
+    #[error("the Python runner died during the step: {0}")]
+    Died(String),
+    #[error("the step did not finish within its timeout of {} s and was killed", .0.as_secs_f64())]
+    Timeout(Duration),
+    #[error("the task was revoked and its runner killed")]
+    Revoked,
+    /// The runner's own machinery failed (not the step's code).
+    #[error("the Python runner failed: {0}")]
+    Internal(String),
+}
+
+/// What a running step may ask of the node.
+pub trait RunnerHost: Send {
+    fn log(&mut self, record: LogRecord) -> impl Future<Output = ()> + Send;
+    fn cache_get(&mut self, key: String) -> impl Future<Output = Option<Vec<u8>>> + Send;
+    fn cache_set(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+        expiry_seconds: Option<f64>,
+    ) -> impl Future<Output = Result<(), String>> + Send;
+    fn cache_delete(&mut self, key: String) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+pub struct RunnerProcess {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: ChildStdout,
+    stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    pub pid: u32,
+    pub python_version: String,
+    /// How long the runner took from spawn to ready.
+    pub start_time: Duration,
+}
+
+fn describe(status: ExitStatus) -> String {
+    if let Some(sig) = status.signal() {
+        let name = match sig {
+            libc::SIGSEGV => " (SIGSEGV: segmentation fault)",
+            libc::SIGKILL => " (SIGKILL: killed, e.g. by the kernel's out-of-memory killer)",
+            libc::SIGABRT => " (SIGABRT: aborted)",
+            libc::SIGBUS => " (SIGBUS: bus error)",
+            libc::SIGFPE => " (SIGFPE: arithmetic fault)",
+            _ => "",
+        };
+        format!("killed by signal {sig}{name}")
+    } else {
+        format!("exited with status {}", status.code().unwrap_or(-1))
+    }
+}
+
+impl RunnerProcess {
+    pub async fn spawn(cfg: &RunnerConfig) -> Result<RunnerProcess, RunnerError> {
+        let started = Instant::now();
+        let mut cmd = Command::new(&cfg.exe);
+        cmd.arg("runner")
+            .arg("--lib")
+            .arg(&cfg.lib_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            // Python's own traceback on fatal signals lands in the stderr tail.
+            .env("PYTHONFAULTHANDLER", "1")
+            .env("PYTHONUNBUFFERED", "1")
+            .env_remove("IS_ADMIN_PASSWORD");
+        let limit = cfg.memory_limit_bytes;
+        // SAFETY: only async-signal-safe calls (prctl, setrlimit) between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                // A runner must not outlive its node (e.g. after kill -9).
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if let Some(bytes) = limit {
+                    let lim = libc::rlimit {
+                        rlim_cur: bytes,
+                        rlim_max: bytes,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| RunnerError::Spawn(format!("{}: {e}", cfg.exe.display())))?;
+        let pid = child.id().unwrap_or(0);
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| RunnerError::Spawn("no stdin pipe".into()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| RunnerError::Spawn("no stdout pipe".into()))?;
+        let stderr = child
+            .stderr
+            .take()
+            .ok_or_else(|| RunnerError::Spawn("no stderr pipe".into()))?;
+        let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
+        let tail = stderr_tail.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                tracing::debug!(runner = pid, "{line}");
+                let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
+                if t.len() == STDERR_TAIL_LINES {
+                    t.pop_front();
+                }
+                t.push_back(line);
+            }
+        });
+        let mut runner = RunnerProcess {
+            child,
+            stdin,
+            stdout,
+            stderr_tail,
+            pid,
+            python_version: String::new(),
+            start_time: Duration::ZERO,
+        };
+        match tokio::time::timeout(
+            START_TIMEOUT,
+            nonblocking::read::<FromRunner>(&mut runner.stdout),
+        )
+        .await
+        {
+            Ok(Ok(FromRunner::Ready { python_version })) => {
+                runner.python_version = python_version;
+                runner.start_time = started.elapsed();
+                Ok(runner)
+            }
+            Ok(Ok(FromRunner::RunnerError { message })) => Err(RunnerError::Spawn(message)),
+            Ok(Ok(other)) => Err(RunnerError::Spawn(format!(
+                "unexpected first frame {other:?}"
+            ))),
+            Ok(Err(e)) => {
+                let why = runner.death_reason(e).await;
+                Err(RunnerError::Spawn(why))
+            }
+            Err(_) => {
+                runner.kill().await;
+                Err(RunnerError::Spawn(format!(
+                    "not ready within {START_TIMEOUT:?}"
+                )))
+            }
+        }
+    }
+
+    fn stderr_tail(&self) -> String {
+        let t = self.stderr_tail.lock().unwrap_or_else(|p| p.into_inner());
+        t.iter().cloned().collect::<Vec<_>>().join("\n")
+    }
+
+    /// Why the pipe broke: the exit status if the process ended, with the
+    /// last lines it wrote to stderr.
+    async fn death_reason(&mut self, e: FrameError) -> String {
+        let status = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+        // Let the stderr reader drain what the process wrote before dying.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut why = match status {
+            Ok(Ok(s)) => describe(s),
+            _ => format!("the pipe failed ({e})"),
+        };
+        let tail = self.stderr_tail();
+        if !tail.is_empty() {
+            why.push_str("; its last output:\n");
+            why.push_str(&tail);
+        }
+        why
+    }
+
+    pub async fn kill(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+
+    async fn send(&mut self, msg: &ToRunner) -> Result<(), RunnerError> {
+        match nonblocking::write(&mut self.stdin, msg).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(RunnerError::Died(self.death_reason(e).await)),
+        }
+    }
+
+    /// Asks the runner to compile and instantiate a step; answers the JSON
+    /// document of `ipaascore._runner.validate`.
+    pub async fn validate(
+        &mut self,
+        class_name: &str,
+        source: &str,
+    ) -> Result<serde_json::Value, RunnerError> {
+        self.send(&ToRunner::Validate {
+            class_name: class_name.to_string(),
+            source: source.to_string(),
+        })
+        .await?;
+        match nonblocking::read::<FromRunner>(&mut self.stdout).await {
+            Ok(FromRunner::Validated { json }) => serde_json::from_str(&json)
+                .map_err(|e| RunnerError::Internal(format!("bad validation answer: {e}"))),
+            Ok(FromRunner::RunnerError { message }) => Err(RunnerError::Internal(message)),
+            Ok(other) => Err(RunnerError::Internal(format!("unexpected frame {other:?}"))),
+            Err(e) => Err(RunnerError::Died(self.death_reason(e).await)),
+        }
+    }
+
+    /// Executes one step, serving its host requests until it finishes, fails,
+    /// times out or is cancelled. After any `Err` the runner must be replaced.
+    pub async fn execute<H: RunnerHost>(
+        &mut self,
+        request_json: String,
+        upstream_data: Vec<Option<Vec<u8>>>,
+        host: &mut H,
+        timeout: Option<Duration>,
+        cancel: &mut watch::Receiver<bool>,
+    ) -> Result<ExecResult, RunnerError> {
+        self.send(&ToRunner::Execute {
+            request_json,
+            upstream_data,
+        })
+        .await?;
+        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        loop {
+            let frame = tokio::select! {
+                f = nonblocking::read::<FromRunner>(&mut self.stdout) => f,
+                _ = sleep_until(deadline) => {
+                    self.kill().await;
+                    return Err(RunnerError::Timeout(timeout.unwrap_or_default()));
+                }
+                _ = cancelled(cancel) => {
+                    self.kill().await;
+                    return Err(RunnerError::Revoked);
+                }
+            };
+            let reply = match frame {
+                Ok(FromRunner::Finished(result)) => return Ok(result),
+                Ok(FromRunner::Log(record)) => {
+                    host.log(record).await;
+                    None
+                }
+                Ok(FromRunner::CacheGet { key }) => {
+                    Some(ToRunner::CacheValue(host.cache_get(key).await))
+                }
+                Ok(FromRunner::CacheSet {
+                    key,
+                    value,
+                    expiry_seconds,
+                }) => Some(ToRunner::CacheDone(
+                    host.cache_set(key, value, expiry_seconds).await,
+                )),
+                Ok(FromRunner::CacheDelete { key }) => {
+                    Some(ToRunner::CacheDone(host.cache_delete(key).await))
+                }
+                Ok(FromRunner::RunnerError { message }) => {
+                    return Err(RunnerError::Internal(message))
+                }
+                Ok(other) => {
+                    return Err(RunnerError::Internal(format!("unexpected frame {other:?}")))
+                }
+                Err(e) => return Err(RunnerError::Died(self.death_reason(e).await)),
+            };
+            if let Some(reply) = reply {
+                self.send(&reply).await?;
+            }
+        }
+    }
+}
+
+/// Resolves once the cancel switch is on (never if its sender is gone).
+async fn cancelled(cancel: &mut watch::Receiver<bool>) {
+    if cancel.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,212 @@
+//! The pipe protocol between a step actor (host) and its runner process:
+//! length-prefixed frames (u32 little-endian length, then a bincode body).
+//! The host writes to the runner's stdin; the runner answers on a duplicate
+//! of its original stdout (its fd 1 is pointed at stderr so stray prints of C
+//! code cannot corrupt the stream).
+
+use serde::{Deserialize, Serialize};
+
+/// Frames above this size are refused as a protocol error rather than
+/// allocated (step outputs have their own, smaller, limit).
+pub const MAX_FRAME: usize = 512 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToRunner {
+    /// Compile the source, find and instantiate the class, report metadata.
+    Validate { class_name: String, source: String },
+    /// Execute a step. `request_json` is the request dict of
+    /// `ipaascore._runner.execute` without upstream data, which travels as
+    /// raw pickle bytes in `upstream_data` (same order as `upstream`).
+    Execute {
+        request_json: String,
+        upstream_data: Vec<Option<Vec<u8>>>,
+    },
+    /// The answer to [`FromRunner::CacheGet`].
+    CacheValue(Option<Vec<u8>>),
+    /// The answer to cache writes and deletes, once they are durable.
+    CacheDone(Result<(), String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogRecord {
+    /// Seconds since the Unix epoch.
+    pub time: f64,
+    pub levelno: u32,
+    pub level: String,
+    pub module: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ExecResult {
+    Success {
+        /// Pickle of the saved data; `None` when the step saved nothing.
+        pickle: Option<Vec<u8>>,
+        /// JSON rendering of the saved data for display.
+        json: String,
+    },
+    Failure {
+        error_type: String,
+        message: String,
+        traceback: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromRunner {
+    /// Sent once after start-up, when the runner can take work.
+    Ready {
+        python_version: String,
+    },
+    Log(LogRecord),
+    CacheGet {
+        key: String,
+    },
+    CacheSet {
+        key: String,
+        value: Vec<u8>,
+        expiry_seconds: Option<f64>,
+    },
+    CacheDelete {
+        key: String,
+    },
+    /// The JSON answer of `ipaascore._runner.validate`.
+    Validated {
+        json: String,
+    },
+    Finished(ExecResult),
+    /// The runner itself could not do what was asked (not a step failure).
+    RunnerError {
+        message: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    #[error("the pipe closed")]
+    Closed,
+    #[error("pipe IO failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("frame of {0} bytes exceeds the limit")]
+    TooLarge(usize),
+    #[error("cannot encode frame: {0}")]
+    Encode(String),
+    #[error("cannot decode frame: {0}")]
+    Decode(String),
+}
+
+pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, FrameError> {
+    let body = bincode::serde::encode_to_vec(msg, bincode::config::standard())
+        .map_err(|e| FrameError::Encode(e.to_string()))?;
+    if body.len() > MAX_FRAME {
+        return Err(FrameError::TooLarge(body.len()));
+    }
+    let mut out = Vec::with_capacity(4 + body.len());
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, FrameError> {
+    bincode::serde::decode_from_slice(body, bincode::config::standard())
+        .map(|(v, _)| v)
+        .map_err(|e| FrameError::Decode(e.to_string()))
+}
+
+fn frame_len(header: [u8; 4]) -> Result<usize, FrameError> {
+    let len = u32::from_le_bytes(header) as usize;
+    if len > MAX_FRAME {
+        return Err(FrameError::TooLarge(len));
+    }
+    Ok(len)
+}
+
+/// Blocking frame IO, used inside the runner process.
+pub mod blocking {
+    use std::io::{ErrorKind, Read, Write};
+
+    use super::*;
+
+    pub fn write<T: Serialize>(w: &mut impl Write, msg: &T) -> Result<(), FrameError> {
+        w.write_all(&encode(msg)?)?;
+        w.flush()?;
+        Ok(())
+    }
+
+    pub fn read<T: serde::de::DeserializeOwned>(r: &mut impl Read) -> Result<T, FrameError> {
+        let mut header = [0u8; 4];
+        match r.read_exact(&mut header) {
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Err(FrameError::Closed),
+            other => other?,
+        }
+        let mut body = vec![0u8; frame_len(header)?];
+        r.read_exact(&mut body)?;
+        decode(&body)
+    }
+}
+
+/// Async frame IO, used by the host.
+pub mod nonblocking {
+    use std::io::ErrorKind;
+
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+    use super::*;
+
+    pub async fn write<T: Serialize>(
+        w: &mut (impl AsyncWrite + Unpin),
+        msg: &T,
+    ) -> Result<(), FrameError> {
+        w.write_all(&encode(msg)?).await?;
+        w.flush().await?;
+        Ok(())
+    }
+
+    pub async fn read<T: serde::de::DeserializeOwned>(
+        r: &mut (impl AsyncRead + Unpin),
+    ) -> Result<T, FrameError> {
+        let mut header = [0u8; 4];
+        match r.read_exact(&mut header).await {
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Err(FrameError::Closed),
+            other => other?,
+        };
+        let mut body = vec![0u8; frame_len(header)?];
+        r.read_exact(&mut body).await?;
+        decode(&body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_eof_is_closed() {
+        let msg = FromRunner::Finished(ExecResult::Success {
+            pickle: Some(vec![1, 2, 3]),
+            json: "{}".into(),
+        });
+        let mut buf = Vec::new();
+        blocking::write(&mut buf, &msg).unwrap();
+        blocking::write(&mut buf, &FromRunner::CacheGet { key: "k".into() }).unwrap();
+        let mut r = std::io::Cursor::new(buf);
+        assert_eq!(blocking::read::<FromRunner>(&mut r).unwrap(), msg);
+        assert_eq!(
+            blocking::read::<FromRunner>(&mut r).unwrap(),
+            FromRunner::CacheGet { key: "k".into() }
+        );
+        assert!(matches!(
+            blocking::read::<FromRunner>(&mut r),
+            Err(FrameError::Closed)
+        ));
+    }
+
+    #[test]
+    fn oversized_length_is_refused_before_allocating() {
+        let mut r = std::io::Cursor::new(u32::MAX.to_le_bytes().to_vec());
+        assert!(matches!(
+            blocking::read::<FromRunner>(&mut r),
+            Err(FrameError::TooLarge(_))
+        ));
+    }
+}

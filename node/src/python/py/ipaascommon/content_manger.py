@@ -1,0 +1,102 @@
+"""The cluster-wide cache available to steps (``IpaasContentManager``).
+
+The module name keeps the original product's spelling (``content_manger``);
+``ipaascommon.ipaas_manager`` exports the same class.
+
+Values are pickled here and stored by the node (replicated, shared by every
+run of every application).  Keys are non-empty strings.  ``expiry`` is a
+number of seconds (an ``int``, a ``float`` or a ``datetime.timedelta``);
+``None`` or ``0`` means the entry never expires.  Expiry is enforced by the
+node: an expired entry reads as ``None``.
+"""
+
+import datetime
+import pickle
+
+PICKLE_PROTOCOL = 4
+
+
+def _host():
+    try:
+        import _ishost
+    except ImportError:
+        raise RuntimeError(
+            "the Integration Service cache is only available while a step runs inside "
+            "an Integration Service runner (module _ishost is missing)"
+        )
+    return _ishost
+
+
+def _check_key(key):
+    if not isinstance(key, str):
+        raise TypeError("a cache key must be a string, got %s" % type(key).__name__)
+    if not key:
+        raise ValueError("a cache key must not be empty")
+    return key
+
+
+def _expiry_seconds(expiry):
+    if expiry is None:
+        return None
+    if isinstance(expiry, bool):
+        raise TypeError("expiry must be a number of seconds, got a bool")
+    if isinstance(expiry, datetime.timedelta):
+        seconds = expiry.total_seconds()
+    elif isinstance(expiry, (int, float)):
+        seconds = float(expiry)
+    elif isinstance(expiry, str):
+        try:
+            seconds = float(expiry.strip())
+        except ValueError:
+            raise ValueError("expiry must be a number of seconds, got %r" % (expiry,))
+    else:
+        raise TypeError("expiry must be a number of seconds, got %s" % type(expiry).__name__)
+    if seconds != seconds or seconds < 0:
+        raise ValueError("expiry must be a positive number of seconds (or None for no expiry), got %r" % (expiry,))
+    if seconds == 0:
+        return None
+    return seconds
+
+
+class IpaasContentManager(object):
+    """Read and write the shared cache.
+
+    Instances hold no state; create one wherever convenient.
+    """
+
+    def __init__(self, *args, **kwargs):
+        # The original accepted connection options; they mean nothing here.
+        pass
+
+    def save_to_cache(self, key, value, expiry=None):
+        """Store ``value`` (anything that pickles) under ``key``.
+
+        ``expiry``: seconds until the entry expires; ``None``/``0`` = never.
+        A later save under the same key replaces the entry.
+        """
+        _check_key(key)
+        seconds = _expiry_seconds(expiry)
+        try:
+            blob = pickle.dumps(value, protocol=PICKLE_PROTOCOL)
+        except Exception as exc:
+            raise TypeError(
+                "the value for cache key %r (a %s) cannot be pickled: %s"
+                % (key, type(value).__name__, exc)
+            )
+        _host().cache_set(key, blob, seconds)
+
+    def get_from_cache(self, key):
+        """The value stored under ``key``; ``None`` when absent or expired."""
+        _check_key(key)
+        blob = _host().cache_get(key)
+        if blob is None:
+            return None
+        try:
+            return pickle.loads(bytes(blob))
+        except Exception as exc:
+            raise ValueError("the cache entry %r cannot be unpickled: %s: %s" % (key, type(exc).__name__, exc))
+
+    def delete_from_cache(self, key):
+        """Remove the entry; removing an absent key is not an error."""
+        _check_key(key)
+        _host().cache_delete(key)

@@ -1,0 +1,257 @@
+//! The runner process (`isnode runner --lib DIR`): embeds CPython, puts the
+//! embedded `ipaascore`/`ipaascommon` packages on `sys.path`, then serves
+//! frames from its host one at a time — validate a step, execute a step —
+//! until the pipe closes.
+//!
+//! Host services (logs, the cache) are the native module `_ishost`; it is
+//! the only Python-visible piece of Rust, and it talks to the host over the
+//! same pipe.
+//!
+//! **Invariant:** only one frame exchange is in progress at a time: the main
+//! loop waits for a task, and while Python executes it, the `_ishost`
+//! functions own the pipe (cache reads wait for the host's answer).
+
+use std::fs::File;
+use std::os::fd::FromRawFd;
+use std::path::Path;
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+
+use super::protocol::{blocking, ExecResult, FrameError, FromRunner, ToRunner};
+
+struct Channel {
+    input: File,
+    output: File,
+}
+
+static CHANNEL: Mutex<Option<Channel>> = Mutex::new(None);
+
+fn with_channel<T>(f: impl FnOnce(&mut Channel) -> Result<T, FrameError>) -> Result<T, FrameError> {
+    let mut guard = CHANNEL.lock().unwrap_or_else(|p| p.into_inner());
+    let ch = guard.as_mut().ok_or(FrameError::Closed)?;
+    f(ch)
+}
+
+fn send(msg: &FromRunner) -> Result<(), FrameError> {
+    with_channel(|ch| blocking::write(&mut ch.output, msg))
+}
+
+fn receive() -> Result<ToRunner, FrameError> {
+    with_channel(|ch| blocking::read(&mut ch.input))
+}
+
+fn to_py_err(e: FrameError) -> PyErr {
+    pyo3::exceptions::PyConnectionError::new_err(format!("lost the connection to the node: {e}"))
+}
+
+/// Sends a request and waits for the host's answer, which must be the next frame.
+fn ask(msg: &FromRunner) -> PyResult<ToRunner> {
+    with_channel(|ch| {
+        blocking::write(&mut ch.output, msg)?;
+        blocking::read(&mut ch.input)
+    })
+    .map_err(to_py_err)
+}
+
+#[pymodule]
+#[pyo3(name = "_ishost")]
+mod ishost {
+    use super::*;
+
+    #[pyfunction]
+    fn log(
+        levelno: u32,
+        levelname: String,
+        module: String,
+        message: String,
+        created: f64,
+    ) -> PyResult<()> {
+        send(&FromRunner::Log(super::super::protocol::LogRecord {
+            time: created,
+            levelno,
+            level: levelname,
+            module,
+            message,
+        }))
+        .map_err(to_py_err)
+    }
+
+    #[pyfunction]
+    fn cache_get(py: Python<'_>, key: String) -> PyResult<Option<Py<PyBytes>>> {
+        match ask(&FromRunner::CacheGet { key })? {
+            ToRunner::CacheValue(v) => Ok(v.map(|b| PyBytes::new(py, &b).unbind())),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    #[pyfunction]
+    #[pyo3(signature = (key, value, expiry_seconds=None))]
+    fn cache_set(
+        key: String,
+        value: &Bound<'_, PyBytes>,
+        expiry_seconds: Option<f64>,
+    ) -> PyResult<()> {
+        let msg = FromRunner::CacheSet {
+            key,
+            value: value.as_bytes().to_vec(),
+            expiry_seconds,
+        };
+        done(ask(&msg)?)
+    }
+
+    #[pyfunction]
+    fn cache_delete(key: String) -> PyResult<()> {
+        done(ask(&FromRunner::CacheDelete { key })?)
+    }
+
+    fn done(answer: ToRunner) -> PyResult<()> {
+        match answer {
+            ToRunner::CacheDone(Ok(())) => Ok(()),
+            ToRunner::CacheDone(Err(e)) => Err(pyo3::exceptions::PyRuntimeError::new_err(e)),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn unexpected(frame: ToRunner) -> PyErr {
+        pyo3::exceptions::PyConnectionError::new_err(format!(
+            "protocol error: the node sent {frame:?} while a cache answer was expected"
+        ))
+    }
+}
+
+/// Runs the runner process; returns its exit code.
+pub fn main(lib_dir: &Path) -> i32 {
+    // SAFETY: fds 0 and 1 are the pipes the host gave us; nothing else in
+    // this process uses them once they are wrapped here, and fd 1 is then
+    // pointed at stderr so that writes by C code cannot corrupt the protocol.
+    let channel = unsafe {
+        let out = libc::dup(1);
+        if out < 0 || libc::dup2(2, 1) < 0 {
+            eprintln!("runner: cannot set up the protocol pipe");
+            return 70;
+        }
+        Channel {
+            input: File::from_raw_fd(0),
+            output: File::from_raw_fd(out),
+        }
+    };
+    *CHANNEL.lock().unwrap_or_else(|p| p.into_inner()) = Some(channel);
+
+    pyo3::append_to_inittab!(ishost);
+    Python::initialize();
+    let result = Python::attach(|py| serve(py, lib_dir));
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("runner: {e}");
+            let _ = send(&FromRunner::RunnerError { message: e.clone() });
+            70
+        }
+    }
+}
+
+fn py_error(py: Python<'_>, e: PyErr) -> String {
+    let tb = e
+        .traceback(py)
+        .and_then(|t| t.format().ok())
+        .unwrap_or_default();
+    format!("{tb}{e}")
+}
+
+fn serve(py: Python<'_>, lib_dir: &Path) -> Result<(), String> {
+    let sys = py.import("sys").map_err(|e| py_error(py, e))?;
+    let path = sys.getattr("path").map_err(|e| py_error(py, e))?;
+    path.call_method1("insert", (0, lib_dir.to_string_lossy().as_ref()))
+        .map_err(|e| py_error(py, e))?;
+    let runner = py
+        .import("ipaascore._runner")
+        .map_err(|e| py_error(py, e))?;
+    let json = py.import("json").map_err(|e| py_error(py, e))?;
+    let version = Python::version_str()
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    send(&FromRunner::Ready {
+        python_version: version,
+    })
+    .map_err(|e| e.to_string())?;
+
+    loop {
+        let frame = match receive() {
+            Ok(f) => f,
+            Err(FrameError::Closed) => return Ok(()),
+            Err(e) => return Err(e.to_string()),
+        };
+        let answer = match frame {
+            ToRunner::Validate { class_name, source } => {
+                let result = runner
+                    .call_method1("validate", (class_name, source))
+                    .and_then(|r| json.call_method1("dumps", (r,)))
+                    .and_then(|s| s.extract::<String>());
+                match result {
+                    Ok(json) => FromRunner::Validated { json },
+                    Err(e) => FromRunner::RunnerError {
+                        message: py_error(py, e),
+                    },
+                }
+            }
+            ToRunner::Execute {
+                request_json,
+                upstream_data,
+            } => match execute(py, &runner, &json, &request_json, upstream_data) {
+                Ok(result) => FromRunner::Finished(result),
+                Err(e) => FromRunner::RunnerError {
+                    message: py_error(py, e),
+                },
+            },
+            other => FromRunner::RunnerError {
+                message: format!("protocol error: unexpected frame {other:?} while idle"),
+            },
+        };
+        send(&answer).map_err(|e| e.to_string())?;
+    }
+}
+
+fn execute(
+    py: Python<'_>,
+    runner: &Bound<'_, PyModule>,
+    json: &Bound<'_, PyModule>,
+    request_json: &str,
+    upstream_data: Vec<Option<Vec<u8>>>,
+) -> PyResult<ExecResult> {
+    let request = json.call_method1("loads", (request_json,))?;
+    let request = request.cast_into::<PyDict>()?;
+    if let Some(upstream) = request.get_item("upstream")? {
+        let upstream = upstream.cast_into::<PyList>()?;
+        for (i, data) in upstream_data.into_iter().enumerate() {
+            let entry = upstream.get_item(i)?;
+            match data {
+                Some(bytes) => entry.set_item("data", PyBytes::new(py, &bytes))?,
+                None => entry.set_item("data", py.None())?,
+            }
+        }
+    }
+    let result = runner.call_method1("execute", (request,))?;
+    let field = |name: &str| result.get_item(name);
+    if field("ok")?.extract::<bool>()? {
+        let pickle = field("pickle")?;
+        let pickle = if pickle.is_none() {
+            None
+        } else {
+            Some(pickle.cast::<PyBytes>()?.as_bytes().to_vec())
+        };
+        Ok(ExecResult::Success {
+            pickle,
+            json: field("json")?.extract()?,
+        })
+    } else {
+        Ok(ExecResult::Failure {
+            error_type: field("error_type")?.extract()?,
+            message: field("message")?.extract()?,
+            traceback: field("traceback")?.extract()?,
+        })
+    }
+}
