@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: builds the binaries the multi-process tests
-# start (isnode, iscli), then every Rust test of the workspace.
+# start (isnode, iscli), runs every Rust test of the workspace, then the
+# Python unit suite of the step API.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,3 +9,6 @@ cd "$(dirname "$0")/.."
 # (same profile as the tests, so the build is reused).
 cargo build --workspace --bins --locked
 cargo test --workspace --locked
+
+# The Python step API (ipaascore/ipaascommon) against a fake host module.
+python3 -m pytest -q node/src/python/py_tests

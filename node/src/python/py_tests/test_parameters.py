@@ -345,3 +345,95 @@ def test_get_app_variable_order():
     assert result == {"host": "10.0.0.1", "port": 443, "user": "operator", "none": None, "unknown": None}
     result = run_ok(APPVAR, app_variables=variables, run_params={"unknown": 0})
     assert result["unknown"] == 0  # a run parameter needs no declaration
+
+
+# ---------------------------------------------------------------- compatibility details
+def test_parameters_dict_and_assigned_values():
+    """Real SyncPack pattern: a child step replaces a parent's parameter and
+    assigns its value before running the parent's execute()."""
+    source = step_source(
+        """
+        class QueryBase(BaseStep):
+            def __init__(self):
+                self.new_step_parameter(name="relative_url", required=True)
+                self.new_step_parameter(name="method", default_value="GET")
+
+            def execute(self):
+                self.save_data_for_next_step({"url": self.get_parameter("relative_url"),
+                                              "method": self.get_parameter("method")})
+
+
+        class QueryDisabled(QueryBase):
+            def __init__(self):
+                super(QueryDisabled, self).__init__()
+                self.new_step_parameter(name="vcug", default_value=7)
+                del self.parameters["relative_url"]
+                self.new_step_parameter(name="relative_url",
+                                        param_type=parameter_types.StringParameterShort())
+
+            def execute(self):
+                rel_url = self.parameters.get("relative_url")
+                before = rel_url.value
+                rel_url.value = "/api/device?cug=%s" % self.get_parameter("vcug")
+                super(QueryDisabled, self).execute()
+                data = self.get_current_saved_data()
+                data["before"] = before
+                data["names"] = list(self.parameters)
+                data["method_value"] = self.parameters["method"].value
+        """
+    )
+    result = run_ok(source, parameters={"relative_url": "/from/app", "method": "POST"})
+    assert result == {"url": "/api/device?cug=7", "method": "POST", "before": "/from/app",
+                      "names": ["method", "vcug", "relative_url"], "method_value": "POST"}
+    from ipaascore import _runner
+    meta = _runner.validate("QueryDisabled", source)
+    assert [(p["name"], p["required"]) for p in meta["parameters"]] == [
+        ("method", False), ("vcug", False), ("relative_url", False)]
+
+
+def test_other_parameter_types_of_the_original_load():
+    source = step_source(
+        """
+        from ipaascore.parameter_types import MappingParameterStaticOneToOne
+
+        class Mapping(BaseStep):
+            def __init__(self):
+                self.new_step_parameter(
+                    name="adapter_sync", default_value="enabled",
+                    param_type=parameter_types.SelectStaticDropdownParameter(["off", "all", "enabled"]))
+                self.new_step_parameter(
+                    name="attribute_map", default_value={},
+                    param_type=MappingParameterStaticOneToOne([], [], "Left", "Right", custom=True))
+
+            def execute(self):
+                self.save_data_for_next_step([self.get_parameter("adapter_sync"),
+                                              self.get_parameter("attribute_map")])
+        """
+    )
+    from ipaascore import _runner
+    meta = _runner.validate("Mapping", source)
+    assert [p["type"] for p in meta["parameters"]] == [
+        "SelectStaticDropdownParameter", "MappingParameterStaticOneToOne"]
+    assert run_ok(source, parameters={"attribute_map": {"a": "b"}}) == ["enabled", {"a": "b"}]
+    assert pt.SelectStaticDropdownParameter(["x"]).choices == ["x"]
+    assert pt.MappingParameterStaticOneToOne is pt.MappingParameterStaticOneToOne
+    with pytest.raises(AttributeError):
+        pt.not_a_parameter_type
+
+
+def test_step_state_survives_copy():
+    source = step_source(
+        """
+        import copy
+
+        class Copies(BaseStep):
+            def __init__(self):
+                self.new_step_parameter(name="p", default_value="d")
+
+            def execute(self):
+                clone = copy.deepcopy(self)
+                self.save_data_for_next_step([clone.get_current_saved_data(), clone.get_parameter("p"),
+                                              clone.get_name()])
+        """
+    )
+    assert run_ok(source, step_name="Named", parameters={"p": "given"}) == [None, "given", "Named"]

@@ -37,7 +37,20 @@ from ipaascore.parameter_types import ParameterType
 
 PICKLE_PROTOCOL = 4
 
-_NOTHING = object()  # "nothing saved" / "not loaded yet"
+
+class _Nothing(object):
+    """Marker for "nothing saved" / "not set"; survives copy and pickle."""
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        return "_NOTHING"
+
+    def __repr__(self):
+        return "<nothing>"
+
+
+_NOTHING = _Nothing()
 _pending = [None]  # the context the runner is about to give a new instance
 
 
@@ -46,8 +59,25 @@ def _set_pending_context(context):
     _pending[0] = context
 
 
+def _type_name(param_type):
+    if param_type is None:
+        return None
+    name = getattr(param_type, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    if isinstance(param_type, type):
+        return param_type.__name__
+    return type(param_type).__name__
+
+
 class StepParameter(object):
-    """A declared parameter.  Extra keyword arguments are kept in ``extra``."""
+    """A declared parameter.  Extra keyword arguments are kept in ``extra``.
+
+    ``value`` is the parameter's raw value for the current run: a value
+    assigned to it by step code (``self.parameters["url"].value = ...``)
+    wins; otherwise the step's entry in the application, else
+    ``default_value``.  ``get_parameter`` starts from this raw value.
+    """
 
     def __init__(self, name, description="", sample_value="", default_value=None,
                  required=False, param_type=None, **extra):
@@ -67,19 +97,27 @@ class StepParameter(object):
         self.required = required
         self.param_type = param_type
         self.extra = extra
+        self._explicit = _NOTHING
+        self._owner = None  # the _StepState of the step that declared it
+
+    @property
+    def value(self):
+        if self._explicit is not _NOTHING:
+            return self._explicit
+        if self._owner is not None:
+            given = self._owner.context.parameters.get(self.name)
+            if given is not None:
+                return given
+        return self.default_value
+
+    @value.setter
+    def value(self, new_value):
+        self._explicit = new_value
 
     @property
     def type_name(self):
         """The param_type's type string, or None when the parameter has no type."""
-        param_type = self.param_type
-        if param_type is None:
-            return None
-        name = getattr(param_type, "name", None)
-        if isinstance(name, str) and name:
-            return name
-        if isinstance(param_type, type):
-            return param_type.__name__
-        return type(param_type).__name__
+        return _type_name(self.param_type)
 
     def __repr__(self):
         return "StepParameter(name=%r, required=%r, default_value=%r, type=%r)" % (
@@ -182,7 +220,7 @@ class StepContext(object):
 
 class _StepState(object):
     __slots__ = ("params", "context", "saved", "saved_at", "logger", "overrides",
-                 "resolved_secrets", "joined_cache")
+                 "joined_cache")
 
     def __init__(self, context):
         self.params = {}
@@ -212,6 +250,19 @@ def _set_context(step, context):
 
 def _is_missing(value):
     return value is None or (isinstance(value, str) and value == "")
+
+
+def _raw_value(parameter, context, name):
+    """Raw value of parameter ``name``: assigned ``value``, else the step's
+    entry, else ``default_value``; works for foreign parameter objects too."""
+    if parameter is not None:
+        explicit = getattr(parameter, "_explicit", _NOTHING)
+        if explicit is not _NOTHING:
+            return explicit
+    given = context.parameters.get(name)
+    if given is None and parameter is not None:
+        given = getattr(parameter, "default_value", None)
+    return given
 
 
 class BaseStep(object):
@@ -268,6 +319,15 @@ class BaseStep(object):
     def application_id(self, value):
         _state_of(self).overrides["application_id"] = value
 
+    @property
+    def parameters(self):
+        """The declared parameters: ``{name: StepParameter}`` in declaration order."""
+        return _state_of(self).params
+
+    @parameters.setter
+    def parameters(self, value):
+        _state_of(self).params = value
+
     def get_name(self):
         """This step's name in the application (the class name when run alone)."""
         return _state_of(self).context.step_name or type(self).__name__
@@ -281,7 +341,9 @@ class BaseStep(object):
         parameter = StepParameter(name, description=description, sample_value=sample_value,
                                   default_value=default_value, required=required,
                                   param_type=param_type, **kwargs)
-        _state_of(self).params[name] = parameter
+        state = _state_of(self)
+        parameter._owner = state
+        state.params[name] = parameter
         return parameter
 
     def add_step_parameter_from_object(self, parameter):
@@ -309,7 +371,8 @@ class BaseStep(object):
     def get_parameter(self, name, lookup_data=None):
         """The value of parameter ``name``.
 
-        The raw value is the step's entry in the application (a ``null``
+        The raw value is a value assigned to ``self.parameters[name].value``
+        by step code, else the step's entry in the application (a ``null``
         entry counts as absent), else the declared ``default_value``, else
         ``None``.  ``${...}`` variables are substituted in it (DESIGN 4.4;
         ``lookup_data`` is searched first for plain ``${name}`` variables),
@@ -318,25 +381,24 @@ class BaseStep(object):
         state = _state_of(self)
         context = state.context
         declared = state.params.get(name)
-        raw = context.parameters.get(name)
-        if raw is None and declared is not None:
-            raw = declared.default_value
+        raw = _raw_value(declared, context, name)
         resolver = _substitution.StepResolver(self, context, lookup_data=lookup_data,
                                               param_name=name, joined=self.__joined_for_lookup)
         value = _substitution.substitute(raw, resolver)
-        if declared is not None and declared.param_type is not None and value is not None:
-            converter = getattr(declared.param_type, "convert", None)
-            if converter is None and callable(declared.param_type):
-                converter = declared.param_type
+        param_type = getattr(declared, "param_type", None)
+        if param_type is not None and value is not None:
+            converter = getattr(param_type, "convert", None)
+            if converter is None and callable(param_type):
+                converter = param_type
             if converter is not None:
                 try:
                     value = converter(value)
                 except InvalidStepParameter as exc:
                     raise InvalidStepParameter(
                         "parameter '%s' of step '%s' (%s): %s"
-                        % (name, self.get_name(), declared.type_name, exc)
+                        % (name, self.get_name(), _type_name(param_type), exc)
                     )
-            if getattr(declared.param_type, "secret", False) and isinstance(value, str):
+            if getattr(param_type, "secret", False) and isinstance(value, str):
                 ipaas_logger.add_secret(value)
         return value
 
@@ -346,12 +408,11 @@ class BaseStep(object):
         entry, and no ``default_value``)."""
         state = _state_of(self)
         missing = []
-        for parameter in state.params.values():
-            if not parameter.required:
+        for name, parameter in state.params.items():
+            if getattr(parameter, "required", False) is not True:
                 continue
-            if _is_missing(state.context.parameters.get(parameter.name)) and \
-                    _is_missing(parameter.default_value):
-                missing.append(parameter.name)
+            if _is_missing(_raw_value(parameter, state.context, name)):
+                missing.append(name)
         if missing:
             raise MissingRequiredStepParameter(missing=missing, step_name=self.get_name())
         return True

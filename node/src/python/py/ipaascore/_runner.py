@@ -393,14 +393,15 @@ def _instantiate(cls, context):
     return step
 
 
-def _parameter_metadata(parameter):
+def _parameter_metadata(name, parameter):
+    description = getattr(parameter, "description", "")
     return {
-        "name": _safe_str(parameter.name),
-        "description": json_native(parameter.description if parameter.description is not None else ""),
-        "sample_value": json_native(parameter.sample_value),
-        "default_value": json_native(parameter.default_value),
-        "required": bool(parameter.required),
-        "type": parameter.type_name,
+        "name": _safe_str(name),
+        "description": json_native(description if description is not None else ""),
+        "sample_value": json_native(getattr(parameter, "sample_value", "")),
+        "default_value": json_native(getattr(parameter, "default_value", None)),
+        "required": getattr(parameter, "required", False) is True,
+        "type": _basestep_module._type_name(getattr(parameter, "param_type", None)),
     }
 
 
@@ -438,7 +439,8 @@ def validate(class_name, source, module=None):
                     src = source
                 cls = _find_class(loaded, class_name, src)
                 step = _instantiate(cls, None)
-                params = [_parameter_metadata(p) for p in _basestep_module._state_of(step).params.values()]
+                params = [_parameter_metadata(name, p)
+                          for name, p in _basestep_module._state_of(step).params.items()]
                 return {
                     "ok": True,
                     "friendly_name": _text_attr(step, "friendly_name", class_name),

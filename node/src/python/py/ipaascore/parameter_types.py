@@ -228,6 +228,44 @@ class NumberParameter(ParameterType):
             raise InvalidStepParameter("expected a number, got %s" % _show(raw))
 
 
+class SelectStaticDropdownParameter(ParameterType):
+    """A choice among fixed options (``SelectStaticDropdownParameter(["off", "on"])``).
+
+    The options are reported with the declaration (``options``); the value
+    is passed through unchanged (steps check it themselves, as they did
+    with the original product)."""
+
+    name = "SelectStaticDropdownParameter"
+
+    def __init__(self, options=None, *args, **kwargs):
+        super(SelectStaticDropdownParameter, self).__init__(options, *args, **kwargs)
+        self.choices = list(options or [])
+
+
+_GENERIC_TYPES = {}
+
+
+def _generic_type(type_name):
+    cls = _GENERIC_TYPES.get(type_name)
+    if cls is None:
+        cls = type(type_name, (ParameterType,), {
+            "name": type_name,
+            "__doc__": "Parameter type %s: accepted for compatibility; values pass through unchanged." % type_name,
+            "__module__": __name__,
+        })
+        _GENERIC_TYPES[type_name] = cls
+    return cls
+
+
+def __getattr__(attribute):
+    """Other parameter types of the original product (``MappingParameter...``,
+    ``Select...Parameter`` ...) exist as pass-through types, so steps that
+    declare them load unchanged.  (Module ``__getattr__``: Python 3.7+.)"""
+    if attribute[:1].isupper() and "Parameter" in attribute and attribute.isidentifier():
+        return _generic_type(attribute)
+    raise AttributeError("module %r has no attribute %r" % (__name__, attribute))
+
+
 __all__ = [
     "ParameterType",
     "StringParameterShort",
@@ -237,4 +275,5 @@ __all__ = [
     "BoolParameterToggle",
     "NumberParameter",
     "PasswordParameter",
+    "SelectStaticDropdownParameter",
 ]

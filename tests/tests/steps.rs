@@ -1,0 +1,354 @@
+//! The Python step runtime through REST: upload validation, running a step
+//! alone, every hard failure mode followed by a successful step on the same
+//! node, revocation of a hung step, task status and the shared cache.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use is_tests::TestNode;
+use serde_json::{json, Value};
+
+const MODES: &str = r#"
+from ipaascore.BaseStep import BaseStep
+from ipaascommon.content_manger import IpaasContentManager
+import ctypes, os, sys, time
+
+class Modes(BaseStep):
+    def __init__(self):
+        self.friendly_name = "Failure modes"
+        self.description = "Misbehaves on request"
+        self.version = "1.2.3"
+        self.new_step_parameter(name="mode", description="what to do", sample_value="ok",
+                                default_value=None, required=True)
+
+    def execute(self):
+        mode = self.get_parameter("mode")
+        self.logger.info("pid %d mode %s" % (os.getpid(), mode))
+        if mode == "raise":
+            raise ValueError("the value is wrong")
+        if mode == "exit":
+            sys.exit(3)
+        if mode == "os_exit":
+            os._exit(4)
+        if mode == "segfault":
+            ctypes.string_at(0)
+        if mode == "hang":
+            while True:
+                time.sleep(0.05)
+        if mode == "memory":
+            hog = bytearray(1024 * 1024 * 1024)
+        if mode == "cache_put":
+            IpaasContentManager().save_to_cache("shared-key", {"n": 42})
+        if mode == "cache_get":
+            self.save_data_for_next_step(IpaasContentManager().get_from_cache("shared-key"))
+            return
+        self.save_data_for_next_step({"mode": mode, "pid": os.getpid()})
+"#;
+
+async fn upload(node: &TestNode, name: &str, source: &str) -> (u16, Value) {
+    node.rest(
+        "POST",
+        "/api/v1/steps",
+        Some(&json!({"name": name, "data": source})),
+    )
+    .await
+    .unwrap()
+}
+
+async fn run(node: &TestNode, params: Value, wait: u32) -> (u16, Value) {
+    node.rest(
+        "POST",
+        &format!("/api/v1/steps/run?wait={wait}"),
+        Some(&params),
+    )
+    .await
+    .unwrap()
+}
+
+async fn run_ok(node: &TestNode) -> Value {
+    let (status, body) = run(node, json!({"name": "Modes", "mode": "ok"}), 30).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["state"], "SUCCESS", "{body}");
+    body
+}
+
+#[tokio::test]
+async fn upload_records_metadata_and_rejects_broken_code() {
+    let node = TestNode::start().await.unwrap();
+    let (status, body) = upload(&node, "Modes", MODES).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, step) = node.rest("GET", "/api/v1/steps/Modes", None).await.unwrap();
+    assert_eq!(step["friendly_name"], "Failure modes");
+    assert_eq!(step["description"], "Misbehaves on request");
+    assert_eq!(step["version"], "1.2.3");
+    assert_eq!(step["parameters"][0]["name"], "mode");
+    assert_eq!(step["parameters"][0]["required"], true);
+    assert_eq!(step["parameters"][0]["sample_value"], "ok");
+
+    let (status, body) = upload(&node, "Broken", "class Broken(:\n    pass\n").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.to_string().contains("SyntaxError") && body.to_string().contains("line 1"),
+        "{body}"
+    );
+
+    let (status, body) = upload(
+        &node,
+        "Missing",
+        "from ipaascore.BaseStep import BaseStep\nclass Other(BaseStep):\n    pass\n",
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.to_string().contains("no class named Missing"),
+        "{body}"
+    );
+
+    let (status, body) = upload(&node, "NotAStep", "class NotAStep:\n    pass\n").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("BaseStep"), "{body}");
+
+    let src = "from ipaascore.BaseStep import BaseStep\nclass InitFails(BaseStep):\n    def __init__(self):\n        x = 1\n        raise RuntimeError('no init')\n";
+    let (status, body) = upload(&node, "InitFails", src).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.to_string().contains("no init") && body.to_string().contains("line 5"),
+        "{body}"
+    );
+
+    let (status, _) = node
+        .rest("GET", "/api/v1/steps/Broken", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 404, "a rejected step is not stored");
+}
+
+#[tokio::test]
+async fn a_step_runs_alone_with_logs_and_result() {
+    let node = TestNode::start().await.unwrap();
+    upload(&node, "Modes", MODES).await;
+    let body = run_ok(&node).await;
+    assert_eq!(body["result"]["mode"], "ok");
+    assert_eq!(body["attempt"], 1);
+    assert!(body["worker"]
+        .as_str()
+        .unwrap()
+        .starts_with("node1/worker-"));
+    let log = &body["logs"][0];
+    assert!(
+        log["message"].as_str().unwrap().contains("mode ok"),
+        "{body}"
+    );
+    assert_eq!(log["level"], "INFO");
+    assert!(log["time"].as_f64().unwrap() > 1.6e9);
+    assert!(log["module"].is_string());
+
+    // The task stays readable.
+    let id = body["id"].as_str().unwrap();
+    let (status, again) = node
+        .rest("GET", &format!("/api/v1/tasks/{id}"), None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(again["result"], body["result"]);
+
+    // 400 for a missing required parameter (nothing runs), 404 for an unknown step.
+    let (status, body) = run(&node, json!({"name": "Modes"}), 5).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["details"][0].as_str().unwrap().contains("mode"),
+        "{body}"
+    );
+    let (status, _) = run(&node, json!({"name": "Nope"}), 5).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn every_hard_failure_fails_the_attempt_and_the_node_heals() {
+    // One worker, so the success after each failure runs on the healed worker.
+    let node = TestNode::start_with(&[("IS_WORKERS", "1"), ("IS_RUNNER_MEMORY_MB", "512")])
+        .await
+        .unwrap();
+    upload(&node, "Modes", MODES).await;
+    let cases = [
+        ("raise", "ValueError: the value is wrong"),
+        ("exit", "sys.exit(3)"),
+        ("os_exit", "exited with status 4"),
+        ("segfault", "SIGSEGV"),
+        ("memory", "memory limit of 512 MiB"),
+    ];
+    for (mode, reason) in cases {
+        let (status, body) = run(&node, json!({"name": "Modes", "mode": mode}), 30).await;
+        assert_eq!(status, 200, "{mode}: {body}");
+        assert_eq!(body["state"], "FAILURE", "{mode}: {body}");
+        let error = body["error"].as_str().unwrap();
+        assert!(
+            error.contains(reason),
+            "{mode}: expected {reason:?} in {error:?}"
+        );
+        assert!(body["traceback"].is_string(), "{mode}: {body}");
+        run_ok(&node).await;
+    }
+    // A timeout from the step's own parameter.
+    let (_, body) = run(
+        &node,
+        json!({"name": "Modes", "mode": "hang", "timeout": 0.5}),
+        30,
+    )
+    .await;
+    assert_eq!(body["state"], "FAILURE", "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("timeout of 0.5 s"),
+        "{body}"
+    );
+    run_ok(&node).await;
+    // The node itself never went down.
+    assert_eq!(
+        node.rest("GET", "/api/v1/about", None).await.unwrap().0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn revoking_a_hung_step_kills_its_runner() {
+    let node = TestNode::start_with(&[("IS_WORKERS", "1")]).await.unwrap();
+    upload(&node, "Modes", MODES).await;
+    let (status, accepted) = run(&node, json!({"name": "Modes", "mode": "hang"}), 0).await;
+    assert_eq!(status, 202, "{accepted}");
+    let id = accepted["id"].as_str().unwrap().to_string();
+
+    // Follow the task's events until the step logs its runner's pid.
+    let resp = node
+        .http
+        .get(node.url(&format!("/api/v1/tasks/{id}/events")))
+        .basic_auth("isadmin", Some(is_tests::PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let mut stream = resp.bytes_stream();
+    let mut text = String::new();
+    let pid: u32 = loop {
+        let chunk = stream
+            .next()
+            .await
+            .expect("event stream ended early")
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        if let Some(pos) = text.find("pid ") {
+            let digits: String = text[pos + 4..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if text[pos + 4 + digits.len()..].starts_with(' ') {
+                break digits.parse().unwrap();
+            }
+        }
+    };
+    assert!(text.contains("event: state"), "{text}");
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+
+    let (status, revoked) = node
+        .rest("POST", &format!("/api/v1/tasks/{id}/revoke"), None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(revoked["state"], "REVOKED", "{revoked}");
+    // The contract: the runner is gone within a second of the revocation.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while std::path::Path::new(&format!("/proc/{pid}/cmdline")).exists()
+        && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "runner {pid} still alive 1 s after revoke"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The stream reports the end, and the worker takes the next task.
+    let mut rest = String::new();
+    while let Some(chunk) = stream.next().await {
+        rest.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+    }
+    assert!(
+        rest.contains("event: end") && rest.contains("REVOKED"),
+        "{rest}"
+    );
+    let body = run_ok(&node).await;
+    assert_ne!(
+        body["result"]["pid"],
+        json!(pid),
+        "a new runner serves the next step"
+    );
+    let (_, status_now) = node
+        .rest("GET", &format!("/api/v1/tasks/{id}"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        status_now["state"], "REVOKED",
+        "the killed attempt never reports an outcome"
+    );
+}
+
+#[tokio::test]
+async fn the_cache_is_shared_between_runs() {
+    let node = TestNode::start().await.unwrap();
+    upload(&node, "Modes", MODES).await;
+    let (_, body) = run(&node, json!({"name": "Modes", "mode": "cache_put"}), 30).await;
+    assert_eq!(body["state"], "SUCCESS", "{body}");
+    let (_, body) = run(&node, json!({"name": "Modes", "mode": "cache_get"}), 30).await;
+    assert_eq!(body["result"], json!({"n": 42}), "{body}");
+    let (status, entry) = node
+        .rest("GET", "/api/v1/cache/shared-key", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(entry["size"].as_u64().unwrap() > 0);
+    let (status, _) = node
+        .rest("DELETE", "/api/v1/cache/shared-key", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let (_, body) = run(&node, json!({"name": "Modes", "mode": "cache_get"}), 30).await;
+    assert_eq!(body["result"], Value::Null, "{body}");
+}
+
+#[tokio::test]
+async fn a_task_interrupted_by_a_crash_runs_again_after_restart() {
+    let mut node = TestNode::start_with(&[("IS_WORKERS", "1")]).await.unwrap();
+    upload(&node, "Modes", MODES).await;
+    let src = "from ipaascore.BaseStep import BaseStep\nimport time\nclass Slow(BaseStep):\n    def execute(self):\n        time.sleep(2)\n        self.save_data_for_next_step('done')\n";
+    assert_eq!(upload(&node, "Slow", src).await.0, 200);
+    let (status, accepted) = run(&node, json!({"name": "Slow"}), 0).await;
+    assert_eq!(status, 202);
+    let id = accepted["id"].as_str().unwrap().to_string();
+    // Wait until it runs, then kill the node mid-step.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, t) = node
+            .rest("GET", &format!("/api/v1/tasks/{id}"), None)
+            .await
+            .unwrap();
+        if t["state"] == "STARTED" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never started: {t}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    node.restart().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let done = loop {
+        let (_, t) = node
+            .rest("GET", &format!("/api/v1/tasks/{id}"), None)
+            .await
+            .unwrap();
+        if t["state"] == "SUCCESS" {
+            break t;
+        }
+        assert!(Instant::now() < deadline, "not finished after restart: {t}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(done["attempt"], 2, "{done}");
+    assert_eq!(done["attempts"][0]["state"], "FAILURE", "{done}");
+    assert_eq!(done["result"], "done");
+}
