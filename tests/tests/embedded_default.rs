@@ -83,3 +83,57 @@ async fn sigterm_stops_cleanly_and_restart_keeps_the_password() {
     let (status, _) = node.rest("GET", "/api/v1/about", None).await.unwrap();
     assert_eq!(status, 200);
 }
+
+/// The binary finds the libpython it was built against by itself (rpath):
+/// a runner started with an empty environment initialises CPython, imports
+/// the step API and reports ready on its protocol pipe.
+#[test]
+fn runner_mode_starts_python_with_an_empty_environment() {
+    // A node installs the packages into DATA/python/lib; start one to get them.
+    let data = tempfile::tempdir().unwrap();
+    let port = is_tests::free_port();
+    let mut node = Command::new(bin("isnode"))
+        .args([
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("IS_ADMIN_PASSWORD", "x")
+        .env("IS_WORKERS", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let installed = data.path().join("python/lib/ipaascore/_runner.py");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !installed.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the node never installed the step API"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = node.kill();
+    let _ = node.wait();
+    let lib = data.path().join("python/lib");
+
+    let out = Command::new(bin("isnode"))
+        .args(["runner", "--lib", lib.to_str().unwrap()])
+        .env_clear()
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "runner failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The Ready frame: a length prefix, then a body naming the Python version.
+    assert!(out.stdout.len() > 4, "no Ready frame on stdout");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("3."),
+        "{:?}",
+        out.stdout
+    );
+}

@@ -1,19 +1,28 @@
-//! Benchmark driver (not a test): measures a running node and prints one JSON
-//! object. Used by the scripts in `tests/bench/`.
+//! Benchmark driver (not a test): measures a running node (or the runner
+//! binary) and prints one JSON object. Used by the scripts in `tests/bench/`.
 //!
-//! `is-bench content-writes --port P --password PW [--count N]`: N sequential
-//! `POST /api/v1/configurations`, each a Raft write with fsync; prints the
-//! latency percentiles.
+//! - `content-writes --port P --password PW [--count N]`: N sequential
+//!   `POST /api/v1/configurations`, each a Raft write with fsync.
+//! - `runner-start --exe ISNODE [--count N]`: spawns N Python runners one
+//!   after the other; time from spawn to ready.
+//! - `step-latency --port P --password PW [--count N]`: N sequential runs of
+//!   the no-op step `Noop` through `POST /steps/run` (upload it first).
+//! - `step-throughput --port P --password PW [--count N] [--clients C]`: N
+//!   runs of `Noop` from C concurrent clients; steps per second.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use serde_json::json;
+use serde_json::{json, Value};
 
 struct Opts {
     port: u16,
     password: String,
     count: usize,
+    clients: usize,
+    exe: Option<PathBuf>,
 }
 
 fn parse(args: &[String]) -> Result<Opts> {
@@ -21,6 +30,8 @@ fn parse(args: &[String]) -> Result<Opts> {
         port: 8080,
         password: std::env::var("IS_ADMIN_PASSWORD").unwrap_or_default(),
         count: 1000,
+        clients: 8,
+        exe: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -29,6 +40,8 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--port" => opts.port = value()?.parse()?,
             "--password" => opts.password = value()?.clone(),
             "--count" => opts.count = value()?.parse()?,
+            "--clients" => opts.clients = value()?.parse()?,
+            "--exe" => opts.exe = Some(PathBuf::from(value()?)),
             other => bail!("unknown option {other}"),
         }
     }
@@ -40,34 +53,140 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)]
 }
 
-async fn content_writes(o: &Opts) -> Result<serde_json::Value> {
+fn ms3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// p50/p99/max of latencies given in milliseconds.
+fn summary(mut lat: Vec<f64>) -> Value {
+    lat.sort_by(f64::total_cmp);
+    json!({
+        "p50_ms": ms3(percentile(&lat, 0.50)),
+        "p99_ms": ms3(percentile(&lat, 0.99)),
+        "max_ms": ms3(lat[lat.len() - 1]),
+    })
+}
+
+async fn post(http: &reqwest::Client, o: &Opts, path: &str, doc: &Value) -> Result<Value> {
+    let url = format!("http://127.0.0.1:{}{path}", o.port);
+    let resp = http
+        .post(&url)
+        .basic_auth("isadmin", Some(&o.password))
+        .json(doc)
+        .send()
+        .await?;
+    let status = resp.status();
+    let body: Value = resp.json().await?;
+    if !status.is_success() {
+        bail!("{path} answered {status}: {body}");
+    }
+    Ok(body)
+}
+
+async fn content_writes(o: &Opts) -> Result<Value> {
     let http = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{}/api/v1/configurations", o.port);
     let mut lat = Vec::with_capacity(o.count);
     let start = Instant::now();
     for i in 0..o.count {
         let doc = json!({"name": format!("bench-{i}"), "configuration_data": [
             {"name": "host", "value": "10.0.0.1"}, {"name": "pw", "value": "x", "encrypted": true}]});
         let t = Instant::now();
-        let resp = http
-            .post(&url)
-            .basic_auth("isadmin", Some(&o.password))
-            .json(&doc)
-            .send()
-            .await?;
-        if !resp.status().is_success() {
-            bail!("write {i} failed: {} {}", resp.status(), resp.text().await?);
-        }
+        post(&http, o, "/api/v1/configurations", &doc).await?;
         lat.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let total = start.elapsed().as_secs_f64();
-    lat.sort_by(f64::total_cmp);
+    let mut out = summary(lat);
+    out["writes"] = json!(o.count);
+    out["writes_per_s"] = json!((o.count as f64 / total).round());
+    Ok(out)
+}
+
+async fn runner_start(o: &Opts) -> Result<Value> {
+    use is_node::python::process::{RunnerConfig, RunnerProcess};
+    let exe = o
+        .exe
+        .clone()
+        .context("runner-start needs --exe PATH_TO_ISNODE")?;
+    let lib = tempfile::tempdir()?;
+    is_node::python::embedded::install(lib.path())?;
+    let cfg = RunnerConfig {
+        exe,
+        lib_dir: lib.path().to_path_buf(),
+        memory_limit_bytes: None,
+    };
+    let mut lat = Vec::with_capacity(o.count);
+    for _ in 0..o.count {
+        let t = Instant::now();
+        let mut r = RunnerProcess::spawn(&cfg).await?;
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        r.kill().await;
+    }
+    let mut out = summary(lat);
+    out["runners"] = json!(o.count);
+    Ok(out)
+}
+
+async fn run_noop(http: &reqwest::Client, o: &Opts) -> Result<()> {
+    let body = post(
+        http,
+        o,
+        "/api/v1/steps/run?wait=30",
+        &json!({"name": "Noop"}),
+    )
+    .await?;
+    if body["state"] != "SUCCESS" {
+        bail!("the no-op step did not succeed: {body}");
+    }
+    Ok(())
+}
+
+async fn step_latency(o: &Opts) -> Result<Value> {
+    let http = reqwest::Client::new();
+    // Warm up: the first runs load the step module in each runner.
+    for _ in 0..10 {
+        run_noop(&http, o).await?;
+    }
+    let mut lat = Vec::with_capacity(o.count);
+    for _ in 0..o.count {
+        let t = Instant::now();
+        run_noop(&http, o).await?;
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let mut out = summary(lat);
+    out["runs"] = json!(o.count);
+    Ok(out)
+}
+
+async fn step_throughput(o: &Opts) -> Result<Value> {
+    let http = reqwest::Client::new();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut clients = Vec::new();
+    for _ in 0..o.clients {
+        let (http, next) = (http.clone(), next.clone());
+        let o = Opts {
+            port: o.port,
+            password: o.password.clone(),
+            count: o.count,
+            clients: o.clients,
+            exe: None,
+        };
+        clients.push(tokio::spawn(async move {
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < o.count {
+                run_noop(&http, &o).await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for c in clients {
+        c.await??;
+    }
+    let secs = start.elapsed().as_secs_f64();
     Ok(json!({
-        "writes": o.count,
-        "p50_ms": (percentile(&lat, 0.50) * 1000.0).round() / 1000.0,
-        "p99_ms": (percentile(&lat, 0.99) * 1000.0).round() / 1000.0,
-        "max_ms": (lat[lat.len() - 1] * 1000.0).round() / 1000.0,
-        "writes_per_s": (o.count as f64 / total).round(),
+        "runs": o.count,
+        "clients": o.clients,
+        "seconds": ms3(secs),
+        "steps_per_s": (o.count as f64 / secs).round(),
     }))
 }
 
@@ -75,12 +194,15 @@ async fn content_writes(o: &Opts) -> Result<serde_json::Value> {
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((cmd, rest)) = args.split_first() else {
-        bail!("usage: is-bench content-writes --port P --password PW [--count N]");
+        bail!("usage: is-bench content-writes|runner-start|step-latency|step-throughput [options]");
     };
     let opts = parse(rest)?;
     let result = match cmd.as_str() {
         "content-writes" => content_writes(&opts).await?,
-        other => bail!("unknown benchmark {other}; known: content-writes"),
+        "runner-start" => runner_start(&opts).await?,
+        "step-latency" => step_latency(&opts).await?,
+        "step-throughput" => step_throughput(&opts).await?,
+        other => bail!("unknown benchmark {other}; known: content-writes, runner-start, step-latency, step-throughput"),
     };
     println!("{result}");
     Ok(())
