@@ -16,7 +16,9 @@ fn main() {
     let mut files = Vec::new();
     collect(&root, &mut files);
     files.sort();
-    let mut out = String::from("/// (path relative to the package root, contents)\npub static FILES: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// (path relative to the package root, contents)\npub static FILES: &[(&str, &str)] = &[\n",
+    );
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f

@@ -15,10 +15,7 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("config file {path} is invalid: {message}")]
     Parse { path: String, message: String },
     #[error("environment variable {name}={value:?} is invalid: {message}")]
@@ -49,6 +46,8 @@ pub enum ConfigError {
         keep_after_snapshot = 1000  log kept         IS_KEEP_AFTER_SNAPSHOT\n  \
         log_format = \"text\" | \"json\"               IS_LOG_FORMAT\n  \
         runner_memory_limit_mb = 2048  per runner    IS_RUNNER_MEMORY_MB (0: no limit)\n  \
+        max_output_bytes = 67108864  step output     IS_MAX_OUTPUT_BYTES\n  \
+        result_expires_seconds = 86400  run history  IS_RESULT_EXPIRES_SECONDS\n  \
         step_timeout_seconds = 0  default; 0: none   IS_STEP_TIMEOUT_SECONDS\n  \
         [[worker_pools]]  queues = [\"default\"]    (a pool with no queues serves default)\n  \
                           concurrency = <cores>      IS_WORKERS (the default pool's size)\n  \
@@ -100,6 +99,10 @@ pub struct NodeConfig {
     pub runner_memory_limit_mb: Option<u64>,
     /// Timeout of steps that set none (None: no limit).
     pub step_timeout_seconds: Option<f64>,
+    /// Largest pickle a step may save for the steps after it.
+    pub max_output_bytes: u64,
+    /// Finished runs and tasks (results and logs) are forgotten after this long.
+    pub result_expires_seconds: u64,
 }
 
 /// Workers serving a set of queues (DESIGN 4.6).
@@ -123,9 +126,7 @@ impl WorkerPool {
 }
 
 fn cores() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -151,15 +152,14 @@ struct FileConfig {
     worker_pools: Option<Vec<WorkerPool>>,
     runner_memory_limit_mb: Option<u64>,
     step_timeout_seconds: Option<f64>,
+    max_output_bytes: Option<u64>,
+    result_expires_seconds: Option<u64>,
 }
 
 impl NodeConfig {
     /// Resolves the settings from flags, the environment (`env` looks a
     /// variable up) and the config file.
-    pub fn resolve(
-        args: &Args,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<NodeConfig, ConfigError> {
+    pub fn resolve(args: &Args, env: impl Fn(&str) -> Option<String>) -> Result<NodeConfig, ConfigError> {
         let file = match &args.config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
@@ -234,6 +234,12 @@ impl NodeConfig {
             step_timeout_seconds: parsed::<f64>(&env, "IS_STEP_TIMEOUT_SECONDS")?
                 .or(file.step_timeout_seconds)
                 .filter(|s| *s > 0.0),
+            max_output_bytes: parsed(&env, "IS_MAX_OUTPUT_BYTES")?
+                .or(file.max_output_bytes)
+                .unwrap_or(64 * 1024 * 1024),
+            result_expires_seconds: parsed(&env, "IS_RESULT_EXPIRES_SECONDS")?
+                .or(file.result_expires_seconds)
+                .unwrap_or(24 * 3600),
         };
         cfg.check()?;
         Ok(cfg)
@@ -250,9 +256,7 @@ impl NodeConfig {
             )));
         }
         if self.snapshot_every == 0 {
-            return Err(ConfigError::Invalid(
-                "snapshot_every must be at least 1".into(),
-            ));
+            return Err(ConfigError::Invalid("snapshot_every must be at least 1".into()));
         }
         if let Some(mb) = self.runner_memory_limit_mb {
             if mb < 64 {
@@ -352,10 +356,7 @@ mod tests {
             listen: Some("127.0.0.1:3".into()),
             ..args
         };
-        assert_eq!(
-            NodeConfig::resolve(&args, env).unwrap().listen,
-            "127.0.0.1:3"
-        );
+        assert_eq!(NodeConfig::resolve(&args, env).unwrap().listen, "127.0.0.1:3");
     }
 
     #[test]

@@ -21,7 +21,9 @@ const AAD: &[u8] = b"integration-service/configuration-value/v1";
 pub enum CryptoError {
     #[error("the value is not ciphertext of this system (expected text starting with {PREFIX})")]
     NotCiphertext,
-    #[error("the ciphertext does not decrypt under this cluster's key (was it exported from another cluster?)")]
+    #[error(
+        "the ciphertext does not decrypt under this cluster's key (was it exported from another cluster?)"
+    )]
     WrongKey,
     #[error("hashing the password failed: {0}")]
     Hash(String),

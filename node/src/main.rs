@@ -13,12 +13,8 @@ fn main() -> anyhow::Result<()> {
         std::process::exit(is_node::python::runner::main(lib));
     }
     let cfg = NodeConfig::resolve(&args, |k| std::env::var(k).ok())?;
-    let filter = EnvFilter::try_new(&cfg.log_level).with_context(|| {
-        format!(
-            "log_level {:?} is not a valid tracing filter",
-            cfg.log_level
-        )
-    })?;
+    let filter = EnvFilter::try_new(&cfg.log_level)
+        .with_context(|| format!("log_level {:?} is not a valid tracing filter", cfg.log_level))?;
     let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

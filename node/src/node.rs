@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use ractor::Actor;
 
+use crate::actors::dispatcher::{dispatcher, DispatchMsg};
 use crate::actors::worker::WorkerContext;
 use crate::actors::{NodeServices, Supervisor};
 use crate::api::{self, auth::Authenticator, Service, ServiceDeps};
@@ -16,7 +17,7 @@ use crate::model::user::{User, ADMIN_USER};
 use crate::python::process::RunnerConfig;
 use crate::python::validator::Validator;
 use crate::raft::{self, RaftError, RaftSettings};
-use crate::store::{Command, CommandResult, Events};
+use crate::store::{Command, CommandResult, Effect, Events};
 
 /// How long loading an uploaded step may take.
 const VALIDATION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -26,19 +27,11 @@ pub const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
     #[error("cannot use data directory {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    DataDir { path: String, source: std::io::Error },
     #[error(transparent)]
     Raft(#[from] RaftError),
-    #[error(
-        "cannot listen on {addr}: {source} (is another process using this port? set --listen)"
-    )]
-    Listen {
-        addr: String,
-        source: std::io::Error,
-    },
+    #[error("cannot listen on {addr}: {source} (is another process using this port? set --listen)")]
+    Listen { addr: String, source: std::io::Error },
     #[error("bootstrapping the cluster failed: {0}")]
     Bootstrap(String),
     #[error("the supervisor failed to start: {0}")]
@@ -50,6 +43,9 @@ pub struct Node {
     raft: raft::Raft,
     supervisor: ractor::ActorRef<crate::actors::SupervisorMsg>,
     supervisor_task: tokio::task::JoinHandle<()>,
+    /// Background tasks that are not actors (they cannot fail): the effect
+    /// pump and the purge timer.
+    background: Vec<tokio::task::JoinHandle<()>>,
     pub local_addr: std::net::SocketAddr,
 }
 
@@ -61,11 +57,10 @@ impl Node {
             source,
         })?;
         // Bind first: a port conflict should fail start-up before anything else.
-        let listener =
-            std::net::TcpListener::bind(&cfg.listen).map_err(|source| NodeError::Listen {
-                addr: cfg.listen.clone(),
-                source,
-            })?;
+        let listener = std::net::TcpListener::bind(&cfg.listen).map_err(|source| NodeError::Listen {
+            addr: cfg.listen.clone(),
+            source,
+        })?;
         let local_addr = listener.local_addr().map_err(|source| NodeError::Listen {
             addr: cfg.listen.clone(),
             source,
@@ -89,6 +84,12 @@ impl Node {
             memory_limit_bytes: cfg.runner_memory_limit_mb.map(|mb| mb * 1024 * 1024),
         };
         let events = Events::default();
+        let effects = events
+            .take_effects()
+            .expect("a new event hub has its effect queue");
+        // Started before Raft, so entries re-applied at start-up reach the
+        // dispatcher as soon as it exists.
+        let pump = tokio::spawn(pump_effects(effects));
         let member = raft::start(
             cfg.node_id,
             &cfg.advertise,
@@ -111,9 +112,7 @@ impl Node {
         if member.content.read().content.cluster.is_none() && leader == cfg.node_id {
             bootstrap(&svc, data_dir).await?;
         } else if std::env::var_os("IS_ADMIN_PASSWORD").is_some() {
-            tracing::info!(
-                "IS_ADMIN_PASSWORD is ignored: this data directory is already bootstrapped"
-            );
+            tracing::info!("IS_ADMIN_PASSWORD is ignored: this data directory is already bootstrapped");
         }
 
         let router = api::router(svc.clone(), Authenticator::new(member.content.clone()));
@@ -131,19 +130,24 @@ impl Node {
                 events,
                 runner,
                 default_timeout: cfg.step_timeout_seconds.map(Duration::from_secs_f64),
+                max_output_bytes: cfg.max_output_bytes,
             },
             worker_queues,
             worker_prefix: format!("node{}", cfg.node_id),
         };
-        let (supervisor, supervisor_task) =
-            Actor::spawn(Some("supervisor".into()), Supervisor, services)
-                .await
-                .map_err(|e| NodeError::Supervisor(e.to_string()))?;
+        let (supervisor, supervisor_task) = Actor::spawn(Some("supervisor".into()), Supervisor, services)
+            .await
+            .map_err(|e| NodeError::Supervisor(e.to_string()))?;
+        let purge = tokio::spawn(purge_expired(
+            member.raft.clone(),
+            Duration::from_secs(cfg.result_expires_seconds),
+        ));
         tracing::info!(%local_addr, data_dir = %data_dir.display(), "isnode is serving REST and gRPC");
         Ok(Node {
             raft: member.raft,
             supervisor,
             supervisor_task,
+            background: vec![pump, purge],
             local_addr,
         })
     }
@@ -152,8 +156,62 @@ impl Node {
     pub async fn shutdown(self) {
         self.supervisor.stop(Some("shutdown".into()));
         let _ = self.supervisor_task.await;
+        for task in self.background {
+            task.abort();
+        }
         if let Err(e) = self.raft.shutdown().await {
             tracing::warn!(error = %e, "raft shutdown reported an error");
+        }
+    }
+}
+
+/// Hands the effects of applied entries to the dispatcher: tasks that became
+/// ready (now or later) and tasks that must stop. If the dispatcher is
+/// restarting the effect is dropped: a new dispatcher rebuilds its queues
+/// from the replicated state.
+async fn pump_effects(mut effects: tokio::sync::mpsc::UnboundedReceiver<Effect>) {
+    while let Some(effect) = effects.recv().await {
+        let mut dispatcher = dispatcher();
+        for _ in 0..100 {
+            if dispatcher.is_some() {
+                break;
+            }
+            // Only at start-up: the dispatcher is not spawned yet.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            dispatcher = crate::actors::dispatcher::dispatcher();
+        }
+        let Some(d) = dispatcher else { continue };
+        let msg = match effect {
+            Effect::Ready {
+                task_id,
+                queue,
+                not_before_ms,
+            } => DispatchMsg::Enqueue {
+                task_id,
+                queue,
+                not_before_ms,
+            },
+            Effect::Cancel { task_id } => DispatchMsg::Cancel { task_id, reply: None },
+        };
+        let _ = d.cast(msg);
+    }
+}
+
+/// Forgets finished runs and tasks older than `expires`, through Raft, on
+/// the leader, a few times per expiry period.
+async fn purge_expired(raft: raft::Raft, expires: Duration) {
+    let every = (expires / 10).clamp(Duration::from_secs(1), Duration::from_secs(600));
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let is_leader = raft.current_leader().await == Some(raft.metrics().borrow().id);
+        if !is_leader {
+            continue;
+        }
+        let before_ms = raft::now_ms().saturating_sub(expires.as_millis() as u64);
+        if let Err(e) = raft::propose(&raft, Command::Purge { before_ms }).await {
+            tracing::warn!(error = %e, "purging expired results failed");
         }
     }
 }
@@ -164,15 +222,10 @@ impl Node {
 async fn bootstrap(svc: &Service, data_dir: &Path) -> Result<(), NodeError> {
     let password = match std::env::var("IS_ADMIN_PASSWORD") {
         Ok(p) if !p.is_empty() => p,
-        Ok(_) => {
-            return Err(NodeError::Bootstrap(
-                "IS_ADMIN_PASSWORD is set but empty".into(),
-            ))
-        }
+        Ok(_) => return Err(NodeError::Bootstrap("IS_ADMIN_PASSWORD is set but empty".into())),
         Err(_) => generated_password(data_dir)?,
     };
-    let password_hash =
-        crypto::hash_password(&password).map_err(|e| NodeError::Bootstrap(e.to_string()))?;
+    let password_hash = crypto::hash_password(&password).map_err(|e| NodeError::Bootstrap(e.to_string()))?;
     let cmd = Command::Bootstrap {
         cluster_id: uuid::Uuid::new_v4().to_string(),
         cluster_key: ClusterKey::generate_bytes(),
@@ -209,8 +262,7 @@ fn generated_password(data_dir: &Path) -> Result<String, NodeError> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     let mut f = opts.open(&path).map_err(io_err)?;
-    f.write_all(format!("{password}\n").as_bytes())
-        .map_err(io_err)?;
+    f.write_all(format!("{password}\n").as_bytes()).map_err(io_err)?;
     f.sync_all().map_err(io_err)?;
     println!(
         "Generated the password of the administrator '{ADMIN_USER}': {password}\n\

@@ -6,7 +6,8 @@
 //! The queues live in memory; the tasks themselves are in the replicated
 //! state, so a restarted dispatcher is refilled from there.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::watch;
@@ -15,9 +16,16 @@ use super::worker::WorkerMsg;
 
 pub const DISPATCHER: &str = "dispatcher";
 
+/// A task to queue: (id, queue, not before this wall-clock time in ms).
+pub type Waiting = (String, String, Option<u64>);
+
 pub enum DispatchMsg {
-    /// A task is ready to run on `queue`.
-    Enqueue { task_id: String, queue: String },
+    /// A task is ready to run on `queue`, at once or from `not_before_ms`.
+    Enqueue {
+        task_id: String,
+        queue: String,
+        not_before_ms: Option<u64>,
+    },
     /// A worker is idle and serves `queues`.
     WorkerReady {
         worker: ActorRef<WorkerMsg>,
@@ -28,7 +36,7 @@ pub enum DispatchMsg {
     /// whether the task was found here.
     Cancel {
         task_id: String,
-        reply: RpcReplyPort<bool>,
+        reply: Option<RpcReplyPort<bool>>,
     },
     /// Queues with waiting tasks and whether any worker serves them.
     Status(RpcReplyPort<DispatchStatus>),
@@ -50,6 +58,9 @@ struct IdleWorker {
 #[derive(Default)]
 pub struct DispatchState {
     pending: HashMap<String, VecDeque<String>>,
+    /// Every task id pending, delayed or running here: a task announced twice
+    /// (say, by the replayed log and by the start-up scan) is queued once.
+    known: HashSet<String>,
     idle: Vec<IdleWorker>,
     /// task id -> (worker name, cancel switch)
     running: HashMap<String, (String, watch::Sender<bool>)>,
@@ -76,9 +87,11 @@ impl DispatchState {
                         })
                         .is_ok()
                     {
+                        self.known.remove(&task_id);
                         self.running.insert(task_id, (w.name, tx));
                     } else {
                         // The worker is gone; the task goes back to the front.
+                        self.known.insert(task_id.clone());
                         tracing::warn!(worker = %w.name, "worker vanished; task re-queued");
                         self.pending
                             .entry(w.queues[0].clone())
@@ -97,36 +110,48 @@ pub struct Dispatcher;
 impl Actor for Dispatcher {
     type Msg = DispatchMsg;
     type State = DispatchState;
-    type Arguments = Vec<(String, String)>;
+    type Arguments = Vec<Waiting>;
 
-    /// `initial` lists (task id, queue) of tasks waiting in the replicated state.
+    /// `initial` lists the tasks waiting in the replicated state.
     async fn pre_start(
         &self,
-        _myself: ActorRef<Self::Msg>,
-        initial: Vec<(String, String)>,
+        myself: ActorRef<Self::Msg>,
+        initial: Vec<Waiting>,
     ) -> Result<Self::State, ActorProcessingErr> {
-        let mut state = DispatchState::default();
-        for (task_id, queue) in initial {
-            state.pending.entry(queue).or_default().push_back(task_id);
+        for (task_id, queue, not_before_ms) in initial {
+            myself.cast(DispatchMsg::Enqueue {
+                task_id,
+                queue,
+                not_before_ms,
+            })?;
         }
-        Ok(state)
+        Ok(DispatchState::default())
     }
 
     async fn handle(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            DispatchMsg::Enqueue { task_id, queue } => {
-                state.pending.entry(queue).or_default().push_back(task_id);
-            }
-            DispatchMsg::WorkerReady {
-                worker,
-                name,
-                queues,
+            DispatchMsg::Enqueue {
+                task_id,
+                queue,
+                not_before_ms,
             } => {
+                let wait_ms = not_before_ms.map_or(0, |t| t.saturating_sub(crate::raft::now_ms()));
+                if wait_ms > 0 {
+                    myself.send_after(Duration::from_millis(wait_ms), move || DispatchMsg::Enqueue {
+                        task_id,
+                        queue,
+                        not_before_ms: None,
+                    });
+                } else if !state.running.contains_key(&task_id) && state.known.insert(task_id.clone()) {
+                    state.pending.entry(queue).or_default().push_back(task_id);
+                }
+            }
+            DispatchMsg::WorkerReady { worker, name, queues } => {
                 state.running.retain(|_, (w, _)| *w != name);
                 for q in &queues {
                     let subs = state.subscribed.entry(q.clone()).or_default();
@@ -135,11 +160,7 @@ impl Actor for Dispatcher {
                     }
                 }
                 state.idle.retain(|w| w.name != name);
-                state.idle.push(IdleWorker {
-                    worker,
-                    name,
-                    queues,
-                });
+                state.idle.push(IdleWorker { worker, name, queues });
             }
             DispatchMsg::Cancel { task_id, reply } => {
                 let mut found = false;
@@ -148,18 +169,17 @@ impl Actor for Dispatcher {
                     q.retain(|t| *t != task_id);
                     found |= q.len() != before;
                 }
+                state.known.remove(&task_id);
                 if let Some((_, switch)) = state.running.remove(&task_id) {
                     let _ = switch.send(true);
                     found = true;
                 }
-                let _ = reply.send(found);
+                if let Some(reply) = reply {
+                    let _ = reply.send(found);
+                }
             }
             DispatchMsg::Status(reply) => {
-                let mut names: Vec<&String> = state
-                    .pending
-                    .keys()
-                    .chain(state.subscribed.keys())
-                    .collect();
+                let mut names: Vec<&String> = state.pending.keys().chain(state.subscribed.keys()).collect();
                 names.sort();
                 names.dedup();
                 let queues = names

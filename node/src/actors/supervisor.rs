@@ -10,7 +10,7 @@ use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, Supervisio
 
 use super::api_server::{ApiServer, ApiServerArgs};
 use super::backoff::Backoff;
-use super::dispatcher::{Dispatcher, DISPATCHER};
+use super::dispatcher::{Dispatcher, Waiting, DISPATCHER};
 use super::worker::{Worker, WorkerArgs, WorkerContext};
 use crate::model::task::TaskState;
 
@@ -80,8 +80,7 @@ impl Supervisor {
                     listener: state.services.listener.try_clone()?,
                 };
                 let (actor, _) =
-                    Actor::spawn_linked(Some(name.clone()), ApiServer, args, myself.get_cell())
-                        .await?;
+                    Actor::spawn_linked(Some(name.clone()), ApiServer, args, myself.get_cell()).await?;
                 actor.get_cell()
             }
             Child::Dispatcher => {
@@ -91,8 +90,7 @@ impl Supervisor {
                     tracing::info!(tasks = waiting.len(), "re-queueing unfinished tasks");
                 }
                 let (actor, _) =
-                    Actor::spawn_linked(Some(name.clone()), Dispatcher, waiting, myself.get_cell())
-                        .await?;
+                    Actor::spawn_linked(Some(name.clone()), Dispatcher, waiting, myself.get_cell()).await?;
                 state.recovered_started = true;
                 actor.get_cell()
             }
@@ -103,8 +101,7 @@ impl Supervisor {
                     queues: state.services.worker_queues[i].clone(),
                 };
                 let (actor, _) =
-                    Actor::spawn_linked(Some(name.clone()), Worker, args, myself.get_cell())
-                        .await?;
+                    Actor::spawn_linked(Some(name.clone()), Worker, args, myself.get_cell()).await?;
                 actor.get_cell()
             }
         };
@@ -144,25 +141,30 @@ impl Supervisor {
     }
 }
 
-/// (task id, queue) of tasks waiting in the replicated state, oldest first.
-fn waiting_tasks(
-    content: &crate::store::ContentHandle,
-    include_started: bool,
-) -> Vec<(String, String)> {
+/// Tasks waiting in the replicated state, oldest first.
+fn waiting_tasks(content: &crate::store::ContentHandle, include_started: bool) -> Vec<Waiting> {
     let sm = content.read();
     let mut tasks: Vec<_> = sm
         .content
         .tasks
         .values()
         .filter(|t| match t.state {
-            TaskState::Pending | TaskState::Retry => true,
+            TaskState::Pending => t.ready,
+            TaskState::Retry => true,
             TaskState::Started => include_started,
             _ => false,
         })
-        .map(|t| (t.spec.created_ms, t.spec.id.clone(), t.spec.queue.clone()))
+        .map(|t| {
+            (
+                t.spec.created_ms,
+                t.spec.id.clone(),
+                t.spec.queue.clone(),
+                t.retry_at_ms,
+            )
+        })
         .collect();
     tasks.sort();
-    tasks.into_iter().map(|(_, id, q)| (id, q)).collect()
+    tasks.into_iter().map(|(_, id, q, at)| (id, q, at)).collect()
 }
 
 impl Actor for Supervisor {
@@ -233,12 +235,9 @@ impl Actor for Supervisor {
     ) -> Result<(), ActorProcessingErr> {
         for (_, (child, cell)) in state.running.drain() {
             tracing::debug!(child = %child.name(&state.services.worker_prefix), "stopping");
-            cell.stop_and_wait(
-                Some("node shutting down".into()),
-                Some(Duration::from_secs(10)),
-            )
-            .await
-            .ok();
+            cell.stop_and_wait(Some("node shutting down".into()), Some(Duration::from_secs(10)))
+                .await
+                .ok();
         }
         Ok(())
     }

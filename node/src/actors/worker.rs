@@ -8,15 +8,14 @@
 use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use serde_json::json;
-use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 use super::backoff::Backoff;
 use super::dispatcher::{dispatcher, DispatchMsg};
+use super::exec_input::{self, ExecInput};
 use crate::engine::TaskEvent;
 use crate::model::task::{LogLine, Outcome, TaskSpec};
-use crate::python::process::{RunnerConfig, RunnerError, RunnerHost, RunnerProcess};
+use crate::python::process::{Job, RunnerConfig, RunnerError, RunnerHost, RunnerProcess};
 use crate::python::protocol::{ExecResult, LogRecord};
 use crate::raft::{now_ms, propose, Raft};
 use crate::store::{Command, CommandResult, ContentHandle, Event, Events};
@@ -32,6 +31,8 @@ pub struct WorkerContext {
     pub runner: RunnerConfig,
     /// Node default for steps without a `timeout` parameter.
     pub default_timeout: Option<Duration>,
+    /// Largest pickle a step may save.
+    pub max_output_bytes: u64,
 }
 
 pub struct WorkerArgs {
@@ -90,7 +91,7 @@ impl Worker {
         mut cancel: watch::Receiver<bool>,
     ) {
         let ctx = state.args.ctx.clone();
-        let (spec, attempt, source) = {
+        let (spec, attempt, input) = {
             let sm = ctx.content.read();
             let Some(task) = sm.content.tasks.get(&task_id) else {
                 tracing::warn!(task = %task_id, "dispatched task does not exist");
@@ -99,57 +100,66 @@ impl Worker {
             if task.state.is_terminal() {
                 return;
             }
-            let source = sm
-                .content
-                .steps
-                .get(&task.spec.class_name)
-                .map(|s| s.source.clone());
-            (task.spec.clone(), task.attempt + 1, source)
+            (
+                task.spec.clone(),
+                task.attempt + 1,
+                exec_input::build(&sm.content, task),
+            )
         };
+        // The start need not be durable before the step runs (execution is
+        // at-least-once anyway): record it concurrently, and only wait for it
+        // before recording the outcome, which must come after it in the log.
         let started = TaskEvent::Started {
             attempt,
             worker: state.args.name.clone(),
             at_ms: now_ms(),
         };
-        match propose(
-            &ctx.raft,
-            Command::Task {
-                id: task_id.clone(),
-                event: started,
-            },
-        )
-        .await
-        {
-            Ok(CommandResult::Task { changed: true, .. }) => {}
-            Ok(other) => {
-                tracing::info!(task = %task_id, ?other, "task not started");
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(task = %task_id, error = %e, "cannot record the start");
-                return;
-            }
-        }
+        let raft = ctx.raft.clone();
+        let start_id = task_id.clone();
+        let start = tokio::spawn(async move {
+            propose(
+                &raft,
+                Command::Task {
+                    id: start_id,
+                    event: started,
+                },
+            )
+            .await
+        });
 
         let mut host = StepHost {
             task_id: task_id.clone(),
             ctx: ctx.clone(),
             logs: Vec::new(),
         };
-        let outcome = match source {
-            None => Some(Outcome::Failure {
-                error: format!(
-                    "the step {:?} does not exist (it was deleted); upload it again",
-                    spec.class_name
-                ),
+        let outcome = match input {
+            Err(reason) => Some(Outcome::Failure {
+                error: reason,
                 traceback: None,
             }),
-            Some(source) => Self::execute(state, &spec, source, &mut host, &mut cancel).await,
+            Ok(input) => Self::execute(state, &spec, input, &mut host, &mut cancel).await,
         };
         if state.runner.is_none() {
             Self::runner_lost(myself, state);
         } else {
             state.failures = 0;
+        }
+        match start.await {
+            Ok(Ok(CommandResult::Task { changed: true, .. })) => {}
+            Ok(Ok(other)) => {
+                // Another attempt owns the task (or it was revoked): this
+                // attempt's outcome must not be recorded.
+                tracing::info!(task = %task_id, ?other, "attempt not recorded as started; outcome dropped");
+                return;
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(task = %task_id, error = %e, "cannot record the start");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(task = %task_id, error = %e, "start proposal failed");
+                return;
+            }
         }
         if let Some(outcome) = outcome {
             let finished = TaskEvent::Finished {
@@ -157,6 +167,7 @@ impl Worker {
                 outcome,
                 logs: host.logs,
                 at_ms: now_ms(),
+                seed: rand::random(),
             };
             if let Err(e) = propose(
                 &ctx.raft,
@@ -177,7 +188,7 @@ impl Worker {
     async fn execute(
         state: &mut WorkerState,
         spec: &TaskSpec,
-        source: String,
+        input: ExecInput,
         host: &mut StepHost,
         cancel: &mut watch::Receiver<bool>,
     ) -> Option<Outcome> {
@@ -187,31 +198,17 @@ impl Worker {
                 traceback: None,
             });
         };
-        let params: serde_json::Value =
-            serde_json::from_str(&spec.params_json).unwrap_or_else(|_| json!({}));
-        let source_hash = hex(&Sha256::digest(source.as_bytes()));
-        let request = json!({
-            "task_id": spec.id,
-            "step_name": spec.step_name,
-            "class_name": spec.class_name,
-            "source": source,
-            "source_hash": source_hash,
-            "application_name": null,
-            "application_id": null,
-            "parameters": params,
-            "app_variables": [],
-            "run_params": {},
-            "config": {},
-            "upstream": [],
-            "log_level": spec.log_level,
-        });
         let timeout = spec
             .timeout_ms
             .map(Duration::from_millis)
             .or(state.args.ctx.default_timeout);
-        let result = runner
-            .execute(request.to_string(), Vec::new(), host, timeout, cancel)
-            .await;
+        let job = Job {
+            request_json: input.request.to_string(),
+            upstream_data: input.upstream_data,
+            secrets: input.secrets,
+            cluster_key: input.cluster_key,
+        };
+        let result = runner.execute(job, host, timeout, cancel).await;
         let limit_mb = state
             .args
             .ctx
@@ -219,7 +216,20 @@ impl Worker {
             .memory_limit_bytes
             .map(|b| b / (1024 * 1024));
         match result {
-            Ok(ExecResult::Success { pickle, json }) => Some(Outcome::Success { json, pickle }),
+            Ok(ExecResult::Success { pickle, json }) => {
+                let size = pickle.as_ref().map_or(0, Vec::len);
+                let max = state.args.ctx.max_output_bytes;
+                if size as u64 > max {
+                    return Some(Outcome::Failure {
+                        error: format!(
+                            "the step saved {size} bytes of data, more than the limit of {max} bytes \
+                             (max_output_bytes in the node config); save less or raise the limit"
+                        ),
+                        traceback: None,
+                    });
+                }
+                Some(Outcome::Success { json, pickle })
+            }
             Ok(ExecResult::Failure {
                 error_type,
                 message,
@@ -230,9 +240,9 @@ impl Worker {
                     // of memory: replace it.
                     state.runner = None;
                     match limit_mb {
-                        Some(mb) => format!(
-                            "MemoryError: the step exceeded the runner memory limit of {mb} MiB"
-                        ),
+                        Some(mb) => {
+                            format!("MemoryError: the step exceeded the runner memory limit of {mb} MiB")
+                        }
                         None => "MemoryError: the step ran out of memory".to_string(),
                     }
                 } else if message.is_empty() {
@@ -264,10 +274,6 @@ impl Worker {
             }
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Actor for Worker {

@@ -65,12 +65,7 @@ impl Authenticator {
             }
         };
         let digest = self.digest(user, password);
-        if let Some((hash, d)) = self
-            .verified
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(user)
-        {
+        if let Some((hash, d)) = self.verified.lock().unwrap_or_else(|p| p.into_inner()).get(user) {
             if *hash == stored && *d == digest {
                 return true;
             }
@@ -106,11 +101,7 @@ fn is_grpc(req: &Request) -> bool {
         .is_some_and(|ct| ct.starts_with("application/grpc"))
 }
 
-pub async fn require_auth(
-    State(auth): State<Authenticator>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn require_auth(State(auth): State<Authenticator>, mut req: Request, next: Next) -> Response {
     let creds = req
         .headers()
         .get(header::AUTHORIZATION)

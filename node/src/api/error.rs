@@ -12,10 +12,7 @@ use crate::model::ModelError;
 pub enum ApiError {
     /// Bad input; `details` lists every problem found.
     #[error("{message}")]
-    BadRequest {
-        message: String,
-        details: Vec<String>,
-    },
+    BadRequest { message: String, details: Vec<String> },
     #[error("authentication required: send HTTP Basic credentials of a user (e.g. isadmin)")]
     Unauthorized,
     #[error("{0}")]
@@ -142,14 +139,10 @@ mod tests {
 
     #[test]
     fn model_errors_become_400_with_every_problem() {
-        let e: ApiError =
-            ModelError::invalid("application \"a\"", vec!["x".into(), "y".into()]).into();
+        let e: ApiError = ModelError::invalid("application \"a\"", vec!["x".into(), "y".into()]).into();
         assert_eq!(e.http_status(), StatusCode::BAD_REQUEST);
         assert_eq!(e.body()["details"], json!(["x", "y"]));
-        assert_eq!(
-            e.body()["error"],
-            "application \"a\" is invalid (2 problems)"
-        );
+        assert_eq!(e.body()["error"], "application \"a\" is invalid (2 problems)");
         let status: tonic::Status = e.into();
         assert_eq!(status.code(), tonic::Code::InvalidArgument);
         let doc: serde_json::Value = serde_json::from_slice(status.details()).unwrap();

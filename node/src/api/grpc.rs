@@ -23,9 +23,7 @@ impl GrpcApi {
 type Answer<T> = Result<Response<T>, Status>;
 
 fn json(v: Value) -> Answer<Json> {
-    Ok(Response::new(Json {
-        json: v.to_string(),
-    }))
+    Ok(Response::new(Json { json: v.to_string() }))
 }
 
 fn parse(text: &str) -> Result<Value, ApiError> {
@@ -34,8 +32,7 @@ fn parse(text: &str) -> Result<Value, ApiError> {
 }
 
 fn deleted(v: Result<Value, ApiError>, name: String) -> Answer<Deleted> {
-    v.map(|_| Response::new(Deleted { name }))
-        .map_err(Status::from)
+    v.map(|_| Response::new(Deleted { name })).map_err(Status::from)
 }
 
 /// Operations of the contract that a later feature provides. Written in the
@@ -147,11 +144,7 @@ impl IntegrationService for GrpcApi {
     async fn watch_task(&self, request: Request<IdRequest>) -> Answer<Self::WatchTaskStream> {
         use futures::StreamExt;
         let events = self.svc.watch_task(&request.into_inner().id)?;
-        let stream = events.map(|v| {
-            Ok(TaskEvent {
-                json: v.to_string(),
-            })
-        });
+        let stream = events.map(|v| Ok(TaskEvent { json: v.to_string() }));
         Ok(Response::new(Box::pin(stream)))
     }
 
@@ -172,8 +165,7 @@ impl IntegrationService for GrpcApi {
         json(self.svc.cluster_status())
     }
 
-    type WatchTaskStream =
-        Pin<Box<dyn futures::Stream<Item = Result<TaskEvent, Status>> + Send + 'static>>;
+    type WatchTaskStream = Pin<Box<dyn futures::Stream<Item = Result<TaskEvent, Status>> + Send + 'static>>;
 
     later! {
         run_application(RunApplicationRequest) -> TaskAnswer: "running applications";

@@ -33,15 +33,11 @@ pub fn router(svc: Service, auth: auth::Authenticator) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .merge(grpc)
         .fallback(rest::no_route)
-        .layer(axum::middleware::from_fn_with_state(
-            auth,
-            auth::require_auth,
-        ))
+        .layer(axum::middleware::from_fn_with_state(auth, auth::require_auth))
         .layer(
             // Failed requests are logged where the error is made (api::error);
             // the trace layer only records request spans.
-            tower_http::trace::TraceLayer::new_for_http().on_failure(
-                tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
-            ),
+            tower_http::trace::TraceLayer::new_for_http()
+                .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG)),
         )
 }

@@ -25,17 +25,15 @@ impl FromRequest<Service> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &Service) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|r| {
-                if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge {
-                        limit: state.body_limit(),
-                    }
-                } else {
-                    ApiError::bad_request(format!("cannot read the request body: {r}"))
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|r| {
+            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge {
+                    limit: state.body_limit(),
                 }
-            })?;
+            } else {
+                ApiError::bad_request(format!("cannot read the request body: {r}"))
+            }
+        })?;
         if bytes.is_empty() {
             return Err(ApiError::bad_request(
                 "the request body is empty; send a JSON document",
@@ -171,8 +169,7 @@ async fn revoke_task(State(s): State<Service>, Path(id): Path<String>) -> Answer
 async fn task_events(
     State(s): State<Service>,
     Path(id): Path<String>,
-) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, std::convert::Infallible>>>, ApiError>
-{
+) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, std::convert::Infallible>>>, ApiError> {
     let stream = s.watch_task(&id)?.map(|v| {
         let kind = v
             .get("type")
@@ -201,9 +198,7 @@ async fn cluster(State(s): State<Service>) -> Answer {
 }
 
 /// A handler for an operation a later feature provides.
-fn later(
-    feature: &'static str,
-) -> impl Fn() -> std::future::Ready<ApiError> + Clone + Send + 'static {
+fn later(feature: &'static str) -> impl Fn() -> std::future::Ready<ApiError> + Clone + Send + 'static {
     move || std::future::ready(ApiError::NotImplemented(feature))
 }
 
@@ -228,10 +223,7 @@ pub fn routes() -> Router<Service> {
         .route("/steps", post(post_step).get(list_steps))
         .route("/steps/run", post(run_step))
         .route("/steps/{name}", get(get_step).delete(delete_step))
-        .route(
-            "/applications",
-            post(post_application).get(list_applications),
-        )
+        .route("/applications", post(post_application).get(list_applications))
         .route("/applications/run", post(later(RUNS)))
         .route(
             "/applications/{name}",
@@ -267,9 +259,7 @@ pub fn routes() -> Router<Service> {
         .route("/about", get(about))
         .route(
             "/license",
-            get(later(LICENSE))
-                .post(later(LICENSE))
-                .delete(later(LICENSE)),
+            get(later(LICENSE)).post(later(LICENSE)).delete(later(LICENSE)),
         )
         .route("/roles", get(later(ROLES)))
         .route(

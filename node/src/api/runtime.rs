@@ -9,7 +9,6 @@ use serde_json::{json, Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{ApiError, Service};
-use crate::actors::dispatcher::{dispatcher, DispatchMsg};
 use crate::engine::TaskEvent;
 use crate::model::task::{LogLine, Outcome, StepTask, TaskSpec, TaskState};
 use crate::raft::now_ms;
@@ -135,10 +134,7 @@ impl Service {
         };
         if !missing.is_empty() {
             return Err(ApiError::BadRequest {
-                message: format!(
-                    "step {name:?} is missing {} required parameter(s)",
-                    missing.len()
-                ),
+                message: format!("step {name:?} is missing {} required parameter(s)", missing.len()),
                 details: missing
                     .iter()
                     .map(|m| format!("required parameter {m:?} has no value"))
@@ -146,9 +142,6 @@ impl Service {
             });
         }
         let timeout_ms = timeout_param(&params)?;
-        let dispatcher = dispatcher().ok_or_else(|| {
-            ApiError::Unavailable("the task dispatcher is restarting; retry in a moment".into())
-        })?;
         let spec = TaskSpec {
             id: uuid::Uuid::new_v4().to_string(),
             step_name: name.to_string(),
@@ -158,15 +151,11 @@ impl Service {
             timeout_ms,
             log_level: LOG_ALL,
             created_ms: now_ms(),
+            run: None,
         };
         let id = spec.id.clone();
+        // Applying the creation queues the task (see store::content::Effect).
         self.write(Command::CreateTask(spec)).await?;
-        dispatcher
-            .cast(DispatchMsg::Enqueue {
-                task_id: id.clone(),
-                queue: "default".to_string(),
-            })
-            .map_err(|e| ApiError::Unavailable(format!("cannot queue the task: {e}")))?;
         let finished = self.wait_for_task(&id, wait.min(MAX_WAIT)).await;
         let task = self.task(&id)?;
         if finished {
@@ -180,24 +169,20 @@ impl Service {
     }
 
     /// Revokes a task: a pending one never starts, a running one's runner is
-    /// killed. Revoking a finished task changes nothing.
+    /// killed (the dispatcher acts on the revocation once it is applied).
+    /// Revoking a step of an application run revokes the run. Revoking a
+    /// finished task changes nothing.
     pub async fn revoke_task(&self, id: &str) -> Result<Value, ApiError> {
         let task = self.task(id)?;
         if !task.state.is_terminal() {
             self.write(Command::Task {
                 id: id.to_string(),
-                event: TaskEvent::Revoked { at_ms: now_ms() },
+                event: TaskEvent::Revoked {
+                    at_ms: now_ms(),
+                    reason: Some("revoked by a user".into()),
+                },
             })
             .await?;
-            if let Some(d) = dispatcher() {
-                let cancel = ractor::call!(d, |reply| DispatchMsg::Cancel {
-                    task_id: id.to_string(),
-                    reply,
-                });
-                if let Err(e) = cancel {
-                    tracing::warn!(task = id, error = %e, "cannot reach the dispatcher to stop the task");
-                }
-            }
         }
         self.task_status(id)
     }
@@ -205,10 +190,7 @@ impl Service {
     /// Everything that happens to a task from now on, as JSON events:
     /// `{"type":"state",...}` on each state change, `{"type":"log",...}` for
     /// each record as it is logged, and a final `{"type":"end","status":...}`.
-    pub fn watch_task(
-        &self,
-        id: &str,
-    ) -> Result<impl Stream<Item = Value> + Send + 'static, ApiError> {
+    pub fn watch_task(&self, id: &str) -> Result<impl Stream<Item = Value> + Send + 'static, ApiError> {
         self.task(id)?;
         struct Watch {
             svc: Service,
@@ -244,8 +226,7 @@ impl Service {
                     // `pending` is a stack: push the end after the state change.
                     if task.state.is_terminal() {
                         w.done = true;
-                        w.pending
-                            .push(json!({"type": "end", "status": task_json(&task)}));
+                        w.pending.push(json!({"type": "end", "status": task_json(&task)}));
                     }
                     w.pending.push(json!({"type": "state", "id": w.id, "state": task.state.as_str(), "attempt": task.attempt}));
                     continue;
@@ -281,12 +262,7 @@ impl Service {
     }
 
     pub async fn cache_delete(&self, key: &str) -> Result<Value, ApiError> {
-        match self
-            .write(Command::CacheDelete {
-                key: key.to_string(),
-            })
-            .await?
-        {
+        match self.write(Command::CacheDelete { key: key.to_string() }).await? {
             crate::store::CommandResult::Deleted { existed: true } => {
                 Ok(json!({"key": key, "deleted": true}))
             }

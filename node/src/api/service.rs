@@ -86,8 +86,7 @@ impl Kind {
 }
 
 fn parse_stored(json: &str) -> Result<Value, ApiError> {
-    serde_json::from_str(json)
-        .map_err(|e| ApiError::Internal(format!("stored document is not JSON: {e}")))
+    serde_json::from_str(json).map_err(|e| ApiError::Internal(format!("stored document is not JSON: {e}")))
 }
 
 fn stored_answer(kind: Kind, name: &str, result: CommandResult) -> Value {
@@ -173,13 +172,7 @@ impl Service {
 
     pub fn list_steps(&self) -> Value {
         let sm = self.inner.content.read();
-        Value::Array(
-            sm.content
-                .steps
-                .values()
-                .map(|s| summary(&s.to_json()))
-                .collect(),
-        )
+        Value::Array(sm.content.steps.values().map(|s| summary(&s.to_json())).collect())
     }
 
     pub fn get_step(&self, name: &str) -> Result<Value, ApiError> {

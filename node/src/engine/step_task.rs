@@ -24,9 +24,12 @@ pub enum TaskEvent {
         outcome: Outcome,
         logs: Vec<LogLine>,
         at_ms: u64,
+        /// Random value chosen by the proposer, for retry jitter.
+        seed: u64,
     },
     Revoked {
         at_ms: u64,
+        reason: Option<String>,
     },
 }
 
@@ -37,9 +40,38 @@ pub enum Applied {
     Ignored(String),
 }
 
-pub fn apply(task: &mut StepTask, event: TaskEvent) -> Applied {
+/// Why `event` cannot apply to `task`, if it cannot.
+pub fn rejection(task: &StepTask, event: &TaskEvent) -> Option<String> {
     if task.state.is_terminal() {
-        return Applied::Ignored(format!("task is already {}", task.state.as_str()));
+        return Some(format!("task is already {}", task.state.as_str()));
+    }
+    match event {
+        TaskEvent::Started { attempt, .. } if *attempt != task.attempt + 1 => Some(format!(
+            "attempt {attempt} is not the next attempt (current {})",
+            task.attempt
+        )),
+        TaskEvent::Finished { attempt, .. }
+            if *attempt != task.attempt || task.state != TaskState::Started =>
+        {
+            Some(format!(
+                "outcome of attempt {attempt} is stale (current attempt {}, {})",
+                task.attempt,
+                task.state.as_str()
+            ))
+        }
+        _ => None,
+    }
+}
+
+pub fn apply(task: &mut StepTask, event: TaskEvent) -> Applied {
+    apply_with_retry(task, event, None)
+}
+
+/// Applies an event; a failed attempt with `retry_at_ms` set puts the task in
+/// RETRY (it runs again at that time) instead of FAILURE.
+pub fn apply_with_retry(task: &mut StepTask, event: TaskEvent, retry_at_ms: Option<u64>) -> Applied {
+    if let Some(reason) = rejection(task, &event) {
+        return Applied::Ignored(reason);
     }
     match event {
         TaskEvent::Started {
@@ -47,22 +79,16 @@ pub fn apply(task: &mut StepTask, event: TaskEvent) -> Applied {
             worker,
             at_ms,
         } => {
-            if attempt != task.attempt + 1 {
-                return Applied::Ignored(format!(
-                    "attempt {attempt} is not the next attempt (current {})",
-                    task.attempt
-                ));
-            }
             if let Some(prev) = task.attempts.last_mut() {
                 if prev.end_ms.is_none() {
                     prev.end_ms = Some(at_ms);
                     prev.state = TaskState::Failure;
-                    prev.error =
-                        Some("superseded: the attempt was presumed lost and started again".into());
+                    prev.error = Some("superseded: the attempt was presumed lost and started again".into());
                 }
             }
             task.attempt = attempt;
             task.state = TaskState::Started;
+            task.retry_at_ms = None;
             task.attempts.push(Attempt {
                 number: attempt,
                 worker,
@@ -71,21 +97,10 @@ pub fn apply(task: &mut StepTask, event: TaskEvent) -> Applied {
                 state: TaskState::Started,
                 error: None,
             });
-            Applied::Changed
         }
         TaskEvent::Finished {
-            attempt,
-            outcome,
-            logs,
-            at_ms,
+            outcome, logs, at_ms, ..
         } => {
-            if attempt != task.attempt || task.state != TaskState::Started {
-                return Applied::Ignored(format!(
-                    "outcome of attempt {attempt} is stale (current attempt {}, {})",
-                    task.attempt,
-                    task.state.as_str()
-                ));
-            }
             let (state, error) = match &outcome {
                 Outcome::Success { .. } => (TaskState::Success, None),
                 Outcome::Failure { error, .. } => (TaskState::Failure, Some(error.clone())),
@@ -95,13 +110,20 @@ pub fn apply(task: &mut StepTask, event: TaskEvent) -> Applied {
                 a.state = state;
                 a.error = error;
             }
-            task.state = state;
-            task.logs = logs;
+            task.logs.extend(logs);
             task.outcome = Some(outcome);
-            task.end_ms = Some(at_ms);
-            Applied::Changed
+            match (state, retry_at_ms) {
+                (TaskState::Failure, Some(at)) => {
+                    task.state = TaskState::Retry;
+                    task.retry_at_ms = Some(at);
+                }
+                _ => {
+                    task.state = state;
+                    task.end_ms = Some(at_ms);
+                }
+            }
         }
-        TaskEvent::Revoked { at_ms } => {
+        TaskEvent::Revoked { at_ms, reason } => {
             if let Some(a) = task.attempts.last_mut() {
                 if a.end_ms.is_none() {
                     a.end_ms = Some(at_ms);
@@ -110,9 +132,11 @@ pub fn apply(task: &mut StepTask, event: TaskEvent) -> Applied {
             }
             task.state = TaskState::Revoked;
             task.end_ms = Some(at_ms);
-            Applied::Changed
+            task.retry_at_ms = None;
+            task.revoke_reason = reason;
         }
     }
+    Applied::Changed
 }
 
 #[cfg(test)]
@@ -130,6 +154,7 @@ mod tests {
             timeout_ms: None,
             log_level: 1,
             created_ms: 0,
+            run: None,
         })
     }
 
@@ -157,6 +182,7 @@ mod tests {
             },
             logs: vec![],
             at_ms: 99,
+            seed: 0,
         }
     }
 
@@ -178,10 +204,7 @@ mod tests {
         // The node restarted and dispatched again: attempt 2 supersedes 1.
         assert_eq!(apply(&mut t, start(2)), Applied::Changed);
         assert_eq!(t.attempts[0].state, TaskState::Failure);
-        assert!(matches!(
-            apply(&mut t, finish(1, true)),
-            Applied::Ignored(_)
-        ));
+        assert!(matches!(apply(&mut t, finish(1, true)), Applied::Ignored(_)));
         assert_eq!(t.state, TaskState::Started);
         assert_eq!(apply(&mut t, finish(2, false)), Applied::Changed);
         assert_eq!(t.state, TaskState::Failure);
@@ -198,22 +221,48 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_attempt_with_a_retry_time_waits_in_retry() {
+        let mut t = task();
+        apply(&mut t, start(1));
+        assert_eq!(
+            apply_with_retry(&mut t, finish(1, false), Some(500)),
+            Applied::Changed
+        );
+        assert_eq!(t.state, TaskState::Retry);
+        assert_eq!(t.retry_at_ms, Some(500));
+        assert_eq!(t.attempts[0].error.as_deref(), Some("boom"));
+        assert_eq!(apply(&mut t, start(2)), Applied::Changed);
+        assert_eq!(apply(&mut t, finish(2, true)), Applied::Changed);
+        assert_eq!(t.state, TaskState::Success);
+        assert_eq!(t.attempts.len(), 2);
+    }
+
+    #[test]
     fn revoke_is_final() {
         let mut t = task();
         apply(&mut t, start(1));
         assert_eq!(
-            apply(&mut t, TaskEvent::Revoked { at_ms: 5 }),
+            apply(
+                &mut t,
+                TaskEvent::Revoked {
+                    at_ms: 5,
+                    reason: None
+                }
+            ),
             Applied::Changed
         );
         assert_eq!(t.state, TaskState::Revoked);
         assert_eq!(t.attempts[0].state, TaskState::Revoked);
-        assert!(matches!(
-            apply(&mut t, finish(1, true)),
-            Applied::Ignored(_)
-        ));
+        assert!(matches!(apply(&mut t, finish(1, true)), Applied::Ignored(_)));
         assert!(matches!(apply(&mut t, start(2)), Applied::Ignored(_)));
         assert!(matches!(
-            apply(&mut t, TaskEvent::Revoked { at_ms: 6 }),
+            apply(
+                &mut t,
+                TaskEvent::Revoked {
+                    at_ms: 6,
+                    reason: None
+                }
+            ),
             Applied::Ignored(_)
         ));
     }

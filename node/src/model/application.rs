@@ -95,10 +95,7 @@ fn validate_name(obj: &Map<String, Value>, problems: &mut Vec<String>) -> Option
         }
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
-            problems.push(format!(
-                "\"name\" must be a string, got {}",
-                json_type(other)
-            ));
+            problems.push(format!("\"name\" must be a string, got {}", json_type(other)));
             None
         }
     }
@@ -128,9 +125,7 @@ fn validate_app_variables(vars: Option<&Value>, problems: &mut Vec<String>) {
                     problems.push(format!("app variable {n:?} is declared twice"));
                 }
             }
-            _ => problems.push(format!(
-                "app_variables[{i}] needs a non-empty string \"name\""
-            )),
+            _ => problems.push(format!("app_variables[{i}] needs a non-empty string \"name\"")),
         }
         if let Some(r) = var.get("required") {
             if !r.is_boolean() {
@@ -155,10 +150,7 @@ fn validate_steps(steps: Option<&Value>, problems: &mut Vec<String>) {
         }
         Some(Value::Array(list)) => list,
         Some(other) => {
-            problems.push(format!(
-                "\"steps\" must be an array, got {}",
-                json_type(other)
-            ));
+            problems.push(format!("\"steps\" must be an array, got {}", json_type(other)));
             return;
         }
     };
@@ -168,10 +160,7 @@ fn validate_steps(steps: Option<&Value>, problems: &mut Vec<String>) {
     let mut seen = BTreeSet::new();
     for (i, step) in list.iter().enumerate() {
         let Some(step) = step.as_object() else {
-            problems.push(format!(
-                "steps[{i}] must be an object, got {}",
-                json_type(step)
-            ));
+            problems.push(format!("steps[{i}] must be an object, got {}", json_type(step)));
             names.push(None);
             continue;
         };
@@ -287,8 +276,7 @@ fn find_cycle<'a>(
         }
         // Iterative DFS: the path plus, for each node on it, its successors left to visit.
         let mut path: Vec<&str> = vec![start];
-        let mut pending: Vec<Vec<&str>> =
-            vec![edges.get(start).unwrap_or(&empty).iter().copied().collect()];
+        let mut pending: Vec<Vec<&str>> = vec![edges.get(start).unwrap_or(&empty).iter().copied().collect()];
         marks.insert(start, Mark::OnPath);
         while let Some(next) = pending.last_mut() {
             match next.pop() {
@@ -388,9 +376,7 @@ mod tests {
 
     #[test]
     fn self_edge_is_a_cycle() {
-        let p = problems(
-            json!({"name": "a", "steps": [{"name": "A", "file": "F", "output_to": ["A"]}]}),
-        );
+        let p = problems(json!({"name": "a", "steps": [{"name": "A", "file": "F", "output_to": ["A"]}]}));
         assert_eq!(p, vec!["the steps form a cycle: A -> A".to_string()]);
     }
 

@@ -49,10 +49,7 @@ impl Configuration {
                 None
             }
             Some(other) => {
-                problems.push(format!(
-                    "\"name\" must be a string, got {}",
-                    json_type(other)
-                ));
+                problems.push(format!("\"name\" must be a string, got {}", json_type(other)));
                 None
             }
         };
@@ -71,8 +68,7 @@ impl Configuration {
                     match item.get("name") {
                         Some(Value::String(n)) if !n.is_empty() => {
                             if !seen.insert(n.clone()) {
-                                problems
-                                    .push(format!("configuration variable {n:?} is defined twice"));
+                                problems.push(format!("configuration variable {n:?} is defined twice"));
                             }
                         }
                         _ => problems.push(format!(

@@ -83,18 +83,13 @@ impl StepRecord {
     /// Names of required parameters that have no value in `given` and no
     /// default. Null and the empty string count as no value, as in the
     /// runner's `validate_parameter_values`.
-    pub fn missing_required(
-        &self,
-        given: &serde_json::Map<String, serde_json::Value>,
-    ) -> Vec<String> {
+    pub fn missing_required(&self, given: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
         fn has_value(v: Option<&serde_json::Value>) -> bool {
             v.is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
         }
         self.declared_parameters()
             .into_iter()
-            .filter(|p| {
-                p.required && !has_value(Some(&p.default_value)) && !has_value(given.get(&p.name))
-            })
+            .filter(|p| p.required && !has_value(Some(&p.default_value)) && !has_value(given.get(&p.name)))
             .map(|p| p.name)
             .collect()
     }

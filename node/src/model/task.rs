@@ -16,10 +16,7 @@ pub enum TaskState {
 
 impl TaskState {
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            TaskState::Success | TaskState::Failure | TaskState::Revoked
-        )
+        matches!(self, TaskState::Success | TaskState::Failure | TaskState::Revoked)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +84,8 @@ pub struct TaskSpec {
     /// Emit only log records at or above this level.
     pub log_level: u32,
     pub created_ms: u64,
+    /// The application run this step belongs to, and its index there.
+    pub run: Option<(String, usize)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +98,12 @@ pub struct StepTask {
     pub logs: Vec<LogLine>,
     pub outcome: Option<Outcome>,
     pub end_ms: Option<u64>,
+    /// Queued for a worker (a step of a run waits for its upstream first).
+    pub ready: bool,
+    /// When a RETRY task runs again.
+    pub retry_at_ms: Option<u64>,
+    /// Why a task was revoked or never started.
+    pub revoke_reason: Option<String>,
 }
 
 impl StepTask {
@@ -111,6 +116,9 @@ impl StepTask {
             logs: Vec::new(),
             outcome: None,
             end_ms: None,
+            ready: false,
+            retry_at_ms: None,
+            revoke_reason: None,
         }
     }
 

@@ -37,10 +37,7 @@ mod tests {
             "ipaascore/_runner.py",
             "ipaascommon/ipaas_exceptions.py",
         ] {
-            assert!(
-                names.contains(&required),
-                "{required} missing from {names:?}"
-            );
+            assert!(names.contains(&required), "{required} missing from {names:?}");
         }
     }
 }

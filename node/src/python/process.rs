@@ -61,6 +61,17 @@ pub trait RunnerHost: Send {
     fn cache_delete(&mut self, key: String) -> impl Future<Output = Result<(), String>> + Send;
 }
 
+/// One step execution for a runner.
+pub struct Job {
+    /// The request document of `ipaascore._runner.execute`, without upstream data.
+    pub request_json: String,
+    /// Pickles of the upstream steps' saved data, in `upstream` order.
+    pub upstream_data: Vec<Option<Vec<u8>>>,
+    /// Encrypted configuration values (name, ciphertext) and the key to open them.
+    pub secrets: Vec<(String, String)>,
+    pub cluster_key: Vec<u8>,
+}
+
 pub struct RunnerProcess {
     child: Child,
     stdin: ChildStdin,
@@ -161,30 +172,21 @@ impl RunnerProcess {
             python_version: String::new(),
             start_time: Duration::ZERO,
         };
-        match tokio::time::timeout(
-            START_TIMEOUT,
-            nonblocking::read::<FromRunner>(&mut runner.stdout),
-        )
-        .await
-        {
+        match tokio::time::timeout(START_TIMEOUT, nonblocking::read::<FromRunner>(&mut runner.stdout)).await {
             Ok(Ok(FromRunner::Ready { python_version })) => {
                 runner.python_version = python_version;
                 runner.start_time = started.elapsed();
                 Ok(runner)
             }
             Ok(Ok(FromRunner::RunnerError { message })) => Err(RunnerError::Spawn(message)),
-            Ok(Ok(other)) => Err(RunnerError::Spawn(format!(
-                "unexpected first frame {other:?}"
-            ))),
+            Ok(Ok(other)) => Err(RunnerError::Spawn(format!("unexpected first frame {other:?}"))),
             Ok(Err(e)) => {
                 let why = runner.death_reason(e).await;
                 Err(RunnerError::Spawn(why))
             }
             Err(_) => {
                 runner.kill().await;
-                Err(RunnerError::Spawn(format!(
-                    "not ready within {START_TIMEOUT:?}"
-                )))
+                Err(RunnerError::Spawn(format!("not ready within {START_TIMEOUT:?}")))
             }
         }
     }
@@ -249,15 +251,16 @@ impl RunnerProcess {
     /// times out or is cancelled. After any `Err` the runner must be replaced.
     pub async fn execute<H: RunnerHost>(
         &mut self,
-        request_json: String,
-        upstream_data: Vec<Option<Vec<u8>>>,
+        job: Job,
         host: &mut H,
         timeout: Option<Duration>,
         cancel: &mut watch::Receiver<bool>,
     ) -> Result<ExecResult, RunnerError> {
         self.send(&ToRunner::Execute {
-            request_json,
-            upstream_data,
+            request_json: job.request_json,
+            upstream_data: job.upstream_data,
+            secrets: job.secrets,
+            cluster_key: job.cluster_key,
         })
         .await?;
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
@@ -279,9 +282,7 @@ impl RunnerProcess {
                     host.log(record).await;
                     None
                 }
-                Ok(FromRunner::CacheGet { key }) => {
-                    Some(ToRunner::CacheValue(host.cache_get(key).await))
-                }
+                Ok(FromRunner::CacheGet { key }) => Some(ToRunner::CacheValue(host.cache_get(key).await)),
                 Ok(FromRunner::CacheSet {
                     key,
                     value,
@@ -292,12 +293,8 @@ impl RunnerProcess {
                 Ok(FromRunner::CacheDelete { key }) => {
                     Some(ToRunner::CacheDone(host.cache_delete(key).await))
                 }
-                Ok(FromRunner::RunnerError { message }) => {
-                    return Err(RunnerError::Internal(message))
-                }
-                Ok(other) => {
-                    return Err(RunnerError::Internal(format!("unexpected frame {other:?}")))
-                }
+                Ok(FromRunner::RunnerError { message }) => return Err(RunnerError::Internal(message)),
+                Ok(other) => return Err(RunnerError::Internal(format!("unexpected frame {other:?}"))),
                 Err(e) => return Err(RunnerError::Died(self.death_reason(e).await)),
             };
             if let Some(reply) = reply {

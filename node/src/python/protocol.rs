@@ -20,6 +20,10 @@ pub enum ToRunner {
     Execute {
         request_json: String,
         upstream_data: Vec<Option<Vec<u8>>>,
+        /// (configuration variable, ciphertext): decrypted by the runner
+        /// with `cluster_key` into the request's `config`, and masked in logs.
+        secrets: Vec<(String, String)>,
+        cluster_key: Vec<u8>,
     },
     /// The answer to [`FromRunner::CacheGet`].
     CacheValue(Option<Vec<u8>>),
@@ -153,10 +157,7 @@ pub mod nonblocking {
 
     use super::*;
 
-    pub async fn write<T: Serialize>(
-        w: &mut (impl AsyncWrite + Unpin),
-        msg: &T,
-    ) -> Result<(), FrameError> {
+    pub async fn write<T: Serialize>(w: &mut (impl AsyncWrite + Unpin), msg: &T) -> Result<(), FrameError> {
         w.write_all(&encode(msg)?).await?;
         w.flush().await?;
         Ok(())

@@ -61,13 +61,7 @@ mod ishost {
     use super::*;
 
     #[pyfunction]
-    fn log(
-        levelno: u32,
-        levelname: String,
-        module: String,
-        message: String,
-        created: f64,
-    ) -> PyResult<()> {
+    fn log(levelno: u32, levelname: String, module: String, message: String, created: f64) -> PyResult<()> {
         send(&FromRunner::Log(super::super::protocol::LogRecord {
             time: created,
             levelno,
@@ -88,11 +82,7 @@ mod ishost {
 
     #[pyfunction]
     #[pyo3(signature = (key, value, expiry_seconds=None))]
-    fn cache_set(
-        key: String,
-        value: &Bound<'_, PyBytes>,
-        expiry_seconds: Option<f64>,
-    ) -> PyResult<()> {
+    fn cache_set(key: String, value: &Bound<'_, PyBytes>, expiry_seconds: Option<f64>) -> PyResult<()> {
         let msg = FromRunner::CacheSet {
             key,
             value: value.as_bytes().to_vec(),
@@ -153,10 +143,7 @@ pub fn main(lib_dir: &Path) -> i32 {
 }
 
 fn py_error(py: Python<'_>, e: PyErr) -> String {
-    let tb = e
-        .traceback(py)
-        .and_then(|t| t.format().ok())
-        .unwrap_or_default();
+    let tb = e.traceback(py).and_then(|t| t.format().ok()).unwrap_or_default();
     format!("{tb}{e}")
 }
 
@@ -165,9 +152,7 @@ fn serve(py: Python<'_>, lib_dir: &Path) -> Result<(), String> {
     let path = sys.getattr("path").map_err(|e| py_error(py, e))?;
     path.call_method1("insert", (0, lib_dir.to_string_lossy().as_ref()))
         .map_err(|e| py_error(py, e))?;
-    let runner = py
-        .import("ipaascore._runner")
-        .map_err(|e| py_error(py, e))?;
+    let runner = py.import("ipaascore._runner").map_err(|e| py_error(py, e))?;
     let json = py.import("json").map_err(|e| py_error(py, e))?;
     let version = Python::version_str()
         .split_whitespace()
@@ -201,7 +186,17 @@ fn serve(py: Python<'_>, lib_dir: &Path) -> Result<(), String> {
             ToRunner::Execute {
                 request_json,
                 upstream_data,
-            } => match execute(py, &runner, &json, &request_json, upstream_data) {
+                secrets,
+                cluster_key,
+            } => match execute(
+                py,
+                &runner,
+                &json,
+                &request_json,
+                upstream_data,
+                &secrets,
+                &cluster_key,
+            ) {
                 Ok(result) => FromRunner::Finished(result),
                 Err(e) => FromRunner::RunnerError {
                     message: py_error(py, e),
@@ -215,15 +210,63 @@ fn serve(py: Python<'_>, lib_dir: &Path) -> Result<(), String> {
     }
 }
 
+/// Decrypts the run's encrypted configuration values; the plaintext exists
+/// only in this process, and the names are handed to the step API to mask.
+fn open_secrets(secrets: &[(String, String)], key: &[u8]) -> Result<Vec<(String, String)>, String> {
+    if secrets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = crate::crypto::ClusterKey::from_bytes(key).map_err(|e| e.to_string())?;
+    secrets
+        .iter()
+        .map(|(name, sealed)| {
+            let plain = key
+                .open(sealed)
+                .map_err(|e| format!("cannot decrypt configuration value {name:?}: {e}"))?;
+            String::from_utf8(plain)
+                .map(|json| (name.clone(), json))
+                .map_err(|_| format!("configuration value {name:?} is not text"))
+        })
+        .collect()
+}
+
 fn execute(
     py: Python<'_>,
     runner: &Bound<'_, PyModule>,
     json: &Bound<'_, PyModule>,
     request_json: &str,
     upstream_data: Vec<Option<Vec<u8>>>,
+    secrets: &[(String, String)],
+    cluster_key: &[u8],
 ) -> PyResult<ExecResult> {
     let request = json.call_method1("loads", (request_json,))?;
     let request = request.cast_into::<PyDict>()?;
+    let opened = match open_secrets(secrets, cluster_key) {
+        Ok(o) => o,
+        Err(message) => {
+            return Ok(ExecResult::Failure {
+                error_type: "ConfigurationError".into(),
+                message,
+                traceback: String::new(),
+            })
+        }
+    };
+    if !opened.is_empty() {
+        let config = match request.get_item("config")? {
+            Some(c) => c.cast_into::<PyDict>()?,
+            None => {
+                let c = PyDict::new(py);
+                request.set_item("config", &c)?;
+                c
+            }
+        };
+        let names = PyList::empty(py);
+        for (name, value_json) in &opened {
+            config.set_item(name, json.call_method1("loads", (value_json,))?)?;
+            names.append(name)?;
+        }
+        request.set_item("secret_config", names)?;
+    }
     if let Some(upstream) = request.get_item("upstream")? {
         let upstream = upstream.cast_into::<PyList>()?;
         for (i, data) in upstream_data.into_iter().enumerate() {

@@ -61,26 +61,22 @@ impl Validator {
         let mut guard = self.runner.lock().await;
         if guard.is_none() {
             let r = RunnerProcess::spawn(&self.cfg).await?;
-            *self
-                .python_version
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()) = Some(r.python_version.clone());
+            *self.python_version.lock().unwrap_or_else(|p| p.into_inner()) = Some(r.python_version.clone());
             *guard = Some(r);
         }
         let runner = guard.as_mut().expect("runner was just started");
-        let answer =
-            match tokio::time::timeout(self.timeout, runner.validate(class_name, source)).await {
-                Ok(Ok(answer)) => answer,
-                Ok(Err(e)) => {
-                    *guard = None;
-                    return Err(e.into());
-                }
-                Err(_) => {
-                    runner.kill().await;
-                    *guard = None;
-                    return Err(ValidationError::Timeout(self.timeout));
-                }
-            };
+        let answer = match tokio::time::timeout(self.timeout, runner.validate(class_name, source)).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(e)) => {
+                *guard = None;
+                return Err(e.into());
+            }
+            Err(_) => {
+                runner.kill().await;
+                *guard = None;
+                return Err(ValidationError::Timeout(self.timeout));
+            }
+        };
         if answer.get("ok") == Some(&serde_json::Value::Bool(true)) {
             let mut meta = answer;
             if let Some(obj) = meta.as_object_mut() {

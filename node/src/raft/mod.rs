@@ -58,16 +58,15 @@ pub async fn start(
     settings: &RaftSettings,
     events: Events,
 ) -> Result<RaftMember, RaftError> {
-    std::fs::create_dir_all(raft_dir).map_err(|e| {
-        RaftError::OpenStateMachine(format!("cannot create {}: {e}", raft_dir.display()))
-    })?;
+    std::fs::create_dir_all(raft_dir)
+        .map_err(|e| RaftError::OpenStateMachine(format!("cannot create {}: {e}", raft_dir.display())))?;
     let log_path = raft_dir.join("log.redb");
     let log_store = LogStore::open(&log_path).map_err(|source| RaftError::OpenLog {
         path: log_path.display().to_string(),
         source,
     })?;
-    let sm = StateMachineStore::open(raft_dir, events)
-        .map_err(|e| RaftError::OpenStateMachine(e.to_string()))?;
+    let sm =
+        StateMachineStore::open(raft_dir, events).map_err(|e| RaftError::OpenStateMachine(e.to_string()))?;
     let content = sm.handle();
 
     let config = openraft::Config {
@@ -82,15 +81,9 @@ pub async fn start(
     .validate()
     .map_err(|e| RaftError::Config(e.to_string()))?;
 
-    let raft = Raft::new(
-        node_id,
-        Arc::new(config),
-        network::PeerNetwork,
-        log_store,
-        sm,
-    )
-    .await
-    .map_err(|e| RaftError::Start(e.to_string()))?;
+    let raft = Raft::new(node_id, Arc::new(config), network::PeerNetwork, log_store, sm)
+        .await
+        .map_err(|e| RaftError::Start(e.to_string()))?;
 
     if !raft
         .is_initialized()
@@ -135,12 +128,10 @@ pub enum ProposeError {
 pub async fn propose(raft: &Raft, cmd: Command) -> Result<CommandResult, ProposeError> {
     match raft.client_write(cmd).await {
         Ok(resp) => Ok(resp.data),
-        Err(OpenRaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
-            Err(ProposeError::NotLeader {
-                leader_id: f.leader_id,
-                leader_addr: f.leader_node.map(|n| n.addr),
-            })
-        }
+        Err(OpenRaftError::APIError(ClientWriteError::ForwardToLeader(f))) => Err(ProposeError::NotLeader {
+            leader_id: f.leader_id,
+            leader_addr: f.leader_node.map(|n| n.addr),
+        }),
         Err(OpenRaftError::APIError(ClientWriteError::ChangeMembershipError(e))) => {
             Err(ProposeError::Membership(e.to_string()))
         }

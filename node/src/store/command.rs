@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::TaskEvent;
+use crate::model::run::RunSpec;
 use crate::model::step::StepRecord;
 use crate::model::task::TaskSpec;
 use crate::model::user::User;
@@ -40,6 +41,18 @@ pub enum Command {
     },
     /// A new step task, PENDING.
     CreateTask(TaskSpec),
+    /// A new application run; its root steps are queued in the same entry.
+    CreateRun(RunSpec),
+    /// Revoke a run: pending steps never start, running ones are stopped.
+    RevokeRun {
+        id: String,
+        at_ms: u64,
+    },
+    /// Forget finished runs and tasks that ended before `before_ms`
+    /// (results and logs expire after `result_expires`).
+    Purge {
+        before_ms: u64,
+    },
     /// An event in a task's life (see `engine::step_task`).
     Task {
         id: String,

@@ -1,33 +1,26 @@
 //! The replicated content and the pure function that applies a command to it.
-//! Everything the API reads comes from here; nothing here does IO.
+//! Everything the API reads comes from here; nothing here does IO. Applying
+//! may produce [`Effect`]s — tasks that became ready or must stop — which the
+//! state machine hands to the node's dispatcher after the entry is applied.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::{Command, CommandResult};
-use crate::engine::{step_task, Applied};
+use crate::engine::run::{self, Run, RunAction, RunEvent};
+use crate::engine::{step_task, Applied, TaskEvent};
+use crate::model::application::STEP_RESERVED_KEYS;
+use crate::model::run::{step_task_id, RunRecord, RunSpec};
 use crate::model::step::StepRecord;
-use crate::model::task::StepTask;
+use crate::model::task::{Outcome, StepTask, TaskSpec};
 use crate::model::user::User;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClusterIdentity {
     pub cluster_id: String,
     pub cluster_key: Vec<u8>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Content {
-    pub cluster: Option<ClusterIdentity>,
-    pub users: BTreeMap<String, User>,
-    pub steps: BTreeMap<String, StepRecord>,
-    /// Application documents as JSON text, keyed by name.
-    pub applications: BTreeMap<String, String>,
-    /// Configuration documents as JSON text (secrets sealed), keyed by name.
-    pub configurations: BTreeMap<String, String>,
-    pub tasks: BTreeMap<String, StepTask>,
-    pub cache: BTreeMap<String, CacheEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,14 +35,70 @@ impl CacheEntry {
     }
 }
 
+/// Work for the node that applying an entry created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// The task can run on `queue` (not before `not_before_ms`, if set).
+    Ready {
+        task_id: String,
+        queue: String,
+        not_before_ms: Option<u64>,
+    },
+    /// The task must not run (any more): drop it from its queue, kill it if it runs.
+    Cancel { task_id: String },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Content {
+    pub cluster: Option<ClusterIdentity>,
+    pub users: BTreeMap<String, User>,
+    pub steps: BTreeMap<String, StepRecord>,
+    /// Application documents as JSON text, keyed by name.
+    pub applications: BTreeMap<String, String>,
+    /// Configuration documents as JSON text (secrets sealed), keyed by name.
+    pub configurations: BTreeMap<String, String>,
+    pub tasks: BTreeMap<String, StepTask>,
+    pub runs: BTreeMap<String, RunRecord>,
+    pub cache: BTreeMap<String, CacheEntry>,
+    /// Effects of the entries applied since the last drain (not replicated).
+    #[serde(skip)]
+    pub effects: Vec<Effect>,
+}
+
+fn task_result(changed: bool, reason: Option<String>) -> CommandResult {
+    CommandResult::Task { changed, reason }
+}
+
+fn ignored(reason: String) -> CommandResult {
+    task_result(false, Some(reason))
+}
+
 impl Content {
-    /// The id of the task a command concerns, for change notifications.
-    pub fn task_of(cmd: &Command) -> Option<&str> {
+    /// The ids of the tasks a command concerns, for change notifications.
+    pub fn tasks_of(&self, cmd: &Command) -> Vec<String> {
         match cmd {
-            Command::CreateTask(spec) => Some(&spec.id),
-            Command::Task { id, .. } => Some(id),
-            _ => None,
+            Command::CreateTask(spec) => vec![spec.id.clone()],
+            Command::Task { id, .. } => match self.tasks.get(id).and_then(|t| t.spec.run.as_ref()) {
+                // A step event can change its siblings (queued, skipped).
+                Some((run_id, _)) => self.run_task_ids(run_id),
+                None => vec![id.clone()],
+            },
+            Command::CreateRun(spec) => {
+                let mut ids = vec![spec.id.clone()];
+                ids.extend(self.run_task_ids(&spec.id));
+                ids
+            }
+            Command::RevokeRun { id, .. } => self.run_task_ids(id),
+            _ => Vec::new(),
         }
+    }
+
+    fn run_task_ids(&self, run_id: &str) -> Vec<String> {
+        let mut ids = vec![run_id.to_string()];
+        if let Some(r) = self.runs.get(run_id) {
+            ids.extend(r.task_ids.iter().cloned());
+        }
+        ids
     }
 
     pub fn apply(&mut self, cmd: Command) -> CommandResult {
@@ -88,46 +137,230 @@ impl Content {
             Command::CreateTask(spec) => {
                 let id = spec.id.clone();
                 if self.tasks.contains_key(&id) {
-                    return CommandResult::Task {
-                        changed: false,
-                        reason: Some(format!("task {id} already exists")),
-                    };
+                    return ignored(format!("task {id} already exists"));
                 }
-                self.tasks.insert(id, StepTask::new(spec));
-                CommandResult::Task {
-                    changed: true,
-                    reason: None,
+                let queue = spec.queue.clone();
+                let mut task = StepTask::new(spec);
+                task.ready = true;
+                self.tasks.insert(id.clone(), task);
+                self.effects.push(Effect::Ready {
+                    task_id: id,
+                    queue,
+                    not_before_ms: None,
+                });
+                task_result(true, None)
+            }
+            Command::Task { id, event } => self.apply_task_event(&id, event),
+            Command::CreateRun(spec) => self.create_run(spec),
+            Command::RevokeRun { id, at_ms } => {
+                let Some(record) = self.runs.get_mut(&id) else {
+                    return ignored(format!("no run {id}"));
+                };
+                let actions = record.run.apply(RunEvent::Revoked);
+                if actions.is_empty() {
+                    return ignored(format!("run {id} is already {}", record.run.state.as_str()));
+                }
+                self.carry_out(&id, actions, at_ms);
+                task_result(true, None)
+            }
+            Command::Purge { before_ms } => {
+                let old_runs: Vec<String> = self
+                    .runs
+                    .iter()
+                    .filter(|(_, r)| r.end_ms.is_some_and(|e| e < before_ms))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for id in &old_runs {
+                    if let Some(r) = self.runs.remove(id) {
+                        for t in r.task_ids {
+                            self.tasks.remove(&t);
+                        }
+                    }
+                }
+                let before = self.tasks.len();
+                self.tasks
+                    .retain(|_, t| t.spec.run.is_some() || t.end_ms.is_none_or(|e| e >= before_ms));
+                self.cache.retain(|_, e| e.is_live(before_ms));
+                CommandResult::Deleted {
+                    existed: !old_runs.is_empty() || before != self.tasks.len(),
                 }
             }
-            Command::Task { id, event } => match self.tasks.get_mut(&id) {
-                None => CommandResult::Task {
-                    changed: false,
-                    reason: Some(format!("no task {id}")),
-                },
-                Some(task) => match step_task::apply(task, event) {
-                    Applied::Changed => CommandResult::Task {
-                        changed: true,
-                        reason: None,
-                    },
-                    Applied::Ignored(reason) => CommandResult::Task {
-                        changed: false,
-                        reason: Some(reason),
-                    },
-                },
-            },
             Command::CacheSet {
                 key,
                 value,
                 expires_at_ms,
-            } => put(
-                &mut self.cache,
-                key,
-                CacheEntry {
-                    value,
-                    expires_at_ms,
-                },
-            ),
+            } => put(&mut self.cache, key, CacheEntry { value, expires_at_ms }),
             Command::CacheDelete { key } => delete(&mut self.cache, &key),
+        }
+    }
+
+    fn create_run(&mut self, spec: RunSpec) -> CommandResult {
+        if self.runs.contains_key(&spec.id) {
+            return ignored(format!("run {} already exists", spec.id));
+        }
+        // The document was validated before it was proposed.
+        let app: Value = serde_json::from_str(&spec.app_json).unwrap_or(Value::Null);
+        let entries: Vec<serde_json::Map<String, Value>> = app
+            .get("steps")
+            .and_then(Value::as_array)
+            .map(|s| s.iter().filter_map(|e| e.as_object().cloned()).collect())
+            .unwrap_or_default();
+        let (run, actions) = Run::start(run::graph(&app));
+        let mut task_ids = Vec::with_capacity(entries.len());
+        for (i, entry) in entries.iter().enumerate() {
+            let id = step_task_id(&spec.id, i);
+            let params: serde_json::Map<String, Value> = entry
+                .iter()
+                .filter(|(k, _)| !STEP_RESERVED_KEYS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let timeout_ms = params
+                .get("timeout")
+                .and_then(Value::as_f64)
+                .map(|s| (s * 1000.0) as u64);
+            let task = StepTask::new(TaskSpec {
+                id: id.clone(),
+                step_name: entry
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                class_name: entry
+                    .get("file")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                params_json: Value::Object(params).to_string(),
+                queue: spec.queue.clone(),
+                timeout_ms,
+                log_level: spec.log_level,
+                created_ms: spec.created_ms,
+                run: Some((spec.id.clone(), i)),
+            });
+            self.tasks.insert(id.clone(), task);
+            task_ids.push(id);
+        }
+        let (id, at_ms) = (spec.id.clone(), spec.created_ms);
+        self.runs.insert(
+            id.clone(),
+            RunRecord {
+                spec,
+                run,
+                task_ids,
+                end_ms: None,
+            },
+        );
+        self.carry_out(&id, actions, at_ms);
+        task_result(true, None)
+    }
+
+    fn apply_task_event(&mut self, id: &str, event: TaskEvent) -> CommandResult {
+        let Some(task) = self.tasks.get(id) else {
+            return ignored(format!("no task {id}"));
+        };
+        if let Some(reason) = step_task::rejection(task, &event) {
+            return ignored(reason);
+        }
+        let Some((run_id, index)) = task.spec.run.clone() else {
+            let task = self.tasks.get_mut(id).expect("checked above");
+            if matches!(event, TaskEvent::Revoked { .. }) {
+                self.effects.push(Effect::Cancel {
+                    task_id: id.to_string(),
+                });
+            }
+            return match step_task::apply(task, event) {
+                Applied::Changed => task_result(true, None),
+                Applied::Ignored(reason) => ignored(reason),
+            };
+        };
+        // A step of a run: the run decides what follows.
+        let (run_event, at_ms) = match &event {
+            TaskEvent::Started { at_ms, .. } => (RunEvent::StepStarted(index), *at_ms),
+            TaskEvent::Finished {
+                outcome: Outcome::Success { .. },
+                at_ms,
+                ..
+            } => (RunEvent::StepSucceeded(index), *at_ms),
+            TaskEvent::Finished {
+                attempt, at_ms, seed, ..
+            } => (
+                RunEvent::StepFailed {
+                    step: index,
+                    attempt: *attempt,
+                    at_ms: *at_ms,
+                    seed: *seed,
+                },
+                *at_ms,
+            ),
+            // Revoking one step of a run revokes the run.
+            TaskEvent::Revoked { at_ms, .. } => {
+                return self.apply(Command::RevokeRun {
+                    id: run_id,
+                    at_ms: *at_ms,
+                })
+            }
+        };
+        let Some(record) = self.runs.get_mut(&run_id) else {
+            return ignored(format!("task {id} belongs to unknown run {run_id}"));
+        };
+        let actions = record.run.apply(run_event);
+        let retry_at = actions.iter().find_map(|a| match a {
+            RunAction::Retry { step, at_ms } if *step == index => Some(*at_ms),
+            _ => None,
+        });
+        let task = self.tasks.get_mut(id).expect("checked above");
+        step_task::apply_with_retry(task, event, retry_at);
+        self.carry_out(&run_id, actions, at_ms);
+        task_result(true, None)
+    }
+
+    /// Carries out what the run engine asked for.
+    fn carry_out(&mut self, run_id: &str, actions: Vec<RunAction>, at_ms: u64) {
+        let Some(record) = self.runs.get_mut(run_id) else {
+            return;
+        };
+        let task_ids = record.task_ids.clone();
+        for action in actions {
+            match action {
+                RunAction::Queue(i) => {
+                    if let Some(t) = self.tasks.get_mut(&task_ids[i]) {
+                        t.ready = true;
+                        self.effects.push(Effect::Ready {
+                            task_id: t.spec.id.clone(),
+                            queue: t.spec.queue.clone(),
+                            not_before_ms: None,
+                        });
+                    }
+                }
+                RunAction::Retry { step, at_ms } => {
+                    if let Some(t) = self.tasks.get(&task_ids[step]) {
+                        self.effects.push(Effect::Ready {
+                            task_id: t.spec.id.clone(),
+                            queue: t.spec.queue.clone(),
+                            not_before_ms: Some(at_ms),
+                        });
+                    }
+                }
+                RunAction::Cancel { step, reason } => {
+                    if let Some(t) = self.tasks.get_mut(&task_ids[step]) {
+                        let was_ready = t.ready;
+                        let event = TaskEvent::Revoked {
+                            at_ms,
+                            reason: Some(reason),
+                        };
+                        if step_task::apply(t, event) == Applied::Changed && was_ready {
+                            self.effects.push(Effect::Cancel {
+                                task_id: t.spec.id.clone(),
+                            });
+                        }
+                    }
+                }
+                RunAction::Finish(_) => {
+                    if let Some(r) = self.runs.get_mut(run_id) {
+                        r.end_ms = Some(at_ms);
+                    }
+                }
+            }
         }
     }
 }
@@ -135,6 +368,7 @@ impl Content {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::task::TaskState;
 
     fn admin(hash: &str) -> User {
         User {
@@ -177,5 +411,135 @@ mod tests {
         let del = |c: &mut Content| c.apply(Command::DeleteApplication { name: "a".into() });
         assert_eq!(del(&mut c), CommandResult::Deleted { existed: true });
         assert_eq!(del(&mut c), CommandResult::Deleted { existed: false });
+    }
+
+    fn run_spec(app: &str) -> RunSpec {
+        RunSpec {
+            id: "isapp-r1".into(),
+            app_name: "a".into(),
+            app_json: app.into(),
+            params_json: "{}".into(),
+            configuration: None,
+            queue: "q".into(),
+            log_level: 1,
+            created_ms: 10,
+            triggered_by: "USER".into(),
+            replay_of: None,
+        }
+    }
+
+    fn finish(attempt: u32, ok: bool, at_ms: u64) -> TaskEvent {
+        TaskEvent::Finished {
+            attempt,
+            outcome: if ok {
+                Outcome::Success {
+                    json: "{}".into(),
+                    pickle: None,
+                }
+            } else {
+                Outcome::Failure {
+                    error: "boom".into(),
+                    traceback: None,
+                }
+            },
+            logs: vec![],
+            at_ms,
+            seed: 0,
+        }
+    }
+
+    fn start(attempt: u32) -> TaskEvent {
+        TaskEvent::Started {
+            attempt,
+            worker: "w".into(),
+            at_ms: 20,
+        }
+    }
+
+    #[test]
+    fn a_finished_step_queues_the_next_in_the_same_entry() {
+        let mut c = Content::default();
+        c.apply(Command::CreateRun(run_spec(
+            r#"{"name": "a", "steps": [{"name": "A", "file": "F", "x": 1, "output_to": ["B"]},
+                                      {"name": "B", "file": "G", "retry_max": 1, "retry_countdown": 2}]}"#,
+        )));
+        assert_eq!(
+            c.effects.drain(..).collect::<Vec<_>>(),
+            vec![Effect::Ready {
+                task_id: "r1-0".into(),
+                queue: "q".into(),
+                not_before_ms: None
+            }]
+        );
+        assert_eq!(c.tasks["r1-0"].spec.params_json, r#"{"x":1}"#);
+        assert_eq!(c.tasks["r1-1"].spec.class_name, "G");
+        assert!(!c.tasks["r1-1"].ready);
+
+        c.apply(Command::Task {
+            id: "r1-0".into(),
+            event: start(1),
+        });
+        assert_eq!(c.runs["isapp-r1"].run.state, TaskState::Started);
+        c.apply(Command::Task {
+            id: "r1-0".into(),
+            event: finish(1, true, 30),
+        });
+        assert!(c.tasks["r1-1"].ready);
+        assert_eq!(c.effects.len(), 1);
+        c.effects.clear();
+
+        // B fails once: RETRY at 30 + 2 s, then succeeds; the run is done.
+        c.apply(Command::Task {
+            id: "r1-1".into(),
+            event: start(1),
+        });
+        c.apply(Command::Task {
+            id: "r1-1".into(),
+            event: finish(1, false, 40),
+        });
+        assert_eq!(c.tasks["r1-1"].state, TaskState::Retry);
+        assert_eq!(
+            c.effects.drain(..).collect::<Vec<_>>(),
+            vec![Effect::Ready {
+                task_id: "r1-1".into(),
+                queue: "q".into(),
+                not_before_ms: Some(2040)
+            }]
+        );
+        c.apply(Command::Task {
+            id: "r1-1".into(),
+            event: start(2),
+        });
+        c.apply(Command::Task {
+            id: "r1-1".into(),
+            event: finish(2, true, 50),
+        });
+        assert_eq!(c.runs["isapp-r1"].run.state, TaskState::Success);
+        assert_eq!(c.runs["isapp-r1"].end_ms, Some(50));
+    }
+
+    #[test]
+    fn revoking_a_run_cancels_its_ready_steps_and_purge_forgets_it() {
+        let mut c = Content::default();
+        c.apply(Command::CreateRun(run_spec(
+            r#"{"name": "a", "steps": [{"name": "A", "file": "F", "output_to": ["B"]}, {"name": "B", "file": "F"}]}"#,
+        )));
+        c.effects.clear();
+        c.apply(Command::RevokeRun {
+            id: "isapp-r1".into(),
+            at_ms: 99,
+        });
+        assert_eq!(
+            c.effects,
+            vec![Effect::Cancel {
+                task_id: "r1-0".into()
+            }]
+        );
+        assert_eq!(c.tasks["r1-1"].state, TaskState::Revoked);
+        assert_eq!(c.runs["isapp-r1"].run.state, TaskState::Revoked);
+        c.apply(Command::Purge { before_ms: 99 });
+        assert!(c.runs.contains_key("isapp-r1"), "ended at 99, not before");
+        c.apply(Command::Purge { before_ms: 100 });
+        assert!(c.runs.is_empty() && c.tasks.is_empty());
     }
 }

@@ -3,9 +3,16 @@
 //! (the worker sends this as the record arrives, before anything is
 //! replicated). Waiters re-read the state after each event, so a lagging
 //! receiver only loses wake-ups, never data.
+//!
+//! Effects of applied entries (tasks ready to run or to stop) travel on a
+//! separate unbounded queue with exactly one consumer, the dispatcher pump,
+//! because losing one would strand a task.
 
-use tokio::sync::broadcast;
+use std::sync::{Arc, Mutex};
 
+use tokio::sync::{broadcast, mpsc};
+
+use super::content::Effect;
 use crate::model::task::LogLine;
 
 #[derive(Debug, Clone)]
@@ -15,21 +22,40 @@ pub enum Event {
 }
 
 #[derive(Clone)]
-pub struct Events(broadcast::Sender<Event>);
+pub struct Events {
+    changes: broadcast::Sender<Event>,
+    effects: mpsc::UnboundedSender<Effect>,
+    effects_rx: Arc<Mutex<Option<mpsc::UnboundedReceiver<Effect>>>>,
+}
 
 impl Default for Events {
     fn default() -> Self {
-        Events(broadcast::channel(4096).0)
+        let (tx, rx) = mpsc::unbounded_channel();
+        Events {
+            changes: broadcast::channel(4096).0,
+            effects: tx,
+            effects_rx: Arc::new(Mutex::new(Some(rx))),
+        }
     }
 }
 
 impl Events {
     pub fn send(&self, e: Event) {
         // No receiver is fine: nobody is waiting.
-        let _ = self.0.send(e);
+        let _ = self.changes.send(e);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.0.subscribe()
+        self.changes.subscribe()
+    }
+
+    pub fn effect(&self, e: Effect) {
+        // Fails only once the consumer is gone, i.e. the node is stopping.
+        let _ = self.effects.send(e);
+    }
+
+    /// The effect queue; there is one consumer, so this answers once.
+    pub fn take_effects(&self) -> Option<mpsc::UnboundedReceiver<Effect>> {
+        self.effects_rx.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 }

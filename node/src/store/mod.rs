@@ -17,7 +17,7 @@ pub mod state_machine;
 use std::io::Cursor;
 
 pub use command::{Command, CommandResult};
-pub use content::Content;
+pub use content::{Content, Effect};
 pub use events::{Event, Events};
 pub use log_store::LogStore;
 pub use state_machine::{ContentHandle, StateMachineStore};
@@ -44,8 +44,6 @@ pub(crate) fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, bincode::err
     bincode::serde::encode_to_vec(v, bincode::config::standard())
 }
 
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(
-    bytes: &[u8],
-) -> Result<T, bincode::error::DecodeError> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, bincode::error::DecodeError> {
     bincode::serde::decode_from_slice(bytes, bincode::config::standard()).map(|(v, _)| v)
 }

@@ -11,14 +11,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use openraft::storage::{RaftStateMachine, Snapshot, SnapshotMeta};
-use openraft::{
-    EntryPayload, LogId, OptionalSend, RaftSnapshotBuilder, StorageIOError, StoredMembership,
-};
+use openraft::{EntryPayload, LogId, OptionalSend, RaftSnapshotBuilder, StorageIOError, StoredMembership};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    decode, encode, CommandResult, Content, Entry, Event, Events, NodeId, StorageError, TypeConfig,
-};
+use super::{decode, encode, CommandResult, Content, Entry, Event, Events, NodeId, StorageError, TypeConfig};
 
 type Membership = StoredMembership<NodeId, openraft::BasicNode>;
 type Meta = SnapshotMeta<NodeId, openraft::BasicNode>;
@@ -133,10 +129,9 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
         };
         let stored = StoredSnapshot { meta, data };
         let this = self.clone();
-        let stored =
-            tokio::task::spawn_blocking(move || this.write_snapshot_file(&stored).map(|_| stored))
-                .await
-                .map_err(snap_err)??;
+        let stored = tokio::task::spawn_blocking(move || this.write_snapshot_file(&stored).map(|_| stored))
+            .await
+            .map_err(snap_err)??;
         Ok(Snapshot {
             meta: stored.meta,
             snapshot: Box::new(Cursor::new(stored.data)),
@@ -165,9 +160,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             let result = match entry.payload {
                 EntryPayload::Blank => CommandResult::None,
                 EntryPayload::Normal(cmd) => {
-                    if let Some(id) = Content::task_of(&cmd) {
-                        changed_tasks.push(id.to_string());
-                    }
+                    changed_tasks.extend(sm.content.tasks_of(&cmd));
                     sm.content.apply(cmd)
                 }
                 EntryPayload::Membership(m) => {
@@ -177,7 +170,11 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             };
             results.push(result);
         }
+        let effects = std::mem::take(&mut sm.content.effects);
         drop(sm);
+        for effect in effects {
+            self.events.effect(effect);
+        }
         for id in changed_tasks {
             self.events.send(Event::TaskChanged(id));
         }

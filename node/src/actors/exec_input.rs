@@ -1,0 +1,130 @@
+//! What a worker sends its runner for one task: the request document of
+//! `ipaascore._runner.execute`, the upstream steps' saved data, and the
+//! run's encrypted configuration values (decrypted only inside the runner).
+//! Read from the replicated state at the moment the attempt starts.
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::model::task::{Outcome, StepTask};
+use crate::store::Content;
+
+pub struct ExecInput {
+    pub request: Value,
+    pub upstream_data: Vec<Option<Vec<u8>>>,
+    /// (variable name, ciphertext) of encrypted configuration values.
+    pub secrets: Vec<(String, String)>,
+    pub cluster_key: Vec<u8>,
+}
+
+/// Keys of a run's `params` that are options of the run, not app variables.
+const RUN_OPTIONS: &[&str] = &["queue", "configuration", "log_level"];
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_object(text: &str) -> Map<String, Value> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+/// Builds the runner input for `task`; an `Err` is the reason the attempt
+/// fails without running (the step or configuration is gone).
+pub fn build(content: &Content, task: &StepTask) -> Result<ExecInput, String> {
+    let step = content.steps.get(&task.spec.class_name).ok_or_else(|| {
+        format!(
+            "the step {:?} does not exist (it was never uploaded or was deleted); upload it and replay the run",
+            task.spec.class_name
+        )
+    })?;
+    let source_hash = hex(&Sha256::digest(step.source.as_bytes()));
+    let mut request = json!({
+        "task_id": task.spec.id,
+        "step_name": task.spec.step_name,
+        "class_name": task.spec.class_name,
+        "source": step.source,
+        "source_hash": source_hash,
+        "application_name": null,
+        "application_id": null,
+        "parameters": Value::Object(parse_object(&task.spec.params_json)),
+        "app_variables": [],
+        "run_params": {},
+        "config": {},
+        "upstream": [],
+        "log_level": task.spec.log_level,
+    });
+    let mut input = ExecInput {
+        request: Value::Null,
+        upstream_data: Vec::new(),
+        secrets: Vec::new(),
+        cluster_key: Vec::new(),
+    };
+    if let Some((run_id, index)) = &task.spec.run {
+        let record = content
+            .runs
+            .get(run_id)
+            .ok_or_else(|| format!("the run {run_id} of this step no longer exists"))?;
+        let app: Value = serde_json::from_str(&record.spec.app_json).unwrap_or(Value::Null);
+        let run_params: Map<String, Value> = parse_object(&record.spec.params_json)
+            .into_iter()
+            .filter(|(k, _)| !RUN_OPTIONS.contains(&k.as_str()))
+            .collect();
+        request["application_name"] = json!(record.spec.app_name);
+        request["application_id"] = json!(run_id);
+        request["app_variables"] = app.get("app_variables").cloned().unwrap_or_else(|| json!([]));
+        request["run_params"] = Value::Object(run_params);
+
+        let mut upstream = Vec::new();
+        for &u in &record.run.steps[*index].upstream {
+            let up = &content.tasks[&record.task_ids[u]];
+            let data = match &up.outcome {
+                Some(Outcome::Success { pickle, .. }) => pickle.clone(),
+                _ => None,
+            };
+            upstream.push(json!({
+                "name": up.spec.step_name,
+                "parameters": Value::Object(parse_object(&up.spec.params_json)),
+            }));
+            input.upstream_data.push(data);
+        }
+        request["upstream"] = Value::Array(upstream);
+
+        if let Some(name) = &record.spec.configuration {
+            let doc = content.configurations.get(name).ok_or_else(|| {
+                format!("the configuration {name:?} of this run does not exist; upload it and replay the run")
+            })?;
+            let doc: Value = serde_json::from_str(doc).unwrap_or(Value::Null);
+            let mut config = Map::new();
+            for item in doc
+                .get("configuration_data")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(var) = item.get("name").and_then(Value::as_str) else {
+                    continue;
+                };
+                let value = item.get("value").cloned().unwrap_or(Value::Null);
+                match (item.get("encrypted") == Some(&Value::Bool(true)), value) {
+                    (true, Value::String(ciphertext)) => input.secrets.push((var.to_string(), ciphertext)),
+                    (_, value) => {
+                        config.insert(var.to_string(), value);
+                    }
+                }
+            }
+            request["config"] = Value::Object(config);
+            if !input.secrets.is_empty() {
+                input.cluster_key = content
+                    .cluster
+                    .as_ref()
+                    .map(|c| c.cluster_key.clone())
+                    .ok_or("the cluster has no key to decrypt configuration values")?;
+            }
+        }
+    }
+    input.request = request;
+    Ok(input)
+}
