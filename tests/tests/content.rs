@@ -177,24 +177,9 @@ async fn about_and_cluster_describe_the_single_node() {
 #[tokio::test]
 async fn unimplemented_operations_say_so_on_both_transports() {
     let node = TestNode::start().await.unwrap();
-    let (status, body) = node
-        .rest(
-            "POST",
-            "/api/v1/applications/run",
-            Some(&json!({"name": "x"})),
-        )
-        .await
-        .unwrap();
+    let (status, body) = node.rest("GET", "/api/v1/syncpacks", None).await.unwrap();
     assert_eq!(status, 501);
-    assert!(
-        body["error"]
-            .as_str()
-            .unwrap()
-            .contains("running applications"),
-        "{body}"
-    );
-    let (status, _) = node.rest("GET", "/api/v1/tasks?app=x", None).await.unwrap();
-    assert_eq!(status, 501);
+    assert!(body["error"].as_str().unwrap().contains("SyncPacks"), "{body}");
     let (status, body) = node.rest("GET", "/api/v1/nothing", None).await.unwrap();
     assert_eq!(status, 404, "{body}");
 

@@ -130,15 +130,64 @@ impl IntegrationService for GrpcApi {
     }
 
     async fn get_task(&self, request: Request<IdRequest>) -> Answer<Json> {
-        json(self.svc.task_status(&request.into_inner().id)?)
+        json(self.svc.any_task_status(&request.into_inner().id).await?)
     }
 
     async fn revoke_task(&self, request: Request<IdRequest>) -> Answer<Json> {
-        json(self.svc.revoke_task(&request.into_inner().id).await?)
+        json(self.svc.revoke_any(&request.into_inner().id).await?)
     }
 
     async fn delete_task(&self, request: Request<IdRequest>) -> Answer<Json> {
-        json(self.svc.revoke_task(&request.into_inner().id).await?)
+        json(self.svc.revoke_any(&request.into_inner().id).await?)
+    }
+
+    async fn delete_all_tasks(&self, _request: Request<Empty>) -> Answer<Json> {
+        json(self.svc.revoke_all().await?)
+    }
+
+    async fn run_application(&self, request: Request<RunApplicationRequest>) -> Answer<TaskAnswer> {
+        let r = request.into_inner();
+        let params = if r.params_json.trim().is_empty() {
+            serde_json::Map::new()
+        } else {
+            match parse(&r.params_json)? {
+                Value::Object(m) => m,
+                _ => return Err(ApiError::bad_request("params_json must be a JSON object").into()),
+            }
+        };
+        let wait = std::time::Duration::from_secs(r.wait_seconds.into());
+        let status = self
+            .svc
+            .run_application(&r.name, params, wait, "USER", None)
+            .await?;
+        Ok(Response::new(TaskAnswer {
+            finished: status["end_time"].is_number(),
+            status_json: status.to_string(),
+        }))
+    }
+
+    async fn get_application_logs(&self, request: Request<NameRequest>) -> Answer<Json> {
+        json(self.svc.application_logs(&request.into_inner().name).await?)
+    }
+
+    async fn list_tasks(&self, request: Request<ListTasksRequest>) -> Answer<Json> {
+        let r = request.into_inner();
+        let limit = if r.limit == 0 {
+            50
+        } else {
+            (r.limit as usize).min(1000)
+        };
+        let app = (!r.app.is_empty()).then_some(r.app.as_str());
+        let state = (!r.state.is_empty()).then_some(r.state.as_str());
+        json(self.svc.list_runs(app, state, limit).await?)
+    }
+
+    async fn replay_task(&self, request: Request<IdRequest>) -> Answer<Json> {
+        json(
+            self.svc
+                .replay(&request.into_inner().id, std::time::Duration::ZERO)
+                .await?,
+        )
     }
 
     async fn watch_task(&self, request: Request<IdRequest>) -> Answer<Self::WatchTaskStream> {
@@ -168,11 +217,6 @@ impl IntegrationService for GrpcApi {
     type WatchTaskStream = Pin<Box<dyn futures::Stream<Item = Result<TaskEvent, Status>> + Send + 'static>>;
 
     later! {
-        run_application(RunApplicationRequest) -> TaskAnswer: "running applications";
-        get_application_logs(NameRequest) -> Json: "running applications";
-        list_tasks(ListTasksRequest) -> Json: "listing application runs";
-        replay_task(IdRequest) -> Json: "running applications";
-        delete_all_tasks(Empty) -> Json: "bulk-revoking application runs";
         put_schedule(Json) -> Json: "schedules";
         list_schedules(Empty) -> Json: "schedules";
         delete_schedule(IdRequest) -> Deleted: "schedules";

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod grpc;
 pub mod rest;
+pub mod runs;
 pub mod runtime;
 pub mod service;
 

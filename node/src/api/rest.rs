@@ -11,7 +11,7 @@ use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use futures::StreamExt;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{ApiError, Service};
 
@@ -159,11 +159,97 @@ async fn run_step(
 }
 
 async fn get_task(State(s): State<Service>, Path(id): Path<String>) -> Answer {
-    s.task_status(&id).map(Json)
+    s.any_task_status(&id).await.map(Json)
 }
 
 async fn revoke_task(State(s): State<Service>, Path(id): Path<String>) -> Answer {
-    s.revoke_task(&id).await.map(Json)
+    s.revoke_any(&id).await.map(Json)
+}
+
+async fn revoke_all(State(s): State<Service>) -> Answer {
+    s.revoke_all().await.map(Json)
+}
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    app: Option<String>,
+    state: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn list_tasks(State(s): State<Service>, Query(q): Query<ListQuery>) -> Answer {
+    let limit = q.limit.unwrap_or(50).clamp(1, 1000);
+    s.list_runs(q.app.as_deref(), q.state.as_deref(), limit)
+        .await
+        .map(Json)
+}
+
+/// The run parameters of a request body: `{"params": {...}}`, or the body
+/// itself when it has no `params` key; none when the body is empty.
+fn run_params(body: Option<Value>) -> Result<Map<String, Value>, ApiError> {
+    match body {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(mut m)) => match m.remove("params") {
+            Some(Value::Object(p)) => Ok(p),
+            Some(Value::Null) | None => Ok(m),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "\"params\" must be an object, got {other}"
+            ))),
+        },
+        Some(other) => Err(ApiError::bad_request(format!(
+            "the body must be a JSON object, got {other}"
+        ))),
+    }
+}
+
+/// `POST /applications/run?wait=N {"name", "params"}`: 200 with the run status.
+async fn run_application(
+    State(s): State<Service>,
+    Query(q): Query<WaitQuery>,
+    JsonBody(doc): JsonBody,
+) -> Answer {
+    let Some(name) = doc.get("name").and_then(Value::as_str).map(str::to_string) else {
+        return Err(ApiError::BadRequest {
+            message: "which application? the body needs \"name\"".into(),
+            details: vec!["\"name\" is required and must be the application's name".into()],
+        });
+    };
+    let mut doc = doc;
+    if let Some(m) = doc.as_object_mut() {
+        m.remove("name");
+    }
+    let params = run_params(Some(doc))?;
+    s.run_application(&name, params, wait_of(&q, 0.0)?, "USER", None)
+        .await
+        .map(Json)
+}
+
+/// `POST /applications/{name}/run?wait=N`, body optional.
+async fn run_named_application(
+    State(s): State<Service>,
+    Path(name): Path<String>,
+    Query(q): Query<WaitQuery>,
+    body: axum::body::Bytes,
+) -> Answer {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        Some(
+            serde_json::from_slice(&body)
+                .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?,
+        )
+    };
+    s.run_application(&name, run_params(body)?, wait_of(&q, 0.0)?, "USER", None)
+        .await
+        .map(Json)
+}
+
+async fn application_logs(State(s): State<Service>, Path(name): Path<String>) -> Answer {
+    s.application_logs(&name).await.map(Json)
+}
+
+async fn replay(State(s): State<Service>, Path(id): Path<String>, Query(q): Query<WaitQuery>) -> Answer {
+    s.replay(&id, wait_of(&q, 0.0)?).await.map(Json)
 }
 
 async fn task_events(
@@ -211,8 +297,6 @@ pub async fn no_route(req: Request) -> ApiError {
 }
 
 pub fn routes() -> Router<Service> {
-    const RUNS: &str = "running applications";
-    const RUN_LIST: &str = "listing and bulk-revoking application runs";
     const SCHEDULES: &str = "schedules";
     const SYNCPACKS: &str = "SyncPacks";
     const REPORTS: &str = "reports";
@@ -224,16 +308,16 @@ pub fn routes() -> Router<Service> {
         .route("/steps/run", post(run_step))
         .route("/steps/{name}", get(get_step).delete(delete_step))
         .route("/applications", post(post_application).get(list_applications))
-        .route("/applications/run", post(later(RUNS)))
+        .route("/applications/run", post(run_application))
         .route(
             "/applications/{name}",
             get(get_application).delete(delete_application),
         )
-        .route("/applications/{name}/run", post(later(RUNS)))
-        .route("/applications/{name}/logs", get(later(RUNS)))
-        .route("/tasks", get(later(RUN_LIST)).delete(later(RUN_LIST)))
+        .route("/applications/{name}/run", post(run_named_application))
+        .route("/applications/{name}/logs", get(application_logs))
+        .route("/tasks", get(list_tasks).delete(revoke_all))
         .route("/tasks/{id}", get(get_task).delete(revoke_task))
-        .route("/tasks/{id}/replay", post(later(RUNS)))
+        .route("/tasks/{id}/replay", post(replay))
         .route("/tasks/{id}/revoke", post(revoke_task))
         .route("/tasks/{id}/events", get(task_events))
         .route(

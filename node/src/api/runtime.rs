@@ -48,7 +48,7 @@ pub fn task_json(t: &StepTask) -> Value {
         "href": format!("/api/v1/tasks/{}", t.spec.id),
         "name": t.spec.step_name,
         "step": t.spec.class_name,
-        "application_id": null,
+        "application_id": t.spec.run.as_ref().map(|(run, _)| run),
         "state": t.state.as_str(),
         "queue": t.spec.queue,
         "attempt": t.attempt,
@@ -86,6 +86,9 @@ fn timeout_param(params: &Map<String, Value>) -> Result<Option<u64>, ApiError> {
     }
 }
 
+/// (task id, name, state, attempt) of one task, as a watcher sees it.
+type Standing = (String, String, TaskState, u32);
+
 impl Service {
     fn task(&self, id: &str) -> Result<StepTask, ApiError> {
         let sm = self.inner.content.read();
@@ -100,12 +103,13 @@ impl Service {
         self.task(id).map(|t| task_json(&t))
     }
 
-    /// Waits until the task is finished or `wait` passed; answers whether it finished.
+    /// Waits until the task or run is finished or `wait` passed; answers
+    /// whether it finished.
     pub async fn wait_for_task(&self, id: &str, wait: Duration) -> bool {
         let mut events = self.inner.events.subscribe();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            if self.task(id).is_ok_and(|t| t.state.is_terminal()) {
+            if self.standing(id).is_some_and(|(_, over)| over) {
                 return true;
             }
             match tokio::time::timeout_at(deadline, events.recv()).await {
@@ -187,55 +191,91 @@ impl Service {
         self.task_status(id)
     }
 
-    /// Everything that happens to a task from now on, as JSON events:
-    /// `{"type":"state",...}` on each state change, `{"type":"log",...}` for
-    /// each record as it is logged, and a final `{"type":"end","status":...}`.
+    /// Where a task or run stands: (id, name, state, attempt) of each task
+    /// (for a run: the run first, then its steps), and whether it is over.
+    fn standing(&self, id: &str) -> Option<(Vec<Standing>, bool)> {
+        let sm = self.inner.content.read();
+        if let Some(r) = sm.content.runs.get(id) {
+            let mut all = vec![(id.to_string(), r.spec.app_name.clone(), r.run.state, 0)];
+            for t in r.task_ids.iter().filter_map(|t| sm.content.tasks.get(t)) {
+                all.push((t.spec.id.clone(), t.spec.step_name.clone(), t.state, t.attempt));
+            }
+            return Some((all, r.run.state.is_terminal()));
+        }
+        let t = sm.content.tasks.get(id)?;
+        Some((
+            vec![(id.to_string(), t.spec.step_name.clone(), t.state, t.attempt)],
+            t.state.is_terminal(),
+        ))
+    }
+
+    /// Everything that happens to a task or a run from now on, as JSON
+    /// events: `{"type":"state",...}` for the current state of each task and
+    /// every change after it, `{"type":"log",...}` for each record as it is
+    /// logged, and a final `{"type":"end","status":...}`.
     pub fn watch_task(&self, id: &str) -> Result<impl Stream<Item = Value> + Send + 'static, ApiError> {
-        self.task(id)?;
+        if self.standing(id).is_none() {
+            return Err(ApiError::NotFound(format!("no task or run {id:?}")));
+        }
         struct Watch {
             svc: Service,
             id: String,
             rx: tokio::sync::broadcast::Receiver<Event>,
-            last: Option<(TaskState, u32)>,
+            last: std::collections::HashMap<String, (TaskState, u32)>,
+            names: std::collections::HashMap<String, String>,
             done: bool,
-            pending: Vec<Value>,
+            queue: std::collections::VecDeque<Value>,
         }
         let w = Watch {
             svc: self.clone(),
             id: id.to_string(),
             rx: self.inner.events.subscribe(),
-            last: None,
+            last: Default::default(),
+            names: Default::default(),
             done: false,
-            pending: Vec::new(),
+            queue: Default::default(),
         };
-        // The first round reports the state as it is now; then it follows.
         Ok(futures::stream::unfold(w, |mut w| async move {
             loop {
-                if let Some(v) = w.pending.pop() {
+                if let Some(v) = w.queue.pop_front() {
                     return Some((v, w));
                 }
                 if w.done {
                     return None;
                 }
-                let Ok(task) = w.svc.task(&w.id) else {
-                    return None;
-                };
-                let now = (task.state, task.attempt);
-                if w.last != Some(now) {
-                    w.last = Some(now);
-                    // `pending` is a stack: push the end after the state change.
-                    if task.state.is_terminal() {
-                        w.done = true;
-                        w.pending.push(json!({"type": "end", "status": task_json(&task)}));
+                let (all, over) = w.svc.standing(&w.id)?;
+                let mut changed = false;
+                for (id, name, state, attempt) in all {
+                    if w.last.get(&id) != Some(&(state, attempt)) {
+                        w.last.insert(id.clone(), (state, attempt));
+                        w.queue.push_back(json!({"type": "state", "id": id, "name": name,
+                                                 "state": state.as_str(), "attempt": attempt}));
+                        changed = true;
                     }
-                    w.pending.push(json!({"type": "state", "id": w.id, "state": task.state.as_str(), "attempt": task.attempt}));
+                    w.names.insert(id, name);
+                }
+                if over {
+                    w.done = true;
+                    let status = if w.id.starts_with("isapp-") {
+                        w.svc.run_status(&w.id).await.ok()
+                    } else {
+                        w.svc.task_status(&w.id).ok()
+                    };
+                    w.queue.push_back(json!({"type": "end", "status": status}));
+                    continue;
+                }
+                if changed {
                     continue;
                 }
                 match w.rx.recv().await {
-                    Ok(Event::TaskLog { id, line }) if id == w.id => {
-                        let mut v = log_json(&line);
-                        v["type"] = json!("log");
-                        return Some((v, w));
+                    Ok(Event::TaskLog { id, line }) => {
+                        if let Some(name) = w.names.get(&id) {
+                            let mut v = log_json(&line);
+                            v["type"] = json!("log");
+                            v["id"] = json!(id);
+                            v["name"] = json!(name);
+                            return Some((v, w));
+                        }
                     }
                     Ok(_) | Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => return None,

@@ -79,8 +79,9 @@ impl Content {
         match cmd {
             Command::CreateTask(spec) => vec![spec.id.clone()],
             Command::Task { id, .. } => match self.tasks.get(id).and_then(|t| t.spec.run.as_ref()) {
-                // A step event can change its siblings (queued, skipped).
-                Some((run_id, _)) => self.run_task_ids(run_id),
+                // Watchers of a run follow the run's id; siblings that were
+                // skipped or queued change with it.
+                Some((run_id, _)) => vec![id.clone(), run_id.clone()],
                 None => vec![id.clone()],
             },
             Command::CreateRun(spec) => {
