@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
+use serde_json::{Map, Value};
 
 use crate::error::CliError;
 use crate::settings::ConnectionFlags;
@@ -23,6 +24,11 @@ Examples:
   iscli -ukf ./test_syncpack-0.0.1-py3-none-any.whl -O
   iscli -AIkn test_syncpack -V 0.0.1        activate, then install a syncpack
   iscli step list
+  iscli step run Greet --param who=world    run one step, print its logs live
+  iscli step run Slow --wait 0              start it, print the task id, return
+  iscli task show 0b6e6c1a-...              state, result or error, logs
+  iscli task logs 0b6e6c1a-... --follow     logs until the task ends
+  iscli task revoke 0b6e6c1a-...            stop a pending or running task
   iscli app get integration_template --json
   iscli cluster status
 
@@ -213,6 +219,10 @@ pub enum Command {
     /// The cluster of nodes
     #[command(subcommand)]
     Cluster(ClusterCommand),
+
+    /// Tasks: runs of a step (their state, logs, result; revocation)
+    #[command(subcommand)]
+    Task(TaskCommand),
 }
 
 /// What to do with steps.
@@ -229,6 +239,123 @@ pub enum StepCommand {
     Delete {
         /// Step name (its class name)
         name: String,
+    },
+    /// Run one uploaded step alone and follow it: state changes, log lines, result
+    ///
+    /// Prints the step's state changes and log lines as they happen, then its
+    /// result (or its error and traceback). Exits 1 when the step failed or
+    /// was revoked. When --wait runs out first it prints the task id and
+    /// exits 0 while the step goes on. With --json it prints only the final
+    /// task status, or {id, href, state} if the step had not finished.
+    #[command(after_help = STEP_RUN_HELP)]
+    Run(StepRun),
+}
+
+const STEP_RUN_HELP: &str = "\
+Examples:
+  iscli step run Greet --param who=world
+  iscli step run Import --param rows=100 --param 'filter={\"country\": \"NL\"}'
+  iscli step run Slow --timeout 60 --wait 0     start it and return at once
+  iscli step run Greet --param who=world --json
+
+Log times are shown in UTC (HH:MM:SS).";
+
+/// `iscli step run`: which step, with what, and how long to watch it.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct StepRun {
+    /// Step name (its class name)
+    pub name: String,
+
+    /// A step parameter, KEY=VALUE; repeat for more. The value is read as
+    /// JSON when it is valid JSON (42, 1.5, true, null, [1,2], {"a":1},
+    /// "quoted"), else taken as a plain string (who=world -> "world")
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, Value)>,
+
+    /// Seconds to follow the step before returning with its task id (it
+    /// keeps running; see it with 'iscli task show ID'); 0 = return at once
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub wait: u64,
+
+    /// Seconds after which the node kills the step (sets the step's
+    /// "timeout" parameter) [default: no limit]
+    #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
+    pub timeout: Option<Value>,
+}
+
+impl StepRun {
+    /// The parameters to send: every --param, plus "timeout" from
+    /// --timeout. A key given twice (or --timeout with --param timeout=...)
+    /// is a usage error rather than a silent choice.
+    pub fn params(&self) -> Result<Map<String, Value>, CliError> {
+        let mut map = Map::new();
+        for (key, value) in &self.params {
+            if map.insert(key.clone(), value.clone()).is_some() {
+                return Err(usage(&format!("--param {key}=... is given more than once")));
+            }
+        }
+        if let Some(timeout) = &self.timeout {
+            if map.contains_key("timeout") {
+                return Err(usage(
+                    "--timeout and --param timeout=... both set the step's timeout: use one",
+                ));
+            }
+            map.insert("timeout".into(), timeout.clone());
+        }
+        Ok(map)
+    }
+}
+
+/// Reads `KEY=VALUE`: the value is JSON when it parses as JSON, else text.
+pub fn parse_param(arg: &str) -> Result<(String, Value), String> {
+    let Some((key, raw)) = arg.split_once('=') else {
+        return Err(format!("expected KEY=VALUE, got {arg:?}"));
+    };
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(format!("the parameter name is empty in {arg:?}"));
+    }
+    let value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+    Ok((key.to_string(), value))
+}
+
+/// Reads a positive, finite number of seconds (fractions allowed) as a
+/// JSON number: whole numbers as integers (60, not 60.0).
+fn positive_seconds(arg: &str) -> Result<Value, String> {
+    match arg.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 => {
+            if s.fract() == 0.0 && s <= u32::MAX as f64 {
+                Ok(Value::from(s as u64))
+            } else {
+                Ok(Value::from(s))
+            }
+        }
+        _ => Err(format!("expected a positive number of seconds, got {arg:?}")),
+    }
+}
+
+/// What to do with tasks (runs of a step).
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum TaskCommand {
+    /// Show one task: step, state, attempt, worker, times (UTC), result or
+    /// error and traceback, and its log lines
+    Show {
+        /// Task id (printed by 'iscli step run')
+        id: String,
+    },
+    /// Print a task's log lines (times in UTC)
+    Logs {
+        /// Task id (printed by 'iscli step run')
+        id: String,
+        /// Keep printing new lines as they are logged, until the task ends
+        #[arg(short = 'f', long)]
+        follow: bool,
+    },
+    /// Revoke a task: a pending one never starts, a running one is killed;
+    /// a finished one is left as it is
+    Revoke {
+        /// Task id (printed by 'iscli step run')
+        id: String,
     },
 }
 
@@ -342,6 +469,10 @@ impl Cli {
                      cannot be combined with a subcommand",
                 ));
             }
+            if let Command::Step(StepCommand::Run(run)) = command {
+                // Checked here so a bad line fails before any network call.
+                run.params()?;
+            }
             return Ok(Action::Command(command.clone()));
         }
 
@@ -386,9 +517,7 @@ impl Cli {
                 ));
             };
             let Some(path) = l.file_location.clone() else {
-                return Err(usage(
-                    "-u/--upload needs the file or directory: -f FILE|DIR",
-                ));
+                return Err(usage("-u/--upload needs the file or directory: -f FILE|DIR"));
             };
             return Ok(Action::Upload(UploadRequest {
                 kind,
@@ -518,16 +647,7 @@ mod tests {
                 password: Some("pw".into()),
             }
         );
-        let cli = parse(&[
-            "step",
-            "get",
-            "CountRecords",
-            "-H",
-            "n2",
-            "-p",
-            "pw",
-            "--json",
-        ]);
+        let cli = parse(&["step", "get", "CountRecords", "-H", "n2", "-p", "pw", "--json"]);
         assert_eq!(cli.connection.host.as_deref(), Some("n2"));
         assert!(cli.json);
         assert_eq!(
@@ -546,9 +666,7 @@ mod tests {
         );
         assert_eq!(
             action(&["configuration", "delete", "demo"]).unwrap(),
-            Action::Command(Command::Config(ConfigCommand::Delete {
-                name: "demo".into()
-            }))
+            Action::Command(Command::Config(ConfigCommand::Delete { name: "demo".into() }))
         );
         assert_eq!(
             action(&["cluster", "status"]).unwrap(),
@@ -605,6 +723,103 @@ mod tests {
                     force: false,
                 }),
             })
+        );
+    }
+
+    fn step_run(line: &[&str]) -> StepRun {
+        match action(line).unwrap() {
+            Action::Command(Command::Step(StepCommand::Run(run))) => run,
+            other => panic!("{line:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn param_values_are_json_when_they_parse_else_text() {
+        use serde_json::json;
+        for (arg, key, value) in [
+            ("who=world", "who", json!("world")),
+            ("n=42", "n", json!(42)),
+            ("ratio=1.5", "ratio", json!(1.5)),
+            ("on=true", "on", json!(true)),
+            ("nothing=null", "nothing", Value::Null),
+            ("ids=[1, 2]", "ids", json!([1, 2])),
+            (r#"filter={"country": "NL"}"#, "filter", json!({"country": "NL"})),
+            (r#"s="42""#, "s", json!("42")),
+            ("empty=", "empty", json!("")),
+            ("sql=a=b", "sql", json!("a=b")),
+            ("text=hello world", "text", json!("hello world")),
+            (" padded =x", "padded", json!("x")),
+        ] {
+            assert_eq!(parse_param(arg).unwrap(), (key.to_string(), value), "{arg}");
+        }
+        assert!(parse_param("novalue").is_err());
+        assert!(parse_param("=x").is_err());
+    }
+
+    #[test]
+    fn step_run_parses_params_wait_and_timeout() {
+        use serde_json::json;
+        let run = step_run(&["step", "run", "Greet", "--param", "who=world", "--param", "n=3"]);
+        assert_eq!(run.name, "Greet");
+        assert_eq!(run.wait, 10);
+        assert_eq!(run.timeout, None);
+        let params = run.params().unwrap();
+        assert_eq!(Value::Object(params), json!({"who": "world", "n": 3}));
+
+        let run = step_run(&["step", "run", "Slow", "--wait", "0", "--timeout", "60"]);
+        assert_eq!(run.wait, 0);
+        assert_eq!(Value::Object(run.params().unwrap()), json!({"timeout": 60}));
+        let run = step_run(&["step", "run", "Slow", "--timeout", "0.5", "--json"]);
+        assert_eq!(Value::Object(run.params().unwrap()), json!({"timeout": 0.5}));
+        assert!(parse(&["step", "run", "Slow", "--json"]).json);
+    }
+
+    #[test]
+    fn step_run_bad_lines() {
+        // A key twice, or the timeout twice: usage errors (exit 2).
+        for line in [
+            &["step", "run", "S", "--param", "a=1", "--param", "a=2"][..],
+            &["step", "run", "S", "--timeout", "5", "--param", "timeout=9"],
+        ] {
+            let err = action(line).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{line:?}");
+        }
+        // Refused by clap itself.
+        for line in [
+            &["iscli", "step", "run", "S", "--param", "novalue"][..],
+            &["iscli", "step", "run", "S", "--timeout", "0"],
+            &["iscli", "step", "run", "S", "--timeout", "-3"],
+            &["iscli", "step", "run", "S", "--timeout", "soon"],
+            &["iscli", "step", "run", "S", "--wait", "-1"],
+            &["iscli", "step", "run"],
+        ] {
+            assert!(Cli::try_parse_from(line).is_err(), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn task_subcommands_parse() {
+        assert_eq!(
+            action(&["task", "show", "t-1", "--json"]).unwrap(),
+            Action::Command(Command::Task(TaskCommand::Show { id: "t-1".into() }))
+        );
+        assert_eq!(
+            action(&["task", "logs", "t-1"]).unwrap(),
+            Action::Command(Command::Task(TaskCommand::Logs {
+                id: "t-1".into(),
+                follow: false
+            }))
+        );
+        assert_eq!(
+            action(&["task", "logs", "-f", "t-1"]).unwrap(),
+            Action::Command(Command::Task(TaskCommand::Logs {
+                id: "t-1".into(),
+                follow: true
+            }))
+        );
+        assert_eq!(
+            action(&["task", "revoke", "t-1"]).unwrap(),
+            Action::Command(Command::Task(TaskCommand::Revoke { id: "t-1".into() }))
         );
     }
 }

@@ -8,13 +8,16 @@ use std::error::Error as StdError;
 use std::time::Duration;
 
 use base64::Engine as _;
-use is_proto::v1::{Empty, Json, NameRequest, PutStepRequest, SyncPackRef, UploadSyncPackRequest};
+use is_proto::v1::{
+    Empty, IdRequest, Json, NameRequest, PutStepRequest, RunStepRequest, SyncPackRef, TaskEvent,
+    UploadSyncPackRequest,
+};
 use is_proto::IntegrationServiceClient;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
-use tonic::{Code, Request, Status};
+use tonic::{Code, Request, Status, Streaming};
 
 use crate::error::{ApiError, ApiErrorKind, CliError};
 use crate::settings::Settings;
@@ -34,8 +37,8 @@ impl BasicAuth {
     pub fn new(user: &str, password: &str) -> Self {
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
         // Base64 output is plain ASCII, so this cannot fail.
-        let header = MetadataValue::try_from(format!("Basic {token}"))
-            .expect("base64 text is a valid header value");
+        let header =
+            MetadataValue::try_from(format!("Basic {token}")).expect("base64 text is a valid header value");
         BasicAuth { header }
     }
 }
@@ -64,9 +67,8 @@ impl Client {
     pub async fn connect(settings: &Settings) -> Result<Client, CliError> {
         let addr = settings.address();
         let uri = format!("http://{addr}");
-        let endpoint = Endpoint::from_shared(uri).map_err(|e| {
-            CliError::Usage(format!("invalid server address {addr}: {}", innermost(&e)))
-        })?;
+        let endpoint = Endpoint::from_shared(uri)
+            .map_err(|e| CliError::Usage(format!("invalid server address {addr}: {}", innermost(&e))))?;
         let channel = endpoint
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
@@ -121,6 +123,58 @@ impl Client {
     pub async fn delete_step(&mut self, name: &str) -> Result<DeletedName, CliError> {
         match self.rpc.delete_step(name_req(name)).await {
             Ok(r) => Ok(deleted_name(r.into_inner().name, name)),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// Runs one step alone. Answers whether it finished within
+    /// `wait_seconds` and its status (the full task status if it finished,
+    /// else `{id, href, state}`).
+    pub async fn run_step(
+        &mut self,
+        name: &str,
+        params: &Map<String, Value>,
+        wait_seconds: u32,
+    ) -> Result<(bool, Value), CliError> {
+        let req = RunStepRequest {
+            name: name.to_string(),
+            params_json: Value::Object(params.clone()).to_string(),
+            wait_seconds,
+        };
+        match self.rpc.run_step(req).await {
+            Ok(r) => {
+                let answer = r.into_inner();
+                Ok((answer.finished, parse_json(&answer.status_json)))
+            }
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    // ---- tasks ----
+
+    pub async fn get_task(&mut self, id: &str) -> Result<Value, CliError> {
+        match self.rpc.get_task(id_req(id)).await {
+            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// Revokes a task; answers its status afterwards.
+    pub async fn revoke_task(&mut self, id: &str) -> Result<Value, CliError> {
+        match self.rpc.revoke_task(id_req(id)).await {
+            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// Subscribes to a task's events (state changes, log records, the end).
+    pub async fn watch_task(&mut self, id: &str) -> Result<TaskEvents, CliError> {
+        match self.rpc.watch_task(id_req(id)).await {
+            Ok(r) => Ok(TaskEvents {
+                stream: r.into_inner(),
+                user: self.user.clone(),
+                addr: self.addr.clone(),
+            }),
             Err(s) => Err(self.fail(s)),
         }
     }
@@ -210,11 +264,7 @@ impl Client {
         version: Option<&str>,
         force: bool,
     ) -> Result<Value, CliError> {
-        match self
-            .rpc
-            .activate_sync_pack(pack_ref(name, version, force))
-            .await
-        {
+        match self.rpc.activate_sync_pack(pack_ref(name, version, force)).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
@@ -226,11 +276,7 @@ impl Client {
         version: Option<&str>,
         force: bool,
     ) -> Result<Value, CliError> {
-        match self
-            .rpc
-            .install_sync_pack(pack_ref(name, version, force))
-            .await
-        {
+        match self.rpc.install_sync_pack(pack_ref(name, version, force)).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
@@ -251,6 +297,29 @@ impl Client {
             Err(s) => Err(self.fail(s)),
         }
     }
+}
+
+/// The events of one task, in the order the node sent them.
+pub struct TaskEvents {
+    stream: Streaming<TaskEvent>,
+    user: String,
+    addr: String,
+}
+
+impl TaskEvents {
+    /// The next event as JSON; None once the node has closed the stream.
+    /// Dropping the future before it completes loses nothing.
+    pub async fn next(&mut self) -> Result<Option<Value>, CliError> {
+        match self.stream.message().await {
+            Ok(Some(event)) => Ok(Some(parse_json(&event.json))),
+            Ok(None) => Ok(None),
+            Err(s) => Err(map_status(&s, &self.user, &self.addr)),
+        }
+    }
+}
+
+fn id_req(id: &str) -> IdRequest {
+    IdRequest { id: id.to_string() }
 }
 
 fn name_req(name: &str) -> NameRequest {
@@ -327,11 +396,7 @@ pub fn map_status(status: &Status, user: &str, addr: &str) -> CliError {
         Some((error, details)) => (error.unwrap_or_else(|| fallback_line(status)), details),
         None => (fallback_line(status), Vec::new()),
     };
-    CliError::Api(ApiError {
-        kind,
-        error,
-        details,
-    })
+    CliError::Api(ApiError { kind, error, details })
 }
 
 /// Reads `{"error": "...", "details": [...]}`. None when the bytes are empty
@@ -530,10 +595,7 @@ mod tests {
             "no leader",
             r#"{"error": "no leader elected yet", "details": ["retry in a moment"]}"#,
         );
-        assert_eq!(
-            render(&s),
-            "error: no leader elected yet\n  - retry in a moment"
-        );
+        assert_eq!(render(&s), "error: no leader elected yet\n  - retry in a moment");
         // A transport error turned into a Status on this side (has a source).
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
         let s = Status::from_error(Box::new(io));
@@ -573,12 +635,7 @@ mod tests {
         use tonic::service::Interceptor;
         let mut auth = BasicAuth::new("isadmin", "s3cret:x");
         let req = auth.call(Request::new(())).unwrap();
-        let value = req
-            .metadata()
-            .get("authorization")
-            .unwrap()
-            .to_str()
-            .unwrap();
+        let value = req.metadata().get("authorization").unwrap().to_str().unwrap();
         // base64("isadmin:s3cret:x")
         assert_eq!(value, "Basic aXNhZG1pbjpzM2NyZXQ6eA==");
     }

@@ -75,9 +75,9 @@ impl CliError {
                 "cannot connect to {addr} ({reason}) — is isnode running? \
                  Set -H/-P or IS_HOST/IS_PORT."
             ),
-            CliError::Auth { user } => format!(
-                "authentication failed for user '{user}' — check -U/-p or IS_USER/IS_PASSWORD."
-            ),
+            CliError::Auth { user } => {
+                format!("authentication failed for user '{user}' — check -U/-p or IS_USER/IS_PASSWORD.")
+            }
             // The server's line already says what kind of failure it is.
             CliError::Api(api) => api.error.clone(),
         }

@@ -1,9 +1,10 @@
 //! Rendering of server answers for people: item tables for lists, the step
-//! sheet (metadata, parameters, source), a generic key/value summary for
-//! documents whose shape is open (about, cluster status), and pretty JSON for
-//! `--json`. Every function here is pure (value in, text out) and tolerant of
+//! sheet (metadata, parameters, source), task progress lines, outcomes and
+//! the task sheet, a generic key/value summary for documents whose shape is
+//! open (about, cluster status), and pretty JSON for `--json`. Every function here is pure (value in, text out) and tolerant of
 //! missing or oddly typed fields; printing is the caller's job.
 
+use std::collections::HashMap;
 use std::io::Write as _;
 
 use serde_json::{Map, Value};
@@ -140,6 +141,366 @@ fn parameter_line(p: &Value) -> String {
         line.push_str(&format!("      {description}\n"));
     }
     line
+}
+
+// ---- tasks ----
+
+/// True for the states a task never leaves.
+pub fn is_final_state(state: &str) -> bool {
+    matches!(state, "SUCCESS" | "FAILURE" | "REVOKED")
+}
+
+/// True when a finished task did not do its job (the command exits 1).
+pub fn is_failed_state(state: &str) -> bool {
+    matches!(state, "FAILURE" | "REVOKED")
+}
+
+/// The first line of `iscli step run`.
+pub fn task_started(step: &str, id: &str) -> String {
+    format!("started step {step} as task {id}")
+}
+
+/// What `iscli step run` prints when its wait ran out.
+pub fn still_running(id: &str) -> String {
+    format!("still running: task {id} (see: iscli task show {id})")
+}
+
+/// A state change as it happens: `state: STARTED (attempt 1 on node1/worker-0)`.
+/// Attempt 0 (not started yet) and an unknown worker are left out.
+pub fn state_line(state: &str, attempt: u64, worker: Option<&str>) -> String {
+    let worker = worker.filter(|w| !w.is_empty());
+    match (attempt, worker) {
+        (0, _) => format!("state: {state}"),
+        (n, Some(w)) => format!("state: {state} (attempt {n} on {w})"),
+        (n, None) => format!("state: {state} (attempt {n})"),
+    }
+}
+
+/// One log record: `HH:MM:SS LEVEL module: message` (UTC).
+pub fn log_line(log: &Value) -> String {
+    let time = number(log, "time").map_or_else(|| "--:--:--".to_string(), clock);
+    let level = or_dash(text(log, "level"));
+    let module = text(log, "module");
+    let message = text(log, "message");
+    if module.is_empty() {
+        format!("{time} {level} {message}")
+    } else {
+        format!("{time} {level} {module}: {message}")
+    }
+}
+
+/// Log records one per line (empty text for none).
+pub fn log_lines<'a>(logs: impl IntoIterator<Item = &'a Value>) -> String {
+    logs.into_iter().map(|l| log_line(l) + "\n").collect::<String>()
+}
+
+/// The logs of a task status (`iscli task logs` without --follow).
+pub fn task_logs(status: &Value) -> String {
+    let logs = logs_of(status);
+    if !logs.is_empty() {
+        return log_lines(logs);
+    }
+    if is_final_state(&text(status, "state")) {
+        "(no log lines)".to_string()
+    } else {
+        format!(
+            "(no log lines yet; to print them as they are logged: iscli task logs {} --follow)",
+            text(status, "id")
+        )
+    }
+}
+
+/// How a finished step came out: the final state line, then the result
+/// (pretty JSON) or the error line and the traceback.
+pub fn task_outcome(status: &Value) -> String {
+    let mut out = format!("state: {}\n", state_summary(status));
+    let state = text(status, "state");
+    if state == "SUCCESS" {
+        out.push_str(&labelled_json("result", status.get("result")));
+    }
+    push_error_and_traceback(status, "error:", "traceback:", &mut out);
+    out
+}
+
+/// A task for people (`iscli task show`).
+pub fn task_sheet(status: &Value) -> String {
+    let mut out = String::new();
+    let mut field = |label: &str, value: String| {
+        out.push_str(&format!("{:<11}{}\n", format!("{label}:"), or_dash(value)));
+    };
+    field("Task", text(status, "id"));
+    let name = text(status, "name");
+    let class = text(status, "step");
+    if class.is_empty() || class == name {
+        field("Step", name);
+    } else {
+        field("Step", format!("{name} (class {class})"));
+    }
+    let state = text(status, "state");
+    field("State", state.clone());
+    field("Attempt", text(status, "attempt"));
+    field("Worker", text(status, "worker"));
+    field("Queue", text(status, "queue"));
+    let start = number(status, "start_time");
+    let end = number(status, "end_time");
+    field("Started", start.map(datetime).unwrap_or_default());
+    field(
+        "Ended",
+        match (start, end) {
+            (Some(s), Some(e)) => format!("{} (took {})", datetime(e), duration(e - s)),
+            (None, Some(e)) => datetime(e),
+            _ => String::new(),
+        },
+    );
+    if state == "SUCCESS" {
+        out.push_str(&labelled_json("Result", status.get("result")));
+    }
+    push_error_and_traceback(status, "Error:    ", "Traceback:", &mut out);
+
+    let attempts = status
+        .get("attempts")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if attempts.len() > 1 {
+        out.push_str("Attempts:\n");
+        let rows: Vec<[String; 6]> = attempts
+            .iter()
+            .map(|a| {
+                [
+                    or_dash(text(a, "attempt")),
+                    or_dash(text(a, "worker")),
+                    or_dash(text(a, "state")),
+                    number(a, "start_time").map_or_else(|| "-".into(), clock),
+                    number(a, "end_time").map_or_else(|| "-".into(), clock),
+                    or_dash(text(a, "error")),
+                ]
+            })
+            .collect();
+        let headers = ["ATTEMPT", "WORKER", "STATE", "STARTED", "ENDED", "ERROR"];
+        for line in table(&headers, &rows).lines() {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+
+    let logs = logs_of(status);
+    if logs.is_empty() {
+        if is_final_state(&state) {
+            out.push_str("Logs:      (none)\n");
+        } else {
+            out.push_str(&format!(
+                "Logs:      (none yet; follow them: iscli task logs {} --follow)\n",
+                text(status, "id")
+            ));
+        }
+    } else {
+        out.push_str("Logs:\n");
+        for log in logs {
+            out.push_str(&format!("  {}\n", log_line(log)));
+        }
+    }
+    out
+}
+
+/// What `iscli task revoke` prints; `already_ended` when the task had
+/// ended before the request (so revoking changed nothing).
+pub fn revoked(status: &Value, already_ended: bool) -> String {
+    let id = text(status, "id");
+    let state = text(status, "state");
+    if already_ended {
+        return format!("task {id} had already ended ({state}); nothing to revoke");
+    }
+    match state.as_str() {
+        "REVOKED" => format!("revoked task {id} (step {})", or_dash(text(status, "name"))),
+        // It ended on its own while the request was under way.
+        s if is_final_state(s) => format!("task {id} ended ({s}) before it could be revoked"),
+        s => format!(
+            "asked to revoke task {id}; its state is {}",
+            or_dash(s.to_string())
+        ),
+    }
+}
+
+/// The records of a final status that were not printed while following,
+/// introduced by a note when some records were printed live (the late ones
+/// were logged earlier, so their times go back). Empty when none are late.
+pub fn late_logs(seen: &mut SeenLogs, logs: &[Value]) -> String {
+    let followed_live = seen.printed.values().any(|n| *n > 0);
+    let late = log_lines(seen.unseen(logs));
+    if late.is_empty() || !followed_live {
+        late
+    } else {
+        format!("(logged before iscli started following:)\n{late}")
+    }
+}
+
+/// `SUCCESS (attempt 1 on node1/worker-0, took 0.42 s)`.
+fn state_summary(status: &Value) -> String {
+    let mut notes = Vec::new();
+    let attempt = status.get("attempt").and_then(Value::as_u64).unwrap_or(0);
+    if attempt > 0 {
+        let worker = text(status, "worker");
+        if worker.is_empty() {
+            notes.push(format!("attempt {attempt}"));
+        } else {
+            notes.push(format!("attempt {attempt} on {worker}"));
+        }
+    }
+    if let (Some(s), Some(e)) = (number(status, "start_time"), number(status, "end_time")) {
+        notes.push(format!("took {}", duration(e - s)));
+    }
+    let state = or_dash(text(status, "state"));
+    if notes.is_empty() {
+        state
+    } else {
+        format!("{state} ({})", notes.join(", "))
+    }
+}
+
+/// `label: value` when the pretty JSON is one line, else `label:` and the
+/// JSON below it; `(none)` for null or missing.
+fn labelled_json(label: &str, value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => format!("{label}: (none)\n"),
+        Some(v) => {
+            let text = pretty(v);
+            if text.contains('\n') {
+                format!("{label}:\n{text}\n")
+            } else {
+                format!("{label}: {text}\n")
+            }
+        }
+    }
+}
+
+/// The error line, then the traceback unless it only repeats the error.
+fn push_error_and_traceback(status: &Value, error_label: &str, tb_label: &str, out: &mut String) {
+    let error = text(status, "error");
+    if !error.is_empty() {
+        out.push_str(&format!("{error_label} {error}\n"));
+    }
+    let traceback = text(status, "traceback");
+    if !traceback.trim().is_empty() && traceback.trim() != error.trim() {
+        out.push_str(tb_label);
+        out.push('\n');
+        out.push_str(&traceback);
+        if !traceback.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+}
+
+fn logs_of(status: &Value) -> &[Value] {
+    status
+        .get("logs")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// Log records already printed while following a task, so that the final
+/// status (which holds every record) only adds the ones not seen live. A
+/// record is known by its time and message; equal records are counted, so
+/// two identical lines logged at the same instant are both kept.
+#[derive(Debug, Default)]
+pub struct SeenLogs {
+    printed: HashMap<(String, String), usize>,
+}
+
+impl SeenLogs {
+    fn key(log: &Value) -> (String, String) {
+        let time = log.get("time").map(Value::to_string).unwrap_or_default();
+        (time, text(log, "message"))
+    }
+
+    /// Notes a record printed as it arrived.
+    pub fn saw(&mut self, log: &Value) {
+        *self.printed.entry(Self::key(log)).or_default() += 1;
+    }
+
+    /// The records of `logs` not printed yet, in their order; each printed
+    /// record accounts for one equal record of `logs`, which are then all
+    /// noted as printed.
+    pub fn unseen<'a>(&mut self, logs: &'a [Value]) -> Vec<&'a Value> {
+        let mut fresh = Vec::new();
+        for log in logs {
+            match self.printed.get_mut(&Self::key(log)) {
+                Some(n) if *n > 0 => *n -= 1,
+                _ => fresh.push(log),
+            }
+        }
+        self.printed.clear();
+        for log in logs {
+            self.saw(log);
+        }
+        fresh
+    }
+}
+
+/// Epoch seconds as `HH:MM:SS` (UTC).
+pub fn clock(epoch: f64) -> String {
+    match civil(epoch) {
+        Some((_, _, _, h, m, s)) => format!("{h:02}:{m:02}:{s:02}"),
+        None => "--:--:--".to_string(),
+    }
+}
+
+/// Epoch seconds as `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn datetime(epoch: f64) -> String {
+    match civil(epoch) {
+        Some((y, mo, d, h, m, s)) => format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02}:{s:02} UTC"),
+        None => "-".to_string(),
+    }
+}
+
+/// A length of time: `0.42 s`, `12.3 s`, `2 min 5 s`, `1 h 2 min`.
+pub fn duration(secs: f64) -> String {
+    let secs = secs.max(0.0);
+    if secs < 10.0 {
+        format!("{secs:.2} s")
+    } else if secs < 60.0 {
+        format!("{secs:.1} s")
+    } else if secs < 3600.0 {
+        let whole = secs.round() as u64;
+        format!("{} min {} s", whole / 60, whole % 60)
+    } else {
+        let minutes = (secs / 60.0).round() as u64;
+        format!("{} h {} min", minutes / 60, minutes % 60)
+    }
+}
+
+/// Epoch seconds as (year, month, day, hour, minute, second) in UTC, by
+/// Howard Hinnant's days-to-civil algorithm; None for values out of range.
+fn civil(epoch: f64) -> Option<(i64, u32, u32, u32, u32, u32)> {
+    // Years 0 to 9999 keep every intermediate value small.
+    if !epoch.is_finite() || !(-62_167_219_200.0..253_402_300_800.0).contains(&epoch) {
+        return None;
+    }
+    let secs = epoch.floor() as i64;
+    let days = secs.div_euclid(86_400);
+    let of_day = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    Some((
+        year,
+        month as u32,
+        day as u32,
+        (of_day / 3_600) as u32,
+        (of_day % 3_600 / 60) as u32,
+        (of_day % 60) as u32,
+    ))
+}
+
+/// A numeric field (None when missing, null or not a number).
+fn number(v: &Value, key: &str) -> Option<f64> {
+    v.get(key).and_then(Value::as_f64)
 }
 
 /// A readable rendering of any document: `key: value` for scalars, tables
@@ -328,7 +689,9 @@ mod tests {
         assert!(text.starts_with("Name:          CountRecords\n"), "{text}");
         assert!(text.contains("Friendly name: Count Records\n"), "{text}");
         assert!(
-            text.contains("  offset  (optional)  default: 0  sample: ${stepfunc.double 2}\n      added to the count\n"),
+            text.contains(
+                "  offset  (optional)  default: 0  sample: ${stepfunc.double 2}\n      added to the count\n"
+            ),
             "{text}"
         );
         assert!(
@@ -357,5 +720,217 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("build:\n  version: 0.1.0\n"), "{text}");
+    }
+
+    fn success_status() -> Value {
+        json!({
+            "id": "t-1", "href": "/api/v1/tasks/t-1", "name": "Greet", "step": "Greet",
+            "state": "SUCCESS", "queue": "default", "attempt": 1,
+            "start_time": 1_700_000_000.25, "end_time": 1_700_000_000.75,
+            "worker": "node1/worker-0",
+            "logs": [
+                {"time": 1_700_000_000.5, "level": "INFO", "module": "Greet", "message": "hello world"}
+            ],
+            "result": {"greeting": "hello world"},
+            "error": null, "traceback": null,
+            "attempts": [{"attempt": 1, "worker": "node1/worker-0", "start_time": 1_700_000_000.25,
+                          "end_time": 1_700_000_000.75, "state": "SUCCESS", "error": null}]
+        })
+    }
+
+    fn failure_status() -> Value {
+        json!({
+            "id": "t-2", "name": "Boom", "step": "Boom", "state": "FAILURE", "attempt": 1,
+            "start_time": 1_700_000_000.0, "end_time": 1_700_000_001.0, "worker": "node1/worker-1",
+            "logs": [], "result": null,
+            "error": "ValueError: the value is wrong",
+            "traceback": "Traceback (most recent call last):\n  File \"Boom.py\", line 9, in execute\nValueError: the value is wrong\n",
+        })
+    }
+
+    #[test]
+    fn times_are_utc() {
+        assert_eq!(clock(0.0), "00:00:00");
+        assert_eq!(clock(1_700_000_000.999), "22:13:20");
+        assert_eq!(datetime(1_700_000_000.0), "2023-11-14 22:13:20 UTC");
+        assert_eq!(datetime(951_782_400.0), "2000-02-29 00:00:00 UTC");
+        assert_eq!(datetime(-86_401.0), "1969-12-30 23:59:59 UTC");
+        assert_eq!(datetime(4_102_444_799.0), "2099-12-31 23:59:59 UTC");
+        assert_eq!(clock(f64::NAN), "--:--:--");
+        assert_eq!(datetime(1e300), "-");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(0.4249), "0.42 s");
+        assert_eq!(duration(12.34), "12.3 s");
+        assert_eq!(duration(125.0), "2 min 5 s");
+        assert_eq!(duration(3_720.0), "1 h 2 min");
+        assert_eq!(duration(-1.0), "0.00 s");
+    }
+
+    #[test]
+    fn log_and_state_lines() {
+        let log = json!({"time": 1_700_000_000.5, "level": "INFO", "module": "Greet", "message": "hi"});
+        assert_eq!(log_line(&log), "22:13:20 INFO Greet: hi");
+        assert_eq!(
+            log_line(&json!({"type": "log", "level": "WARNING", "message": "m"})),
+            "--:--:-- WARNING m"
+        );
+        assert_eq!(
+            state_line("STARTED", 1, Some("node1/worker-0")),
+            "state: STARTED (attempt 1 on node1/worker-0)"
+        );
+        assert_eq!(state_line("RETRY", 2, None), "state: RETRY (attempt 2)");
+        assert_eq!(state_line("PENDING", 0, Some("w")), "state: PENDING");
+        assert_eq!(
+            still_running("t-9"),
+            "still running: task t-9 (see: iscli task show t-9)"
+        );
+    }
+
+    #[test]
+    fn outcome_of_a_success_shows_the_result() {
+        assert_eq!(
+            task_outcome(&success_status()),
+            "state: SUCCESS (attempt 1 on node1/worker-0, took 0.50 s)\n\
+             result:\n{\n  \"greeting\": \"hello world\"\n}\n"
+        );
+        let mut v = success_status();
+        v["result"] = json!(5);
+        assert!(task_outcome(&v).ends_with("\nresult: 5\n"));
+        v["result"] = Value::Null;
+        assert!(task_outcome(&v).ends_with("\nresult: (none)\n"));
+    }
+
+    #[test]
+    fn outcome_of_a_failure_shows_error_and_traceback() {
+        let text = task_outcome(&failure_status());
+        assert_eq!(
+            text,
+            "state: FAILURE (attempt 1 on node1/worker-1, took 1.00 s)\n\
+             error: ValueError: the value is wrong\n\
+             traceback:\n\
+             Traceback (most recent call last):\n  File \"Boom.py\", line 9, in execute\n\
+             ValueError: the value is wrong\n"
+        );
+        // A traceback that only repeats the error is not printed twice.
+        let mut v = failure_status();
+        v["traceback"] = v["error"].clone();
+        assert!(!task_outcome(&v).contains("traceback"));
+        // Revoked before it started: just the state.
+        assert_eq!(
+            task_outcome(&json!({"state": "REVOKED", "attempt": 0})),
+            "state: REVOKED\n"
+        );
+        assert!(is_failed_state("FAILURE") && is_failed_state("REVOKED"));
+        assert!(!is_failed_state("SUCCESS") && !is_final_state("RETRY"));
+    }
+
+    #[test]
+    fn task_sheet_shows_everything() {
+        let text = task_sheet(&success_status());
+        assert_eq!(
+            text,
+            "Task:      t-1\n\
+             Step:      Greet\n\
+             State:     SUCCESS\n\
+             Attempt:   1\n\
+             Worker:    node1/worker-0\n\
+             Queue:     default\n\
+             Started:   2023-11-14 22:13:20 UTC\n\
+             Ended:     2023-11-14 22:13:20 UTC (took 0.50 s)\n\
+             Result:\n{\n  \"greeting\": \"hello world\"\n}\n\
+             Logs:\n  22:13:20 INFO Greet: hello world\n"
+        );
+        let text = task_sheet(&failure_status());
+        assert!(
+            text.contains("Error:     ValueError: the value is wrong\nTraceback:\nTraceback (most recent"),
+            "{text}"
+        );
+        assert!(text.contains("Logs:      (none)\n"), "{text}");
+        assert!(!text.contains("Result"), "{text}");
+
+        // Running, retried once, class differs from name.
+        let v = json!({"id": "t-3", "name": "job", "step": "Job", "state": "STARTED", "attempt": 2,
+                       "start_time": 1_700_000_000.0, "end_time": null, "worker": "n1/w-1", "logs": [],
+                       "attempts": [
+                           {"attempt": 1, "worker": "n1/w-0", "start_time": 1_700_000_000.0,
+                            "end_time": 1_700_000_001.0, "state": "RETRY", "error": "runner died"},
+                           {"attempt": 2, "worker": "n1/w-1", "start_time": 1_700_000_002.0,
+                            "end_time": null, "state": "STARTED", "error": null}]});
+        let text = task_sheet(&v);
+        assert!(text.contains("Step:      job (class Job)\n"), "{text}");
+        assert!(text.contains("Ended:     -\n"), "{text}");
+        assert!(
+            text.contains("  ATTEMPT  WORKER  STATE    STARTED   ENDED     ERROR\n  1        n1/w-0  RETRY    22:13:20  22:13:21  runner died\n  2        n1/w-1  STARTED  22:13:22  -         -\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("(none yet; follow them: iscli task logs t-3 --follow)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn task_logs_and_revoke_lines() {
+        assert_eq!(task_logs(&success_status()), "22:13:20 INFO Greet: hello world\n");
+        assert_eq!(task_logs(&failure_status()), "(no log lines)");
+        assert!(task_logs(&json!({"id": "t", "state": "PENDING"})).contains("iscli task logs t --follow"));
+        assert_eq!(
+            revoked(&json!({"id": "t", "name": "Slow", "state": "REVOKED"}), false),
+            "revoked task t (step Slow)"
+        );
+        assert_eq!(
+            revoked(&json!({"id": "t", "name": "Slow", "state": "REVOKED"}), true),
+            "task t had already ended (REVOKED); nothing to revoke"
+        );
+        assert_eq!(
+            revoked(&success_status(), false),
+            "task t-1 ended (SUCCESS) before it could be revoked"
+        );
+    }
+
+    #[test]
+    fn seen_logs_leave_only_the_unprinted_records() {
+        let a = json!({"time": 1.5, "message": "first"});
+        let b = json!({"time": 2.5, "message": "second"});
+        let b_again = json!({"time": 2.5, "message": "second"});
+        let c = json!({"time": 3.0, "message": "third"});
+        let mut seen = SeenLogs::default();
+        // Live: only "second" (once) arrived; "first" was logged before we
+        // subscribed.
+        seen.saw(&json!({"type": "log", "time": 2.5, "level": "INFO", "message": "second"}));
+        let all = vec![a.clone(), b.clone(), b_again.clone(), c.clone()];
+        let fresh: Vec<Value> = seen.unseen(&all).into_iter().cloned().collect();
+        assert_eq!(fresh, vec![a, b_again, c]);
+        // Everything is printed now.
+        assert!(seen.unseen(&all).is_empty());
+    }
+
+    #[test]
+    fn late_logs_are_introduced_only_after_live_ones() {
+        let first = json!({"time": 1_700_000_000.0, "level": "INFO", "module": "S", "message": "first"});
+        let second = json!({"time": 1_700_000_001.0, "level": "INFO", "module": "S", "message": "second"});
+        let all = vec![first.clone(), second.clone()];
+        // Nothing printed live: the final list is just the lines.
+        let mut seen = SeenLogs::default();
+        assert_eq!(
+            late_logs(&mut seen, &all),
+            "22:13:20 INFO S: first\n22:13:21 INFO S: second\n"
+        );
+        assert_eq!(late_logs(&mut seen, &all), "");
+        // "second" live, "first" missed: the note says why it comes late.
+        let mut seen = SeenLogs::default();
+        seen.saw(&second);
+        assert_eq!(
+            late_logs(&mut seen, &all),
+            "(logged before iscli started following:)\n22:13:20 INFO S: first\n"
+        );
+        // All live: nothing to add.
+        let mut seen = SeenLogs::default();
+        seen.saw(&first);
+        seen.saw(&second);
+        assert_eq!(late_logs(&mut seen, &all), "");
     }
 }

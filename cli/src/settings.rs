@@ -85,12 +85,8 @@ pub fn config_path(xdg_config_home: Option<&str>, home: Option<&str>) -> Option<
     if let Some(xdg) = xdg_config_home.filter(|x| Path::new(x).is_absolute()) {
         return Some(Path::new(xdg).join("iscli").join("config.toml"));
     }
-    home.filter(|h| !h.is_empty()).map(|h| {
-        Path::new(h)
-            .join(".config")
-            .join("iscli")
-            .join("config.toml")
-    })
+    home.filter(|h| !h.is_empty())
+        .map(|h| Path::new(h).join(".config").join("iscli").join("config.toml"))
 }
 
 /// Parses the text of a config file; `path` only appears in messages.
@@ -272,9 +268,7 @@ mod tests {
 
     #[test]
     fn flag_beats_env_beats_file_beats_default() {
-        let f = file(
-            "host = \"file-host\"\nport = 7000\nusername = \"fileuser\"\npassword = \"filepw\"\n",
-        );
+        let f = file("host = \"file-host\"\nport = 7000\nusername = \"fileuser\"\npassword = \"filepw\"\n");
         let env = env_of(&[
             ("IS_HOST", "env-host"),
             ("IS_PORT", "7100"),
@@ -290,34 +284,19 @@ mod tests {
         };
         let s = resolve(&flags, &env, Some(&f)).unwrap();
         assert_eq!(
-            (
-                s.host.as_str(),
-                s.port,
-                s.username.as_str(),
-                s.password.as_str()
-            ),
+            (s.host.as_str(), s.port, s.username.as_str(), s.password.as_str()),
             ("flag-host", 7200, "flaguser", "flagpw")
         );
         // No flags: environment wins over the file.
         let s = resolve(&ConnectionFlags::default(), &env, Some(&f)).unwrap();
         assert_eq!(
-            (
-                s.host.as_str(),
-                s.port,
-                s.username.as_str(),
-                s.password.as_str()
-            ),
+            (s.host.as_str(), s.port, s.username.as_str(), s.password.as_str()),
             ("env-host", 7100, "envuser", "envpw")
         );
         // No flags, no env: the file.
         let s = resolve(&ConnectionFlags::default(), &env_of(&[]), Some(&f)).unwrap();
         assert_eq!(
-            (
-                s.host.as_str(),
-                s.port,
-                s.username.as_str(),
-                s.password.as_str()
-            ),
+            (s.host.as_str(), s.port, s.username.as_str(), s.password.as_str()),
             ("file-host", 7000, "fileuser", "filepw")
         );
     }
@@ -341,12 +320,7 @@ mod tests {
 
     #[test]
     fn missing_password_is_a_usage_error_that_says_how_to_give_one() {
-        let err = resolve(
-            &ConnectionFlags::default(),
-            &env_of(&[("IS_USER", "ops")]),
-            None,
-        )
-        .unwrap_err();
+        let err = resolve(&ConnectionFlags::default(), &env_of(&[("IS_USER", "ops")]), None).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         let text = err.render();
         assert!(text.contains("user 'ops'"), "{text}");

@@ -55,9 +55,8 @@ pub struct Plan {
 /// Looks at `-f PATH` and lists what to upload.
 pub fn plan(req: &UploadRequest) -> Result<Plan, CliError> {
     let path = &req.path;
-    let meta = std::fs::metadata(path).map_err(|e| {
-        CliError::Local(format!("cannot read {}: {}", path.display(), io_reason(&e)))
-    })?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| CliError::Local(format!("cannot read {}: {}", path.display(), io_reason(&e))))?;
     if meta.is_dir() {
         if req.kind == ContentKind::SyncPack && path.join("setup.py").is_file() {
             return Ok(Plan {
@@ -90,14 +89,12 @@ pub fn plan(req: &UploadRequest) -> Result<Plan, CliError> {
 
 /// The files of `kind` in `dir`, sorted by name. Hidden entries are skipped.
 pub fn collect(kind: ContentKind, dir: &Path) -> Result<Vec<Item>, CliError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        CliError::Local(format!("cannot list {}: {}", dir.display(), io_reason(&e)))
-    })?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| CliError::Local(format!("cannot list {}: {}", dir.display(), io_reason(&e))))?;
     let mut items = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| {
-            CliError::Local(format!("cannot list {}: {}", dir.display(), io_reason(&e)))
-        })?;
+        let entry = entry
+            .map_err(|e| CliError::Local(format!("cannot list {}: {}", dir.display(), io_reason(&e))))?;
         let path = entry.path();
         let name = file_name(&path);
         if name.starts_with('.') {
@@ -108,9 +105,7 @@ pub fn collect(kind: ContentKind, dir: &Path) -> Result<Vec<Item>, CliError> {
         let is_file = path.is_file();
         let wanted = match kind {
             ContentKind::Step => is_file && has_ext(&path, "py") && name != "__init__.py",
-            ContentKind::Application | ContentKind::Configuration => {
-                is_file && has_ext(&path, "json")
-            }
+            ContentKind::Application | ContentKind::Configuration => is_file && has_ext(&path, "json"),
             ContentKind::SyncPack => {
                 if is_dir && path.join("setup.py").is_file() {
                     items.push(Item::SyncPackSource(path));
@@ -267,9 +262,8 @@ async fn upload_item(
         }
         (ContentKind::Application | ContentKind::Configuration, Item::File(path)) => {
             let text = read_text(path)?;
-            let doc: Value = serde_json::from_str(&text).map_err(|e| {
-                CliError::Local(format!("{} is not valid JSON: {e}", path.display()))
-            })?;
+            let doc: Value = serde_json::from_str(&text)
+                .map_err(|e| CliError::Local(format!("{} is not valid JSON: {e}", path.display())))?;
             let response = if kind == ContentKind::Application {
                 client.put_application(text).await?
             } else {
@@ -282,9 +276,8 @@ async fn upload_item(
             Ok((format!("uploaded {} {name}", kind.noun()), response))
         }
         (ContentKind::SyncPack, Item::File(path)) => {
-            let wheel = std::fs::read(path).map_err(|e| {
-                CliError::Local(format!("cannot read {}: {}", path.display(), io_reason(&e)))
-            })?;
+            let wheel = std::fs::read(path)
+                .map_err(|e| CliError::Local(format!("cannot read {}: {}", path.display(), io_reason(&e))))?;
             let fname = file_name(path);
             let response = client.upload_syncpack(&fname, wheel, overwrite).await?;
             Ok((
@@ -296,9 +289,7 @@ async fn upload_item(
             // Building a wheel from sources is the server's job (not there
             // yet): the request names the directory and carries no wheel.
             let dname = file_name(dir);
-            let response = client
-                .upload_syncpack(&dname, Vec::new(), overwrite)
-                .await?;
+            let response = client.upload_syncpack(&dname, Vec::new(), overwrite).await?;
             Ok((
                 format!("uploaded syncpack {}", pack_label(&response, &dname)),
                 response,
@@ -324,11 +315,9 @@ fn pack_label(response: &Value, fallback: &str) -> String {
 }
 
 fn read_text(path: &Path) -> Result<String, CliError> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        CliError::Local(format!("cannot read {}: {}", path.display(), io_reason(&e)))
-    })?;
-    String::from_utf8(bytes)
-        .map_err(|_| CliError::Local(format!("{} is not UTF-8 text", path.display())))
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError::Local(format!("cannot read {}: {}", path.display(), io_reason(&e))))?;
+    String::from_utf8(bytes).map_err(|_| CliError::Local(format!("{} is not UTF-8 text", path.display())))
 }
 
 fn has_ext(path: &Path, ext: &str) -> bool {
@@ -400,14 +389,7 @@ mod tests {
     #[test]
     fn directory_of_steps_skips_init_and_other_files_sorted() {
         let s = Scratch::new("steps");
-        for f in [
-            "b.py",
-            "A.py",
-            "__init__.py",
-            "notes.txt",
-            ".hidden.py",
-            "c.PY",
-        ] {
+        for f in ["b.py", "A.py", "__init__.py", "notes.txt", ".hidden.py", "c.PY"] {
             s.touch(f);
         }
         std::fs::create_dir_all(s.0.join("sub.py")).unwrap();
@@ -443,9 +425,7 @@ mod tests {
     fn empty_directory_missing_path_and_wrong_extension_are_errors() {
         let s = Scratch::new("errs");
         let err = plan(&req(ContentKind::Configuration, &s.0)).unwrap_err();
-        assert!(err
-            .render()
-            .contains("no configuration files (*.json) found"));
+        assert!(err.render().contains("no configuration files (*.json) found"));
         let err = plan(&req(ContentKind::Step, &s.0.join("nope.py"))).unwrap_err();
         assert!(
             err.render().contains("no such file or directory"),
@@ -453,14 +433,9 @@ mod tests {
             err.render()
         );
         let txt = s.touch("step.txt");
+        assert_eq!(plan(&req(ContentKind::Step, &txt)).unwrap_err().exit_code(), 2);
         assert_eq!(
-            plan(&req(ContentKind::Step, &txt)).unwrap_err().exit_code(),
-            2
-        );
-        assert_eq!(
-            plan(&req(ContentKind::SyncPack, &txt))
-                .unwrap_err()
-                .exit_code(),
+            plan(&req(ContentKind::SyncPack, &txt)).unwrap_err().exit_code(),
             2
         );
         let single = plan(&req(ContentKind::Application, &txt)).unwrap();
@@ -472,10 +447,7 @@ mod tests {
         let err = CliError::Api(ApiError {
             kind: ApiErrorKind::InvalidArgument,
             error: "step does not compile".into(),
-            details: vec![
-                "line 3: invalid syntax".into(),
-                "class 'X' not found".into(),
-            ],
+            details: vec!["line 3: invalid syntax".into(), "class 'X' not found".into()],
         });
         assert_eq!(
             failure_lines("X.py", &err),

@@ -2,7 +2,7 @@
 
 use is_proto::v1::{Empty, Json, NameRequest, PutStepRequest};
 use is_tests::{examples_dir, grpc_client, TestNode, PASSWORD};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 fn example(path: &str) -> Value {
     let text = std::fs::read_to_string(examples_dir().join(path)).unwrap();
@@ -74,10 +74,7 @@ async fn grpc_upload_is_readable_over_rest_and_deletes_work() {
     })
     .await
     .unwrap();
-    let (status, list) = node
-        .rest("GET", "/api/v1/configurations", None)
-        .await
-        .unwrap();
+    let (status, list) = node.rest("GET", "/api/v1/configurations", None).await.unwrap();
     assert_eq!(status, 200);
     assert_eq!(list[0]["name"], "demo-settings");
 
@@ -91,10 +88,7 @@ async fn grpc_upload_is_readable_over_rest_and_deletes_work() {
         .await
         .unwrap();
     assert_eq!(status, 404);
-    assert!(
-        err["error"].as_str().unwrap().contains("CountRecords"),
-        "{err}"
-    );
+    assert!(err["error"].as_str().unwrap().contains("CountRecords"), "{err}");
     let (status, _) = node
         .rest("DELETE", "/api/v1/steps/CountRecords", None)
         .await
@@ -102,9 +96,7 @@ async fn grpc_upload_is_readable_over_rest_and_deletes_work() {
     assert_eq!(status, 404, "deleting twice reports the item is gone");
 
     let status = grpc
-        .delete_configuration(NameRequest {
-            name: "nope".into(),
-        })
+        .delete_configuration(NameRequest { name: "nope".into() })
         .await
         .unwrap_err();
     assert_eq!(status.code(), tonic::Code::NotFound);
