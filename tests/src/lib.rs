@@ -62,10 +62,7 @@ impl TestNode {
             dir: tempfile::tempdir()?,
             port: free_port(),
             child: None,
-            extra_env: env
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             http: reqwest::Client::new(),
         };
         node.spawn().await?;
@@ -159,12 +156,7 @@ impl TestNode {
     }
 
     /// An authenticated REST call; answers the status and the JSON body.
-    pub async fn rest(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<(u16, Value)> {
+    pub async fn rest(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value)> {
         let req = self
             .http
             .request(method.parse()?, self.url(path))
@@ -233,17 +225,7 @@ pub async fn grpc_client(port: u16, user: &str, password: &str) -> Result<GrpcCl
 /// Runs `iscli` with host, port and credentials given as flags.
 pub fn iscli(port: u16, user: &str, password: &str, args: &[&str]) -> Output {
     let port = port.to_string();
-    let mut all = vec![
-        "-H",
-        "127.0.0.1",
-        "-P",
-        &port,
-        "-i",
-        "-U",
-        user,
-        "-p",
-        password,
-    ];
+    let mut all = vec!["-H", "127.0.0.1", "-P", &port, "-i", "-U", user, "-p", password];
     all.extend_from_slice(args);
     Command::new(bin("iscli"))
         .args(&all)

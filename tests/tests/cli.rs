@@ -98,10 +98,7 @@ async fn directory_upload_reports_each_file() {
     );
     assert!(!text.contains("notes.txt"), "{text}");
 
-    let (_, list) = node
-        .rest("GET", "/api/v1/applications", None)
-        .await
-        .unwrap();
+    let (_, list) = node.rest("GET", "/api/v1/applications", None).await.unwrap();
     let names: Vec<&str> = list
         .as_array()
         .unwrap()
@@ -129,23 +126,14 @@ async fn subcommands_list_get_delete_with_json() {
     );
     let json: Value = serde_json::from_str(&ok(node.iscli(&["app", "list", "--json"]))).unwrap();
     assert_eq!(json[0]["name"], "integration_template");
-    let got: Value = serde_json::from_str(&ok(node.iscli(&[
-        "app",
-        "get",
-        "integration_template",
-        "--json",
-    ])))
-    .unwrap();
+    let got: Value =
+        serde_json::from_str(&ok(node.iscli(&["app", "get", "integration_template", "--json"]))).unwrap();
     assert_eq!(got["steps"].as_array().unwrap().len(), 2);
 
     ok(node.iscli(&["app", "delete", "integration_template"]));
     let out = node.iscli(&["app", "get", "integration_template"]);
     assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("integration_template"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("integration_template"), "{}", stderr(&out));
 
     let about: Value = serde_json::from_str(&ok(node.iscli(&["about", "--json"]))).unwrap();
     assert_eq!(about["node_id"], 1);
@@ -163,11 +151,7 @@ async fn clear_messages_for_refused_unauthorized_and_invalid() {
 
     let out = node.iscli_as("isadmin", "wrong-password", &["app", "list"]);
     assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("authentication failed"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("authentication failed"), "{}", stderr(&out));
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.json");

@@ -23,10 +23,7 @@ async fn upload_examples(node: &TestNode) {
     let source = std::fs::read_to_string(examples_dir().join("steps/CountRecords.py")).unwrap();
     let step = json!({"name": "CountRecords", "data": source});
     assert_eq!(
-        node.rest("POST", "/api/v1/steps", Some(&step))
-            .await
-            .unwrap()
-            .0,
+        node.rest("POST", "/api/v1/steps", Some(&step)).await.unwrap().0,
         200
     );
 }
@@ -36,8 +33,7 @@ async fn content_survives_kill_9() {
     let mut node = TestNode::start().await.unwrap();
     upload_examples(&node).await;
     for i in 0..20 {
-        let cfg =
-            json!({"name": format!("cfg-{i}"), "configuration_data": [{"name": "n", "value": i}]});
+        let cfg = json!({"name": format!("cfg-{i}"), "configuration_data": [{"name": "n", "value": i}]});
         assert_eq!(
             node.rest("POST", "/api/v1/configurations", Some(&cfg))
                 .await
@@ -52,25 +48,15 @@ async fn content_survives_kill_9() {
 
     node.restart().await.unwrap();
 
-    let (_, apps) = node
-        .rest("GET", "/api/v1/applications", None)
-        .await
-        .unwrap();
+    let (_, apps) = node.rest("GET", "/api/v1/applications", None).await.unwrap();
     assert_eq!(apps.as_array().unwrap().len(), 1);
     let (status, _) = node
         .rest("GET", "/api/v1/steps/CountRecords", None)
         .await
         .unwrap();
     assert_eq!(status, 200);
-    let (_, cfgs) = node
-        .rest("GET", "/api/v1/configurations", None)
-        .await
-        .unwrap();
-    assert_eq!(
-        cfgs.as_array().unwrap().len(),
-        19,
-        "the delete survived too"
-    );
+    let (_, cfgs) = node.rest("GET", "/api/v1/configurations", None).await.unwrap();
+    assert_eq!(cfgs.as_array().unwrap().len(), 19, "the delete survived too");
     let (_, cfg) = node
         .rest("GET", "/api/v1/configurations/cfg-19", None)
         .await
@@ -82,13 +68,11 @@ async fn content_survives_kill_9() {
 
 #[tokio::test]
 async fn content_survives_restart_from_a_compacted_log() {
-    let mut node =
-        TestNode::start_with(&[("IS_SNAPSHOT_EVERY", "20"), ("IS_KEEP_AFTER_SNAPSHOT", "5")])
-            .await
-            .unwrap();
+    let mut node = TestNode::start_with(&[("IS_SNAPSHOT_EVERY", "20"), ("IS_KEEP_AFTER_SNAPSHOT", "5")])
+        .await
+        .unwrap();
     for i in 0..80 {
-        let cfg =
-            json!({"name": format!("cfg-{i}"), "configuration_data": [{"name": "n", "value": i}]});
+        let cfg = json!({"name": format!("cfg-{i}"), "configuration_data": [{"name": "n", "value": i}]});
         assert_eq!(
             node.rest("POST", "/api/v1/configurations", Some(&cfg))
                 .await
@@ -113,10 +97,7 @@ async fn content_survives_restart_from_a_compacted_log() {
     assert!(node.data_dir().join("raft/snapshot.bin").exists());
 
     node.restart().await.unwrap();
-    let (_, cfgs) = node
-        .rest("GET", "/api/v1/configurations", None)
-        .await
-        .unwrap();
+    let (_, cfgs) = node.rest("GET", "/api/v1/configurations", None).await.unwrap();
     assert_eq!(cfgs.as_array().unwrap().len(), 80);
     for i in [0, 39, 79] {
         let (_, cfg) = node
@@ -129,9 +110,7 @@ async fn content_survives_restart_from_a_compacted_log() {
 
 #[tokio::test]
 async fn encrypted_values_never_appear_in_plaintext() {
-    let mut node = TestNode::start_with(&[("IS_SNAPSHOT_EVERY", "3")])
-        .await
-        .unwrap();
+    let mut node = TestNode::start_with(&[("IS_SNAPSHOT_EVERY", "3")]).await.unwrap();
     let cfg = json!({"name": "vault", "configuration_data": [
         {"name": "user", "value": "visible-user", "encrypted": false},
         {"name": "password", "value": SECRET, "encrypted": true},
@@ -165,17 +144,12 @@ async fn encrypted_values_never_appear_in_plaintext() {
         .unwrap()
         .to_string();
     assert!(sealed.starts_with("enc:v1:"), "{sealed}");
-    let (_, list) = node
-        .rest("GET", "/api/v1/configurations", None)
-        .await
-        .unwrap();
+    let (_, list) = node.rest("GET", "/api/v1/configurations", None).await.unwrap();
     assert!(!list.to_string().contains(SECRET));
 
     let mut grpc = node.grpc().await.unwrap();
     let over_grpc = grpc
-        .get_configuration(is_proto::v1::NameRequest {
-            name: "vault".into(),
-        })
+        .get_configuration(is_proto::v1::NameRequest { name: "vault".into() })
         .await
         .unwrap()
         .into_inner();
@@ -203,24 +177,19 @@ async fn encrypted_values_never_appear_in_plaintext() {
 async fn ciphertext_from_another_cluster_is_rejected() {
     let a = TestNode::start().await.unwrap();
     let b = TestNode::start().await.unwrap();
-    let cfg = json!({"name": "vault", "configuration_data": [{"name": "p", "value": SECRET, "encrypted": true}]});
+    let cfg =
+        json!({"name": "vault", "configuration_data": [{"name": "p", "value": SECRET, "encrypted": true}]});
     a.rest("POST", "/api/v1/configurations", Some(&cfg))
         .await
         .unwrap();
-    let (_, exported) = a
-        .rest("GET", "/api/v1/configurations/vault", None)
-        .await
-        .unwrap();
+    let (_, exported) = a.rest("GET", "/api/v1/configurations/vault", None).await.unwrap();
     let (status, body) = b
         .rest("POST", "/api/v1/configurations", Some(&exported))
         .await
         .unwrap();
     assert_eq!(status, 400, "{body}");
     assert!(
-        body["details"][0]
-            .as_str()
-            .unwrap()
-            .contains("another cluster"),
+        body["details"][0].as_str().unwrap().contains("another cluster"),
         "{body}"
     );
 }

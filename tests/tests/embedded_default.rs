@@ -11,7 +11,9 @@ use is_tests::{bin, TestNode};
 #[tokio::test]
 async fn no_arguments_gives_a_working_node_on_8080() {
     if std::net::TcpListener::bind("127.0.0.1:8080").is_err() {
-        eprintln!("SKIPPED: 127.0.0.1:8080 is in use on this machine, so the embedded default cannot be started");
+        eprintln!(
+            "SKIPPED: 127.0.0.1:8080 is in use on this machine, so the embedded default cannot be started"
+        );
         return;
     }
     let cwd = tempfile::tempdir().unwrap();
@@ -108,10 +110,7 @@ fn runner_mode_starts_python_with_an_empty_environment() {
     let installed = data.path().join("python/lib/ipaascore/_runner.py");
     let deadline = Instant::now() + Duration::from_secs(30);
     while !installed.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "the node never installed the step API"
-        );
+        assert!(Instant::now() < deadline, "the node never installed the step API");
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = node.kill();

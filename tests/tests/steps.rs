@@ -56,13 +56,9 @@ async fn upload(node: &TestNode, name: &str, source: &str) -> (u16, Value) {
 }
 
 async fn run(node: &TestNode, params: Value, wait: u32) -> (u16, Value) {
-    node.rest(
-        "POST",
-        &format!("/api/v1/steps/run?wait={wait}"),
-        Some(&params),
-    )
-    .await
-    .unwrap()
+    node.rest("POST", &format!("/api/v1/steps/run?wait={wait}"), Some(&params))
+        .await
+        .unwrap()
 }
 
 async fn run_ok(node: &TestNode) -> Value {
@@ -99,10 +95,7 @@ async fn upload_records_metadata_and_rejects_broken_code() {
     )
     .await;
     assert_eq!(status, 400, "{body}");
-    assert!(
-        body.to_string().contains("no class named Missing"),
-        "{body}"
-    );
+    assert!(body.to_string().contains("no class named Missing"), "{body}");
 
     let (status, body) = upload(&node, "NotAStep", "class NotAStep:\n    pass\n").await;
     assert_eq!(status, 400, "{body}");
@@ -116,10 +109,7 @@ async fn upload_records_metadata_and_rejects_broken_code() {
         "{body}"
     );
 
-    let (status, _) = node
-        .rest("GET", "/api/v1/steps/Broken", None)
-        .await
-        .unwrap();
+    let (status, _) = node.rest("GET", "/api/v1/steps/Broken", None).await.unwrap();
     assert_eq!(status, 404, "a rejected step is not stored");
 }
 
@@ -130,15 +120,9 @@ async fn a_step_runs_alone_with_logs_and_result() {
     let body = run_ok(&node).await;
     assert_eq!(body["result"]["mode"], "ok");
     assert_eq!(body["attempt"], 1);
-    assert!(body["worker"]
-        .as_str()
-        .unwrap()
-        .starts_with("node1/worker-"));
+    assert!(body["worker"].as_str().unwrap().starts_with("node1/worker-"));
     let log = &body["logs"][0];
-    assert!(
-        log["message"].as_str().unwrap().contains("mode ok"),
-        "{body}"
-    );
+    assert!(log["message"].as_str().unwrap().contains("mode ok"), "{body}");
     assert_eq!(log["level"], "INFO");
     assert!(log["time"].as_f64().unwrap() > 1.6e9);
     assert!(log["module"].is_string());
@@ -155,10 +139,7 @@ async fn a_step_runs_alone_with_logs_and_result() {
     // 400 for a missing required parameter (nothing runs), 404 for an unknown step.
     let (status, body) = run(&node, json!({"name": "Modes"}), 5).await;
     assert_eq!(status, 400, "{body}");
-    assert!(
-        body["details"][0].as_str().unwrap().contains("mode"),
-        "{body}"
-    );
+    assert!(body["details"][0].as_str().unwrap().contains("mode"), "{body}");
     let (status, _) = run(&node, json!({"name": "Nope"}), 5).await;
     assert_eq!(status, 404);
 }
@@ -182,10 +163,7 @@ async fn every_hard_failure_fails_the_attempt_and_the_node_heals() {
         assert_eq!(status, 200, "{mode}: {body}");
         assert_eq!(body["state"], "FAILURE", "{mode}: {body}");
         let error = body["error"].as_str().unwrap();
-        assert!(
-            error.contains(reason),
-            "{mode}: expected {reason:?} in {error:?}"
-        );
+        assert!(error.contains(reason), "{mode}: expected {reason:?} in {error:?}");
         assert!(body["traceback"].is_string(), "{mode}: {body}");
         run_ok(&node).await;
     }
@@ -203,10 +181,7 @@ async fn every_hard_failure_fails_the_attempt_and_the_node_heals() {
     );
     run_ok(&node).await;
     // The node itself never went down.
-    assert_eq!(
-        node.rest("GET", "/api/v1/about", None).await.unwrap().0,
-        200
-    );
+    assert_eq!(node.rest("GET", "/api/v1/about", None).await.unwrap().0, 200);
 }
 
 #[tokio::test]
@@ -229,17 +204,10 @@ async fn revoking_a_hung_step_kills_its_runner() {
     let mut stream = resp.bytes_stream();
     let mut text = String::new();
     let pid: u32 = loop {
-        let chunk = stream
-            .next()
-            .await
-            .expect("event stream ended early")
-            .unwrap();
+        let chunk = stream.next().await.expect("event stream ended early").unwrap();
         text.push_str(&String::from_utf8_lossy(&chunk));
         if let Some(pos) = text.find("pid ") {
-            let digits: String = text[pos + 4..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
+            let digits: String = text[pos + 4..].chars().take_while(char::is_ascii_digit).collect();
             if text[pos + 4 + digits.len()..].starts_with(' ') {
                 break digits.parse().unwrap();
             }
@@ -270,10 +238,7 @@ async fn revoking_a_hung_step_kills_its_runner() {
     while let Some(chunk) = stream.next().await {
         rest.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
     }
-    assert!(
-        rest.contains("event: end") && rest.contains("REVOKED"),
-        "{rest}"
-    );
+    assert!(rest.contains("event: end") && rest.contains("REVOKED"), "{rest}");
     let body = run_ok(&node).await;
     assert_ne!(
         body["result"]["pid"],
@@ -298,10 +263,7 @@ async fn the_cache_is_shared_between_runs() {
     assert_eq!(body["state"], "SUCCESS", "{body}");
     let (_, body) = run(&node, json!({"name": "Modes", "mode": "cache_get"}), 30).await;
     assert_eq!(body["result"], json!({"n": 42}), "{body}");
-    let (status, entry) = node
-        .rest("GET", "/api/v1/cache/shared-key", None)
-        .await
-        .unwrap();
+    let (status, entry) = node.rest("GET", "/api/v1/cache/shared-key", None).await.unwrap();
     assert_eq!(status, 200);
     assert!(entry["size"].as_u64().unwrap() > 0);
     let (status, _) = node

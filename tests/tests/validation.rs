@@ -148,9 +148,6 @@ async fn bodies_over_the_limit_get_413() {
     assert_eq!(status, 413, "{body}");
     assert!(body["error"].as_str().unwrap().contains("4096"), "{body}");
     // The node keeps serving.
-    let (status, _) = node
-        .rest("GET", "/api/v1/applications", None)
-        .await
-        .unwrap();
+    let (status, _) = node.rest("GET", "/api/v1/applications", None).await.unwrap();
     assert_eq!(status, 200);
 }

@@ -103,10 +103,7 @@ async fn content_writes(o: &Opts) -> Result<Value> {
 
 async fn runner_start(o: &Opts) -> Result<Value> {
     use is_node::python::process::{RunnerConfig, RunnerProcess};
-    let exe = o
-        .exe
-        .clone()
-        .context("runner-start needs --exe PATH_TO_ISNODE")?;
+    let exe = o.exe.clone().context("runner-start needs --exe PATH_TO_ISNODE")?;
     let lib = tempfile::tempdir()?;
     is_node::python::embedded::install(lib.path())?;
     let cfg = RunnerConfig {
@@ -127,13 +124,7 @@ async fn runner_start(o: &Opts) -> Result<Value> {
 }
 
 async fn run_noop(http: &reqwest::Client, o: &Opts) -> Result<()> {
-    let body = post(
-        http,
-        o,
-        "/api/v1/steps/run?wait=30",
-        &json!({"name": "Noop"}),
-    )
-    .await?;
+    let body = post(http, o, "/api/v1/steps/run?wait=30", &json!({"name": "Noop"})).await?;
     if body["state"] != "SUCCESS" {
         bail!("the no-op step did not succeed: {body}");
     }
@@ -202,7 +193,9 @@ async fn main() -> Result<()> {
         "runner-start" => runner_start(&opts).await?,
         "step-latency" => step_latency(&opts).await?,
         "step-throughput" => step_throughput(&opts).await?,
-        other => bail!("unknown benchmark {other}; known: content-writes, runner-start, step-latency, step-throughput"),
+        other => bail!(
+            "unknown benchmark {other}; known: content-writes, runner-start, step-latency, step-throughput"
+        ),
     };
     println!("{result}");
     Ok(())
