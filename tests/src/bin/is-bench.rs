@@ -9,6 +9,10 @@
 //!   the no-op step `Noop` through `POST /steps/run` (upload it first).
 //! - `step-throughput --port P --password PW [--count N] [--clients C]`: N
 //!   runs of `Noop` from C concurrent clients; steps per second.
+//! - `engine --port P --password PW`: the four workflow shapes of the engine
+//!   benchmark (DESIGN 5) on a fresh node, with the keys the Celery side
+//!   prints: chain100_s, fanout100_join_s, windmill40_s, runs1000_per_s,
+//!   dispatch_p50_ms, dispatch_p99_ms.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -181,6 +185,160 @@ async fn step_throughput(o: &Opts) -> Result<Value> {
     }))
 }
 
+/// Linear-interpolation percentile (as numpy and the Celery driver compute it).
+fn percentile_linear(sorted: &[f64], p: f64) -> f64 {
+    let pos = (sorted.len() as f64 - 1.0) * p;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// Bench steps: each records when its body started and ended, and when the
+/// step before it ended, so `start - ready` is the dispatch latency.
+const BENCH_STEPS: &[(&str, &str)] = &[
+    (
+        "BenchNoop",
+        r#"
+import time
+from ipaascore.BaseStep import BaseStep
+
+class BenchNoop(BaseStep):
+    def execute(self):
+        started = time.time()
+        prev = self.join_previous_step_data() if self.get_available_previous_step_input_positions() else None
+        if isinstance(prev, list):
+            prev = {"i": len(prev), "end": max(p["end"] for p in prev)}
+        i = prev["i"] + 1 if prev else 0
+        ready = prev["end"] if prev else None
+        self.save_data_for_next_step({"i": i, "ready": ready, "start": started, "end": time.time()})
+"#,
+    ),
+    (
+        "BenchFibo",
+        r#"
+import time
+from ipaascore.BaseStep import BaseStep
+
+def fibo(n):
+    return n if n < 2 else fibo(n - 1) + fibo(n - 2)
+
+class BenchFibo(BaseStep):
+    def execute(self):
+        started = time.time()
+        prev = self.join_previous_step_data() if self.get_available_previous_step_input_positions() else None
+        value = fibo(10)
+        i = prev["i"] + 1 if prev else 0
+        self.save_data_for_next_step({"i": i, "fibo": value, "ready": prev["end"] if prev else None,
+                                      "start": started, "end": time.time()})
+"#,
+    ),
+];
+
+fn chain_app(name: &str, file: &str, n: usize) -> Value {
+    let steps: Vec<Value> = (0..n)
+        .map(|i| {
+            let mut s = json!({"name": format!("s{i}"), "file": file});
+            if i + 1 < n {
+                s["output_to"] = json!([format!("s{}", i + 1)]);
+            }
+            s
+        })
+        .collect();
+    json!({"name": name, "steps": steps})
+}
+
+fn fanout_app(name: &str, n: usize) -> Value {
+    let mut steps: Vec<Value> = (0..n)
+        .map(|i| json!({"name": format!("p{i}"), "file": "BenchNoop", "output_to": ["join"]}))
+        .collect();
+    steps.push(json!({"name": "join", "file": "BenchNoop"}));
+    json!({"name": name, "steps": steps})
+}
+
+async fn get(http: &reqwest::Client, o: &Opts, path: &str) -> Result<Value> {
+    let url = format!("http://127.0.0.1:{}{path}", o.port);
+    let resp = http.get(&url).basic_auth("isadmin", Some(&o.password)).send().await?;
+    Ok(resp.json().await?)
+}
+
+/// Runs an application and waits for its end; answers the wall time and status.
+async fn timed_run(http: &reqwest::Client, o: &Opts, app: &str) -> Result<(f64, Value)> {
+    let t = Instant::now();
+    let mut status = post(http, o, "/api/v1/applications/run?wait=30", &json!({"name": app})).await?;
+    while status["end_time"].is_null() {
+        // Longer than the longest wait: keep waiting on the run.
+        let id = status["id"].as_str().context("run id")?.to_string();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        status = get(http, o, &format!("/api/v1/tasks/{id}")).await?;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    if status["state"] != "SUCCESS" {
+        bail!("run of {app} ended {}: {status}", status["state"]);
+    }
+    Ok((secs, status))
+}
+
+async fn engine(o: &Opts) -> Result<Value> {
+    let http = reqwest::Client::new();
+    for (name, source) in BENCH_STEPS {
+        post(&http, o, "/api/v1/steps", &json!({"name": name, "data": source})).await?;
+    }
+    for app in [
+        chain_app("chain100", "BenchNoop", 100),
+        fanout_app("fanout100_join", 100),
+        chain_app("windmill40", "BenchFibo", 40),
+        chain_app("one_step", "BenchNoop", 1),
+    ] {
+        post(&http, o, "/api/v1/applications", &app).await?;
+    }
+    let mut out = serde_json::Map::new();
+    for app in ["chain100", "fanout100_join", "windmill40"] {
+        timed_run(&http, o, app).await?; // warm-up: runners load the step modules
+        let (secs, status) = timed_run(&http, o, app).await?;
+        out.insert(format!("{app}_s"), json!(ms3(secs)));
+        if app == "chain100" {
+            let mut samples = Vec::new();
+            for step in status["steps"].as_array().context("steps")? {
+                let id = step["id"].as_str().context("step id")?;
+                let task = get(&http, o, &format!("/api/v1/tasks/{id}")).await?;
+                if let (Some(ready), Some(start)) = (task["result"]["ready"].as_f64(), task["result"]["start"].as_f64()) {
+                    samples.push((start - ready) * 1000.0);
+                }
+            }
+            samples.sort_by(f64::total_cmp);
+            out.insert("dispatch_p50_ms".into(), json!(ms3(percentile_linear(&samples, 0.50))));
+            out.insert("dispatch_p99_ms".into(), json!(ms3(percentile_linear(&samples, 0.99))));
+            out.insert("dispatch_samples".into(), json!(samples.len()));
+        }
+    }
+    // runs1000: 1,000 one-step runs from 8 concurrent clients until all are SUCCESS.
+    timed_run(&http, o, "one_step").await?;
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut clients = Vec::new();
+    for _ in 0..8 {
+        let (http, next) = (http.clone(), next.clone());
+        let o = Opts {
+            port: o.port,
+            password: o.password.clone(),
+            count: 0,
+            clients: 0,
+            exe: None,
+        };
+        clients.push(tokio::spawn(async move {
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 1000 {
+                timed_run(&http, &o, "one_step").await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for c in clients {
+        c.await??;
+    }
+    out.insert("runs1000_per_s".into(), json!((1000.0 / start.elapsed().as_secs_f64()).round()));
+    out.insert("durability".into(), json!("every state change in the fsync'd Raft log"));
+    Ok(Value::Object(out))
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -193,6 +351,7 @@ async fn main() -> Result<()> {
         "runner-start" => runner_start(&opts).await?,
         "step-latency" => step_latency(&opts).await?,
         "step-throughput" => step_throughput(&opts).await?,
+        "engine" => engine(&opts).await?,
         other => bail!(
             "unknown benchmark {other}; known: content-writes, runner-start, step-latency, step-throughput"
         ),
