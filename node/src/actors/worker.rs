@@ -5,6 +5,8 @@
 //! starts a new one after a capped exponential backoff before taking the
 //! next task.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -13,6 +15,7 @@ use tokio::sync::watch;
 use super::backoff::Backoff;
 use super::dispatcher::{dispatcher, DispatchMsg};
 use super::exec_input::{self, ExecInput};
+use crate::engine::step_task::StartInfo;
 use crate::engine::TaskEvent;
 use crate::model::task::{LogLine, Outcome, TaskSpec};
 use crate::python::process::{Job, RunnerConfig, RunnerError, RunnerHost, RunnerProcess};
@@ -20,6 +23,8 @@ use crate::python::protocol::{ExecResult, LogRecord};
 use crate::raft::{now_ms, propose, Raft};
 use crate::store::{Command, CommandResult, ContentHandle, Event, Events};
 
+/// How long a step runs before its start is recorded on its own.
+const START_GRACE: Duration = Duration::from_millis(50);
 const RUNNER_BACKOFF: Backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(30));
 
 /// What every worker of a node shares.
@@ -107,25 +112,27 @@ impl Worker {
             )
         };
         // The start need not be durable before the step runs (execution is
-        // at-least-once anyway): record it concurrently, and only wait for it
-        // before recording the outcome, which must come after it in the log.
-        let started = TaskEvent::Started {
-            attempt,
-            worker: state.args.name.clone(),
-            at_ms: now_ms(),
+        // at-least-once anyway). A step that ends within START_GRACE records
+        // its start with its outcome, in one entry; a longer one gets its
+        // start recorded on its own after START_GRACE, so watchers see it run.
+        // Whoever flips `start_claimed` first owns recording the start.
+        let started_at = now_ms();
+        let start_claimed = Arc::new(AtomicBool::new(false));
+        let start = {
+            let (raft, id, claimed) = (ctx.raft.clone(), task_id.clone(), start_claimed.clone());
+            let event = TaskEvent::Started {
+                attempt,
+                worker: state.args.name.clone(),
+                at_ms: started_at,
+            };
+            tokio::spawn(async move {
+                tokio::time::sleep(START_GRACE).await;
+                if claimed.swap(true, Ordering::SeqCst) {
+                    return None;
+                }
+                Some(propose(&raft, Command::Task { id, event }).await)
+            })
         };
-        let raft = ctx.raft.clone();
-        let start_id = task_id.clone();
-        let start = tokio::spawn(async move {
-            propose(
-                &raft,
-                Command::Task {
-                    id: start_id,
-                    event: started,
-                },
-            )
-            .await
-        });
 
         let mut host = StepHost {
             task_id: task_id.clone(),
@@ -144,32 +151,33 @@ impl Worker {
         } else {
             state.failures = 0;
         }
-        match start.await {
-            Ok(Ok(CommandResult::Task { changed: true, .. })) => {}
-            Ok(Ok(other)) => {
-                // Another attempt owns the task (or it was revoked): this
-                // attempt's outcome must not be recorded.
-                tracing::info!(task = %task_id, ?other, "attempt not recorded as started; outcome dropped");
-                return;
+        let started = if !start_claimed.swap(true, Ordering::SeqCst) {
+            start.abort();
+            Some(StartInfo {
+                worker: state.args.name.clone(),
+                at_ms: started_at,
+            })
+        } else {
+            match start.await {
+                Ok(Some(Ok(CommandResult::Task { changed: true, .. }))) => None,
+                other => {
+                    // Another attempt owns the task (or it was revoked): this
+                    // attempt's outcome must not be recorded.
+                    tracing::info!(task = %task_id, ?other, "attempt not recorded as started; outcome dropped");
+                    return;
+                }
             }
-            Ok(Err(e)) => {
-                tracing::warn!(task = %task_id, error = %e, "cannot record the start");
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(task = %task_id, error = %e, "start proposal failed");
-                return;
-            }
-        }
+        };
         if let Some(outcome) = outcome {
             let finished = TaskEvent::Finished {
                 attempt,
+                started,
                 outcome,
                 logs: host.logs,
                 at_ms: now_ms(),
                 seed: rand::random(),
             };
-            if let Err(e) = propose(
+            match propose(
                 &ctx.raft,
                 Command::Task {
                     id: task_id.clone(),
@@ -178,7 +186,14 @@ impl Worker {
             )
             .await
             {
-                tracing::warn!(task = %task_id, error = %e, "cannot record the outcome");
+                Ok(CommandResult::Task {
+                    changed: false,
+                    reason,
+                }) => {
+                    tracing::info!(task = %task_id, ?reason, "outcome not recorded");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(task = %task_id, error = %e, "cannot record the outcome"),
             }
         }
     }

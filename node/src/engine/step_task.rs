@@ -21,6 +21,10 @@ pub enum TaskEvent {
     },
     Finished {
         attempt: u32,
+        /// Set when the start of this attempt was not recorded on its own:
+        /// a step that finishes quickly records start and outcome in one
+        /// entry (one durable write per step on the critical path).
+        started: Option<StartInfo>,
         outcome: Outcome,
         logs: Vec<LogLine>,
         at_ms: u64,
@@ -31,6 +35,13 @@ pub enum TaskEvent {
         at_ms: u64,
         reason: Option<String>,
     },
+}
+
+/// The start of an attempt, carried by its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartInfo {
+    pub worker: String,
+    pub at_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,15 +61,23 @@ pub fn rejection(task: &StepTask, event: &TaskEvent) -> Option<String> {
             "attempt {attempt} is not the next attempt (current {})",
             task.attempt
         )),
-        TaskEvent::Finished { attempt, .. }
-            if *attempt != task.attempt || task.state != TaskState::Started =>
-        {
-            Some(format!(
-                "outcome of attempt {attempt} is stale (current attempt {}, {})",
-                task.attempt,
-                task.state.as_str()
-            ))
-        }
+        TaskEvent::Finished {
+            attempt,
+            started: Some(_),
+            ..
+        } if *attempt != task.attempt + 1 => Some(format!(
+            "attempt {attempt} is not the next attempt (current {})",
+            task.attempt
+        )),
+        TaskEvent::Finished {
+            attempt,
+            started: None,
+            ..
+        } if *attempt != task.attempt || task.state != TaskState::Started => Some(format!(
+            "outcome of attempt {attempt} is stale (current attempt {}, {})",
+            task.attempt,
+            task.state.as_str()
+        )),
         _ => None,
     }
 }
@@ -99,8 +118,24 @@ pub fn apply_with_retry(task: &mut StepTask, event: TaskEvent, retry_at_ms: Opti
             });
         }
         TaskEvent::Finished {
-            outcome, logs, at_ms, ..
+            attempt,
+            started,
+            outcome,
+            logs,
+            at_ms,
+            ..
         } => {
+            if let Some(s) = started {
+                apply_with_retry(
+                    task,
+                    TaskEvent::Started {
+                        attempt,
+                        worker: s.worker,
+                        at_ms: s.at_ms,
+                    },
+                    None,
+                );
+            }
             let (state, error) = match &outcome {
                 Outcome::Success { .. } => (TaskState::Success, None),
                 Outcome::Failure { error, .. } => (TaskState::Failure, Some(error.clone())),
@@ -169,6 +204,7 @@ mod tests {
     fn finish(n: u32, ok: bool) -> TaskEvent {
         TaskEvent::Finished {
             attempt: n,
+            started: None,
             outcome: if ok {
                 Outcome::Success {
                     json: "1".into(),
@@ -235,6 +271,22 @@ mod tests {
         assert_eq!(apply(&mut t, finish(2, true)), Applied::Changed);
         assert_eq!(t.state, TaskState::Success);
         assert_eq!(t.attempts.len(), 2);
+    }
+
+    #[test]
+    fn an_outcome_can_carry_its_start() {
+        let mut t = task();
+        let mut ev = finish(1, true);
+        if let TaskEvent::Finished { started, .. } = &mut ev {
+            *started = Some(StartInfo {
+                worker: "w".into(),
+                at_ms: 7,
+            });
+        }
+        assert_eq!(apply(&mut t, ev.clone()), Applied::Changed);
+        assert_eq!(t.state, TaskState::Success);
+        assert_eq!((t.attempt, t.attempts[0].start_ms), (1, 7));
+        assert!(matches!(apply(&mut t, ev), Applied::Ignored(_)), "applies once");
     }
 
     #[test]

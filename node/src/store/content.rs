@@ -304,6 +304,10 @@ impl Content {
         let Some(record) = self.runs.get_mut(&run_id) else {
             return ignored(format!("task {id} belongs to unknown run {run_id}"));
         };
+        if matches!(event, TaskEvent::Finished { started: Some(_), .. }) {
+            // The attempt's start rides on its outcome.
+            record.run.apply(RunEvent::StepStarted(index));
+        }
         let actions = record.run.apply(run_event);
         let retry_at = actions.iter().find_map(|a| match a {
             RunAction::Retry { step, at_ms } if *step == index => Some(*at_ms),
@@ -432,6 +436,7 @@ mod tests {
     fn finish(attempt: u32, ok: bool, at_ms: u64) -> TaskEvent {
         TaskEvent::Finished {
             attempt,
+            started: None,
             outcome: if ok {
                 Outcome::Success {
                     json: "{}".into(),
