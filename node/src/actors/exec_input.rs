@@ -18,7 +18,7 @@ pub struct ExecInput {
 }
 
 /// Keys of a run's `params` that are options of the run, not app variables.
-const RUN_OPTIONS: &[&str] = &["queue", "configuration", "log_level"];
+pub const RUN_OPTIONS: &[&str] = &["queue", "configuration", "log_level"];
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

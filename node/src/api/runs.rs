@@ -132,6 +132,7 @@ pub fn run_json(content: &Content, r: &RunRecord, idle_queues: &BTreeSet<String>
                 "state": t.state.as_str(),
                 "attempt": t.attempt,
                 "traceback": task_json(t)["traceback"],
+                "retry_at": t.retry_at_ms.map(secs),
             });
             if t.state == TaskState::Pending && idle_queues.contains(&t.spec.queue) {
                 s["waiting_for"] = json!(format!("no worker subscribed to queue {}", t.spec.queue));
@@ -139,7 +140,12 @@ pub fn run_json(content: &Content, r: &RunRecord, idle_queues: &BTreeSet<String>
             s
         })
         .collect();
-    let params: Value = serde_json::from_str(&r.spec.params_json).unwrap_or_else(|_| json!({}));
+    // The variables of the run: its params without the run options.
+    let params: Map<String, Value> = serde_json::from_str::<Map<String, Value>>(&r.spec.params_json)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| !crate::actors::exec_input::RUN_OPTIONS.contains(&k.as_str()))
+        .collect();
     let start = r
         .task_ids
         .iter()

@@ -59,6 +59,7 @@ pub fn task_json(t: &StepTask) -> Value {
         "result": result,
         "error": error,
         "traceback": traceback,
+        "retry_at": t.retry_at_ms.map(secs),
         "attempts": t.attempts.iter().map(|a| json!({
             "attempt": a.number,
             "worker": a.worker,

@@ -1,4 +1,4 @@
-//! The Raft member: openraft configured over the redb log store and the
+//! The Raft member: openraft configured over the log store and the
 //! content state machine, plus the network to peers.
 //!
 //! The embedded default is a single-member cluster: [`start`] initializes the
@@ -23,8 +23,8 @@ pub type Raft = openraft::Raft<TypeConfig>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RaftError {
-    #[error("cannot open the Raft log at {path}: {source} (is another isnode using this data directory?)")]
-    OpenLog { path: String, source: redb::Error },
+    #[error("cannot open the Raft log in {path}: {source}")]
+    OpenLog { path: String, source: std::io::Error },
     #[error("cannot open the state machine: {0}")]
     OpenStateMachine(String),
     #[error("invalid Raft settings: {0}")]
@@ -60,9 +60,8 @@ pub async fn start(
 ) -> Result<RaftMember, RaftError> {
     std::fs::create_dir_all(raft_dir)
         .map_err(|e| RaftError::OpenStateMachine(format!("cannot create {}: {e}", raft_dir.display())))?;
-    let log_path = raft_dir.join("log.redb");
-    let log_store = LogStore::open(&log_path).map_err(|source| RaftError::OpenLog {
-        path: log_path.display().to_string(),
+    let log_store = LogStore::open(raft_dir).map_err(|source| RaftError::OpenLog {
+        path: raft_dir.display().to_string(),
         source,
     })?;
     let sm =

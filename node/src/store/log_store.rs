@@ -1,89 +1,358 @@
-//! The Raft log, vote and commit index in a redb file under the data
-//! directory. Appends are committed with `Durability::Immediate` (fsync)
-//! before openraft is told they are flushed, so an acknowledged write survives
-//! a crash.
+//! The Raft log, vote and commit index under `DATA/raft/`, with group commit.
+//!
+//! Entries live in one append-only file (`log.dat`) of checksummed records
+//! and, until purged, in memory, where readers find them. Every change goes
+//! through one writer thread, in order: it takes all requests that are
+//! waiting, writes them, calls `fdatasync` once for the whole batch and only
+//! then tells openraft the entries are flushed. Under load many entries share
+//! one sync; a lone entry costs one `write` + `fdatasync`.
+//!
+//! The vote and the last purged id are in `meta.dat`, replaced atomically
+//! (temp file, sync, rename). The commit index is in `committed.dat`, written
+//! once per batch without a sync: it only shortens restart, so a missing or
+//! damaged one is read as "unknown".
+//!
+//! **Invariant:** openraft learns that an entry is flushed only after the
+//! `fdatasync` covering it returned.
+//!
+//! **Invariant:** on open, the log is read up to the first record that is
+//! torn or fails its checksum, and cut there: a crash mid-write loses only
+//! entries that were never acknowledged.
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::ops::RangeBounds;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{LogId, OptionalSend, RaftLogReader, StorageIOError, Vote};
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
 
 use super::{decode, encode, Entry, NodeId, StorageError, TypeConfig};
 
-const LOGS: TableDefinition<u64, &[u8]> = TableDefinition::new("raft_log");
-const META: TableDefinition<&str, &[u8]> = TableDefinition::new("raft_meta");
-const KEY_VOTE: &str = "vote";
-const KEY_COMMITTED: &str = "committed";
-const KEY_LAST_PURGED: &str = "last_purged";
+const LOG_FILE: &str = "log.dat";
+const META_FILE: &str = "meta.dat";
+const COMMITTED_FILE: &str = "committed.dat";
+/// Rewrite the log file without purged entries once this many are dead in it.
+const COMPACT_AFTER: usize = 20_000;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Meta {
+    vote: Option<Vote<NodeId>>,
+    last_purged: Option<LogId<NodeId>>,
+}
+
+/// What readers see: the entries not purged, by index.
+#[derive(Default)]
+struct Memory {
+    entries: BTreeMap<u64, Entry>,
+    meta: Meta,
+    committed: Option<LogId<NodeId>>,
+}
+
+enum Op {
+    Append {
+        records: Vec<(u64, Vec<u8>)>,
+        callback: LogFlushed<TypeConfig>,
+    },
+    /// Remove entries from `index` on.
+    Truncate {
+        index: u64,
+    },
+    /// Write the metadata durably, then answer.
+    Meta {
+        meta: Meta,
+        done: tokio::sync::oneshot::Sender<std::io::Result<()>>,
+    },
+    Committed(Option<LogId<NodeId>>),
+    /// Drop purged entries from the file when enough are dead.
+    Compact {
+        upto: u64,
+    },
+}
 
 /// Cheap to clone: the log reader handed to replication tasks is a clone.
 #[derive(Clone)]
 pub struct LogStore {
-    db: Arc<Database>,
-}
-
-fn read_err(e: impl std::error::Error + 'static) -> StorageError {
-    StorageIOError::read_logs(&e).into()
+    memory: Arc<Mutex<Memory>>,
+    writer: mpsc::Sender<Op>,
 }
 
 fn write_err(e: impl std::error::Error + 'static) -> StorageError {
     StorageIOError::write_logs(&e).into()
 }
 
-impl LogStore {
-    pub fn open(path: &Path) -> Result<LogStore, redb::Error> {
-        let db = Database::create(path)?;
-        // Create the tables so that readers never meet a missing table.
-        let txn = db.begin_write()?;
-        txn.open_table(LOGS)?;
-        txn.open_table(META)?;
-        txn.commit()?;
-        Ok(LogStore { db: Arc::new(db) })
-    }
+#[derive(Debug, thiserror::Error)]
+#[error("the log writer thread has stopped")]
+struct WriterGone;
 
-    fn read_meta<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StorageError> {
-        let txn = self.db.begin_read().map_err(read_err)?;
-        let table = txn.open_table(META).map_err(read_err)?;
-        match table.get(key).map_err(read_err)? {
-            None => Ok(None),
-            Some(v) => decode(v.value()).map(Some).map_err(read_err),
+/// One record: u32 length, u32 CRC-32 of the body, the body (an encoded entry).
+fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 8);
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// Reads records until the end or the first damaged one; answers the
+/// entries with their file offsets, and the length of the intact prefix.
+fn scan(file: &File) -> std::io::Result<(Vec<(u64, Entry)>, u64)> {
+    let mut r = BufReader::new(file);
+    let (mut entries, mut good) = (Vec::new(), 0u64);
+    loop {
+        let mut head = [0u8; 8];
+        if r.read_exact(&mut head).is_err() {
+            break;
         }
+        let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
+        let crc = u32::from_le_bytes(head[4..].try_into().expect("4 bytes"));
+        let mut body = vec![0u8; len];
+        if r.read_exact(&mut body).is_err() || crc32fast::hash(&body) != crc {
+            break;
+        }
+        let Ok(entry) = decode::<Entry>(&body) else { break };
+        entries.push((good, entry));
+        good += 8 + len as u64;
+    }
+    Ok((entries, good))
+}
+
+fn write_meta(dir: &Path, meta: &Meta) -> std::io::Result<()> {
+    let bytes = encode(meta).map_err(std::io::Error::other)?;
+    let tmp = dir.join("meta.tmp");
+    let mut f = File::create(&tmp)?;
+    f.write_all(&bytes)?;
+    f.sync_data()?;
+    std::fs::rename(&tmp, dir.join(META_FILE))?;
+    File::open(dir)?.sync_all()
+}
+
+impl LogStore {
+    pub fn open(dir: &Path) -> std::io::Result<LogStore> {
+        std::fs::create_dir_all(dir)?;
+        let lock = File::create(dir.join("LOCK"))?;
+        // SAFETY: flock on a file descriptor we own; released when it closes.
+        if unsafe {
+            libc::flock(
+                std::os::fd::AsRawFd::as_raw_fd(&lock),
+                libc::LOCK_EX | libc::LOCK_NB,
+            )
+        } != 0
+        {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                "the data directory is in use by another isnode process",
+            ));
+        }
+        let meta: Meta = match std::fs::read(dir.join(META_FILE)) {
+            Ok(bytes) => decode(&bytes).map_err(std::io::Error::other)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Meta::default(),
+            Err(e) => return Err(e),
+        };
+        let path = dir.join(LOG_FILE);
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&path)?;
+        let (entries, good) = scan(&file)?;
+        if good < file.metadata()?.len() {
+            tracing::warn!(
+                kept_bytes = good,
+                "the Raft log ends in a torn record; cutting it there"
+            );
+            file.set_len(good)?;
+            file.sync_all()?;
+        }
+        file.seek(SeekFrom::End(0))?;
+        let purged = meta.last_purged.map(|l| l.index);
+        let committed = std::fs::read(dir.join(COMMITTED_FILE))
+            .ok()
+            .and_then(|b| decode::<Option<LogId<NodeId>>>(&b).ok())
+            .flatten();
+        let mut memory = Memory {
+            entries: BTreeMap::new(),
+            meta,
+            committed,
+        };
+        let mut offsets = BTreeMap::new();
+        for (offset, entry) in entries {
+            let index = entry.log_id.index;
+            offsets.insert(index, offset);
+            if purged.is_none_or(|p| index > p) {
+                memory.entries.insert(index, entry);
+            }
+        }
+        let memory = Arc::new(Mutex::new(memory));
+        let (tx, rx) = mpsc::channel();
+        let writer = Writer {
+            dir: dir.to_path_buf(),
+            file,
+            len: good,
+            offsets,
+            _lock: lock,
+        };
+        std::thread::Builder::new()
+            .name("raft-log-writer".into())
+            .spawn(move || writer.run(rx))?;
+        Ok(LogStore { memory, writer: tx })
     }
 
-    /// Writes one metadata value; `durable` decides whether the commit fsyncs.
-    async fn write_meta<T: serde::Serialize>(
-        &self,
-        key: &'static str,
-        v: &T,
-        durable: bool,
-    ) -> Result<(), StorageError> {
-        let bytes = encode(v).map_err(write_err)?;
-        let db = self.db.clone();
-        run_blocking(move || {
-            let mut txn = db.begin_write().map_err(write_err)?;
-            if !durable {
-                // The commit index is advisory (it only speeds up restart):
-                // it becomes durable with the next log append.
-                txn.set_durability(Durability::None).map_err(write_err)?;
-            }
-            txn.open_table(META)
-                .map_err(write_err)?
-                .insert(key, bytes.as_slice())
-                .map_err(write_err)?;
-            txn.commit().map_err(write_err)
-        })
-        .await
+    fn memory(&self) -> MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn send(&self, op: Op) -> Result<(), StorageError> {
+        self.writer.send(op).map_err(|_| write_err(WriterGone))
+    }
+
+    /// Writes the metadata with `change` applied and waits for the sync.
+    async fn save_meta(&self, change: impl FnOnce(&mut Meta)) -> Result<(), StorageError> {
+        let meta = {
+            let mut m = self.memory();
+            change(&mut m.meta);
+            m.meta.clone()
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Op::Meta { meta, done: tx })?;
+        rx.await.map_err(|_| write_err(WriterGone))?.map_err(write_err)
     }
 }
 
-async fn run_blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
-) -> Result<T, StorageError> {
-    tokio::task::spawn_blocking(f).await.map_err(write_err)?
+/// The thread that owns the log file.
+struct Writer {
+    dir: PathBuf,
+    file: File,
+    len: u64,
+    /// File offset of each entry's record still in the file.
+    offsets: BTreeMap<u64, u64>,
+    /// Held (with an exclusive `flock`) while the writer lives.
+    _lock: File,
+}
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<Op>) {
+        while let Ok(first) = rx.recv() {
+            // Group commit: everything already waiting goes into this batch.
+            let mut batch = vec![first];
+            batch.extend(rx.try_iter());
+            let mut callbacks = Vec::new();
+            let mut replies = Vec::new();
+            let mut committed = None;
+            let mut result: std::io::Result<()> = Ok(());
+            for op in batch {
+                match op {
+                    Op::Append { records, callback } => {
+                        if result.is_ok() {
+                            result = self.append(&records);
+                        }
+                        callbacks.push(callback);
+                    }
+                    Op::Truncate { index } => {
+                        if result.is_ok() {
+                            result = self.truncate(index);
+                        }
+                    }
+                    Op::Meta { meta, done } => replies.push((done, write_meta(&self.dir, &meta))),
+                    Op::Committed(c) => committed = Some(c),
+                    Op::Compact { upto } => {
+                        if result.is_ok() {
+                            result = self.compact(upto);
+                        }
+                    }
+                }
+            }
+            if result.is_ok() && !callbacks.is_empty() {
+                result = self.file.sync_data();
+            }
+            if let Some(c) = committed {
+                if let Err(e) = self.write_committed(c) {
+                    tracing::warn!(error = %e, "cannot save the Raft commit index");
+                }
+            }
+            for cb in callbacks {
+                let r = match &result {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+                };
+                cb.log_io_completed(r);
+            }
+            for (tx, r) in replies {
+                let _ = tx.send(r);
+            }
+            if let Err(e) = result {
+                tracing::error!(error = %e, "writing the Raft log failed; the log writer stops");
+                return;
+            }
+        }
+    }
+
+    /// Best effort and unsynced (see the module header).
+    fn write_committed(&self, committed: Option<LogId<NodeId>>) -> std::io::Result<()> {
+        let bytes = encode(&committed).map_err(std::io::Error::other)?;
+        let tmp = self.dir.join("committed.tmp");
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(tmp, self.dir.join(COMMITTED_FILE))
+    }
+
+    fn append(&mut self, records: &[(u64, Vec<u8>)]) -> std::io::Result<()> {
+        let mut buf = Vec::new();
+        for (index, record) in records {
+            self.offsets.insert(*index, self.len + buf.len() as u64);
+            buf.extend_from_slice(record);
+        }
+        self.file.write_all(&buf)?;
+        self.len += buf.len() as u64;
+        Ok(())
+    }
+
+    fn truncate(&mut self, index: u64) -> std::io::Result<()> {
+        if let Some(&offset) = self.offsets.get(&index) {
+            self.file.set_len(offset)?;
+            self.file.seek(SeekFrom::End(0))?;
+            self.len = offset;
+            self.offsets.retain(|i, _| *i < index);
+        }
+        Ok(())
+    }
+
+    /// Rewrites the file without entries up to `upto` when enough are dead.
+    fn compact(&mut self, upto: u64) -> std::io::Result<()> {
+        let dead = self.offsets.range(..=upto).count();
+        if dead < COMPACT_AFTER {
+            return Ok(());
+        }
+        let keep_from = match self.offsets.range(upto + 1..).next() {
+            Some((_, &off)) => off,
+            None => self.len,
+        };
+        let mut rest = Vec::new();
+        let mut src = File::open(self.dir.join(LOG_FILE))?;
+        src.seek(SeekFrom::Start(keep_from))?;
+        src.read_to_end(&mut rest)?;
+        let tmp = self.dir.join("log.tmp");
+        let mut f = File::create(&tmp)?;
+        f.write_all(&rest)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, self.dir.join(LOG_FILE))?;
+        File::open(&self.dir)?.sync_all()?;
+        self.file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(self.dir.join(LOG_FILE))?;
+        self.offsets = self
+            .offsets
+            .range(upto + 1..)
+            .map(|(i, off)| (*i, off - keep_from))
+            .collect();
+        self.len = rest.len() as u64;
+        tracing::debug!(dropped = dead, "compacted the Raft log file");
+        Ok(())
+    }
 }
 
 impl RaftLogReader<TypeConfig> for LogStore {
@@ -91,14 +360,12 @@ impl RaftLogReader<TypeConfig> for LogStore {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
-        let txn = self.db.begin_read().map_err(read_err)?;
-        let table = txn.open_table(LOGS).map_err(read_err)?;
-        let mut out = Vec::new();
-        for item in table.range(range).map_err(read_err)? {
-            let (_, v) = item.map_err(read_err)?;
-            out.push(decode(v.value()).map_err(read_err)?);
-        }
-        Ok(out)
+        Ok(self
+            .memory()
+            .entries
+            .range(range)
+            .map(|(_, e)| e.clone())
+            .collect())
     }
 }
 
@@ -106,13 +373,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = LogStore;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
-        let last_purged: Option<LogId<NodeId>> = self.read_meta(KEY_LAST_PURGED)?;
-        let txn = self.db.begin_read().map_err(read_err)?;
-        let table = txn.open_table(LOGS).map_err(read_err)?;
-        let last = match table.last().map_err(read_err)? {
-            Some((_, v)) => Some(decode::<Entry>(v.value()).map_err(read_err)?.log_id),
-            None => last_purged,
-        };
+        let m = self.memory();
+        let last_purged = m.meta.last_purged;
+        let last = m.entries.values().next_back().map(|e| e.log_id).or(last_purged);
         Ok(LogState {
             last_purged_log_id: last_purged,
             last_log_id: last,
@@ -124,19 +387,23 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote<NodeId>) -> Result<(), StorageError> {
-        self.write_meta(KEY_VOTE, vote, true).await
+        let vote = *vote;
+        self.save_meta(|m| m.vote = Some(vote)).await
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote<NodeId>>, StorageError> {
-        self.read_meta(KEY_VOTE)
+        Ok(self.memory().meta.vote)
     }
 
+    /// The commit index only shortens restart (entries up to it are applied
+    /// again at once); it is written without waiting for the sync.
     async fn save_committed(&mut self, committed: Option<LogId<NodeId>>) -> Result<(), StorageError> {
-        self.write_meta(KEY_COMMITTED, &committed, false).await
+        self.memory().committed = committed;
+        self.send(Op::Committed(committed))
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId<NodeId>>, StorageError> {
-        Ok(self.read_meta::<Option<LogId<NodeId>>>(KEY_COMMITTED)?.flatten())
+        Ok(self.memory().committed)
     }
 
     async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), StorageError>
@@ -144,63 +411,76 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let encoded: Vec<(u64, Vec<u8>)> = entries
-            .into_iter()
-            .map(|e| encode(&e).map(|b| (e.log_id.index, b)))
-            .collect::<Result<_, _>>()
-            .map_err(write_err)?;
-        let db = self.db.clone();
-        let result = run_blocking(move || {
-            let txn = db.begin_write().map_err(write_err)?;
-            {
-                let mut table = txn.open_table(LOGS).map_err(write_err)?;
-                for (index, bytes) in &encoded {
-                    table.insert(index, bytes.as_slice()).map_err(write_err)?;
-                }
-            }
-            txn.commit().map_err(write_err)
-        })
-        .await;
-        match result {
-            Ok(()) => {
-                callback.log_io_completed(Ok(()));
-                Ok(())
-            }
-            Err(e) => {
-                callback.log_io_completed(Err(std::io::Error::other(e.to_string())));
-                Err(e)
+        let mut records = Vec::new();
+        {
+            let mut m = self.memory();
+            for e in entries {
+                let body = encode(&e).map_err(write_err)?;
+                records.push((e.log_id.index, frame(&body)));
+                m.entries.insert(e.log_id.index, e);
             }
         }
+        self.send(Op::Append { records, callback })
     }
 
     async fn truncate(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError> {
-        let db = self.db.clone();
-        run_blocking(move || {
-            let txn = db.begin_write().map_err(write_err)?;
-            txn.open_table(LOGS)
-                .map_err(write_err)?
-                .retain_in(log_id.index.., |_, _| false)
-                .map_err(write_err)?;
-            txn.commit().map_err(write_err)
-        })
-        .await
+        self.memory().entries.retain(|i, _| *i < log_id.index);
+        self.send(Op::Truncate { index: log_id.index })
     }
 
     async fn purge(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError> {
-        let bytes = encode(&log_id).map_err(write_err)?;
-        let db = self.db.clone();
-        run_blocking(move || {
-            let txn = db.begin_write().map_err(write_err)?;
-            txn.open_table(META)
-                .map_err(write_err)?
-                .insert(KEY_LAST_PURGED, bytes.as_slice())
-                .map_err(write_err)?;
-            txn.open_table(LOGS)
-                .map_err(write_err)?
-                .retain_in(..=log_id.index, |_, _| false)
-                .map_err(write_err)?;
-            txn.commit().map_err(write_err)
-        })
-        .await
+        self.memory().entries.retain(|i, _| *i > log_id.index);
+        self.save_meta(|m| m.last_purged = Some(log_id)).await?;
+        self.send(Op::Compact { upto: log_id.index })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(index: u64) -> Entry {
+        Entry {
+            log_id: LogId::new(openraft::CommittedLeaderId::new(1, 1), index),
+            payload: openraft::EntryPayload::Blank,
+        }
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = Vec::new();
+        for i in 1..=3 {
+            bytes.extend(frame(&encode(&entry(i)).unwrap()));
+        }
+        let full = bytes.len();
+        bytes.extend(&frame(&encode(&entry(4)).unwrap())[..5]);
+        std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
+        let store = LogStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store.memory().entries.keys().copied().collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert_eq!(
+            std::fs::metadata(dir.path().join(LOG_FILE)).unwrap().len(),
+            full as u64
+        );
+    }
+
+    #[test]
+    fn a_corrupted_record_ends_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = Vec::new();
+        for i in 1..=3 {
+            bytes.extend(frame(&encode(&entry(i)).unwrap()));
+        }
+        let second = frame(&encode(&entry(1)).unwrap()).len();
+        bytes[second + 9] ^= 0xff; // flip a byte in the second record's body
+        std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
+        let store = LogStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store.memory().entries.keys().copied().collect::<Vec<_>>(),
+            vec![1]
+        );
     }
 }

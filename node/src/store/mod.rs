@@ -1,4 +1,4 @@
-//! Durable storage behind Raft: the redb-backed log store, the state machine
+//! Durable storage behind Raft: the group-committed log store, the state machine
 //! holding the replicated content, and its snapshots.
 //!
 //! The Raft type configuration lives here because both storage traits are
