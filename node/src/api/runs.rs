@@ -134,7 +134,7 @@ pub fn run_json(content: &Content, r: &RunRecord, idle_queues: &BTreeSet<String>
                 "traceback": task_json(t)["traceback"],
                 "retry_at": t.retry_at_ms.map(secs),
             });
-            if t.state == TaskState::Pending && idle_queues.contains(&t.spec.queue) {
+            if t.state == TaskState::Pending && t.ready && idle_queues.contains(&t.spec.queue) {
                 s["waiting_for"] = json!(format!("no worker subscribed to queue {}", t.spec.queue));
             }
             s
@@ -398,7 +398,15 @@ impl Service {
             self.run_status(id).await
         } else {
             let mut status = self.task_status(id)?;
-            if status["state"] == "PENDING" {
+            let ready = self
+                .inner
+                .content
+                .read()
+                .content
+                .tasks
+                .get(id)
+                .is_some_and(|t| t.ready);
+            if status["state"] == "PENDING" && ready {
                 let queue = status["queue"].as_str().unwrap_or_default().to_string();
                 if self.idle_queues().await.contains(&queue) {
                     status["waiting_for"] = json!(format!("no worker subscribed to queue {queue}"));

@@ -8,9 +8,10 @@
 //! one sync; a lone entry costs one `write` + `fdatasync`.
 //!
 //! The vote and the last purged id are in `meta.dat`, replaced atomically
-//! (temp file, sync, rename). The commit index is in `committed.dat`, written
-//! once per batch without a sync: it only shortens restart, so a missing or
-//! damaged one is read as "unknown".
+//! (temp file, sync, rename). The commit index is in `committed.dat`,
+//! overwritten in place (with a checksum) at most every [`COMMITTED_EVERY`]
+//! and never synced: it only shortens restart, so a missing, stale or damaged
+//! one is fine.
 //!
 //! **Invariant:** openraft learns that an entry is flushed only after the
 //! `fdatasync` covering it returned.
@@ -36,6 +37,8 @@ use super::{decode, encode, Entry, NodeId, StorageError, TypeConfig};
 const LOG_FILE: &str = "log.dat";
 const META_FILE: &str = "meta.dat";
 const COMMITTED_FILE: &str = "committed.dat";
+/// How often the commit index is written (it changes with every entry).
+const COMMITTED_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 /// Rewrite the log file without purged entries once this many are dead in it.
 const COMPACT_AFTER: usize = 20_000;
 
@@ -96,6 +99,14 @@ fn frame(body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
     out.extend_from_slice(body);
     out
+}
+
+/// The body of a single framed record, if it is intact.
+fn unframe(bytes: &[u8]) -> Option<Vec<u8>> {
+    let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    let crc = u32::from_le_bytes(bytes.get(4..8)?.try_into().ok()?);
+    let body = bytes.get(8..8 + len)?;
+    (crc32fast::hash(body) == crc).then(|| body.to_vec())
 }
 
 /// Reads records until the end or the first damaged one; answers the
@@ -172,7 +183,8 @@ impl LogStore {
         let purged = meta.last_purged.map(|l| l.index);
         let committed = std::fs::read(dir.join(COMMITTED_FILE))
             .ok()
-            .and_then(|b| decode::<Option<LogId<NodeId>>>(&b).ok())
+            .and_then(|b| unframe(&b))
+            .and_then(|body| decode::<Option<LogId<NodeId>>>(&body).ok())
             .flatten();
         let mut memory = Memory {
             entries: BTreeMap::new(),
@@ -195,6 +207,12 @@ impl LogStore {
             len: good,
             offsets,
             _lock: lock,
+            committed_file: OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(false)
+                .open(dir.join(COMMITTED_FILE))?,
+            committed_at: std::time::Instant::now() - COMMITTED_EVERY,
         };
         std::thread::Builder::new()
             .name("raft-log-writer".into())
@@ -232,6 +250,8 @@ struct Writer {
     offsets: BTreeMap<u64, u64>,
     /// Held (with an exclusive `flock`) while the writer lives.
     _lock: File,
+    committed_file: File,
+    committed_at: std::time::Instant,
 }
 
 impl Writer {
@@ -292,11 +312,13 @@ impl Writer {
     }
 
     /// Best effort and unsynced (see the module header).
-    fn write_committed(&self, committed: Option<LogId<NodeId>>) -> std::io::Result<()> {
-        let bytes = encode(&committed).map_err(std::io::Error::other)?;
-        let tmp = self.dir.join("committed.tmp");
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(tmp, self.dir.join(COMMITTED_FILE))
+    fn write_committed(&mut self, committed: Option<LogId<NodeId>>) -> std::io::Result<()> {
+        if self.committed_at.elapsed() < COMMITTED_EVERY {
+            return Ok(());
+        }
+        self.committed_at = std::time::Instant::now();
+        let record = frame(&encode(&committed).map_err(std::io::Error::other)?);
+        std::os::unix::fs::FileExt::write_all_at(&self.committed_file, &record, 0)
     }
 
     fn append(&mut self, records: &[(u64, Vec<u8>)]) -> std::io::Result<()> {
