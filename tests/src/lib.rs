@@ -47,6 +47,8 @@ pub struct TestNode {
     pub port: u16,
     child: Option<Child>,
     extra_env: Vec<(String, String)>,
+    /// The `--config` file the node is started with, if any.
+    config: Option<PathBuf>,
     pub http: reqwest::Client,
 }
 
@@ -63,10 +65,35 @@ impl TestNode {
             port: free_port(),
             child: None,
             extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            config: None,
             http: reqwest::Client::new(),
         };
         node.spawn().await?;
         Ok(node)
+    }
+
+    /// Starts a node with `--config FILE`, FILE holding `toml` (written into
+    /// the node's temporary directory), and extra environment variables.
+    pub async fn start_with_config(toml: &str, env: &[(&str, &str)]) -> Result<TestNode> {
+        let dir = tempfile::tempdir()?;
+        let config = dir.path().join("node.toml");
+        std::fs::write(&config, toml).context("write the node config")?;
+        let mut node = TestNode {
+            dir,
+            port: free_port(),
+            child: None,
+            extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            config: Some(config),
+            http: reqwest::Client::new(),
+        };
+        node.spawn().await?;
+        Ok(node)
+    }
+
+    /// Path of the `--config` file a node started with [`TestNode::start_with_config`]
+    /// or [`TestNode::restart_with_config`] uses.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("node.toml")
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -95,6 +122,9 @@ impl TestNode {
             .stdout(log.try_clone()?)
             .stderr(log)
             .stdin(Stdio::null());
+        if let Some(config) = &self.config {
+            cmd.arg("--config").arg(config);
+        }
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }
@@ -153,6 +183,46 @@ impl TestNode {
     pub async fn restart(&mut self) -> Result<()> {
         self.kill9();
         self.spawn().await
+    }
+
+    /// `kill -9`, then starts the node again on the same data directory and
+    /// port with `--config FILE`, FILE now holding `toml`.
+    pub async fn restart_with_config(&mut self, toml: &str) -> Result<()> {
+        self.kill9();
+        let config = self.config_path();
+        std::fs::write(&config, toml).context("write the node config")?;
+        self.config = Some(config);
+        self.spawn().await
+    }
+
+    /// Polls `GET path` every 50 ms until `done(status, body)` holds and
+    /// answers that body; fails with the last answer after `within`.
+    pub async fn poll_until(
+        &self,
+        path: &str,
+        within: Duration,
+        done: impl Fn(u16, &Value) -> bool,
+    ) -> Result<Value> {
+        let deadline = Instant::now() + within;
+        loop {
+            let (status, body) = self.rest("GET", path, None).await?;
+            if done(status, &body) {
+                return Ok(body);
+            }
+            if Instant::now() > deadline {
+                bail!("GET {path} not as expected after {within:?}: {status} {body}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Polls a run or task (`GET /api/v1/tasks/{id}`) until it is SUCCESS,
+    /// FAILURE or REVOKED and answers its status; fails after `within`.
+    pub async fn wait_terminal(&self, id: &str, within: Duration) -> Result<Value> {
+        self.poll_until(&format!("/api/v1/tasks/{id}"), within, |status, body| {
+            status == 200 && matches!(body["state"].as_str(), Some("SUCCESS" | "FAILURE" | "REVOKED"))
+        })
+        .await
     }
 
     /// An authenticated REST call; answers the status and the JSON body.
