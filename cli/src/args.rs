@@ -9,6 +9,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::NonEmptyStringValueParser;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use serde_json::{Map, Value};
 
@@ -29,6 +30,13 @@ Examples:
   iscli task show 0b6e6c1a-...              state, result or error, logs
   iscli task logs 0b6e6c1a-... --follow     logs until the task ends
   iscli task revoke 0b6e6c1a-...            stop a pending or running task
+  iscli app run integration_template --param exampleVariable=x
+                                            run an application, follow its steps live
+  iscli app run integration_template --wait 0   start it, print the run id, return
+  iscli task show isapp-...                 a run: its steps, states, waiting reasons
+  iscli task replay isapp-...               run it again with the same variables
+  iscli task list --app integration_template
+  iscli app logs integration_template       the last run and its log lines
   iscli app get integration_template --json
   iscli cluster status
 
@@ -220,7 +228,8 @@ pub enum Command {
     #[command(subcommand)]
     Cluster(ClusterCommand),
 
-    /// Tasks: runs of a step (their state, logs, result; revocation)
+    /// Tasks: runs of a step or of an application (state, logs, result;
+    /// listing, replay, revocation)
     #[command(subcommand)]
     Task(TaskCommand),
 }
@@ -334,30 +343,99 @@ fn positive_seconds(arg: &str) -> Result<Value, String> {
     }
 }
 
-/// What to do with tasks (runs of a step).
+/// What to do with tasks (runs of a step) and runs (of an application).
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum TaskCommand {
-    /// Show one task: step, state, attempt, worker, times (UTC), result or
-    /// error and traceback, and its log lines
+    /// Show one task or run: its state, details and log lines
+    ///
+    /// For a step task: step, state, attempt, worker, times (UTC), result or
+    /// error and traceback, and its log lines. For a run (isapp-...): its
+    /// application, state, queue, configuration, variables, times, every
+    /// step with its state, attempt, task id and what it waits for (or the
+    /// last line of its error), and the steps' log lines.
     Show {
-        /// Task id (printed by 'iscli step run')
+        /// Task id (printed by 'iscli step run') or run id (isapp-...,
+        /// printed by 'iscli app run')
         id: String,
     },
-    /// Print a task's log lines (times in UTC)
+    /// Print a task's or a run's log lines (times in UTC)
+    ///
+    /// For a run (isapp-...): the log lines of all its steps in time order,
+    /// each with its step's name.
     Logs {
-        /// Task id (printed by 'iscli step run')
+        /// Task id (printed by 'iscli step run') or run id (isapp-...)
         id: String,
         /// Keep printing new lines as they are logged, until the task ends
         #[arg(short = 'f', long)]
         follow: bool,
     },
-    /// Revoke a task: a pending one never starts, a running one is killed;
-    /// a finished one is left as it is
+    /// Revoke a task or a run: a pending one never starts, a running one is
+    /// killed; a finished one is left as it is
+    ///
+    /// Revoking a run (isapp-...) revokes its unfinished steps; revoking a
+    /// step of a run revokes the run.
     Revoke {
-        /// Task id (printed by 'iscli step run')
+        /// Task id (printed by 'iscli step run') or run id (isapp-...)
         id: String,
     },
+    /// Replay a run: a new run with the same variables, configuration and
+    /// queue, followed like 'iscli app run'
+    ///
+    /// Starts a new run of the same application with the same variables,
+    /// configuration and queue as the given run. Prints the new run id, then follows the new run for up to --wait
+    /// seconds exactly as 'iscli app run' does (live view, final status,
+    /// exit 1 when it failed or was revoked). The application's current
+    /// document is used, not the one the replayed run had.
+    #[command(after_help = TASK_REPLAY_HELP)]
+    Replay {
+        /// Run id to replay (isapp-...; see 'iscli task list')
+        id: String,
+        /// Seconds to follow the new run before returning with its id (it
+        /// keeps running; see it with 'iscli task show ID'); 0 = return at once
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        wait: u64,
+    },
+    /// List recent application runs, newest first: run id, application,
+    /// state, start time (UTC)
+    #[command(after_help = TASK_LIST_HELP)]
+    List {
+        /// Only the runs of this application
+        #[arg(long, value_name = "NAME", value_parser = NonEmptyStringValueParser::new())]
+        app: Option<String>,
+        /// Only the runs in this state: PENDING, STARTED, SUCCESS, FAILURE or
+        /// REVOKED (any case)
+        #[arg(long, value_name = "STATE", value_parser = parse_state)]
+        state: Option<String>,
+        /// At most this many runs (1 to 1000) [default: 50]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: Option<u32>,
+    },
 }
+
+const TASK_REPLAY_HELP: &str = "\
+Examples:
+  iscli task replay isapp-0b6e6c1a-...
+  iscli task replay isapp-0b6e6c1a-... --wait 0    start it, print the new run id
+  iscli task replay isapp-0b6e6c1a-... --json      only the new run's final status";
+
+const TASK_LIST_HELP: &str = "\
+Examples:
+  iscli task list
+  iscli task list --app integration_template --limit 5
+  iscli task list --state FAILURE --json";
+
+/// Reads a run state for 'task list --state': one of the task states, any case.
+fn parse_state(arg: &str) -> Result<String, String> {
+    let state = arg.trim().to_ascii_uppercase();
+    if RUN_STATES.contains(&state.as_str()) {
+        Ok(state)
+    } else {
+        Err(format!("expected one of {}, got {arg:?}", RUN_STATES.join(", ")))
+    }
+}
+
+/// The states a run or a task can be in.
+const RUN_STATES: [&str; 6] = ["PENDING", "STARTED", "RETRY", "SUCCESS", "FAILURE", "REVOKED"];
 
 /// What to do with applications.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -374,6 +452,155 @@ pub enum AppCommand {
         /// Application name
         name: String,
     },
+    /// Run an application and follow it live: each step's state, the log
+    /// lines, then the outcome
+    ///
+    /// Starts a run, then shows its steps as they go: in a terminal, one line
+    /// per step with its state (and attempt when retried), colored (PENDING
+    /// grey, STARTED blue, RETRY yellow, SUCCESS green, FAILURE red, REVOKED
+    /// magenta) and redrawn in place, with the steps' log lines scrolling
+    /// above it; otherwise (a pipe, a file) one line per state change, e.g.
+    /// "step Fetch: STARTED (attempt 1)", and one per log line,
+    /// "HH:MM:SS LEVEL step-name: message" (UTC). Then it prints the final
+    /// status: the run's state, each step's state, and the last line of each
+    /// failed step's traceback. Exits 1 when the run failed or was revoked.
+    /// When --wait runs out first it prints the run id and exits 0 while the
+    /// run goes on. With --json it prints only the run status (final, or as
+    /// it stands when --wait ran out).
+    #[command(after_help = APP_RUN_HELP)]
+    Run(AppRun),
+    /// Show the last run of an application: its state, steps and log lines
+    ///
+    /// The same as 'iscli task show' of that run. With --json: the run
+    /// status the server answers, with "last_run", the run's href.
+    Logs {
+        /// Application name
+        name: String,
+    },
+}
+
+const APP_RUN_HELP: &str = "\
+Examples:
+  iscli app run integration_template
+  iscli app run integration_template --param exampleVariable=hello --param 'ids=[1, 2]'
+  iscli app run integration_template --config demo-settings --queue critical_queue
+  iscli app run integration_template --debug          a Debug Run (log level 10)
+  iscli app run integration_template --wait 0         start it and return at once
+  iscli app run integration_template --json
+
+Colors are left out when NO_COLOR is set; the in-place view needs a terminal
+that understands ANSI cursor movement (not TERM=dumb). Lines longer than
+$COLUMNS (default 80) are cut in the live view. Log records logged before
+iscli started following are printed with the final status.";
+
+/// Log level of the original's "Debug Run".
+pub const DEBUG_LOG_LEVEL: u32 = 10;
+
+/// `iscli app run`: which application, with what, and how long to watch it.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct AppRun {
+    /// Application name
+    pub name: String,
+
+    /// An app variable for this run, KEY=VALUE; repeat for more. It
+    /// overrides the application's value. The value is read as JSON when it
+    /// is valid JSON (42, true, [1,2], {"a":1}, "quoted"), else taken as a
+    /// plain string (who=world -> "world")
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, Value)>,
+
+    /// Seconds to follow the run before returning with its run id (it keeps
+    /// running; see it with 'iscli task show ID'); 0 = return at once
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub wait: u64,
+
+    /// Queue whose workers run the steps [default: the application's queue,
+    /// else "default"]
+    #[arg(long, value_name = "QUEUE", value_parser = NonEmptyStringValueParser::new())]
+    pub queue: Option<String>,
+
+    /// Configuration whose variables the steps see (${config.NAME})
+    /// [default: the application's]
+    #[arg(long = "config", value_name = "CONFIGURATION", value_parser = NonEmptyStringValueParser::new())]
+    pub configuration: Option<String>,
+
+    /// A Debug Run: keep log records from level 10 (DEBUG) up; same as
+    /// --log-level 10
+    #[arg(long, conflicts_with = "log_level")]
+    pub debug: bool,
+
+    /// Keep only the log records at this level or above: a number, or
+    /// DEBUG (10), INFO (20), FLOW (25), WARNING (30), ERROR (40), CRITICAL
+    /// (50) [default: 1, every record]
+    #[arg(long, value_name = "LEVEL", value_parser = parse_log_level)]
+    pub log_level: Option<u32>,
+}
+
+impl AppRun {
+    /// The level to send: --log-level, 10 for --debug, or None (the
+    /// server's default).
+    pub fn log_level(&self) -> Option<u32> {
+        if self.debug {
+            Some(DEBUG_LOG_LEVEL)
+        } else {
+            self.log_level
+        }
+    }
+
+    /// The params to send: every --param (app variable overrides), plus
+    /// "queue" from --queue, "configuration" from --config and "log_level"
+    /// from --debug or --log-level. A key given twice (or a flag together
+    /// with --param of the same key) is a usage error rather than a silent
+    /// choice.
+    pub fn params(&self) -> Result<Map<String, Value>, CliError> {
+        let mut map = Map::new();
+        for (key, value) in &self.params {
+            if map.insert(key.clone(), value.clone()).is_some() {
+                return Err(usage(&format!("--param {key}=... is given more than once")));
+            }
+        }
+        let level_flag = if self.debug { "--debug" } else { "--log-level" };
+        let options = [
+            ("queue", "--queue", self.queue.clone().map(Value::String)),
+            (
+                "configuration",
+                "--config",
+                self.configuration.clone().map(Value::String),
+            ),
+            ("log_level", level_flag, self.log_level().map(Value::from)),
+        ];
+        for (key, flag, value) in options {
+            let Some(value) = value else {
+                continue;
+            };
+            if map.contains_key(key) {
+                return Err(usage(&format!(
+                    "{flag} and --param {key}=... both set the run's {key}: use one"
+                )));
+            }
+            map.insert(key.to_string(), value);
+        }
+        Ok(map)
+    }
+}
+
+/// Reads a log level: a non-negative integer, or a level name (any case).
+pub fn parse_log_level(arg: &str) -> Result<u32, String> {
+    let arg = arg.trim();
+    if let Ok(n) = arg.parse::<u32>() {
+        return Ok(n);
+    }
+    match arg.to_ascii_uppercase().as_str() {
+        "DEBUG" => Ok(10),
+        "INFO" => Ok(20),
+        "FLOW" => Ok(25),
+        "WARNING" => Ok(30),
+        "ERROR" => Ok(40),
+        "CRITICAL" => Ok(50),
+        _ => Err(format!(
+            "expected a number or DEBUG, INFO, FLOW, WARNING, ERROR, CRITICAL; got {arg:?}"
+        )),
+    }
 }
 
 /// What to do with configurations.
@@ -469,9 +696,15 @@ impl Cli {
                      cannot be combined with a subcommand",
                 ));
             }
-            if let Command::Step(StepCommand::Run(run)) = command {
-                // Checked here so a bad line fails before any network call.
-                run.params()?;
+            // Checked here so a bad line fails before any network call.
+            match command {
+                Command::Step(StepCommand::Run(run)) => {
+                    run.params()?;
+                }
+                Command::App(AppCommand::Run(run)) => {
+                    run.params()?;
+                }
+                _ => {}
             }
             return Ok(Action::Command(command.clone()));
         }
@@ -821,5 +1054,151 @@ mod tests {
             action(&["task", "revoke", "t-1"]).unwrap(),
             Action::Command(Command::Task(TaskCommand::Revoke { id: "t-1".into() }))
         );
+    }
+
+    fn app_run(line: &[&str]) -> AppRun {
+        match action(line).unwrap() {
+            Action::Command(Command::App(AppCommand::Run(run))) => run,
+            other => panic!("{line:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn app_run_params_carry_the_run_options() {
+        use serde_json::json;
+        let run = app_run(&["app", "run", "hello", "--param", "who=x", "--param", "n=3"]);
+        assert_eq!(run.name, "hello");
+        assert_eq!(run.wait, 30);
+        assert_eq!(Value::Object(run.params().unwrap()), json!({"who": "x", "n": 3}));
+
+        let run = app_run(&[
+            "app",
+            "run",
+            "hello",
+            "--queue",
+            "critical_queue",
+            "--config",
+            "site_a",
+            "--wait",
+            "0",
+        ]);
+        assert_eq!(run.wait, 0);
+        assert_eq!(
+            Value::Object(run.params().unwrap()),
+            json!({"queue": "critical_queue", "configuration": "site_a"})
+        );
+
+        // --debug is the original's "Debug Run": log level 10.
+        let run = app_run(&["app", "run", "hello", "--debug"]);
+        assert_eq!(run.log_level(), Some(DEBUG_LOG_LEVEL));
+        assert_eq!(Value::Object(run.params().unwrap()), json!({"log_level": 10}));
+        let run = app_run(&["app", "run", "hello", "--log-level", "30"]);
+        assert_eq!(Value::Object(run.params().unwrap()), json!({"log_level": 30}));
+        let run = app_run(&["app", "run", "hello", "--log-level", "warning", "--json"]);
+        assert_eq!(Value::Object(run.params().unwrap()), json!({"log_level": 30}));
+        // Nothing given: the server's defaults (no keys at all).
+        let run = app_run(&["application", "run", "hello"]);
+        assert_eq!(run.log_level(), None);
+        assert!(run.params().unwrap().is_empty());
+    }
+
+    #[test]
+    fn log_levels_are_numbers_or_names() {
+        for (arg, level) in [
+            ("0", 0),
+            ("1", 1),
+            ("10", 10),
+            ("debug", 10),
+            ("INFO", 20),
+            ("Flow", 25),
+            ("WARNING", 30),
+            ("error", 40),
+            (" critical ", 50),
+        ] {
+            assert_eq!(parse_log_level(arg), Ok(level), "{arg}");
+        }
+        for arg in ["", "-1", "loud", "1.5"] {
+            assert!(parse_log_level(arg).is_err(), "{arg}");
+        }
+    }
+
+    #[test]
+    fn app_run_bad_lines() {
+        // A key twice, or a flag and --param of the same key: usage errors.
+        for line in [
+            &["app", "run", "a", "--param", "x=1", "--param", "x=2"][..],
+            &["app", "run", "a", "--queue", "q", "--param", "queue=r"],
+            &["app", "run", "a", "--config", "c", "--param", "configuration=d"],
+            &["app", "run", "a", "--debug", "--param", "log_level=20"],
+            &["app", "run", "a", "--log-level", "20", "--param", "log_level=20"],
+        ] {
+            let err = action(line).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{line:?}");
+        }
+        let err = action(&["app", "run", "a", "--debug", "--param", "log_level=20"]).unwrap_err();
+        assert!(
+            err.render().contains("--debug and --param log_level"),
+            "{}",
+            err.render()
+        );
+        // Refused by clap itself.
+        for line in [
+            &["iscli", "app", "run", "a", "--debug", "--log-level", "20"][..],
+            &["iscli", "app", "run", "a", "--log-level", "loud"],
+            &["iscli", "app", "run", "a", "--queue", ""],
+            &["iscli", "app", "run", "a", "--config", ""],
+            &["iscli", "app", "run", "a", "--param", "novalue"],
+            &["iscli", "app", "run", "a", "--wait", "-1"],
+            &["iscli", "app", "run"],
+        ] {
+            assert!(Cli::try_parse_from(line).is_err(), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn run_subcommands_parse() {
+        assert_eq!(
+            action(&["app", "logs", "hello"]).unwrap(),
+            Action::Command(Command::App(AppCommand::Logs { name: "hello".into() }))
+        );
+        assert_eq!(
+            action(&["task", "replay", "isapp-1"]).unwrap(),
+            Action::Command(Command::Task(TaskCommand::Replay {
+                id: "isapp-1".into(),
+                wait: 30
+            }))
+        );
+        assert_eq!(
+            action(&["task", "replay", "isapp-1", "--wait", "0", "--json"]).unwrap(),
+            Action::Command(Command::Task(TaskCommand::Replay {
+                id: "isapp-1".into(),
+                wait: 0
+            }))
+        );
+        assert_eq!(
+            action(&["task", "list"]).unwrap(),
+            Action::Command(Command::Task(TaskCommand::List {
+                app: None,
+                state: None,
+                limit: None
+            }))
+        );
+        assert_eq!(
+            action(&["task", "list", "--app", "hello", "--state", "failure", "--limit", "5"]).unwrap(),
+            Action::Command(Command::Task(TaskCommand::List {
+                app: Some("hello".into()),
+                state: Some("FAILURE".into()),
+                limit: Some(5)
+            }))
+        );
+        for line in [
+            &["iscli", "task", "list", "--state", "DONE"][..],
+            &["iscli", "task", "list", "--limit", "0"],
+            &["iscli", "task", "list", "--limit", "1001"],
+            &["iscli", "task", "list", "--app", ""],
+            &["iscli", "task", "replay"],
+        ] {
+            assert!(Cli::try_parse_from(line).is_err(), "{line:?}");
+        }
     }
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use is_proto::v1::{
-    Empty, IdRequest, Json, NameRequest, PutStepRequest, RunStepRequest, SyncPackRef, TaskEvent,
-    UploadSyncPackRequest,
+    Empty, IdRequest, Json, ListTasksRequest, NameRequest, PutStepRequest, RunApplicationRequest,
+    RunStepRequest, SyncPackRef, TaskEvent, UploadSyncPackRequest,
 };
 use is_proto::IntegrationServiceClient;
 use serde_json::{Map, Value};
@@ -167,7 +167,37 @@ impl Client {
         }
     }
 
+    /// Starts a new run with the same application, variables,
+    /// configuration and queue as run `id`; answers the new run's status
+    /// (at once, without waiting).
+    pub async fn replay_task(&mut self, id: &str) -> Result<Value, CliError> {
+        match self.rpc.replay_task(id_req(id)).await {
+            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// Recent runs, newest first: of one application and/or in one state
+    /// when given, at most `limit` (None: the server's default).
+    pub async fn list_tasks(
+        &mut self,
+        app: Option<&str>,
+        state: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Value, CliError> {
+        let req = ListTasksRequest {
+            app: app.unwrap_or_default().to_string(),
+            state: state.unwrap_or_default().to_string(),
+            limit: limit.unwrap_or(0),
+        };
+        match self.rpc.list_tasks(req).await {
+            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
     /// Subscribes to a task's events (state changes, log records, the end).
+    /// For a run the state events cover the run and each of its steps.
     pub async fn watch_task(&mut self, id: &str) -> Result<TaskEvents, CliError> {
         match self.rpc.watch_task(id_req(id)).await {
             Ok(r) => Ok(TaskEvents {
@@ -205,6 +235,36 @@ impl Client {
     pub async fn delete_application(&mut self, name: &str) -> Result<DeletedName, CliError> {
         match self.rpc.delete_application(name_req(name)).await {
             Ok(r) => Ok(deleted_name(r.into_inner().name, name)),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// Starts a run of an application. Answers whether it finished within
+    /// `wait_seconds` and its run status (finished or not).
+    pub async fn run_application(
+        &mut self,
+        name: &str,
+        params: &Map<String, Value>,
+        wait_seconds: u32,
+    ) -> Result<(bool, Value), CliError> {
+        let req = RunApplicationRequest {
+            name: name.to_string(),
+            params_json: Value::Object(params.clone()).to_string(),
+            wait_seconds,
+        };
+        match self.rpc.run_application(req).await {
+            Ok(r) => {
+                let answer = r.into_inner();
+                Ok((answer.finished, parse_json(&answer.status_json)))
+            }
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// The status of the application's last run (with `last_run`, its href).
+    pub async fn application_logs(&mut self, name: &str) -> Result<Value, CliError> {
+        match self.rpc.get_application_logs(name_req(name)).await {
+            Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
     }

@@ -2,18 +2,22 @@
 //! calling the RPCs and printing the answers (pretty JSON with `--json`,
 //! else the readable forms from `output.rs`). One handler per noun; a new
 //! subcommand is a new match arm in `run_command` plus its handler here.
+//! Following a task (`step run`, `task logs -f`) and following a run
+//! (`app run`, `task replay`, the live view of `live.rs`) live here too.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use crate::args::{
-    Action, AppCommand, ClusterCommand, Command, ConfigCommand, StepCommand, StepRun, SyncPackOps,
+    Action, AppCommand, AppRun, ClusterCommand, Command, ConfigCommand, StepCommand, StepRun, SyncPackOps,
     TaskCommand,
 };
 use crate::client::Client;
 use crate::error::{ApiError, ApiErrorKind, CliError};
+use crate::live;
 use crate::output;
 use crate::settings::{self, ConnectionFlags};
 use crate::upload;
@@ -266,10 +270,18 @@ async fn task(client: &mut Client, cmd: TaskCommand, ctx: &Context) -> Result<Ou
     match cmd {
         TaskCommand::Show { id } => {
             let v = client.get_task(&id).await?;
-            ctx.print(&v, output::task_sheet);
+            if output::is_run(&v) {
+                show_run(client, &v, ctx).await?;
+            } else {
+                ctx.print(&v, output::task_sheet);
+            }
         }
         TaskCommand::Logs { id, follow } => {
             let status = client.get_task(&id).await?;
+            if output::is_run(&status) {
+                run_logs(client, &status, follow, ctx).await?;
+                return Ok(Outcome::Success);
+            }
             let running = !output::is_final_state(&output::text(&status, "state"));
             if !(follow && running) {
                 let logs = status.get("logs").cloned().unwrap_or_else(|| json!([]));
@@ -284,6 +296,21 @@ async fn task(client: &mut Client, cmd: TaskCommand, ctx: &Context) -> Result<Ou
             let already_ended = output::is_final_state(&output::text(&before, "state"));
             let after = client.revoke_task(&id).await?;
             ctx.print(&after, |v| output::revoked(v, already_ended));
+        }
+        TaskCommand::Replay { id, wait } => {
+            // Deadline first: the wait counts from when the command asked.
+            let until = Instant::now().checked_add(Duration::from_secs(wait));
+            let status = client.replay_task(&id).await?;
+            if !ctx.json {
+                let app = output::text(&status, "app_name");
+                output::emit(&output::run_replayed(&id, &app, &output::text(&status, "id")));
+            }
+            let finished = output::is_final_state(&output::text(&status, "state"));
+            return follow_new_run(client, status, finished, wait, until, ctx).await;
+        }
+        TaskCommand::List { app, state, limit } => {
+            let v = client.list_tasks(app.as_deref(), state.as_deref(), limit).await?;
+            ctx.print(&v, output::runs_table);
         }
     }
     Ok(Outcome::Success)
@@ -348,8 +375,376 @@ async fn app(client: &mut Client, cmd: AppCommand, ctx: &Context) -> Result<Outc
             let deleted = client.delete_application(&name).await?;
             print_deleted(ctx, "application", &deleted);
         }
+        AppCommand::Run(run) => return run_app(client, &run, ctx).await,
+        AppCommand::Logs { name } => {
+            let last = client.application_logs(&name).await?;
+            show_run(client, &last, ctx).await?;
+        }
     }
     Ok(Outcome::Success)
+}
+
+/// `iscli app run`: starts the run, follows it for up to `--wait` seconds
+/// (the live view and the log lines), then prints the outcome (or that it
+/// is still running).
+async fn run_app(client: &mut Client, run: &AppRun, ctx: &Context) -> Result<Outcome, CliError> {
+    let params = run.params()?;
+    // Deadline first: the wait counts from when the command asked.
+    let until = Instant::now().checked_add(Duration::from_secs(run.wait));
+    // Started without waiting: following it is iscli's job.
+    let (finished, status) = client.run_application(&run.name, &params, 0).await?;
+    if !ctx.json {
+        output::emit(&output::run_started(&run.name, &output::text(&status, "id")));
+    }
+    follow_new_run(client, status, finished, run.wait, until, ctx).await
+}
+
+/// Follows a run just started (by `app run` or `task replay`; `status` is
+/// what starting it answered) until it ends or `until` passes, then prints
+/// its outcome, or that it is still running. `wait` 0 does not follow.
+async fn follow_new_run(
+    client: &mut Client,
+    status: Value,
+    finished: bool,
+    wait: u64,
+    until: Option<Instant>,
+    ctx: &Context,
+) -> Result<Outcome, CliError> {
+    let id = output::text(&status, "id");
+    let mut printed = output::RunLogs::default();
+    let followed = if finished {
+        Followed::Ended(status.clone())
+    } else if wait == 0 {
+        Followed::StillRunning(output::text(&status, "state"))
+    } else {
+        let show = run_show(ctx);
+        let mut view = live::RunView::from_status(&status);
+        if matches!(show, RunShow::Graph { .. }) {
+            // Only for the arrows of the graph, which does without them.
+            if let Ok(app) = client.get_application(&view.app).await {
+                view.add_edges(&app);
+            }
+        }
+        follow_run(client, &mut view, until, show, &mut printed).await?
+    };
+    match followed {
+        Followed::Ended(last) => Ok(finish_run(client, ctx, &last, &mut printed).await),
+        Followed::StillRunning(_) => {
+            if ctx.json {
+                let now = if wait == 0 {
+                    status
+                } else {
+                    client.get_task(&id).await?
+                };
+                output::emit(&output::pretty(&now));
+            } else {
+                output::emit(&output::run_still_running(&id));
+            }
+            Ok(Outcome::Success)
+        }
+    }
+}
+
+/// Prints an ended run (its JSON, or the log lines not printed yet and the
+/// outcome) and says how the command ends: failed when the run did.
+async fn finish_run(
+    client: &mut Client,
+    ctx: &Context,
+    status: &Value,
+    printed: &mut output::RunLogs,
+) -> Outcome {
+    if ctx.json {
+        output::emit(&output::pretty(status));
+    } else {
+        // Records logged before the watch began (or lost on the way) of
+        // the steps not settled while following. Not being able to read
+        // them must not hide the outcome.
+        let unsettled = |id: &str| !printed.is_settled(id);
+        if let Ok(steps) = step_logs(client, status, unsettled).await {
+            print_text(&printed.late(&steps));
+        }
+        output::emit(&output::run_outcome(status));
+    }
+    if output::is_failed_state(&output::text(status, "state")) {
+        Outcome::Failed
+    } else {
+        Outcome::Success
+    }
+}
+
+/// What to print while following a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunShow {
+    /// stdout is a terminal: the graph, redrawn in place, with the log
+    /// lines scrolling above it.
+    Graph { color: bool, max_width: usize },
+    /// stdout is not a terminal: one line per state change and per log
+    /// record.
+    Lines,
+    /// Log lines only (`task logs isapp-... --follow`).
+    Logs,
+    /// Nothing (`--json` prints only the final document).
+    Nothing,
+}
+
+/// How to show a followed run on this stdout: the live graph on a terminal
+/// that can move its cursor (colored unless NO_COLOR is set), else lines.
+fn run_show(ctx: &Context) -> RunShow {
+    if ctx.json {
+        return RunShow::Nothing;
+    }
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    if !std::io::stdout().is_terminal() || dumb {
+        return RunShow::Lines;
+    }
+    RunShow::Graph {
+        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        max_width: live::max_width(std::env::var("COLUMNS").ok().as_deref()),
+    }
+}
+
+/// Follows a run's events until it ends or `until` passes (None: no
+/// limit), keeping `view` up to date and showing it as `show` says. Printed
+/// log lines are noted in `printed`.
+async fn follow_run(
+    client: &mut Client,
+    view: &mut live::RunView,
+    until: Option<Instant>,
+    show: RunShow,
+    printed: &mut output::RunLogs,
+) -> Result<Followed, CliError> {
+    let id = view.id.clone();
+    let mut screen = live::Screen::default();
+    let redraw = |screen: &mut live::Screen, view: &live::RunView, above: &[String]| {
+        if let RunShow::Graph { color, max_width } = show {
+            output::emit(&screen.frame(above, &view.lines(color, max_width)));
+        }
+    };
+    match show {
+        RunShow::Graph { .. } => redraw(&mut screen, view, &[]),
+        RunShow::Lines => {
+            // Where everything stands before the first change.
+            output::emit(&output::change_line("application", &view.app, &view.state, 0));
+            for step in &view.steps {
+                output::emit(&output::change_line(
+                    "step",
+                    &step.name,
+                    &step.state,
+                    step.attempt,
+                ));
+            }
+        }
+        RunShow::Logs | RunShow::Nothing => {}
+    }
+    let mut events = client.watch_task(&id).await?;
+    loop {
+        let next = match until {
+            Some(deadline) => match tokio::time::timeout_at(deadline, events.next()).await {
+                Ok(next) => next?,
+                Err(_) => return Ok(Followed::StillRunning(view.state.clone())),
+            },
+            None => events.next().await?,
+        };
+        let Some(event) = next else {
+            // The node closed the stream without the end event (it is
+            // shutting down, or the run expired): ask once more.
+            let status = client.get_task(&id).await?;
+            if output::is_final_state(&output::text(&status, "state")) {
+                if view.update(&status) {
+                    redraw(&mut screen, view, &[]);
+                }
+                return Ok(Followed::Ended(status));
+            }
+            return Err(CliError::Api(ApiError {
+                kind: ApiErrorKind::Unavailable,
+                error: format!(
+                    "the node stopped sending the events of run {id} before it ended; \
+                     see: iscli task show {id}"
+                ),
+                details: Vec::new(),
+            }));
+        };
+        let step_id = output::text(&event, "id");
+        let is_step = step_id != id;
+        match event.get("type").and_then(Value::as_str) {
+            Some("state") => {
+                if !view.apply(&event) {
+                    continue;
+                }
+                // An attempt that ended has its records in the step's
+                // status, also those logged before iscli subscribed.
+                let state = output::text(&event, "state");
+                let attempt = event.get("attempt").and_then(Value::as_u64).unwrap_or(0);
+                let attempt_ended = state == "RETRY" || output::is_final_state(&state);
+                let caught_up = if is_step && attempt > 0 && attempt_ended && show != RunShow::Nothing {
+                    let name = output::text(&event, "name");
+                    catch_up(client, printed, &step_id, &name, output::is_final_state(&state)).await
+                } else {
+                    Vec::new()
+                };
+                if show == RunShow::Lines {
+                    if is_step {
+                        let name = output::text(&event, "name");
+                        output::emit(&output::change_line("step", &name, &state, attempt));
+                    } else if !output::is_final_state(&state) {
+                        // The run's final state is part of the outcome.
+                        output::emit(&output::change_line("application", &view.app, &state, 0));
+                    }
+                }
+                if matches!(show, RunShow::Graph { .. }) {
+                    redraw(&mut screen, view, &caught_up);
+                } else {
+                    print_lines(&caught_up);
+                }
+            }
+            Some("log") if show != RunShow::Nothing => {
+                let line = printed.live(&event);
+                if matches!(show, RunShow::Graph { .. }) {
+                    redraw(&mut screen, view, &[line]);
+                } else {
+                    output::emit(&line);
+                }
+            }
+            Some("end") => {
+                let status = match event.get("status") {
+                    Some(status) if status.is_object() => status.clone(),
+                    _ => client.get_task(&id).await?,
+                };
+                if view.update(&status) {
+                    redraw(&mut screen, view, &[]);
+                }
+                return Ok(Followed::Ended(status));
+            }
+            // Log lines not shown, and event types this iscli does not know.
+            _ => {}
+        }
+    }
+}
+
+/// Catches up with a step of a followed run whose attempt has just ended
+/// (see `output::RunLogs`): the lines of its records not printed yet.
+/// `ended`: the step is over, so that nothing of it is missing afterwards.
+/// Should its status not be readable now, what is missing comes with the
+/// outcome.
+async fn catch_up(
+    client: &mut Client,
+    printed: &mut output::RunLogs,
+    id: &str,
+    name: &str,
+    ended: bool,
+) -> Vec<String> {
+    let Ok(task) = client.get_task(id).await else {
+        return Vec::new();
+    };
+    let step = output::StepLogs {
+        id: id.to_string(),
+        name: name.to_string(),
+        logs: task
+            .get("logs")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+    };
+    let missed = printed.missed(&step);
+    if ended {
+        printed.settle(id);
+    }
+    missed
+}
+
+/// Prints lines, one by one.
+fn print_lines(lines: &[String]) {
+    for line in lines {
+        output::emit(line);
+    }
+}
+
+/// The log records of the steps of a run that `wanted` picks by task id,
+/// read from each step's task status; a step whose status is gone
+/// (expired) has none.
+async fn step_logs(
+    client: &mut Client,
+    status: &Value,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Vec<output::StepLogs>, CliError> {
+    let mut all = Vec::new();
+    let steps = status.get("steps").and_then(Value::as_array);
+    for step in steps.into_iter().flatten() {
+        let id = output::text(step, "id");
+        if id.is_empty() || !wanted(&id) {
+            continue;
+        }
+        let logs = match client.get_task(&id).await {
+            Ok(task) => task
+                .get("logs")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            Err(CliError::Api(ApiError {
+                kind: ApiErrorKind::NotFound,
+                ..
+            })) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        all.push(output::StepLogs {
+            id,
+            name: output::text(step, "name"),
+            logs,
+        });
+    }
+    Ok(all)
+}
+
+/// A run for people (`task show isapp-...`, `app logs`): the run sheet and
+/// its steps' log lines; with --json, the status as the server sent it.
+async fn show_run(client: &mut Client, status: &Value, ctx: &Context) -> Result<(), CliError> {
+    if ctx.json {
+        output::emit(&output::pretty(status));
+        return Ok(());
+    }
+    let logs = output::run_logs(&step_logs(client, status, |_| true).await?);
+    let mut text = output::run_sheet(status);
+    text.push_str(&output::run_logs_section(status, &logs));
+    output::emit(&text);
+    Ok(())
+}
+
+/// `iscli task logs isapp-...`: the log lines of every step of the run in
+/// time order; with --follow on a run that has not ended, then each new one
+/// as it is logged, then the ones only the steps' final statuses hold. With
+/// --json, only the final list.
+async fn run_logs(client: &mut Client, status: &Value, follow: bool, ctx: &Context) -> Result<(), CliError> {
+    let steps = step_logs(client, status, |_| true).await?;
+    let running = !output::is_final_state(&output::text(status, "state"));
+    if !(follow && running) {
+        let logs = output::run_logs(&steps);
+        let text = output::run_logs_text(status, &logs);
+        ctx.print(&Value::Array(logs), |_| text);
+        return Ok(());
+    }
+    let mut printed = output::RunLogs::default();
+    let show = if ctx.json {
+        RunShow::Nothing
+    } else {
+        // Everything logged so far, in time order, noted as printed.
+        print_text(&printed.late(&steps));
+        RunShow::Logs
+    };
+    let mut view = live::RunView::from_status(status);
+    let last = match follow_run(client, &mut view, None, show, &mut printed).await? {
+        Followed::Ended(last) => last,
+        // Without a deadline following only ends with the run; should that
+        // change, show what is known.
+        Followed::StillRunning(_) => client.get_task(&view.id).await?,
+    };
+    let unsettled = |id: &str| !printed.is_settled(id);
+    let steps = step_logs(client, &last, unsettled).await?;
+    if ctx.json {
+        output::emit(&output::pretty(&Value::Array(output::run_logs(&steps))));
+    } else {
+        print_text(&printed.late(&steps));
+    }
+    Ok(())
 }
 
 async fn config(client: &mut Client, cmd: ConfigCommand, ctx: &Context) -> Result<Outcome, CliError> {

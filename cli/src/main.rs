@@ -4,12 +4,14 @@
 //! means), `settings` (host/port/user/password precedence and the config
 //! file), `client` (gRPC connection, auth, error mapping), `commands`
 //! (carrying out actions), `upload` (`-u`), `output` (rendering for
-//! people), `error` (`CliError`, messages and exit codes).
+//! people), `live` (the live view of a run: its graph, redrawn in place),
+//! `error` (`CliError`, messages and exit codes).
 
 mod args;
 mod client;
 mod commands;
 mod error;
+mod live;
 mod output;
 mod settings;
 mod upload;

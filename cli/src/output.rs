@@ -1,10 +1,13 @@
 //! Rendering of server answers for people: item tables for lists, the step
 //! sheet (metadata, parameters, source), task progress lines, outcomes and
-//! the task sheet, a generic key/value summary for documents whose shape is
-//! open (about, cluster status), and pretty JSON for `--json`. Every function here is pure (value in, text out) and tolerant of
-//! missing or oddly typed fields; printing is the caller's job.
+//! the task sheet, application runs (state changes, step log lines, the
+//! outcome, the run sheet, the run list, state colors), a generic key/value
+//! summary for documents whose shape is open (about, cluster status), and
+//! pretty JSON for `--json`. Every function here is pure (value in, text
+//! out) and tolerant of missing or oddly typed fields; printing is the
+//! caller's job.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 
 use serde_json::{Map, Value};
@@ -307,15 +310,23 @@ pub fn task_sheet(status: &Value) -> String {
 pub fn revoked(status: &Value, already_ended: bool) -> String {
     let id = text(status, "id");
     let state = text(status, "state");
+    let (noun, what) = if is_run(status) {
+        (
+            "run",
+            format!("application {}", or_dash(text(status, "app_name"))),
+        )
+    } else {
+        ("task", format!("step {}", or_dash(text(status, "name"))))
+    };
     if already_ended {
-        return format!("task {id} had already ended ({state}); nothing to revoke");
+        return format!("{noun} {id} had already ended ({state}); nothing to revoke");
     }
     match state.as_str() {
-        "REVOKED" => format!("revoked task {id} (step {})", or_dash(text(status, "name"))),
+        "REVOKED" => format!("revoked {noun} {id} ({what})"),
         // It ended on its own while the request was under way.
-        s if is_final_state(s) => format!("task {id} ended ({s}) before it could be revoked"),
+        s if is_final_state(s) => format!("{noun} {id} ended ({s}) before it could be revoked"),
         s => format!(
-            "asked to revoke task {id}; its state is {}",
+            "asked to revoke {noun} {id}; its state is {}",
             or_dash(s.to_string())
         ),
     }
@@ -325,7 +336,7 @@ pub fn revoked(status: &Value, already_ended: bool) -> String {
 /// introduced by a note when some records were printed live (the late ones
 /// were logged earlier, so their times go back). Empty when none are late.
 pub fn late_logs(seen: &mut SeenLogs, logs: &[Value]) -> String {
-    let followed_live = seen.printed.values().any(|n| *n > 0);
+    let followed_live = seen.printed_any();
     let late = log_lines(seen.unseen(logs));
     if late.is_empty() || !followed_live {
         late
@@ -413,6 +424,11 @@ impl SeenLogs {
         (time, text(log, "message"))
     }
 
+    /// True when some record was printed as it arrived.
+    pub fn printed_any(&self) -> bool {
+        self.printed.values().any(|n| *n > 0)
+    }
+
     /// Notes a record printed as it arrived.
     pub fn saw(&mut self, log: &Value) {
         *self.printed.entry(Self::key(log)).or_default() += 1;
@@ -435,6 +451,456 @@ impl SeenLogs {
         }
         fresh
     }
+}
+
+// ---- application runs ----
+
+/// True for the status of an application run (rather than of a step task).
+pub fn is_run(status: &Value) -> bool {
+    text(status, "id").starts_with("isapp-") || status.get("app_name").is_some()
+}
+
+/// The first line of `iscli app run`.
+pub fn run_started(app: &str, id: &str) -> String {
+    format!("started application {app} as run {id}")
+}
+
+/// The first line of `iscli task replay`.
+pub fn run_replayed(of: &str, app: &str, id: &str) -> String {
+    format!("replaying run {of}: started application {app} as run {id}")
+}
+
+/// What `iscli app run` prints when its wait ran out.
+pub fn run_still_running(id: &str) -> String {
+    format!("still running: {id} (see: iscli task show {id})")
+}
+
+/// A state change as it happens, when stdout is not a terminal: `noun`
+/// is "step" or "application" (`step Fetch: STARTED (attempt 1)`). Attempt
+/// 0 (not started yet) is left out.
+pub fn change_line(noun: &str, name: &str, state: &str, attempt: u64) -> String {
+    if attempt == 0 {
+        format!("{noun} {name}: {state}")
+    } else {
+        format!("{noun} {name}: {state} (attempt {attempt})")
+    }
+}
+
+/// A state with the attempt when the step was tried more than once:
+/// `SUCCESS`, `STARTED (attempt 2)`.
+pub fn state_with_attempt(state: &str, attempt: u64) -> String {
+    if attempt > 1 {
+        format!("{state} (attempt {attempt})")
+    } else {
+        state.to_string()
+    }
+}
+
+/// The ANSI color of a state, as the original UI colors its steps: PENDING
+/// grey, STARTED blue, RETRY yellow, SUCCESS green, FAILURE red, REVOKED
+/// magenta; "" for anything else.
+pub fn state_color(state: &str) -> &'static str {
+    match state {
+        "PENDING" => "\x1b[90m",
+        "STARTED" => "\x1b[34m",
+        "RETRY" => "\x1b[33m",
+        "SUCCESS" => "\x1b[32m",
+        "FAILURE" => "\x1b[31m",
+        "REVOKED" => "\x1b[35m",
+        _ => "",
+    }
+}
+
+/// `text` in the color of `state` (unchanged for a state without one).
+pub fn paint(text: &str, state: &str) -> String {
+    match state_color(state) {
+        "" => text.to_string(),
+        color => format!("{color}{text}\x1b[0m"),
+    }
+}
+
+/// One log record of a run's step: `HH:MM:SS LEVEL step-name: message`
+/// (UTC); the record's module stands in when it carries no step name.
+pub fn run_log_line(log: &Value) -> String {
+    let name = text(log, "name");
+    if name.is_empty() {
+        return log_line(log);
+    }
+    let time = number(log, "time").map_or_else(|| "--:--:--".to_string(), clock);
+    let level = or_dash(text(log, "level"));
+    format!("{time} {level} {name}: {}", text(log, "message"))
+}
+
+/// The last non-blank line of a traceback (the exception and its message).
+pub fn last_line(traceback: &str) -> String {
+    traceback
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The steps of a run status.
+fn steps_of(status: &Value) -> &[Value] {
+    status
+        .get("steps")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// How a finished (or followed) run came out: its state, then one line per
+/// step with its state and, for a failed step, its traceback's last line.
+pub fn run_outcome(status: &Value) -> String {
+    let state = or_dash(text(status, "state"));
+    let mut out = match (number(status, "start_time"), number(status, "end_time")) {
+        (Some(s), Some(e)) => format!("state: {state} (took {})\n", duration(e - s)),
+        _ => format!("state: {state}\n"),
+    };
+    let steps = steps_of(status);
+    if steps.is_empty() {
+        out.push_str("steps: (none)\n");
+        return out;
+    }
+    out.push_str("steps:\n");
+    let rows: Vec<Vec<String>> = steps
+        .iter()
+        .map(|step| {
+            let state = text(step, "state");
+            let attempt = step.get("attempt").and_then(Value::as_u64).unwrap_or(0);
+            let note = if state == "FAILURE" {
+                last_line(&text(step, "traceback"))
+            } else {
+                String::new()
+            };
+            vec![
+                or_dash(text(step, "name")),
+                or_dash(state_with_attempt(&state, attempt)),
+                note,
+            ]
+        })
+        .collect();
+    out.push_str(&aligned(&rows, "  "));
+    out
+}
+
+/// A run for people (`iscli task show isapp-...`, `iscli app logs`): its
+/// application, state, options, times and a table of its steps (state,
+/// attempt, task id, and what a step waits for or why it failed).
+pub fn run_sheet(status: &Value) -> String {
+    let mut out = String::new();
+    let mut field = |label: &str, value: String| {
+        out.push_str(&format!("{:<15}{}\n", format!("{label}:"), or_dash(value)));
+    };
+    field("Run", text(status, "id"));
+    field("Application", text(status, "app_name"));
+    field("State", text(status, "state"));
+    field("Queue", text(status, "queue"));
+    field("Configuration", text(status, "configuration"));
+    field("Log level", text(status, "log_level"));
+    field("Variables", variables(status.get("app_vars")));
+    field("Triggered by", triggered_by(status.get("triggered_by")));
+    field(
+        "Created",
+        number(status, "created_time").map(datetime).unwrap_or_default(),
+    );
+    let start = number(status, "start_time");
+    let end = number(status, "end_time");
+    field("Started", start.map(datetime).unwrap_or_default());
+    field(
+        "Ended",
+        match (start, end) {
+            (Some(s), Some(e)) => format!("{} (took {})", datetime(e), duration(e - s)),
+            (None, Some(e)) => datetime(e),
+            _ => String::new(),
+        },
+    );
+    let steps = steps_of(status);
+    if steps.is_empty() {
+        out.push_str("Steps:         (none)\n");
+        return out;
+    }
+    out.push_str("Steps:\n");
+    let rows: Vec<[String; 5]> = steps
+        .iter()
+        .map(|step| {
+            let state = text(step, "state");
+            let waiting = text(step, "waiting_for");
+            let note = if !waiting.is_empty() {
+                format!("waiting: {waiting}")
+            } else if state == "FAILURE" {
+                last_line(&text(step, "traceback"))
+            } else if let Some(at) = number(step, "retry_at").filter(|_| !is_final_state(&state)) {
+                format!("retry at {}", clock(at))
+            } else {
+                String::new()
+            };
+            [
+                or_dash(text(step, "name")),
+                or_dash(state),
+                or_dash(text(step, "attempt")),
+                or_dash(text(step, "id")),
+                note,
+            ]
+        })
+        .collect();
+    for line in table(&["STEP", "STATE", "ATTEMPT", "TASK", "NOTE"], &rows).lines() {
+        out.push_str(&format!("  {line}\n"));
+    }
+    out
+}
+
+/// The log section under a run sheet: the steps' records in time order
+/// (see [`run_logs`]), or why there are none.
+pub fn run_logs_section(status: &Value, logs: &[Value]) -> String {
+    if logs.is_empty() {
+        if is_final_state(&text(status, "state")) {
+            return "Logs:          (none)\n".to_string();
+        }
+        return format!(
+            "Logs:          (none yet; follow them: iscli task logs {} --follow)\n",
+            text(status, "id")
+        );
+    }
+    let mut out = "Logs:\n".to_string();
+    for log in logs {
+        out.push_str(&format!("  {}\n", run_log_line(log)));
+    }
+    out
+}
+
+/// Records of a run's steps one per line (empty text for none).
+pub fn run_log_lines(logs: &[Value]) -> String {
+    logs.iter().map(|l| run_log_line(l) + "\n").collect()
+}
+
+/// The logs of a run (`iscli task logs isapp-...` without --follow).
+pub fn run_logs_text(status: &Value, logs: &[Value]) -> String {
+    if !logs.is_empty() {
+        return run_log_lines(logs);
+    }
+    if is_final_state(&text(status, "state")) {
+        "(no log lines)".to_string()
+    } else {
+        format!(
+            "(no log lines yet; to print them as they are logged: iscli task logs {} --follow)",
+            text(status, "id")
+        )
+    }
+}
+
+/// One line per run: RUN, APPLICATION, STATE, STARTED (UTC).
+pub fn runs_table(value: &Value) -> String {
+    let rows: Vec<[String; 4]> = items(value)
+        .iter()
+        .map(|run| {
+            [
+                or_dash(text(run, "id")),
+                or_dash(text(run, "app_name")),
+                or_dash(text(run, "state")),
+                number(run, "start_time").map_or_else(|| "-".to_string(), datetime),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return "(no runs)".to_string();
+    }
+    table(&["RUN", "APPLICATION", "STATE", "STARTED"], &rows)
+}
+
+/// The log records of one step of a run, as its task status holds them.
+#[derive(Debug, Clone, Default)]
+pub struct StepLogs {
+    /// The step's task id.
+    pub id: String,
+    /// The step's name in the application.
+    pub name: String,
+    pub logs: Vec<Value>,
+}
+
+/// A record with the step's task id and name added (as the run's log events
+/// carry them).
+fn named(log: &Value, step: &StepLogs) -> Value {
+    match log {
+        Value::Object(m) => {
+            let mut m = m.clone();
+            m.insert("id".into(), Value::String(step.id.clone()));
+            m.insert("name".into(), Value::String(step.name.clone()));
+            Value::Object(m)
+        }
+        other => other.clone(),
+    }
+}
+
+/// Sorts records by time, keeping the order of equal times (and of records
+/// without one).
+fn by_time(logs: &mut [Value]) {
+    logs.sort_by(|a, b| {
+        let (a, b) = (number(a, "time"), number(b, "time"));
+        match (a, b) {
+            (Some(a), Some(b)) => a.total_cmp(&b),
+            _ => std::cmp::Ordering::Equal,
+        }
+    });
+}
+
+/// Every record of a run's steps, each with its step's id and name, in
+/// time order.
+pub fn run_logs(steps: &[StepLogs]) -> Vec<Value> {
+    let mut all: Vec<Value> = steps
+        .iter()
+        .flat_map(|s| s.logs.iter().map(move |l| named(l, s)))
+        .collect();
+    by_time(&mut all);
+    all
+}
+
+/// The log records of a run's steps printed while following it, so that
+/// none is printed twice and none is missed. A step's status holds its
+/// records once an attempt has ended; records logged before iscli
+/// subscribed to the run's events (or lost on the way) are only found
+/// there. So when an attempt ends the caller reads the step's status and
+/// prints what [`RunLogs::late`] finds missing; once the step has ended for
+/// good it is settled and need not be read again.
+#[derive(Debug, Default)]
+pub struct RunLogs {
+    /// Per step task id: the records printed.
+    seen: HashMap<String, SeenLogs>,
+    /// The steps whose final records were all printed.
+    settled: HashSet<String>,
+}
+
+impl RunLogs {
+    /// The line of a log event, noted as printed.
+    pub fn live(&mut self, event: &Value) -> String {
+        self.seen.entry(text(event, "id")).or_default().saw(event);
+        run_log_line(event)
+    }
+
+    /// After an attempt of `step` ended (its status holds its records): the
+    /// records not printed yet (logged before iscli subscribed, or lost on
+    /// the way) as lines, noted as printed. When log lines were printed
+    /// before, a first line says how many of which step follow (their times
+    /// go back).
+    pub fn missed(&mut self, step: &StepLogs) -> Vec<String> {
+        let followed_live = self.seen.values().any(SeenLogs::printed_any);
+        let fresh = self.seen.entry(step.id.clone()).or_default().unseen(&step.logs);
+        let mut lines: Vec<String> = fresh.iter().map(|l| run_log_line(&named(l, step))).collect();
+        if followed_live && !lines.is_empty() {
+            let count = match lines.len() {
+                1 => "1 line".to_string(),
+                n => format!("{n} lines"),
+            };
+            lines.insert(
+                0,
+                format!(
+                    "({count} of {} logged before iscli started following:)",
+                    step.name
+                ),
+            );
+        }
+        lines
+    }
+
+    /// Notes that every record of this step was printed: it has ended.
+    pub fn settle(&mut self, step_id: &str) {
+        self.settled.insert(step_id.to_string());
+    }
+
+    /// True once [`RunLogs::settle`] was called for this step.
+    pub fn is_settled(&self, step_id: &str) -> bool {
+        self.settled.contains(step_id)
+    }
+
+    /// The records of the steps' final statuses not printed yet, in time
+    /// order, introduced by a note when some records were printed before
+    /// (the late ones were logged earlier, so their times go back). Empty
+    /// when none are late.
+    pub fn late(&mut self, steps: &[StepLogs]) -> String {
+        let followed_live = self.seen.values().any(SeenLogs::printed_any);
+        let mut late = Vec::new();
+        for step in steps {
+            let fresh = self.seen.entry(step.id.clone()).or_default().unseen(&step.logs);
+            late.extend(fresh.into_iter().map(|l| named(l, step)));
+        }
+        by_time(&mut late);
+        let text = run_log_lines(&late);
+        if text.is_empty() || !followed_live {
+            text
+        } else {
+            format!("(logged before iscli started following:)\n{text}")
+        }
+    }
+}
+
+/// App variables as `name=value, ...` (strings bare, other values as
+/// JSON); "(none)" for none.
+fn variables(vars: Option<&Value>) -> String {
+    let Some(Value::Object(vars)) = vars else {
+        return "(none)".to_string();
+    };
+    if vars.is_empty() {
+        return "(none)".to_string();
+    }
+    vars.iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Who started a run: `USER`, `SCHEDULE`, `REPLAY (replay of isapp-...)`.
+fn triggered_by(entries: Option<&Value>) -> String {
+    let entries = entries
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut how = String::new();
+    let mut replay_of = None;
+    for entry in entries {
+        let what = text(entry, "triggered_by");
+        if what == "REPLAY_OF" {
+            replay_of = Some(text(entry, "application_id"));
+        } else if how.is_empty() {
+            how = what;
+        }
+    }
+    match replay_of {
+        Some(of) if how.is_empty() => format!("replay of {of}"),
+        Some(of) => format!("{how} (replay of {of})"),
+        None => how,
+    }
+}
+
+/// Rows of cells in left-aligned columns separated by two spaces, each line
+/// starting with `indent`; no header, no trailing spaces.
+fn aligned(rows: &[Vec<String>], indent: &str) -> String {
+    let mut widths: Vec<usize> = Vec::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            let w = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(width) => *width = (*width).max(w),
+                None => widths.push(w),
+            }
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = indent.to_string();
+        for (i, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if i + 1 < row.len() {
+                line.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// Epoch seconds as `HH:MM:SS` (UTC).
@@ -932,5 +1398,298 @@ mod tests {
         seen.saw(&first);
         seen.saw(&second);
         assert_eq!(late_logs(&mut seen, &all), "");
+    }
+
+    fn run_status() -> Value {
+        json!({
+            "id": "isapp-1", "app_name": "hello", "state": "FAILURE", "queue": "default",
+            "configuration": null, "log_level": 1, "app_vars": {"who": "x", "n": 3},
+            "created_time": 1_700_000_000.0, "start_time": 1_700_000_000.25,
+            "end_time": 1_700_000_001.75,
+            "triggered_by": [{"application_id": "isapp-1", "triggered_by": "USER"}],
+            "steps": [
+                {"id": "t-1", "name": "Fetch", "state": "SUCCESS", "attempt": 1,
+                 "traceback": null, "retry_at": null},
+                {"id": "t-2", "name": "Store", "state": "FAILURE", "attempt": 3,
+                 "traceback": "Traceback (most recent call last):\n  File \"Store.py\", line 9, in execute\nValueError: the value is wrong\n\n",
+                 "retry_at": null},
+                {"id": "t-3", "name": "Report", "state": "REVOKED", "attempt": 0,
+                 "traceback": null, "retry_at": null}
+            ]
+        })
+    }
+
+    #[test]
+    fn run_lines() {
+        assert_eq!(
+            run_started("hello", "isapp-1"),
+            "started application hello as run isapp-1"
+        );
+        assert_eq!(
+            run_still_running("isapp-1"),
+            "still running: isapp-1 (see: iscli task show isapp-1)"
+        );
+        assert_eq!(
+            run_replayed("isapp-1", "hello", "isapp-2"),
+            "replaying run isapp-1: started application hello as run isapp-2"
+        );
+        assert_eq!(
+            change_line("step", "Fetch", "STARTED", 1),
+            "step Fetch: STARTED (attempt 1)"
+        );
+        assert_eq!(change_line("step", "Fetch", "PENDING", 0), "step Fetch: PENDING");
+        assert_eq!(
+            change_line("application", "hello", "STARTED", 0),
+            "application hello: STARTED"
+        );
+        assert_eq!(state_with_attempt("SUCCESS", 1), "SUCCESS");
+        assert_eq!(state_with_attempt("PENDING", 0), "PENDING");
+        assert_eq!(state_with_attempt("RETRY", 2), "RETRY (attempt 2)");
+        // A run's log event names the step; without a name, the module.
+        let event = json!({"type": "log", "id": "t-1", "name": "Fetch", "time": 1_700_000_000.5,
+                           "level": "INFO", "module": "Emit", "message": "fetched 3"});
+        assert_eq!(run_log_line(&event), "22:13:20 INFO Fetch: fetched 3");
+        let record = json!({"time": 1_700_000_000.5, "level": "INFO", "module": "Emit", "message": "m"});
+        assert_eq!(run_log_line(&record), "22:13:20 INFO Emit: m");
+        assert!(is_run(&run_status()));
+        assert!(is_run(&json!({"id": "isapp-9"})));
+        assert!(!is_run(&success_status()));
+    }
+
+    #[test]
+    fn state_colors_follow_the_original_ui() {
+        assert_eq!(paint("PENDING", "PENDING"), "\x1b[90mPENDING\x1b[0m");
+        assert_eq!(paint("x", "STARTED"), "\x1b[34mx\x1b[0m");
+        assert_eq!(paint("x", "RETRY"), "\x1b[33mx\x1b[0m");
+        assert_eq!(paint("x", "SUCCESS"), "\x1b[32mx\x1b[0m");
+        assert_eq!(paint("x", "FAILURE"), "\x1b[31mx\x1b[0m");
+        assert_eq!(paint("x", "REVOKED"), "\x1b[35mx\x1b[0m");
+        assert_eq!(paint("x", "UNKNOWN"), "x");
+    }
+
+    #[test]
+    fn last_line_of_a_traceback() {
+        assert_eq!(
+            last_line("Traceback:\n  File x\nValueError: bad\n\n  "),
+            "ValueError: bad"
+        );
+        assert_eq!(last_line("  just one  "), "just one");
+        assert_eq!(last_line(""), "");
+    }
+
+    #[test]
+    fn run_outcome_shows_every_step_and_the_errors() {
+        assert_eq!(
+            run_outcome(&run_status()),
+            "state: FAILURE (took 1.50 s)\n\
+             steps:\n\
+             \x20 Fetch   SUCCESS\n\
+             \x20 Store   FAILURE (attempt 3)  ValueError: the value is wrong\n\
+             \x20 Report  REVOKED\n"
+        );
+        assert_eq!(
+            run_outcome(&json!({"state": "SUCCESS", "steps": []})),
+            "state: SUCCESS\nsteps: (none)\n"
+        );
+    }
+
+    #[test]
+    fn run_sheet_shows_the_run_and_its_steps() {
+        assert_eq!(
+            run_sheet(&run_status()),
+            "Run:           isapp-1\n\
+             Application:   hello\n\
+             State:         FAILURE\n\
+             Queue:         default\n\
+             Configuration: -\n\
+             Log level:     1\n\
+             Variables:     n=3, who=x\n\
+             Triggered by:  USER\n\
+             Created:       2023-11-14 22:13:20 UTC\n\
+             Started:       2023-11-14 22:13:20 UTC\n\
+             Ended:         2023-11-14 22:13:21 UTC (took 1.50 s)\n\
+             Steps:\n\
+             \x20 STEP    STATE    ATTEMPT  TASK  NOTE\n\
+             \x20 Fetch   SUCCESS  1        t-1\n\
+             \x20 Store   FAILURE  3        t-2   ValueError: the value is wrong\n\
+             \x20 Report  REVOKED  0        t-3\n"
+        );
+        // Waiting for a worker, a planned retry, a replay, no variables.
+        let pending = json!({
+            "id": "isapp-2", "app_name": "hello", "state": "PENDING", "queue": "nobody_serves",
+            "configuration": "site_a", "app_vars": {},
+            "triggered_by": [{"application_id": "isapp-2", "triggered_by": "REPLAY"},
+                             {"application_id": "isapp-1", "triggered_by": "REPLAY_OF"}],
+            "steps": [
+                {"id": "t-4", "name": "Fetch", "state": "PENDING", "attempt": 0,
+                 "waiting_for": "no worker subscribed to queue nobody_serves"},
+                {"id": "t-5", "name": "Store", "state": "RETRY", "attempt": 1,
+                 "retry_at": 1_700_000_010.0}
+            ]
+        });
+        let text = run_sheet(&pending);
+        assert!(text.contains("Queue:         nobody_serves\n"), "{text}");
+        assert!(text.contains("Configuration: site_a\n"), "{text}");
+        assert!(text.contains("Variables:     (none)\n"), "{text}");
+        assert!(
+            text.contains("Triggered by:  REPLAY (replay of isapp-1)\n"),
+            "{text}"
+        );
+        assert!(text.contains("Started:       -\nEnded:         -\n"), "{text}");
+        assert!(
+            text.contains(
+                "  Fetch  PENDING  0        t-4   waiting: no worker subscribed to queue nobody_serves\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  Store  RETRY    1        t-5   retry at 22:13:30\n"),
+            "{text}"
+        );
+        assert!(run_sheet(&json!({"id": "isapp-3"})).ends_with("Steps:         (none)\n"));
+    }
+
+    #[test]
+    fn run_logs_merge_the_steps_in_time_order() {
+        let steps = vec![
+            StepLogs {
+                id: "t-1".into(),
+                name: "Fetch".into(),
+                logs: vec![
+                    json!({"time": 1_700_000_000.0, "level": "INFO", "module": "Emit", "message": "a"}),
+                    json!({"time": 1_700_000_002.0, "level": "INFO", "module": "Emit", "message": "c"}),
+                ],
+            },
+            StepLogs {
+                id: "t-2".into(),
+                name: "Store".into(),
+                logs: vec![
+                    json!({"time": 1_700_000_001.0, "level": "WARNING", "module": "Emit", "message": "b"}),
+                ],
+            },
+        ];
+        let logs = run_logs(&steps);
+        let lines: Vec<String> = logs.iter().map(run_log_line).collect();
+        assert_eq!(
+            lines,
+            vec![
+                "22:13:20 INFO Fetch: a",
+                "22:13:21 WARNING Store: b",
+                "22:13:22 INFO Fetch: c"
+            ]
+        );
+        assert_eq!(logs[1]["id"], "t-2");
+        let status = json!({"id": "isapp-1", "state": "SUCCESS"});
+        assert_eq!(
+            run_logs_text(&status, &logs),
+            "22:13:20 INFO Fetch: a\n22:13:21 WARNING Store: b\n22:13:22 INFO Fetch: c\n"
+        );
+        assert_eq!(run_logs_text(&status, &[]), "(no log lines)");
+        let running = json!({"id": "isapp-1", "state": "STARTED"});
+        assert!(run_logs_text(&running, &[]).contains("iscli task logs isapp-1 --follow"));
+        assert_eq!(
+            run_logs_section(&status, &logs[..1]),
+            "Logs:\n  22:13:20 INFO Fetch: a\n"
+        );
+        assert_eq!(run_logs_section(&status, &[]), "Logs:          (none)\n");
+        assert!(run_logs_section(&running, &[]).contains("(none yet; follow them: iscli task logs isapp-1"));
+
+        // Nothing printed before: every record, no note.
+        let mut printed = RunLogs::default();
+        assert_eq!(
+            printed.late(&steps),
+            "22:13:20 INFO Fetch: a\n22:13:21 WARNING Store: b\n22:13:22 INFO Fetch: c\n"
+        );
+        assert_eq!(printed.late(&steps), "");
+    }
+
+    #[test]
+    fn run_logs_are_printed_once_whether_live_or_read_after_an_attempt() {
+        let record = |time: f64, message: &str| json!({"time": time, "level": "INFO", "module": "Emit", "message": message});
+        let event = |id: &str, name: &str, time: f64, message: &str| {
+            json!({"type": "log", "id": id, "name": name, "time": time, "level": "INFO",
+                   "module": "Emit", "message": message})
+        };
+        let t = 1_700_000_000.0;
+        let mut printed = RunLogs::default();
+        // Fetch logged "a" before iscli subscribed; "b" and "c" arrive live.
+        assert_eq!(
+            printed.live(&event("t-1", "Fetch", t + 1.0, "b")),
+            "22:13:21 INFO Fetch: b"
+        );
+        assert_eq!(
+            printed.live(&event("t-1", "Fetch", t + 2.0, "c")),
+            "22:13:22 INFO Fetch: c"
+        );
+        // Its attempt ended: its status adds "a" only, with the note.
+        let fetch = StepLogs {
+            id: "t-1".into(),
+            name: "Fetch".into(),
+            logs: vec![record(t, "a"), record(t + 1.0, "b"), record(t + 2.0, "c")],
+        };
+        assert_eq!(
+            printed.missed(&fetch),
+            vec![
+                "(1 line of Fetch logged before iscli started following:)",
+                "22:13:20 INFO Fetch: a"
+            ]
+        );
+        assert!(printed.missed(&fetch).is_empty());
+        assert!(!printed.is_settled("t-1"));
+        printed.settle("t-1");
+        assert!(printed.is_settled("t-1"));
+        // Nothing is printed twice.
+        assert_eq!(printed.late(std::slice::from_ref(&fetch)), "");
+        // Nothing printed before: no note.
+        let mut first = RunLogs::default();
+        let two = StepLogs {
+            logs: vec![record(t, "a"), record(t + 1.0, "b")],
+            ..fetch.clone()
+        };
+        assert_eq!(
+            first.missed(&two),
+            vec!["22:13:20 INFO Fetch: a", "22:13:21 INFO Fetch: b"]
+        );
+        let mut other = RunLogs::default();
+        other.live(&event("t-9", "Other", t, "o"));
+        assert_eq!(
+            other.missed(&two)[0],
+            "(2 lines of Fetch logged before iscli started following:)"
+        );
+        // The same message at another time is another record.
+        assert_eq!(
+            printed.live(&event("t-2", "Store", t + 3.0, "b")),
+            "22:13:23 INFO Store: b"
+        );
+        let store = StepLogs {
+            id: "t-2".into(),
+            name: "Store".into(),
+            logs: vec![record(t + 3.0, "b"), record(t + 2.5, "lost")],
+        };
+        assert_eq!(
+            printed.late(&[fetch, store]),
+            "(logged before iscli started following:)\n22:13:22 INFO Store: lost\n"
+        );
+    }
+
+    #[test]
+    fn runs_table_and_revoked_runs() {
+        let runs = json!([
+            {"id": "isapp-2", "app_name": "hello", "state": "STARTED", "start_time": 1_700_000_000.0},
+            {"id": "isapp-1", "app_name": "hello", "state": "PENDING", "start_time": null}
+        ]);
+        assert_eq!(
+            runs_table(&runs),
+            "RUN      APPLICATION  STATE    STARTED\n\
+             isapp-2  hello        STARTED  2023-11-14 22:13:20 UTC\n\
+             isapp-1  hello        PENDING  -\n"
+        );
+        assert_eq!(runs_table(&json!([])), "(no runs)");
+        let run = json!({"id": "isapp-1", "app_name": "hello", "state": "REVOKED"});
+        assert_eq!(revoked(&run, false), "revoked run isapp-1 (application hello)");
+        assert_eq!(
+            revoked(&run, true),
+            "run isapp-1 had already ended (REVOKED); nothing to revoke"
+        );
     }
 }

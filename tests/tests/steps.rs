@@ -34,6 +34,8 @@ class Modes(BaseStep):
             ctypes.string_at(0)
         if mode == "hang":
             while True:
+                # Repeated so that a watcher that subscribes late still sees it.
+                self.logger.info("pid %d hanging" % os.getpid())
                 time.sleep(0.05)
         if mode == "memory":
             hog = bytearray(1024 * 1024 * 1024)
@@ -204,7 +206,11 @@ async fn revoking_a_hung_step_kills_its_runner() {
     let mut stream = resp.bytes_stream();
     let mut text = String::new();
     let pid: u32 = loop {
-        let chunk = stream.next().await.expect("event stream ended early").unwrap();
+        let chunk = tokio::time::timeout(Duration::from_secs(30), stream.next())
+            .await
+            .expect("no event within 30 s")
+            .expect("event stream ended early")
+            .unwrap();
         text.push_str(&String::from_utf8_lossy(&chunk));
         if let Some(pos) = text.find("pid ") {
             let digits: String = text[pos + 4..].chars().take_while(char::is_ascii_digit).collect();
@@ -235,7 +241,7 @@ async fn revoking_a_hung_step_kills_its_runner() {
     }
     // The stream reports the end, and the worker takes the next task.
     let mut rest = String::new();
-    while let Some(chunk) = stream.next().await {
+    while let Ok(Some(chunk)) = tokio::time::timeout(Duration::from_secs(30), stream.next()).await {
         rest.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
     }
     assert!(rest.contains("event: end") && rest.contains("REVOKED"), "{rest}");

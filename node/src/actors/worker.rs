@@ -177,24 +177,23 @@ impl Worker {
                 at_ms: now_ms(),
                 seed: rand::random(),
             };
-            match propose(
-                &ctx.raft,
-                Command::Task {
+            // The worker takes its next task while the outcome is made
+            // durable: nothing it does next depends on this entry.
+            let raft = ctx.raft.clone();
+            tokio::spawn(async move {
+                let cmd = Command::Task {
                     id: task_id.clone(),
                     event: finished,
-                },
-            )
-            .await
-            {
-                Ok(CommandResult::Task {
-                    changed: false,
-                    reason,
-                }) => {
-                    tracing::info!(task = %task_id, ?reason, "outcome not recorded");
+                };
+                match propose(&raft, cmd).await {
+                    Ok(CommandResult::Task {
+                        changed: false,
+                        reason,
+                    }) => tracing::info!(task = %task_id, ?reason, "outcome not recorded"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(task = %task_id, error = %e, "cannot record the outcome"),
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(task = %task_id, error = %e, "cannot record the outcome"),
-            }
+            });
         }
     }
 

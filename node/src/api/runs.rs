@@ -191,7 +191,21 @@ impl Service {
     }
 
     pub async fn run_status(&self, id: &str) -> Result<Value, ApiError> {
-        let idle = self.idle_queues().await;
+        // Ask the dispatcher only when a step waits for a worker.
+        let waiting = {
+            let sm = self.inner.content.read();
+            sm.content.runs.get(id).is_some_and(|r| {
+                r.task_ids
+                    .iter()
+                    .filter_map(|t| sm.content.tasks.get(t))
+                    .any(|t| t.state == TaskState::Pending && t.ready)
+            })
+        };
+        let idle = if waiting {
+            self.idle_queues().await
+        } else {
+            BTreeSet::new()
+        };
         let sm = self.inner.content.read();
         let r = sm.content.runs.get(id).ok_or_else(|| {
             ApiError::NotFound(format!(

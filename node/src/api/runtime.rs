@@ -104,18 +104,32 @@ impl Service {
         self.task(id).map(|t| task_json(&t))
     }
 
+    /// Whether the task or run is over (false if it does not exist).
+    fn is_over(&self, id: &str) -> bool {
+        let sm = self.inner.content.read();
+        match sm.content.runs.get(id) {
+            Some(r) => r.run.state.is_terminal(),
+            None => sm.content.tasks.get(id).is_some_and(|t| t.state.is_terminal()),
+        }
+    }
+
     /// Waits until the task or run is finished or `wait` passed; answers
     /// whether it finished.
     pub async fn wait_for_task(&self, id: &str, wait: Duration) -> bool {
         let mut events = self.inner.events.subscribe();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            if self.standing(id).is_some_and(|(_, over)| over) {
+            if self.is_over(id) {
                 return true;
             }
-            match tokio::time::timeout_at(deadline, events.recv()).await {
-                Err(_) | Ok(Err(RecvError::Closed)) => return false,
-                Ok(_) => {}
+            // Only a change of this task or run can end the wait.
+            loop {
+                match tokio::time::timeout_at(deadline, events.recv()).await {
+                    Err(_) | Ok(Err(RecvError::Closed)) => return false,
+                    Ok(Ok(Event::TaskChanged(changed))) if changed == id => break,
+                    Ok(Err(RecvError::Lagged(_))) => break,
+                    Ok(_) => {}
+                }
             }
         }
     }

@@ -256,7 +256,11 @@ fn fanout_app(name: &str, n: usize) -> Value {
 
 async fn get(http: &reqwest::Client, o: &Opts, path: &str) -> Result<Value> {
     let url = format!("http://127.0.0.1:{}{path}", o.port);
-    let resp = http.get(&url).basic_auth("isadmin", Some(&o.password)).send().await?;
+    let resp = http
+        .get(&url)
+        .basic_auth("isadmin", Some(&o.password))
+        .send()
+        .await?;
     Ok(resp.json().await?)
 }
 
@@ -300,13 +304,21 @@ async fn engine(o: &Opts) -> Result<Value> {
             for step in status["steps"].as_array().context("steps")? {
                 let id = step["id"].as_str().context("step id")?;
                 let task = get(&http, o, &format!("/api/v1/tasks/{id}")).await?;
-                if let (Some(ready), Some(start)) = (task["result"]["ready"].as_f64(), task["result"]["start"].as_f64()) {
+                if let (Some(ready), Some(start)) =
+                    (task["result"]["ready"].as_f64(), task["result"]["start"].as_f64())
+                {
                     samples.push((start - ready) * 1000.0);
                 }
             }
             samples.sort_by(f64::total_cmp);
-            out.insert("dispatch_p50_ms".into(), json!(ms3(percentile_linear(&samples, 0.50))));
-            out.insert("dispatch_p99_ms".into(), json!(ms3(percentile_linear(&samples, 0.99))));
+            out.insert(
+                "dispatch_p50_ms".into(),
+                json!(ms3(percentile_linear(&samples, 0.50))),
+            );
+            out.insert(
+                "dispatch_p99_ms".into(),
+                json!(ms3(percentile_linear(&samples, 0.99))),
+            );
             out.insert("dispatch_samples".into(), json!(samples.len()));
         }
     }
@@ -334,8 +346,14 @@ async fn engine(o: &Opts) -> Result<Value> {
     for c in clients {
         c.await??;
     }
-    out.insert("runs1000_per_s".into(), json!((1000.0 / start.elapsed().as_secs_f64()).round()));
-    out.insert("durability".into(), json!("every state change in the fsync'd Raft log"));
+    out.insert(
+        "runs1000_per_s".into(),
+        json!((1000.0 / start.elapsed().as_secs_f64()).round()),
+    );
+    out.insert(
+        "durability".into(),
+        json!("every state change in the fsync'd Raft log"),
+    );
     Ok(Value::Object(out))
 }
 
