@@ -3,6 +3,9 @@
 //! run's encrypted configuration values (decrypted only inside the runner).
 //! Read from the replicated state at the moment the attempt starts.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -31,9 +34,30 @@ fn parse_object(text: &str) -> Map<String, Value> {
     }
 }
 
+/// Parsed application documents of recent runs: a run's steps would
+/// otherwise parse the same document once each.
+#[derive(Default)]
+pub struct AppCache(HashMap<String, Arc<Value>>);
+
+impl AppCache {
+    const CAPACITY: usize = 32;
+
+    fn get(&mut self, run_id: &str, json: &str) -> Arc<Value> {
+        if let Some(app) = self.0.get(run_id) {
+            return app.clone();
+        }
+        if self.0.len() >= Self::CAPACITY {
+            self.0.clear();
+        }
+        let app = Arc::new(serde_json::from_str(json).unwrap_or(Value::Null));
+        self.0.insert(run_id.to_string(), app.clone());
+        app
+    }
+}
+
 /// Builds the runner input for `task`; an `Err` is the reason the attempt
 /// fails without running (the step or configuration is gone).
-pub fn build(content: &Content, task: &StepTask) -> Result<ExecInput, String> {
+pub fn build(content: &Content, task: &StepTask, apps: &mut AppCache) -> Result<ExecInput, String> {
     let step = content.steps.get(&task.spec.class_name).ok_or_else(|| {
         format!(
             "the step {:?} does not exist (it was never uploaded or was deleted); upload it and replay the run",
@@ -67,7 +91,7 @@ pub fn build(content: &Content, task: &StepTask) -> Result<ExecInput, String> {
             .runs
             .get(run_id)
             .ok_or_else(|| format!("the run {run_id} of this step no longer exists"))?;
-        let app: Value = serde_json::from_str(&record.spec.app_json).unwrap_or(Value::Null);
+        let app = apps.get(run_id, &record.spec.app_json);
         let run_params: Map<String, Value> = parse_object(&record.spec.params_json)
             .into_iter()
             .filter(|(k, _)| !RUN_OPTIONS.contains(&k.as_str()))

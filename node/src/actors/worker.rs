@@ -60,6 +60,7 @@ pub struct WorkerState {
     runner: Option<RunnerProcess>,
     /// Consecutive runner failures, for the restart backoff.
     failures: u32,
+    apps: exec_input::AppCache,
 }
 
 pub struct Worker;
@@ -108,7 +109,7 @@ impl Worker {
             (
                 task.spec.clone(),
                 task.attempt + 1,
-                exec_input::build(&sm.content, task),
+                exec_input::build(&sm.content, task, &mut state.apps),
             )
         };
         // The start need not be durable before the step runs (execution is
@@ -307,6 +308,7 @@ impl Actor for Worker {
             args,
             runner: None,
             failures: 0,
+            apps: Default::default(),
         })
     }
 
