@@ -12,18 +12,9 @@ cd "$(dirname "$0")/../.."
 celery=false
 [ "${1:-}" = "--celery" ] && celery=true
 
-cargo build --release -q -p is-node -p is-tests --bin isnode --bin is-bench
-bin="$(cd "${CARGO_TARGET_DIR:-target}/release" && pwd)"
-dir="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-export IS_ADMIN_PASSWORD="bench-$$"
-"$bin/isnode" --data-dir "$dir/data" --listen "127.0.0.1:$port" >"$dir/node.log" 2>&1 &
-node=$!
-trap 'kill $node 2>/dev/null; wait $node 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 1 300); do
-  curl -sf -u "isadmin:$IS_ADMIN_PASSWORD" "http://127.0.0.1:$port/api/v1/about" >/dev/null && break
-  sleep 0.1
-done
+. tests/bench/lib.sh
+build_release
+start_node
 ours=$("$bin/is-bench" engine --port "$port" --password "$IS_ADMIN_PASSWORD")
 kill $node; wait $node 2>/dev/null || true
 

@@ -7,23 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 count="${1:-1000}"
-cargo build --release -q -p is-node -p is-tests --bin isnode --bin is-bench
-bin="$(cd "${CARGO_TARGET_DIR:-target}/release" && pwd)"
-dir="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-export IS_ADMIN_PASSWORD="bench-$$"
-auth="isadmin:$IS_ADMIN_PASSWORD"
-url="http://127.0.0.1:$port/api/v1"
-
+. tests/bench/lib.sh
+build_release
+auth="isadmin:bench-$$"
 cold=$("$bin/is-bench" runner-start --exe "$bin/isnode" --count 20)
 
-IS_WORKERS=2 "$bin/isnode" --data-dir "$dir/data" --listen "127.0.0.1:$port" >"$dir/node.log" 2>&1 &
-node=$!
-trap 'kill $node 2>/dev/null; wait $node 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 1 300); do
-  curl -sf -u "$auth" "$url/about" >/dev/null && break
-  sleep 0.1
-done
+start_node IS_WORKERS=2
 python3 - "$url" "$auth" <<'PY'
 import base64, json, sys, urllib.request
 url, auth = sys.argv[1], sys.argv[2]

@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use is_tests::TestNode;
+use is_tests::{iscli_json as json_of, iscli_ok as ok, iscli_out as iscli, position_of as at, TestNode};
 use serde_json::{json, Value};
 
 /// Says its `text` parameter (logging it) and hands it on.
@@ -73,31 +73,6 @@ async fn setup() -> TestNode {
     node
 }
 
-/// Runs iscli; answers its exit code, stdout and stderr.
-fn iscli(node: &TestNode, args: &[&str]) -> (i32, String, String) {
-    let o = node.iscli(args);
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-/// Runs iscli and insists on exit code 0; answers stdout.
-fn ok(node: &TestNode, args: &[&str]) -> String {
-    let (code, out, err) = iscli(node, args);
-    assert_eq!(code, 0, "iscli {args:?}\nstdout: {out}\nstderr: {err}");
-    out
-}
-
-/// Runs iscli with --json, insists on exit code 0 and parses its stdout.
-fn json_of(node: &TestNode, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let out = ok(node, &all);
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}\n{out}"))
-}
-
 /// The word after `prefix` on the first line that starts with it.
 fn word_after(out: &str, prefix: &str) -> String {
     let line = out
@@ -109,12 +84,6 @@ fn word_after(out: &str, prefix: &str) -> String {
         .next()
         .unwrap_or_default()
         .to_string()
-}
-
-/// Position of `needle` in `hay`, failing with the whole text if missing.
-fn at(hay: &str, needle: &str) -> usize {
-    hay.find(needle)
-        .unwrap_or_else(|| panic!("{needle:?} not found in:\n{hay}"))
 }
 
 fn state_of<'a>(run: &'a Value, step: &str) -> &'a Value {

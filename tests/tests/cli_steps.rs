@@ -4,11 +4,13 @@
 //! status in JSON.
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use is_tests::{bin, TestNode, PASSWORD};
-use serde_json::{json, Value};
+use is_tests::{
+    bin, iscli_json as json_of, iscli_ok as ok, iscli_out as iscli, position_of as at, TestNode, PASSWORD,
+};
+use serde_json::json;
 
 const GREET: &str = r#"
 from ipaascore.BaseStep import BaseStep
@@ -88,35 +90,6 @@ async fn upload(node: &TestNode, name: &str, source: &str) {
     assert_eq!(status, 200, "uploading {name}: {body}");
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Runs iscli; answers its exit code, stdout and stderr.
-fn iscli(node: &TestNode, args: &[&str]) -> (i32, String, String) {
-    let o = node.iscli(args);
-    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
-}
-
-/// Runs iscli and insists on exit code 0; answers stdout.
-fn ok(node: &TestNode, args: &[&str]) -> String {
-    let (code, out, err) = iscli(node, args);
-    assert_eq!(code, 0, "iscli {args:?}\nstdout: {out}\nstderr: {err}");
-    out
-}
-
-/// Runs iscli with --json and parses its stdout.
-fn json_of(node: &TestNode, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let out = ok(node, &all);
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}\n{out}"))
-}
-
 /// Starts iscli in the background with its stdout piped.
 fn spawn_iscli(node: &TestNode, args: &[&str]) -> std::process::Child {
     let port = node.port.to_string();
@@ -155,12 +128,6 @@ fn still_running_id(out: &str) -> String {
         .next()
         .unwrap()
         .to_string()
-}
-
-/// Position of `needle` in `hay`, failing with the whole text if missing.
-fn at(hay: &str, needle: &str) -> usize {
-    hay.find(needle)
-        .unwrap_or_else(|| panic!("{needle:?} not found in:\n{hay}"))
 }
 
 #[tokio::test]
