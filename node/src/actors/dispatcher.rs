@@ -19,12 +19,29 @@ pub const DISPATCHER: &str = "dispatcher";
 /// A task to queue: (id, queue, not before this wall-clock time in ms).
 pub type Waiting = (String, String, Option<u64>);
 
+/// The saved data of an upstream step whose outcome is queued in the log
+/// but not applied yet, handed to a step started ahead of that apply.
+#[derive(Debug, Clone)]
+pub struct Handoff {
+    pub from_task: String,
+    pub pickle: Option<Vec<u8>>,
+}
+
 pub enum DispatchMsg {
     /// A task is ready to run on `queue`, at once or from `not_before_ms`.
     Enqueue {
         task_id: String,
         queue: String,
         not_before_ms: Option<u64>,
+    },
+    /// A step that becomes ready when an outcome already queued in the log
+    /// is applied: start it now, with that outcome's data (see ARCHITECTURE,
+    /// "Steps start ahead of the apply"). The Ready effect that follows the
+    /// apply is then ignored once.
+    EnqueueAhead {
+        task_id: String,
+        queue: String,
+        handoff: Handoff,
     },
     /// A worker is idle and serves `queues`.
     WorkerReady {
@@ -61,6 +78,10 @@ pub struct DispatchState {
     /// Every task id pending, delayed or running here: a task announced twice
     /// (say, by the replayed log and by the start-up scan) is queued once.
     known: HashSet<String>,
+    /// Tasks started ahead of the apply that makes them ready, with the data
+    /// they need; their Ready effect is ignored once.
+    ahead: HashSet<String>,
+    handoffs: HashMap<String, Handoff>,
     idle: Vec<IdleWorker>,
     /// task id -> (worker name, cancel switch)
     running: HashMap<String, (String, watch::Sender<bool>)>,
@@ -80,10 +101,12 @@ impl DispatchState {
                 Some(task_id) => {
                     let w = self.idle.swap_remove(i);
                     let (tx, rx) = watch::channel(false);
+                    let handoff = self.handoffs.remove(&task_id);
                     if w.worker
                         .cast(WorkerMsg::Run {
                             task_id: task_id.clone(),
                             cancel: rx,
+                            handoff,
                         })
                         .is_ok()
                     {
@@ -147,7 +170,20 @@ impl Actor for Dispatcher {
                         queue,
                         not_before_ms: None,
                     });
+                } else if state.ahead.remove(&task_id) {
+                    // Already started ahead of this apply.
                 } else if !state.running.contains_key(&task_id) && state.known.insert(task_id.clone()) {
+                    state.pending.entry(queue).or_default().push_back(task_id);
+                }
+            }
+            DispatchMsg::EnqueueAhead {
+                task_id,
+                queue,
+                handoff,
+            } => {
+                if !state.running.contains_key(&task_id) && state.known.insert(task_id.clone()) {
+                    state.ahead.insert(task_id.clone());
+                    state.handoffs.insert(task_id.clone(), handoff);
                     state.pending.entry(queue).or_default().push_back(task_id);
                 }
             }
@@ -170,6 +206,7 @@ impl Actor for Dispatcher {
                     found |= q.len() != before;
                 }
                 state.known.remove(&task_id);
+                state.handoffs.remove(&task_id);
                 if let Some((_, switch)) = state.running.remove(&task_id) {
                     let _ = switch.send(true);
                     found = true;

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::dispatcher::Handoff;
+use crate::engine::run::StepStatus;
 use crate::model::task::{Outcome, StepTask};
 use crate::store::Content;
 
@@ -57,7 +59,12 @@ impl AppCache {
 
 /// Builds the runner input for `task`; an `Err` is the reason the attempt
 /// fails without running (the step or configuration is gone).
-pub fn build(content: &Content, task: &StepTask, apps: &mut AppCache) -> Result<ExecInput, String> {
+pub fn build(
+    content: &Content,
+    task: &StepTask,
+    apps: &mut AppCache,
+    handoff: Option<&Handoff>,
+) -> Result<ExecInput, String> {
     let step = content.steps.get(&task.spec.class_name).ok_or_else(|| {
         format!(
             "the step {:?} does not exist (it was never uploaded or was deleted); upload it and replay the run",
@@ -104,8 +111,10 @@ pub fn build(content: &Content, task: &StepTask, apps: &mut AppCache) -> Result<
         let mut upstream = Vec::new();
         for &u in &record.run.steps[*index].upstream {
             let up = &content.tasks[&record.task_ids[u]];
-            let data = match &up.outcome {
-                Some(Outcome::Success { pickle, .. }) => pickle.clone(),
+            let data = match (&up.outcome, handoff) {
+                (Some(Outcome::Success { pickle, .. }), _) => pickle.clone(),
+                // Started ahead of the apply of this upstream's outcome.
+                (_, Some(h)) if h.from_task == up.spec.id => h.pickle.clone(),
                 _ => None,
             };
             upstream.push(json!({
@@ -151,4 +160,93 @@ pub fn build(content: &Content, task: &StepTask, apps: &mut AppCache) -> Result<
     }
     input.request = request;
     Ok(input)
+}
+
+/// Steps of `task`'s run that its success makes ready: waiting steps
+/// downstream of it whose other upstream steps all succeeded. Answers
+/// (task id, queue) of each.
+pub fn ready_after_success(content: &Content, task: &StepTask) -> Vec<(String, String)> {
+    let Some((run_id, index)) = &task.spec.run else {
+        return Vec::new();
+    };
+    let Some(record) = content.runs.get(run_id) else {
+        return Vec::new();
+    };
+    if record.run.state.is_terminal() {
+        return Vec::new();
+    }
+    let run = &record.run;
+    run.steps[*index]
+        .downstream
+        .iter()
+        .filter(|&&d| run.status[d] == StepStatus::Waiting)
+        .filter(|&&d| {
+            run.steps[d]
+                .upstream
+                .iter()
+                .all(|&u| u == *index || run.status[u] == StepStatus::Succeeded)
+        })
+        .map(|&d| (record.task_ids[d].clone(), record.spec.queue.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::TaskEvent;
+    use crate::model::run::RunSpec;
+    use crate::model::task::Outcome;
+    use crate::store::Command;
+
+    fn content_with_run(app: &str) -> Content {
+        let mut c = Content::default();
+        c.apply(Command::CreateRun(RunSpec {
+            id: "isapp-r".into(),
+            app_name: "a".into(),
+            app_json: app.into(),
+            params_json: "{}".into(),
+            configuration: None,
+            queue: "q".into(),
+            log_level: 1,
+            created_ms: 0,
+            triggered_by: "USER".into(),
+            replay_of: None,
+        }));
+        c
+    }
+
+    fn succeed(c: &mut Content, id: &str) {
+        c.apply(Command::Task {
+            id: id.into(),
+            event: TaskEvent::Finished {
+                attempt: 1,
+                started: Some(crate::engine::step_task::StartInfo {
+                    worker: "w".into(),
+                    at_ms: 1,
+                }),
+                outcome: Outcome::Success {
+                    json: "1".into(),
+                    pickle: None,
+                },
+                logs: vec![],
+                at_ms: 2,
+                seed: 0,
+            },
+        });
+    }
+
+    #[test]
+    fn a_join_starts_ahead_only_after_its_last_upstream() {
+        let mut c = content_with_run(
+            r#"{"name": "a", "steps": [{"name": "A", "file": "F", "output_to": ["J"]},
+                                      {"name": "B", "file": "F", "output_to": ["J"]},
+                                      {"name": "J", "file": "F"}]}"#,
+        );
+        let ready = |c: &Content, id: &str| ready_after_success(c, &c.tasks[id]);
+        assert!(ready(&c, "r-0").is_empty(), "B has not succeeded yet");
+        succeed(&mut c, "r-1");
+        assert_eq!(ready(&c, "r-0"), vec![("r-2".to_string(), "q".to_string())]);
+        succeed(&mut c, "r-0");
+        assert!(ready(&c, "r-0").is_empty(), "J is queued already");
+    }
 }

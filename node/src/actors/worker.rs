@@ -13,14 +13,14 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::watch;
 
 use super::backoff::Backoff;
-use super::dispatcher::{dispatcher, DispatchMsg};
+use super::dispatcher::{dispatcher, DispatchMsg, Handoff};
 use super::exec_input::{self, ExecInput};
 use crate::engine::step_task::StartInfo;
 use crate::engine::TaskEvent;
 use crate::model::task::{LogLine, Outcome, TaskSpec};
 use crate::python::process::{Job, RunnerConfig, RunnerError, RunnerHost, RunnerProcess};
 use crate::python::protocol::{ExecResult, LogRecord};
-use crate::raft::{now_ms, propose, Raft};
+use crate::raft::{enqueue, now_ms, propose, Raft};
 use crate::store::{Command, CommandResult, ContentHandle, Event, Events};
 
 /// How long a step runs before its start is recorded on its own.
@@ -50,6 +50,8 @@ pub enum WorkerMsg {
     Run {
         task_id: String,
         cancel: watch::Receiver<bool>,
+        /// Upstream data not applied yet (the step starts ahead of the apply).
+        handoff: Option<Handoff>,
     },
     /// (Re)start the runner process.
     StartRunner,
@@ -95,6 +97,7 @@ impl Worker {
         state: &mut WorkerState,
         task_id: String,
         mut cancel: watch::Receiver<bool>,
+        handoff: Option<Handoff>,
     ) {
         let ctx = state.args.ctx.clone();
         let (spec, attempt, input) = {
@@ -109,7 +112,7 @@ impl Worker {
             (
                 task.spec.clone(),
                 task.attempt + 1,
-                exec_input::build(&sm.content, task, &mut state.apps),
+                exec_input::build(&sm.content, task, &mut state.apps, handoff.as_ref()),
             )
         };
         // The start need not be durable before the step runs (execution is
@@ -178,15 +181,55 @@ impl Worker {
                 at_ms: now_ms(),
                 seed: rand::random(),
             };
+            // Steps this success makes ready start at once, ahead of the
+            // apply, with this step's data: their own entries can only land
+            // after this one in the log (it is queued first), so a crash can
+            // never keep their outcome and lose this one.
+            let ahead = match &finished {
+                TaskEvent::Finished {
+                    outcome: Outcome::Success { pickle, .. },
+                    ..
+                } => {
+                    let sm = ctx.content.read();
+                    sm.content
+                        .tasks
+                        .get(&task_id)
+                        .map(|t| exec_input::ready_after_success(&sm.content, t))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(id, queue)| (id, queue, pickle.clone()))
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            let cmd = Command::Task {
+                id: task_id.clone(),
+                event: finished,
+            };
+            let result = match enqueue(&ctx.raft, cmd).await {
+                Ok(result) => result,
+                Err(e) => {
+                    tracing::warn!(task = %task_id, error = %e, "cannot record the outcome");
+                    return;
+                }
+            };
+            if let Some(d) = dispatcher() {
+                for (id, queue, pickle) in ahead {
+                    let handoff = Handoff {
+                        from_task: task_id.clone(),
+                        pickle,
+                    };
+                    let _ = d.cast(DispatchMsg::EnqueueAhead {
+                        task_id: id,
+                        queue,
+                        handoff,
+                    });
+                }
+            }
             // The worker takes its next task while the outcome is made
             // durable: nothing it does next depends on this entry.
-            let raft = ctx.raft.clone();
             tokio::spawn(async move {
-                let cmd = Command::Task {
-                    id: task_id.clone(),
-                    event: finished,
-                };
-                match propose(&raft, cmd).await {
+                match result.await {
                     Ok(CommandResult::Task {
                         changed: false,
                         reason,
@@ -335,8 +378,12 @@ impl Actor for Worker {
                 }
                 Self::report_ready(&myself, state);
             }
-            WorkerMsg::Run { task_id, cancel } => {
-                Self::run_task(&myself, state, task_id, cancel).await;
+            WorkerMsg::Run {
+                task_id,
+                cancel,
+                handoff,
+            } => {
+                Self::run_task(&myself, state, task_id, cancel, handoff).await;
                 if state.runner.is_some() {
                     Self::report_ready(&myself, state);
                 }

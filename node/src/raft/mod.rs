@@ -138,6 +138,37 @@ pub async fn propose(raft: &Raft, cmd: Command) -> Result<CommandResult, Propose
     }
 }
 
+/// Queues a command behind every command queued before this returns, and
+/// answers a future of its result: for writers that need log order but need
+/// not wait for the commit.
+pub async fn enqueue(
+    raft: &Raft,
+    cmd: Command,
+) -> Result<
+    impl std::future::Future<Output = Result<CommandResult, ProposeError>> + Send + 'static,
+    ProposeError,
+> {
+    let rx = raft
+        .client_write_ff(cmd)
+        .await
+        .map_err(|e| ProposeError::Stopped(e.to_string()))?;
+    Ok(async move {
+        match rx.await {
+            Ok(Ok(resp)) => Ok(resp.data),
+            Ok(Err(ClientWriteError::ForwardToLeader(f))) => Err(ProposeError::NotLeader {
+                leader_id: f.leader_id,
+                leader_addr: f.leader_node.map(|n| n.addr),
+            }),
+            Ok(Err(ClientWriteError::ChangeMembershipError(e))) => {
+                Err(ProposeError::Membership(e.to_string()))
+            }
+            Err(_) => Err(ProposeError::Stopped(
+                "the Raft member dropped the request".into(),
+            )),
+        }
+    })
+}
+
 /// Wall-clock time in ms since the epoch, for timestamps fixed by a proposer.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
