@@ -116,20 +116,15 @@ impl Service {
     /// Waits until the task or run is finished or `wait` passed; answers
     /// whether it finished.
     pub async fn wait_for_task(&self, id: &str, wait: Duration) -> bool {
-        let mut events = self.inner.events.subscribe();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
+            let change = self.inner.events.next_change(id);
             if self.is_over(id) {
                 return true;
             }
-            // Only a change of this task or run can end the wait.
-            loop {
-                match tokio::time::timeout_at(deadline, events.recv()).await {
-                    Err(_) | Ok(Err(RecvError::Closed)) => return false,
-                    Ok(Ok(Event::TaskChanged(changed))) if changed == id => break,
-                    Ok(Err(RecvError::Lagged(_))) => break,
-                    Ok(_) => {}
-                }
+            if tokio::time::timeout_at(deadline, change).await.is_err() {
+                // Timed out. (A dropped wake-up cannot happen while the hub lives.)
+                return self.is_over(id);
             }
         }
     }

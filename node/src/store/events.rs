@@ -8,9 +8,10 @@
 //! separate unbounded queue with exactly one consumer, the dispatcher pump,
 //! because losing one would strand a task.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::content::Effect;
 use crate::model::task::LogLine;
@@ -21,9 +22,15 @@ pub enum Event {
     TaskLog { id: String, line: LogLine },
 }
 
+/// One-shot wake-ups registered for one task or run id.
+type Waiters = Arc<Mutex<HashMap<String, Vec<oneshot::Sender<()>>>>>;
+
 #[derive(Clone)]
 pub struct Events {
     changes: broadcast::Sender<Event>,
+    /// Waiters for one id: woken only by a change of that id, so many
+    /// concurrent waits do not all wake for every change.
+    waiters: Waiters,
     effects: mpsc::UnboundedSender<Effect>,
     effects_rx: Arc<Mutex<Option<mpsc::UnboundedReceiver<Effect>>>>,
 }
@@ -33,6 +40,7 @@ impl Default for Events {
         let (tx, rx) = mpsc::unbounded_channel();
         Events {
             changes: broadcast::channel(4096).0,
+            waiters: Arc::default(),
             effects: tx,
             effects_rx: Arc::new(Mutex::new(Some(rx))),
         }
@@ -41,8 +49,29 @@ impl Default for Events {
 
 impl Events {
     pub fn send(&self, e: Event) {
-        // No receiver is fine: nobody is waiting.
-        let _ = self.changes.send(e);
+        if let Event::TaskChanged(id) = &e {
+            let woken = self.waiters.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+            for w in woken.into_iter().flatten() {
+                let _ = w.send(());
+            }
+        }
+        // No receiver is fine: nobody is watching.
+        if self.changes.receiver_count() > 0 {
+            let _ = self.changes.send(e);
+        }
+    }
+
+    /// A wake-up for the next change of `id`. Register before checking the
+    /// state, so a change in between is not missed.
+    pub fn next_change(&self, id: &str) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        self.waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id.to_string())
+            .or_default()
+            .push(tx);
+        rx
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
