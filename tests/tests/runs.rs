@@ -1243,3 +1243,53 @@ async fn the_run_log_level_drops_lower_records() {
         .iter()
         .any(|l| l["level"] == "INFO"));
 }
+
+// Long poll -----------------------------------------------------------------
+
+/// `GET /tasks/{id}?wait=N` answers as soon as the run ends (or after N s).
+#[tokio::test]
+async fn get_task_with_wait_answers_when_the_run_ends() {
+    let node = TestNode::start().await.unwrap();
+    let src = "import time\nfrom ipaascore.BaseStep import BaseStep\nclass Nap(BaseStep):\n    def execute(self):\n        time.sleep(0.5)\n        self.save_data_for_next_step('rested')\n";
+    let (status, _) = node
+        .rest(
+            "POST",
+            "/api/v1/steps",
+            Some(&json!({"name": "Nap", "data": src})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let app = json!({"name": "nap", "steps": [{"name": "n", "file": "Nap"}]});
+    assert_eq!(
+        node.rest("POST", "/api/v1/applications", Some(&app))
+            .await
+            .unwrap()
+            .0,
+        200
+    );
+    let (_, started) = node
+        .rest(
+            "POST",
+            "/api/v1/applications/run?wait=0",
+            Some(&json!({"name": "nap"})),
+        )
+        .await
+        .unwrap();
+    assert_ne!(
+        started["state"], "SUCCESS",
+        "the run cannot be over yet: {started}"
+    );
+    let id = started["id"].as_str().unwrap();
+    let (status, done) = node
+        .rest("GET", &format!("/api/v1/tasks/{id}?wait=20"), None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(done["state"], "SUCCESS", "{done}");
+    let (status, body) = node
+        .rest("GET", &format!("/api/v1/tasks/{id}?wait=99"), None)
+        .await
+        .unwrap();
+    assert_eq!(status, 400, "wait is capped at 30 s: {body}");
+}

@@ -158,7 +158,13 @@ async fn run_step(
     Ok((code, Json(status)).into_response())
 }
 
-async fn get_task(State(s): State<Service>, Path(id): Path<String>) -> Answer {
+/// `GET /tasks/{id}?wait=N`: with `wait`, answers once the task or run is
+/// finished or after N seconds (a long poll), whichever comes first.
+async fn get_task(State(s): State<Service>, Path(id): Path<String>, Query(q): Query<WaitQuery>) -> Answer {
+    let wait = wait_of(&q, 0.0)?;
+    if !wait.is_zero() {
+        s.wait_for_task(&id, wait).await;
+    }
     s.any_task_status(&id).await.map(Json)
 }
 

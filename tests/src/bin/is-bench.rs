@@ -322,13 +322,14 @@ async fn engine(o: &Opts) -> Result<Value> {
             out.insert("dispatch_samples".into(), json!(samples.len()));
         }
     }
-    // runs1000: 1,000 one-step runs from 8 concurrent clients until all are SUCCESS.
+    // runs1000: 1,000 one-step runs from 8 concurrent clients until all are
+    // SUCCESS. As on the Celery side, each client submits its share without
+    // waiting, then waits for each of its runs.
     timed_run(&http, o, "one_step").await?;
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let start = Instant::now();
     let mut clients = Vec::new();
-    for _ in 0..8 {
-        let (http, next) = (http.clone(), next.clone());
+    for c in 0..8 {
+        let http = http.clone();
         let o = Opts {
             port: o.port,
             password: o.password.clone(),
@@ -336,9 +337,24 @@ async fn engine(o: &Opts) -> Result<Value> {
             clients: 0,
             exe: None,
         };
+        let share = 1000 / 8 + usize::from(c < 1000 % 8);
         clients.push(tokio::spawn(async move {
-            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 1000 {
-                timed_run(&http, &o, "one_step").await?;
+            let mut ids = Vec::with_capacity(share);
+            for _ in 0..share {
+                let status = post(
+                    &http,
+                    &o,
+                    "/api/v1/applications/run?wait=0",
+                    &json!({"name": "one_step"}),
+                )
+                .await?;
+                ids.push(status["id"].as_str().context("run id")?.to_string());
+            }
+            for id in ids {
+                let status = get(&http, &o, &format!("/api/v1/tasks/{id}?wait=30")).await?;
+                if status["state"] != "SUCCESS" {
+                    bail!("run {id} ended {}", status["state"]);
+                }
             }
             anyhow::Ok(())
         }));
