@@ -6,7 +6,7 @@
 //! The queues live in memory; the tasks themselves are in the replicated
 //! state, so a restarted dispatcher is refilled from there.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -55,15 +55,6 @@ pub enum DispatchMsg {
         task_id: String,
         reply: Option<RpcReplyPort<bool>>,
     },
-    /// Queues with waiting tasks and whether any worker serves them.
-    Status(RpcReplyPort<DispatchStatus>),
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct DispatchStatus {
-    /// (queue, waiting tasks, workers subscribed)
-    pub queues: Vec<(String, usize, usize)>,
-    pub running: usize,
 }
 
 struct IdleWorker {
@@ -193,6 +184,10 @@ impl Actor for Dispatcher {
                     let subs = state.subscribed.entry(q.clone()).or_default();
                     if !subs.contains(&name) {
                         subs.push(name.clone());
+                        SERVED
+                            .write()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(q.clone());
                     }
                 }
                 state.idle.retain(|w| w.name != name);
@@ -215,29 +210,18 @@ impl Actor for Dispatcher {
                     let _ = reply.send(found);
                 }
             }
-            DispatchMsg::Status(reply) => {
-                let mut names: Vec<&String> = state.pending.keys().chain(state.subscribed.keys()).collect();
-                names.sort();
-                names.dedup();
-                let queues = names
-                    .into_iter()
-                    .map(|q| {
-                        (
-                            q.clone(),
-                            state.pending.get(q).map_or(0, VecDeque::len),
-                            state.subscribed.get(q).map_or(0, Vec::len),
-                        )
-                    })
-                    .collect();
-                let _ = reply.send(DispatchStatus {
-                    queues,
-                    running: state.running.len(),
-                });
-            }
         }
         state.dispatch();
         Ok(())
     }
+}
+
+/// Queues that some worker of this node serves, as the dispatcher last saw
+/// them (kept outside the actor so status answers need no round trip).
+static SERVED: std::sync::RwLock<BTreeSet<String>> = std::sync::RwLock::new(BTreeSet::new());
+
+pub fn served_queues() -> BTreeSet<String> {
+    SERVED.read().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 /// The node's dispatcher, if it is running.

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::runtime::{task_json, MAX_WAIT};
 use super::{ApiError, Service};
+use crate::actors::dispatcher::served_queues;
 use crate::model::run::{RunRecord, RunSpec};
 use crate::model::task::TaskState;
 use crate::raft::now_ms;
@@ -119,7 +120,9 @@ fn problems(
 }
 
 /// The run status document of DESIGN 4.3.
-pub fn run_json(content: &Content, r: &RunRecord, idle_queues: &BTreeSet<String>) -> Value {
+/// `served` is the set of queues some worker serves: a ready step on any
+/// other queue shows `waiting_for`.
+pub fn run_json(content: &Content, r: &RunRecord, served: &BTreeSet<String>) -> Value {
     let steps: Vec<Value> = r
         .task_ids
         .iter()
@@ -134,7 +137,7 @@ pub fn run_json(content: &Content, r: &RunRecord, idle_queues: &BTreeSet<String>
                 "traceback": task_json(t)["traceback"],
                 "retry_at": t.retry_at_ms.map(secs),
             });
-            if t.state == TaskState::Pending && t.ready && idle_queues.contains(&t.spec.queue) {
+            if t.state == TaskState::Pending && t.ready && !served.contains(&t.spec.queue) {
                 s["waiting_for"] = json!(format!("no worker subscribed to queue {}", t.spec.queue));
             }
             s
@@ -174,45 +177,15 @@ pub fn run_json(content: &Content, r: &RunRecord, idle_queues: &BTreeSet<String>
 }
 
 impl Service {
-    /// Queues that have tasks waiting but no worker serving them, per the dispatcher.
-    pub(super) async fn idle_queues(&self) -> BTreeSet<String> {
-        let Some(d) = crate::actors::dispatcher::dispatcher() else {
-            return BTreeSet::new();
-        };
-        match ractor::call_t!(d, crate::actors::dispatcher::DispatchMsg::Status, 1000) {
-            Ok(status) => status
-                .queues
-                .into_iter()
-                .filter(|(_, _, workers)| *workers == 0)
-                .map(|(q, _, _)| q)
-                .collect(),
-            Err(_) => BTreeSet::new(),
-        }
-    }
-
     pub async fn run_status(&self, id: &str) -> Result<Value, ApiError> {
-        // Ask the dispatcher only when a step waits for a worker.
-        let waiting = {
-            let sm = self.inner.content.read();
-            sm.content.runs.get(id).is_some_and(|r| {
-                r.task_ids
-                    .iter()
-                    .filter_map(|t| sm.content.tasks.get(t))
-                    .any(|t| t.state == TaskState::Pending && t.ready)
-            })
-        };
-        let idle = if waiting {
-            self.idle_queues().await
-        } else {
-            BTreeSet::new()
-        };
+        let served = served_queues();
         let sm = self.inner.content.read();
         let r = sm.content.runs.get(id).ok_or_else(|| {
             ApiError::NotFound(format!(
                 "no run {id:?} (it may have expired; list runs with GET /api/v1/tasks)"
             ))
         })?;
-        Ok(run_json(&sm.content, r, &idle))
+        Ok(run_json(&sm.content, r, &served))
     }
 
     /// Starts a run of application `name`; waits up to `wait` for it to end
@@ -309,7 +282,7 @@ impl Service {
                 )));
             }
         }
-        let idle = self.idle_queues().await;
+        let served = served_queues();
         let sm = self.inner.content.read();
         let mut runs: Vec<&RunRecord> = sm
             .content
@@ -327,7 +300,7 @@ impl Service {
         Ok(Value::Array(
             runs.into_iter()
                 .take(limit)
-                .map(|r| run_json(&sm.content, r, &idle))
+                .map(|r| run_json(&sm.content, r, &served))
                 .collect(),
         ))
     }
@@ -422,7 +395,7 @@ impl Service {
                 .is_some_and(|t| t.ready);
             if status["state"] == "PENDING" && ready {
                 let queue = status["queue"].as_str().unwrap_or_default().to_string();
-                if self.idle_queues().await.contains(&queue) {
+                if !served_queues().contains(&queue) {
                     status["waiting_for"] = json!(format!("no worker subscribed to queue {queue}"));
                 }
             }
