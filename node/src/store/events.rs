@@ -65,12 +65,11 @@ impl Events {
     /// state, so a change in between is not missed.
     pub fn next_change(&self, id: &str) -> oneshot::Receiver<()> {
         let (tx, rx) = oneshot::channel();
-        self.waiters
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(id.to_string())
-            .or_default()
-            .push(tx);
+        let mut waiters = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
+        let list = waiters.entry(id.to_string()).or_default();
+        // Waits that timed out dropped their receivers: forget them.
+        list.retain(|w| !w.is_closed());
+        list.push(tx);
         rx
     }
 

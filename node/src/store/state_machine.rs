@@ -113,9 +113,19 @@ impl StateMachineStore {
 
 impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
-        let (data, meta) = {
+        // Copy under the lock and encode outside it: applying waits for the
+        // copy only, not for the (slower) encoding.
+        let copy = {
             let sm = self.data.read().unwrap_or_else(|p| p.into_inner());
-            let data = encode(&*sm).map_err(snap_err)?;
+            StateMachineData {
+                last_applied: sm.last_applied,
+                membership: sm.membership.clone(),
+                content: sm.content.clone(),
+            }
+        };
+        let (data, meta) = {
+            let sm = &copy;
+            let data = encode(sm).map_err(snap_err)?;
             let snapshot_id = match &sm.last_applied {
                 Some(l) => format!("{}-{}-{}", l.leader_id.term, l.index, uuid::Uuid::new_v4()),
                 None => format!("empty-{}", uuid::Uuid::new_v4()),
