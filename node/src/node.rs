@@ -191,7 +191,7 @@ async fn pump_effects(mut effects: tokio::sync::mpsc::UnboundedReceiver<Effect>)
                 queue,
                 not_before_ms,
             },
-            Effect::Cancel { task_id } => DispatchMsg::Cancel { task_id, reply: None },
+            Effect::Cancel { task_id } => DispatchMsg::Cancel { task_id },
         };
         let _ = d.cast(msg);
     }

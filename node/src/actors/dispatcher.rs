@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::watch;
 
 use super::worker::WorkerMsg;
@@ -49,12 +49,8 @@ pub enum DispatchMsg {
         name: String,
         queues: Vec<String>,
     },
-    /// Take the task out of its queue, or kill it if it runs. Answers
-    /// whether the task was found here.
-    Cancel {
-        task_id: String,
-        reply: Option<RpcReplyPort<bool>>,
-    },
+    /// Take the task out of its queue, or kill it if it runs.
+    Cancel { task_id: String },
 }
 
 struct IdleWorker {
@@ -193,21 +189,14 @@ impl Actor for Dispatcher {
                 state.idle.retain(|w| w.name != name);
                 state.idle.push(IdleWorker { worker, name, queues });
             }
-            DispatchMsg::Cancel { task_id, reply } => {
-                let mut found = false;
+            DispatchMsg::Cancel { task_id } => {
                 for q in state.pending.values_mut() {
-                    let before = q.len();
                     q.retain(|t| *t != task_id);
-                    found |= q.len() != before;
                 }
                 state.known.remove(&task_id);
                 state.handoffs.remove(&task_id);
                 if let Some((_, switch)) = state.running.remove(&task_id) {
                     let _ = switch.send(true);
-                    found = true;
-                }
-                if let Some(reply) = reply {
-                    let _ = reply.send(found);
                 }
             }
         }
