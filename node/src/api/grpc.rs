@@ -31,6 +31,17 @@ fn parse(text: &str) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("the document is not valid JSON: {e}")))
 }
 
+/// Run parameters: a JSON object, or nothing.
+fn params_of(text: &str) -> Result<serde_json::Map<String, Value>, ApiError> {
+    if text.trim().is_empty() {
+        return Ok(serde_json::Map::new());
+    }
+    match parse(text)? {
+        Value::Object(m) => Ok(m),
+        _ => Err(ApiError::bad_request("params_json must be a JSON object")),
+    }
+}
+
 fn deleted(v: Result<Value, ApiError>, name: String) -> Answer<Deleted> {
     v.map(|_| Response::new(Deleted { name })).map_err(Status::from)
 }
@@ -113,14 +124,7 @@ impl IntegrationService for GrpcApi {
 
     async fn run_step(&self, request: Request<RunStepRequest>) -> Answer<TaskAnswer> {
         let r = request.into_inner();
-        let params = if r.params_json.trim().is_empty() {
-            serde_json::Map::new()
-        } else {
-            match parse(&r.params_json)? {
-                Value::Object(m) => m,
-                _ => return Err(ApiError::bad_request("params_json must be a JSON object").into()),
-            }
-        };
+        let params = params_of(&r.params_json)?;
         let wait = std::time::Duration::from_secs(r.wait_seconds.into());
         let (finished, status) = self.svc.run_step(&r.name, params, wait).await?;
         Ok(Response::new(TaskAnswer {
@@ -147,14 +151,7 @@ impl IntegrationService for GrpcApi {
 
     async fn run_application(&self, request: Request<RunApplicationRequest>) -> Answer<TaskAnswer> {
         let r = request.into_inner();
-        let params = if r.params_json.trim().is_empty() {
-            serde_json::Map::new()
-        } else {
-            match parse(&r.params_json)? {
-                Value::Object(m) => m,
-                _ => return Err(ApiError::bad_request("params_json must be a JSON object").into()),
-            }
-        };
+        let params = params_of(&r.params_json)?;
         let wait = std::time::Duration::from_secs(r.wait_seconds.into());
         let status = self
             .svc
