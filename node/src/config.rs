@@ -49,8 +49,8 @@ pub enum ConfigError {
         max_output_bytes = 67108864  step output     IS_MAX_OUTPUT_BYTES\n  \
         result_expires_seconds = 86400  run history  IS_RESULT_EXPIRES_SECONDS\n  \
         step_timeout_seconds = 0  default; 0: none   IS_STEP_TIMEOUT_SECONDS\n  \
-        [[worker_pools]]  queues = [\"default\"]    (a pool with no queues serves default)\n  \
-                          concurrency = <cores>      IS_WORKERS (the default pool's size)\n  \
+        [[worker_pools]] queues = [\"default\"], concurrency = <cores>\n  \
+            (repeatable; a pool with no queues serves default)  IS_WORKERS (size of the default pool)\n  \
         log_level = \"info,openraft=warn\"           IS_LOG\n\n\
         IS_ADMIN_PASSWORD sets the password of the administrator 'isadmin' when the data directory \
         is new; without it a random password is generated, written to DIR/initial-admin-password \
