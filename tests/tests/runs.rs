@@ -1293,3 +1293,14 @@ async fn get_task_with_wait_answers_when_the_run_ends() {
         .unwrap();
     assert_eq!(status, 400, "wait is capped at 30 s: {body}");
 }
+
+/// Waiting on an id that does not exist answers 404 at once.
+#[tokio::test]
+async fn get_task_with_wait_on_an_unknown_id_is_404() {
+    let node = TestNode::start().await.unwrap();
+    let (status, body) = node
+        .rest("GET", "/api/v1/tasks/isapp-nope?wait=30", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 404, "{body}");
+}

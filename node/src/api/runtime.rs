@@ -117,6 +117,9 @@ impl Service {
     /// whether it finished.
     pub async fn wait_for_task(&self, id: &str, wait: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + wait;
+        if self.standing(id).is_none() {
+            return false; // nothing to wait for: the caller reports it missing
+        }
         loop {
             let change = self.inner.events.next_change(id);
             if self.is_over(id) {
