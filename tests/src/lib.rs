@@ -246,6 +246,19 @@ impl TestNode {
         Ok((status, json))
     }
 
+    /// Opens the server-sent event stream of a task or run (asserts 200).
+    pub async fn open_events(&self, id: &str) -> reqwest::Response {
+        let resp = self
+            .http
+            .get(self.url(&format!("/api/v1/tasks/{id}/events")))
+            .basic_auth("isadmin", Some(PASSWORD))
+            .send()
+            .await
+            .expect("open the event stream");
+        assert_eq!(resp.status().as_u16(), 200, "event stream of {id}");
+        resp
+    }
+
     /// A gRPC client authenticated as the administrator.
     pub async fn grpc(&self) -> Result<GrpcClient> {
         grpc_client(self.port, "isadmin", PASSWORD).await

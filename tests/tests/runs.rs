@@ -262,15 +262,7 @@ fn log_messages(task: &Value) -> Vec<String> {
 
 /// Reads a server-sent event stream to its end: (event, data) pairs.
 async fn read_events(node: &TestNode, id: &str) -> Vec<(String, Value)> {
-    let resp = node
-        .http
-        .get(node.url(&format!("/api/v1/tasks/{id}/events")))
-        .basic_auth("isadmin", Some(is_tests::PASSWORD))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    let mut stream = resp.bytes_stream();
+    let mut stream = node.open_events(id).await.bytes_stream();
     let mut bytes = Vec::new();
     let read = async {
         while let Some(chunk) = stream.next().await {

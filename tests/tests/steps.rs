@@ -195,15 +195,7 @@ async fn revoking_a_hung_step_kills_its_runner() {
     let id = accepted["id"].as_str().unwrap().to_string();
 
     // Follow the task's events until the step logs its runner's pid.
-    let resp = node
-        .http
-        .get(node.url(&format!("/api/v1/tasks/{id}/events")))
-        .basic_auth("isadmin", Some(is_tests::PASSWORD))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    let mut stream = resp.bytes_stream();
+    let mut stream = node.open_events(&id).await.bytes_stream();
     let mut text = String::new();
     let pid: u32 = loop {
         let chunk = tokio::time::timeout(Duration::from_secs(30), stream.next())

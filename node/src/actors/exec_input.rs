@@ -193,46 +193,26 @@ pub fn ready_after_success(content: &Content, task: &StepTask) -> Vec<(String, S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::step_task::{finished_for_test, StartInfo};
     use crate::engine::TaskEvent;
     use crate::model::run::RunSpec;
-    use crate::model::task::Outcome;
     use crate::store::Command;
 
     fn content_with_run(app: &str) -> Content {
         let mut c = Content::default();
-        c.apply(Command::CreateRun(RunSpec {
-            id: "isapp-r".into(),
-            app_name: "a".into(),
-            app_json: app.into(),
-            params_json: "{}".into(),
-            configuration: None,
-            queue: "q".into(),
-            log_level: 1,
-            created_ms: 0,
-            triggered_by: "USER".into(),
-            replay_of: None,
-        }));
+        c.apply(Command::CreateRun(RunSpec::for_test("isapp-r", app, 0)));
         c
     }
 
     fn succeed(c: &mut Content, id: &str) {
-        c.apply(Command::Task {
-            id: id.into(),
-            event: TaskEvent::Finished {
-                attempt: 1,
-                started: Some(crate::engine::step_task::StartInfo {
-                    worker: "w".into(),
-                    at_ms: 1,
-                }),
-                outcome: Outcome::Success {
-                    json: "1".into(),
-                    pickle: None,
-                },
-                logs: vec![],
-                at_ms: 2,
-                seed: 0,
-            },
-        });
+        let mut event = finished_for_test(1, true, 2);
+        if let TaskEvent::Finished { started, .. } = &mut event {
+            *started = Some(StartInfo {
+                worker: "w".into(),
+                at_ms: 1,
+            });
+        }
+        c.apply(Command::Task { id: id.into(), event });
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::runtime::{task_json, MAX_WAIT};
+use super::runtime::{secs, task_json, MAX_WAIT};
 use super::{ApiError, Service};
 use crate::actors::dispatcher::served_queues;
 use crate::model::run::{RunRecord, RunSpec};
@@ -16,10 +16,6 @@ use crate::store::{Command, Content};
 
 /// The original's plain "Run": every record is logged.
 pub const DEFAULT_LOG_LEVEL: u32 = 1;
-
-fn secs(ms: u64) -> f64 {
-    ms as f64 / 1000.0
-}
 
 fn has_value(v: Option<&Value>) -> bool {
     v.is_some_and(|v| !v.is_null() && v.as_str() != Some(""))

@@ -16,10 +16,9 @@ use crate::store::{Command, Event};
 
 /// Longest `wait` a caller may ask for.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
-/// The level that emits every record (the original's plain "Run").
-const LOG_ALL: u32 = 1;
 
-fn secs(ms: u64) -> f64 {
+/// Milliseconds since the epoch as the seconds the API shows.
+pub(super) fn secs(ms: u64) -> f64 {
     ms as f64 / 1000.0
 }
 
@@ -166,7 +165,7 @@ impl Service {
             params_json: Value::Object(params).to_string(),
             queue: "default".to_string(),
             timeout_ms,
-            log_level: LOG_ALL,
+            log_level: super::runs::DEFAULT_LOG_LEVEL,
             created_ms: now_ms(),
             run: None,
         };

@@ -174,6 +174,29 @@ pub fn apply_with_retry(task: &mut StepTask, event: TaskEvent, retry_at_ms: Opti
     Applied::Changed
 }
 
+/// An outcome event for tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn finished_for_test(attempt: u32, ok: bool, at_ms: u64) -> TaskEvent {
+    TaskEvent::Finished {
+        attempt,
+        started: None,
+        outcome: if ok {
+            Outcome::Success {
+                json: "1".into(),
+                pickle: None,
+            }
+        } else {
+            Outcome::Failure {
+                error: "boom".into(),
+                traceback: None,
+            }
+        },
+        logs: vec![],
+        at_ms,
+        seed: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,24 +225,7 @@ mod tests {
     }
 
     fn finish(n: u32, ok: bool) -> TaskEvent {
-        TaskEvent::Finished {
-            attempt: n,
-            started: None,
-            outcome: if ok {
-                Outcome::Success {
-                    json: "1".into(),
-                    pickle: None,
-                }
-            } else {
-                Outcome::Failure {
-                    error: "boom".into(),
-                    traceback: None,
-                }
-            },
-            logs: vec![],
-            at_ms: 99,
-            seed: 0,
-        }
+        finished_for_test(n, ok, 99)
     }
 
     #[test]

@@ -40,3 +40,22 @@ pub struct RunRecord {
 pub fn step_task_id(run_id: &str, index: usize) -> String {
     format!("{}-{index}", run_id.trim_start_matches("isapp-"))
 }
+
+#[cfg(test)]
+impl RunSpec {
+    /// A run of `app_json` on queue `q`, for tests.
+    pub(crate) fn for_test(id: &str, app_json: &str, created_ms: u64) -> RunSpec {
+        RunSpec {
+            id: id.into(),
+            app_name: "a".into(),
+            app_json: app_json.into(),
+            params_json: "{}".into(),
+            configuration: None,
+            queue: "q".into(),
+            log_level: 1,
+            created_ms,
+            triggered_by: "USER".into(),
+            replay_of: None,
+        }
+    }
+}

@@ -419,39 +419,11 @@ mod tests {
     }
 
     fn run_spec(app: &str) -> RunSpec {
-        RunSpec {
-            id: "isapp-r1".into(),
-            app_name: "a".into(),
-            app_json: app.into(),
-            params_json: "{}".into(),
-            configuration: None,
-            queue: "q".into(),
-            log_level: 1,
-            created_ms: 10,
-            triggered_by: "USER".into(),
-            replay_of: None,
-        }
+        RunSpec::for_test("isapp-r1", app, 10)
     }
 
     fn finish(attempt: u32, ok: bool, at_ms: u64) -> TaskEvent {
-        TaskEvent::Finished {
-            attempt,
-            started: None,
-            outcome: if ok {
-                Outcome::Success {
-                    json: "{}".into(),
-                    pickle: None,
-                }
-            } else {
-                Outcome::Failure {
-                    error: "boom".into(),
-                    traceback: None,
-                }
-            },
-            logs: vec![],
-            at_ms,
-            seed: 0,
-        }
+        crate::engine::step_task::finished_for_test(attempt, ok, at_ms)
     }
 
     fn start(attempt: u32) -> TaskEvent {
