@@ -206,13 +206,7 @@ impl Worker {
                 id: task_id.clone(),
                 event: finished,
             };
-            let result = match enqueue(&ctx.raft, cmd).await {
-                Ok(result) => result,
-                Err(e) => {
-                    tracing::warn!(task = %task_id, error = %e, "cannot record the outcome");
-                    return;
-                }
-            };
+            let result = enqueue(&ctx.raft, cmd);
             if let Some(d) = dispatcher() {
                 for (id, queue, pickle) in ahead {
                     let handoff = Handoff {

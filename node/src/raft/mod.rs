@@ -5,6 +5,7 @@
 //! membership with this node alone the first time a data directory is used.
 
 pub mod network;
+mod proposer;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,13 +14,37 @@ use std::time::Duration;
 
 use openraft::{BasicNode, SnapshotPolicy};
 
-use openraft::error::{ClientWriteError, RaftError as OpenRaftError};
+use openraft::error::ClientWriteError;
 
 use crate::store::{
     Command, CommandResult, ContentHandle, Events, LogStore, NodeId, StateMachineStore, TypeConfig,
 };
 
-pub type Raft = openraft::Raft<TypeConfig>;
+pub type OpenRaft = openraft::Raft<TypeConfig>;
+
+/// The Raft member and its proposal queue; derefs to openraft's handle for
+/// metrics, membership and shutdown. Commands go through [`propose`] and
+/// [`enqueue`], which batch them (see `proposer`).
+#[derive(Clone)]
+pub struct Raft {
+    inner: OpenRaft,
+    proposer: proposer::Proposer,
+}
+
+impl Raft {
+    fn new(inner: OpenRaft) -> Raft {
+        let proposer = proposer::Proposer::start(inner.clone());
+        Raft { inner, proposer }
+    }
+}
+
+impl std::ops::Deref for Raft {
+    type Target = OpenRaft;
+
+    fn deref(&self) -> &OpenRaft {
+        &self.inner
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RaftError {
@@ -80,7 +105,7 @@ pub async fn start(
     .validate()
     .map_err(|e| RaftError::Config(e.to_string()))?;
 
-    let raft = Raft::new(node_id, Arc::new(config), network::PeerNetwork, log_store, sm)
+    let raft = OpenRaft::new(node_id, Arc::new(config), network::PeerNetwork, log_store, sm)
         .await
         .map_err(|e| RaftError::Start(e.to_string()))?;
 
@@ -94,7 +119,10 @@ pub async fn start(
             .await
             .map_err(|e| RaftError::Start(e.to_string()))?;
     }
-    Ok(RaftMember { raft, content })
+    Ok(RaftMember {
+        raft: Raft::new(raft),
+        content,
+    })
 }
 
 /// Waits until some node is leader and returns its id.
@@ -107,7 +135,7 @@ pub async fn wait_for_leader(raft: &Raft, timeout: Duration) -> Result<NodeId, R
     metrics.current_leader.ok_or(RaftError::NoLeader(timeout))
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ProposeError {
     #[error("this node is not the Raft leader{}", match (.leader_id, .leader_addr) {
         (Some(id), Some(addr)) => format!(" (the leader is node {id} at {addr})"),
@@ -123,50 +151,42 @@ pub enum ProposeError {
     Stopped(String),
 }
 
+impl From<ClientWriteError<NodeId, BasicNode>> for ProposeError {
+    fn from(e: ClientWriteError<NodeId, BasicNode>) -> ProposeError {
+        match e {
+            ClientWriteError::ForwardToLeader(f) => ProposeError::NotLeader {
+                leader_id: f.leader_id,
+                leader_addr: f.leader_node.map(|n| n.addr),
+            },
+            ClientWriteError::ChangeMembershipError(e) => ProposeError::Membership(e.to_string()),
+        }
+    }
+}
+
 /// Proposes a command and waits until it is committed and applied here.
 pub async fn propose(raft: &Raft, cmd: Command) -> Result<CommandResult, ProposeError> {
-    match raft.client_write(cmd).await {
-        Ok(resp) => Ok(resp.data),
-        Err(OpenRaftError::APIError(ClientWriteError::ForwardToLeader(f))) => Err(ProposeError::NotLeader {
-            leader_id: f.leader_id,
-            leader_addr: f.leader_node.map(|n| n.addr),
-        }),
-        Err(OpenRaftError::APIError(ClientWriteError::ChangeMembershipError(e))) => {
-            Err(ProposeError::Membership(e.to_string()))
-        }
-        Err(OpenRaftError::Fatal(e)) => Err(ProposeError::Stopped(e.to_string())),
-    }
+    raft.proposer.queue(cmd).await.unwrap_or_else(|_| {
+        Err(ProposeError::Stopped(
+            "the Raft member dropped the request".into(),
+        ))
+    })
 }
 
 /// Queues a command behind every command queued before this returns, and
 /// answers a future of its result: for writers that need log order but need
 /// not wait for the commit.
-pub async fn enqueue(
+pub fn enqueue(
     raft: &Raft,
     cmd: Command,
-) -> Result<
-    impl std::future::Future<Output = Result<CommandResult, ProposeError>> + Send + 'static,
-    ProposeError,
-> {
-    let rx = raft
-        .client_write_ff(cmd)
-        .await
-        .map_err(|e| ProposeError::Stopped(e.to_string()))?;
-    Ok(async move {
-        match rx.await {
-            Ok(Ok(resp)) => Ok(resp.data),
-            Ok(Err(ClientWriteError::ForwardToLeader(f))) => Err(ProposeError::NotLeader {
-                leader_id: f.leader_id,
-                leader_addr: f.leader_node.map(|n| n.addr),
-            }),
-            Ok(Err(ClientWriteError::ChangeMembershipError(e))) => {
-                Err(ProposeError::Membership(e.to_string()))
-            }
-            Err(_) => Err(ProposeError::Stopped(
+) -> impl std::future::Future<Output = Result<CommandResult, ProposeError>> + Send + 'static {
+    let rx = raft.proposer.queue(cmd);
+    async move {
+        rx.await.unwrap_or_else(|_| {
+            Err(ProposeError::Stopped(
                 "the Raft member dropped the request".into(),
-            )),
-        }
-    })
+            ))
+        })
+    }
 }
 
 /// Wall-clock time in ms since the epoch, for timestamps fixed by a proposer.

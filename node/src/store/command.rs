@@ -68,6 +68,9 @@ pub enum Command {
     CacheDelete {
         key: String,
     },
+    /// Commands proposed together (group commit, see `raft::proposer`),
+    /// applied in order; never nested.
+    Batch(Vec<Command>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,4 +93,6 @@ pub enum CommandResult {
         changed: bool,
         reason: Option<String>,
     },
+    /// One result per command of a `Batch`, in order.
+    Batch(Vec<CommandResult>),
 }

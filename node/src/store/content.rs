@@ -75,7 +75,7 @@ fn ignored(reason: String) -> CommandResult {
 
 impl Content {
     /// The ids of the tasks a command concerns, for change notifications.
-    pub fn tasks_of(&self, cmd: &Command) -> Vec<String> {
+    fn tasks_of(&self, cmd: &Command) -> Vec<String> {
         match cmd {
             Command::CreateTask(spec) => vec![spec.id.clone()],
             Command::Task { id, .. } => match self.tasks.get(id).and_then(|t| t.spec.run.as_ref()) {
@@ -100,6 +100,17 @@ impl Content {
             ids.extend(r.task_ids.iter().cloned());
         }
         ids
+    }
+
+    /// Applies `cmd` and adds the ids of the tasks and runs it changes to
+    /// `changed` (each command of a batch is looked at just before it is
+    /// applied, so it sees what the commands before it did).
+    pub fn apply_noting(&mut self, cmd: Command, changed: &mut Vec<String>) -> CommandResult {
+        if let Command::Batch(cmds) = cmd {
+            return CommandResult::Batch(cmds.into_iter().map(|c| self.apply_noting(c, changed)).collect());
+        }
+        changed.extend(self.tasks_of(&cmd));
+        self.apply(cmd)
     }
 
     pub fn apply(&mut self, cmd: Command) -> CommandResult {
@@ -129,6 +140,7 @@ impl Content {
                 self.users.insert(admin.name.clone(), admin);
                 CommandResult::Bootstrapped { already: false }
             }
+            batch @ Command::Batch(_) => self.apply_noting(batch, &mut Vec::new()),
             Command::PutStep(step) => put(&mut self.steps, step.name.clone(), step),
             Command::DeleteStep { name } => delete(&mut self.steps, &name),
             Command::PutApplication { name, json } => put(&mut self.applications, name, json),
@@ -494,6 +506,47 @@ mod tests {
         });
         assert_eq!(c.runs["isapp-r1"].run.state, TaskState::Success);
         assert_eq!(c.runs["isapp-r1"].end_ms, Some(50));
+    }
+
+    #[test]
+    fn a_batch_applies_in_order_and_notes_every_changed_task_and_run() {
+        let mut c = Content::default();
+        let mut changed = Vec::new();
+        let result = c.apply_noting(
+            Command::Batch(vec![
+                Command::CreateRun(run_spec(
+                    r#"{"name": "a", "steps": [{"name": "A", "file": "F"}]}"#,
+                )),
+                Command::Task {
+                    id: "r1-0".into(),
+                    event: start(1),
+                },
+                Command::Task {
+                    id: "r1-0".into(),
+                    event: finish(1, true, 30),
+                },
+                Command::Task {
+                    id: "r1-0".into(),
+                    event: finish(1, true, 31),
+                },
+            ]),
+            &mut changed,
+        );
+        let CommandResult::Batch(results) = result else {
+            panic!("a batch answers a batch: {result:?}");
+        };
+        assert_eq!(results.len(), 4);
+        assert!(matches!(results[2], CommandResult::Task { changed: true, .. }));
+        assert!(
+            matches!(results[3], CommandResult::Task { changed: false, .. }),
+            "the second outcome of attempt 1 comes after the first: {:?}",
+            results[3]
+        );
+        assert_eq!(c.runs["isapp-r1"].run.state, TaskState::Success);
+        // The task command was looked at after the run existed, so the run's
+        // watchers are woken by its outcome.
+        assert_eq!(changed.iter().filter(|id| *id == "isapp-r1").count(), 5);
+        assert!(changed.iter().any(|id| id == "r1-0"));
     }
 
     #[test]

@@ -169,10 +169,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             sm.last_applied = Some(entry.log_id);
             let result = match entry.payload {
                 EntryPayload::Blank => CommandResult::None,
-                EntryPayload::Normal(cmd) => {
-                    changed_tasks.extend(sm.content.tasks_of(&cmd));
-                    sm.content.apply(cmd)
-                }
+                EntryPayload::Normal(cmd) => sm.content.apply_noting(cmd, &mut changed_tasks),
                 EntryPayload::Membership(m) => {
                     sm.membership = StoredMembership::new(Some(entry.log_id), m);
                     CommandResult::None

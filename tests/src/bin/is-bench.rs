@@ -9,6 +9,8 @@
 //!   the no-op step `Noop` through `POST /steps/run` (upload it first).
 //! - `step-throughput --port P --password PW [--count N] [--clients C]`: N
 //!   runs of `Noop` from C concurrent clients; steps per second.
+//! - `runs --port P --password PW --count N`: the runs1000 shape alone, N
+//!   times (for profiling).
 //! - `engine --port P --password PW`: the four workflow shapes of the engine
 //!   benchmark (DESIGN 5) on a fresh node, with the keys the Celery side
 //!   prints: chain100_s, fanout100_join_s, windmill40_s, runs1000_per_s,
@@ -289,7 +291,8 @@ async fn runs1000(http: &reqwest::Client, o: &Opts) -> Result<f64> {
     // waiting, then waits for each of its runs.
     let start = Instant::now();
     let mut clients = Vec::new();
-    for c in 0..8 {
+    let n = o.clients;
+    for c in 0..n {
         let http = http.clone();
         let o = Opts {
             port: o.port,
@@ -298,7 +301,7 @@ async fn runs1000(http: &reqwest::Client, o: &Opts) -> Result<f64> {
             clients: 0,
             exe: None,
         };
-        let share = 1000 / 8 + usize::from(c < 1000 % 8);
+        let share = 1000 / n + usize::from(c < 1000 % n);
         clients.push(tokio::spawn(async move {
             let mut ids = Vec::with_capacity(share);
             for _ in 0..share {
@@ -404,6 +407,26 @@ async fn engine(o: &Opts) -> Result<Value> {
     Ok(Value::Object(out))
 }
 
+/// Only the runs1000 shape, repeated `--count` times (for profiling).
+async fn runs_only(o: &Opts) -> Result<Value> {
+    let http = reqwest::Client::new();
+    let (name, source) = BENCH_STEPS[0];
+    post(&http, o, "/api/v1/steps", &json!({"name": name, "data": source})).await?;
+    post(
+        &http,
+        o,
+        "/api/v1/applications",
+        &chain_app("one_step", "BenchNoop", 1),
+    )
+    .await?;
+    timed_run(&http, o, "one_step").await?;
+    let mut rates = Vec::new();
+    for _ in 0..o.count.max(1) {
+        rates.push(runs1000(&http, o).await?);
+    }
+    Ok(json!({ "runs1000_per_s": rates }))
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -417,8 +440,9 @@ async fn main() -> Result<()> {
         "step-latency" => step_latency(&opts).await?,
         "step-throughput" => step_throughput(&opts).await?,
         "engine" => engine(&opts).await?,
+        "runs" => runs_only(&opts).await?,
         other => bail!(
-            "unknown benchmark {other}; known: content-writes, runner-start, step-latency, step-throughput"
+            "unknown benchmark {other}; known: content-writes, runner-start, step-latency, step-throughput, engine, runs"
         ),
     };
     println!("{result}");
