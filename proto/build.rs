@@ -2,7 +2,7 @@
 //! Rust protobuf compiler, so a fresh machine needs no system `protoc`.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = ["proto/integration.proto"];
+    let files = ["proto/integration.proto", "proto/internal.proto"];
     for f in &files {
         println!("cargo:rerun-if-changed={f}");
     }

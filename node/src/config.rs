@@ -51,7 +51,9 @@ pub enum ConfigError {
         step_timeout_seconds = 0  default; 0: none   IS_STEP_TIMEOUT_SECONDS\n  \
         [[worker_pools]] queues = [\"default\"], concurrency = <cores>\n  \
             (repeatable; a pool with no queues serves default)  IS_WORKERS (size of the default pool)\n  \
-        log_level = \"info,openraft=warn\"           IS_LOG\n\n\
+        log_level = \"info,openraft=warn\"           IS_LOG\n  \
+        cluster_secret = \"...\"  node-to-node auth   IS_CLUSTER_SECRET (same on every node, >= 16 chars)\n  \
+        join = [\"host:port\", ...]  members to join  IS_JOIN (comma-separated; only read when DIR is new)\n\n\
         IS_ADMIN_PASSWORD sets the password of the administrator 'isadmin' when the data directory \
         is new; without it a random password is generated, written to DIR/initial-admin-password \
         (mode 0600) and printed once.\n\
@@ -103,6 +105,12 @@ pub struct NodeConfig {
     pub max_output_bytes: u64,
     /// Finished runs and tasks (results and logs) are forgotten after this long.
     pub result_expires_seconds: u64,
+    /// Shared by the nodes of one cluster; authenticates node-to-node calls.
+    /// None: this node accepts no peer traffic (a one-node cluster needs none).
+    pub cluster_secret: Option<String>,
+    /// Listener addresses (HOST:PORT) of members to ask for admission when
+    /// the data directory is new; empty: start a new one-node cluster.
+    pub join: Vec<String>,
 }
 
 /// Workers serving a set of queues (DESIGN 4.6).
@@ -154,6 +162,8 @@ struct FileConfig {
     step_timeout_seconds: Option<f64>,
     max_output_bytes: Option<u64>,
     result_expires_seconds: Option<u64>,
+    cluster_secret: Option<String>,
+    join: Option<Vec<String>>,
 }
 
 impl NodeConfig {
@@ -240,6 +250,18 @@ impl NodeConfig {
             result_expires_seconds: parsed(&env, "IS_RESULT_EXPIRES_SECONDS")?
                 .or(file.result_expires_seconds)
                 .unwrap_or(24 * 3600),
+            cluster_secret: env("IS_CLUSTER_SECRET")
+                .or(file.cluster_secret)
+                .filter(|s| !s.is_empty()),
+            join: match env("IS_JOIN") {
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(String::from)
+                    .collect(),
+                None => file.join.unwrap_or_default(),
+            },
         };
         cfg.check()?;
         Ok(cfg)
@@ -271,6 +293,23 @@ impl NodeConfig {
                     "worker_pools[{i}] names an empty queue"
                 )));
             }
+        }
+        if !self.join.is_empty() && self.cluster_secret.is_none() {
+            return Err(ConfigError::Invalid(
+                "join is set but cluster_secret is not: every node of a cluster needs the same \
+                 cluster_secret (IS_CLUSTER_SECRET)"
+                    .into(),
+            ));
+        }
+        if let Some(a) = self.join.iter().find(|a| !a.contains(':')) {
+            return Err(ConfigError::Invalid(format!(
+                "join addresses must be HOST:PORT, got {a:?}"
+            )));
+        }
+        if self.cluster_secret.as_ref().is_some_and(|s| s.len() < 16) {
+            return Err(ConfigError::Invalid(
+                "cluster_secret must be at least 16 characters".into(),
+            ));
         }
         if !self.listen.contains(':') {
             return Err(ConfigError::Invalid(format!(

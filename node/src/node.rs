@@ -16,7 +16,8 @@ use crate::crypto::{self, ClusterKey};
 use crate::model::user::{User, ADMIN_USER};
 use crate::python::process::RunnerConfig;
 use crate::python::validator::Validator;
-use crate::raft::{self, RaftError, RaftSettings};
+use crate::raft::network::Peers;
+use crate::raft::{self, membership, RaftError, RaftSettings};
 use crate::store::{Command, CommandResult, Effect, Events};
 
 /// How long loading an uploaded step may take.
@@ -90,16 +91,17 @@ impl Node {
         // Started before Raft, so entries re-applied at start-up reach the
         // dispatcher as soon as it exists.
         let pump = tokio::spawn(pump_effects(effects));
+        let joining = !cfg.join.is_empty();
         let member = raft::start(
             cfg.node_id,
             &cfg.advertise,
             &data_dir.join("raft"),
             &settings,
             events.clone(),
+            Peers::new(cfg.cluster_secret.clone()),
+            !joining,
         )
         .await?;
-        let leader = raft::wait_for_leader(&member.raft, Duration::from_secs(30)).await?;
-        tracing::info!(node_id = cfg.node_id, leader, "raft member ready");
 
         let svc = Service::new(ServiceDeps {
             raft: member.raft.clone(),
@@ -109,13 +111,11 @@ impl Node {
             node_id: cfg.node_id,
             body_limit: cfg.max_body_bytes,
         });
-        if member.content.read().content.cluster.is_none() && leader == cfg.node_id {
-            bootstrap(&svc, data_dir).await?;
-        } else if std::env::var_os("IS_ADMIN_PASSWORD").is_some() {
-            tracing::info!("IS_ADMIN_PASSWORD is ignored: this data directory is already bootstrapped");
-        }
-
-        let router = api::router(svc.clone(), Authenticator::new(member.content.clone()));
+        let router = api::router(
+            svc.clone(),
+            Authenticator::new(member.content.clone()),
+            cfg.cluster_secret.as_deref(),
+        );
         let worker_queues: Vec<Vec<String>> = cfg
             .worker_pools
             .iter()
@@ -135,9 +135,36 @@ impl Node {
             worker_queues,
             worker_prefix: format!("node{}", cfg.node_id),
         };
+        // The listener serves before a leader is known: peers need this
+        // node's Raft RPCs to elect one.
         let (supervisor, supervisor_task) = Actor::spawn(Some("supervisor".into()), Supervisor, services)
             .await
             .map_err(|e| NodeError::Supervisor(e.to_string()))?;
+        let mut background = vec![pump];
+        if joining && !membership::is_voter(&member.raft) {
+            tracing::info!(node_id = cfg.node_id, members = ?cfg.join, "asking to join the cluster");
+            background.push(tokio::spawn(membership::join(
+                member.raft.clone(),
+                cfg.advertise.clone(),
+                cfg.join.clone(),
+            )));
+        } else {
+            match raft::wait_for_leader(&member.raft, Duration::from_secs(30)).await {
+                Ok(leader) => {
+                    tracing::info!(node_id = cfg.node_id, leader, "raft member ready");
+                    if member.content.read().content.cluster.is_none() && leader == cfg.node_id {
+                        bootstrap(&svc, data_dir).await?;
+                    } else if std::env::var_os("IS_ADMIN_PASSWORD").is_some() {
+                        tracing::info!(
+                            "IS_ADMIN_PASSWORD is ignored: this data directory is already bootstrapped"
+                        );
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "serving without a leader; writes fail until one is elected")
+                }
+            }
+        }
         let purge = tokio::spawn(purge_expired(
             member.raft.clone(),
             Duration::from_secs(cfg.result_expires_seconds),
@@ -147,7 +174,10 @@ impl Node {
             raft: member.raft,
             supervisor,
             supervisor_task,
-            background: vec![pump, purge],
+            background: {
+                background.push(purge);
+                background
+            },
             local_addr,
         })
     }

@@ -9,3 +9,8 @@ pub mod v1 {
 
 pub use v1::integration_service_client::IntegrationServiceClient;
 pub use v1::integration_service_server::{IntegrationService, IntegrationServiceServer};
+
+/// Node-to-node service (Raft RPCs, forwarded writes, joins).
+pub mod internal {
+    tonic::include_proto!("integration.internal.v1");
+}

@@ -5,6 +5,13 @@
 //!
 //! The queues live in memory; the tasks themselves are in the replicated
 //! state, so a restarted dispatcher is refilled from there.
+//!
+//! Only the Raft leader's dispatcher hands out tasks: every member applies
+//! the same entries and sees the same ready tasks, and one of them must
+//! decide. A dispatcher that becomes leader fills its queues from the
+//! replicated state (tasks another node was running are run again: steps
+//! are at-least-once, and attempt numbers fence late outcomes); one that
+//! loses leadership empties them.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
@@ -13,6 +20,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::watch;
 
 use super::worker::WorkerMsg;
+use crate::model::task::TaskState;
 
 pub const DISPATCHER: &str = "dispatcher";
 
@@ -51,6 +59,17 @@ pub enum DispatchMsg {
     },
     /// Take the task out of its queue, or kill it if it runs.
     Cancel { task_id: String },
+    /// This node became (true) or stopped being (false) the Raft leader.
+    Leadership(bool),
+}
+
+pub struct DispatcherArgs {
+    pub raft: crate::raft::Raft,
+    pub content: crate::store::ContentHandle,
+    /// Whether STARTED tasks are run again when this dispatcher starts as
+    /// leader: yes at node start (their runs were cut short), no after a
+    /// restart of the dispatcher alone (local workers still run them).
+    pub include_started: bool,
 }
 
 struct IdleWorker {
@@ -59,8 +78,11 @@ struct IdleWorker {
     queues: Vec<String>,
 }
 
-#[derive(Default)]
 pub struct DispatchState {
+    content: crate::store::ContentHandle,
+    leader: bool,
+    /// Whether the next fill from the replicated state takes STARTED tasks.
+    include_started: bool,
     pending: HashMap<String, VecDeque<String>>,
     /// Every task id pending, delayed or running here: a task announced twice
     /// (say, by the replayed log and by the start-up scan) is queued once.
@@ -77,6 +99,21 @@ pub struct DispatchState {
 }
 
 impl DispatchState {
+    fn new(content: crate::store::ContentHandle, include_started: bool) -> DispatchState {
+        DispatchState {
+            content,
+            leader: false,
+            include_started,
+            pending: HashMap::new(),
+            known: HashSet::new(),
+            ahead: HashSet::new(),
+            handoffs: HashMap::new(),
+            idle: Vec::new(),
+            running: HashMap::new(),
+            subscribed: HashMap::new(),
+        }
+    }
+
     fn dispatch(&mut self) {
         let mut i = 0;
         while i < self.idle.len() {
@@ -117,25 +154,88 @@ impl DispatchState {
 
 pub struct Dispatcher;
 
+impl Dispatcher {
+    /// Queues every task waiting in the replicated state (as leader).
+    fn fill(myself: &ActorRef<DispatchMsg>, state: &mut DispatchState) {
+        let waiting = waiting_tasks(&state.content, state.include_started);
+        // Later fills follow a change of leader: whatever was running
+        // elsewhere must run again.
+        state.include_started = true;
+        if !waiting.is_empty() {
+            tracing::info!(
+                tasks = waiting.len(),
+                "queueing the waiting tasks of the replicated state"
+            );
+        }
+        for (task_id, queue, not_before_ms) in waiting {
+            if !state.running.contains_key(&task_id) {
+                let _ = myself.cast(DispatchMsg::Enqueue {
+                    task_id,
+                    queue,
+                    not_before_ms,
+                });
+            }
+        }
+    }
+}
+
+/// Tasks waiting in the replicated state, oldest first.
+fn waiting_tasks(content: &crate::store::ContentHandle, include_started: bool) -> Vec<Waiting> {
+    let sm = content.read();
+    let mut tasks: Vec<_> = sm
+        .content
+        .tasks
+        .values()
+        .filter(|t| match t.state {
+            TaskState::Pending => t.ready,
+            TaskState::Retry => true,
+            TaskState::Started => include_started,
+            _ => false,
+        })
+        .map(|t| {
+            (
+                t.spec.created_ms,
+                t.spec.id.clone(),
+                t.spec.queue.clone(),
+                t.retry_at_ms,
+            )
+        })
+        .collect();
+    tasks.sort();
+    tasks.into_iter().map(|(_, id, q, at)| (id, q, at)).collect()
+}
+
+/// Tells the dispatcher whenever this node's leadership changes, until the
+/// dispatcher is gone.
+async fn watch_leadership(myself: ActorRef<DispatchMsg>, raft: crate::raft::Raft) {
+    let mut metrics = raft.metrics();
+    let mut last = None;
+    loop {
+        let leader = raft.is_leader();
+        if last != Some(leader) {
+            if myself.cast(DispatchMsg::Leadership(leader)).is_err() {
+                return;
+            }
+            last = Some(leader);
+        }
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 impl Actor for Dispatcher {
     type Msg = DispatchMsg;
     type State = DispatchState;
-    type Arguments = Vec<Waiting>;
+    type Arguments = DispatcherArgs;
 
-    /// `initial` lists the tasks waiting in the replicated state.
     async fn pre_start(
         &self,
         myself: ActorRef<Self::Msg>,
-        initial: Vec<Waiting>,
+        args: DispatcherArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
-        for (task_id, queue, not_before_ms) in initial {
-            myself.cast(DispatchMsg::Enqueue {
-                task_id,
-                queue,
-                not_before_ms,
-            })?;
-        }
-        Ok(DispatchState::default())
+        tokio::spawn(watch_leadership(myself, args.raft));
+        Ok(DispatchState::new(args.content, args.include_started))
     }
 
     async fn handle(
@@ -145,6 +245,21 @@ impl Actor for Dispatcher {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
+            DispatchMsg::Leadership(true) if !state.leader => {
+                state.leader = true;
+                Self::fill(&myself, state);
+            }
+            DispatchMsg::Leadership(false) if state.leader => {
+                state.leader = false;
+                state.pending.clear();
+                state.known.clear();
+                state.ahead.clear();
+                state.handoffs.clear();
+            }
+            DispatchMsg::Leadership(_) => {}
+            DispatchMsg::Enqueue { .. } | DispatchMsg::EnqueueAhead { .. } if !state.leader => {
+                // The leader's dispatcher runs it.
+            }
             DispatchMsg::Enqueue {
                 task_id,
                 queue,

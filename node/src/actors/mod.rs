@@ -10,7 +10,7 @@
 //! ```
 
 pub mod api_server;
-pub mod backoff;
+
 pub mod dispatcher;
 pub mod exec_input;
 pub mod supervisor;

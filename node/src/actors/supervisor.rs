@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
 
 use super::api_server::{ApiServer, ApiServerArgs};
-use super::backoff::Backoff;
-use super::dispatcher::{Dispatcher, Waiting, DISPATCHER};
+use super::dispatcher::{Dispatcher, DispatcherArgs, DISPATCHER};
 use super::worker::{Worker, WorkerArgs, WorkerContext};
-use crate::model::task::TaskState;
+use crate::engine::backoff::Backoff;
 
 const RESTART_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(30));
 const STABLE_AFTER: Duration = Duration::from_secs(60);
@@ -84,13 +83,13 @@ impl Supervisor {
                 actor.get_cell()
             }
             Child::Dispatcher => {
-                let include_started = !state.recovered_started;
-                let waiting = waiting_tasks(&state.services.workers.content, include_started);
-                if !waiting.is_empty() {
-                    tracing::info!(tasks = waiting.len(), "re-queueing unfinished tasks");
-                }
+                let args = DispatcherArgs {
+                    raft: state.services.workers.raft.clone(),
+                    content: state.services.workers.content.clone(),
+                    include_started: !state.recovered_started,
+                };
                 let (actor, _) =
-                    Actor::spawn_linked(Some(name.clone()), Dispatcher, waiting, myself.get_cell()).await?;
+                    Actor::spawn_linked(Some(name.clone()), Dispatcher, args, myself.get_cell()).await?;
                 state.recovered_started = true;
                 actor.get_cell()
             }
@@ -139,32 +138,6 @@ impl Supervisor {
         );
         myself.send_after(delay, move || SupervisorMsg::Start(child));
     }
-}
-
-/// Tasks waiting in the replicated state, oldest first.
-fn waiting_tasks(content: &crate::store::ContentHandle, include_started: bool) -> Vec<Waiting> {
-    let sm = content.read();
-    let mut tasks: Vec<_> = sm
-        .content
-        .tasks
-        .values()
-        .filter(|t| match t.state {
-            TaskState::Pending => t.ready,
-            TaskState::Retry => true,
-            TaskState::Started => include_started,
-            _ => false,
-        })
-        .map(|t| {
-            (
-                t.spec.created_ms,
-                t.spec.id.clone(),
-                t.spec.queue.clone(),
-                t.retry_at_ms,
-            )
-        })
-        .collect();
-    tasks.sort();
-    tasks.into_iter().map(|(_, id, q, at)| (id, q, at)).collect()
 }
 
 impl Actor for Supervisor {

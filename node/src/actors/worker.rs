@@ -12,9 +12,9 @@ use std::time::Duration;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::watch;
 
-use super::backoff::Backoff;
 use super::dispatcher::{dispatcher, DispatchMsg, Handoff};
 use super::exec_input::{self, ExecInput};
+use crate::engine::backoff::Backoff;
 use crate::engine::step_task::StartInfo;
 use crate::engine::TaskEvent;
 use crate::model::task::{LogLine, Outcome, TaskSpec};

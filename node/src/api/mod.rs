@@ -4,11 +4,13 @@
 //! HTTP or gRPC.
 //!
 //! **Invariant:** every request passes [`auth::require_auth`] before it
-//! reaches a handler of either transport.
+//! reaches a handler of either transport, except node-to-node calls
+//! (`internal`), which must carry the cluster secret instead.
 
 pub mod auth;
 pub mod error;
 pub mod grpc;
+pub mod internal;
 pub mod rest;
 pub mod runs;
 pub mod runtime;
@@ -22,13 +24,17 @@ use axum::Router;
 use is_proto::IntegrationServiceServer;
 
 /// One router for both transports: gRPC paths (`/integration.v1.*/...`)
-/// and REST paths (`/api/v1/...`) never overlap.
-pub fn router(svc: Service, auth: auth::Authenticator) -> Router {
+/// and REST paths (`/api/v1/...`) never overlap; node-to-node calls
+/// (`/integration.internal.v1.*/...`) pass user authentication untouched
+/// and check the cluster secret themselves.
+pub fn router(svc: Service, auth: auth::Authenticator, cluster_secret: Option<&str>) -> Router {
     let limit = usize::try_from(svc.body_limit()).unwrap_or(usize::MAX);
     let grpc = IntegrationServiceServer::new(grpc::GrpcApi::new(svc.clone()))
         .max_decoding_message_size(limit)
         .max_encoding_message_size(usize::MAX);
-    let grpc = tonic::service::Routes::new(grpc).into_axum_router();
+    let grpc = tonic::service::Routes::new(grpc)
+        .add_service(internal::server(svc.raft().clone(), cluster_secret))
+        .into_axum_router();
     rest::routes()
         .with_state(svc)
         .layer(DefaultBodyLimit::max(limit))

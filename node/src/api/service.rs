@@ -118,6 +118,10 @@ impl Service {
         &self.inner.content
     }
 
+    pub fn raft(&self) -> &crate::raft::Raft {
+        &self.inner.raft
+    }
+
     /// Proposes a command to Raft and waits until it is applied here.
     pub async fn write(&self, cmd: Command) -> Result<CommandResult, ApiError> {
         crate::raft::propose(&self.inner.raft, cmd)

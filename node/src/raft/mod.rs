@@ -2,8 +2,14 @@
 //! content state machine, plus the network to peers.
 //!
 //! The embedded default is a single-member cluster: [`start`] initializes the
-//! membership with this node alone the first time a data directory is used.
+//! membership with this node alone the first time a data directory is used,
+//! unless the node is to join an existing cluster (`membership`).
+//!
+//! Writes can be proposed on any member: a follower forwards them to the
+//! leader and answers once the write is applied locally too, so a client
+//! reads its own writes from the node it wrote to.
 
+pub mod membership;
 pub mod network;
 mod proposer;
 
@@ -15,6 +21,8 @@ use std::time::Duration;
 use openraft::{BasicNode, SnapshotPolicy};
 
 use openraft::error::ClientWriteError;
+
+use network::Peers;
 
 use crate::store::{
     Command, CommandResult, ContentHandle, Events, LogStore, NodeId, StateMachineStore, TypeConfig,
@@ -29,12 +37,39 @@ pub type OpenRaft = openraft::Raft<TypeConfig>;
 pub struct Raft {
     inner: OpenRaft,
     proposer: proposer::Proposer,
+    pub peers: Peers,
 }
 
 impl Raft {
-    fn new(inner: OpenRaft) -> Raft {
+    fn new(inner: OpenRaft, peers: Peers) -> Raft {
         let proposer = proposer::Proposer::start(inner.clone());
-        Raft { inner, proposer }
+        Raft {
+            inner,
+            proposer,
+            peers,
+        }
+    }
+
+    pub fn node_id(&self) -> NodeId {
+        self.inner.metrics().borrow().id
+    }
+
+    /// The leader as this node knows it: id and listener address.
+    pub fn leader(&self) -> Option<(NodeId, String)> {
+        let m = self.inner.metrics().borrow().clone();
+        let id = m.current_leader?;
+        let addr = m.membership_config.membership().get_node(&id)?.addr.clone();
+        Some((id, addr))
+    }
+
+    pub fn is_leader(&self) -> bool {
+        let m = self.inner.metrics();
+        let m = m.borrow();
+        m.current_leader == Some(m.id) && m.state.is_leader()
+    }
+
+    fn applied_index(&self) -> u64 {
+        self.inner.metrics().borrow().last_applied.map_or(0, |l| l.index)
     }
 }
 
@@ -76,12 +111,16 @@ pub struct RaftMember {
 
 /// Opens storage under `raft_dir`, starts openraft, and on a new data
 /// directory initializes a one-member cluster of this node.
+/// `initialize`: on a new data directory, form a one-member cluster (else
+/// the node waits to be added by a member).
 pub async fn start(
     node_id: NodeId,
     advertise_addr: &str,
     raft_dir: &Path,
     settings: &RaftSettings,
     events: Events,
+    peers: Peers,
+    initialize: bool,
 ) -> Result<RaftMember, RaftError> {
     std::fs::create_dir_all(raft_dir)
         .map_err(|e| RaftError::OpenStateMachine(format!("cannot create {}: {e}", raft_dir.display())))?;
@@ -105,14 +144,16 @@ pub async fn start(
     .validate()
     .map_err(|e| RaftError::Config(e.to_string()))?;
 
-    let raft = OpenRaft::new(node_id, Arc::new(config), network::PeerNetwork, log_store, sm)
+    let network = network::PeerNetwork { peers: peers.clone() };
+    let raft = OpenRaft::new(node_id, Arc::new(config), network, log_store, sm)
         .await
         .map_err(|e| RaftError::Start(e.to_string()))?;
 
-    if !raft
-        .is_initialized()
-        .await
-        .map_err(|e| RaftError::Start(e.to_string()))?
+    if initialize
+        && !raft
+            .is_initialized()
+            .await
+            .map_err(|e| RaftError::Start(e.to_string()))?
     {
         let members = BTreeMap::from([(node_id, BasicNode::new(advertise_addr))]);
         raft.initialize(members)
@@ -120,7 +161,7 @@ pub async fn start(
             .map_err(|e| RaftError::Start(e.to_string()))?;
     }
     Ok(RaftMember {
-        raft: Raft::new(raft),
+        raft: Raft::new(raft, peers),
         content,
     })
 }
@@ -135,7 +176,7 @@ pub async fn wait_for_leader(raft: &Raft, timeout: Duration) -> Result<NodeId, R
     metrics.current_leader.ok_or(RaftError::NoLeader(timeout))
 }
 
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum ProposeError {
     #[error("this node is not the Raft leader{}", match (.leader_id, .leader_addr) {
         (Some(id), Some(addr)) => format!(" (the leader is node {id} at {addr})"),
@@ -149,6 +190,8 @@ pub enum ProposeError {
     Membership(String),
     #[error("the Raft member of this node has stopped ({0}); restart the node")]
     Stopped(String),
+    #[error("cannot reach the leader: {0}; retry in a moment")]
+    LeaderUnreachable(String),
 }
 
 impl From<ClientWriteError<NodeId, BasicNode>> for ProposeError {
@@ -163,13 +206,91 @@ impl From<ClientWriteError<NodeId, BasicNode>> for ProposeError {
     }
 }
 
-/// Proposes a command and waits until it is committed and applied here.
+/// Proposes a command and waits until it is committed and applied here
+/// (on a follower: forwarded to the leader, then awaited locally).
 pub async fn propose(raft: &Raft, cmd: Command) -> Result<CommandResult, ProposeError> {
-    raft.proposer.queue(cmd).await.unwrap_or_else(|_| {
-        Err(ProposeError::Stopped(
-            "the Raft member dropped the request".into(),
-        ))
-    })
+    match raft.leader() {
+        Some((id, addr)) if id != raft.node_id() => forward(raft, &addr, LeaderRequest::Write(cmd)).await,
+        _ => propose_here(raft, cmd).await,
+    }
+}
+
+fn dropped() -> ProposeError {
+    ProposeError::Stopped("the Raft member dropped the request".into())
+}
+
+/// Proposes on this node only: fails with `NotLeader` on a follower.
+async fn propose_here(raft: &Raft, cmd: Command) -> Result<CommandResult, ProposeError> {
+    raft.proposer.queue(cmd).await.unwrap_or_else(|_| Err(dropped()))
+}
+
+/// What a member asks of the leader over `ClusterInternal.Forward`.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub enum LeaderRequest {
+    Write(Command),
+    AddVoter { id: NodeId, addr: String },
+    RemoveNode { id: NodeId },
+}
+
+/// The leader's answer: the result and the log index applied when it was
+/// given, which the asking member waits for before answering its client.
+pub type LeaderAnswer = Result<(CommandResult, u64), ProposeError>;
+
+/// How long a follower waits to apply a forwarded write the leader applied.
+const FORWARDED_APPLY_WAIT: Duration = Duration::from_secs(30);
+
+/// Asks the leader at `leader_addr` (following up to two redirections if the
+/// leadership moved), then waits until this node has applied what the
+/// leader had applied when it answered.
+pub async fn forward(
+    raft: &Raft,
+    leader_addr: &str,
+    req: LeaderRequest,
+) -> Result<CommandResult, ProposeError> {
+    let mut addr = leader_addr.to_string();
+    let mut hops = 0;
+    let (result, index) = loop {
+        let answer: LeaderAnswer = raft
+            .peers
+            .call(&addr, network::Method::Forward, &req, None)
+            .await
+            .map_err(|e| ProposeError::LeaderUnreachable(e.to_string()))?;
+        match answer {
+            Err(ProposeError::NotLeader {
+                leader_addr: Some(next),
+                ..
+            }) if hops < 2 && next != addr => {
+                hops += 1;
+                addr = next;
+            }
+            other => break other?,
+        }
+    };
+    raft.inner
+        .wait(Some(FORWARDED_APPLY_WAIT))
+        .applied_index_at_least(Some(index), "a forwarded write is applied here")
+        .await
+        .map_err(|e| {
+            ProposeError::LeaderUnreachable(format!("the write was made but is not applied here yet: {e}"))
+        })?;
+    Ok(result)
+}
+
+/// Serves a request forwarded by another member; this node must be the
+/// leader (requests are forwarded once, never onwards).
+pub async fn serve_leader_request(raft: &Raft, req: LeaderRequest) -> LeaderAnswer {
+    let result = match req {
+        LeaderRequest::Write(cmd) => propose_here(raft, cmd).await?,
+        LeaderRequest::AddVoter { id, addr } => {
+            membership::add_voter_here(raft, id, addr).await?;
+            CommandResult::None
+        }
+        LeaderRequest::RemoveNode { id } => {
+            membership::remove_here(raft, id).await?;
+            CommandResult::None
+        }
+    };
+    Ok((result, raft.applied_index()))
 }
 
 /// Queues a command behind every command queued before this returns, and
@@ -180,13 +301,7 @@ pub fn enqueue(
     cmd: Command,
 ) -> impl std::future::Future<Output = Result<CommandResult, ProposeError>> + Send + 'static {
     let rx = raft.proposer.queue(cmd);
-    async move {
-        rx.await.unwrap_or_else(|_| {
-            Err(ProposeError::Stopped(
-                "the Raft member dropped the request".into(),
-            ))
-        })
-    }
+    async move { rx.await.unwrap_or_else(|_| Err(dropped())) }
 }
 
 /// Wall-clock time in ms since the epoch, for timestamps fixed by a proposer.

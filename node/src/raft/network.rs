@@ -1,69 +1,204 @@
-//! Raft RPCs to peers. The embedded default has no peers, so nothing is ever
-//! sent; multi-node transport over the gRPC listener is the cluster issue's
-//! work, and until then every RPC reports the peer unreachable with a message
-//! saying why.
+//! Node-to-node calls over the peers' gRPC listeners (`ClusterInternal`):
+//! openraft's RPCs, and what a member asks of the leader (writes proposed on
+//! a follower, membership changes, a new node's request to join). Every call carries the cluster secret;
+//! payloads are bincode (both ends run the same build).
 
-use openraft::error::{InstallSnapshotError, RPCError, RaftError, Unreachable};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use is_proto::internal::cluster_internal_client::ClusterInternalClient;
+use is_proto::internal::Blob;
+use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
     VoteRequest, VoteResponse,
 };
 use openraft::BasicNode;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tonic::transport::{Channel, Endpoint};
 
-use crate::store::{NodeId, TypeConfig};
+use crate::store::{decode, encode, NodeId, TypeConfig};
+
+/// Metadata key holding the cluster secret on node-to-node calls.
+pub const SECRET_HEADER: &str = "x-is-cluster-secret";
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Calls without a deadline of their own (forwarded requests).
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
-#[error("multi-node clusters are not implemented yet: this node cannot reach peer {peer}")]
-struct NoTransport {
-    peer: NodeId,
+pub enum PeerError {
+    #[error("this node has no cluster_secret, so it cannot talk to peer {0}; set the same cluster_secret on every node")]
+    NoSecret(String),
+    #[error("peer address {addr:?} is not usable: {message}")]
+    Address { addr: String, message: String },
+    #[error("cannot reach peer {addr}: {message}")]
+    Unreachable { addr: String, message: String },
+    #[error("peer {addr} refused the call: {message}")]
+    Refused { addr: String, message: String },
+    #[error("cannot encode or decode a message for peer {addr}: {message}")]
+    Codec { addr: String, message: String },
 }
 
-pub struct PeerNetwork;
+/// Connections to peers by address, shared by the Raft network and the
+/// forwarding of writes. Channels connect lazily and reconnect by themselves.
+#[derive(Clone)]
+pub struct Peers {
+    secret: Option<Arc<str>>,
+    channels: Arc<Mutex<HashMap<String, Channel>>>,
+}
+
+impl Peers {
+    pub fn new(secret: Option<String>) -> Peers {
+        Peers {
+            secret: secret.map(Arc::from),
+            channels: Arc::default(),
+        }
+    }
+
+    fn channel(&self, addr: &str) -> Result<Channel, PeerError> {
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = channels.get(addr) {
+            return Ok(c.clone());
+        }
+        let endpoint = Endpoint::from_shared(format!("http://{addr}")).map_err(|e| PeerError::Address {
+            addr: addr.to_string(),
+            message: e.to_string(),
+        })?;
+        let channel = endpoint
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tcp_nodelay(true)
+            .connect_lazy();
+        channels.insert(addr.to_string(), channel.clone());
+        Ok(channel)
+    }
+
+    /// One call: `method` picks the RPC; the answer is decoded as `R`.
+    pub async fn call<Q: Serialize, R: DeserializeOwned>(
+        &self,
+        addr: &str,
+        method: Method,
+        request: &Q,
+        timeout: Option<Duration>,
+    ) -> Result<R, PeerError> {
+        let secret = self
+            .secret
+            .clone()
+            .ok_or_else(|| PeerError::NoSecret(addr.to_string()))?;
+        let codec = |e: &dyn std::fmt::Display| PeerError::Codec {
+            addr: addr.to_string(),
+            message: e.to_string(),
+        };
+        let data = encode(request).map_err(|e| codec(&e))?;
+        let mut req = tonic::Request::new(Blob { data });
+        req.set_timeout(timeout.unwrap_or(CALL_TIMEOUT));
+        let value = secret.parse().map_err(|e| codec(&e))?;
+        req.metadata_mut().insert(SECRET_HEADER, value);
+        let mut client = ClusterInternalClient::new(self.channel(addr)?)
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        let answer = match method {
+            Method::AppendEntries => client.append_entries(req).await,
+            Method::Vote => client.vote(req).await,
+            Method::InstallSnapshot => client.install_snapshot(req).await,
+            Method::Forward => client.forward(req).await,
+        };
+        match answer {
+            Ok(resp) => decode(&resp.into_inner().data).map_err(|e| codec(&e)),
+            Err(status) => Err(match status.code() {
+                tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Unknown => {
+                    PeerError::Unreachable {
+                        addr: addr.to_string(),
+                        message: status.message().to_string(),
+                    }
+                }
+                _ => PeerError::Refused {
+                    addr: addr.to_string(),
+                    message: status.message().to_string(),
+                },
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Method {
+    AppendEntries,
+    Vote,
+    InstallSnapshot,
+    Forward,
+}
+
+/// openraft's network factory: one client per target node.
+pub struct PeerNetwork {
+    pub peers: Peers,
+}
 
 pub struct PeerClient {
-    peer: NodeId,
-}
-
-impl PeerClient {
-    fn unreachable<E: std::error::Error>(&self) -> RPCError<NodeId, BasicNode, E> {
-        RPCError::Unreachable(Unreachable::new(&NoTransport { peer: self.peer }))
-    }
+    peers: Peers,
+    target: NodeId,
+    addr: String,
 }
 
 impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
     type Network = PeerClient;
 
-    async fn new_client(&mut self, target: NodeId, _node: &BasicNode) -> PeerClient {
-        PeerClient { peer: target }
+    async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> PeerClient {
+        PeerClient {
+            peers: self.peers.clone(),
+            target,
+            addr: node.addr.clone(),
+        }
+    }
+}
+
+impl PeerClient {
+    /// A call whose remote answer is openraft's `Result<Resp, E>`.
+    async fn rpc<Q: Serialize, R: DeserializeOwned, E: std::error::Error + DeserializeOwned>(
+        &self,
+        method: Method,
+        request: &Q,
+        option: &RPCOption,
+    ) -> Result<R, RPCError<NodeId, BasicNode, E>> {
+        let answer: Result<R, E> = self
+            .peers
+            .call(&self.addr, method, request, Some(option.hard_ttl()))
+            .await
+            .map_err(|e| match e {
+                PeerError::Unreachable { .. } => RPCError::Unreachable(Unreachable::new(&e)),
+                _ => RPCError::Network(NetworkError::new(&e)),
+            })?;
+        answer.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
     }
 }
 
 impl RaftNetwork<TypeConfig> for PeerClient {
     async fn append_entries(
         &mut self,
-        _rpc: AppendEntriesRequest<TypeConfig>,
-        _option: RPCOption,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
-        Err(self.unreachable())
+        self.rpc(Method::AppendEntries, &rpc, &option).await
     }
 
     async fn install_snapshot(
         &mut self,
-        _rpc: InstallSnapshotRequest<TypeConfig>,
-        _option: RPCOption,
+        rpc: InstallSnapshotRequest<TypeConfig>,
+        option: RPCOption,
     ) -> Result<
         InstallSnapshotResponse<NodeId>,
         RPCError<NodeId, BasicNode, RaftError<NodeId, InstallSnapshotError>>,
     > {
-        Err(self.unreachable())
+        self.rpc(Method::InstallSnapshot, &rpc, &option).await
     }
 
     async fn vote(
         &mut self,
-        _rpc: VoteRequest<NodeId>,
-        _option: RPCOption,
+        rpc: VoteRequest<NodeId>,
+        option: RPCOption,
     ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
-        Err(self.unreachable())
+        self.rpc(Method::Vote, &rpc, &option).await
     }
 }

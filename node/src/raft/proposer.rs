@@ -153,9 +153,17 @@ mod tests {
             snapshot_every: 100_000,
             keep_after_snapshot: 1000,
         };
-        let member = raft::start(1, "127.0.0.1:1", dir.path(), &settings, Events::default())
-            .await
-            .unwrap();
+        let member = raft::start(
+            1,
+            "127.0.0.1:1",
+            dir.path(),
+            &settings,
+            Events::default(),
+            raft::network::Peers::new(None),
+            true,
+        )
+        .await
+        .unwrap();
         let r = member.raft;
         raft::wait_for_leader(&r, Duration::from_secs(10)).await.unwrap();
         propose(&r, put(0)).await.unwrap();

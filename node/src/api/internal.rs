@@ -1,0 +1,89 @@
+//! The node-to-node gRPC service (`ClusterInternal`): openraft's RPCs from
+//! peers and requests forwarded to this node as leader. It is served on the
+//! public listener but outside user authentication: every call must carry
+//! the cluster secret instead.
+
+use is_proto::internal::cluster_internal_server::{ClusterInternal, ClusterInternalServer};
+use is_proto::internal::Blob;
+use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tonic::{Request, Response, Status};
+
+use crate::raft::network::SECRET_HEADER;
+use crate::raft::{serve_leader_request, LeaderRequest, Raft};
+use crate::store::{decode, encode, NodeId, TypeConfig};
+
+pub struct InternalApi {
+    raft: Raft,
+    /// SHA-256 of the cluster secret; None refuses every call.
+    secret: Option<[u8; 32]>,
+}
+
+pub fn server(raft: Raft, secret: Option<&str>) -> ClusterInternalServer<InternalApi> {
+    let api = InternalApi {
+        raft,
+        secret: secret.map(|s| Sha256::digest(s.as_bytes()).into()),
+    };
+    ClusterInternalServer::new(api)
+        .max_decoding_message_size(usize::MAX)
+        .max_encoding_message_size(usize::MAX)
+}
+
+impl InternalApi {
+    /// Checks the secret and decodes the payload.
+    fn open<T: DeserializeOwned>(&self, req: Request<Blob>) -> Result<T, Status> {
+        let Some(expected) = self.secret else {
+            return Err(Status::permission_denied(
+                "this node has no cluster_secret and accepts no peer calls; give every node the same cluster_secret",
+            ));
+        };
+        let given = req
+            .metadata()
+            .get(SECRET_HEADER)
+            .map(|v| Sha256::digest(v.as_bytes()))
+            .ok_or_else(|| Status::unauthenticated("missing cluster secret"))?;
+        // Digests of equal length compared in full: no early exit on a mismatch.
+        let diff = given
+            .iter()
+            .zip(expected.iter())
+            .fold(0u8, |d, (a, b)| d | (a ^ b));
+        if diff != 0 {
+            return Err(Status::unauthenticated(
+                "wrong cluster secret: every node of a cluster needs the same cluster_secret",
+            ));
+        }
+        decode(&req.into_inner().data)
+            .map_err(|e| Status::invalid_argument(format!("undecodable payload: {e}")))
+    }
+}
+
+fn seal<T: Serialize>(v: &T) -> Result<Response<Blob>, Status> {
+    encode(v)
+        .map(|data| Response::new(Blob { data }))
+        .map_err(|e| Status::internal(format!("cannot encode the answer: {e}")))
+}
+
+#[tonic::async_trait]
+impl ClusterInternal for InternalApi {
+    async fn append_entries(&self, req: Request<Blob>) -> Result<Response<Blob>, Status> {
+        let rpc: AppendEntriesRequest<TypeConfig> = self.open(req)?;
+        seal(&self.raft.append_entries(rpc).await)
+    }
+
+    async fn vote(&self, req: Request<Blob>) -> Result<Response<Blob>, Status> {
+        let rpc: VoteRequest<NodeId> = self.open(req)?;
+        seal(&self.raft.vote(rpc).await)
+    }
+
+    async fn install_snapshot(&self, req: Request<Blob>) -> Result<Response<Blob>, Status> {
+        let rpc: InstallSnapshotRequest<TypeConfig> = self.open(req)?;
+        seal(&self.raft.install_snapshot(rpc).await)
+    }
+
+    async fn forward(&self, req: Request<Blob>) -> Result<Response<Blob>, Status> {
+        let req: LeaderRequest = self.open(req)?;
+        seal(&serve_leader_request(&self.raft, req).await)
+    }
+}

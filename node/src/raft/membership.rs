@@ -1,0 +1,122 @@
+//! Cluster membership: adding a node (as a learner that catches up, then a
+//! voter), removing one, and a new node's request to join. Changes are made
+//! by the leader; other members forward them (`LeaderRequest`).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use openraft::error::RaftError as OpenRaftError;
+use openraft::{BasicNode, ChangeMembers};
+
+use super::{forward, LeaderRequest, ProposeError, Raft};
+use crate::store::NodeId;
+
+fn from_raft<E>(e: OpenRaftError<NodeId, E>) -> ProposeError
+where
+    E: Into<ProposeError> + std::error::Error,
+{
+    match e {
+        OpenRaftError::APIError(e) => e.into(),
+        OpenRaftError::Fatal(f) => ProposeError::Stopped(f.to_string()),
+    }
+}
+
+/// On the leader: `id` at `addr` becomes a learner, catches up, then votes.
+/// Adding a voter that already is one only updates nothing and succeeds.
+pub(super) async fn add_voter_here(raft: &Raft, id: NodeId, addr: String) -> Result<(), ProposeError> {
+    let membership = raft.metrics().borrow().membership_config.membership().clone();
+    if membership.voter_ids().any(|v| v == id) {
+        return match membership.get_node(&id) {
+            Some(n) if n.addr == addr => Ok(()),
+            _ => Err(ProposeError::Membership(format!(
+                "node {id} is already a member with another address; remove it first"
+            ))),
+        };
+    }
+    raft.add_learner(id, BasicNode::new(addr), true)
+        .await
+        .map_err(from_raft)?;
+    raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
+        .await
+        .map_err(from_raft)?;
+    Ok(())
+}
+
+/// On the leader: `id` stops voting and leaves the cluster.
+pub(super) async fn remove_here(raft: &Raft, id: NodeId) -> Result<(), ProposeError> {
+    let membership = raft.metrics().borrow().membership_config.membership().clone();
+    if membership.get_node(&id).is_none() {
+        return Err(ProposeError::Membership(format!(
+            "node {id} is not a member of this cluster"
+        )));
+    }
+    let voters: BTreeSet<NodeId> = membership.voter_ids().collect();
+    if voters.contains(&id) {
+        if voters.len() == 1 {
+            return Err(ProposeError::Membership(format!(
+                "node {id} is the only voter; a cluster cannot remove its last voter"
+            )));
+        }
+        raft.change_membership(ChangeMembers::RemoveVoters(BTreeSet::from([id])), false)
+            .await
+            .map_err(from_raft)?;
+    }
+    raft.change_membership(ChangeMembers::RemoveNodes(BTreeSet::from([id])), false)
+        .await
+        .map_err(from_raft)?;
+    Ok(())
+}
+
+/// Asks the leader (from any member) to do a membership change.
+pub async fn change(raft: &Raft, req: LeaderRequest) -> Result<(), ProposeError> {
+    match raft.leader() {
+        Some((leader, addr)) if leader != raft.node_id() => forward(raft, &addr, req).await.map(|_| ()),
+        Some(_) => match req {
+            LeaderRequest::AddVoter { id, addr } => add_voter_here(raft, id, addr).await,
+            LeaderRequest::RemoveNode { id } => remove_here(raft, id).await,
+            LeaderRequest::Write(_) => Err(ProposeError::Membership("not a membership change".into())),
+        },
+        None => Err(ProposeError::NotLeader {
+            leader_id: None,
+            leader_addr: None,
+        }),
+    }
+}
+
+/// Whether this node votes in the membership it knows.
+pub fn is_voter(raft: &Raft) -> bool {
+    let id = raft.node_id();
+    let m = raft.metrics().borrow().membership_config.membership().clone();
+    m.voter_ids().any(|v| v == id)
+}
+
+/// Run by a node started on a new data directory with `join` addresses:
+/// asks the members, in turn, to add it as a voter, until one does (the
+/// request is forwarded to the leader). Retries with capped exponential
+/// backoff while no member answers.
+pub async fn join(raft: Raft, advertise: String, members: Vec<String>) {
+    let id = raft.node_id();
+    let backoff = crate::engine::backoff::Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+    let mut failures = 0u32;
+    loop {
+        if is_voter(&raft) {
+            tracing::info!(node_id = id, "this node is a voting member");
+            return;
+        }
+        for member in &members {
+            let req = LeaderRequest::AddVoter {
+                id,
+                addr: advertise.clone(),
+            };
+            match forward(&raft, member, req).await {
+                Ok(_) => {
+                    tracing::info!(node_id = id, via = %member, "joined the cluster");
+                    return;
+                }
+                Err(e) => tracing::info!(node_id = id, via = %member, error = %e, "cannot join yet"),
+            }
+        }
+        failures += 1;
+        tokio::time::sleep(backoff.delay(failures)).await;
+    }
+}
