@@ -38,7 +38,8 @@ Examples:
   iscli task list --app integration_template
   iscli app logs integration_template       the last run and its log lines
   iscli app get integration_template --json
-  iscli cluster status
+  iscli cluster status                      members, leader, health
+  iscli cluster add 4 10.0.0.4:8080         a new voting member (same cluster_secret)
 
 Connection settings come from the flags, else IS_HOST, IS_PORT, IS_USER,
 IS_PASSWORD, else ~/.config/iscli/config.toml (keys host, port, username,
@@ -625,6 +626,19 @@ pub enum ConfigCommand {
 pub enum ClusterCommand {
     /// Show members, leader and health
     Status,
+    /// Add a node (started with the same cluster_secret) as a voting member;
+    /// it catches up first
+    Add {
+        /// The new node's id (its node_id setting)
+        id: u64,
+        /// The new node's listener, HOST:PORT
+        address: String,
+    },
+    /// Remove a node from the cluster
+    Remove {
+        /// Node id
+        id: u64,
+    },
 }
 
 /// The kind of content an upload carries.
@@ -904,6 +918,17 @@ mod tests {
         assert_eq!(
             action(&["cluster", "status"]).unwrap(),
             Action::Command(Command::Cluster(ClusterCommand::Status))
+        );
+        assert_eq!(
+            action(&["cluster", "add", "4", "10.0.0.4:8080"]).unwrap(),
+            Action::Command(Command::Cluster(ClusterCommand::Add {
+                id: 4,
+                address: "10.0.0.4:8080".into()
+            }))
+        );
+        assert_eq!(
+            action(&["cluster", "remove", "4"]).unwrap(),
+            Action::Command(Command::Cluster(ClusterCommand::Remove { id: 4 }))
         );
         assert_eq!(action(&["about"]).unwrap(), Action::Command(Command::About));
         assert_eq!(action(&["--cli-version"]).unwrap(), Action::CliVersion);

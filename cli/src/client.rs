@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use is_proto::v1::{
-    Empty, IdRequest, Json, ListTasksRequest, NameRequest, PutStepRequest, RunApplicationRequest,
-    RunStepRequest, SyncPackRef, TaskEvent, UploadSyncPackRequest,
+    AddNodeRequest, Empty, IdRequest, Json, ListTasksRequest, NameRequest, PutStepRequest, RemoveNodeRequest,
+    RunApplicationRequest, RunStepRequest, SyncPackRef, TaskEvent, UploadSyncPackRequest,
 };
 use is_proto::IntegrationServiceClient;
 use serde_json::{Map, Value};
@@ -353,6 +353,24 @@ impl Client {
 
     pub async fn cluster_status(&mut self) -> Result<Value, CliError> {
         match self.rpc.cluster_status(Empty {}).await {
+            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    pub async fn add_cluster_node(&mut self, node_id: u64, address: String) -> Result<Value, CliError> {
+        match self
+            .rpc
+            .add_cluster_node(AddNodeRequest { node_id, address })
+            .await
+        {
+            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    pub async fn remove_cluster_node(&mut self, node_id: u64) -> Result<Value, CliError> {
+        match self.rpc.remove_cluster_node(RemoveNodeRequest { node_id }).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }

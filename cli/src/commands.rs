@@ -89,8 +89,12 @@ async fn run_command(command: Command, ctx: &Context) -> Result<Outcome, CliErro
             ctx.print(&v, output::summary);
             Ok(Outcome::Success)
         }
-        Command::Cluster(ClusterCommand::Status) => {
-            let v = client.cluster_status().await?;
+        Command::Cluster(cmd) => {
+            let v = match cmd {
+                ClusterCommand::Status => client.cluster_status().await?,
+                ClusterCommand::Add { id, address } => client.add_cluster_node(id, address).await?,
+                ClusterCommand::Remove { id } => client.remove_cluster_node(id).await?,
+            };
             ctx.print(&v, output::summary);
             Ok(Outcome::Success)
         }

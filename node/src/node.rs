@@ -110,6 +110,7 @@ impl Node {
             validator: Validator::new(runner.clone(), VALIDATION_TIMEOUT),
             node_id: cfg.node_id,
             body_limit: cfg.max_body_bytes,
+            workers: cfg.worker_pools.iter().map(|p| p.concurrency).sum(),
         });
         let router = api::router(
             svc.clone(),

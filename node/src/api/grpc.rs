@@ -211,6 +211,15 @@ impl IntegrationService for GrpcApi {
         json(self.svc.cluster_status())
     }
 
+    async fn add_cluster_node(&self, request: Request<AddNodeRequest>) -> Answer<Json> {
+        let r = request.into_inner();
+        json(self.svc.add_cluster_node(r.node_id, &r.address).await?)
+    }
+
+    async fn remove_cluster_node(&self, request: Request<RemoveNodeRequest>) -> Answer<Json> {
+        json(self.svc.remove_cluster_node(request.into_inner().node_id).await?)
+    }
+
     type WatchTaskStream = Pin<Box<dyn futures::Stream<Item = Result<TaskEvent, Status>> + Send + 'static>>;
 
     later! {
@@ -234,7 +243,5 @@ impl IntegrationService for GrpcApi {
         get_role_owner(NameRequest) -> Json: "roles";
         put_role_owner(RoleOwner) -> Json: "roles";
         delete_role_owner(RoleOwner) -> Json: "roles";
-        add_cluster_node(AddNodeRequest) -> Json: "cluster membership changes";
-        remove_cluster_node(RemoveNodeRequest) -> Json: "cluster membership changes";
     }
 }

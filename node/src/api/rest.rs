@@ -289,6 +289,26 @@ async fn cluster(State(s): State<Service>) -> Answer {
     Ok(Json(s.cluster_status()))
 }
 
+/// `{"id": 2, "address": "host:port"}`
+async fn add_node(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer {
+    let id = doc
+        .get("id")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| ApiError::bad_request("\"id\" (the node id, a positive integer) is required"))?;
+    let address = doc
+        .get("address")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::bad_request("\"address\" (the node's HOST:PORT listener) is required"))?;
+    s.add_cluster_node(id, address).await.map(Json)
+}
+
+async fn remove_node(State(s): State<Service>, Path(id): Path<String>) -> Answer {
+    let id: u64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("node id {id:?} is not a positive integer")))?;
+    s.remove_cluster_node(id).await.map(Json)
+}
+
 /// A handler for an operation a later feature provides.
 fn later(feature: &'static str) -> impl Fn() -> std::future::Ready<ApiError> + Clone + Send + 'static {
     move || std::future::ready(ApiError::NotImplemented(feature))
@@ -308,7 +328,6 @@ pub fn routes() -> Router<Service> {
     const REPORTS: &str = "reports";
     const LICENSE: &str = "licensing";
     const ROLES: &str = "roles";
-    const MEMBERSHIP: &str = "cluster membership changes";
     let api = Router::new()
         .route("/steps", post(post_step).get(list_steps))
         .route("/steps/run", post(run_step))
@@ -358,7 +377,7 @@ pub fn routes() -> Router<Service> {
         )
         .route("/roles/owner/{owner}", get(later(ROLES)))
         .route("/cluster", get(cluster))
-        .route("/cluster/nodes", post(later(MEMBERSHIP)))
-        .route("/cluster/nodes/{id}", delete(later(MEMBERSHIP)));
+        .route("/cluster/nodes", post(add_node))
+        .route("/cluster/nodes/{id}", delete(remove_node));
     Router::new().nest("/api/v1", api)
 }

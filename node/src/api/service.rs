@@ -30,6 +30,7 @@ pub(super) struct Inner {
     node_id: NodeId,
     started: Instant,
     body_limit: u64,
+    workers: usize,
 }
 
 /// What the service is built from.
@@ -40,6 +41,8 @@ pub struct ServiceDeps {
     pub validator: Validator,
     pub node_id: NodeId,
     pub body_limit: u64,
+    /// Step workers on this node (all pools).
+    pub workers: usize,
 }
 
 /// The three kinds of named content documents, for messages and lookups.
@@ -105,6 +108,7 @@ impl Service {
                 node_id: deps.node_id,
                 started: Instant::now(),
                 body_limit: deps.body_limit,
+                workers: deps.workers,
             }),
         }
     }
@@ -316,32 +320,84 @@ impl Service {
         })
     }
 
+    /// Members, leader and health as this node sees them. Health is known
+    /// on the leader, which calls every member at least once per heartbeat;
+    /// other nodes report only themselves.
     pub fn cluster_status(&self) -> Value {
-        let metrics = self.inner.raft.metrics().borrow().clone();
+        let raft = &self.inner.raft;
+        let metrics = raft.metrics().borrow().clone();
+        let me = self.inner.node_id;
+        let is_leader = raft.is_leader();
         let membership = metrics.membership_config.membership();
         let voters: std::collections::BTreeSet<NodeId> = membership.voter_ids().collect();
+        let last_log = metrics.last_log_index.unwrap_or(0);
         let members: Vec<Value> = membership
             .nodes()
             .map(|(id, node)| {
-                json!({
+                let mut m = json!({
                     "id": id,
                     "address": node.addr,
                     "voter": voters.contains(id),
                     "leader": metrics.current_leader == Some(*id),
-                    "this_node": *id == self.inner.node_id,
-                    // Peer health arrives with the cluster transport; this
-                    // node answering is its own health.
-                    "health": if *id == self.inner.node_id { "up" } else { "unknown" },
-                })
+                    "this_node": *id == me,
+                });
+                if *id == me {
+                    m["health"] = json!("up");
+                    m["served_queues"] = json!(crate::actors::dispatcher::served_queues());
+                    m["workers"] = json!(self.inner.workers);
+                } else if is_leader {
+                    let age = raft.peers.last_answer(&node.addr);
+                    let up = age.is_some_and(|a| a < PEER_DOWN_AFTER);
+                    m["health"] = json!(if up { "up" } else { "down" });
+                    m["last_contact_ms"] = json!(age.map(|a| a.as_millis() as u64));
+                    let matched = metrics
+                        .replication
+                        .as_ref()
+                        .and_then(|r| r.get(id).cloned().flatten())
+                        .map_or(0, |l| l.index);
+                    m["replication_lag"] = json!(last_log.saturating_sub(matched));
+                } else {
+                    m["health"] = json!("unknown (ask the leader)");
+                }
+                m
             })
             .collect();
         json!({
+            "answered_by": me,
             "leader": metrics.current_leader,
             "term": metrics.current_term,
+            "last_log_index": metrics.last_log_index,
             "last_applied": metrics.last_applied.map(|l| l.index),
             "snapshot_index": metrics.snapshot.map(|l| l.index),
             "purged_index": metrics.purged.map(|l| l.index),
             "members": members,
         })
     }
+
+    /// Adds a node as a voter (it catches up as a learner first).
+    pub async fn add_cluster_node(&self, id: NodeId, address: &str) -> Result<Value, ApiError> {
+        if id == 0 {
+            return Err(ApiError::bad_request("node ids start at 1"));
+        }
+        if !address.contains(':') {
+            return Err(ApiError::bad_request(format!(
+                "address must be the node's HOST:PORT listener, got {address:?}"
+            )));
+        }
+        let req = crate::raft::LeaderRequest::AddVoter {
+            id,
+            addr: address.to_string(),
+        };
+        crate::raft::membership::change(&self.inner.raft, req).await?;
+        Ok(self.cluster_status())
+    }
+
+    pub async fn remove_cluster_node(&self, id: NodeId) -> Result<Value, ApiError> {
+        let req = crate::raft::LeaderRequest::RemoveNode { id };
+        crate::raft::membership::change(&self.inner.raft, req).await?;
+        Ok(self.cluster_status())
+    }
 }
+
+/// A member that has not answered the leader for this long is down.
+const PEER_DOWN_AFTER: std::time::Duration = std::time::Duration::from_secs(2);

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use is_proto::internal::cluster_internal_client::ClusterInternalClient;
 use is_proto::internal::Blob;
@@ -48,6 +48,9 @@ pub enum PeerError {
 pub struct Peers {
     secret: Option<Arc<str>>,
     channels: Arc<Mutex<HashMap<String, Channel>>>,
+    /// When each address last answered a call: the leader calls every
+    /// member at least once per heartbeat, so this is their health.
+    answered: Arc<Mutex<HashMap<String, Instant>>>,
 }
 
 impl Peers {
@@ -55,7 +58,14 @@ impl Peers {
         Peers {
             secret: secret.map(Arc::from),
             channels: Arc::default(),
+            answered: Arc::default(),
         }
+    }
+
+    /// How long ago `addr` last answered a call from this node.
+    pub fn last_answer(&self, addr: &str) -> Option<Duration> {
+        let answered = self.answered.lock().unwrap_or_else(|p| p.into_inner());
+        answered.get(addr).map(Instant::elapsed)
     }
 
     fn channel(&self, addr: &str) -> Result<Channel, PeerError> {
@@ -105,6 +115,10 @@ impl Peers {
             Method::InstallSnapshot => client.install_snapshot(req).await,
             Method::Forward => client.forward(req).await,
         };
+        if answer.is_ok() {
+            let mut answered = self.answered.lock().unwrap_or_else(|p| p.into_inner());
+            answered.insert(addr.to_string(), Instant::now());
+        }
         match answer {
             Ok(resp) => decode(&resp.into_inner().data).map_err(|e| codec(&e)),
             Err(status) => Err(match status.code() {

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# A cluster of local isnode processes, for development and tests. All state
+# (data directories, logs, pids, the cluster secret) lives under DIR.
+#
+#   cluster.sh DIR up N BASE_PORT   start N nodes; node i serves 127.0.0.1:BASE_PORT+i;
+#                                   returns once all N vote and a leader is elected;
+#                                   prints one URL per node
+#   cluster.sh DIR kill I           SIGKILL node I
+#   cluster.sh DIR stop I           SIGTERM node I and wait for it to exit
+#   cluster.sh DIR start I          start node I again on its data (it rejoins)
+#   cluster.sh DIR leader           print the index of the current leader
+#   cluster.sh DIR down             stop every node (SIGTERM, then SIGKILL)
+#
+# Every node gets the administrator password $IS_ADMIN_PASSWORD (required).
+# The isnode binary is $ISNODE, else target/release/isnode or
+# target/debug/isnode of this repository, else isnode on the PATH.
+set -euo pipefail
+
+usage() {
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+[ $# -ge 2 ] || usage
+dir=$1
+cmd=$2
+shift 2
+
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+isnode() {
+  if [ -n "${ISNODE:-}" ]; then echo "$ISNODE"
+  elif [ -x "$repo/target/release/isnode" ]; then echo "$repo/target/release/isnode"
+  elif [ -x "$repo/target/debug/isnode" ]; then echo "$repo/target/debug/isnode"
+  elif command -v isnode >/dev/null; then command -v isnode
+  else echo "cluster.sh: no isnode binary (build it, or set ISNODE)" >&2; exit 1
+  fi
+}
+
+need_password() {
+  if [ -z "${IS_ADMIN_PASSWORD:-}" ]; then
+    echo "cluster.sh: set IS_ADMIN_PASSWORD (the administrator password of every node)" >&2
+    exit 2
+  fi
+}
+
+load() {
+  if [ ! -f "$dir/cluster.env" ]; then
+    echo "cluster.sh: $dir holds no cluster (run: cluster.sh $dir up N BASE_PORT)" >&2
+    exit 1
+  fi
+  # shellcheck disable=SC1091
+  . "$dir/cluster.env"
+}
+
+check_index() {
+  case "$1" in
+    ''|*[!0-9]*) echo "cluster.sh: node index must be a number, got '$1'" >&2; exit 2 ;;
+  esac
+  if [ "$1" -lt 1 ] || [ "$1" -gt "$N" ]; then
+    echo "cluster.sh: node index must be 1..$N, got $1" >&2
+    exit 2
+  fi
+}
+
+addr() { echo "127.0.0.1:$((BASE_PORT + $1))"; }
+
+pid_of() {
+  local f="$dir/node$1.pid"
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"
+}
+
+# Starts node I; JOIN lists the members it asks to join when its data
+# directory is new (empty for the node that founds the cluster).
+launch() {
+  local i=$1 join=$2
+  if pid_of "$i" >/dev/null; then
+    echo "cluster.sh: node $i is already running (pid $(pid_of "$i"))" >&2
+    return 1
+  fi
+  IS_NODE_ID=$i IS_CLUSTER_SECRET="$SECRET" IS_JOIN="$join" IS_WORKERS="${IS_WORKERS:-2}" \
+    setsid "$(isnode)" --data-dir "$dir/node$i" --listen "$(addr "$i")" \
+    >>"$dir/node$i.log" 2>&1 </dev/null &
+  echo $! >"$dir/node$i.pid"
+}
+
+others() {
+  local i=$1 j list=""
+  for j in $(seq 1 "$N"); do
+    [ "$j" = "$i" ] || list="$list${list:+,}$(addr "$j")"
+  done
+  echo "$list"
+}
+
+cluster_json() {
+  curl -sf -m 2 -u "isadmin:$IS_ADMIN_PASSWORD" "http://$(addr "$1")/api/v1/cluster" 2>/dev/null
+}
+
+# The leader's index as node I sees it, if I knows one and it is a member.
+leader_seen_by() {
+  cluster_json "$1" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+if c.get("leader") is not None:
+    print(c["leader"])
+' 2>/dev/null
+}
+
+has_leader() { [ -n "$(leader_seen_by "$1")" ]; }
+
+wait_for() {
+  local what=$1 seconds=$2
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "cluster.sh: timed out after ${seconds}s waiting for $what; logs are in $dir/node*.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+all_voters() {
+  local l
+  l=$(leader_seen_by 1) || return 1
+  [ -n "$l" ] || return 1
+  cluster_json "$l" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+voters = [m for m in c["members"] if m["voter"]]
+sys.exit(0 if len(voters) == int(sys.argv[1]) and c.get("leader") is not None else 1)
+' "$N" 2>/dev/null
+}
+
+case "$cmd" in
+  up)
+    [ $# -eq 2 ] || usage
+    need_password
+    N=$1
+    BASE_PORT=$2
+    mkdir -p "$dir"
+    if [ -f "$dir/cluster.env" ]; then
+      echo "cluster.sh: $dir already holds a cluster (use start, or down and remove it)" >&2
+      exit 1
+    fi
+    SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    printf 'N=%s\nBASE_PORT=%s\nSECRET=%s\n' "$N" "$BASE_PORT" "$SECRET" >"$dir/cluster.env"
+    chmod 600 "$dir/cluster.env"
+    launch 1 ""
+    wait_for "node 1 to serve" 60 has_leader 1
+    for i in $(seq 2 "$N"); do
+      launch "$i" "$(addr 1)"
+    done
+    wait_for "all $N nodes to be voters" 120 all_voters
+    for i in $(seq 1 "$N"); do
+      echo "http://$(addr "$i")"
+    done
+    ;;
+  kill)
+    [ $# -eq 1 ] || usage
+    load; check_index "$1"
+    if pid=$(pid_of "$1"); then
+      kill -9 "$pid"
+      while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    fi
+    ;;
+  stop)
+    [ $# -eq 1 ] || usage
+    load; check_index "$1"
+    if pid=$(pid_of "$1"); then
+      kill -TERM "$pid"
+      while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    fi
+    ;;
+  start)
+    [ $# -eq 1 ] || usage
+    need_password
+    load; check_index "$1"
+    launch "$1" "$(others "$1")"
+    ;;
+  leader)
+    [ $# -eq 0 ] || usage
+    need_password
+    load
+    for i in $(seq 1 "$N"); do
+      if pid_of "$i" >/dev/null; then
+        l=$(leader_seen_by "$i") || continue
+        if [ -n "$l" ]; then echo "$l"; exit 0; fi
+      fi
+    done
+    echo "cluster.sh: no running node knows a leader" >&2
+    exit 1
+    ;;
+  down)
+    [ $# -eq 0 ] || usage
+    load
+    for i in $(seq 1 "$N"); do
+      if pid=$(pid_of "$i"); then kill -TERM "$pid" 2>/dev/null || true; fi
+    done
+    for i in $(seq 1 "$N"); do
+      if pid=$(pid_of "$i"); then
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+      fi
+      rm -f "$dir/node$i.pid"
+    done
+    ;;
+  *)
+    usage
+    ;;
+esac
