@@ -12,6 +12,8 @@ use anyhow::{bail, Context, Result};
 use base64::Engine;
 use serde_json::Value;
 
+pub mod cluster;
+
 pub const PASSWORD: &str = "test-admin-pw";
 
 /// Directory holding the workspace's binaries (`target/debug` or `target/release`).

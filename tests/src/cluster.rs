@@ -1,0 +1,215 @@
+//! A cluster of real `isnode` processes on loopback, driven through
+//! `deploy/local/cluster.sh` (so the tests also hold that script to its
+//! interface). All state lives in a temporary directory; dropping the
+//! cluster stops every node.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use crate::{bin, PASSWORD};
+
+pub struct LocalCluster {
+    pub dir: tempfile::TempDir,
+    pub size: usize,
+    pub base_port: u16,
+    env: Vec<(String, String)>,
+    pub http: reqwest::Client,
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/local/cluster.sh")
+}
+
+/// A base port with `n` free ports above it.
+fn free_base(n: usize) -> u16 {
+    for _ in 0..50 {
+        let base = 20_000 + (rand_u16() % 30_000);
+        let all_free = (1..=n as u16).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok());
+        if all_free {
+            return base;
+        }
+    }
+    panic!("no {n} consecutive free ports found");
+}
+
+fn rand_u16() -> u16 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    (nanos ^ std::process::id().wrapping_mul(2_654_435_761)) as u16
+}
+
+impl LocalCluster {
+    /// `cluster.sh DIR up N BASE_PORT`, with extra environment for every node.
+    pub async fn up(n: usize, env: &[(&str, &str)]) -> Result<LocalCluster> {
+        let dir = tempfile::tempdir()?;
+        let base_port = free_base(n);
+        let c = LocalCluster {
+            dir,
+            size: n,
+            base_port,
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(40))
+                .build()?,
+        };
+        let out = c.script(&["up", &n.to_string(), &base_port.to_string()])?;
+        let urls: Vec<&str> = out.lines().collect();
+        if urls.len() != n {
+            bail!("cluster.sh up printed {urls:?}, expected {n} URLs");
+        }
+        Ok(c)
+    }
+
+    /// Runs `cluster.sh DIR ARGS...`; answers its stdout, fails with its
+    /// stderr and the node logs.
+    pub fn script(&self, args: &[&str]) -> Result<String> {
+        let out = Command::new(script())
+            .arg(self.dir.path())
+            .args(args)
+            .env("ISNODE", bin("isnode"))
+            .env("IS_ADMIN_PASSWORD", PASSWORD)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .output()
+            .context("run cluster.sh")?;
+        if !out.status.success() {
+            bail!(
+                "cluster.sh {args:?} failed: {}\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                self.logs()
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    pub fn kill(&self, i: usize) -> Result<()> {
+        self.script(&["kill", &i.to_string()]).map(|_| ())
+    }
+
+    pub fn stop(&self, i: usize) -> Result<()> {
+        self.script(&["stop", &i.to_string()]).map(|_| ())
+    }
+
+    pub fn start(&self, i: usize) -> Result<()> {
+        self.script(&["start", &i.to_string()]).map(|_| ())
+    }
+
+    /// The leader's index (`cluster.sh DIR leader`).
+    pub fn leader(&self) -> Result<usize> {
+        Ok(self.script(&["leader"])?.trim().parse()?)
+    }
+
+    /// Every node's log, for failure messages.
+    pub fn logs(&self) -> String {
+        (1..=self.size)
+            .map(|i| {
+                let log =
+                    std::fs::read_to_string(self.dir.path().join(format!("node{i}.log"))).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(40).collect();
+                format!(
+                    "--- node {i} (last lines) ---\n{}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    pub fn url(&self, i: usize, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.base_port + i as u16)
+    }
+
+    /// An authenticated REST call to node `i`.
+    pub async fn rest(
+        &self,
+        i: usize,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value)> {
+        let req = self
+            .http
+            .request(method.parse()?, self.url(i, path))
+            .basic_auth("isadmin", Some(PASSWORD));
+        let req = match body {
+            Some(b) => req.json(b),
+            None => req,
+        };
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await?;
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).with_context(|| format!("body is not JSON: {text}"))?
+        };
+        Ok((status, json))
+    }
+
+    /// Polls `GET path` on node `i` until `done` holds; fails after `within`.
+    pub async fn poll_until(
+        &self,
+        i: usize,
+        path: &str,
+        within: Duration,
+        done: impl Fn(u16, &Value) -> bool,
+    ) -> Result<Value> {
+        let deadline = Instant::now() + within;
+        loop {
+            let answer = self.rest(i, "GET", path, None).await;
+            if let Ok((status, body)) = &answer {
+                if done(*status, body) {
+                    return Ok(body.clone());
+                }
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "GET {path} on node {i} not as expected after {within:?}: {answer:?}\n{}",
+                    self.logs()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until a run or task is SUCCESS, FAILURE or REVOKED, asking node `i`.
+    pub async fn wait_terminal(&self, i: usize, id: &str, within: Duration) -> Result<Value> {
+        self.poll_until(i, &format!("/api/v1/tasks/{id}"), within, |status, body| {
+            status == 200 && matches!(body["state"].as_str(), Some("SUCCESS" | "FAILURE" | "REVOKED"))
+        })
+        .await
+    }
+
+    /// Waits until node `i` answers and knows a leader that reports every
+    /// member voting and up.
+    pub async fn wait_healthy(&self, within: Duration) -> Result<()> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(l) = self.leader() {
+                if let Ok((200, c)) = self.rest(l, "GET", "/api/v1/cluster", None).await {
+                    let members = c["members"].as_array().cloned().unwrap_or_default();
+                    let good = members.len() == self.size
+                        && members.iter().all(|m| m["voter"] == true && m["health"] == "up");
+                    if good {
+                        return Ok(());
+                    }
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("the cluster is not healthy after {within:?}\n{}", self.logs());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        let _ = self.script(&["down"]);
+    }
+}

@@ -1,0 +1,301 @@
+//! Cluster behaviour with real processes (deploy/local/cluster.sh): writes
+//! through any node, failover when the leader is killed under load, rolling
+//! restarts, and a member that lost its data catching up from a snapshot.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use is_tests::cluster::LocalCluster;
+use serde_json::{json, Value};
+
+/// A step that records each execution in a file per step task (run id and
+/// step name) under `marker_dir`, then passes a counter on.
+const MARK: &str = r#"
+import os
+from ipaascore.BaseStep import BaseStep
+
+class Mark(BaseStep):
+    def execute(self):
+        d = self.get_parameter("marker_dir")
+        with open(os.path.join(d, self.application_id + "-" + self.get_name()), "a") as f:
+            f.write("x\n")
+        prev = self.join_previous_step_data() if self.get_available_previous_step_input_positions() else None
+        self.save_data_for_next_step({"n": (prev or {}).get("n", 0) + 1})
+"#;
+
+fn chain_app(name: &str, steps: usize, marker_dir: &str) -> Value {
+    let steps: Vec<Value> = (0..steps)
+        .map(|i| {
+            let mut s = json!({"name": format!("s{i}"), "file": "Mark", "marker_dir": marker_dir});
+            if i + 1 < steps {
+                s["output_to"] = json!([format!("s{}", i + 1)]);
+            }
+            s
+        })
+        .collect();
+    json!({"name": name, "steps": steps})
+}
+
+async fn upload(c: &LocalCluster, node: usize, marker_dir: &str) -> Result<()> {
+    let (status, body) = c
+        .rest(
+            node,
+            "POST",
+            "/api/v1/steps",
+            Some(&json!({"name": "Mark", "data": MARK})),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = c
+        .rest(
+            node,
+            "POST",
+            "/api/v1/applications",
+            Some(&chain_app("five", 5, marker_dir)),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    Ok(())
+}
+
+/// Submits runs of `app` round-robin over the live nodes until `stop` is
+/// set or `count` are accepted; a refused or failed submission is retried
+/// on the next node. Answers the ids of the accepted runs.
+async fn submit_load(
+    c: Arc<LocalCluster>,
+    app: &'static str,
+    count: usize,
+    clients: usize,
+    accepted: Arc<Mutex<Vec<String>>>,
+) -> Result<()> {
+    let mut handles = Vec::new();
+    for client in 0..clients {
+        let c = c.clone();
+        let accepted = accepted.clone();
+        handles.push(tokio::spawn(async move {
+            let mut node = client % c.size + 1;
+            loop {
+                if accepted.lock().unwrap().len() >= count {
+                    return anyhow::Ok(());
+                }
+                let answer = c
+                    .rest(
+                        node,
+                        "POST",
+                        "/api/v1/applications/run?wait=0",
+                        Some(&json!({"name": app})),
+                    )
+                    .await;
+                match answer {
+                    Ok((200, status)) => {
+                        let id = status["id"].as_str().unwrap_or_default().to_string();
+                        let mut a = accepted.lock().unwrap();
+                        if a.len() < count {
+                            a.push(id);
+                        }
+                    }
+                    _ => {
+                        node = node % c.size + 1;
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                }
+            }
+        }));
+    }
+    for h in handles {
+        h.await??;
+    }
+    Ok(())
+}
+
+/// Waits for every run on any live node; answers the states seen.
+async fn final_states(c: &LocalCluster, ids: &[String], via: usize) -> Result<BTreeMap<String, usize>> {
+    let mut states = BTreeMap::new();
+    for id in ids {
+        let status = c.wait_terminal(via, id, Duration::from_secs(60)).await?;
+        *states
+            .entry(status["state"].as_str().unwrap_or("?").to_string())
+            .or_insert(0) += 1;
+    }
+    Ok(states)
+}
+
+/// Executions per step task, from the marker files.
+fn executions(marker_dir: &std::path::Path) -> BTreeMap<String, usize> {
+    std::fs::read_dir(marker_dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let n = std::fs::read_to_string(e.path())
+                        .unwrap_or_default()
+                        .lines()
+                        .count();
+                    (e.file_name().to_string_lossy().into_owned(), n)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn other_than(c: &LocalCluster, i: usize) -> usize {
+    i % c.size + 1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_form_one_cluster_and_every_node_takes_writes() -> Result<()> {
+    let c = LocalCluster::up(3, &[]).await?;
+    let leader = c.leader()?;
+    c.wait_healthy(Duration::from_secs(20)).await?;
+    let (status, cluster) = c.rest(leader, "GET", "/api/v1/cluster", None).await?;
+    assert_eq!(status, 200);
+    assert_eq!(cluster["leader"], json!(leader));
+    assert_eq!(cluster["members"].as_array().unwrap().len(), 3, "{cluster}");
+
+    // Content written through a follower is readable there at once, and on
+    // the other follower once replicated.
+    let follower = other_than(&c, leader);
+    let marker = tempfile::tempdir()?;
+    upload(&c, follower, &marker.path().to_string_lossy()).await?;
+    let (status, _) = c.rest(follower, "GET", "/api/v1/applications/five", None).await?;
+    assert_eq!(status, 200, "read-your-writes on the node written to");
+    let third = (1..=3).find(|i| *i != leader && *i != follower).unwrap();
+    c.poll_until(
+        third,
+        "/api/v1/applications/five",
+        Duration::from_secs(10),
+        |s, _| s == 200,
+    )
+    .await?;
+
+    // A run started through a follower runs to the end.
+    let (status, run) = c
+        .rest(
+            third,
+            "POST",
+            "/api/v1/applications/run?wait=20",
+            Some(&json!({"name": "five"})),
+        )
+        .await?;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["state"], "SUCCESS", "{run}");
+    assert_eq!(executions(marker.path()).len(), 5);
+
+    // Without the cluster secret, the internal service refuses the call.
+    let resp = c
+        .http
+        .post(c.url(leader, "/integration.internal.v1.ClusterInternal/Vote"))
+        .header("content-type", "application/grpc")
+        .body(vec![0u8, 0, 0, 0, 0])
+        .send()
+        .await?;
+    let grpc_status = resp
+        .headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(grpc_status, "16", "UNAUTHENTICATED without the secret");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_leader_under_load_loses_no_run() -> Result<()> {
+    let c = Arc::new(LocalCluster::up(3, &[]).await?);
+    let marker = tempfile::tempdir()?;
+    let first = c.leader()?;
+    upload(&c, first, &marker.path().to_string_lossy()).await?;
+
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    let load = tokio::spawn(submit_load(c.clone(), "five", 200, 4, accepted.clone()));
+    // Kill the leader once a quarter of the runs are in.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while accepted.lock().unwrap().len() < 50 {
+        if Instant::now() > deadline {
+            bail!("the load did not start\n{}", c.logs());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    c.kill(first)?;
+    load.await??;
+    let ids = accepted.lock().unwrap().clone();
+    assert_eq!(ids.len(), 200);
+    let survivor = other_than(&c, first);
+    let states = final_states(&c, &ids, survivor).await?;
+    assert_eq!(
+        states.get("SUCCESS"),
+        Some(&200),
+        "every accepted run succeeds: {states:?}"
+    );
+    assert_ne!(c.leader()?, first, "a new leader took over");
+
+    let runs = executions(marker.path());
+    let duplicated = runs.values().filter(|n| **n > 1).count();
+    eprintln!(
+        "kill-the-leader: 200 runs accepted, 200 SUCCESS, 0 lost; {} step executions for {} step tasks, {duplicated} tasks ran more than once",
+        runs.values().sum::<usize>(),
+        runs.len()
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_restart_under_load_loses_no_run() -> Result<()> {
+    let c = Arc::new(LocalCluster::up(3, &[]).await?);
+    let marker = tempfile::tempdir()?;
+    upload(&c, 1, &marker.path().to_string_lossy()).await?;
+
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    let load = tokio::spawn(submit_load(c.clone(), "five", 150, 2, accepted.clone()));
+    for i in 1..=3 {
+        c.stop(i)?;
+        c.start(i)?;
+        c.wait_healthy(Duration::from_secs(30)).await?;
+    }
+    load.await??;
+    let ids = accepted.lock().unwrap().clone();
+    let states = final_states(&c, &ids, c.leader()?).await?;
+    assert_eq!(
+        states.get("SUCCESS"),
+        Some(&ids.len()),
+        "every accepted run succeeds: {states:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_lost_its_data_catches_up_from_a_snapshot() -> Result<()> {
+    let c = LocalCluster::up(3, &[("IS_SNAPSHOT_EVERY", "20"), ("IS_KEEP_AFTER_SNAPSHOT", "5")]).await?;
+    let leader = c.leader()?;
+    let lost = other_than(&c, leader);
+    for i in 0..60 {
+        let doc = json!({"name": format!("cfg{i}"), "configuration_data": [{"name": "v", "value": i}]});
+        let (status, body) = c
+            .rest(leader, "POST", "/api/v1/configurations", Some(&doc))
+            .await?;
+        assert_eq!(status, 200, "{body}");
+    }
+    c.stop(lost)?;
+    std::fs::remove_dir_all(c.dir.path().join(format!("node{lost}")))?;
+    c.start(lost)?;
+    let names = c
+        .poll_until(lost, "/api/v1/configurations", Duration::from_secs(30), |s, b| {
+            s == 200 && b.as_array().is_some_and(|a| a.len() == 60)
+        })
+        .await?;
+    let names: HashSet<&str> = names
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(names.contains("cfg0") && names.contains("cfg59"));
+    let (_, cluster) = c.rest(lost, "GET", "/api/v1/cluster", None).await?;
+    assert!(
+        cluster["snapshot_index"].as_u64().is_some(),
+        "the member was rebuilt from a snapshot: {cluster}"
+    );
+    Ok(())
+}
