@@ -53,11 +53,13 @@ pub enum ConfigError {
             (repeatable; a pool with no queues serves default)  IS_WORKERS (size of the default pool)\n  \
         log_level = \"info,openraft=warn\"           IS_LOG\n  \
         cluster_secret = \"...\"  node-to-node auth   IS_CLUSTER_SECRET (same on every node, >= 16 chars)\n  \
-        join = [\"host:port\", ...]  members to join  IS_JOIN (comma-separated; only read when DIR is new)\n\n\
+        join = [\"host:port\", ...]  members to join  IS_JOIN (comma-separated; only read when DIR is new)\n  \
+        drain_timeout_seconds = 30  on SIGTERM       IS_DRAIN_TIMEOUT_SECONDS\n\n\
         IS_ADMIN_PASSWORD sets the password of the administrator 'isadmin' when the data directory \
         is new; without it a random password is generated, written to DIR/initial-admin-password \
         (mode 0600) and printed once.\n\
-        SIGTERM or Ctrl-C stops the node cleanly."
+        SIGTERM or Ctrl-C drains the node: it takes no more steps, lets running ones finish \
+        (up to drain_timeout_seconds), hands Raft leadership to another voter and exits 0."
 )]
 pub struct Args {
     /// Directory holding this node's Raft log, snapshots and keys.
@@ -111,6 +113,8 @@ pub struct NodeConfig {
     /// Listener addresses (HOST:PORT) of members to ask for admission when
     /// the data directory is new; empty: start a new one-node cluster.
     pub join: Vec<String>,
+    /// On SIGTERM, how long running steps may take to finish.
+    pub drain_timeout_seconds: f64,
 }
 
 /// Workers serving a set of queues (DESIGN 4.6).
@@ -164,6 +168,7 @@ struct FileConfig {
     result_expires_seconds: Option<u64>,
     cluster_secret: Option<String>,
     join: Option<Vec<String>>,
+    drain_timeout_seconds: Option<f64>,
 }
 
 impl NodeConfig {
@@ -262,6 +267,10 @@ impl NodeConfig {
                     .collect(),
                 None => file.join.unwrap_or_default(),
             },
+            drain_timeout_seconds: parsed::<f64>(&env, "IS_DRAIN_TIMEOUT_SECONDS")?
+                .or(file.drain_timeout_seconds)
+                .unwrap_or(30.0)
+                .max(0.0),
         };
         cfg.check()?;
         Ok(cfg)

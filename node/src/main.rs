@@ -17,7 +17,9 @@ fn main() -> anyhow::Result<()> {
         .with_context(|| format!("log_level {:?} is not a valid tracing filter", cfg.log_level))?;
     let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colors only on a terminal: log files and journald get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match cfg.log_format {
         LogFormat::Text => fmt.init(),
         LogFormat::Json => fmt.json().init(),
@@ -34,7 +36,8 @@ async fn run(cfg: NodeConfig) -> anyhow::Result<()> {
     let node = Node::start(&cfg).await?;
     wait_for_stop_signal().await?;
     tracing::info!("stopping");
-    node.shutdown().await;
+    node.drain_and_shutdown(std::time::Duration::from_secs_f64(cfg.drain_timeout_seconds))
+        .await;
     tracing::info!("stopped");
     Ok(())
 }

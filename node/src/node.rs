@@ -183,6 +183,42 @@ impl Node {
         })
     }
 
+    /// Drains (DESIGN 4.8): takes no more steps, lets running ones finish
+    /// within `deadline`, hands leadership to another voter, then stops.
+    pub async fn drain_and_shutdown(self, deadline: Duration) {
+        let until = tokio::time::Instant::now() + deadline;
+        let mut announced = false;
+        while let Some(d) = dispatcher() {
+            match ractor::call!(d, DispatchMsg::Drain) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if !announced {
+                        tracing::info!(running = n, ?deadline, "draining: waiting for running steps");
+                        announced = true;
+                    }
+                }
+            }
+            if tokio::time::Instant::now() >= until {
+                tracing::warn!(
+                    "drain deadline passed; steps still running are stopped and run again elsewhere"
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Outcomes are queued in Raft without waiting; an empty batch queued
+        // behind them is applied only after them (one FIFO queue).
+        let barrier = raft::propose(&self.raft, Command::Batch(Vec::new()));
+        if tokio::time::timeout(Duration::from_secs(5), barrier)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the last step outcomes were not committed within 5 s");
+        }
+        membership::hand_over(&self.raft, Duration::from_secs(5)).await;
+        self.shutdown().await;
+    }
+
     /// Stops the listener and the actors, then Raft.
     pub async fn shutdown(self) {
         self.supervisor.stop(Some("shutdown".into()));

@@ -299,3 +299,23 @@ async fn a_member_that_lost_its_data_catches_up_from_a_snapshot() -> Result<()> 
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_leader_hands_leadership_over_and_exits_cleanly() -> Result<()> {
+    let c = LocalCluster::up(3, &[]).await?;
+    c.wait_healthy(Duration::from_secs(20)).await?;
+    let first = c.leader()?;
+    c.stop(first)?;
+    let log = std::fs::read_to_string(c.dir.path().join(format!("node{first}.log")))?;
+    assert!(
+        log.contains("leadership handover") && log.contains("handed=true"),
+        "the leader handed over before exiting:\n{log}"
+    );
+    assert!(log.contains("stopped"), "{log}");
+    let next = c.leader()?;
+    assert_ne!(next, first);
+    let doc = json!({"name": "after-handover", "configuration_data": []});
+    let (status, body) = c.rest(next, "POST", "/api/v1/configurations", Some(&doc)).await?;
+    assert_eq!(status, 200, "{body}");
+    Ok(())
+}

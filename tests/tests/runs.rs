@@ -959,6 +959,36 @@ async fn a_run_interrupted_by_kill_9_finishes_after_restart() {
     assert_eq!(three["result"], json!({"joined": {"two": 2}}), "{three}");
 }
 
+#[tokio::test]
+async fn sigterm_lets_a_running_step_finish_before_the_node_exits() {
+    let mut node = TestNode::start().await.unwrap();
+    put_step(&node, "Emit", EMIT).await;
+    put_app(
+        &node,
+        json!({"name": "slow", "steps": [
+            {"name": "nap", "file": "Emit", "value": "rested", "sleep": 1.5, "output_to": ["after"]},
+            {"name": "after", "file": "Emit", "value": "never yet"}]}),
+    )
+    .await;
+    let (status, run) = start_run(&node, "slow", json!({}), 0).await;
+    assert_eq!(status, 200, "{run}");
+    let run_path = format!("/api/v1/tasks/{}", id_of(&run));
+    node.poll_until(&run_path, DEADLINE, |_, r| step(r, "nap")["state"] == "STARTED")
+        .await
+        .unwrap();
+    let exit = node.terminate().unwrap();
+    assert!(exit.success(), "a drained node exits 0: {exit:?}\n{}", node.log());
+
+    // The step finished during the drain and its outcome is durable: after
+    // the restart it is not run again; the step after it runs then.
+    node.restart().await.unwrap();
+    let done = node.wait_terminal(id_of(&run), DEADLINE).await.unwrap();
+    assert_eq!(done["state"], "SUCCESS", "{done}");
+    let nap = step_task(&node, &done, "nap").await;
+    assert_eq!(nap["attempt"], 1, "ran once, finished while draining: {nap}");
+    assert_eq!(nap["result"], "rested", "{nap}");
+}
+
 // 11 -----------------------------------------------------------------------
 
 #[tokio::test]

@@ -61,6 +61,9 @@ pub enum DispatchMsg {
     Cancel { task_id: String },
     /// This node became (true) or stopped being (false) the Raft leader.
     Leadership(bool),
+    /// The node is stopping: hand out no more tasks; answers how many still
+    /// run here.
+    Drain(ractor::RpcReplyPort<usize>),
 }
 
 pub struct DispatcherArgs {
@@ -81,6 +84,7 @@ struct IdleWorker {
 pub struct DispatchState {
     content: crate::store::ContentHandle,
     leader: bool,
+    draining: bool,
     /// Whether the next fill from the replicated state takes STARTED tasks.
     include_started: bool,
     pending: HashMap<String, VecDeque<String>>,
@@ -103,6 +107,7 @@ impl DispatchState {
         DispatchState {
             content,
             leader: false,
+            draining: false,
             include_started,
             pending: HashMap::new(),
             known: HashSet::new(),
@@ -115,6 +120,9 @@ impl DispatchState {
     }
 
     fn dispatch(&mut self) {
+        if self.draining {
+            return;
+        }
         let mut i = 0;
         while i < self.idle.len() {
             let next = self.idle[i]
@@ -257,6 +265,10 @@ impl Actor for Dispatcher {
                 state.handoffs.clear();
             }
             DispatchMsg::Leadership(_) => {}
+            DispatchMsg::Drain(reply) => {
+                state.draining = true;
+                let _ = reply.send(state.running.len());
+            }
             DispatchMsg::Enqueue { .. } | DispatchMsg::EnqueueAhead { .. } if !state.leader => {
                 // The leader's dispatcher runs it.
             }

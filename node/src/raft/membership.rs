@@ -74,13 +74,68 @@ pub async fn change(raft: &Raft, req: LeaderRequest) -> Result<(), ProposeError>
         Some(_) => match req {
             LeaderRequest::AddVoter { id, addr } => add_voter_here(raft, id, addr).await,
             LeaderRequest::RemoveNode { id } => remove_here(raft, id).await,
-            LeaderRequest::Write(_) => Err(ProposeError::Membership("not a membership change".into())),
+            LeaderRequest::Write(_) | LeaderRequest::Campaign => {
+                Err(ProposeError::Membership("not a membership change".into()))
+            }
         },
         None => Err(ProposeError::NotLeader {
             leader_id: None,
             leader_addr: None,
         }),
     }
+}
+
+/// Hands leadership to the most up-to-date other voter, if this node leads
+/// and has one: this node stops standing for election and asks that voter
+/// to campaign. Answers whether another node leads within `within`.
+pub async fn hand_over(raft: &Raft, within: Duration) -> bool {
+    if !raft.is_leader() {
+        return true;
+    }
+    let me = raft.node_id();
+    let metrics = raft.metrics().borrow().clone();
+    let membership = metrics.membership_config.membership().clone();
+    let best = membership
+        .voter_ids()
+        .filter(|v| *v != me)
+        .filter_map(|v| {
+            let matched = metrics.replication.as_ref()?.get(&v)?.as_ref()?.index;
+            let age = raft.peers.last_answer(&membership.get_node(&v)?.addr)?;
+            (age < Duration::from_secs(2)).then_some((matched, v))
+        })
+        .max();
+    let Some((_, target)) = best else {
+        tracing::info!("no reachable voter to hand leadership to");
+        return false;
+    };
+    let Some(addr) = membership.get_node(&target).map(|n| n.addr.clone()) else {
+        return false;
+    };
+    raft.runtime_config().elect(false);
+    let asked: Result<super::LeaderAnswer, _> = raft
+        .peers
+        .call(
+            &addr,
+            super::network::Method::Forward,
+            &LeaderRequest::Campaign,
+            Some(within),
+        )
+        .await;
+    if let Err(e) = asked {
+        tracing::warn!(to = target, error = %e, "cannot hand leadership over");
+        raft.runtime_config().elect(true);
+        return false;
+    }
+    let handed = raft
+        .wait(Some(within))
+        .metrics(
+            |m| m.current_leader.is_some_and(|l| l != me),
+            "another node leads",
+        )
+        .await
+        .is_ok();
+    tracing::info!(to = target, handed, "leadership handover");
+    handed
 }
 
 /// Whether this node votes in the membership it knows.

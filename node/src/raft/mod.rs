@@ -224,12 +224,22 @@ async fn propose_here(raft: &Raft, cmd: Command) -> Result<CommandResult, Propos
     raft.proposer.queue(cmd).await.unwrap_or_else(|_| Err(dropped()))
 }
 
-/// What a member asks of the leader over `ClusterInternal.Forward`.
+/// What a member asks of another over `ClusterInternal.Forward`: of the
+/// leader, a write or a membership change; of a follower, during a
+/// leadership handover, to campaign.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum LeaderRequest {
     Write(Command),
-    AddVoter { id: NodeId, addr: String },
-    RemoveNode { id: NodeId },
+    AddVoter {
+        id: NodeId,
+        addr: String,
+    },
+    RemoveNode {
+        id: NodeId,
+    },
+    /// Start an election now (sent by a leader that is stopping to its most
+    /// up-to-date follower).
+    Campaign,
 }
 
 /// The leader's answer: the result and the log index applied when it was
@@ -287,6 +297,13 @@ pub async fn serve_leader_request(raft: &Raft, req: LeaderRequest) -> LeaderAnsw
         }
         LeaderRequest::RemoveNode { id } => {
             membership::remove_here(raft, id).await?;
+            CommandResult::None
+        }
+        LeaderRequest::Campaign => {
+            raft.trigger()
+                .elect()
+                .await
+                .map_err(|e| ProposeError::Stopped(e.to_string()))?;
             CommandResult::None
         }
     };
