@@ -54,7 +54,8 @@ pub enum ConfigError {
         log_level = \"info,openraft=warn\"           IS_LOG\n  \
         cluster_secret = \"...\"  node-to-node auth   IS_CLUSTER_SECRET (same on every node, >= 16 chars)\n  \
         join = [\"host:port\", ...]  members to join  IS_JOIN (comma-separated; only read when DIR is new)\n  \
-        drain_timeout_seconds = 30  on SIGTERM       IS_DRAIN_TIMEOUT_SECONDS\n\n\
+        drain_timeout_seconds = 30  on SIGTERM       IS_DRAIN_TIMEOUT_SECONDS\n  \
+        cluster_listen = \"<listen host>:<port+10000>\"  actor network  IS_CLUSTER_LISTEN (with cluster_secret)\n\n\
         IS_ADMIN_PASSWORD sets the password of the administrator 'isadmin' when the data directory \
         is new; without it a random password is generated, written to DIR/initial-admin-password \
         (mode 0600) and printed once.\n\
@@ -115,6 +116,15 @@ pub struct NodeConfig {
     pub join: Vec<String>,
     /// On SIGTERM, how long running steps may take to finish.
     pub drain_timeout_seconds: f64,
+    /// The actor network's listener (ractor_cluster), HOST:PORT; used only
+    /// with a cluster secret. Default: the listen host, port + 10000.
+    pub cluster_listen: String,
+}
+
+/// `host:port` → (host, port).
+pub fn split_addr(addr: &str) -> Option<(&str, u16)> {
+    let (host, port) = addr.rsplit_once(':')?;
+    Some((host, port.parse().ok()?))
 }
 
 /// Workers serving a set of queues (DESIGN 4.6).
@@ -169,6 +179,7 @@ struct FileConfig {
     cluster_secret: Option<String>,
     join: Option<Vec<String>>,
     drain_timeout_seconds: Option<f64>,
+    cluster_listen: Option<String>,
 }
 
 impl NodeConfig {
@@ -213,6 +224,13 @@ impl NodeConfig {
             .or_else(|| env("IS_LISTEN"))
             .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let cluster_listen = match env("IS_CLUSTER_LISTEN").or(file.cluster_listen) {
+            Some(a) => a,
+            None => match split_addr(&listen) {
+                Some((host, port)) if port <= 55535 => format!("{host}:{}", port + 10000),
+                _ => String::new(),
+            },
+        };
         let cfg = NodeConfig {
             node_id: parsed(&env, "IS_NODE_ID")?.or(file.node_id).unwrap_or(1),
             data_dir: args
@@ -271,6 +289,7 @@ impl NodeConfig {
                 .or(file.drain_timeout_seconds)
                 .unwrap_or(30.0)
                 .max(0.0),
+            cluster_listen,
         };
         cfg.check()?;
         Ok(cfg)
@@ -319,6 +338,12 @@ impl NodeConfig {
             return Err(ConfigError::Invalid(
                 "cluster_secret must be at least 16 characters".into(),
             ));
+        }
+        if self.cluster_secret.is_some() && split_addr(&self.cluster_listen).is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "cluster_listen must be HOST:PORT, got {:?} (set it when listen's port is above 55535)",
+                self.cluster_listen
+            )));
         }
         if !self.listen.contains(':') {
             return Err(ConfigError::Invalid(format!(

@@ -8,11 +8,13 @@ use std::time::Duration;
 use ractor::Actor;
 
 use crate::actors::dispatcher::{dispatcher, DispatchMsg};
+use crate::actors::mesh;
 use crate::actors::worker::WorkerContext;
 use crate::actors::{NodeServices, Supervisor};
 use crate::api::{self, auth::Authenticator, Service, ServiceDeps};
 use crate::config::NodeConfig;
 use crate::crypto::{self, ClusterKey};
+use crate::model::node::NodeInfo;
 use crate::model::user::{User, ADMIN_USER};
 use crate::python::process::RunnerConfig;
 use crate::python::validator::Validator;
@@ -37,6 +39,8 @@ pub enum NodeError {
     Bootstrap(String),
     #[error("the supervisor failed to start: {0}")]
     Supervisor(String),
+    #[error(transparent)]
+    Mesh(#[from] crate::actors::mesh::MeshError),
 }
 
 /// A running node; dropping it does not stop it, call [`Node::shutdown`].
@@ -110,7 +114,6 @@ impl Node {
             validator: Validator::new(runner.clone(), VALIDATION_TIMEOUT),
             node_id: cfg.node_id,
             body_limit: cfg.max_body_bytes,
-            workers: cfg.worker_pools.iter().map(|p| p.concurrency).sum(),
         });
         let router = api::router(
             svc.clone(),
@@ -142,6 +145,30 @@ impl Node {
             .await
             .map_err(|e| NodeError::Supervisor(e.to_string()))?;
         let mut background = vec![pump];
+        let cluster_addr = match &cfg.cluster_secret {
+            Some(secret) => {
+                let max_frame = cfg.max_output_bytes + 1024 * 1024;
+                let server = mesh::start(cfg.node_id, &cfg.cluster_listen, secret, max_frame).await?;
+                background.push(tokio::spawn(mesh::keep_connected(
+                    server,
+                    member.raft.clone(),
+                    member.content.clone(),
+                )));
+                Some(advertised_cluster_addr(cfg))
+            }
+            None => None,
+        };
+        let info = NodeInfo {
+            id: cfg.node_id,
+            api_addr: cfg.advertise.clone(),
+            cluster_addr,
+            pools: cfg
+                .worker_pools
+                .iter()
+                .map(|p| (p.served_queues(), p.concurrency))
+                .collect(),
+        };
+        background.push(tokio::spawn(register(svc.clone(), info)));
         if joining && !membership::is_voter(&member.raft) {
             tracing::info!(node_id = cfg.node_id, members = ?cfg.join, "asking to join the cluster");
             background.push(tokio::spawn(membership::join(
@@ -229,6 +256,34 @@ impl Node {
         if let Err(e) = self.raft.shutdown().await {
             tracing::warn!(error = %e, "raft shutdown reported an error");
         }
+    }
+}
+
+/// The actor network address peers dial: the advertised host with the
+/// cluster port.
+fn advertised_cluster_addr(cfg: &NodeConfig) -> String {
+    let port = crate::config::split_addr(&cfg.cluster_listen).map_or(0, |(_, p)| p);
+    let host = crate::config::split_addr(&cfg.advertise).map_or("127.0.0.1", |(h, _)| h);
+    format!("{host}:{port}")
+}
+
+/// Records this node's addresses and pools in the replicated state, once
+/// the node is a member with a leader (retrying until then).
+async fn register(svc: Service, info: NodeInfo) {
+    let backoff = crate::engine::backoff::Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+    let mut failures = 0;
+    loop {
+        if svc.content().read().content.nodes.get(&info.id) == Some(&info) {
+            return;
+        }
+        if svc.raft().leader().is_some() && membership::is_member(svc.raft()) {
+            match svc.write(Command::RegisterNode(info.clone())).await {
+                Ok(_) => return,
+                Err(e) => tracing::debug!(error = %e, "cannot register this node yet"),
+            }
+        }
+        failures += 1;
+        tokio::time::sleep(backoff.delay(failures)).await;
     }
 }
 

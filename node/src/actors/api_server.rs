@@ -14,6 +14,7 @@ pub struct ApiServerArgs {
     pub listener: std::net::TcpListener,
 }
 
+#[derive(ractor_cluster::RactorMessage)]
 pub enum ApiServerMsg {
     /// The serving task ended; `Err` carries why.
     Exited(Result<(), String>),

@@ -16,10 +16,12 @@
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
-use ractor::{Actor, ActorProcessingErr, ActorRef};
-use tokio::sync::watch;
+use ractor::pg::GroupChangeMessage;
+use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 
-use super::worker::WorkerMsg;
+use super::inbox::Inbox;
+
+use super::worker::{Readiness, RunOrder, WorkerMsg, WORKERS};
 use crate::model::task::TaskState;
 
 pub const DISPATCHER: &str = "dispatcher";
@@ -29,12 +31,13 @@ pub type Waiting = (String, String, Option<u64>);
 
 /// The saved data of an upstream step whose outcome is queued in the log
 /// but not applied yet, handed to a step started ahead of that apply.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Handoff {
     pub from_task: String,
     pub pickle: Option<Vec<u8>>,
 }
 
+#[derive(ractor_cluster::RactorMessage)]
 pub enum DispatchMsg {
     /// A task is ready to run on `queue`, at once or from `not_before_ms`.
     Enqueue {
@@ -51,12 +54,8 @@ pub enum DispatchMsg {
         queue: String,
         handoff: Handoff,
     },
-    /// A worker is idle and serves `queues`.
-    WorkerReady {
-        worker: ActorRef<WorkerMsg>,
-        name: String,
-        queues: Vec<String>,
-    },
+    /// A worker (of any node) is idle, through this node's inbox.
+    WorkerReady(Readiness),
     /// Take the task out of its queue, or kill it if it runs.
     Cancel { task_id: String },
     /// This node became (true) or stopped being (false) the Raft leader.
@@ -83,6 +82,7 @@ struct IdleWorker {
 
 pub struct DispatchState {
     content: crate::store::ContentHandle,
+    raft: crate::raft::Raft,
     leader: bool,
     draining: bool,
     /// Whether the next fill from the replicated state takes STARTED tasks.
@@ -97,15 +97,22 @@ pub struct DispatchState {
     handoffs: HashMap<String, Handoff>,
     idle: Vec<IdleWorker>,
     /// task id -> (worker name, cancel switch)
-    running: HashMap<String, (String, watch::Sender<bool>)>,
+    /// task id -> name of the worker running it (as handed out here)
+    running: HashMap<String, String>,
     /// queue -> workers known to serve it (idle or busy)
     subscribed: HashMap<String, Vec<String>>,
 }
 
 impl DispatchState {
-    fn new(content: crate::store::ContentHandle, include_started: bool) -> DispatchState {
+    fn new(args: DispatcherArgs) -> DispatchState {
+        let DispatcherArgs {
+            raft,
+            content,
+            include_started,
+        } = args;
         DispatchState {
             content,
+            raft,
             leader: false,
             draining: false,
             include_started,
@@ -132,18 +139,14 @@ impl DispatchState {
             match next {
                 Some(task_id) => {
                     let w = self.idle.swap_remove(i);
-                    let (tx, rx) = watch::channel(false);
-                    let handoff = self.handoffs.remove(&task_id);
-                    if w.worker
-                        .cast(WorkerMsg::Run {
-                            task_id: task_id.clone(),
-                            cancel: rx,
-                            handoff,
-                        })
-                        .is_ok()
-                    {
+                    let order = RunOrder {
+                        task_id: task_id.clone(),
+                        handoff: self.handoffs.remove(&task_id),
+                        applied_index: self.raft.applied_index(),
+                    };
+                    if w.worker.cast(WorkerMsg::Run(order.encode())).is_ok() {
                         self.known.remove(&task_id);
-                        self.running.insert(task_id, (w.name, tx));
+                        self.running.insert(task_id, w.name);
                     } else {
                         // The worker is gone; the task goes back to the front.
                         self.known.insert(task_id.clone());
@@ -242,8 +245,75 @@ impl Actor for Dispatcher {
         myself: ActorRef<Self::Msg>,
         args: DispatcherArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
-        tokio::spawn(watch_leadership(myself, args.raft));
-        Ok(DispatchState::new(args.content, args.include_started))
+        tokio::spawn(watch_leadership(myself.clone(), args.raft.clone()));
+        // Workers anywhere that leave (their node died or disconnected)
+        // are noticed here; their tasks run again elsewhere.
+        ractor::pg::monitor(WORKERS.to_string(), myself.get_cell());
+        Actor::spawn_linked(Some(INBOX.to_string()), Inbox, (), myself.get_cell()).await?;
+        // Idle workers report to a dispatcher only when something changes
+        // for them: ask them all now.
+        for cell in ractor::pg::get_members(&WORKERS.to_string()) {
+            let _ = ActorRef::<WorkerMsg>::from(cell).cast(WorkerMsg::Announce);
+        }
+        Ok(DispatchState::new(args))
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        event: SupervisionEvent,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match event {
+            SupervisionEvent::ProcessGroupChanged(GroupChangeMessage::Leave(_, _, cells)) => {
+                let gone: HashSet<String> = cells.iter().filter_map(|c| c.get_name()).collect();
+                state.idle.retain(|w| !gone.contains(&w.name));
+                for subs in state.subscribed.values_mut() {
+                    subs.retain(|n| !gone.contains(n));
+                }
+                state.subscribed.retain(|_, subs| !subs.is_empty());
+                publish_served(state);
+                let orphaned: Vec<String> = state
+                    .running
+                    .iter()
+                    .filter(|(_, w)| gone.contains(*w))
+                    .map(|(t, _)| t.clone())
+                    .collect();
+                for task_id in orphaned {
+                    state.running.remove(&task_id);
+                    if state.leader {
+                        tracing::warn!(task = %task_id, "the worker running this task is gone; it runs again");
+                        let queue = state
+                            .content
+                            .read()
+                            .content
+                            .tasks
+                            .get(&task_id)
+                            .filter(|t| !t.state.is_terminal())
+                            .map(|t| t.spec.queue.clone());
+                        if let Some(queue) = queue {
+                            let _ = myself.cast(DispatchMsg::Enqueue {
+                                task_id,
+                                queue,
+                                not_before_ms: None,
+                            });
+                        }
+                    }
+                }
+            }
+            SupervisionEvent::ProcessGroupChanged(GroupChangeMessage::Join(_, _, cells)) => {
+                // Workers of a node that just connected: they reported
+                // before this inbox could hear them.
+                for cell in cells {
+                    let _ = ActorRef::<WorkerMsg>::from(cell).cast(WorkerMsg::Announce);
+                }
+            }
+            SupervisionEvent::ActorFailed(cell, e) if cell.get_name().as_deref() == Some(INBOX) => {
+                return Err(format!("the dispatch inbox failed: {e}").into());
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     async fn handle(
@@ -301,18 +371,27 @@ impl Actor for Dispatcher {
                     state.pending.entry(queue).or_default().push_back(task_id);
                 }
             }
-            DispatchMsg::WorkerReady { worker, name, queues } => {
-                state.running.retain(|_, (w, _)| *w != name);
+            DispatchMsg::WorkerReady(Readiness {
+                name,
+                queues,
+                finished,
+            }) => {
+                if let Some(task_id) = finished {
+                    if state.running.get(&task_id) == Some(&name) {
+                        state.running.remove(&task_id);
+                    }
+                }
+                let Some(worker) = worker_named(&name) else {
+                    // Reported, then left before the report arrived.
+                    return Ok(());
+                };
                 for q in &queues {
                     let subs = state.subscribed.entry(q.clone()).or_default();
                     if !subs.contains(&name) {
                         subs.push(name.clone());
-                        SERVED
-                            .write()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .insert(q.clone());
                     }
                 }
+                publish_served(state);
                 state.idle.retain(|w| w.name != name);
                 state.idle.push(IdleWorker { worker, name, queues });
             }
@@ -322,9 +401,10 @@ impl Actor for Dispatcher {
                 }
                 state.known.remove(&task_id);
                 state.handoffs.remove(&task_id);
-                if let Some((_, switch)) = state.running.remove(&task_id) {
-                    let _ = switch.send(true);
-                }
+                state.running.remove(&task_id);
+                // Every node applies the revocation; the one running the
+                // task stops it.
+                super::worker::cancel_local(&task_id);
             }
         }
         state.dispatch();
@@ -332,8 +412,25 @@ impl Actor for Dispatcher {
     }
 }
 
-/// Queues that some worker of this node serves, as the dispatcher last saw
-/// them (kept outside the actor so status answers need no round trip).
+/// Name of the dispatch inbox, a child of the dispatcher.
+const INBOX: &str = "dispatch-inbox";
+
+/// The worker of that name, on any node.
+fn worker_named(name: &str) -> Option<ActorRef<WorkerMsg>> {
+    ractor::pg::get_members(&WORKERS.to_string())
+        .into_iter()
+        .find(|c| c.get_name().as_deref() == Some(name))
+        .map(ActorRef::from)
+}
+
+fn publish_served(state: &DispatchState) {
+    let served: BTreeSet<String> = state.subscribed.keys().cloned().collect();
+    *SERVED.write().unwrap_or_else(|p| p.into_inner()) = served;
+}
+
+/// Queues that some worker of the cluster serves, as this node's
+/// dispatcher last saw them (kept outside the actor so status answers need
+/// no round trip).
 static SERVED: std::sync::RwLock<BTreeSet<String>> = std::sync::RwLock::new(BTreeSet::new());
 
 pub fn served_queues() -> BTreeSet<String> {

@@ -13,6 +13,8 @@ pub mod api_server;
 
 pub mod dispatcher;
 pub mod exec_input;
+pub mod inbox;
+pub mod mesh;
 pub mod supervisor;
 pub mod worker;
 

@@ -44,6 +44,7 @@ impl Child {
     }
 }
 
+#[derive(ractor_cluster::RactorMessage)]
 pub enum SupervisorMsg {
     /// (Re)start a child; sent to itself, after the backoff delay on restarts.
     Start(Child),

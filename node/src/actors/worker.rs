@@ -4,6 +4,11 @@
 //! when its runner dies (crash, exit, timeout, revocation, memory limit) it
 //! starts a new one after a capped exponential backoff before taking the
 //! next task.
+//!
+//! Workers of every node are members of the process group [`WORKERS`]
+//! (ractor_cluster makes them reachable from the other nodes), so the
+//! leader's dispatcher hands tasks to workers anywhere in the cluster. A
+//! worker reports itself idle to every node's dispatch inbox.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -14,6 +19,7 @@ use tokio::sync::watch;
 
 use super::dispatcher::{dispatcher, DispatchMsg, Handoff};
 use super::exec_input::{self, ExecInput};
+use super::inbox;
 use crate::engine::backoff::Backoff;
 use crate::engine::step_task::StartInfo;
 use crate::engine::TaskEvent;
@@ -46,16 +52,68 @@ pub struct WorkerArgs {
     pub queues: Vec<String>,
 }
 
+/// Process group of every worker of the cluster.
+pub const WORKERS: &str = "is-workers";
+
+/// Messages may come from another node, so they are plain bytes on the wire.
+#[derive(ractor_cluster::RactorClusterMessage)]
 pub enum WorkerMsg {
-    Run {
-        task_id: String,
-        cancel: watch::Receiver<bool>,
-        /// Upstream data not applied yet (the step starts ahead of the apply).
-        handoff: Option<Handoff>,
-    },
+    /// A task to run: an encoded [`RunOrder`].
+    Run(Vec<u8>),
     /// (Re)start the runner process.
     StartRunner,
+    /// Report whether idle to the dispatchers again (a dispatcher started).
+    Announce,
 }
+
+/// What the leader's dispatcher sends a worker.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RunOrder {
+    pub task_id: String,
+    /// Upstream data not applied yet (the step starts ahead of the apply).
+    pub handoff: Option<Handoff>,
+    /// The leader's applied log index when it dispatched: the worker's node
+    /// must have applied as much before it reads the task.
+    pub applied_index: u64,
+}
+
+impl RunOrder {
+    pub fn encode(&self) -> Vec<u8> {
+        // Encoding plain owned data into a Vec cannot fail.
+        crate::store::encode(self).unwrap_or_default()
+    }
+}
+
+/// What a worker tells the dispatchers when it is idle.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Readiness {
+    pub name: String,
+    pub queues: Vec<String>,
+    /// The task it just finished, if any.
+    pub finished: Option<String>,
+}
+
+/// Cancel switches of the tasks running on this node's workers, by task id:
+/// a revocation is applied on every node, and the node running the task
+/// flips its switch (see [`cancel_local`]).
+static SWITCHES: std::sync::Mutex<Option<std::collections::HashMap<String, watch::Sender<bool>>>> =
+    std::sync::Mutex::new(None);
+
+fn switches() -> std::sync::MutexGuard<'static, Option<std::collections::HashMap<String, watch::Sender<bool>>>>
+{
+    SWITCHES.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Stops `task_id` if one of this node's workers runs it.
+pub fn cancel_local(task_id: &str) {
+    if let Some(switch) = switches().get_or_insert_with(Default::default).get(task_id) {
+        let _ = switch.send(true);
+    }
+}
+
+/// How long a worker waits for its node to apply what the leader had
+/// applied when it dispatched the task.
+const CATCH_UP: Duration = Duration::from_secs(10);
 
 pub struct WorkerState {
     args: WorkerArgs,
@@ -68,19 +126,15 @@ pub struct WorkerState {
 pub struct Worker;
 
 impl Worker {
-    fn report_ready(myself: &ActorRef<WorkerMsg>, state: &WorkerState) {
-        match dispatcher() {
-            Some(d) => {
-                let _ = d.cast(DispatchMsg::WorkerReady {
-                    worker: myself.clone(),
-                    name: state.args.name.clone(),
-                    queues: state.args.queues.clone(),
-                });
-            }
-            None => {
-                // The dispatcher is restarting; try again shortly.
-                myself.send_after(Duration::from_millis(100), || WorkerMsg::StartRunner);
-            }
+    fn report_ready(myself: &ActorRef<WorkerMsg>, state: &WorkerState, finished: Option<String>) {
+        let readiness = Readiness {
+            name: state.args.name.clone(),
+            queues: state.args.queues.clone(),
+            finished,
+        };
+        if !inbox::tell_all(&readiness) {
+            // No dispatcher yet (start-up or restarting); try again shortly.
+            myself.send_after(Duration::from_millis(100), || WorkerMsg::StartRunner);
         }
     }
 
@@ -92,14 +146,29 @@ impl Worker {
         myself.send_after(delay, || WorkerMsg::StartRunner);
     }
 
-    async fn run_task(
-        myself: &ActorRef<WorkerMsg>,
-        state: &mut WorkerState,
-        task_id: String,
-        mut cancel: watch::Receiver<bool>,
-        handoff: Option<Handoff>,
-    ) {
+    async fn run_task(myself: &ActorRef<WorkerMsg>, state: &mut WorkerState, order: RunOrder) {
+        let RunOrder {
+            task_id,
+            handoff,
+            applied_index,
+        } = order;
         let ctx = state.args.ctx.clone();
+        if ctx.raft.applied_index() < applied_index {
+            let caught_up = ctx
+                .raft
+                .wait(Some(CATCH_UP))
+                .applied_index_at_least(Some(applied_index), "the dispatched task is applied here")
+                .await;
+            if let Err(e) = caught_up {
+                tracing::warn!(task = %task_id, error = %e, "this node lags the leader; the task is left to run again");
+                return;
+            }
+        }
+        let (switch, mut cancel) = watch::channel(false);
+        switches()
+            .get_or_insert_with(Default::default)
+            .insert(task_id.clone(), switch);
+        let _unregister = Unregister(task_id.clone());
         let (spec, attempt, input) = {
             let sm = ctx.content.read();
             let Some(task) = sm.content.tasks.get(&task_id) else {
@@ -207,7 +276,11 @@ impl Worker {
                 event: finished,
             };
             let result = enqueue(&ctx.raft, cmd);
-            if let Some(d) = dispatcher() {
+            // Only the leader's own workers start steps ahead: the log order
+            // that makes it safe holds for one proposer queue, not across
+            // forwarded writes from several nodes.
+            let leading = ctx.raft.is_leader();
+            if let Some(d) = dispatcher().filter(|_| leading) {
                 for (id, queue, pickle) in ahead {
                     let handoff = Handoff {
                         from_task: task_id.clone(),
@@ -341,6 +414,7 @@ impl Actor for Worker {
         // Start the runner after start-up, so a slow interpreter start does
         // not hold up the node.
         let _ = myself.cast(WorkerMsg::StartRunner);
+        ractor::pg::join(WORKERS.to_string(), vec![myself.get_cell()]);
         Ok(WorkerState {
             args,
             runner: None,
@@ -370,16 +444,26 @@ impl Actor for Worker {
                         }
                     }
                 }
-                Self::report_ready(&myself, state);
+                Self::report_ready(&myself, state, None);
             }
-            WorkerMsg::Run {
-                task_id,
-                cancel,
-                handoff,
-            } => {
-                Self::run_task(&myself, state, task_id, cancel, handoff).await;
+            WorkerMsg::Run(bytes) => {
+                let order: RunOrder = match crate::store::decode(&bytes) {
+                    Ok(order) => order,
+                    Err(e) => {
+                        tracing::error!(error = %e, "undecodable task order (nodes of different versions?)");
+                        Self::report_ready(&myself, state, None);
+                        return Ok(());
+                    }
+                };
+                let finished = order.task_id.clone();
+                Self::run_task(&myself, state, order).await;
                 if state.runner.is_some() {
-                    Self::report_ready(&myself, state);
+                    Self::report_ready(&myself, state, Some(finished));
+                }
+            }
+            WorkerMsg::Announce => {
+                if state.runner.is_some() {
+                    Self::report_ready(&myself, state, None);
                 }
             }
         }
@@ -455,5 +539,16 @@ impl RunnerHost for StepHost {
             .await
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+}
+
+/// Removes a task's cancel switch when its attempt ends, however it ends.
+struct Unregister(String);
+
+impl Drop for Unregister {
+    fn drop(&mut self) {
+        if let Some(map) = switches().as_mut() {
+            map.remove(&self.0);
+        }
     }
 }

@@ -30,7 +30,6 @@ pub(super) struct Inner {
     node_id: NodeId,
     started: Instant,
     body_limit: u64,
-    workers: usize,
 }
 
 /// What the service is built from.
@@ -41,8 +40,6 @@ pub struct ServiceDeps {
     pub validator: Validator,
     pub node_id: NodeId,
     pub body_limit: u64,
-    /// Step workers on this node (all pools).
-    pub workers: usize,
 }
 
 /// The three kinds of named content documents, for messages and lookups.
@@ -108,7 +105,6 @@ impl Service {
                 node_id: deps.node_id,
                 started: Instant::now(),
                 body_limit: deps.body_limit,
-                workers: deps.workers,
             }),
         }
     }
@@ -331,6 +327,7 @@ impl Service {
         let membership = metrics.membership_config.membership();
         let voters: std::collections::BTreeSet<NodeId> = membership.voter_ids().collect();
         let last_log = metrics.last_log_index.unwrap_or(0);
+        let nodes = self.inner.content.read().content.nodes.clone();
         let members: Vec<Value> = membership
             .nodes()
             .map(|(id, node)| {
@@ -341,10 +338,12 @@ impl Service {
                     "leader": metrics.current_leader == Some(*id),
                     "this_node": *id == me,
                 });
+                if let Some(info) = nodes.get(id) {
+                    m["served_queues"] = json!(info.queues());
+                    m["workers"] = json!(info.workers());
+                }
                 if *id == me {
                     m["health"] = json!("up");
-                    m["served_queues"] = json!(crate::actors::dispatcher::served_queues());
-                    m["workers"] = json!(self.inner.workers);
                 } else if is_leader {
                     let age = raft.peers.last_answer(&node.addr);
                     let up = age.is_some_and(|a| a < PEER_DOWN_AFTER);

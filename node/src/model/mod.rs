@@ -8,6 +8,7 @@
 pub mod application;
 pub mod configuration;
 pub mod error;
+pub mod node;
 pub mod run;
 pub mod step;
 pub mod task;

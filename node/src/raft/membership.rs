@@ -138,6 +138,14 @@ pub async fn hand_over(raft: &Raft, within: Duration) -> bool {
     handed
 }
 
+/// Whether this node is in the membership it knows (voter or learner).
+pub fn is_member(raft: &Raft) -> bool {
+    let id = raft.node_id();
+    let m = raft.metrics();
+    let m = m.borrow();
+    m.membership_config.membership().get_node(&id).is_some()
+}
+
 /// Whether this node votes in the membership it knows.
 pub fn is_voter(raft: &Raft) -> bool {
     let id = raft.node_id();

@@ -56,7 +56,8 @@ impl Raft {
 
     /// The leader as this node knows it: id and listener address.
     pub fn leader(&self) -> Option<(NodeId, String)> {
-        let m = self.inner.metrics().borrow().clone();
+        let metrics = self.inner.metrics();
+        let m = metrics.borrow();
         let id = m.current_leader?;
         let addr = m.membership_config.membership().get_node(&id)?.addr.clone();
         Some((id, addr))
@@ -68,7 +69,8 @@ impl Raft {
         m.current_leader == Some(m.id) && m.state.is_leader()
     }
 
-    fn applied_index(&self) -> u64 {
+    /// The last log index applied to this node's state.
+    pub fn applied_index(&self) -> u64 {
         self.inner.metrics().borrow().last_applied.map_or(0, |l| l.index)
     }
 }
@@ -312,13 +314,24 @@ pub async fn serve_leader_request(raft: &Raft, req: LeaderRequest) -> LeaderAnsw
 
 /// Queues a command behind every command queued before this returns, and
 /// answers a future of its result: for writers that need log order but need
-/// not wait for the commit.
+/// not wait for the commit. On a follower the command is forwarded to the
+/// leader; the order then holds only among this node's own forwards that
+/// were answered before the next was sent.
 pub fn enqueue(
     raft: &Raft,
     cmd: Command,
-) -> impl std::future::Future<Output = Result<CommandResult, ProposeError>> + Send + 'static {
-    let rx = raft.proposer.queue(cmd);
-    async move { rx.await.unwrap_or_else(|_| Err(dropped())) }
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<CommandResult, ProposeError>> + Send + 'static>>
+{
+    match raft.leader() {
+        Some((id, addr)) if id != raft.node_id() => {
+            let raft = raft.clone();
+            Box::pin(async move { forward(&raft, &addr, LeaderRequest::Write(cmd)).await })
+        }
+        _ => {
+            let rx = raft.proposer.queue(cmd);
+            Box::pin(async move { rx.await.unwrap_or_else(|_| Err(dropped())) })
+        }
+    }
 }
 
 /// Wall-clock time in ms since the epoch, for timestamps fixed by a proposer.

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::TaskEvent;
+use crate::model::node::NodeInfo;
 use crate::model::run::RunSpec;
 use crate::model::step::StepRecord;
 use crate::model::task::TaskSpec;
@@ -68,6 +69,8 @@ pub enum Command {
     CacheDelete {
         key: String,
     },
+    /// A node announces its addresses and worker pools (at every start).
+    RegisterNode(NodeInfo),
     /// Commands proposed together (group commit, see `raft::proposer`),
     /// applied in order; never nested.
     Batch(Vec<Command>),

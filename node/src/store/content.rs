@@ -12,6 +12,7 @@ use super::{Command, CommandResult};
 use crate::engine::run::{self, Run, RunAction, RunEvent};
 use crate::engine::{step_task, Applied, TaskEvent};
 use crate::model::application::STEP_RESERVED_KEYS;
+use crate::model::node::NodeInfo;
 use crate::model::run::{step_task_id, RunRecord, RunSpec};
 use crate::model::step::StepRecord;
 use crate::model::task::{Outcome, StepTask, TaskSpec};
@@ -60,6 +61,8 @@ pub struct Content {
     pub tasks: BTreeMap<String, StepTask>,
     pub runs: BTreeMap<String, RunRecord>,
     pub cache: BTreeMap<String, CacheEntry>,
+    /// Each node's registration, by node id.
+    pub nodes: BTreeMap<u64, NodeInfo>,
     /// Effects of the entries applied since the last drain (not replicated).
     #[serde(skip)]
     pub effects: Vec<Effect>,
@@ -114,7 +117,7 @@ impl Content {
     }
 
     pub fn apply(&mut self, cmd: Command) -> CommandResult {
-        fn put<V>(map: &mut BTreeMap<String, V>, k: String, v: V) -> CommandResult {
+        fn put<K: Ord, V>(map: &mut BTreeMap<K, V>, k: K, v: V) -> CommandResult {
             CommandResult::Stored {
                 replaced: map.insert(k, v).is_some(),
             }
@@ -141,6 +144,7 @@ impl Content {
                 CommandResult::Bootstrapped { already: false }
             }
             batch @ Command::Batch(_) => self.apply_noting(batch, &mut Vec::new()),
+            Command::RegisterNode(info) => put(&mut self.nodes, info.id, info),
             Command::PutStep(step) => put(&mut self.steps, step.name.clone(), step),
             Command::DeleteStep { name } => delete(&mut self.steps, &name),
             Command::PutApplication { name, json } => put(&mut self.applications, name, json),
