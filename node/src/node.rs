@@ -214,16 +214,19 @@ impl Node {
     /// within `deadline`, hands leadership to another voter, then stops.
     pub async fn drain_and_shutdown(self, deadline: Duration) {
         let until = tokio::time::Instant::now() + deadline;
+        crate::actors::worker::start_draining();
+        if let Some(d) = dispatcher() {
+            let _ = d.cast(DispatchMsg::Drain);
+        }
         let mut announced = false;
-        while let Some(d) = dispatcher() {
-            match ractor::call!(d, DispatchMsg::Drain) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if !announced {
-                        tracing::info!(running = n, ?deadline, "draining: waiting for running steps");
-                        announced = true;
-                    }
-                }
+        loop {
+            let running = crate::actors::worker::running_here();
+            if running == 0 {
+                break;
+            }
+            if !announced {
+                tracing::info!(running, ?deadline, "draining: waiting for running steps");
+                announced = true;
             }
             if tokio::time::Instant::now() >= until {
                 tracing::warn!(

@@ -60,10 +60,17 @@ pub enum DispatchMsg {
     Cancel { task_id: String },
     /// This node became (true) or stopped being (false) the Raft leader.
     Leadership(bool),
-    /// The node is stopping: hand out no more tasks; answers how many still
-    /// run here.
-    Drain(ractor::RpcReplyPort<usize>),
+    /// The node is stopping: hand out no more tasks.
+    Drain,
+    /// Look for waiting tasks that nobody holds (see [`SWEEP_EVERY`]).
+    Sweep,
 }
+
+/// How often the leader looks for tasks that wait in the replicated state
+/// but are neither queued nor running here (say, an outcome that was lost
+/// with the node that forwarded it). A task found so twice in a row, a
+/// sweep apart, is queued again: that is its lease.
+const SWEEP_EVERY: Duration = Duration::from_secs(3);
 
 pub struct DispatcherArgs {
     pub raft: crate::raft::Raft,
@@ -99,6 +106,10 @@ pub struct DispatchState {
     /// task id -> (worker name, cancel switch)
     /// task id -> name of the worker running it (as handed out here)
     running: HashMap<String, String>,
+    /// Workers seen, by name (local or remote references).
+    workers: HashMap<String, ActorRef<WorkerMsg>>,
+    /// Waiting tasks nobody held at the last sweep.
+    suspects: HashSet<String>,
     /// queue -> workers known to serve it (idle or busy)
     subscribed: HashMap<String, Vec<String>>,
 }
@@ -122,6 +133,8 @@ impl DispatchState {
             handoffs: HashMap::new(),
             idle: Vec::new(),
             running: HashMap::new(),
+            workers: HashMap::new(),
+            suspects: HashSet::new(),
             subscribed: HashMap::new(),
         }
     }
@@ -166,6 +179,44 @@ impl DispatchState {
 pub struct Dispatcher;
 
 impl Dispatcher {
+    /// Queues a task again if it still waits in the replicated state.
+    fn requeue(myself: &ActorRef<DispatchMsg>, state: &DispatchState, task_id: String) {
+        let queue = state
+            .content
+            .read()
+            .content
+            .tasks
+            .get(&task_id)
+            .filter(|t| !t.state.is_terminal())
+            .map(|t| t.spec.queue.clone());
+        if let Some(queue) = queue {
+            let _ = myself.cast(DispatchMsg::Enqueue {
+                task_id,
+                queue,
+                not_before_ms: None,
+            });
+        }
+    }
+
+    fn sweep(myself: &ActorRef<DispatchMsg>, state: &mut DispatchState) {
+        let now = crate::raft::now_ms();
+        let unclaimed: HashSet<String> = waiting_tasks(&state.content, true)
+            .into_iter()
+            .filter(|(id, _, at)| {
+                at.is_none_or(|t| t <= now)
+                    && !state.known.contains(id)
+                    && !state.running.contains_key(id)
+                    && !state.ahead.contains(id)
+            })
+            .map(|(id, _, _)| id)
+            .collect();
+        for task_id in unclaimed.intersection(&state.suspects) {
+            tracing::warn!(task = %task_id, "a waiting task was held by nobody for a whole sweep; it runs again");
+            Self::requeue(myself, state, task_id.clone());
+        }
+        state.suspects = unclaimed;
+    }
+
     /// Queues every task waiting in the replicated state (as leader).
     fn fill(myself: &ActorRef<DispatchMsg>, state: &mut DispatchState) {
         let waiting = waiting_tasks(&state.content, state.include_started);
@@ -249,6 +300,7 @@ impl Actor for Dispatcher {
         // Workers anywhere that leave (their node died or disconnected)
         // are noticed here; their tasks run again elsewhere.
         ractor::pg::monitor(WORKERS.to_string(), myself.get_cell());
+        myself.send_after(SWEEP_EVERY, || DispatchMsg::Sweep);
         Actor::spawn_linked(Some(INBOX.to_string()), Inbox, (), myself.get_cell()).await?;
         // Idle workers report to a dispatcher only when something changes
         // for them: ask them all now.
@@ -267,6 +319,7 @@ impl Actor for Dispatcher {
         match event {
             SupervisionEvent::ProcessGroupChanged(GroupChangeMessage::Leave(_, _, cells)) => {
                 let gone: HashSet<String> = cells.iter().filter_map(|c| c.get_name()).collect();
+                state.workers.retain(|n, _| !gone.contains(n));
                 state.idle.retain(|w| !gone.contains(&w.name));
                 for subs in state.subscribed.values_mut() {
                     subs.retain(|n| !gone.contains(n));
@@ -283,21 +336,7 @@ impl Actor for Dispatcher {
                     state.running.remove(&task_id);
                     if state.leader {
                         tracing::warn!(task = %task_id, "the worker running this task is gone; it runs again");
-                        let queue = state
-                            .content
-                            .read()
-                            .content
-                            .tasks
-                            .get(&task_id)
-                            .filter(|t| !t.state.is_terminal())
-                            .map(|t| t.spec.queue.clone());
-                        if let Some(queue) = queue {
-                            let _ = myself.cast(DispatchMsg::Enqueue {
-                                task_id,
-                                queue,
-                                not_before_ms: None,
-                            });
-                        }
+                        Self::requeue(&myself, state, task_id);
                     }
                 }
             }
@@ -333,11 +372,17 @@ impl Actor for Dispatcher {
                 state.known.clear();
                 state.ahead.clear();
                 state.handoffs.clear();
+                // Whoever leads next decides again what runs where.
+                state.running.clear();
+                state.suspects.clear();
             }
             DispatchMsg::Leadership(_) => {}
-            DispatchMsg::Drain(reply) => {
-                state.draining = true;
-                let _ = reply.send(state.running.len());
+            DispatchMsg::Drain => state.draining = true,
+            DispatchMsg::Sweep => {
+                myself.send_after(SWEEP_EVERY, || DispatchMsg::Sweep);
+                if state.leader && !state.draining {
+                    Self::sweep(&myself, state);
+                }
             }
             DispatchMsg::Enqueue { .. } | DispatchMsg::EnqueueAhead { .. } if !state.leader => {
                 // The leader's dispatcher runs it.
@@ -375,15 +420,34 @@ impl Actor for Dispatcher {
                 name,
                 queues,
                 finished,
+                refused,
+                draining,
             }) => {
                 if let Some(task_id) = finished {
                     if state.running.get(&task_id) == Some(&name) {
                         state.running.remove(&task_id);
                     }
                 }
-                let Some(worker) = worker_named(&name) else {
-                    // Reported, then left before the report arrived.
+                if let Some(task_id) = refused {
+                    if state.running.remove(&task_id).is_some() {
+                        Self::requeue(&myself, state, task_id);
+                    }
+                }
+                if draining {
+                    state.idle.retain(|w| w.name != name);
+                    state.dispatch();
                     return Ok(());
+                }
+                let worker = match state.workers.get(&name) {
+                    Some(w) => w.clone(),
+                    None => match worker_named(&name) {
+                        Some(w) => {
+                            state.workers.insert(name.clone(), w.clone());
+                            w
+                        }
+                        // Reported, then left before the report arrived.
+                        None => return Ok(()),
+                    },
                 };
                 for q in &queues {
                     let subs = state.subscribed.entry(q.clone()).or_default();

@@ -4,7 +4,8 @@
 //! node that becomes leader can dispatch at once.
 //!
 //! Inboxes are members of the process group [`INBOXES`]; a worker reports to
-//! all of them ([`tell_all`]).
+//! its own node's dispatcher directly and to the other nodes' inboxes
+//! ([`tell_all`]).
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
@@ -54,17 +55,22 @@ impl Actor for Inbox {
     }
 }
 
-/// Reports `r` to every node's inbox; false if there is none yet (not even
-/// this node's).
+/// Reports `r` to this node's dispatcher directly and to every other
+/// node's inbox; false if this node's dispatcher is not running.
 pub fn tell_all(r: &Readiness) -> bool {
-    let members = ractor::pg::get_members(&INBOXES.to_string());
-    if members.is_empty() {
+    let Some(local) = dispatcher() else {
         return false;
+    };
+    let remote: Vec<_> = ractor::pg::get_members(&INBOXES.to_string())
+        .into_iter()
+        .filter(|c| !c.get_id().is_local())
+        .collect();
+    if !remote.is_empty() {
+        let bytes = crate::store::encode(r).unwrap_or_default();
+        for cell in remote {
+            let inbox: ActorRef<InboxMsg> = cell.into();
+            let _ = inbox.cast(InboxMsg::WorkerReady(bytes.clone()));
+        }
     }
-    let bytes = crate::store::encode(r).unwrap_or_default();
-    for cell in members {
-        let inbox: ActorRef<InboxMsg> = cell.into();
-        let _ = inbox.cast(InboxMsg::WorkerReady(bytes.clone()));
-    }
-    true
+    local.cast(DispatchMsg::WorkerReady(r.clone())).is_ok()
 }

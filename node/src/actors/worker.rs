@@ -91,6 +91,23 @@ pub struct Readiness {
     pub queues: Vec<String>,
     /// The task it just finished, if any.
     pub finished: Option<String>,
+    /// A task it was handed but did not run (its node is draining): to be
+    /// queued again.
+    pub refused: Option<String>,
+    /// Its node is stopping: hand it nothing more.
+    pub draining: bool,
+}
+
+/// Set when this node drains (SIGTERM): its workers take no more tasks.
+static DRAINING: AtomicBool = AtomicBool::new(false);
+
+pub fn start_draining() {
+    DRAINING.store(true, Ordering::SeqCst);
+}
+
+/// Tasks this node's workers are running right now.
+pub fn running_here() -> usize {
+    switches().as_ref().map_or(0, |m| m.len())
 }
 
 /// Cancel switches of the tasks running on this node's workers, by task id:
@@ -127,10 +144,21 @@ pub struct Worker;
 
 impl Worker {
     fn report_ready(myself: &ActorRef<WorkerMsg>, state: &WorkerState, finished: Option<String>) {
+        Self::report(myself, state, finished, None);
+    }
+
+    fn report(
+        myself: &ActorRef<WorkerMsg>,
+        state: &WorkerState,
+        finished: Option<String>,
+        refused: Option<String>,
+    ) {
         let readiness = Readiness {
             name: state.args.name.clone(),
             queues: state.args.queues.clone(),
             finished,
+            refused,
+            draining: DRAINING.load(Ordering::SeqCst),
         };
         if !inbox::tell_all(&readiness) {
             // No dispatcher yet (start-up or restarting); try again shortly.
@@ -153,6 +181,11 @@ impl Worker {
             applied_index,
         } = order;
         let ctx = state.args.ctx.clone();
+        let (switch, mut cancel) = watch::channel(false);
+        switches()
+            .get_or_insert_with(Default::default)
+            .insert(task_id.clone(), switch);
+        let _unregister = Unregister(task_id.clone());
         if ctx.raft.applied_index() < applied_index {
             let caught_up = ctx
                 .raft
@@ -164,11 +197,6 @@ impl Worker {
                 return;
             }
         }
-        let (switch, mut cancel) = watch::channel(false);
-        switches()
-            .get_or_insert_with(Default::default)
-            .insert(task_id.clone(), switch);
-        let _unregister = Unregister(task_id.clone());
         let (spec, attempt, input) = {
             let sm = ctx.content.read();
             let Some(task) = sm.content.tasks.get(&task_id) else {
@@ -455,6 +483,10 @@ impl Actor for Worker {
                         return Ok(());
                     }
                 };
+                if DRAINING.load(Ordering::SeqCst) {
+                    Self::report(&myself, state, None, Some(order.task_id));
+                    return Ok(());
+                }
                 let finished = order.task_id.clone();
                 Self::run_task(&myself, state, order).await;
                 if state.runner.is_some() {
