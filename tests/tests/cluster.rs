@@ -319,3 +319,103 @@ async fn a_stopping_leader_hands_leadership_over_and_exits_cleanly() -> Result<(
     assert_eq!(status, 200, "{body}");
     Ok(())
 }
+
+/// Sleeps `seconds`, then passes on which worker attempt finished.
+const NAP: &str = r#"
+import time
+from ipaascore.BaseStep import BaseStep
+
+class Nap(BaseStep):
+    def execute(self):
+        time.sleep(float(self.get_parameter("seconds")))
+        self.save_data_for_next_step("rested")
+"#;
+
+/// The worker of a task's last attempt (e.g. "node2/worker-1"), once recorded.
+async fn worker_of(c: &LocalCluster, via: usize, task_id: &str) -> Result<Option<String>> {
+    let (_, task) = c
+        .rest(via, "GET", &format!("/api/v1/tasks/{task_id}"), None)
+        .await?;
+    Ok(task["attempts"]
+        .as_array()
+        .and_then(|a| a.last())
+        .and_then(|a| a["worker"].as_str())
+        .map(String::from))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_on_a_node_that_dies_runs_again_on_another_node() -> Result<()> {
+    let c = LocalCluster::up(3, &[]).await?;
+    c.wait_healthy(Duration::from_secs(20)).await?;
+    let leader = c.leader()?;
+    let (status, body) = c
+        .rest(
+            leader,
+            "POST",
+            "/api/v1/steps",
+            Some(&json!({"name": "Nap", "data": NAP})),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let app = json!({"name": "nap", "steps": [{"name": "n", "file": "Nap", "seconds": 4}]});
+    let (status, body) = c.rest(leader, "POST", "/api/v1/applications", Some(&app)).await?;
+    assert_eq!(status, 200, "{body}");
+
+    // Six naps for six workers (two per node): some run on followers.
+    let mut runs = Vec::new();
+    for _ in 0..6 {
+        let (status, run) = c
+            .rest(
+                leader,
+                "POST",
+                "/api/v1/applications/run?wait=0",
+                Some(&json!({"name": "nap"})),
+            )
+            .await?;
+        assert_eq!(status, 200, "{run}");
+        runs.push((
+            run["id"].as_str().unwrap().to_string(),
+            run["steps"][0]["id"].as_str().unwrap().to_string(),
+        ));
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (victim_task, victim_node) = loop {
+        let mut on_follower = None;
+        for (_, task) in &runs {
+            if let Some(w) = worker_of(&c, leader, task).await? {
+                let node: usize = w
+                    .trim_start_matches("node")
+                    .split('/')
+                    .next()
+                    .unwrap_or("0")
+                    .parse()?;
+                if node != leader {
+                    on_follower = Some((task.clone(), node));
+                }
+            }
+        }
+        if let Some(found) = on_follower {
+            break found;
+        }
+        if Instant::now() > deadline {
+            bail!("no nap started on a follower\n{}", c.logs());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    c.kill(victim_node)?;
+
+    for (run, _) in &runs {
+        let done = c.wait_terminal(leader, run, Duration::from_secs(60)).await?;
+        assert_eq!(done["state"], "SUCCESS", "{done}");
+    }
+    let (_, task) = c
+        .rest(leader, "GET", &format!("/api/v1/tasks/{victim_task}"), None)
+        .await?;
+    let last = worker_of(&c, leader, &victim_task).await?.unwrap_or_default();
+    assert!(
+        !last.starts_with(&format!("node{victim_node}/")),
+        "the step finished on another node, not on the killed node {victim_node}: {task}"
+    );
+    assert!(task["attempt"].as_u64().unwrap_or(0) >= 2, "{task}");
+    Ok(())
+}
