@@ -465,4 +465,28 @@ mod example_file {
         let defaults = NodeConfig::resolve(&Args::default(), |_| None).unwrap();
         assert_eq!(from_file, defaults);
     }
+
+    /// The example cluster configs parse: node 1 founds the cluster, the
+    /// others join it; the secret comes from the environment.
+    #[test]
+    fn deploy_cluster_examples_are_valid() {
+        let secret = |k: &str| (k == "IS_CLUSTER_SECRET").then(|| "0123456789abcdef".to_string());
+        for i in 1..=3 {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../deploy/cluster/node{i}.toml"));
+            let args = Args {
+                config: Some(path),
+                ..Default::default()
+            };
+            let cfg = NodeConfig::resolve(&args, secret).unwrap();
+            assert_eq!(cfg.node_id, i);
+            assert_eq!(cfg.join.is_empty(), i == 1, "node {i}");
+            assert_eq!(cfg.cluster_listen, "0.0.0.0:18080");
+            let without_secret = NodeConfig::resolve(&args, |_| None);
+            assert_eq!(
+                without_secret.is_err(),
+                i != 1,
+                "joining needs the secret (node {i})"
+            );
+        }
+    }
 }
