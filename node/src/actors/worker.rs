@@ -174,7 +174,9 @@ impl Worker {
         myself.send_after(delay, || WorkerMsg::StartRunner);
     }
 
-    async fn run_task(myself: &ActorRef<WorkerMsg>, state: &mut WorkerState, order: RunOrder) {
+    /// Runs a dispatched task; false if it could not even start here (the
+    /// dispatcher then queues it again).
+    async fn run_task(myself: &ActorRef<WorkerMsg>, state: &mut WorkerState, order: RunOrder) -> bool {
         let RunOrder {
             task_id,
             handoff,
@@ -193,18 +195,18 @@ impl Worker {
                 .applied_index_at_least(Some(applied_index), "the dispatched task is applied here")
                 .await;
             if let Err(e) = caught_up {
-                tracing::warn!(task = %task_id, error = %e, "this node lags the leader; the task is left to run again");
-                return;
+                tracing::warn!(task = %task_id, error = %e, "this node lags the leader; the task goes back");
+                return false;
             }
         }
         let (spec, attempt, input) = {
             let sm = ctx.content.read();
             let Some(task) = sm.content.tasks.get(&task_id) else {
-                tracing::warn!(task = %task_id, "dispatched task does not exist");
-                return;
+                tracing::warn!(task = %task_id, "dispatched task does not exist here; it goes back");
+                return false;
             };
             if task.state.is_terminal() {
-                return;
+                return true;
             }
             (
                 task.spec.clone(),
@@ -265,7 +267,7 @@ impl Worker {
                     // Another attempt owns the task (or it was revoked): this
                     // attempt's outcome must not be recorded.
                     tracing::info!(task = %task_id, ?other, "attempt not recorded as started; outcome dropped");
-                    return;
+                    return true;
                 }
             }
         };
@@ -334,6 +336,7 @@ impl Worker {
                 }
             });
         }
+        true
     }
 
     /// Runs the step in the runner; `None` means there is nothing to record
@@ -487,10 +490,12 @@ impl Actor for Worker {
                     Self::report(&myself, state, None, Some(order.task_id));
                     return Ok(());
                 }
-                let finished = order.task_id.clone();
-                Self::run_task(&myself, state, order).await;
-                if state.runner.is_some() {
-                    Self::report_ready(&myself, state, Some(finished));
+                let task_id = order.task_id.clone();
+                let ran = Self::run_task(&myself, state, order).await;
+                if !ran {
+                    Self::report(&myself, state, None, Some(task_id));
+                } else if state.runner.is_some() {
+                    Self::report_ready(&myself, state, Some(task_id));
                 }
             }
             WorkerMsg::Announce => {

@@ -38,15 +38,19 @@ pub struct Raft {
     inner: OpenRaft,
     proposer: proposer::Proposer,
     pub peers: Peers,
+    /// The state machine's data, for its exact applied index (openraft's
+    /// metrics report an apply a moment after it happened).
+    content: ContentHandle,
 }
 
 impl Raft {
-    fn new(inner: OpenRaft, peers: Peers) -> Raft {
+    fn new(inner: OpenRaft, peers: Peers, content: ContentHandle) -> Raft {
         let proposer = proposer::Proposer::start(inner.clone());
         Raft {
             inner,
             proposer,
             peers,
+            content,
         }
     }
 
@@ -71,7 +75,7 @@ impl Raft {
 
     /// The last log index applied to this node's state.
     pub fn applied_index(&self) -> u64 {
-        self.inner.metrics().borrow().last_applied.map_or(0, |l| l.index)
+        self.content.read().last_applied.map_or(0, |l| l.index)
     }
 }
 
@@ -163,7 +167,7 @@ pub async fn start(
             .map_err(|e| RaftError::Start(e.to_string()))?;
     }
     Ok(RaftMember {
-        raft: Raft::new(raft, peers),
+        raft: Raft::new(raft, peers, content.clone()),
         content,
     })
 }
