@@ -198,6 +198,11 @@ pub enum ProposeError {
     Stopped(String),
     #[error("cannot reach the leader: {0}; retry in a moment")]
     LeaderUnreachable(String),
+    #[error(
+        "the write was not committed within {0:?}: this node cannot reach a majority of the cluster; \
+         it takes effect only if the majority accepts it later, so check before retrying"
+    )]
+    NotCommitted(Duration),
 }
 
 impl From<ClientWriteError<NodeId, BasicNode>> for ProposeError {
@@ -226,8 +231,15 @@ fn dropped() -> ProposeError {
 }
 
 /// Proposes on this node only: fails with `NotLeader` on a follower.
+/// A leader cut off from its majority cannot commit; writers get an answer
+/// after this long instead of waiting for the partition to heal.
+const COMMIT_TIMEOUT: Duration = Duration::from_secs(10);
+
 async fn propose_here(raft: &Raft, cmd: Command) -> Result<CommandResult, ProposeError> {
-    raft.proposer.queue(cmd).await.unwrap_or_else(|_| Err(dropped()))
+    match tokio::time::timeout(COMMIT_TIMEOUT, raft.proposer.queue(cmd)).await {
+        Ok(answer) => answer.unwrap_or_else(|_| Err(dropped())),
+        Err(_) => Err(ProposeError::NotCommitted(COMMIT_TIMEOUT)),
+    }
 }
 
 /// What a member asks of another over `ClusterInternal.Forward`: of the
