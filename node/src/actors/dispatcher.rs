@@ -440,7 +440,7 @@ impl Actor for Dispatcher {
                 }
                 let worker = match state.workers.get(&name) {
                     Some(w) => w.clone(),
-                    None => match worker_named(&name) {
+                    None => match queues.first().and_then(|q| worker_named(&name, q)) {
                         Some(w) => {
                             state.workers.insert(name.clone(), w.clone());
                             w
@@ -479,9 +479,9 @@ impl Actor for Dispatcher {
 /// Name of the dispatch inbox, a child of the dispatcher.
 const INBOX: &str = "dispatch-inbox";
 
-/// The worker of that name, on any node.
-fn worker_named(name: &str) -> Option<ActorRef<WorkerMsg>> {
-    ractor::pg::get_members(&WORKERS.to_string())
+/// The worker of that name, on any node, if it is subscribed to `queue`.
+fn worker_named(name: &str, queue: &str) -> Option<ActorRef<WorkerMsg>> {
+    ractor::pg::get_members(&super::worker::queue_group(queue))
         .into_iter()
         .find(|c| c.get_name().as_deref() == Some(name))
         .map(ActorRef::from)

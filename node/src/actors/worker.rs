@@ -55,6 +55,11 @@ pub struct WorkerArgs {
 /// Process group of every worker of the cluster.
 pub const WORKERS: &str = "is-workers";
 
+/// Process group of the workers (of any node) subscribed to `queue`.
+pub fn queue_group(queue: &str) -> String {
+    format!("is-queue:{queue}")
+}
+
 /// Messages may come from another node, so they are plain bytes on the wire.
 #[derive(ractor_cluster::RactorClusterMessage)]
 pub enum WorkerMsg {
@@ -446,6 +451,9 @@ impl Actor for Worker {
         // not hold up the node.
         let _ = myself.cast(WorkerMsg::StartRunner);
         ractor::pg::join(WORKERS.to_string(), vec![myself.get_cell()]);
+        for q in &args.queues {
+            ractor::pg::join(queue_group(q), vec![myself.get_cell()]);
+        }
         Ok(WorkerState {
             args,
             runner: None,
