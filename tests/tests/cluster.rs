@@ -419,3 +419,50 @@ async fn a_step_on_a_node_that_dies_runs_again_on_another_node() -> Result<()> {
     assert!(task["attempt"].as_u64().unwrap_or(0) >= 2, "{task}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn membership_changes_through_iscli_on_a_follower() -> Result<()> {
+    let c = LocalCluster::up(3, &[]).await?;
+    c.wait_healthy(Duration::from_secs(20)).await?;
+    let leader = c.leader()?;
+    let follower = other_than(&c, leader);
+    let leaving = (1..=3).find(|i| *i != leader && *i != follower).unwrap();
+    let port = c.base_port + follower as u16;
+    let iscli = |args: &[&str]| is_tests::iscli(port, "isadmin", is_tests::PASSWORD, args);
+
+    let out = iscli(&["--json", "cluster", "remove", &leaving.to_string()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let status: Value = serde_json::from_slice(&out.stdout)?;
+    let ids: Vec<u64> = status["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["id"].as_u64())
+        .collect();
+    assert!(!ids.contains(&(leaving as u64)), "node {leaving} left: {status}");
+    assert_eq!(ids.len(), 2, "{status}");
+
+    // Removing it again is a clear refusal, not a silent success.
+    let out = iscli(&["cluster", "remove", &leaving.to_string()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a member"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let address = format!("127.0.0.1:{}", c.base_port + leaving as u16);
+    let out = iscli(&["cluster", "add", &leaving.to_string(), &address]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    c.wait_healthy(Duration::from_secs(30)).await?;
+
+    // The status lists every member with its queues and workers.
+    let out = iscli(&["--json", "cluster", "status"]);
+    assert!(out.status.success());
+    let status: Value = serde_json::from_slice(&out.stdout)?;
+    for m in status["members"].as_array().unwrap() {
+        assert_eq!(m["served_queues"], json!(["default"]), "{m}");
+        assert_eq!(m["workers"], json!(2), "{m}");
+    }
+    Ok(())
+}
