@@ -64,9 +64,18 @@ check_index() {
 
 addr() { echo "127.0.0.1:$((BASE_PORT + $1))"; }
 
+# Whether PID runs: a killed node whose parent is gone stays a zombie until
+# init reaps it, and a zombie is not running.
+alive() {
+  [ -r "/proc/$1/stat" ] || return 1
+  local state
+  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
 pid_of() {
   local f="$dir/node$1.pid"
-  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"
+  [ -f "$f" ] && alive "$(cat "$f")" && cat "$f"
 }
 
 # Starts node I; JOIN lists the members it asks to join when its data
@@ -161,7 +170,7 @@ case "$cmd" in
     load; check_index "$1"
     if pid=$(pid_of "$1"); then
       kill -9 "$pid"
-      while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+      while alive "$pid"; do sleep 0.01; done
     fi
     ;;
   stop)
@@ -169,7 +178,7 @@ case "$cmd" in
     load; check_index "$1"
     if pid=$(pid_of "$1"); then
       kill -TERM "$pid"
-      while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+      while alive "$pid"; do sleep 0.05; done
     fi
     ;;
   start)
@@ -199,7 +208,7 @@ case "$cmd" in
     done
     for i in $(seq 1 "$N"); do
       if pid=$(pid_of "$i"); then
-        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
         kill -9 "$pid" 2>/dev/null || true
       fi
       rm -f "$dir/node$i.pid"

@@ -138,11 +138,15 @@ pub async fn start(
         StateMachineStore::open(raft_dir, events).map_err(|e| RaftError::OpenStateMachine(e.to_string()))?;
     let content = sm.handle();
 
+    // A follower stands for election once it has heard nothing from the
+    // leader for its lease (openraft: election_timeout_max) plus a random
+    // election timeout: 0.9–1.2 s after a leader dies, with heartbeats every
+    // 100 ms leaving ample slack on a loaded machine.
     let config = openraft::Config {
         cluster_name: "integration-service".to_string(),
-        heartbeat_interval: 250,
-        election_timeout_min: 500,
-        election_timeout_max: 1000,
+        heartbeat_interval: 100,
+        election_timeout_min: 300,
+        election_timeout_max: 600,
         snapshot_policy: SnapshotPolicy::LogsSinceLast(settings.snapshot_every),
         max_in_snapshot_log_to_keep: settings.keep_after_snapshot,
         ..Default::default()
