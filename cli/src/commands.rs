@@ -130,12 +130,13 @@ async fn run_step(client: &mut Client, run: &StepRun, ctx: &Context) -> Result<O
     let until = Instant::now().checked_add(Duration::from_secs(run.wait));
     let (finished, answer) = client.run_step(&run.name, &params, 0).await?;
     let mut seen = output::SeenLogs::default();
-    if finished {
-        return Ok(finish(ctx, &answer, &mut seen));
-    }
     let id = output::text(&answer, "id");
+    // The task id is worth printing even when the step already ended.
     if !ctx.json {
         output::emit(&output::task_started(&run.name, &id));
+    }
+    if finished {
+        return Ok(finish(ctx, &answer, &mut seen));
     }
     let followed = if run.wait == 0 {
         Followed::StillRunning(output::text(&answer, "state"))
