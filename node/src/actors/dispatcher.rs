@@ -143,8 +143,20 @@ impl DispatchState {
         if self.draining {
             return;
         }
+        // This node's workers first: their outcomes need no forwarding and
+        // the steps after them can start ahead of the apply. Other nodes'
+        // workers take what is left.
+        self.dispatch_to(true);
+        self.dispatch_to(false);
+    }
+
+    fn dispatch_to(&mut self, local_only: bool) {
         let mut i = 0;
         while i < self.idle.len() {
+            if local_only && !self.idle[i].worker.get_id().is_local() {
+                i += 1;
+                continue;
+            }
             let next = self.idle[i]
                 .queues
                 .iter()
