@@ -106,18 +106,7 @@ impl LocalCluster {
 
     /// Every node's log, for failure messages.
     pub fn logs(&self) -> String {
-        (1..=self.size)
-            .map(|i| {
-                let log =
-                    std::fs::read_to_string(self.dir.path().join(format!("node{i}.log"))).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(40).collect();
-                format!(
-                    "--- node {i} (last lines) ---\n{}",
-                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        crate::log_tails(self.dir.path(), self.size, 40)
     }
 
     pub fn url(&self, i: usize, path: &str) -> String {
@@ -132,23 +121,7 @@ impl LocalCluster {
         path: &str,
         body: Option<&Value>,
     ) -> Result<(u16, Value)> {
-        let req = self
-            .http
-            .request(method.parse()?, self.url(i, path))
-            .basic_auth("isadmin", Some(PASSWORD));
-        let req = match body {
-            Some(b) => req.json(b),
-            None => req,
-        };
-        let resp = req.send().await?;
-        let status = resp.status().as_u16();
-        let text = resp.text().await?;
-        let json = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).with_context(|| format!("body is not JSON: {text}"))?
-        };
-        Ok((status, json))
+        crate::rest_call(&self.http, method, &self.url(i, path), body).await
     }
 
     /// Polls `GET path` on node `i` until `done` holds; fails after `within`.

@@ -229,23 +229,7 @@ impl TestNode {
 
     /// An authenticated REST call; answers the status and the JSON body.
     pub async fn rest(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value)> {
-        let req = self
-            .http
-            .request(method.parse()?, self.url(path))
-            .basic_auth("isadmin", Some(PASSWORD));
-        let req = match body {
-            Some(b) => req.json(b),
-            None => req,
-        };
-        let resp = req.send().await?;
-        let status = resp.status().as_u16();
-        let text = resp.text().await?;
-        let json = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).with_context(|| format!("body is not JSON: {text}"))?
-        };
-        Ok((status, json))
+        rest_call(&self.http, method, &self.url(path), body).await
     }
 
     /// Opens the server-sent event stream of a task or run (asserts 200).
@@ -305,6 +289,48 @@ pub async fn grpc_client(port: u16, user: &str, password: &str) -> Result<GrpcCl
     Ok(is_proto::IntegrationServiceClient::with_interceptor(
         channel, auth,
     ))
+}
+
+/// An administrator's REST call to `url`; answers the status and the JSON
+/// body (Null when empty).
+pub async fn rest_call(
+    http: &reqwest::Client,
+    method: &str,
+    url: &str,
+    body: Option<&Value>,
+) -> Result<(u16, Value)> {
+    let req = http
+        .request(method.parse()?, url)
+        .basic_auth("isadmin", Some(PASSWORD));
+    let req = match body {
+        Some(b) => req.json(b),
+        None => req,
+    };
+    let resp = req.send().await?;
+    let status = resp.status().as_u16();
+    let text = resp.text().await?;
+    let json = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).with_context(|| format!("body is not JSON: {text}"))?
+    };
+    Ok((status, json))
+}
+
+/// The last `lines` lines of each `nodeI.log` (I = 1..=nodes) under `dir`,
+/// for failure messages of multi-node tests.
+pub fn log_tails(dir: &Path, nodes: usize, lines: usize) -> String {
+    (1..=nodes)
+        .map(|i| {
+            let log = std::fs::read_to_string(dir.join(format!("node{i}.log"))).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(lines).collect();
+            format!(
+                "--- node {i} (last lines) ---\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Runs `iscli` with host, port and credentials given as flags.

@@ -122,34 +122,18 @@ impl Net {
     }
 
     fn logs(&self) -> String {
-        (1..=3)
-            .map(|i| {
-                let log =
-                    std::fs::read_to_string(self.dir.path().join(format!("node{i}.log"))).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(25).collect();
-                format!(
-                    "--- node {i} ---\n{}",
-                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        is_tests::log_tails(self.dir.path(), 3, 25)
     }
 
     /// A REST call from the host namespace.
     async fn rest(&self, i: usize, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value)> {
-        let req = self
-            .http
-            .request(method.parse()?, format!("http://{}{path}", self.addr(i)))
-            .basic_auth("isadmin", Some(PASSWORD));
-        let req = match body {
-            Some(b) => req.json(b),
-            None => req,
-        };
-        let resp = req.send().await?;
-        let status = resp.status().as_u16();
-        let text = resp.text().await?;
-        Ok((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
+        is_tests::rest_call(
+            &self.http,
+            method,
+            &format!("http://{}{path}", self.addr(i)),
+            body,
+        )
+        .await
     }
 
     /// A REST call made inside node `i`'s namespace (reaches it even while
