@@ -10,8 +10,9 @@
 //! leader's dispatcher hands tasks to workers anywhere in the cluster. A
 //! worker reports itself idle to every node's dispatch inbox.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -112,23 +113,21 @@ pub fn start_draining() {
 
 /// Tasks this node's workers are running right now.
 pub fn running_here() -> usize {
-    switches().as_ref().map_or(0, |m| m.len())
+    switches().len()
 }
 
 /// Cancel switches of the tasks running on this node's workers, by task id:
 /// a revocation is applied on every node, and the node running the task
 /// flips its switch (see [`cancel_local`]).
-static SWITCHES: std::sync::Mutex<Option<std::collections::HashMap<String, watch::Sender<bool>>>> =
-    std::sync::Mutex::new(None);
+static SWITCHES: LazyLock<Mutex<HashMap<String, watch::Sender<bool>>>> = LazyLock::new(Mutex::default);
 
-fn switches() -> std::sync::MutexGuard<'static, Option<std::collections::HashMap<String, watch::Sender<bool>>>>
-{
+fn switches() -> MutexGuard<'static, HashMap<String, watch::Sender<bool>>> {
     SWITCHES.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Stops `task_id` if one of this node's workers runs it.
 pub fn cancel_local(task_id: &str) {
-    if let Some(switch) = switches().get_or_insert_with(Default::default).get(task_id) {
+    if let Some(switch) = switches().get(task_id) {
         let _ = switch.send(true);
     }
 }
@@ -189,9 +188,7 @@ impl Worker {
         } = order;
         let ctx = state.args.ctx.clone();
         let (switch, mut cancel) = watch::channel(false);
-        switches()
-            .get_or_insert_with(Default::default)
-            .insert(task_id.clone(), switch);
+        switches().insert(task_id.clone(), switch);
         let _unregister = Unregister(task_id.clone());
         if ctx.raft.applied_index() < applied_index {
             let caught_up = ctx
@@ -592,8 +589,6 @@ struct Unregister(String);
 
 impl Drop for Unregister {
     fn drop(&mut self) {
-        if let Some(map) = switches().as_mut() {
-            map.remove(&self.0);
-        }
+        switches().remove(&self.0);
     }
 }
