@@ -67,6 +67,19 @@ impl Raft {
         Some((id, addr))
     }
 
+    /// The leader's address when another node leads (writes go there);
+    /// None when this node leads or no leader is known. Cheap when this node
+    /// leads: it runs on every proposal.
+    fn other_leader(&self) -> Option<String> {
+        let metrics = self.inner.metrics();
+        let m = metrics.borrow();
+        let id = m.current_leader?;
+        if id == m.id {
+            return None;
+        }
+        Some(m.membership_config.membership().get_node(&id)?.addr.clone())
+    }
+
     pub fn is_leader(&self) -> bool {
         let m = self.inner.metrics();
         let m = m.borrow();
@@ -224,9 +237,9 @@ impl From<ClientWriteError<NodeId, BasicNode>> for ProposeError {
 /// Proposes a command and waits until it is committed and applied here
 /// (on a follower: forwarded to the leader, then awaited locally).
 pub async fn propose(raft: &Raft, cmd: Command) -> Result<CommandResult, ProposeError> {
-    match raft.leader() {
-        Some((id, addr)) if id != raft.node_id() => forward(raft, &addr, LeaderRequest::Write(cmd)).await,
-        _ => propose_here(raft, cmd).await,
+    match raft.other_leader() {
+        Some(addr) => forward(raft, &addr, LeaderRequest::Write(cmd)).await,
+        None => propose_here(raft, cmd).await,
     }
 }
 
@@ -342,8 +355,8 @@ pub fn enqueue(
     cmd: Command,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<CommandResult, ProposeError>> + Send + 'static>>
 {
-    match raft.leader() {
-        Some((id, addr)) if id != raft.node_id() => {
+    match raft.other_leader() {
+        Some(addr) => {
             let raft = raft.clone();
             Box::pin(async move { forward(&raft, &addr, LeaderRequest::Write(cmd)).await })
         }
