@@ -64,6 +64,22 @@ pub(super) async fn remove_here(raft: &Raft, id: NodeId) -> Result<(), ProposeEr
     raft.change_membership(ChangeMembers::RemoveNodes(BTreeSet::from([id])), false)
         .await
         .map_err(from_raft)?;
+    // It may never see the configuration without it (the leader stops
+    // replicating to it): tell it directly, if it is reachable.
+    if let Some(node) = membership.get_node(&id) {
+        let told: Result<super::LeaderAnswer, _> = raft
+            .peers
+            .call(
+                &node.addr,
+                super::network::Method::Forward,
+                &LeaderRequest::Retire,
+                Some(Duration::from_secs(2)),
+            )
+            .await;
+        if let Err(e) = told {
+            tracing::info!(node = id, error = %e, "the removed node was not told (it may be down)");
+        }
+    }
     Ok(())
 }
 
@@ -74,7 +90,7 @@ pub async fn change(raft: &Raft, req: LeaderRequest) -> Result<(), ProposeError>
         Some(_) => match req {
             LeaderRequest::AddVoter { id, addr } => add_voter_here(raft, id, addr).await,
             LeaderRequest::RemoveNode { id } => remove_here(raft, id).await,
-            LeaderRequest::Write(_) | LeaderRequest::Campaign => {
+            LeaderRequest::Write(_) | LeaderRequest::Campaign | LeaderRequest::Retire => {
                 Err(ProposeError::Membership("not a membership change".into()))
             }
         },

@@ -275,6 +275,10 @@ pub enum LeaderRequest {
     /// Start an election now (sent by a leader that is stopping to its most
     /// up-to-date follower).
     Campaign,
+    /// You were removed from the cluster: stop standing for election (a
+    /// removed node that keeps running would otherwise disrupt the cluster
+    /// with elections it cannot win).
+    Retire,
 }
 
 /// The leader's answer: the result and the log index applied when it was
@@ -339,6 +343,14 @@ pub async fn serve_leader_request(raft: &Raft, req: LeaderRequest) -> LeaderAnsw
                 .elect()
                 .await
                 .map_err(|e| ProposeError::Stopped(e.to_string()))?;
+            CommandResult::None
+        }
+        LeaderRequest::Retire => {
+            raft.runtime_config().elect(false);
+            tracing::warn!(
+                "this node was removed from the cluster; it stands for no election until it is restarted \
+                 (stop it, or add it again and restart it)"
+            );
             CommandResult::None
         }
     };
