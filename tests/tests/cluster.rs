@@ -157,6 +157,16 @@ async fn three_nodes_form_one_cluster_and_every_node_takes_writes() -> Result<()
     // Content written through a follower is readable there at once, and on
     // the other follower once replicated.
     let follower = other_than(&c, leader);
+
+    // A follower shows the leader's view of every member's health.
+    let (status, seen) = c.rest(follower, "GET", "/api/v1/cluster", None).await?;
+    assert_eq!(status, 200);
+    assert_eq!(seen["answered_by"], json!(follower), "{seen}");
+    assert_eq!(seen["health_seen_by"], json!(leader), "{seen}");
+    for m in seen["members"].as_array().unwrap() {
+        assert_eq!(m["health"], "up", "{seen}");
+        assert_eq!(m["this_node"], json!(m["id"] == json!(follower)), "{seen}");
+    }
     let marker = tempfile::tempdir()?;
     upload(&c, follower, &marker.path().to_string_lossy()).await?;
     let (status, _) = c.rest(follower, "GET", "/api/v1/applications/five", None).await?;

@@ -208,7 +208,7 @@ impl IntegrationService for GrpcApi {
     }
 
     async fn cluster_status(&self, _request: Request<Empty>) -> Answer<Json> {
-        json(self.svc.cluster_status())
+        json(self.svc.cluster_status().await)
     }
 
     async fn add_cluster_node(&self, request: Request<AddNodeRequest>) -> Answer<Json> {

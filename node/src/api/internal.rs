@@ -17,13 +17,15 @@ use crate::store::{decode, encode, NodeId, TypeConfig};
 
 pub struct InternalApi {
     raft: Raft,
+    svc: super::Service,
     /// SHA-256 of the cluster secret; None refuses every call.
     secret: Option<[u8; 32]>,
 }
 
-pub fn server(raft: Raft, secret: Option<&str>) -> ClusterInternalServer<InternalApi> {
+pub fn server(svc: super::Service, secret: Option<&str>) -> ClusterInternalServer<InternalApi> {
     let api = InternalApi {
-        raft,
+        raft: svc.raft().clone(),
+        svc,
         secret: secret.map(|s| Sha256::digest(s.as_bytes()).into()),
     };
     ClusterInternalServer::new(api)
@@ -85,5 +87,10 @@ impl ClusterInternal for InternalApi {
     async fn forward(&self, req: Request<Blob>) -> Result<Response<Blob>, Status> {
         let req: LeaderRequest = self.open(req)?;
         seal(&serve_leader_request(&self.raft, req).await)
+    }
+
+    async fn status(&self, req: Request<Blob>) -> Result<Response<Blob>, Status> {
+        let () = self.open(req)?;
+        seal(&self.svc.local_cluster_status().to_string())
     }
 }

@@ -33,7 +33,7 @@ pub fn router(svc: Service, auth: auth::Authenticator, cluster_secret: Option<&s
         .max_decoding_message_size(limit)
         .max_encoding_message_size(usize::MAX);
     let grpc = tonic::service::Routes::new(grpc)
-        .add_service(internal::server(svc.raft().clone(), cluster_secret))
+        .add_service(internal::server(svc.clone(), cluster_secret))
         .into_axum_router();
     rest::routes()
         .with_state(svc)

@@ -286,7 +286,7 @@ async fn about(State(s): State<Service>) -> Answer {
 }
 
 async fn cluster(State(s): State<Service>) -> Answer {
-    Ok(Json(s.cluster_status()))
+    Ok(Json(s.cluster_status().await))
 }
 
 /// `{"id": 2, "address": "host:port"}`

@@ -316,10 +316,44 @@ impl Service {
         })
     }
 
-    /// Members, leader and health as this node sees them. Health is known
-    /// on the leader, which calls every member at least once per heartbeat;
-    /// other nodes report only themselves.
-    pub fn cluster_status(&self) -> Value {
+    /// Members, leader and health. Health is known on the leader, which
+    /// calls every member at least once per heartbeat, so a follower shows
+    /// the leader's view (with `answered_by` this node); if the leader
+    /// cannot be asked, its own view.
+    pub async fn cluster_status(&self) -> Value {
+        let raft = &self.inner.raft;
+        if let Some((leader, addr)) = raft.leader().filter(|(l, _)| *l != self.inner.node_id) {
+            let asked: Result<String, _> = raft
+                .peers
+                .call(
+                    &addr,
+                    crate::raft::network::Method::Status,
+                    &(),
+                    Some(LEADER_VIEW_TIMEOUT),
+                )
+                .await;
+            match asked.map(|text| serde_json::from_str::<Value>(&text)) {
+                Ok(Ok(mut view)) => {
+                    let me = self.inner.node_id;
+                    if let Some(members) = view["members"].as_array_mut() {
+                        for m in members {
+                            m["this_node"] = json!(m["id"].as_u64() == Some(me));
+                        }
+                    }
+                    view["answered_by"] = json!(me);
+                    view["health_seen_by"] = json!(leader);
+                    return view;
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "the leader's cluster view is not JSON"),
+                Err(e) => tracing::debug!(error = %e, "cannot ask the leader for its cluster view"),
+            }
+        }
+        self.local_cluster_status()
+    }
+
+    /// Members, leader and health as this node sees them: every member's
+    /// health on the leader, only its own elsewhere.
+    pub fn local_cluster_status(&self) -> Value {
         let raft = &self.inner.raft;
         let metrics = raft.metrics().borrow().clone();
         let me = self.inner.node_id;
@@ -363,6 +397,7 @@ impl Service {
             .collect();
         json!({
             "answered_by": me,
+            "health_seen_by": me,
             "leader": metrics.current_leader,
             "term": metrics.current_term,
             "last_log_index": metrics.last_log_index,
@@ -388,15 +423,18 @@ impl Service {
             addr: address.to_string(),
         };
         crate::raft::membership::change(&self.inner.raft, req).await?;
-        Ok(self.cluster_status())
+        Ok(self.cluster_status().await)
     }
 
     pub async fn remove_cluster_node(&self, id: NodeId) -> Result<Value, ApiError> {
         let req = crate::raft::LeaderRequest::RemoveNode { id };
         crate::raft::membership::change(&self.inner.raft, req).await?;
-        Ok(self.cluster_status())
+        Ok(self.cluster_status().await)
     }
 }
+
+/// How long a follower waits for the leader's view of the cluster.
+const LEADER_VIEW_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A member that has not answered the leader for this long is down.
 const PEER_DOWN_AFTER: std::time::Duration = std::time::Duration::from_secs(2);

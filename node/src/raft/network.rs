@@ -114,6 +114,7 @@ impl Peers {
             Method::Vote => client.vote(req).await,
             Method::InstallSnapshot => client.install_snapshot(req).await,
             Method::Forward => client.forward(req).await,
+            Method::Status => client.status(req).await,
         };
         if answer.is_ok() {
             let mut answered = self.answered.lock().unwrap_or_else(|p| p.into_inner());
@@ -143,6 +144,7 @@ pub enum Method {
     Vote,
     InstallSnapshot,
     Forward,
+    Status,
 }
 
 /// openraft's network factory: one client per target node.
