@@ -279,7 +279,7 @@ async fn register(svc: Service, info: NodeInfo) {
         if svc.content().read().content.nodes.get(&info.id) == Some(&info) {
             return;
         }
-        if svc.raft().leader().is_some() && membership::is_member(svc.raft()) {
+        if svc.raft().leadership() != raft::Leadership::Unknown && membership::is_member(svc.raft()) {
             match svc.write(Command::RegisterNode(info.clone())).await {
                 Ok(_) => return,
                 Err(e) => tracing::debug!(error = %e, "cannot register this node yet"),

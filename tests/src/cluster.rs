@@ -5,12 +5,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 
-use crate::{bin, PASSWORD};
+use crate::{bin, poll, Progress, PASSWORD};
 
 pub struct LocalCluster {
     pub dir: tempfile::TempDir,
@@ -124,7 +124,16 @@ impl LocalCluster {
         crate::rest_call(&self.http, method, &self.url(i, path), body).await
     }
 
-    /// Polls `GET path` on node `i` until `done` holds; fails after `within`.
+    /// `POST path` to node `i`; fails unless it answers 200, and answers the body.
+    pub async fn post_ok(&self, i: usize, path: &str, doc: &Value) -> Result<Value> {
+        match self.rest(i, "POST", path, Some(doc)).await? {
+            (200, body) => Ok(body),
+            (status, body) => bail!("POST {path} on node {i} answered {status}: {body}"),
+        }
+    }
+
+    /// Polls `GET path` on node `i` until `done` holds (an unanswered call
+    /// counts as not yet); fails after `within`.
     pub async fn poll_until(
         &self,
         i: usize,
@@ -132,22 +141,16 @@ impl LocalCluster {
         within: Duration,
         done: impl Fn(u16, &Value) -> bool,
     ) -> Result<Value> {
-        let deadline = Instant::now() + within;
-        loop {
-            let answer = self.rest(i, "GET", path, None).await;
-            if let Ok((status, body)) = &answer {
-                if done(*status, body) {
-                    return Ok(body.clone());
-                }
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "GET {path} on node {i} not as expected after {within:?}: {answer:?}\n{}",
-                    self.logs()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        poll(within, async || {
+            Ok(match self.rest(i, "GET", path, None).await {
+                Ok((status, body)) if done(status, &body) => Progress::Done(body),
+                answer => Progress::NotYet(format!(
+                    "GET {path} on node {i} not as expected after {within:?}: {answer:?}"
+                )),
+            })
+        })
+        .await
+        .map_err(|e| anyhow!("{e}\n{}", self.logs()))
     }
 
     /// Waits until a run or task is SUCCESS, FAILURE or REVOKED, asking node `i`.
@@ -161,23 +164,23 @@ impl LocalCluster {
     /// Waits until node `i` answers and knows a leader that reports every
     /// member voting and up.
     pub async fn wait_healthy(&self, within: Duration) -> Result<()> {
-        let deadline = Instant::now() + within;
-        loop {
+        poll(within, async || {
             if let Ok(l) = self.leader() {
                 if let Ok((200, c)) = self.rest(l, "GET", "/api/v1/cluster", None).await {
                     let members = c["members"].as_array().cloned().unwrap_or_default();
-                    let good = members.len() == self.size
-                        && members.iter().all(|m| m["voter"] == true && m["health"] == "up");
-                    if good {
-                        return Ok(());
+                    if members.len() == self.size
+                        && members.iter().all(|m| m["voter"] == true && m["health"] == "up")
+                    {
+                        return Ok(Progress::Done(()));
                     }
                 }
             }
-            if Instant::now() > deadline {
-                bail!("the cluster is not healthy after {within:?}\n{}", self.logs());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            Ok(Progress::NotYet(format!(
+                "the cluster is not healthy after {within:?}"
+            )))
+        })
+        .await
+        .map_err(|e| anyhow!("{e}\n{}", self.logs()))
     }
 }
 

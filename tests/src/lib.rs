@@ -205,17 +205,17 @@ impl TestNode {
         within: Duration,
         done: impl Fn(u16, &Value) -> bool,
     ) -> Result<Value> {
-        let deadline = Instant::now() + within;
-        loop {
+        poll(within, async || {
             let (status, body) = self.rest("GET", path, None).await?;
-            if done(status, &body) {
-                return Ok(body);
-            }
-            if Instant::now() > deadline {
-                bail!("GET {path} not as expected after {within:?}: {status} {body}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            Ok(if done(status, &body) {
+                Progress::Done(body)
+            } else {
+                Progress::NotYet(format!(
+                    "GET {path} not as expected after {within:?}: {status} {body}"
+                ))
+            })
+        })
+        .await
     }
 
     /// Polls a run or task (`GET /api/v1/tasks/{id}`) until it is SUCCESS,
@@ -289,6 +289,26 @@ pub async fn grpc_client(port: u16, user: &str, password: &str) -> Result<GrpcCl
     Ok(is_proto::IntegrationServiceClient::with_interceptor(
         channel, auth,
     ))
+}
+
+/// One look at something a test waits for.
+pub enum Progress<T> {
+    Done(T),
+    /// Not yet; what was seen, for the failure message.
+    NotYet(String),
+}
+
+/// Calls `look` every 50 ms until it answers `Done`; fails with the last
+/// `NotYet` description after `within`, or at once when `look` fails.
+pub async fn poll<T>(within: Duration, mut look: impl AsyncFnMut() -> Result<Progress<T>>) -> Result<T> {
+    let deadline = Instant::now() + within;
+    loop {
+        match look().await? {
+            Progress::Done(v) => return Ok(v),
+            Progress::NotYet(seen) if Instant::now() > deadline => bail!("{seen}"),
+            Progress::NotYet(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
 }
 
 /// An administrator's REST call to `url`; answers the status and the JSON

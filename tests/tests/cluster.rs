@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use is_tests::cluster::LocalCluster;
+use is_tests::{poll, Progress};
 use serde_json::{json, Value};
 
 /// A step that records each execution in a file per step task (run id and
@@ -39,24 +40,10 @@ fn chain_app(name: &str, steps: usize, marker_dir: &str) -> Value {
 }
 
 async fn upload(c: &LocalCluster, node: usize, marker_dir: &str) -> Result<()> {
-    let (status, body) = c
-        .rest(
-            node,
-            "POST",
-            "/api/v1/steps",
-            Some(&json!({"name": "Mark", "data": MARK})),
-        )
+    c.post_ok(node, "/api/v1/steps", &json!({"name": "Mark", "data": MARK}))
         .await?;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = c
-        .rest(
-            node,
-            "POST",
-            "/api/v1/applications",
-            Some(&chain_app("five", 5, marker_dir)),
-        )
+    c.post_ok(node, "/api/v1/applications", &chain_app("five", 5, marker_dir))
         .await?;
-    assert_eq!(status, 200, "{body}");
     Ok(())
 }
 
@@ -282,10 +269,7 @@ async fn a_member_that_lost_its_data_catches_up_from_a_snapshot() -> Result<()> 
     let lost = other_than(&c, leader);
     for i in 0..60 {
         let doc = json!({"name": format!("cfg{i}"), "configuration_data": [{"name": "v", "value": i}]});
-        let (status, body) = c
-            .rest(leader, "POST", "/api/v1/configurations", Some(&doc))
-            .await?;
-        assert_eq!(status, 200, "{body}");
+        c.post_ok(leader, "/api/v1/configurations", &doc).await?;
     }
     c.stop(lost)?;
     std::fs::remove_dir_all(c.dir.path().join(format!("node{lost}")))?;
@@ -325,8 +309,7 @@ async fn a_stopping_leader_hands_leadership_over_and_exits_cleanly() -> Result<(
     let next = c.leader()?;
     assert_ne!(next, first);
     let doc = json!({"name": "after-handover", "configuration_data": []});
-    let (status, body) = c.rest(next, "POST", "/api/v1/configurations", Some(&doc)).await?;
-    assert_eq!(status, 200, "{body}");
+    c.post_ok(next, "/api/v1/configurations", &doc).await?;
     Ok(())
 }
 
@@ -358,39 +341,23 @@ async fn a_step_on_a_node_that_dies_runs_again_on_another_node() -> Result<()> {
     let c = LocalCluster::up(3, &[]).await?;
     c.wait_healthy(Duration::from_secs(20)).await?;
     let leader = c.leader()?;
-    let (status, body) = c
-        .rest(
-            leader,
-            "POST",
-            "/api/v1/steps",
-            Some(&json!({"name": "Nap", "data": NAP})),
-        )
+    c.post_ok(leader, "/api/v1/steps", &json!({"name": "Nap", "data": NAP}))
         .await?;
-    assert_eq!(status, 200, "{body}");
     let app = json!({"name": "nap", "steps": [{"name": "n", "file": "Nap", "seconds": 4}]});
-    let (status, body) = c.rest(leader, "POST", "/api/v1/applications", Some(&app)).await?;
-    assert_eq!(status, 200, "{body}");
+    c.post_ok(leader, "/api/v1/applications", &app).await?;
 
     // Six naps for six workers (two per node): some run on followers.
     let mut runs = Vec::new();
     for _ in 0..6 {
-        let (status, run) = c
-            .rest(
-                leader,
-                "POST",
-                "/api/v1/applications/run?wait=0",
-                Some(&json!({"name": "nap"})),
-            )
+        let run = c
+            .post_ok(leader, "/api/v1/applications/run?wait=0", &json!({"name": "nap"}))
             .await?;
-        assert_eq!(status, 200, "{run}");
         runs.push((
             run["id"].as_str().unwrap().to_string(),
             run["steps"][0]["id"].as_str().unwrap().to_string(),
         ));
     }
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let (victim_task, victim_node) = loop {
-        let mut on_follower = None;
+    let (victim_task, victim_node) = poll(Duration::from_secs(20), async || {
         for (_, task) in &runs {
             if let Some(w) = worker_of(&c, leader, task).await? {
                 let node: usize = w
@@ -400,18 +367,14 @@ async fn a_step_on_a_node_that_dies_runs_again_on_another_node() -> Result<()> {
                     .unwrap_or("0")
                     .parse()?;
                 if node != leader {
-                    on_follower = Some((task.clone(), node));
+                    return Ok(Progress::Done((task.clone(), node)));
                 }
             }
         }
-        if let Some(found) = on_follower {
-            break found;
-        }
-        if Instant::now() > deadline {
-            bail!("no nap started on a follower\n{}", c.logs());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        Ok(Progress::NotYet("no nap started on a follower".into()))
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}\n{}", c.logs()))?;
     c.kill(victim_node)?;
 
     for (run, _) in &runs {

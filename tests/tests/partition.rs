@@ -4,10 +4,10 @@
 //! that allows namespaces; otherwise the test says why it is skipped.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
-use is_tests::{bin, PASSWORD};
+use anyhow::{anyhow, bail, Context, Result};
+use is_tests::{bin, poll, Progress, PASSWORD};
 use serde_json::{json, Value};
 
 const SECRET: &str = "partition-test-secret-0123";
@@ -166,63 +166,42 @@ impl Net {
         }
     }
 
-    async fn wait_for(&self, what: &str, within: Duration, mut check: impl AsyncCheck) -> Result<()> {
-        let deadline = Instant::now() + within;
-        loop {
-            if check.holds(self).await {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!("{what}: not within {within:?}\n{}", self.logs());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+    /// Waits until `holds` answers true; fails naming `what` after `within`.
+    async fn wait_for(
+        &self,
+        what: &str,
+        within: Duration,
+        mut holds: impl AsyncFnMut() -> bool,
+    ) -> Result<()> {
+        poll(within, async || {
+            Ok(if holds().await {
+                Progress::Done(())
+            } else {
+                Progress::NotYet(format!("{what}: not within {within:?}"))
+            })
+        })
+        .await
+        .map_err(|e| anyhow!("{e}\n{}", self.logs()))
     }
-}
 
-trait AsyncCheck {
-    async fn holds(&mut self, net: &Net) -> bool;
-}
-
-struct AllVoting;
-impl AsyncCheck for AllVoting {
-    async fn holds(&mut self, net: &Net) -> bool {
-        let Some(l) = net.leader_seen_by(1).await else {
+    /// Whether the leader node `i` knows reports three voters, all up.
+    async fn all_voting(&self, i: usize) -> bool {
+        let Some(l) = self.leader_seen_by(i).await else {
             return false;
         };
-        match net.rest(l, "GET", "/api/v1/cluster", None).await {
+        match self.rest(l, "GET", "/api/v1/cluster", None).await {
             Ok((200, c)) => c["members"]
                 .as_array()
                 .is_some_and(|m| m.len() == 3 && m.iter().all(|m| m["voter"] == true && m["health"] == "up")),
             _ => false,
         }
     }
-}
 
-struct NewLeader {
-    old: usize,
-    via: usize,
-}
-impl AsyncCheck for NewLeader {
-    async fn holds(&mut self, net: &Net) -> bool {
-        net.leader_seen_by(self.via).await.is_some_and(|l| l != self.old)
-    }
-}
-
-struct Sees {
-    node: usize,
-    name: &'static str,
-}
-impl AsyncCheck for Sees {
-    async fn holds(&mut self, net: &Net) -> bool {
+    /// Whether node `i` has the configuration `name`.
+    async fn sees(&self, i: usize, name: &str) -> bool {
         matches!(
-            net.rest(
-                self.node,
-                "GET",
-                &format!("/api/v1/configurations/{}", self.name),
-                None
-            )
-            .await,
+            self.rest(i, "GET", &format!("/api/v1/configurations/{name}"), None)
+                .await,
             Ok((200, _))
         )
     }
@@ -258,12 +237,16 @@ async fn a_leader_cut_off_from_the_majority_takes_no_writes_and_catches_up_after
         }
     };
     net.start(1)?;
-    net.wait_for("node 1 leads", Duration::from_secs(30), Sees1Leads)
-        .await?;
+    net.wait_for("node 1 leads", Duration::from_secs(30), async || {
+        net.leader_seen_by(1).await == Some(1)
+    })
+    .await?;
     net.start(2)?;
     net.start(3)?;
-    net.wait_for("three voters", Duration::from_secs(60), AllVoting)
-        .await?;
+    net.wait_for("three voters", Duration::from_secs(60), async || {
+        net.all_voting(1).await
+    })
+    .await?;
     let old = net.leader_seen_by(1).await.context("a leader")?;
     let (status, body) = net
         .rest(old, "POST", "/api/v1/configurations", Some(&config("before")))
@@ -276,10 +259,7 @@ async fn a_leader_cut_off_from_the_majority_takes_no_writes_and_catches_up_after
     net.wait_for(
         "the majority elects a new leader",
         Duration::from_secs(30),
-        NewLeader {
-            old,
-            via: majority[0],
-        },
+        async || net.leader_seen_by(majority[0]).await.is_some_and(|l| l != old),
     )
     .await?;
     let (status, body) = net
@@ -310,14 +290,9 @@ async fn a_leader_cut_off_from_the_majority_takes_no_writes_and_catches_up_after
     // Heal: the old leader follows the new one and catches up; the write it
     // refused never appears anywhere.
     sh(&["ip", "link", "set", &net.host_link(old), "up"])?;
-    net.wait_for(
-        "the old leader catches up",
-        Duration::from_secs(30),
-        Sees {
-            node: old,
-            name: "majority",
-        },
-    )
+    net.wait_for("the old leader catches up", Duration::from_secs(30), async || {
+        net.sees(old, "majority").await
+    })
     .await?;
     for i in 1..=3 {
         let (status, _) = net
@@ -328,11 +303,4 @@ async fn a_leader_cut_off_from_the_majority_takes_no_writes_and_catches_up_after
     let leader = net.leader_seen_by(old).await.context("a leader after healing")?;
     assert_ne!(leader, old, "the old leader follows the new one");
     Ok(())
-}
-
-struct Sees1Leads;
-impl AsyncCheck for Sees1Leads {
-    async fn holds(&mut self, net: &Net) -> bool {
-        net.leader_seen_by(1).await == Some(1)
-    }
 }

@@ -322,7 +322,7 @@ impl Service {
     /// cannot be asked, its own view.
     pub async fn cluster_status(&self) -> Value {
         let raft = &self.inner.raft;
-        if let Some((leader, addr)) = raft.leader().filter(|(l, _)| *l != self.inner.node_id) {
+        if let crate::raft::Leadership::Elsewhere { id: leader, addr } = raft.leadership() {
             let asked: Result<String, _> = raft
                 .peers
                 .call(

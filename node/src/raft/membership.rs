@@ -8,7 +8,7 @@ use std::time::Duration;
 use openraft::error::RaftError as OpenRaftError;
 use openraft::{BasicNode, ChangeMembers};
 
-use super::{forward, LeaderRequest, ProposeError, Raft};
+use super::{forward, LeaderRequest, Leadership, ProposeError, Raft};
 use crate::store::NodeId;
 
 fn from_raft<E>(e: OpenRaftError<NodeId, E>) -> ProposeError
@@ -85,16 +85,16 @@ pub(super) async fn remove_here(raft: &Raft, id: NodeId) -> Result<(), ProposeEr
 
 /// Asks the leader (from any member) to do a membership change.
 pub async fn change(raft: &Raft, req: LeaderRequest) -> Result<(), ProposeError> {
-    match raft.leader() {
-        Some((leader, addr)) if leader != raft.node_id() => forward(raft, &addr, req).await.map(|_| ()),
-        Some(_) => match req {
+    match raft.leadership() {
+        Leadership::Elsewhere { addr, .. } => forward(raft, &addr, req).await.map(|_| ()),
+        Leadership::Here => match req {
             LeaderRequest::AddVoter { id, addr } => add_voter_here(raft, id, addr).await,
             LeaderRequest::RemoveNode { id } => remove_here(raft, id).await,
             LeaderRequest::Write(_) | LeaderRequest::Campaign | LeaderRequest::Retire => {
                 Err(ProposeError::Membership("not a membership change".into()))
             }
         },
-        None => Err(ProposeError::NotLeader {
+        Leadership::Unknown => Err(ProposeError::NotLeader {
             leader_id: None,
             leader_addr: None,
         }),

@@ -30,6 +30,18 @@ use crate::store::{
 
 pub type OpenRaft = openraft::Raft<TypeConfig>;
 
+/// Who leads the cluster, as one node knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leadership {
+    Here,
+    /// Another node, with its listener address (where writes go).
+    Elsewhere {
+        id: NodeId,
+        addr: String,
+    },
+    Unknown,
+}
+
 /// The Raft member and its proposal queue; derefs to openraft's handle for
 /// metrics, membership and shutdown. Commands go through [`propose`] and
 /// [`enqueue`], which batch them (see `proposer`).
@@ -58,26 +70,22 @@ impl Raft {
         self.inner.metrics().borrow().id
     }
 
-    /// The leader as this node knows it: id and listener address.
-    pub fn leader(&self) -> Option<(NodeId, String)> {
+    /// Who leads, as this node knows it. Cheap when this node leads: it
+    /// runs on every proposal.
+    pub fn leadership(&self) -> Leadership {
         let metrics = self.inner.metrics();
         let m = metrics.borrow();
-        let id = m.current_leader?;
-        let addr = m.membership_config.membership().get_node(&id)?.addr.clone();
-        Some((id, addr))
-    }
-
-    /// The leader's address when another node leads (writes go there);
-    /// None when this node leads or no leader is known. Cheap when this node
-    /// leads: it runs on every proposal.
-    fn other_leader(&self) -> Option<String> {
-        let metrics = self.inner.metrics();
-        let m = metrics.borrow();
-        let id = m.current_leader?;
-        if id == m.id {
-            return None;
+        match m.current_leader {
+            None => Leadership::Unknown,
+            Some(id) if id == m.id => Leadership::Here,
+            Some(id) => match m.membership_config.membership().get_node(&id) {
+                Some(node) => Leadership::Elsewhere {
+                    id,
+                    addr: node.addr.clone(),
+                },
+                None => Leadership::Unknown,
+            },
         }
-        Some(m.membership_config.membership().get_node(&id)?.addr.clone())
     }
 
     pub fn is_leader(&self) -> bool {
@@ -237,9 +245,9 @@ impl From<ClientWriteError<NodeId, BasicNode>> for ProposeError {
 /// Proposes a command and waits until it is committed and applied here
 /// (on a follower: forwarded to the leader, then awaited locally).
 pub async fn propose(raft: &Raft, cmd: Command) -> Result<CommandResult, ProposeError> {
-    match raft.other_leader() {
-        Some(addr) => forward(raft, &addr, LeaderRequest::Write(cmd)).await,
-        None => propose_here(raft, cmd).await,
+    match raft.leadership() {
+        Leadership::Elsewhere { addr, .. } => forward(raft, &addr, LeaderRequest::Write(cmd)).await,
+        Leadership::Here | Leadership::Unknown => propose_here(raft, cmd).await,
     }
 }
 
@@ -367,12 +375,12 @@ pub fn enqueue(
     cmd: Command,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<CommandResult, ProposeError>> + Send + 'static>>
 {
-    match raft.other_leader() {
-        Some(addr) => {
+    match raft.leadership() {
+        Leadership::Elsewhere { addr, .. } => {
             let raft = raft.clone();
             Box::pin(async move { forward(&raft, &addr, LeaderRequest::Write(cmd)).await })
         }
-        _ => {
+        Leadership::Here | Leadership::Unknown => {
             let rx = raft.proposer.queue(cmd);
             Box::pin(async move { rx.await.unwrap_or_else(|_| Err(dropped())) })
         }
