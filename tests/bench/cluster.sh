@@ -21,7 +21,7 @@ kill $node; wait $node 2>/dev/null || true
 
 cdir="$(mktemp -d)"
 trap 'deploy/local/cluster.sh "$cdir" down >/dev/null 2>&1 || true; rm -rf "$cdir" "$dir"' EXIT
-base=$(python3 -c 'import random; print(random.randrange(20000, 40000))')
+base=$(python3 -c 'import random; print(random.randrange(10000, 22000))')
 deploy/local/cluster.sh "$cdir" up 3 "$base" >/dev/null
 leader=$(deploy/local/cluster.sh "$cdir" leader)
 cluster=$("$bin/is-bench" engine --port $((base + leader)) --password "$IS_ADMIN_PASSWORD")

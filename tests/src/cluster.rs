@@ -24,16 +24,19 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/local/cluster.sh")
 }
 
-/// A base port with `n` free ports above it.
+/// A base port with `n` free ports above it, and free actor-network ports
+/// 10000 above those (cluster.sh's nodes listen on both). Both ranges stay
+/// below Linux's ephemeral ports (32768 and up), so outgoing connections of
+/// other tests cannot take them in the meantime.
 fn free_base(n: usize) -> u16 {
+    let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
     for _ in 0..50 {
-        let base = 20_000 + (rand_u16() % 30_000);
-        let all_free = (1..=n as u16).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok());
-        if all_free {
+        let base = 10_000 + (rand_u16() % 12_000);
+        if (1..=n as u16).all(|i| free(base + i) && free(base + i + 10_000)) {
             return base;
         }
     }
-    panic!("no {n} consecutive free ports found");
+    panic!("no {n} consecutive free ports (and their +10000 twins) found");
 }
 
 fn rand_u16() -> u16 {
