@@ -26,12 +26,24 @@ fn script() -> PathBuf {
 
 /// A base port with `n` free ports above it, and free actor-network ports
 /// 10000 above those (cluster.sh's nodes listen on both). Both ranges stay
-/// below Linux's ephemeral ports (32768 and up), so outgoing connections of
-/// other tests cannot take them in the meantime.
+/// below Linux's ephemeral ports (32768 and up), so outgoing connections
+/// cannot take them in the meantime; clusters of one test process get
+/// disjoint ranges, so concurrent tests cannot pick the same ports.
 fn free_base(n: usize) -> u16 {
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
     let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
-    for _ in 0..50 {
-        let base = 10_000 + (rand_u16() % 12_000);
+    let _ = NEXT.compare_exchange(
+        0,
+        10_000 + (rand_u16() % 1_000) * 10,
+        std::sync::atomic::Ordering::SeqCst,
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    for _ in 0..100 {
+        let base = NEXT.fetch_add(n as u16 + 1, std::sync::atomic::Ordering::SeqCst);
+        if base > 21_900 {
+            NEXT.store(10_000, std::sync::atomic::Ordering::SeqCst);
+            continue;
+        }
         if (1..=n as u16).all(|i| free(base + i) && free(base + i + 10_000)) {
             return base;
         }
