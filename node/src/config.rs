@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use serde::Deserialize;
 
+use crate::util::addr::split_addr;
+
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./is-data";
 /// openraft narrates every election at info level; its warnings still show.
@@ -119,12 +121,6 @@ pub struct NodeConfig {
     /// The actor network's listener (ractor_cluster), HOST:PORT; used only
     /// with a cluster secret. Default: the listen host, port + 10000.
     pub cluster_listen: String,
-}
-
-/// `host:port` → (host, port).
-pub fn split_addr(addr: &str) -> Option<(&str, u16)> {
-    let (host, port) = addr.rsplit_once(':')?;
-    Some((host, port.parse().ok()?))
 }
 
 /// Workers serving a set of queues (DESIGN 4.6).

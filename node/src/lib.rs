@@ -14,3 +14,4 @@ pub mod node;
 pub mod python;
 pub mod raft;
 pub mod store;
+pub mod util;

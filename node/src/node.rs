@@ -265,15 +265,15 @@ impl Node {
 /// The actor network address peers dial: the advertised host with the
 /// cluster port.
 fn advertised_cluster_addr(cfg: &NodeConfig) -> String {
-    let port = crate::config::split_addr(&cfg.cluster_listen).map_or(0, |(_, p)| p);
-    let host = crate::config::split_addr(&cfg.advertise).map_or("127.0.0.1", |(h, _)| h);
+    let port = crate::util::addr::split_addr(&cfg.cluster_listen).map_or(0, |(_, p)| p);
+    let host = crate::util::addr::split_addr(&cfg.advertise).map_or("127.0.0.1", |(h, _)| h);
     format!("{host}:{port}")
 }
 
 /// Records this node's addresses and pools in the replicated state, once
 /// the node is a member with a leader (retrying until then).
 async fn register(svc: Service, info: NodeInfo) {
-    let backoff = crate::engine::backoff::Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+    let backoff = crate::util::Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
     let mut failures = 0;
     loop {
         if svc.content().read().content.nodes.get(&info.id) == Some(&info) {
@@ -334,7 +334,7 @@ async fn purge_expired(raft: raft::Raft, expires: Duration) {
         if !is_leader {
             continue;
         }
-        let before_ms = raft::now_ms().saturating_sub(expires.as_millis() as u64);
+        let before_ms = crate::util::now_ms().saturating_sub(expires.as_millis() as u64);
         if let Err(e) = raft::propose(&raft, Command::Purge { before_ms }).await {
             tracing::warn!(error = %e, "purging expired results failed");
         }

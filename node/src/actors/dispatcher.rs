@@ -211,7 +211,7 @@ impl Dispatcher {
     }
 
     fn sweep(myself: &ActorRef<DispatchMsg>, state: &mut DispatchState) {
-        let now = crate::raft::now_ms();
+        let now = crate::util::now_ms();
         let unclaimed: HashSet<String> = waiting_tasks(&state.content, true)
             .into_iter()
             .filter(|(id, _, at)| {
@@ -404,7 +404,7 @@ impl Actor for Dispatcher {
                 queue,
                 not_before_ms,
             } => {
-                let wait_ms = not_before_ms.map_or(0, |t| t.saturating_sub(crate::raft::now_ms()));
+                let wait_ms = not_before_ms.map_or(0, |t| t.saturating_sub(crate::util::now_ms()));
                 if wait_ms > 0 {
                     myself.send_after(Duration::from_millis(wait_ms), move || DispatchMsg::Enqueue {
                         task_id,

@@ -1,18 +1,15 @@
-//! What a worker sends its runner for one task: the request document of
+//! What a worker sends its runner for one attempt: the request document of
 //! `ipaascore._runner.execute`, the upstream steps' saved data, and the
 //! run's encrypted configuration values (decrypted only inside the runner).
-//! Read from the replicated state at the moment the attempt starts.
+//! The replicated state answers what the attempt needs
+//! (`Content::step_inputs`); this module only puts it in the runner's shape.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::dispatcher::Handoff;
-use crate::engine::run::StepStatus;
-use crate::model::task::{Outcome, StepTask};
-use crate::store::Content;
+use crate::model::task::TaskSpec;
+use crate::store::queries::{StepInputs, UpstreamData};
 
 pub struct ExecInput {
     pub request: Value,
@@ -22,70 +19,29 @@ pub struct ExecInput {
     pub cluster_key: Vec<u8>,
 }
 
-/// Keys of a run's `params` that are options of the run, not app variables.
-pub const RUN_OPTIONS: &[&str] = &["queue", "configuration", "log_level"];
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn parse_object(text: &str) -> Map<String, Value> {
-    match serde_json::from_str(text) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
-    }
-}
-
-/// Parsed application documents of recent runs: a run's steps would
-/// otherwise parse the same document once each.
-#[derive(Default)]
-pub struct AppCache(HashMap<String, Arc<Value>>);
-
-impl AppCache {
-    const CAPACITY: usize = 32;
-
-    fn get(&mut self, run_id: &str, json: &str) -> Arc<Value> {
-        if let Some(app) = self.0.get(run_id) {
-            return app.clone();
-        }
-        if self.0.len() >= Self::CAPACITY {
-            self.0.clear();
-        }
-        let app = Arc::new(serde_json::from_str(json).unwrap_or(Value::Null));
-        self.0.insert(run_id.to_string(), app.clone());
-        app
-    }
-}
-
-/// Builds the runner input for `task`; an `Err` is the reason the attempt
-/// fails without running (the step or configuration is gone).
-pub fn build(
-    content: &Content,
-    task: &StepTask,
-    apps: &mut AppCache,
-    handoff: Option<&Handoff>,
-) -> Result<ExecInput, String> {
-    let step = content.steps.get(&task.spec.class_name).ok_or_else(|| {
-        format!(
-            "the step {:?} does not exist (it was never uploaded or was deleted); upload it and replay the run",
-            task.spec.class_name
-        )
-    })?;
-    let source_hash = hex(&Sha256::digest(step.source.as_bytes()));
+/// The runner input of an attempt of `spec`. `handoff` carries the data of
+/// an upstream step whose success is not applied yet (the step started
+/// ahead of that apply).
+pub fn build(spec: &TaskSpec, inputs: StepInputs, handoff: Option<&Handoff>) -> ExecInput {
+    let source_hash = hex(&Sha256::digest(inputs.source.as_bytes()));
     let mut request = json!({
-        "task_id": task.spec.id,
-        "step_name": task.spec.step_name,
-        "class_name": task.spec.class_name,
-        "source": step.source,
+        "task_id": spec.id,
+        "step_name": spec.step_name,
+        "class_name": spec.class_name,
+        "source": inputs.source,
         "source_hash": source_hash,
         "application_name": null,
         "application_id": null,
-        "parameters": Value::Object(parse_object(&task.spec.params_json)),
+        "parameters": Value::Object(spec.params.clone()),
         "app_variables": [],
         "run_params": {},
         "config": {},
         "upstream": [],
-        "log_level": task.spec.log_level,
+        "log_level": spec.log_level.number(),
     });
     let mut input = ExecInput {
         request: Value::Null,
@@ -93,140 +49,77 @@ pub fn build(
         secrets: Vec::new(),
         cluster_key: Vec::new(),
     };
-    if let Some((run_id, index)) = &task.spec.run {
-        let record = content
-            .runs
-            .get(run_id)
-            .ok_or_else(|| format!("the run {run_id} of this step no longer exists"))?;
-        let app = apps.get(run_id, &record.spec.app_json);
-        let run_params: Map<String, Value> = parse_object(&record.spec.params_json)
-            .into_iter()
-            .filter(|(k, _)| !RUN_OPTIONS.contains(&k.as_str()))
+    if let Some(run) = inputs.run {
+        request["application_name"] = json!(run.app_name);
+        request["application_id"] = json!(run.run_id);
+        request["app_variables"] = run
+            .app_variables
+            .iter()
+            .map(|v| {
+                json!({"name": v.name, "value": v.value, "default_value": v.default_value,
+                       "required": v.required, "description": v.description,
+                       "sample_value": v.sample_value})
+            })
             .collect();
-        request["application_name"] = json!(record.spec.app_name);
-        request["application_id"] = json!(run_id);
-        request["app_variables"] = app.get("app_variables").cloned().unwrap_or_else(|| json!([]));
-        request["run_params"] = Value::Object(run_params);
-
-        let mut upstream = Vec::new();
-        for &u in &record.run.steps[*index].upstream {
-            let up = &content.tasks[&record.task_ids[u]];
-            let data = match (&up.outcome, handoff) {
-                (Some(Outcome::Success { pickle, .. }), _) => pickle.clone(),
-                // Started ahead of the apply of this upstream's outcome.
-                (_, Some(h)) if h.from_task == up.spec.id => h.pickle.clone(),
-                _ => None,
+        request["run_params"] = Value::Object(run.variables);
+        let mut upstream = Vec::with_capacity(run.upstream.len());
+        for up in run.upstream {
+            let data = match up.data {
+                UpstreamData::Saved(pickle) => pickle,
+                UpstreamData::NotApplied => handoff
+                    .filter(|h| h.from_task == up.task_id)
+                    .and_then(|h| h.pickle.clone()),
             };
-            upstream.push(json!({
-                "name": up.spec.step_name,
-                "parameters": Value::Object(parse_object(&up.spec.params_json)),
-            }));
+            upstream.push(json!({"name": up.name, "parameters": Value::Object(up.params)}));
             input.upstream_data.push(data);
         }
         request["upstream"] = Value::Array(upstream);
-
-        if let Some(name) = &record.spec.configuration {
-            let doc = content.configurations.get(name).ok_or_else(|| {
-                format!("the configuration {name:?} of this run does not exist; upload it and replay the run")
-            })?;
-            let doc: Value = serde_json::from_str(doc).unwrap_or(Value::Null);
-            let mut config = Map::new();
-            for item in doc
-                .get("configuration_data")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let Some(var) = item.get("name").and_then(Value::as_str) else {
-                    continue;
-                };
-                let value = item.get("value").cloned().unwrap_or(Value::Null);
-                match (item.get("encrypted") == Some(&Value::Bool(true)), value) {
-                    (true, Value::String(ciphertext)) => input.secrets.push((var.to_string(), ciphertext)),
-                    (_, value) => {
-                        config.insert(var.to_string(), value);
-                    }
-                }
-            }
-            request["config"] = Value::Object(config);
-            if !input.secrets.is_empty() {
-                input.cluster_key = content
-                    .cluster
-                    .as_ref()
-                    .map(|c| c.cluster_key.clone())
-                    .ok_or("the cluster has no key to decrypt configuration values")?;
-            }
-        }
+        request["config"] = Value::Object(run.config);
+        input.secrets = run.secrets;
+        input.cluster_key = run.cluster_key;
     }
     input.request = request;
-    Ok(input)
-}
-
-/// Steps of `task`'s run that its success makes ready: waiting steps
-/// downstream of it whose other upstream steps all succeeded. Answers
-/// (task id, queue) of each.
-pub fn ready_after_success(content: &Content, task: &StepTask) -> Vec<(String, String)> {
-    let Some((run_id, index)) = &task.spec.run else {
-        return Vec::new();
-    };
-    let Some(record) = content.runs.get(run_id) else {
-        return Vec::new();
-    };
-    if record.run.state.is_terminal() {
-        return Vec::new();
-    }
-    let run = &record.run;
-    run.steps[*index]
-        .downstream
-        .iter()
-        .filter(|&&d| run.status[d] == StepStatus::Waiting)
-        .filter(|&&d| {
-            run.steps[d]
-                .upstream
-                .iter()
-                .all(|&u| u == *index || run.status[u] == StepStatus::Succeeded)
-        })
-        .map(|&d| (record.task_ids[d].clone(), record.spec.queue.clone()))
-        .collect()
+    input
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::step_task::{finished_for_test, StartInfo};
-    use crate::engine::TaskEvent;
     use crate::model::run::RunSpec;
-    use crate::store::Command;
-
-    fn content_with_run(app: &str) -> Content {
-        let mut c = Content::default();
-        c.apply(Command::CreateRun(RunSpec::for_test("isapp-r", app, 0)));
-        c
-    }
-
-    fn succeed(c: &mut Content, id: &str) {
-        let mut event = finished_for_test(1, true, 2);
-        if let TaskEvent::Finished { started, .. } = &mut event {
-            *started = Some(StartInfo {
-                worker: "w".into(),
-                at_ms: 1,
-            });
-        }
-        c.apply(Command::Task { id: id.into(), event });
-    }
+    use crate::store::{Command, Content};
 
     #[test]
-    fn a_join_starts_ahead_only_after_its_last_upstream() {
-        let mut c = content_with_run(
-            r#"{"name": "a", "steps": [{"name": "A", "file": "F", "output_to": ["J"]},
-                                      {"name": "B", "file": "F", "output_to": ["J"]},
-                                      {"name": "J", "file": "F"}]}"#,
+    fn a_step_started_ahead_gets_the_handed_over_data_of_its_upstream() {
+        let mut c = Content::default();
+        c.apply(Command::PutStep(
+            crate::model::step::StepRecord::validate("F", "class F: pass").unwrap(),
+        ));
+        c.apply(Command::CreateRun(RunSpec::for_test(
+            "isapp-r",
+            r#"{"name": "a", "app_variables": [{"name": "v", "value": 1}],
+                "steps": [{"name": "A", "file": "F", "output_to": ["B"], "p": 1},
+                          {"name": "B", "file": "F"}]}"#,
+            0,
+        )));
+        let task = c.tasks["r-1"].clone();
+        let inputs = c.step_inputs(&task).unwrap();
+        let handoff = Handoff {
+            from_task: "r-0".into(),
+            pickle: Some(vec![7]),
+        };
+        let input = build(&task.spec, inputs, Some(&handoff));
+        assert_eq!(input.upstream_data, vec![Some(vec![7])]);
+        assert_eq!(
+            input.request["upstream"],
+            json!([{"name": "A", "parameters": {"p": 1}}])
         );
-        let ready = |c: &Content, id: &str| ready_after_success(c, &c.tasks[id]);
-        assert!(ready(&c, "r-0").is_empty(), "B has not succeeded yet");
-        succeed(&mut c, "r-1");
-        assert_eq!(ready(&c, "r-0"), vec![("r-2".to_string(), "q".to_string())]);
-        succeed(&mut c, "r-0");
-        assert!(ready(&c, "r-0").is_empty(), "J is queued already");
+        assert_eq!(input.request["app_variables"][0]["value"], json!(1));
+        assert_eq!(input.request["application_id"], json!("isapp-r"));
+        let other = Handoff {
+            from_task: "elsewhere".into(),
+            pickle: Some(vec![9]),
+        };
+        let inputs = c.step_inputs(&task).unwrap();
+        assert_eq!(build(&task.spec, inputs, Some(&other)).upstream_data, vec![None]);
     }
 }

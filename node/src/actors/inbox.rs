@@ -40,7 +40,7 @@ impl Actor for Inbox {
         _: &mut (),
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            InboxMsg::WorkerReady(bytes) => match crate::store::decode::<Readiness>(&bytes) {
+            InboxMsg::WorkerReady(bytes) => match crate::util::wire::decode::<Readiness>(&bytes) {
                 Ok(r) => {
                     if let Some(d) = dispatcher() {
                         let _ = d.cast(DispatchMsg::WorkerReady(r));
@@ -66,7 +66,7 @@ pub fn tell_all(r: &Readiness) -> bool {
         .filter(|c| !c.get_id().is_local())
         .collect();
     if !remote.is_empty() {
-        let bytes = crate::store::encode(r).unwrap_or_default();
+        let bytes = crate::util::wire::encode(r).unwrap_or_default();
         for cell in remote {
             let inbox: ActorRef<InboxMsg> = cell.into();
             let _ = inbox.cast(InboxMsg::WorkerReady(bytes.clone()));

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use ractor::{Actor, ActorRef};
 use ractor_cluster::{NodeServer, NodeServerMessage};
 
-use crate::engine::backoff::Backoff;
 use crate::raft::Raft;
 use crate::store::ContentHandle;
+use crate::util::Backoff;
 
 const RECONNECT: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
 /// How often the task compares sessions with the registered members.
@@ -40,7 +40,8 @@ pub async fn start(
     secret: &str,
     max_frame: u64,
 ) -> Result<ActorRef<NodeServerMessage>, MeshError> {
-    let (host, port) = crate::config::split_addr(listen).ok_or_else(|| MeshError::Address(listen.into()))?;
+    let (host, port) =
+        crate::util::addr::split_addr(listen).ok_or_else(|| MeshError::Address(listen.into()))?;
     let ip: IpAddr = host.parse().map_err(|_| MeshError::Address(listen.into()))?;
     let server = NodeServer::new(
         port,

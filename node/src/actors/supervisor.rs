@@ -11,7 +11,7 @@ use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, Supervisio
 use super::api_server::{ApiServer, ApiServerArgs};
 use super::dispatcher::{Dispatcher, DispatcherArgs, DISPATCHER};
 use super::worker::{Worker, WorkerArgs, WorkerContext};
-use crate::engine::backoff::Backoff;
+use crate::util::Backoff;
 
 const RESTART_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(30));
 const STABLE_AFTER: Duration = Duration::from_secs(60);

@@ -21,14 +21,15 @@ use tokio::sync::watch;
 use super::dispatcher::{dispatcher, DispatchMsg, Handoff};
 use super::exec_input::{self, ExecInput};
 use super::inbox;
-use crate::engine::backoff::Backoff;
 use crate::engine::step_task::StartInfo;
 use crate::engine::TaskEvent;
 use crate::model::task::{LogLine, Outcome, TaskSpec};
 use crate::python::process::{Job, RunnerConfig, RunnerError, RunnerHost, RunnerProcess};
 use crate::python::protocol::{ExecResult, LogRecord};
-use crate::raft::{enqueue, now_ms, propose, Raft};
+use crate::raft::{enqueue, propose, Raft};
 use crate::store::{Command, CommandResult, ContentHandle, Event, Events};
+use crate::util::now_ms;
+use crate::util::Backoff;
 
 /// How long a step runs before its start is recorded on its own.
 const START_GRACE: Duration = Duration::from_millis(50);
@@ -86,7 +87,7 @@ pub struct RunOrder {
 impl RunOrder {
     pub fn encode(&self) -> Vec<u8> {
         // Encoding plain owned data into a Vec cannot fail.
-        crate::store::encode(self).unwrap_or_default()
+        crate::util::wire::encode(self).unwrap_or_default()
     }
 }
 
@@ -141,7 +142,6 @@ pub struct WorkerState {
     runner: Option<RunnerProcess>,
     /// Consecutive runner failures, for the restart backoff.
     failures: u32,
-    apps: exec_input::AppCache,
 }
 
 pub struct Worker;
@@ -213,7 +213,9 @@ impl Worker {
             (
                 task.spec.clone(),
                 task.attempt + 1,
-                exec_input::build(&sm.content, task, &mut state.apps, handoff.as_ref()),
+                sm.content
+                    .step_inputs(task)
+                    .map(|inputs| exec_input::build(&task.spec, inputs, handoff.as_ref())),
             )
         };
         // The start need not be durable before the step runs (execution is
@@ -295,7 +297,7 @@ impl Worker {
                     sm.content
                         .tasks
                         .get(&task_id)
-                        .map(|t| exec_input::ready_after_success(&sm.content, t))
+                        .map(|t| sm.content.ready_after_success(t))
                         .unwrap_or_default()
                         .into_iter()
                         .map(|(id, queue)| (id, queue, pickle.clone()))
@@ -455,7 +457,6 @@ impl Actor for Worker {
             args,
             runner: None,
             failures: 0,
-            apps: Default::default(),
         })
     }
 
@@ -483,7 +484,7 @@ impl Actor for Worker {
                 Self::report_ready(&myself, state, None);
             }
             WorkerMsg::Run(bytes) => {
-                let order: RunOrder = match crate::store::decode(&bytes) {
+                let order: RunOrder = match crate::util::wire::decode(&bytes) {
                     Ok(order) => order,
                     Err(e) => {
                         tracing::error!(error = %e, "undecodable task order (nodes of different versions?)");

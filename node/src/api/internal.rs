@@ -13,7 +13,8 @@ use tonic::{Request, Response, Status};
 
 use crate::raft::network::SECRET_HEADER;
 use crate::raft::{serve_leader_request, LeaderRequest, Raft};
-use crate::store::{decode, encode, NodeId, TypeConfig};
+use crate::store::{NodeId, TypeConfig};
+use crate::util::wire::{decode, encode};
 
 pub struct InternalApi {
     raft: Raft,

@@ -9,111 +9,10 @@ use serde_json::{json, Map, Value};
 use super::runtime::{secs, task_json, MAX_WAIT};
 use super::{ApiError, Service};
 use crate::actors::dispatcher::served_queues;
-use crate::model::run::{RunRecord, RunSpec};
+use crate::model::run::{RunOptions, RunSpec};
 use crate::model::task::TaskState;
-use crate::raft::now_ms;
-use crate::store::{Command, Content};
-
-/// The original's plain "Run": every record is logged.
-pub const DEFAULT_LOG_LEVEL: u32 = 1;
-
-fn has_value(v: Option<&Value>) -> bool {
-    v.is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
-}
-
-/// Reads `log_level` from run params: a number, or a level name.
-fn log_level(params: &Map<String, Value>) -> Result<u32, String> {
-    match params.get("log_level") {
-        None | Some(Value::Null) => Ok(DEFAULT_LOG_LEVEL),
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| format!("\"log_level\" must be a non-negative integer, got {n}")),
-        Some(Value::String(s)) => match s.to_ascii_uppercase().as_str() {
-            "DEBUG" => Ok(10),
-            "INFO" => Ok(20),
-            "FLOW" => Ok(25),
-            "WARNING" => Ok(30),
-            "ERROR" => Ok(40),
-            "CRITICAL" => Ok(50),
-            other => other.parse().map_err(|_| {
-                format!(
-                    "\"log_level\" {s:?} is not a level (a number or DEBUG/INFO/FLOW/WARNING/ERROR/CRITICAL)"
-                )
-            }),
-        },
-        Some(other) => Err(format!(
-            "\"log_level\" must be a number or a level name, got {other}"
-        )),
-    }
-}
-
-fn option_str(params: &Map<String, Value>, app: &Value, key: &str) -> Result<Option<String>, String> {
-    let v = match params.get(key) {
-        Some(v) if !v.is_null() => v,
-        _ => app.get(key).unwrap_or(&Value::Null),
-    };
-    match v {
-        Value::Null => Ok(None),
-        Value::String(s) if s.is_empty() => Ok(None),
-        Value::String(s) => Ok(Some(s.clone())),
-        other => Err(format!("\"{key}\" must be a string, got {other}")),
-    }
-}
-
-/// Every reason the run cannot start (DESIGN 3 step 2), all at once.
-fn problems(
-    content: &Content,
-    app: &Value,
-    params: &Map<String, Value>,
-    configuration: &Option<String>,
-) -> Vec<String> {
-    let mut problems = Vec::new();
-    for var in app
-        .get("app_variables")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(name) = var.get("name").and_then(Value::as_str) else {
-            continue;
-        };
-        let required = var.get("required").and_then(Value::as_bool).unwrap_or(false);
-        if required
-            && !has_value(params.get(name))
-            && !has_value(var.get("value"))
-            && !has_value(var.get("default_value"))
-        {
-            problems.push(format!(
-                "required app variable {name:?} has no value (give it in params)"
-            ));
-        }
-    }
-    for entry in app.get("steps").and_then(Value::as_array).into_iter().flatten() {
-        let name = entry.get("name").and_then(Value::as_str).unwrap_or_default();
-        let file = entry.get("file").and_then(Value::as_str).unwrap_or_default();
-        let Some(step) = content.steps.get(file) else {
-            problems.push(format!(
-                "step {name:?} uses step file {file:?}, which is not uploaded"
-            ));
-            continue;
-        };
-        let given = entry.as_object().cloned().unwrap_or_default();
-        for missing in step.missing_required(&given) {
-            problems.push(format!(
-                "step {name:?} is missing its required parameter {missing:?}"
-            ));
-        }
-    }
-    if let Some(c) = configuration {
-        if !content.configurations.contains_key(c) {
-            problems.push(format!(
-                "configuration {c:?} does not exist (upload it or pick another)"
-            ));
-        }
-    }
-    problems
-}
+use crate::store::{Command, Content, RunRecord};
+use crate::util::now_ms;
 
 /// The run status document of DESIGN 4.3.
 /// `served` is the set of queues some worker serves: a ready step on any
@@ -139,12 +38,7 @@ pub fn run_json(content: &Content, r: &RunRecord, served: &BTreeSet<String>) -> 
             s
         })
         .collect();
-    // The variables of the run: its params without the run options.
-    let params: Map<String, Value> = serde_json::from_str::<Map<String, Value>>(&r.spec.params_json)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| !crate::actors::exec_input::RUN_OPTIONS.contains(&k.as_str()))
-        .collect();
+    let params = r.spec.variables();
     let start = r
         .task_ids
         .iter()
@@ -156,7 +50,7 @@ pub fn run_json(content: &Content, r: &RunRecord, served: &BTreeSet<String>) -> 
         triggered_by.push(json!({"application_id": of, "triggered_by": "REPLAY_OF"}));
     }
     json!({
-        "app_name": r.spec.app_name,
+        "app_name": r.spec.app.name,
         "app_vars": params,
         "href": format!("/api/v1/tasks/{}", r.spec.id),
         "id": r.spec.id,
@@ -166,7 +60,7 @@ pub fn run_json(content: &Content, r: &RunRecord, served: &BTreeSet<String>) -> 
         "state": r.run.state.as_str(),
         "queue": r.spec.queue,
         "configuration": r.spec.configuration,
-        "log_level": r.spec.log_level,
+        "log_level": r.spec.log_level.number(),
         "steps": steps,
         "triggered_by": triggered_by,
     })
@@ -196,43 +90,33 @@ impl Service {
     ) -> Result<Value, ApiError> {
         let spec = {
             let sm = self.inner.content.read();
-            let app_json = sm.content.applications.get(name).ok_or_else(|| {
+            let app = sm.content.applications.get(name).ok_or_else(|| {
                 ApiError::NotFound(format!(
                     "no application named {name:?} (list them with GET /api/v1/applications)"
                 ))
             })?;
-            let app: Value = serde_json::from_str(app_json)
-                .map_err(|e| ApiError::Internal(format!("stored application is not JSON: {e}")))?;
-            let mut bad = Vec::new();
-            let configuration = option_str(&params, &app, "configuration").unwrap_or_else(|e| {
-                bad.push(e);
-                None
-            });
-            let queue = option_str(&params, &app, "queue")
-                .unwrap_or_else(|e| {
-                    bad.push(e);
-                    None
-                })
-                .unwrap_or_else(|| "default".to_string());
-            let log_level = log_level(&params).unwrap_or_else(|e| {
-                bad.push(e);
-                DEFAULT_LOG_LEVEL
-            });
-            bad.extend(problems(&sm.content, &app, &params, &configuration));
-            if !bad.is_empty() {
-                return Err(ApiError::BadRequest {
-                    message: format!("application {name:?} cannot run ({} problem(s))", bad.len()),
-                    details: bad,
-                });
-            }
+            let (options, mut bad) = match RunOptions::resolve(&params, app) {
+                Ok(options) => (Some(options), Vec::new()),
+                Err(problems) => (None, problems),
+            };
+            let configuration = options.as_ref().and_then(|o| o.configuration.as_deref());
+            bad.extend(sm.content.run_problems(app, &params, configuration));
+            let options = match options {
+                Some(options) if bad.is_empty() => options,
+                _ => {
+                    return Err(ApiError::BadRequest {
+                        message: format!("application {name:?} cannot run ({} problem(s))", bad.len()),
+                        details: bad,
+                    })
+                }
+            };
             RunSpec {
                 id: format!("isapp-{}", uuid::Uuid::new_v4()),
-                app_name: name.to_string(),
-                app_json: app_json.clone(),
-                params_json: Value::Object(params).to_string(),
-                configuration,
-                queue,
-                log_level,
+                app: app.clone(),
+                params,
+                configuration: options.configuration,
+                queue: options.queue,
+                log_level: options.log_level,
                 created_ms: now_ms(),
                 triggered_by: triggered_by.to_string(),
                 replay_of,
@@ -254,7 +138,7 @@ impl Service {
             sm.content
                 .runs
                 .values()
-                .filter(|r| r.spec.app_name == name)
+                .filter(|r| r.spec.app.name == name)
                 .max_by_key(|r| r.spec.created_ms)
                 .map(|r| r.spec.id.clone())
         };
@@ -284,7 +168,7 @@ impl Service {
             .content
             .runs
             .values()
-            .filter(|r| app.is_none_or(|a| r.spec.app_name == a))
+            .filter(|r| app.is_none_or(|a| r.spec.app.name == a))
             .filter(|r| state.is_none_or(|s| r.run.state.as_str() == s))
             .collect();
         runs.sort_by(|a, b| {
@@ -303,26 +187,26 @@ impl Service {
 
     /// A new run with the same variables, configuration and queue.
     pub async fn replay(&self, id: &str, wait: Duration) -> Result<Value, ApiError> {
-        let (app, params) = {
+        let (app, mut params, configuration, queue) = {
             let sm = self.inner.content.read();
             let r = sm
                 .content
                 .runs
                 .get(id)
                 .ok_or_else(|| ApiError::NotFound(format!("no run {id:?} to replay")))?;
-            (r.spec.app_name.clone(), r.spec.params_json.clone())
+            let s = &r.spec;
+            (
+                s.app.name.clone(),
+                s.params.clone(),
+                s.configuration.clone(),
+                s.queue.clone(),
+            )
         };
-        let mut params: Map<String, Value> = serde_json::from_str(&params).unwrap_or_default();
         // Keep the original's configuration and queue even if they came from the application.
-        let sm_cfg = {
-            let sm = self.inner.content.read();
-            let r = &sm.content.runs[id];
-            (r.spec.configuration.clone(), r.spec.queue.clone())
-        };
-        if let Some(c) = sm_cfg.0 {
+        if let Some(c) = configuration {
             params.insert("configuration".into(), json!(c));
         }
-        params.insert("queue".into(), json!(sm_cfg.1));
+        params.insert("queue".into(), json!(queue));
         self.run_application(&app, params, wait, "REPLAY", Some(id.to_string()))
             .await
     }

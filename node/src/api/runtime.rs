@@ -11,8 +11,8 @@ use tokio::sync::broadcast::error::RecvError;
 use super::{ApiError, Service};
 use crate::engine::TaskEvent;
 use crate::model::task::{LogLine, Outcome, StepTask, TaskSpec, TaskState};
-use crate::raft::now_ms;
 use crate::store::{Command, Event};
+use crate::util::now_ms;
 
 /// Longest `wait` a caller may ask for.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
@@ -162,10 +162,10 @@ impl Service {
             id: uuid::Uuid::new_v4().to_string(),
             step_name: name.to_string(),
             class_name: name.to_string(),
-            params_json: Value::Object(params).to_string(),
+            params,
             queue: "default".to_string(),
             timeout_ms,
-            log_level: super::runs::DEFAULT_LOG_LEVEL,
+            log_level: is_proto::LogLevel::RUN_DEFAULT,
             created_ms: now_ms(),
             run: None,
         };
@@ -208,7 +208,7 @@ impl Service {
     fn standing(&self, id: &str) -> Option<(Vec<Standing>, bool)> {
         let sm = self.inner.content.read();
         if let Some(r) = sm.content.runs.get(id) {
-            let mut all = vec![(id.to_string(), r.spec.app_name.clone(), r.run.state, 0)];
+            let mut all = vec![(id.to_string(), r.spec.app.name.clone(), r.run.state, 0)];
             for t in r.task_ids.iter().filter_map(|t| sm.content.tasks.get(t)) {
                 all.push((t.spec.id.clone(), t.spec.step_name.clone(), t.state, t.attempt));
             }

@@ -85,8 +85,17 @@ impl Kind {
     }
 }
 
-fn parse_stored(json: &str) -> Result<Value, ApiError> {
-    serde_json::from_str(json).map_err(|e| ApiError::Internal(format!("stored document is not JSON: {e}")))
+/// The document answered by `GET /steps/{name}`.
+fn step_document(step: &StepRecord) -> Value {
+    let meta = step.meta.clone().unwrap_or_default();
+    json!({
+        "name": step.name,
+        "source": step.source,
+        "friendly_name": meta.friendly_name,
+        "description": meta.description,
+        "version": meta.version,
+        "parameters": meta.parameters,
+    })
 }
 
 fn stored_answer(kind: Kind, name: &str, result: CommandResult) -> Value {
@@ -169,14 +178,22 @@ impl Service {
                 "cannot check the step because the Python runner failed ({r}); retry, and check the node log if it persists"
             )),
         })?;
-        step.meta_json = Some(meta.to_string());
+        step.meta = Some(serde_json::from_value(meta).map_err(|e| {
+            ApiError::Internal(format!("the step validator answered an unreadable report: {e}"))
+        })?);
         let result = self.write(Command::PutStep(step)).await?;
         Ok(stored_answer(Kind::Step, name, result))
     }
 
     pub fn list_steps(&self) -> Value {
         let sm = self.inner.content.read();
-        Value::Array(sm.content.steps.values().map(|s| summary(&s.to_json())).collect())
+        Value::Array(
+            sm.content
+                .steps
+                .values()
+                .map(|s| summary(&step_document(s)))
+                .collect(),
+        )
     }
 
     pub fn get_step(&self, name: &str) -> Result<Value, ApiError> {
@@ -184,7 +201,7 @@ impl Service {
         sm.content
             .steps
             .get(name)
-            .map(StepRecord::to_json)
+            .map(step_document)
             .ok_or_else(|| Kind::Step.not_found(name))
     }
 
@@ -197,14 +214,9 @@ impl Service {
 
     pub async fn put_application(&self, doc: Value) -> Result<Value, ApiError> {
         let app = Application::validate(doc)?;
-        let json = app.doc.to_string();
-        let result = self
-            .write(Command::PutApplication {
-                name: app.name.clone(),
-                json,
-            })
-            .await?;
-        Ok(stored_answer(Kind::Application, &app.name, result))
+        let name = app.name.clone();
+        let result = self.write(Command::PutApplication(app)).await?;
+        Ok(stored_answer(Kind::Application, &name, result))
     }
 
     pub fn list_applications(&self) -> Result<Value, ApiError> {
@@ -213,19 +225,18 @@ impl Service {
             .content
             .applications
             .values()
-            .map(|j| parse_stored(j).map(|d| summary(&d)))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|a| summary(&a.doc))
+            .collect();
         Ok(Value::Array(list))
     }
 
     pub fn get_application(&self, name: &str) -> Result<Value, ApiError> {
         let sm = self.inner.content.read();
-        let json = sm
-            .content
+        sm.content
             .applications
             .get(name)
-            .ok_or_else(|| Kind::Application.not_found(name))?;
-        parse_stored(json)
+            .map(|a| a.doc.clone())
+            .ok_or_else(|| Kind::Application.not_found(name))
     }
 
     pub async fn delete_application(&self, name: &str) -> Result<Value, ApiError> {
@@ -255,13 +266,9 @@ impl Service {
                 Ok(Sealed::Encrypted(key.seal(&plain)))
             }
         })?;
-        let result = self
-            .write(Command::PutConfiguration {
-                name: cfg.name.clone(),
-                json: cfg.doc.to_string(),
-            })
-            .await?;
-        Ok(stored_answer(Kind::Configuration, &cfg.name, result))
+        let name = cfg.name.clone();
+        let result = self.write(Command::PutConfiguration(cfg)).await?;
+        Ok(stored_answer(Kind::Configuration, &name, result))
     }
 
     pub fn list_configurations(&self) -> Result<Value, ApiError> {
@@ -270,20 +277,19 @@ impl Service {
             .content
             .configurations
             .values()
-            .map(|j| parse_stored(j).map(|d| summary(&d)))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|c| summary(&c.doc))
+            .collect();
         Ok(Value::Array(list))
     }
 
     /// The stored document: encrypted values appear as ciphertext only.
     pub fn get_configuration(&self, name: &str) -> Result<Value, ApiError> {
         let sm = self.inner.content.read();
-        let json = sm
-            .content
+        sm.content
             .configurations
             .get(name)
-            .ok_or_else(|| Kind::Configuration.not_found(name))?;
-        parse_stored(json)
+            .map(|c| c.doc.clone())
+            .ok_or_else(|| Kind::Configuration.not_found(name))
     }
 
     pub async fn delete_configuration(&self, name: &str) -> Result<Value, ApiError> {

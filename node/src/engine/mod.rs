@@ -3,8 +3,6 @@
 //! a clock, does IO or knows Raft. The Raft state machine applies replicated
 //! events through these functions, and tests assert on their answers.
 
-pub mod backoff;
-pub mod retry;
 pub mod run;
 pub mod step_task;
 

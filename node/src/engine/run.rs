@@ -10,9 +10,9 @@
 //! succeeded, FAILURE when one failed, REVOKED when revoked.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
-use super::retry::RetryPolicy;
+use crate::model::application::AppStep;
+use crate::model::retry::RetryPolicy;
 use crate::model::task::TaskState;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,43 +82,24 @@ pub struct Run {
     pub state: TaskState,
 }
 
-/// Builds the graph of a validated application document.
-pub fn graph(app: &Value) -> Vec<GraphStep> {
-    let entries: Vec<&Map<String, Value>> = app
-        .get("steps")
-        .and_then(Value::as_array)
-        .map(|s| s.iter().filter_map(Value::as_object).collect())
-        .unwrap_or_default();
-    let index_of = |name: &str| {
-        entries
-            .iter()
-            .position(|e| e.get("name").and_then(Value::as_str) == Some(name))
-    };
+/// Builds the step graph of a validated application's steps.
+pub fn graph(entries: &[AppStep]) -> Vec<GraphStep> {
+    let index_of = |name: &String| entries.iter().position(|e| e.name == *name);
     let mut steps: Vec<GraphStep> = entries
         .iter()
         .map(|e| GraphStep {
-            name: e
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            name: e.name.clone(),
             upstream: Vec::new(),
             downstream: Vec::new(),
-            retry: RetryPolicy::from_entry(e),
+            retry: e.retry,
         })
         .collect();
-    let names = |e: &Map<String, Value>, key: &str| -> Vec<usize> {
-        e.get(key)
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).filter_map(index_of).collect())
-            .unwrap_or_default()
-    };
     for (i, e) in entries.iter().enumerate() {
-        for to in names(e, "output_to") {
+        for to in e.output_to.iter().filter_map(index_of) {
             steps[i].downstream.push(to);
             steps[to].upstream.push(i);
         }
-        for from in names(e, "data_from") {
+        for from in e.data_from.iter().filter_map(index_of) {
             steps[from].downstream.push(i);
             steps[i].upstream.push(from);
         }
@@ -163,22 +144,14 @@ impl Run {
                 }
             }
             RunEvent::StepSucceeded(i) => {
-                if !matches!(
-                    self.status.get(i),
-                    Some(StepStatus::Queued | StepStatus::Retrying)
-                ) {
+                if !self.is_running(i) {
                     return actions;
                 }
+                let ready = self.ready_after(i);
                 self.status[i] = StepStatus::Succeeded;
-                for d in self.steps[i].downstream.clone() {
-                    let ready = self.steps[d]
-                        .upstream
-                        .iter()
-                        .all(|u| self.status[*u] == StepStatus::Succeeded);
-                    if ready && self.status[d] == StepStatus::Waiting {
-                        self.status[d] = StepStatus::Queued;
-                        actions.push(RunAction::Queue(d));
-                    }
+                for d in ready {
+                    self.status[d] = StepStatus::Queued;
+                    actions.push(RunAction::Queue(d));
                 }
             }
             RunEvent::StepFailed {
@@ -187,10 +160,7 @@ impl Run {
                 at_ms,
                 seed,
             } => {
-                if !matches!(
-                    self.status.get(step),
-                    Some(StepStatus::Queued | StepStatus::Retrying)
-                ) {
+                if !self.is_running(step) {
                     return actions;
                 }
                 let policy = self.steps[step].retry;
@@ -224,6 +194,41 @@ impl Run {
         actions
     }
 
+    /// Whether step `i` is queued or running (an outcome of it applies).
+    pub fn is_running(&self, i: usize) -> bool {
+        !self.state.is_terminal()
+            && matches!(
+                self.status.get(i),
+                Some(StepStatus::Queued | StepStatus::Retrying)
+            )
+    }
+
+    /// The steps that the success of step `i` makes ready, in order: waiting
+    /// steps downstream of `i` whose other upstream steps all succeeded.
+    /// Empty when an outcome of `i` would not apply (the run is over, or `i`
+    /// is not running).
+    ///
+    /// **Invariant:** this is the one rule for "ready after a success":
+    /// [`Run::apply`] queues exactly these on `StepSucceeded(i)`, and a worker
+    /// starts exactly these ahead of that apply (`store::queries`).
+    pub fn ready_after(&self, i: usize) -> Vec<usize> {
+        if !self.is_running(i) {
+            return Vec::new();
+        }
+        self.steps[i]
+            .downstream
+            .iter()
+            .copied()
+            .filter(|&d| self.status[d] == StepStatus::Waiting)
+            .filter(|&d| {
+                self.steps[d]
+                    .upstream
+                    .iter()
+                    .all(|&u| u == i || self.status[u] == StepStatus::Succeeded)
+            })
+            .collect()
+    }
+
     /// Marks every step downstream of `failed` as skipped.
     fn skip_downstream(&mut self, failed: usize, actions: &mut Vec<RunAction>) {
         let mut stack = self.steps[failed].downstream.clone();
@@ -254,7 +259,14 @@ impl Run {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::application::Application;
     use serde_json::json;
+
+    /// The graph of an application document (named "a").
+    fn graph_of(mut doc: serde_json::Value) -> Vec<GraphStep> {
+        doc["name"] = json!("a");
+        graph(&Application::validate(doc).unwrap().steps)
+    }
 
     fn failed(step: usize, attempt: u32) -> RunEvent {
         RunEvent::StepFailed {
@@ -266,7 +278,7 @@ mod tests {
     }
 
     fn chain3() -> Vec<GraphStep> {
-        graph(&json!({"steps": [
+        graph_of(json!({"steps": [
             {"name": "A", "file": "F", "output_to": ["B"]},
             {"name": "B", "file": "F", "output_to": ["C"]},
             {"name": "C", "file": "F"}]}))
@@ -288,7 +300,7 @@ mod tests {
 
     #[test]
     fn fan_in_waits_for_every_upstream_in_application_order() {
-        let g = graph(&json!({"steps": [
+        let g = graph_of(json!({"steps": [
             {"name": "A", "file": "F", "output_to": ["J"]},
             {"name": "B", "file": "F", "output_to": ["J"]},
             {"name": "J", "file": "F", "data_from": ["C"]},
@@ -306,7 +318,7 @@ mod tests {
 
     #[test]
     fn failure_stops_downstream_but_not_unrelated_branches() {
-        let g = graph(&json!({"steps": [
+        let g = graph_of(json!({"steps": [
             {"name": "A", "file": "F", "output_to": ["B"]},
             {"name": "B", "file": "F", "output_to": ["C"]},
             {"name": "C", "file": "F"},
@@ -331,7 +343,8 @@ mod tests {
 
     #[test]
     fn retries_until_the_limit_with_backoff() {
-        let g = graph(&json!({"steps": [{"name": "A", "file": "F", "retry_max": 2, "retry_backoff": true}]}));
+        let g =
+            graph_of(json!({"steps": [{"name": "A", "file": "F", "retry_max": 2, "retry_backoff": true}]}));
         let (mut run, _) = Run::start(g);
         assert_eq!(
             run.apply(failed(0, 1)),
@@ -349,7 +362,8 @@ mod tests {
 
     #[test]
     fn success_after_a_retry_finishes_the_run() {
-        let g = graph(&json!({"steps": [{"name": "A", "file": "F", "retry_max": 1, "retry_countdown": 5}]}));
+        let g =
+            graph_of(json!({"steps": [{"name": "A", "file": "F", "retry_max": 1, "retry_countdown": 5}]}));
         let (mut run, _) = Run::start(g);
         assert_eq!(
             run.apply(failed(0, 1)),

@@ -207,10 +207,10 @@ mod tests {
             id: "t".into(),
             step_name: "S".into(),
             class_name: "S".into(),
-            params_json: "{}".into(),
+            params: Default::default(),
             queue: "default".into(),
             timeout_ms: None,
-            log_level: 1,
+            log_level: is_proto::LogLevel::RUN_DEFAULT,
             created_ms: 0,
             run: None,
         })

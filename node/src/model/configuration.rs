@@ -2,9 +2,13 @@
 //! (DESIGN 4.2). Values marked `"encrypted": true` are replaced by ciphertext
 //! before the document is proposed to Raft; the sealing function is passed in
 //! so this module stays free of key handling.
+//!
+//! Like applications, a configuration is validated once and read through its
+//! typed fields; it is stored as its document text (see `json_text`).
 
 use std::collections::BTreeSet;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::{json_type, optional_str, ModelError};
@@ -21,7 +25,19 @@ pub enum Sealed {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Configuration {
     pub name: String,
+    /// The variables, in document order.
+    pub data: Vec<ConfigVariable>,
+    /// The document as uploaded, encrypted values sealed.
     pub doc: Value,
+}
+
+/// One variable (`configuration_data[]`). An encrypted one holds ciphertext
+/// text once the configuration is sealed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigVariable {
+    pub name: String,
+    pub value: Value,
+    pub encrypted: bool,
 }
 
 impl Configuration {
@@ -94,7 +110,10 @@ impl Configuration {
             None => "configuration".to_string(),
         };
         match (name, problems.is_empty()) {
-            (Some(name), true) => Ok(Configuration { name, doc }),
+            (Some(name), true) => {
+                let data = variables(&doc);
+                Ok(Configuration { name, data, doc })
+            }
             _ => Err(ModelError::invalid(what, problems)),
         }
     }
@@ -129,6 +148,7 @@ impl Configuration {
                 }
             }
         }
+        self.data = variables(&self.doc);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -137,6 +157,40 @@ impl Configuration {
                 problems,
             ))
         }
+    }
+}
+
+/// The typed variables of a valid document.
+fn variables(doc: &Value) -> Vec<ConfigVariable> {
+    doc.get("configuration_data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .map(|item| ConfigVariable {
+            name: item
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            value: item.get("value").cloned().unwrap_or(Value::Null),
+            encrypted: item.get("encrypted") == Some(&Value::Bool(true)),
+        })
+        .collect()
+}
+
+impl Serialize for Configuration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.doc.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Configuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Configuration, D::Error> {
+        use serde::de::Error;
+        let text = String::deserialize(d)?;
+        let doc = serde_json::from_str(&text).map_err(D::Error::custom)?;
+        Configuration::validate(doc).map_err(|e| D::Error::custom(format!("stored configuration: {e}")))
     }
 }
 
@@ -174,5 +228,11 @@ mod tests {
         let data = c.doc["configuration_data"].as_array().unwrap();
         assert_eq!(data[0]["value"], "plain");
         assert_eq!(data[1]["value"], "sealed(\"secret\")");
+        assert_eq!(
+            c.data[1].value,
+            json!("sealed(\"secret\")"),
+            "typed fields follow"
+        );
+        assert!(c.data[1].encrypted && !c.data[0].encrypted);
     }
 }

@@ -8,7 +8,9 @@
 pub mod application;
 pub mod configuration;
 pub mod error;
+pub mod json_text;
 pub mod node;
+pub mod retry;
 pub mod run;
 pub mod step;
 pub mod task;
@@ -34,6 +36,12 @@ pub(crate) fn optional_str<'a>(
             None
         }
     }
+}
+
+/// Whether a parameter or variable has a value: absent, null and the empty
+/// string count as none (the runner's `validate_parameter_values` agrees).
+pub fn has_value(v: Option<&serde_json::Value>) -> bool {
+    v.is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
 }
 
 /// A short name of a JSON value's type for error messages.

@@ -1,29 +1,50 @@
-//! Steps: Python classes uploaded as source. The runtime issue adds the
-//! metadata read from the class (friendly name, parameters); until then a step
-//! is its name and source.
+//! Steps: Python classes uploaded as source, with the metadata the upload
+//! validator read from the class (friendly name, declared parameters).
 
 use serde::{Deserialize, Serialize};
 
-use super::ModelError;
+use super::{has_value, ModelError};
 
 /// A step as replicated: the class name, its module source and the
-/// metadata the runner read from the class at upload (a JSON object with
-/// friendly_name, description, version and parameters).
+/// metadata the runner read from the class at upload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     pub name: String,
     pub source: String,
-    pub meta_json: Option<String>,
+    /// None until the upload validator has loaded the class.
+    #[serde(with = "super::json_text")]
+    pub meta: Option<StepMeta>,
+}
+
+/// What the class says of itself, as the upload validator reports it (the
+/// field names are those of its report).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepMeta {
+    #[serde(default)]
+    pub friendly_name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub parameters: Vec<DeclaredParameter>,
 }
 
 /// A parameter a step class declares.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeclaredParameter {
     pub name: String,
     #[serde(default)]
-    pub required: bool,
+    pub description: serde_json::Value,
+    #[serde(default)]
+    pub sample_value: serde_json::Value,
     #[serde(default)]
     pub default_value: serde_json::Value,
+    #[serde(default)]
+    pub required: bool,
+    /// The declared `param_type`'s name, if any.
+    #[serde(default, rename = "type")]
+    pub param_type: Option<String>,
 }
 
 impl StepRecord {
@@ -45,52 +66,26 @@ impl StepRecord {
             Ok(StepRecord {
                 name: name.to_string(),
                 source: source.to_string(),
-                meta_json: None,
+                meta: None,
             })
         } else {
             Err(ModelError::invalid(format!("step {name:?}"), problems))
         }
     }
 
-    fn meta(&self) -> serde_json::Value {
-        self.meta_json
-            .as_deref()
-            .and_then(|m| serde_json::from_str(m).ok())
-            .unwrap_or(serde_json::Value::Null)
-    }
-
-    /// The document answered by `GET /steps/{name}`.
-    pub fn to_json(&self) -> serde_json::Value {
-        let meta = self.meta();
-        serde_json::json!({
-            "name": self.name,
-            "source": self.source,
-            "friendly_name": meta.get("friendly_name").cloned().unwrap_or_default(),
-            "description": meta.get("description").cloned().unwrap_or_default(),
-            "version": meta.get("version").cloned().unwrap_or_default(),
-            "parameters": meta.get("parameters").cloned().unwrap_or_else(|| serde_json::json!([])),
-        })
-    }
-
     /// The parameters the class declares (empty if it declares none).
-    pub fn declared_parameters(&self) -> Vec<DeclaredParameter> {
-        self.meta()
-            .get("parameters")
-            .and_then(|p| serde_json::from_value(p.clone()).ok())
-            .unwrap_or_default()
+    pub fn declared_parameters(&self) -> &[DeclaredParameter] {
+        self.meta.as_ref().map_or(&[], |m| &m.parameters)
     }
 
     /// Names of required parameters that have no value in `given` and no
     /// default. Null and the empty string count as no value, as in the
     /// runner's `validate_parameter_values`.
     pub fn missing_required(&self, given: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
-        fn has_value(v: Option<&serde_json::Value>) -> bool {
-            v.is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
-        }
         self.declared_parameters()
-            .into_iter()
+            .iter()
             .filter(|p| p.required && !has_value(Some(&p.default_value)) && !has_value(given.get(&p.name)))
-            .map(|p| p.name)
+            .map(|p| p.name.clone())
             .collect()
     }
 }
@@ -124,12 +119,14 @@ mod tests {
     #[test]
     fn missing_required_ignores_defaults_and_given_values() {
         let mut s = StepRecord::validate("S", "class S: pass").unwrap();
-        s.meta_json = Some(
-            r#"{"parameters": [{"name": "a", "required": true, "default_value": null},
-                               {"name": "b", "required": true, "default_value": 3},
-                               {"name": "c", "required": false},
-                               {"name": "d", "required": true}]}"#
-                .into(),
+        s.meta = Some(
+            serde_json::from_str(
+                r#"{"parameters": [{"name": "a", "required": true, "default_value": null},
+                                   {"name": "b", "required": true, "default_value": 3},
+                                   {"name": "c", "required": false},
+                                   {"name": "d", "required": true}]}"#,
+            )
+            .unwrap(),
         );
         let given = serde_json::json!({"d": 1}).as_object().unwrap().clone();
         assert_eq!(s.missing_required(&given), vec!["a".to_string()]);

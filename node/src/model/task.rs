@@ -76,13 +76,14 @@ pub struct TaskSpec {
     pub step_name: String,
     /// The step class, i.e. the uploaded step.
     pub class_name: String,
-    /// Parameter values as a JSON object text.
-    pub params_json: String,
+    /// Parameter values.
+    #[serde(with = "super::json_text")]
+    pub params: serde_json::Map<String, serde_json::Value>,
     pub queue: String,
     /// Kill the attempt after this long (None: no limit).
     pub timeout_ms: Option<u64>,
     /// Emit only log records at or above this level.
-    pub log_level: u32,
+    pub log_level: is_proto::LogLevel,
     pub created_ms: u64,
     /// The application run this step belongs to, and its index there.
     pub run: Option<(String, usize)>,

@@ -175,7 +175,7 @@ pub fn is_voter(raft: &Raft) -> bool {
 /// backoff while no member answers.
 pub async fn join(raft: Raft, advertise: String, members: Vec<String>) {
     let id = raft.node_id();
-    let backoff = crate::engine::backoff::Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+    let backoff = crate::util::Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
     let mut failures = 0u32;
     loop {
         if is_voter(&raft) {

@@ -246,7 +246,7 @@ impl From<ClientWriteError<NodeId, BasicNode>> for ProposeError {
 /// (on a follower: forwarded to the leader, then awaited locally).
 pub async fn propose(raft: &Raft, cmd: Command) -> Result<CommandResult, ProposeError> {
     match raft.leadership() {
-        Leadership::Elsewhere { addr, .. } => forward(raft, &addr, LeaderRequest::Write(cmd)).await,
+        Leadership::Elsewhere { addr, .. } => forward(raft, &addr, LeaderRequest::Write(Box::new(cmd))).await,
         Leadership::Here | Leadership::Unknown => propose_here(raft, cmd).await,
     }
 }
@@ -272,7 +272,7 @@ async fn propose_here(raft: &Raft, cmd: Command) -> Result<CommandResult, Propos
 /// leadership handover, to campaign.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum LeaderRequest {
-    Write(Command),
+    Write(Box<Command>),
     AddVoter {
         id: NodeId,
         addr: String,
@@ -337,7 +337,7 @@ pub async fn forward(
 /// leader (requests are forwarded once, never onwards).
 pub async fn serve_leader_request(raft: &Raft, req: LeaderRequest) -> LeaderAnswer {
     let result = match req {
-        LeaderRequest::Write(cmd) => propose_here(raft, cmd).await?,
+        LeaderRequest::Write(cmd) => propose_here(raft, *cmd).await?,
         LeaderRequest::AddVoter { id, addr } => {
             membership::add_voter_here(raft, id, addr).await?;
             CommandResult::None
@@ -378,19 +378,11 @@ pub fn enqueue(
     match raft.leadership() {
         Leadership::Elsewhere { addr, .. } => {
             let raft = raft.clone();
-            Box::pin(async move { forward(&raft, &addr, LeaderRequest::Write(cmd)).await })
+            Box::pin(async move { forward(&raft, &addr, LeaderRequest::Write(Box::new(cmd))).await })
         }
         Leadership::Here | Leadership::Unknown => {
             let rx = raft.proposer.queue(cmd);
             Box::pin(async move { rx.await.unwrap_or_else(|_| Err(dropped())) })
         }
     }
-}
-
-/// Wall-clock time in ms since the epoch, for timestamps fixed by a proposer.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }

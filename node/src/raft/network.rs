@@ -20,7 +20,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tonic::transport::{Channel, Endpoint};
 
-use crate::store::{decode, encode, NodeId, TypeConfig};
+use crate::store::{NodeId, TypeConfig};
+use crate::util::wire::{decode, encode};
 
 /// Metadata key holding the cluster secret on node-to-node calls.
 pub const SECRET_HEADER: &str = "x-is-cluster-secret";

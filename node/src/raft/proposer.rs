@@ -140,10 +140,8 @@ mod tests {
     use crate::store::{Command, CommandResult, Events};
 
     fn put(i: usize) -> Command {
-        Command::PutConfiguration {
-            name: format!("c{i}"),
-            json: "{}".into(),
-        }
+        let doc = serde_json::json!({"name": format!("c{i}")});
+        Command::PutConfiguration(crate::model::configuration::Configuration::validate(doc).unwrap())
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,10 +1,13 @@
 //! The commands replicated through the Raft log and what applying one
-//! answers. Documents are carried as JSON text because the log's encoding
-//! (bincode) cannot hold free-form JSON values.
+//! answers. Documents travel typed; free-form JSON inside them is encoded as
+//! text (`model::json_text`) because the log's encoding (bincode) cannot
+//! hold free-form JSON values.
 
 use serde::{Deserialize, Serialize};
 
 use crate::engine::TaskEvent;
+use crate::model::application::Application;
+use crate::model::configuration::Configuration;
 use crate::model::node::NodeInfo;
 use crate::model::run::RunSpec;
 use crate::model::step::StepRecord;
@@ -25,18 +28,12 @@ pub enum Command {
     DeleteStep {
         name: String,
     },
-    PutApplication {
-        name: String,
-        json: String,
-    },
+    PutApplication(Application),
     DeleteApplication {
         name: String,
     },
-    /// `json` holds encrypted values as ciphertext only.
-    PutConfiguration {
-        name: String,
-        json: String,
-    },
+    /// Encrypted values are ciphertext only.
+    PutConfiguration(Configuration),
     DeleteConfiguration {
         name: String,
     },

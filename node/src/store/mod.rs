@@ -12,7 +12,12 @@ pub mod command;
 pub mod content;
 pub mod events;
 pub mod log_store;
+pub mod queries;
+pub mod runs;
 pub mod state_machine;
+
+#[cfg(test)]
+mod apply_tests;
 
 use std::io::Cursor;
 
@@ -20,6 +25,7 @@ pub use command::{Command, CommandResult};
 pub use content::{Content, Effect};
 pub use events::{Event, Events};
 pub use log_store::LogStore;
+pub use runs::RunRecord;
 pub use state_machine::{ContentHandle, StateMachineStore};
 
 pub type NodeId = u64;
@@ -39,11 +45,12 @@ openraft::declare_raft_types!(
 pub type Entry = openraft::Entry<TypeConfig>;
 pub type StorageError = openraft::StorageError<NodeId>;
 
-/// Encoding of everything this module writes to disk.
-pub(crate) fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, bincode::error::EncodeError> {
+/// Encoding of everything this module writes to disk (the Raft log, its
+/// metadata and snapshots). Messages between nodes use `util::wire`.
+fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, bincode::error::EncodeError> {
     bincode::serde::encode_to_vec(v, bincode::config::standard())
 }
 
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, bincode::error::DecodeError> {
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, bincode::error::DecodeError> {
     bincode::serde::decode_from_slice(bytes, bincode::config::standard()).map(|(v, _)| v)
 }

@@ -1,78 +1,47 @@
-//! Applications: a JSON document listing steps and the edges between them
-//! (DESIGN 4.2). Validation finds every problem in one pass so an upload
-//! answers with the complete list.
+//! Validation of application documents (DESIGN 4.2): every rule an
+//! uploaded document must keep, checked in one pass that collects *every*
+//! problem, so an upload answers with the complete list.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::{json_type, optional_str, ModelError};
+use crate::model::{json_type, optional_str};
 
-/// Keys of a step entry that are not parameter values.
-pub const STEP_RESERVED_KEYS: &[&str] = &[
-    "name",
-    "file",
-    "syncpack",
-    "output_to",
-    "data_from",
-    "retry_max",
-    "retry_backoff",
-    "retry_jitter",
-    "retry_backoff_max",
-    "retry_countdown",
-];
-
-/// A validated application document. The document itself is kept as
-/// uploaded (unknown top-level keys survive a round trip); `name` is
-/// extracted because it keys the content.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Application {
-    pub name: String,
-    pub doc: Value,
-}
-
-impl Application {
-    pub fn validate(doc: Value) -> Result<Application, ModelError> {
-        let Some(obj) = doc.as_object() else {
-            return Err(ModelError::invalid(
-                "application",
-                vec![format!(
-                    "the document must be a JSON object, got {}",
-                    json_type(&doc)
-                )],
+/// The problems of `doc` (empty when it is valid) and its name, if that is valid.
+pub(super) fn check(doc: &Value) -> (Option<String>, Vec<String>) {
+    let Some(obj) = doc.as_object() else {
+        return (
+            None,
+            vec![format!(
+                "the document must be a JSON object, got {}",
+                json_type(doc)
+            )],
+        );
+    };
+    let mut problems = Vec::new();
+    let name = validate_name(obj, &mut problems);
+    for key in [
+        "friendly_name",
+        "description",
+        "author",
+        "version",
+        "configuration",
+        "queue",
+    ] {
+        optional_str(obj, key, "application", &mut problems);
+    }
+    if let Some(v) = obj.get("generate_report") {
+        if !v.is_boolean() && !v.is_null() {
+            problems.push(format!(
+                "\"generate_report\" must be a boolean, got {}",
+                json_type(v)
             ));
-        };
-        let mut problems = Vec::new();
-        let name = validate_name(obj, &mut problems);
-        let what = match &name {
-            Some(n) => format!("application {n:?}"),
-            None => "application".to_string(),
-        };
-        for key in [
-            "friendly_name",
-            "description",
-            "author",
-            "version",
-            "configuration",
-            "queue",
-        ] {
-            optional_str(obj, key, "application", &mut problems);
-        }
-        if let Some(v) = obj.get("generate_report") {
-            if !v.is_boolean() && !v.is_null() {
-                problems.push(format!(
-                    "\"generate_report\" must be a boolean, got {}",
-                    json_type(v)
-                ));
-            }
-        }
-        validate_app_variables(obj.get("app_variables"), &mut problems);
-        validate_steps(obj.get("steps"), &mut problems);
-        match (name, problems.is_empty()) {
-            (Some(name), true) => Ok(Application { name, doc }),
-            _ => Err(ModelError::invalid(what, problems)),
         }
     }
+    validate_app_variables(obj.get("app_variables"), &mut problems);
+    validate_steps(obj.get("steps"), &mut problems);
+    (name, problems)
 }
 
 fn validate_name(obj: &Map<String, Value>, problems: &mut Vec<String>) -> Option<String> {
@@ -304,103 +273,4 @@ fn find_cycle<'a>(
         }
     }
     None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn problems(doc: Value) -> Vec<String> {
-        match Application::validate(doc) {
-            Ok(_) => vec![],
-            Err(ModelError::Invalid { problems, .. }) => problems,
-        }
-    }
-
-    #[test]
-    fn accepts_the_template_shape() {
-        let doc = json!({"name": "a", "steps": [
-            {"name": "S1", "file": "F", "output_to": ["S2"]},
-            {"name": "S2", "file": "G", "data_from": ["S1"], "retry_max": 3, "retry_backoff": true}
-        ]});
-        let app = Application::validate(doc).unwrap();
-        assert_eq!(app.name, "a");
-    }
-
-    #[test]
-    fn lists_missing_name_and_steps_together() {
-        let p = problems(json!({"description": "x"}));
-        assert_eq!(p.len(), 2, "{p:?}");
-        assert!(p[0].contains("\"name\" is required"));
-        assert!(p[1].contains("\"steps\" is required"));
-    }
-
-    #[test]
-    fn rejects_spaces_in_name_and_empty_steps() {
-        let p = problems(json!({"name": "my app", "steps": []}));
-        assert!(p.iter().any(|m| m.contains("spaces")), "{p:?}");
-        assert!(p.iter().any(|m| m.contains("must not be empty")), "{p:?}");
-    }
-
-    #[test]
-    fn rejects_duplicate_step_names() {
-        let p = problems(json!({"name": "a", "steps": [
-            {"name": "S", "file": "F"}, {"name": "S", "file": "F"}]}));
-        assert_eq!(p, vec!["duplicate step name \"S\"".to_string()]);
-    }
-
-    #[test]
-    fn rejects_edges_to_unknown_steps() {
-        let p = problems(json!({"name": "a", "steps": [
-            {"name": "S", "file": "F", "output_to": ["T"], "data_from": ["U"]}]}));
-        assert_eq!(p.len(), 2, "{p:?}");
-        assert!(p[0].contains("unknown step \"T\""));
-        assert!(p[1].contains("unknown step \"U\""));
-    }
-
-    #[test]
-    fn finds_cycles_through_either_edge_kind() {
-        let p = problems(json!({"name": "a", "steps": [
-            {"name": "A", "file": "F", "output_to": ["B"]},
-            {"name": "B", "file": "F", "output_to": ["C"]},
-            {"name": "C", "file": "F"},
-            {"name": "A2", "file": "F", "data_from": ["C"], "output_to": ["B"]}]}));
-        // C -> A2 via data_from, A2 -> B via output_to, B -> C.
-        assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].contains("cycle"), "{p:?}");
-        for n in ["B", "C", "A2"] {
-            assert!(p[0].contains(n), "{p:?}");
-        }
-    }
-
-    #[test]
-    fn self_edge_is_a_cycle() {
-        let p = problems(json!({"name": "a", "steps": [{"name": "A", "file": "F", "output_to": ["A"]}]}));
-        assert_eq!(p, vec!["the steps form a cycle: A -> A".to_string()]);
-    }
-
-    #[test]
-    fn diamond_is_not_a_cycle() {
-        let p = problems(json!({"name": "a", "steps": [
-            {"name": "A", "file": "F", "output_to": ["B", "C"]},
-            {"name": "B", "file": "F", "output_to": ["D"]},
-            {"name": "C", "file": "F", "output_to": ["D"]},
-            {"name": "D", "file": "F", "data_from": ["B", "C"]}]}));
-        assert!(p.is_empty(), "{p:?}");
-    }
-
-    #[test]
-    fn checks_retry_option_types() {
-        let p = problems(json!({"name": "a", "steps": [
-            {"name": "A", "file": "F", "retry_max": -1, "retry_backoff": "yes"}]}));
-        assert_eq!(p.len(), 2, "{p:?}");
-    }
-
-    #[test]
-    fn non_object_document() {
-        let p = problems(json!([1, 2]));
-        assert_eq!(p.len(), 1);
-        assert!(p[0].contains("JSON object"));
-    }
 }

@@ -1,0 +1,197 @@
+//! Tests of applying commands to the replicated content: bootstrap, puts
+//! and deletes, runs driven through the engine, batches, revocation, purge.
+
+use super::*;
+use crate::engine::TaskEvent;
+use crate::model::run::RunSpec;
+use crate::model::task::TaskState;
+use crate::model::user::User;
+
+fn admin(hash: &str) -> User {
+    User {
+        name: "isadmin".into(),
+        password_hash: hash.into(),
+        roles: vec!["admin".into()],
+    }
+}
+
+#[test]
+fn bootstrap_happens_once() {
+    let mut c = Content::default();
+    let first = c.apply(Command::Bootstrap {
+        cluster_id: "a".into(),
+        cluster_key: vec![1; 32],
+        admin: admin("h1"),
+    });
+    assert_eq!(first, CommandResult::Bootstrapped { already: false });
+    let second = c.apply(Command::Bootstrap {
+        cluster_id: "b".into(),
+        cluster_key: vec![2; 32],
+        admin: admin("h2"),
+    });
+    assert_eq!(second, CommandResult::Bootstrapped { already: true });
+    assert_eq!(c.cluster.as_ref().unwrap().cluster_key, vec![1; 32]);
+    assert_eq!(c.users["isadmin"].password_hash, "h1");
+}
+
+#[test]
+fn put_reports_replacement_and_delete_reports_existence() {
+    let mut c = Content::default();
+    let put = |c: &mut Content| {
+        let doc = serde_json::json!({"name": "a", "steps": [{"name": "S", "file": "F"}]});
+        let app = crate::model::application::Application::validate(doc).unwrap();
+        c.apply(Command::PutApplication(app))
+    };
+    assert_eq!(put(&mut c), CommandResult::Stored { replaced: false });
+    assert_eq!(put(&mut c), CommandResult::Stored { replaced: true });
+    let del = |c: &mut Content| c.apply(Command::DeleteApplication { name: "a".into() });
+    assert_eq!(del(&mut c), CommandResult::Deleted { existed: true });
+    assert_eq!(del(&mut c), CommandResult::Deleted { existed: false });
+}
+
+fn run_spec(app: &str) -> RunSpec {
+    RunSpec::for_test("isapp-r1", app, 10)
+}
+
+fn finish(attempt: u32, ok: bool, at_ms: u64) -> TaskEvent {
+    crate::engine::step_task::finished_for_test(attempt, ok, at_ms)
+}
+
+fn start(attempt: u32) -> TaskEvent {
+    TaskEvent::Started {
+        attempt,
+        worker: "w".into(),
+        at_ms: 20,
+    }
+}
+
+#[test]
+fn a_finished_step_queues_the_next_in_the_same_entry() {
+    let mut c = Content::default();
+    c.apply(Command::CreateRun(run_spec(
+        r#"{"name": "a", "steps": [{"name": "A", "file": "F", "x": 1, "output_to": ["B"]},
+                                  {"name": "B", "file": "G", "retry_max": 1, "retry_countdown": 2}]}"#,
+    )));
+    assert_eq!(
+        c.effects.drain(..).collect::<Vec<_>>(),
+        vec![Effect::Ready {
+            task_id: "r1-0".into(),
+            queue: "q".into(),
+            not_before_ms: None
+        }]
+    );
+    assert_eq!(
+        serde_json::Value::Object(c.tasks["r1-0"].spec.params.clone()),
+        serde_json::json!({"x": 1})
+    );
+    assert_eq!(c.tasks["r1-1"].spec.class_name, "G");
+    assert!(!c.tasks["r1-1"].ready);
+
+    c.apply(Command::Task {
+        id: "r1-0".into(),
+        event: start(1),
+    });
+    assert_eq!(c.runs["isapp-r1"].run.state, TaskState::Started);
+    c.apply(Command::Task {
+        id: "r1-0".into(),
+        event: finish(1, true, 30),
+    });
+    assert!(c.tasks["r1-1"].ready);
+    assert_eq!(c.effects.len(), 1);
+    c.effects.clear();
+
+    // B fails once: RETRY at 30 + 2 s, then succeeds; the run is done.
+    c.apply(Command::Task {
+        id: "r1-1".into(),
+        event: start(1),
+    });
+    c.apply(Command::Task {
+        id: "r1-1".into(),
+        event: finish(1, false, 40),
+    });
+    assert_eq!(c.tasks["r1-1"].state, TaskState::Retry);
+    assert_eq!(
+        c.effects.drain(..).collect::<Vec<_>>(),
+        vec![Effect::Ready {
+            task_id: "r1-1".into(),
+            queue: "q".into(),
+            not_before_ms: Some(2040)
+        }]
+    );
+    c.apply(Command::Task {
+        id: "r1-1".into(),
+        event: start(2),
+    });
+    c.apply(Command::Task {
+        id: "r1-1".into(),
+        event: finish(2, true, 50),
+    });
+    assert_eq!(c.runs["isapp-r1"].run.state, TaskState::Success);
+    assert_eq!(c.runs["isapp-r1"].end_ms, Some(50));
+}
+
+#[test]
+fn a_batch_applies_in_order_and_notes_every_changed_task_and_run() {
+    let mut c = Content::default();
+    let mut changed = Vec::new();
+    let result = c.apply_noting(
+        Command::Batch(vec![
+            Command::CreateRun(run_spec(
+                r#"{"name": "a", "steps": [{"name": "A", "file": "F"}]}"#,
+            )),
+            Command::Task {
+                id: "r1-0".into(),
+                event: start(1),
+            },
+            Command::Task {
+                id: "r1-0".into(),
+                event: finish(1, true, 30),
+            },
+            Command::Task {
+                id: "r1-0".into(),
+                event: finish(1, true, 31),
+            },
+        ]),
+        &mut changed,
+    );
+    let CommandResult::Batch(results) = result else {
+        panic!("a batch answers a batch: {result:?}");
+    };
+    assert_eq!(results.len(), 4);
+    assert!(matches!(results[2], CommandResult::Task { changed: true, .. }));
+    assert!(
+        matches!(results[3], CommandResult::Task { changed: false, .. }),
+        "the second outcome of attempt 1 comes after the first: {:?}",
+        results[3]
+    );
+    assert_eq!(c.runs["isapp-r1"].run.state, TaskState::Success);
+    // The task command was looked at after the run existed, so the run's
+    // watchers are woken by its outcome.
+    assert_eq!(changed.iter().filter(|id| *id == "isapp-r1").count(), 5);
+    assert!(changed.iter().any(|id| id == "r1-0"));
+}
+
+#[test]
+fn revoking_a_run_cancels_its_ready_steps_and_purge_forgets_it() {
+    let mut c = Content::default();
+    c.apply(Command::CreateRun(run_spec(
+        r#"{"name": "a", "steps": [{"name": "A", "file": "F", "output_to": ["B"]}, {"name": "B", "file": "F"}]}"#,
+    )));
+    c.effects.clear();
+    c.apply(Command::RevokeRun {
+        id: "isapp-r1".into(),
+        at_ms: 99,
+    });
+    assert_eq!(
+        c.effects,
+        vec![Effect::Cancel {
+            task_id: "r1-0".into()
+        }]
+    );
+    assert_eq!(c.tasks["r1-1"].state, TaskState::Revoked);
+    assert_eq!(c.runs["isapp-r1"].run.state, TaskState::Revoked);
+    c.apply(Command::Purge { before_ms: 99 });
+    assert!(c.runs.contains_key("isapp-r1"), "ended at 99, not before");
+    c.apply(Command::Purge { before_ms: 100 });
+    assert!(c.runs.is_empty() && c.tasks.is_empty());
+}

@@ -1,0 +1,227 @@
+//! Questions the rest of the node asks of the replicated content, answered
+//! in one place: what an attempt of a step needs (its code, its run's
+//! variables, its upstream data, its configuration), which steps a success
+//! makes ready, and which tasks wait for a worker.
+
+use serde_json::{Map, Value};
+
+use super::Content;
+use crate::model::application::{AppVariable, Application};
+use crate::model::has_value;
+use crate::model::task::{Outcome, StepTask, TaskState};
+
+/// What an attempt of a step needs from the replicated state.
+#[derive(Debug, Clone)]
+pub struct StepInputs {
+    /// The step module's source.
+    pub source: String,
+    /// Set for a step of an application run.
+    pub run: Option<RunInputs>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunInputs {
+    pub run_id: String,
+    pub app_name: String,
+    pub app_variables: Vec<AppVariable>,
+    /// The run's app variable overrides.
+    pub variables: Map<String, Value>,
+    /// Upstream steps in application order (the positions steps see).
+    pub upstream: Vec<Upstream>,
+    /// Plain values of the run's configuration.
+    pub config: Map<String, Value>,
+    /// (variable name, ciphertext) of its encrypted values.
+    pub secrets: Vec<(String, String)>,
+    /// The key that opens them; empty when there are none.
+    pub cluster_key: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    pub task_id: String,
+    pub name: String,
+    pub params: Map<String, Value>,
+    pub data: UpstreamData,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpstreamData {
+    /// Its success is applied: what it saved (None: nothing).
+    Saved(Option<Vec<u8>>),
+    /// Its outcome is not applied (yet): a step started ahead of that apply
+    /// gets the data handed over by the dispatcher.
+    NotApplied,
+}
+
+impl Content {
+    /// What an attempt of `task` needs; an `Err` is the reason the attempt
+    /// fails without running (its step, run or configuration is gone).
+    pub fn step_inputs(&self, task: &StepTask) -> Result<StepInputs, String> {
+        let step = self.steps.get(&task.spec.class_name).ok_or_else(|| {
+            format!(
+                "the step {:?} does not exist (it was never uploaded or was deleted); upload it and replay the run",
+                task.spec.class_name
+            )
+        })?;
+        let run = match &task.spec.run {
+            None => None,
+            Some((run_id, index)) => Some(self.run_inputs(run_id, *index)?),
+        };
+        Ok(StepInputs {
+            source: step.source.clone(),
+            run,
+        })
+    }
+
+    fn run_inputs(&self, run_id: &str, index: usize) -> Result<RunInputs, String> {
+        let record = self
+            .runs
+            .get(run_id)
+            .ok_or_else(|| format!("the run {run_id} of this step no longer exists"))?;
+        let upstream = record.run.steps[index]
+            .upstream
+            .iter()
+            .filter_map(|&u| self.tasks.get(&record.task_ids[u]))
+            .map(|up| Upstream {
+                task_id: up.spec.id.clone(),
+                name: up.spec.step_name.clone(),
+                params: up.spec.params.clone(),
+                data: match &up.outcome {
+                    Some(Outcome::Success { pickle, .. }) if up.state == TaskState::Success => {
+                        UpstreamData::Saved(pickle.clone())
+                    }
+                    _ => UpstreamData::NotApplied,
+                },
+            })
+            .collect();
+        let mut inputs = RunInputs {
+            run_id: run_id.to_string(),
+            app_name: record.spec.app.name.clone(),
+            app_variables: record.spec.app.app_variables.clone(),
+            variables: record.spec.variables(),
+            upstream,
+            config: Map::new(),
+            secrets: Vec::new(),
+            cluster_key: Vec::new(),
+        };
+        if let Some(name) = &record.spec.configuration {
+            let cfg = self.configurations.get(name).ok_or_else(|| {
+                format!("the configuration {name:?} of this run does not exist; upload it and replay the run")
+            })?;
+            for var in &cfg.data {
+                match (var.encrypted, &var.value) {
+                    (true, Value::String(ciphertext)) => {
+                        inputs.secrets.push((var.name.clone(), ciphertext.clone()))
+                    }
+                    (_, value) => {
+                        inputs.config.insert(var.name.clone(), value.clone());
+                    }
+                }
+            }
+            if !inputs.secrets.is_empty() {
+                inputs.cluster_key = self
+                    .cluster
+                    .as_ref()
+                    .map(|c| c.cluster_key.clone())
+                    .ok_or("the cluster has no key to decrypt configuration values")?;
+            }
+        }
+        Ok(inputs)
+    }
+
+    /// Every reason a run of `app` with `params` cannot start (DESIGN 3
+    /// step 2), all at once: required app variables without a value, steps
+    /// not uploaded, required step parameters without a value, a missing
+    /// configuration.
+    pub fn run_problems(
+        &self,
+        app: &Application,
+        params: &Map<String, Value>,
+        configuration: Option<&str>,
+    ) -> Vec<String> {
+        let mut problems = Vec::new();
+        for var in &app.app_variables {
+            if var.required
+                && !has_value(params.get(&var.name))
+                && !has_value(Some(&var.value))
+                && !has_value(Some(&var.default_value))
+            {
+                problems.push(format!(
+                    "required app variable {:?} has no value (give it in params)",
+                    var.name
+                ));
+            }
+        }
+        for entry in &app.steps {
+            let Some(step) = self.steps.get(&entry.file) else {
+                problems.push(format!(
+                    "step {:?} uses step file {:?}, which is not uploaded",
+                    entry.name, entry.file
+                ));
+                continue;
+            };
+            for missing in step.missing_required(&entry.params) {
+                problems.push(format!(
+                    "step {:?} is missing its required parameter {missing:?}",
+                    entry.name
+                ));
+            }
+        }
+        if let Some(c) = configuration {
+            if !self.configurations.contains_key(c) {
+                problems.push(format!(
+                    "configuration {c:?} does not exist (upload it or pick another)"
+                ));
+            }
+        }
+        problems
+    }
+
+    /// Steps of `task`'s run that its success makes ready, as (task id,
+    /// queue): exactly what applying that success will queue
+    /// (`engine::run::Run::ready_after`).
+    pub fn ready_after_success(&self, task: &StepTask) -> Vec<(String, String)> {
+        let Some((run_id, index)) = &task.spec.run else {
+            return Vec::new();
+        };
+        let Some(record) = self.runs.get(run_id) else {
+            return Vec::new();
+        };
+        record
+            .run
+            .ready_after(*index)
+            .into_iter()
+            .map(|d| (record.task_ids[d].clone(), record.spec.queue.clone()))
+            .collect()
+    }
+
+    /// Tasks that wait for a worker, oldest first, as (id, queue, not
+    /// before this time in ms): ready PENDING tasks, RETRY tasks and, with
+    /// `include_started`, STARTED ones (their worker may be gone).
+    pub fn waiting_tasks(&self, include_started: bool) -> Vec<(String, String, Option<u64>)> {
+        let mut tasks: Vec<_> = self
+            .tasks
+            .values()
+            .filter(|t| match t.state {
+                TaskState::Pending => t.ready,
+                TaskState::Retry => true,
+                TaskState::Started => include_started,
+                _ => false,
+            })
+            .map(|t| {
+                (
+                    t.spec.created_ms,
+                    t.spec.id.clone(),
+                    t.spec.queue.clone(),
+                    t.retry_at_ms,
+                )
+            })
+            .collect();
+        tasks.sort();
+        tasks.into_iter().map(|(_, id, q, at)| (id, q, at)).collect()
+    }
+}
+
+#[cfg(test)]
+#[path = "ahead_tests.rs"]
+mod ahead_tests;

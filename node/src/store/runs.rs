@@ -1,0 +1,192 @@
+//! Application runs in the replicated state: the record of a run (its
+//! frozen specification, the engine's view of it, its step tasks) and how
+//! applying a command drives the run engine and carries out what it asks
+//! for: queue a step, plan a retry, cancel a step, finish the run.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::content::{ignored, task_result, Content, Effect};
+use super::{Command, CommandResult};
+use crate::engine::run::{self, Run, RunAction, RunEvent};
+use crate::engine::{step_task, Applied, TaskEvent};
+use crate::model::run::{step_task_id, RunSpec};
+use crate::model::task::{Outcome, StepTask, TaskSpec};
+
+/// A run as replicated: what was asked and where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub spec: RunSpec,
+    pub run: Run,
+    /// Step task ids, in application order.
+    pub task_ids: Vec<String>,
+    pub end_ms: Option<u64>,
+}
+
+impl Content {
+    pub(super) fn create_run(&mut self, spec: RunSpec) -> CommandResult {
+        if self.runs.contains_key(&spec.id) {
+            return ignored(format!("run {} already exists", spec.id));
+        }
+        let (run, actions) = Run::start(run::graph(&spec.app.steps));
+        let mut task_ids = Vec::with_capacity(spec.app.steps.len());
+        for (i, step) in spec.app.steps.iter().enumerate() {
+            let id = step_task_id(&spec.id, i);
+            // The document was validated before it was proposed; a timeout
+            // that is not a number is the runner's to report.
+            let timeout_ms = step
+                .params
+                .get("timeout")
+                .and_then(Value::as_f64)
+                .map(|s| (s * 1000.0) as u64);
+            let task = StepTask::new(TaskSpec {
+                id: id.clone(),
+                step_name: step.name.clone(),
+                class_name: step.file.clone(),
+                params: step.params.clone(),
+                queue: spec.queue.clone(),
+                timeout_ms,
+                log_level: spec.log_level,
+                created_ms: spec.created_ms,
+                run: Some((spec.id.clone(), i)),
+            });
+            self.tasks.insert(id.clone(), task);
+            task_ids.push(id);
+        }
+        let (id, at_ms) = (spec.id.clone(), spec.created_ms);
+        self.runs.insert(
+            id.clone(),
+            RunRecord {
+                spec,
+                run,
+                task_ids,
+                end_ms: None,
+            },
+        );
+        self.carry_out(&id, actions, at_ms);
+        task_result(true, None)
+    }
+
+    pub(super) fn apply_task_event(&mut self, id: &str, event: TaskEvent) -> CommandResult {
+        let Some(task) = self.tasks.get(id) else {
+            return ignored(format!("no task {id}"));
+        };
+        if let Some(reason) = step_task::rejection(task, &event) {
+            return ignored(reason);
+        }
+        let Some((run_id, index)) = task.spec.run.clone() else {
+            let task = self.tasks.get_mut(id).expect("checked above");
+            if matches!(event, TaskEvent::Revoked { .. }) {
+                self.effects.push(Effect::Cancel {
+                    task_id: id.to_string(),
+                });
+            }
+            return match step_task::apply(task, event) {
+                Applied::Changed => task_result(true, None),
+                Applied::Ignored(reason) => ignored(reason),
+            };
+        };
+        // A step of a run: the run decides what follows.
+        let (run_event, at_ms) = match &event {
+            TaskEvent::Started { at_ms, .. } => (RunEvent::StepStarted(index), *at_ms),
+            TaskEvent::Finished {
+                outcome: Outcome::Success { .. },
+                at_ms,
+                ..
+            } => (RunEvent::StepSucceeded(index), *at_ms),
+            TaskEvent::Finished {
+                attempt, at_ms, seed, ..
+            } => (
+                RunEvent::StepFailed {
+                    step: index,
+                    attempt: *attempt,
+                    at_ms: *at_ms,
+                    seed: *seed,
+                },
+                *at_ms,
+            ),
+            // Revoking one step of a run revokes the run.
+            TaskEvent::Revoked { at_ms, .. } => {
+                return self.apply(Command::RevokeRun {
+                    id: run_id,
+                    at_ms: *at_ms,
+                })
+            }
+        };
+        let Some(record) = self.runs.get_mut(&run_id) else {
+            return ignored(format!("task {id} belongs to unknown run {run_id}"));
+        };
+        // The run and the task must agree on what happened: an attempt of a
+        // step the run does not consider queued (it waits for its upstream,
+        // or it ended) changes neither.
+        if !record.run.is_running(index) {
+            return ignored(format!(
+                "step {:?} is not queued in run {run_id} (it waits for upstream steps or has ended)",
+                record.run.steps[index].name
+            ));
+        }
+        if matches!(event, TaskEvent::Finished { started: Some(_), .. }) {
+            // The attempt's start rides on its outcome.
+            record.run.apply(RunEvent::StepStarted(index));
+        }
+        let actions = record.run.apply(run_event);
+        let retry_at = actions.iter().find_map(|a| match a {
+            RunAction::Retry { step, at_ms } if *step == index => Some(*at_ms),
+            _ => None,
+        });
+        let task = self.tasks.get_mut(id).expect("checked above");
+        step_task::apply_with_retry(task, event, retry_at);
+        self.carry_out(&run_id, actions, at_ms);
+        task_result(true, None)
+    }
+
+    /// Carries out what the run engine asked for.
+    pub(super) fn carry_out(&mut self, run_id: &str, actions: Vec<RunAction>, at_ms: u64) {
+        let Some(record) = self.runs.get_mut(run_id) else {
+            return;
+        };
+        let task_ids = record.task_ids.clone();
+        for action in actions {
+            match action {
+                RunAction::Queue(i) => {
+                    if let Some(t) = self.tasks.get_mut(&task_ids[i]) {
+                        t.ready = true;
+                        self.effects.push(Effect::Ready {
+                            task_id: t.spec.id.clone(),
+                            queue: t.spec.queue.clone(),
+                            not_before_ms: None,
+                        });
+                    }
+                }
+                RunAction::Retry { step, at_ms } => {
+                    if let Some(t) = self.tasks.get(&task_ids[step]) {
+                        self.effects.push(Effect::Ready {
+                            task_id: t.spec.id.clone(),
+                            queue: t.spec.queue.clone(),
+                            not_before_ms: Some(at_ms),
+                        });
+                    }
+                }
+                RunAction::Cancel { step, reason } => {
+                    if let Some(t) = self.tasks.get_mut(&task_ids[step]) {
+                        let was_ready = t.ready;
+                        let event = TaskEvent::Revoked {
+                            at_ms,
+                            reason: Some(reason),
+                        };
+                        if step_task::apply(t, event) == Applied::Changed && was_ready {
+                            self.effects.push(Effect::Cancel {
+                                task_id: t.spec.id.clone(),
+                            });
+                        }
+                    }
+                }
+                RunAction::Finish(_) => {
+                    if let Some(r) = self.runs.get_mut(run_id) {
+                        r.end_ms = Some(at_ms);
+                    }
+                }
+            }
+        }
+    }
+}
