@@ -82,6 +82,31 @@ enum Op {
 pub struct LogStore {
     memory: Arc<Mutex<Memory>>,
     writer: mpsc::Sender<Op>,
+    /// Declared after `writer`: fields drop in order, so every clone lets go
+    /// of its sender before its share of the thread. When the last share
+    /// goes, no sender is left and the thread ends once it has done all
+    /// that was queued.
+    _thread: Arc<WriterThread>,
+}
+
+/// Waits for the writer thread when the last handle to the store is dropped.
+///
+/// Without it, dropping the store returned while the thread was still
+/// writing what was queued (a truncation, say) and still held the
+/// directory's lock, so opening the directory again in the same process
+/// failed as "in use by another isnode process" (found by the reopen test in
+/// `conformance.rs`). Only what was already queued is waited for: a few
+/// writes and `fdatasync`s, at shutdown.
+struct WriterThread(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for WriterThread {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            if thread.join().is_err() {
+                tracing::error!("the Raft log writer thread panicked");
+            }
+        }
+    }
 }
 
 fn write_err(e: impl std::error::Error + 'static) -> StorageError {
@@ -214,10 +239,14 @@ impl LogStore {
                 .open(dir.join(COMMITTED_FILE))?,
             committed_at: std::time::Instant::now() - COMMITTED_EVERY,
         };
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("raft-log-writer".into())
             .spawn(move || writer.run(rx))?;
-        Ok(LogStore { memory, writer: tx })
+        Ok(LogStore {
+            memory,
+            writer: tx,
+            _thread: Arc::new(WriterThread(Some(thread))),
+        })
     }
 
     fn memory(&self) -> MutexGuard<'_, Memory> {

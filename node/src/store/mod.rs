@@ -9,6 +9,8 @@
 #![allow(clippy::result_large_err)]
 
 pub mod command;
+#[cfg(test)]
+mod conformance;
 pub mod content;
 pub mod events;
 pub mod log_store;

@@ -21,7 +21,7 @@ for path in (PY_DIR, HERE):
 import pytest  # noqa: E402
 
 
-class Record(object):
+class Record:
     def __init__(self, levelno, levelname, module, message, created):
         self.levelno = levelno
         self.levelname = levelname
@@ -37,7 +37,7 @@ class FakeHost(types.ModuleType):
     """Stands in for the Rust-provided ``_ishost`` module."""
 
     def __init__(self):
-        super(FakeHost, self).__init__("_ishost")
+        super().__init__("_ishost")
         self.reset()
 
     def reset(self):

@@ -246,6 +246,17 @@ def test_conversion_errors(which, value, fragment):
     assert response["message"].startswith("parameter '%s' of step 'Typed' (" % which)
 
 
+def test_a_conversion_error_is_reported_without_the_errors_behind_it():
+    # The message already says what is wrong; the parse errors met on the way
+    # (JSON, then Python literal) are not chained into the step's traceback.
+    response = typed("json", "{bad json")
+    assert response["ok"] is False
+    assert "Expecting property name" in response["message"]
+    assert "During handling of the above exception" not in response["traceback"]
+    assert "JSONDecodeError" not in response["traceback"]
+    assert response["traceback"].count("Traceback (most recent call last)") == 1
+
+
 def test_password_errors_do_not_show_the_value():
     response = typed("secret", ["s3cr3t-value"])
     assert response["ok"] is False

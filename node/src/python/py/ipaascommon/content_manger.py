@@ -23,7 +23,7 @@ def _host():
         raise RuntimeError(
             "the Integration Service cache is only available while a step runs inside "
             "an Integration Service runner (module _ishost is missing)"
-        )
+        ) from None
     return _ishost
 
 
@@ -48,7 +48,7 @@ def _expiry_seconds(expiry):
         try:
             seconds = float(expiry.strip())
         except ValueError:
-            raise ValueError("expiry must be a number of seconds, got %r" % (expiry,))
+            raise ValueError("expiry must be a number of seconds, got %r" % (expiry,)) from None
     else:
         raise TypeError("expiry must be a number of seconds, got %s" % type(expiry).__name__)
     if seconds != seconds or seconds < 0:
@@ -58,7 +58,7 @@ def _expiry_seconds(expiry):
     return seconds
 
 
-class IpaasContentManager(object):
+class IpaasContentManager:
     """Read and write the shared cache.
 
     Instances hold no state; create one wherever convenient.
@@ -82,7 +82,7 @@ class IpaasContentManager(object):
             raise TypeError(
                 "the value for cache key %r (a %s) cannot be pickled: %s"
                 % (key, type(value).__name__, exc)
-            )
+            ) from exc
         _host().cache_set(key, blob, seconds)
 
     def get_from_cache(self, key):
@@ -94,7 +94,9 @@ class IpaasContentManager(object):
         try:
             return pickle.loads(bytes(blob))
         except Exception as exc:
-            raise ValueError("the cache entry %r cannot be unpickled: %s: %s" % (key, type(exc).__name__, exc))
+            raise ValueError(
+                "the cache entry %r cannot be unpickled: %s: %s" % (key, type(exc).__name__, exc)
+            ) from exc
 
     def delete_from_cache(self, key):
         """Remove the entry; removing an absent key is not an error."""

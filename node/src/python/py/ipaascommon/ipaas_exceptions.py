@@ -39,7 +39,7 @@ class MissingRequiredStepParameter(IpaasException):
                 )
             else:
                 message = "a required parameter is missing"
-        super(MissingRequiredStepParameter, self).__init__(message)
+        super().__init__(message)
 
 
 class DataNotAvailableException(IpaasException):

@@ -1,7 +1,7 @@
 """Small conversions used by steps."""
 
-_TRUE = frozenset(["true", "t", "yes", "y", "1", "on", "enabled", "enable"])
-_FALSE = frozenset(["false", "f", "no", "n", "0", "off", "disabled", "disable", "", "none", "null"])
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "on", "enabled", "enable"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "off", "disabled", "disable", "", "none", "null"})
 
 
 def str_to_bool(value):
@@ -26,7 +26,7 @@ def str_to_bool(value):
         try:
             value = bytes(value).decode("utf-8")
         except UnicodeDecodeError:
-            raise ValueError("cannot interpret %r as a boolean" % (bytes(value),))
+            raise ValueError("cannot interpret %r as a boolean" % (bytes(value),)) from None
     if isinstance(value, str):
         text = value.strip().lower()
         if text in _TRUE:

@@ -29,7 +29,7 @@ def get_dict_from_ex_json_str(value):
         try:
             value = bytes(value).decode("utf-8")
         except UnicodeDecodeError:
-            raise ValueError("expected JSON text describing an object, got bytes that are not UTF-8")
+            raise ValueError("expected JSON text describing an object, got bytes that are not UTF-8") from None
     if not isinstance(value, str):
         raise ValueError(
             "expected a dict or JSON text describing an object, got %s" % type(value).__name__
@@ -47,7 +47,7 @@ def get_dict_from_ex_json_str(value):
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             raise ValueError(
                 "cannot parse %s as JSON (%s) nor as a Python literal" % (_shorten(text), json_error)
-            )
+            ) from None
     if not isinstance(parsed, dict):
         raise ValueError(
             "expected JSON text describing an object ({...}), but %s is a %s"

@@ -21,6 +21,8 @@ outside a runner gets an empty context: parameters take their defaults and
 there is no previous data.
 """
 
+import contextlib
+import contextvars
 import pickle
 import sys
 
@@ -38,7 +40,7 @@ from ipaascore.parameter_types import ParameterType
 PICKLE_PROTOCOL = 4
 
 
-class _Nothing(object):
+class _Nothing:
     """Marker for "nothing saved" / "not set"; survives copy and pickle."""
 
     __slots__ = ()
@@ -51,12 +53,25 @@ class _Nothing(object):
 
 
 _NOTHING = _Nothing()
-_pending = [None]  # the context the runner is about to give a new instance
+
+# The context the runner is giving the instance it is creating; read when an
+# instance's state is created (in ``__new__``).  A ContextVar rather than a
+# module global, so the value is the creating thread's (or asyncio task's)
+# own: a step instantiated elsewhere while the runner creates one gets an
+# empty context, never the other step's.
+_creation_context = contextvars.ContextVar("ipaascore_step_creation_context", default=None)
 
 
-def _set_pending_context(context):
-    """Used by the runner: instances created from now on receive ``context``."""
-    _pending[0] = context
+@contextlib.contextmanager
+def _creating_with(context):
+    """Used by the runner: instances created inside the ``with`` block, in
+    this thread or task, receive ``context``; the previous value is restored
+    on leaving."""
+    token = _creation_context.set(context)
+    try:
+        yield
+    finally:
+        _creation_context.reset(token)
 
 
 def _type_name(param_type):
@@ -70,7 +85,7 @@ def _type_name(param_type):
     return type(param_type).__name__
 
 
-class StepParameter(object):
+class StepParameter:
     """A declared parameter.  Extra keyword arguments are kept in ``extra``.
 
     ``value`` is the parameter's raw value for the current run: a value
@@ -124,7 +139,7 @@ class StepParameter(object):
             self.name, self.required, self.default_value, self.type_name)
 
 
-class UpstreamStep(object):
+class UpstreamStep:
     """A previous step as the runner describes it: its name, the pickle of
     what it saved (``None``: it saved nothing) and its resolved parameters."""
 
@@ -152,7 +167,7 @@ class UpstreamStep(object):
                 raise StepFailedException(
                     "the data saved by step '%s' cannot be unpickled here: %s: %s"
                     % (self.name, type(exc).__name__, exc)
-                )
+                ) from exc
         return self._value
 
 
@@ -168,7 +183,7 @@ def _config_dict(config):
     return out
 
 
-class StepContext(object):
+class StepContext:
     """Everything a step knows about the run it is part of."""
 
     def __init__(self, step_name=None, application_name=None, application_id=None,
@@ -218,7 +233,7 @@ class StepContext(object):
         return None
 
 
-class _StepState(object):
+class _StepState:
     __slots__ = ("params", "context", "saved", "saved_at", "logger", "overrides",
                  "joined_cache")
 
@@ -237,7 +252,7 @@ def _state_of(step):
     attrs = step.__dict__
     state = attrs.get("_ipaas_state")
     if state is None:
-        state = _StepState(_pending[0])
+        state = _StepState(_creation_context.get())
         attrs["_ipaas_state"] = state
     return state
 
@@ -265,7 +280,7 @@ def _raw_value(parameter, context, name):
     return given
 
 
-class BaseStep(object):
+class BaseStep:
     """Base class of steps.  See the module docstring."""
 
     friendly_name = None
@@ -273,8 +288,8 @@ class BaseStep(object):
     version = None
 
     def __new__(cls, *args, **kwargs):
-        instance = super(BaseStep, cls).__new__(cls)
-        instance.__dict__["_ipaas_state"] = _StepState(_pending[0])
+        instance = super().__new__(cls)
+        instance.__dict__["_ipaas_state"] = _StepState(_creation_context.get())
         return instance
 
     def __init__(self, *args, **kwargs):
@@ -397,7 +412,7 @@ class BaseStep(object):
                     raise InvalidStepParameter(
                         "parameter '%s' of step '%s' (%s): %s"
                         % (name, self.get_name(), _type_name(param_type), exc)
-                    )
+                    ) from None
             if getattr(param_type, "secret", False) and isinstance(value, str):
                 ipaas_logger.add_secret(value)
         return value
@@ -472,7 +487,7 @@ class BaseStep(object):
         try:
             index = int(pos)
         except (TypeError, ValueError):
-            raise DataNotAvailableException("position must be an integer, got %r" % (pos,))
+            raise DataNotAvailableException("position must be an integer, got %r" % (pos,)) from None
         if isinstance(pos, bool) or index < 0 or index >= len(upstream):
             raise DataNotAvailableException(
                 "no previous step at position %r: step '%s' has %d previous step%s%s"
@@ -515,7 +530,7 @@ class BaseStep(object):
             if isinstance(data_from, str):
                 data_from = [data_from]
             wanted = list(data_from)
-            known = set(item.name for item in upstream)
+            known = {item.name for item in upstream}
             unknown = [name for name in wanted if name not in known]
             if unknown:
                 raise DataNotAvailableException(

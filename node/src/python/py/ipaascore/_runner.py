@@ -49,7 +49,7 @@ _class_cache = collections.OrderedDict()
 # ----------------------------------------------------------------------
 # output capture
 # ----------------------------------------------------------------------
-class _BytesSink(object):
+class _BytesSink:
     def __init__(self, text_stream):
         self._text = text_stream
 
@@ -65,7 +65,7 @@ class _LineStream(io.TextIOBase):
     """A text stream turning each written line into one log record."""
 
     def __init__(self, levelno, module):
-        super(_LineStream, self).__init__()
+        super().__init__()
         self._levelno = levelno
         self._module = module
         self._pending = []
@@ -119,7 +119,7 @@ class _LineStream(io.TextIOBase):
                 ipaas_logger.emit(self._levelno, self._module, line.rstrip("\r"))
 
 
-class _Capture(object):
+class _Capture:
     """Context manager: capture stdout/stderr and the logging module."""
 
     def __enter__(self):
@@ -201,7 +201,7 @@ class _StepSourceError(Exception):
     """The source loads, but does not define a usable step class."""
 
     def __init__(self, message, line=None):
-        super(_StepSourceError, self).__init__(message)
+        super().__init__(message)
         self.line = line
 
 
@@ -383,11 +383,8 @@ def _call_execute(step):
 
 
 def _instantiate(cls, context):
-    _basestep_module._set_pending_context(context)
-    try:
+    with _basestep_module._creating_with(context):
         step = cls()
-    finally:
-        _basestep_module._set_pending_context(None)
     if context is not None:
         _basestep_module._set_context(step, context)
     return step

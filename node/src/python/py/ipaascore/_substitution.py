@@ -20,10 +20,7 @@ docstring).
 
 import ast
 
-try:
-    from collections.abc import Mapping
-except ImportError:  # pragma: no cover
-    from collections import Mapping
+from collections.abc import Mapping
 
 from ipaascommon.ipaas_exceptions import (
     DataNotAvailableException,
@@ -221,7 +218,7 @@ def _walk_path(data, name):
     return current
 
 
-class StepResolver(object):
+class StepResolver:
     """Resolves the inside of ``${...}`` for one ``get_parameter`` call.
 
     * ``appvar.X`` -- application variable X: run parameter, else the

@@ -25,10 +25,7 @@ import sys
 import time
 import traceback
 
-try:  # Python 3.3+
-    from collections.abc import Mapping
-except ImportError:  # pragma: no cover
-    from collections import Mapping
+from collections.abc import Mapping
 
 FLOW = 25
 logging.addLevelName(FLOW, "FLOW")
@@ -43,6 +40,10 @@ NOTSET = logging.NOTSET
 MASK = "******"
 MIN_SECRET_LENGTH = 3
 
+# The run's log level and secrets are process-wide on purpose (a runner
+# executes one step at a time), not ContextVars like the step's context in
+# BaseStep: threads the step starts begin with an empty context, and their
+# records must still be filtered and, above all, masked.
 _threshold = NOTSET
 _secrets = []
 
@@ -84,7 +85,7 @@ def get_threshold():
 
 def set_secrets(values):
     """Replace the registered secrets by the strings in ``values``."""
-    del _secrets[:]
+    _secrets.clear()
     for value in values or ():
         add_secret(value)
 
@@ -98,7 +99,7 @@ def add_secret(value):
 
 
 def clear_secrets():
-    del _secrets[:]
+    _secrets.clear()
 
 
 def mask(text):
@@ -177,7 +178,7 @@ def _exc_text(exc_info):
     return "".join(traceback.format_exception(*exc_info)).rstrip("\n")
 
 
-class StepLogger(object):
+class StepLogger:
     """Logger of one step; ``module`` is the step's class name.
 
     Methods take a message and optional ``%``-style arguments, like the

@@ -33,10 +33,10 @@ def _parse_structured(text):
         try:
             return ast.literal_eval(text)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            raise ValueError(str(json_error))
+            raise ValueError(str(json_error)) from None
 
 
-class ParameterType(object):
+class ParameterType:
     """Base of the parameter types; ``convert`` returns the value unchanged."""
 
     name = "ParameterType"
@@ -71,7 +71,7 @@ class _StringType(ParameterType):
             try:
                 return bytes(raw).decode("utf-8")
             except UnicodeDecodeError:
-                raise InvalidStepParameter("expected text, got bytes that are not UTF-8")
+                raise InvalidStepParameter("expected text, got bytes that are not UTF-8") from None
         if isinstance(raw, _SCALARS):
             return str(raw)
         what = type(raw).__name__ if self.secret else _show(raw)
@@ -112,7 +112,7 @@ class JSONParameter(ParameterType):
             try:
                 raw = bytes(raw).decode("utf-8")
             except UnicodeDecodeError:
-                raise InvalidStepParameter("expected JSON text, got bytes that are not UTF-8")
+                raise InvalidStepParameter("expected JSON text, got bytes that are not UTF-8") from None
         if isinstance(raw, str):
             text = raw.strip()
             if not text:
@@ -120,7 +120,7 @@ class JSONParameter(ParameterType):
             try:
                 return _parse_structured(text)
             except ValueError as exc:
-                raise InvalidStepParameter("not valid JSON: %s (value: %s)" % (exc, _show(raw)))
+                raise InvalidStepParameter("not valid JSON: %s (value: %s)" % (exc, _show(raw))) from None
         raise InvalidStepParameter("expected JSON data, got %s" % _show(raw))
 
 
@@ -147,7 +147,9 @@ class ArrayParameterString(ParameterType):
                 try:
                     items = _parse_structured(text)
                 except ValueError as exc:
-                    raise InvalidStepParameter("text starting with '[' is not a valid list: %s" % exc)
+                    raise InvalidStepParameter(
+                        "text starting with '[' is not a valid list: %s" % exc
+                    ) from None
                 if not isinstance(items, list):
                     raise InvalidStepParameter("expected a list, got %s" % _show(items))
             else:
@@ -188,7 +190,7 @@ class BoolParameterToggle(ParameterType):
             try:
                 return str_to_bool(raw)
             except ValueError as exc:
-                raise InvalidStepParameter("expected a boolean: %s" % exc)
+                raise InvalidStepParameter("expected a boolean: %s" % exc) from None
         raise InvalidStepParameter("expected a boolean, got %s" % _show(raw))
 
 
@@ -218,14 +220,14 @@ class NumberParameter(ParameterType):
             try:
                 value = float(text)
             except ValueError:
-                raise InvalidStepParameter("expected a number, got %s" % _show(raw))
+                raise InvalidStepParameter("expected a number, got %s" % _show(raw)) from None
             if math.isnan(value) or math.isinf(value):
                 raise InvalidStepParameter("expected a finite number, got %s" % _show(raw))
             return value
         try:
             return float(raw)
         except (TypeError, ValueError):
-            raise InvalidStepParameter("expected a number, got %s" % _show(raw))
+            raise InvalidStepParameter("expected a number, got %s" % _show(raw)) from None
 
 
 class SelectStaticDropdownParameter(ParameterType):
@@ -238,7 +240,7 @@ class SelectStaticDropdownParameter(ParameterType):
     name = "SelectStaticDropdownParameter"
 
     def __init__(self, options=None, *args, **kwargs):
-        super(SelectStaticDropdownParameter, self).__init__(options, *args, **kwargs)
+        super().__init__(options, *args, **kwargs)
         self.choices = list(options or [])
 
 

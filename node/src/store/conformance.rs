@@ -1,0 +1,167 @@
+//! Conformance of our Raft storage with openraft's contract: openraft's own
+//! storage test suite run against [`LogStore`] and [`StateMachineStore`], and
+//! reopen tests showing that what the stores were told to keep comes back
+//! from disk.
+//!
+//! The suite builds only blank and membership entries (it cannot make our
+//! `Command`s); the state machine's reopen test applies commands too. What
+//! applying each command does is tested with the content.
+
+use std::collections::BTreeSet;
+
+use openraft::storage::{RaftLogStorage, RaftStateMachine};
+use openraft::testing::{StoreBuilder, Suite};
+use openraft::{
+    CommittedLeaderId, EntryPayload, LogId, Membership, RaftLogReader, RaftSnapshotBuilder, Vote,
+};
+use tempfile::TempDir;
+
+use super::{Command, Entry, Events, LogStore, StateMachineStore, StorageError, TypeConfig};
+
+/// Opens both stores on one fresh temporary directory, as `raft::start` does
+/// on the data directory: they must not step on each other's files. The
+/// directory is the suite's guard, removed when a test is done with it.
+struct FreshDir;
+
+impl StoreBuilder<TypeConfig, LogStore, StateMachineStore, TempDir> for FreshDir {
+    async fn build(&self) -> Result<(TempDir, LogStore, StateMachineStore), StorageError> {
+        let dir = tempfile::tempdir().map_err(|e| openraft::StorageIOError::read(&e))?;
+        let log = LogStore::open(dir.path()).map_err(|e| openraft::StorageIOError::read_logs(&e))?;
+        let sm = StateMachineStore::open(dir.path(), Events::default())?;
+        Ok((dir, log, sm))
+    }
+}
+
+/// The suite starts its own runtime per case, so this is a plain test.
+#[test]
+fn openraft_storage_suite() {
+    Suite::test_all(FreshDir).expect("the openraft storage suite passes");
+}
+
+/// The suite's log ids: node 0.
+fn log_id(term: u64, index: u64) -> LogId<u64> {
+    LogId::new(CommittedLeaderId::new(term, 0), index)
+}
+
+type OpenraftSuite = Suite<TypeConfig, LogStore, StateMachineStore, FreshDir, TempDir>;
+
+/// Appends entry 0 of term 0 and 1..=10 of term 1, each waited for until
+/// flushed, and saves a vote. Borrowed from the suite because only openraft
+/// can make the flush callback `append` takes.
+async fn append_0_to_10(store: &mut LogStore) {
+    OpenraftSuite::feed_10_logs_vote_self(store)
+        .await
+        .expect("append 0..=10 and save a vote");
+}
+
+async fn all_entries(store: &mut LogStore) -> Vec<Entry> {
+    store
+        .try_get_log_entries(0..)
+        .await
+        .expect("entries are readable")
+}
+
+fn ids(entries: &[Entry]) -> Vec<LogId<u64>> {
+    entries.iter().map(|e| e.log_id).collect()
+}
+
+#[tokio::test]
+async fn the_log_store_reopens_with_what_it_was_told_to_keep() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let vote = Vote::new_committed(3, 2);
+    let expected = {
+        let mut store = LogStore::open(dir.path()).expect("open a fresh log store");
+        append_0_to_10(&mut store).await;
+        store.save_vote(&vote).await.expect("save the vote");
+        store.purge(log_id(1, 4)).await.expect("purge up to 4");
+        store.truncate(log_id(1, 8)).await.expect("truncate from 8");
+        let kept = all_entries(&mut store).await;
+        assert_eq!(ids(&kept), (5..=7).map(|i| log_id(1, i)).collect::<Vec<_>>());
+        kept
+    };
+
+    let mut store = LogStore::open(dir.path()).expect("reopen the same directory");
+    assert_eq!(all_entries(&mut store).await, expected);
+    assert_eq!(store.read_vote().await.expect("read the vote"), Some(vote));
+    let state = store.get_log_state().await.expect("log state");
+    assert_eq!(state.last_purged_log_id, Some(log_id(1, 4)));
+    assert_eq!(state.last_log_id, Some(log_id(1, 7)));
+}
+
+/// A purge past the last entry leaves no entry, yet the log must still end
+/// at the purged id after a restart (openraft takes it as the last log id).
+#[tokio::test]
+async fn a_log_purged_entirely_reopens_at_the_purged_id() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    {
+        let mut store = LogStore::open(dir.path()).expect("open a fresh log store");
+        append_0_to_10(&mut store).await;
+        store.purge(log_id(2, 20)).await.expect("purge up to 20");
+    }
+    let mut store = LogStore::open(dir.path()).expect("reopen the same directory");
+    assert!(all_entries(&mut store).await.is_empty());
+    let state = store.get_log_state().await.expect("log state");
+    assert_eq!(state.last_purged_log_id, Some(log_id(2, 20)));
+    assert_eq!(state.last_log_id, Some(log_id(2, 20)));
+}
+
+/// Entry `index` of term 1: a membership at 2, a configuration named after
+/// the index at 4 and 5, blank otherwise.
+fn entry(index: u64) -> Entry {
+    let payload = match index {
+        2 => EntryPayload::Membership(Membership::new(vec![BTreeSet::from([1, 2, 3])], None)),
+        4 | 5 => EntryPayload::Normal(Command::PutConfiguration {
+            name: format!("conf-{index}"),
+            json: "{}".into(),
+        }),
+        _ => EntryPayload::Blank,
+    };
+    Entry {
+        log_id: log_id(1, index),
+        payload,
+    }
+}
+
+fn configurations(sm: &StateMachineStore) -> Vec<String> {
+    sm.handle()
+        .read()
+        .content
+        .configurations
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// The state machine comes back at the last snapshot it built: its content,
+/// last applied id and membership.
+#[tokio::test]
+async fn the_state_machine_reopens_at_its_last_snapshot() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let built = {
+        let mut sm = StateMachineStore::open(dir.path(), Events::default()).expect("open");
+        sm.apply((1..=4).map(entry)).await.expect("apply 1..=4");
+        let snap = sm
+            .get_snapshot_builder()
+            .await
+            .build_snapshot()
+            .await
+            .expect("build a snapshot");
+        // Not in the snapshot, so not there after the reopen: openraft
+        // applies it again from the log.
+        sm.apply([entry(5)]).await.expect("apply 5");
+        assert_eq!(configurations(&sm), ["conf-4", "conf-5"]);
+        snap.meta
+    };
+    let mut sm = StateMachineStore::open(dir.path(), Events::default()).expect("reopen");
+    assert_eq!(configurations(&sm), ["conf-4"]);
+    let (applied, membership) = sm.applied_state().await.expect("applied state");
+    assert_eq!(applied, Some(log_id(1, 4)));
+    assert_eq!(membership.log_id(), &Some(log_id(1, 2)));
+    assert_eq!(membership, built.last_membership);
+    let current = sm
+        .get_current_snapshot()
+        .await
+        .expect("read the snapshot")
+        .expect("a snapshot exists");
+    assert_eq!(current.meta, built);
+}
