@@ -110,10 +110,11 @@ async fn a_log_purged_entirely_reopens_at_the_purged_id() {
 fn entry(index: u64) -> Entry {
     let payload = match index {
         2 => EntryPayload::Membership(Membership::new(vec![BTreeSet::from([1, 2, 3])], None)),
-        4 | 5 => EntryPayload::Normal(Command::PutConfiguration {
-            name: format!("conf-{index}"),
-            json: "{}".into(),
-        }),
+        4 | 5 => {
+            let doc = serde_json::json!({"name": format!("conf-{index}")});
+            let cfg = crate::model::configuration::Configuration::validate(doc).expect("a valid configuration");
+            EntryPayload::Normal(Command::PutConfiguration(cfg))
+        }
         _ => EntryPayload::Blank,
     };
     Entry {
