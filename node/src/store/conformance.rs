@@ -112,7 +112,8 @@ fn entry(index: u64) -> Entry {
         2 => EntryPayload::Membership(Membership::new(vec![BTreeSet::from([1, 2, 3])], None)),
         4 | 5 => {
             let doc = serde_json::json!({"name": format!("conf-{index}")});
-            let cfg = crate::model::configuration::Configuration::validate(doc).expect("a valid configuration");
+            let cfg =
+                crate::model::configuration::Configuration::validate(doc).expect("a valid configuration");
             EntryPayload::Normal(Command::PutConfiguration(cfg))
         }
         _ => EntryPayload::Blank,

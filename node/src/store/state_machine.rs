@@ -50,6 +50,12 @@ pub struct StateMachineStore {
     data: Arc<RwLock<StateMachineData>>,
     snapshot_path: PathBuf,
     events: Events,
+    /// The last log id of the snapshot on disk. openraft builds snapshots
+    /// in a task of their own while it installs received ones inline, so two
+    /// writers can race: this lock makes them take turns on the file, and a
+    /// snapshot older than the one on disk is never written over it (a
+    /// restart must not go back behind a log that was purged past it).
+    written: Arc<std::sync::Mutex<Option<LogId<NodeId>>>>,
 }
 
 fn sm_err(e: impl std::error::Error + 'static) -> StorageError {
@@ -68,8 +74,10 @@ impl StateMachineStore {
             data: Arc::default(),
             snapshot_path,
             events,
+            written: Arc::default(),
         };
         if let Some(snap) = store.read_snapshot_file()? {
+            *store.written.lock().unwrap_or_else(|p| p.into_inner()) = snap.meta.last_log_id;
             let restored: StateMachineData = decode(&snap.data).map_err(snap_err)?;
             *store.write() = restored;
         }
@@ -96,6 +104,15 @@ impl StateMachineStore {
     /// crash leaves either the old or the new snapshot, never a torn one.
     fn write_snapshot_file(&self, snap: &StoredSnapshot) -> Result<(), StorageError> {
         use std::io::Write;
+        let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        if *written > snap.meta.last_log_id {
+            tracing::debug!(
+                on_disk = ?*written,
+                built = ?snap.meta.last_log_id,
+                "a newer snapshot is on disk already; this one is not written"
+            );
+            return Ok(());
+        }
         let bytes = encode(snap).map_err(snap_err)?;
         let tmp = self.snapshot_path.with_extension("tmp");
         let mut f = std::fs::File::create(&tmp).map_err(snap_err)?;
@@ -107,6 +124,7 @@ impl StateMachineStore {
                 .and_then(|d| d.sync_all())
                 .map_err(snap_err)?;
         }
+        *written = snap.meta.last_log_id;
         Ok(())
     }
 }
@@ -224,5 +242,37 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             meta: s.meta,
             snapshot: Box::new(Cursor::new(s.data)),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(index: u64) -> StoredSnapshot {
+        StoredSnapshot {
+            meta: Meta {
+                last_log_id: Some(LogId::new(openraft::CommittedLeaderId::new(1, 1), index)),
+                last_membership: Membership::default(),
+                snapshot_id: format!("s{index}"),
+            },
+            data: vec![index as u8],
+        }
+    }
+
+    #[test]
+    fn an_older_snapshot_never_replaces_a_newer_one_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateMachineStore::open(dir.path(), Events::default()).unwrap();
+        store.write_snapshot_file(&snapshot(10)).unwrap();
+        // A build that started before the install of snapshot 10 ends after it.
+        store.write_snapshot_file(&snapshot(5)).unwrap();
+        let on_disk = store.read_snapshot_file().unwrap().unwrap();
+        assert_eq!(on_disk.meta.snapshot_id, "s10");
+        store.write_snapshot_file(&snapshot(12)).unwrap();
+        assert_eq!(
+            store.read_snapshot_file().unwrap().unwrap().meta.snapshot_id,
+            "s12"
+        );
     }
 }
