@@ -9,6 +9,7 @@ use ractor::Actor;
 
 use crate::actors::dispatcher::{dispatcher, DispatchMsg};
 use crate::actors::mesh;
+use crate::actors::shared::NodeShared;
 use crate::actors::worker::WorkerContext;
 use crate::actors::{NodeServices, Supervisor};
 use crate::api::{self, auth::Authenticator, Service, ServiceDeps};
@@ -51,6 +52,8 @@ pub struct Node {
     /// Background tasks that are not actors (they cannot fail): the effect
     /// pump and the purge timer.
     background: Vec<tokio::task::JoinHandle<()>>,
+    /// What the node's actors share (cancel switches, the drain flag).
+    shared: NodeShared,
     pub local_addr: std::net::SocketAddr,
 }
 
@@ -107,6 +110,7 @@ impl Node {
         )
         .await?;
 
+        let shared = NodeShared::default();
         let svc = Service::new(ServiceDeps {
             raft: member.raft.clone(),
             content: member.content.clone(),
@@ -114,6 +118,7 @@ impl Node {
             validator: Validator::new(runner.clone(), VALIDATION_TIMEOUT),
             node_id: cfg.node_id,
             body_limit: cfg.max_body_bytes,
+            served: shared.served.clone(),
         });
         let router = api::router(
             svc.clone(),
@@ -135,6 +140,7 @@ impl Node {
                 runner,
                 default_timeout: cfg.step_timeout_seconds.map(Duration::from_secs_f64),
                 max_output_bytes: cfg.max_output_bytes,
+                shared: shared.clone(),
             },
             worker_queues,
             worker_prefix: format!("node{}", cfg.node_id),
@@ -206,6 +212,7 @@ impl Node {
                 background.push(purge);
                 background
             },
+            shared,
             local_addr,
         })
     }
@@ -214,13 +221,13 @@ impl Node {
     /// within `deadline`, hands leadership to another voter, then stops.
     pub async fn drain_and_shutdown(self, deadline: Duration) {
         let until = tokio::time::Instant::now() + deadline;
-        crate::actors::worker::start_draining();
+        self.shared.draining.start();
         if let Some(d) = dispatcher() {
             let _ = d.cast(DispatchMsg::Drain);
         }
         let mut announced = false;
         loop {
-            let running = crate::actors::worker::running_here();
+            let running = self.shared.switches.running();
             if running == 0 {
                 break;
             }

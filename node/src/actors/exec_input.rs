@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::dispatcher::Handoff;
+use super::messages::Handoff;
 use crate::model::task::TaskSpec;
 use crate::store::queries::{StepInputs, UpstreamData};
 

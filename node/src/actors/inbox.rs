@@ -10,7 +10,7 @@
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
 use super::dispatcher::{dispatcher, DispatchMsg};
-use super::worker::Readiness;
+use super::messages::Readiness;
 
 /// Process group of every node's dispatch inbox.
 pub const INBOXES: &str = "is-dispatch-inboxes";

@@ -15,6 +15,8 @@ pub mod dispatcher;
 pub mod exec_input;
 pub mod inbox;
 pub mod mesh;
+pub mod messages;
+pub mod shared;
 pub mod supervisor;
 pub mod worker;
 

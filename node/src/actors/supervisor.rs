@@ -87,6 +87,7 @@ impl Supervisor {
                 let args = DispatcherArgs {
                     raft: state.services.workers.raft.clone(),
                     content: state.services.workers.content.clone(),
+                    shared: state.services.workers.shared.clone(),
                     include_started: !state.recovered_started,
                 };
                 let (actor, _) =

@@ -10,17 +10,18 @@
 //! leader's dispatcher hands tasks to workers anywhere in the cluster. A
 //! worker reports itself idle to every node's dispatch inbox.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::watch;
 
-use super::dispatcher::{dispatcher, DispatchMsg, Handoff};
+use super::dispatcher::{dispatcher, DispatchMsg};
 use super::exec_input::{self, ExecInput};
 use super::inbox;
+use super::messages::{Handoff, Readiness, RunOrder};
+use super::shared::NodeShared;
 use crate::engine::step_task::StartInfo;
 use crate::engine::TaskEvent;
 use crate::model::task::{LogLine, Outcome, TaskSpec};
@@ -46,6 +47,8 @@ pub struct WorkerContext {
     pub default_timeout: Option<Duration>,
     /// Largest pickle a step may save.
     pub max_output_bytes: u64,
+    /// Cancel switches, the drain flag and the served queues of this node.
+    pub shared: NodeShared,
 }
 
 pub struct WorkerArgs {
@@ -71,66 +74,6 @@ pub enum WorkerMsg {
     StartRunner,
     /// Report whether idle to the dispatchers again (a dispatcher started).
     Announce,
-}
-
-/// What the leader's dispatcher sends a worker.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct RunOrder {
-    pub task_id: String,
-    /// Upstream data not applied yet (the step starts ahead of the apply).
-    pub handoff: Option<Handoff>,
-    /// The leader's applied log index when it dispatched: the worker's node
-    /// must have applied as much before it reads the task.
-    pub applied_index: u64,
-}
-
-impl RunOrder {
-    pub fn encode(&self) -> Vec<u8> {
-        // Encoding plain owned data into a Vec cannot fail.
-        crate::util::wire::encode(self).unwrap_or_default()
-    }
-}
-
-/// What a worker tells the dispatchers when it is idle.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Readiness {
-    pub name: String,
-    pub queues: Vec<String>,
-    /// The task it just finished, if any.
-    pub finished: Option<String>,
-    /// A task it was handed but did not run (its node is draining): to be
-    /// queued again.
-    pub refused: Option<String>,
-    /// Its node is stopping: hand it nothing more.
-    pub draining: bool,
-}
-
-/// Set when this node drains (SIGTERM): its workers take no more tasks.
-static DRAINING: AtomicBool = AtomicBool::new(false);
-
-pub fn start_draining() {
-    DRAINING.store(true, Ordering::SeqCst);
-}
-
-/// Tasks this node's workers are running right now.
-pub fn running_here() -> usize {
-    switches().len()
-}
-
-/// Cancel switches of the tasks running on this node's workers, by task id:
-/// a revocation is applied on every node, and the node running the task
-/// flips its switch (see [`cancel_local`]).
-static SWITCHES: LazyLock<Mutex<HashMap<String, watch::Sender<bool>>>> = LazyLock::new(Mutex::default);
-
-fn switches() -> MutexGuard<'static, HashMap<String, watch::Sender<bool>>> {
-    SWITCHES.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Stops `task_id` if one of this node's workers runs it.
-pub fn cancel_local(task_id: &str) {
-    if let Some(switch) = switches().get(task_id) {
-        let _ = switch.send(true);
-    }
 }
 
 /// How long a worker waits for its node to apply what the leader had
@@ -162,7 +105,7 @@ impl Worker {
             queues: state.args.queues.clone(),
             finished,
             refused,
-            draining: DRAINING.load(Ordering::SeqCst),
+            draining: state.args.ctx.shared.draining.is_set(),
         };
         if !inbox::tell_all(&readiness) {
             // No dispatcher yet (start-up or restarting); try again shortly.
@@ -187,9 +130,11 @@ impl Worker {
             applied_index,
         } = order;
         let ctx = state.args.ctx.clone();
-        let (switch, mut cancel) = watch::channel(false);
-        switches().insert(task_id.clone(), switch);
-        let _unregister = Unregister(task_id.clone());
+        let mut cancel = ctx.shared.switches.register(&task_id);
+        let _unregister = Unregister {
+            switches: ctx.shared.switches.clone(),
+            task_id: task_id.clone(),
+        };
         if ctx.raft.applied_index() < applied_index {
             let caught_up = ctx
                 .raft
@@ -492,7 +437,7 @@ impl Actor for Worker {
                         return Ok(());
                     }
                 };
-                if DRAINING.load(Ordering::SeqCst) {
+                if state.args.ctx.shared.draining.is_set() {
                     Self::report(&myself, state, None, Some(order.task_id));
                     return Ok(());
                 }
@@ -586,10 +531,13 @@ impl RunnerHost for StepHost {
 }
 
 /// Removes a task's cancel switch when its attempt ends, however it ends.
-struct Unregister(String);
+struct Unregister {
+    switches: super::shared::CancelSwitches,
+    task_id: String,
+}
 
 impl Drop for Unregister {
     fn drop(&mut self) {
-        switches().remove(&self.0);
+        self.switches.unregister(&self.task_id);
     }
 }

@@ -8,7 +8,6 @@ use serde_json::{json, Map, Value};
 
 use super::runtime::{secs, task_json, MAX_WAIT};
 use super::{ApiError, Service};
-use crate::actors::dispatcher::served_queues;
 use crate::model::run::{RunOptions, RunSpec};
 use crate::model::task::TaskState;
 use crate::store::{Command, Content, RunRecord};
@@ -68,7 +67,7 @@ pub fn run_json(content: &Content, r: &RunRecord, served: &BTreeSet<String>) -> 
 
 impl Service {
     pub async fn run_status(&self, id: &str) -> Result<Value, ApiError> {
-        let served = served_queues();
+        let served = self.inner.served.get();
         let sm = self.inner.content.read();
         let r = sm.content.runs.get(id).ok_or_else(|| {
             ApiError::NotFound(format!(
@@ -162,7 +161,7 @@ impl Service {
                 )));
             }
         }
-        let served = served_queues();
+        let served = self.inner.served.get();
         let sm = self.inner.content.read();
         let mut runs: Vec<&RunRecord> = sm
             .content
@@ -275,7 +274,7 @@ impl Service {
                 .is_some_and(|t| t.ready);
             if status["state"] == "PENDING" && ready {
                 let queue = status["queue"].as_str().unwrap_or_default().to_string();
-                if !served_queues().contains(&queue) {
+                if !self.inner.served.contains(&queue) {
                     status["waiting_for"] = json!(format!("no worker subscribed to queue {queue}"));
                 }
             }

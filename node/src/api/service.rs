@@ -8,6 +8,7 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use super::ApiError;
+use crate::actors::shared::ServedQueues;
 use crate::crypto::{self, ClusterKey};
 use crate::model::application::Application;
 use crate::model::configuration::{Configuration, Sealed};
@@ -30,6 +31,8 @@ pub(super) struct Inner {
     node_id: NodeId,
     started: Instant,
     body_limit: u64,
+    /// Queues some worker of the cluster serves (the dispatcher keeps it).
+    pub(super) served: ServedQueues,
 }
 
 /// What the service is built from.
@@ -40,6 +43,7 @@ pub struct ServiceDeps {
     pub validator: Validator,
     pub node_id: NodeId,
     pub body_limit: u64,
+    pub served: ServedQueues,
 }
 
 /// The three kinds of named content documents, for messages and lookups.
@@ -114,6 +118,7 @@ impl Service {
                 node_id: deps.node_id,
                 started: Instant::now(),
                 body_limit: deps.body_limit,
+                served: deps.served,
             }),
         }
     }

@@ -195,31 +195,42 @@ impl Content {
             .collect()
     }
 
-    /// Tasks that wait for a worker, oldest first, as (id, queue, not
-    /// before this time in ms): ready PENDING tasks, RETRY tasks and, with
-    /// `include_started`, STARTED ones (their worker may be gone).
-    pub fn waiting_tasks(&self, include_started: bool) -> Vec<(String, String, Option<u64>)> {
-        let mut tasks: Vec<_> = self
+    /// Tasks that wait for a worker, oldest first: ready PENDING tasks,
+    /// RETRY tasks (with the time they may run again) and STARTED ones
+    /// (their worker may be gone; `started` tells them apart).
+    pub fn waiting_tasks(&self) -> Vec<WaitingTask> {
+        let mut tasks: Vec<(u64, WaitingTask)> = self
             .tasks
             .values()
             .filter(|t| match t.state {
                 TaskState::Pending => t.ready,
-                TaskState::Retry => true,
-                TaskState::Started => include_started,
+                TaskState::Retry | TaskState::Started => true,
                 _ => false,
             })
             .map(|t| {
-                (
-                    t.spec.created_ms,
-                    t.spec.id.clone(),
-                    t.spec.queue.clone(),
-                    t.retry_at_ms,
-                )
+                let waiting = WaitingTask {
+                    task_id: t.spec.id.clone(),
+                    queue: t.spec.queue.clone(),
+                    not_before_ms: t.retry_at_ms,
+                    started: t.state == TaskState::Started,
+                };
+                (t.spec.created_ms, waiting)
             })
             .collect();
-        tasks.sort();
-        tasks.into_iter().map(|(_, id, q, at)| (id, q, at)).collect()
+        tasks.sort_by(|a, b| (a.0, &a.1.task_id).cmp(&(b.0, &b.1.task_id)));
+        tasks.into_iter().map(|(_, w)| w).collect()
     }
+}
+
+/// A task that waits for a worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingTask {
+    pub task_id: String,
+    pub queue: String,
+    /// It may not run before this wall-clock time (ms), if set.
+    pub not_before_ms: Option<u64>,
+    /// Recorded as running: its worker may be gone.
+    pub started: bool,
 }
 
 #[cfg(test)]
