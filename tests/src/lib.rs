@@ -1,8 +1,11 @@
 //! Test harness: runs real `isnode` and `iscli` processes built by the same
 //! `cargo test` invocation, and talks to them over REST and gRPC.
 //!
-//! Nodes listen on ports picked by the OS and keep their data in a temporary
-//! directory that lives as long as the [`TestNode`].
+//! Nodes listen on port 0, so the OS picks a free port while binding (no
+//! window in which another process could take it), and report the port in
+//! `DATA_DIR/listen-address`. They keep their data in a temporary directory
+//! that lives as long as the [`TestNode`]. Python steps used by the tests
+//! live in `fixtures/steps/NAME.py` ([`step_source`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -36,16 +39,65 @@ pub fn bin(name: &str) -> PathBuf {
     p
 }
 
-/// A port that was free a moment ago.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind an ephemeral port")
+/// A loopback port that refuses connections for as long as this value
+/// lives: the socket is bound (so no node can be given the port) but never
+/// listens (so a connection attempt is refused).
+pub struct ClosedPort {
+    pub port: u16,
+    _socket: tokio::net::TcpSocket,
 }
+
+impl ClosedPort {
+    pub fn new() -> Result<ClosedPort> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let port = socket.local_addr()?.port();
+        Ok(ClosedPort {
+            port,
+            _socket: socket,
+        })
+    }
+}
+
+/// Source of the Python step `tests/fixtures/steps/{name}.py`.
+pub fn step_source(name: &str) -> Result<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/steps")
+        .join(format!("{name}.py"));
+    std::fs::read_to_string(&path).with_context(|| format!("read the step fixture {}", path.display()))
+}
+
+/// Empty files a test creates to let its Python steps go on: a step given
+/// [`Markers::path`] waits until [`Markers::set`] has created the file, so
+/// the test decides when the step ends instead of guessing with a sleep.
+pub struct Markers {
+    dir: tempfile::TempDir,
+}
+
+impl Markers {
+    pub fn new() -> Result<Markers> {
+        Ok(Markers {
+            dir: tempfile::tempdir()?,
+        })
+    }
+
+    /// The marker file `name` (absent until set), as a step parameter.
+    pub fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_string_lossy().into_owned()
+    }
+
+    pub fn set(&self, name: &str) -> Result<()> {
+        std::fs::write(self.dir.path().join(name), b"").context("create a marker file")
+    }
+}
+
+/// How long a node may take to bind and to answer after it was started.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct TestNode {
     pub dir: tempfile::TempDir,
+    /// The port the node bound; it changes when the node is restarted, so
+    /// read it after a restart, never keep a copy across one.
     pub port: u16,
     child: Option<Child>,
     extra_env: Vec<(String, String)>,
@@ -64,7 +116,7 @@ impl TestNode {
     pub async fn start_with(env: &[(&str, &str)]) -> Result<TestNode> {
         let mut node = TestNode {
             dir: tempfile::tempdir()?,
-            port: free_port(),
+            port: 0,
             child: None,
             extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             config: None,
@@ -82,7 +134,7 @@ impl TestNode {
         std::fs::write(&config, toml).context("write the node config")?;
         let mut node = TestNode {
             dir,
-            port: free_port(),
+            port: 0,
             child: None,
             extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             config: Some(config),
@@ -110,7 +162,20 @@ impl TestNode {
         format!("http://127.0.0.1:{}{}", self.port, path)
     }
 
+    fn listen_address_path(&self) -> PathBuf {
+        self.data_dir().join("listen-address")
+    }
+
+    /// Starts `isnode` on port 0 and learns the port it bound from the
+    /// `listen-address` file it writes, then waits until it answers.
     async fn spawn(&mut self) -> Result<()> {
+        // A file left by the previous process would name its old port.
+        match std::fs::remove_file(self.listen_address_path()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).context("remove the stale listen-address file")
+            }
+            _ => {}
+        }
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -119,7 +184,7 @@ impl TestNode {
         cmd.arg("--data-dir")
             .arg(self.data_dir())
             .arg("--listen")
-            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("127.0.0.1:0")
             .env("IS_ADMIN_PASSWORD", PASSWORD)
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -131,34 +196,64 @@ impl TestNode {
             cmd.env(k, v);
         }
         self.child = Some(cmd.spawn().context("spawn isnode")?);
+        self.port = self.wait_bound().await?;
         self.wait_ready().await
+    }
+
+    /// Fails with the node's log if its process has exited.
+    fn check_running(&mut self) -> Result<()> {
+        if let Some(child) = self.child.as_mut() {
+            if let Some(status) = child.try_wait()? {
+                bail!("isnode exited with {status}:\n{}", self.log());
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the `listen-address` file of the process just started and
+    /// answers the port in it.
+    async fn wait_bound(&mut self) -> Result<u16> {
+        let path = self.listen_address_path();
+        poll(START_TIMEOUT, async || {
+            self.check_running()?;
+            // Written to a temporary file and renamed: once there, it is whole.
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                return Ok(Progress::NotYet(format!(
+                    "isnode wrote no {} within {START_TIMEOUT:?}:\n{}",
+                    path.display(),
+                    self.log()
+                )));
+            };
+            let port = text
+                .trim()
+                .rsplit_once(':')
+                .and_then(|(_, port)| port.parse().ok())
+                .with_context(|| format!("{} holds {text:?}, not HOST:PORT", path.display()))?;
+            Ok(Progress::Done(port))
+        })
+        .await
     }
 
     /// Waits until the node answers an authenticated request, or fails with its log.
     pub async fn wait_ready(&mut self) -> Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(child) = self.child.as_mut() {
-                if let Some(status) = child.try_wait()? {
-                    bail!("isnode exited with {status}:\n{}", self.log());
-                }
-            }
-            if let Ok(resp) = self
+        let url = self.url("/api/v1/about");
+        poll(START_TIMEOUT, async || {
+            self.check_running()?;
+            let answer = self
                 .http
-                .get(self.url("/api/v1/about"))
+                .get(&url)
                 .basic_auth("isadmin", Some(PASSWORD))
                 .send()
-                .await
-            {
-                if resp.status().is_success() {
-                    return Ok(());
-                }
-            }
-            if Instant::now() > deadline {
-                bail!("isnode did not become ready in 30 s:\n{}", self.log());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+                .await;
+            Ok(match answer {
+                Ok(resp) if resp.status().is_success() => Progress::Done(()),
+                _ => Progress::NotYet(format!(
+                    "isnode did not become ready within {START_TIMEOUT:?}:\n{}",
+                    self.log()
+                )),
+            })
+        })
+        .await
     }
 
     pub fn log(&self) -> String {
@@ -175,20 +270,55 @@ impl TestNode {
 
     /// SIGTERM and wait for the exit status.
     pub fn terminate(&mut self) -> Result<std::process::ExitStatus> {
+        self.send_term()?;
         let mut c = self.child.take().context("node is not running")?;
-        let pid = c.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status()?;
         Ok(c.wait()?)
     }
 
-    /// Starts the node again on the same data directory and port.
+    /// Sends SIGTERM without waiting for the node to exit (see [`TestNode::wait_exit`]).
+    pub fn send_term(&self) -> Result<()> {
+        let pid = self.child.as_ref().context("node is not running")?.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status()?;
+        if !status.success() {
+            bail!("kill -TERM {pid} failed: {status}");
+        }
+        Ok(())
+    }
+
+    /// Waits up to `within` for the node process to exit; answers its status.
+    pub async fn wait_exit(&mut self, within: Duration) -> Result<std::process::ExitStatus> {
+        let status = poll(within, async || {
+            let child = self.child.as_mut().context("node is not running")?;
+            Ok(match child.try_wait()? {
+                Some(status) => Progress::Done(status),
+                None => Progress::NotYet(format!("isnode still runs after {within:?}")),
+            })
+        })
+        .await?;
+        self.child = None;
+        Ok(status)
+    }
+
+    /// Polls the node's log until it contains `needle`; fails after `within`.
+    pub async fn wait_for_log(&self, needle: &str, within: Duration) -> Result<()> {
+        poll(within, async || {
+            Ok(if self.log().contains(needle) {
+                Progress::Done(())
+            } else {
+                Progress::NotYet(format!("{needle:?} not logged within {within:?}:\n{}", self.log()))
+            })
+        })
+        .await
+    }
+
+    /// Starts the node again on the same data directory (on a new port).
     pub async fn restart(&mut self) -> Result<()> {
         self.kill9();
         self.spawn().await
     }
 
-    /// `kill -9`, then starts the node again on the same data directory and
-    /// port with `--config FILE`, FILE now holding `toml`.
+    /// `kill -9`, then starts the node again on the same data directory (on
+    /// a new port) with `--config FILE`, FILE now holding `toml`.
     pub async fn restart_with_config(&mut self, toml: &str) -> Result<()> {
         self.kill9();
         let config = self.config_path();
@@ -230,6 +360,16 @@ impl TestNode {
     /// An authenticated REST call; answers the status and the JSON body.
     pub async fn rest(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value)> {
         rest_call(&self.http, method, &self.url(path), body).await
+    }
+
+    /// Uploads the step fixture `name` ([`step_source`]) under that name;
+    /// fails unless the node answers 200.
+    pub async fn put_step(&self, name: &str) -> Result<()> {
+        let doc = serde_json::json!({"name": name, "data": step_source(name)?});
+        match self.rest("POST", "/api/v1/steps", Some(&doc)).await? {
+            (200, _) => Ok(()),
+            (status, body) => bail!("upload of step {name} answered {status}: {body}"),
+        }
     }
 
     /// Opens the server-sent event stream of a task or run (asserts 200).
@@ -300,15 +440,37 @@ pub enum Progress<T> {
 
 /// Calls `look` every 50 ms until it answers `Done`; fails with the last
 /// `NotYet` description after `within`, or at once when `look` fails.
-pub async fn poll<T>(within: Duration, mut look: impl AsyncFnMut() -> Result<Progress<T>>) -> Result<T> {
+pub async fn poll<T>(within: Duration, look: impl AsyncFnMut() -> Result<Progress<T>>) -> Result<T> {
+    poll_every(Duration::from_millis(50), within, look).await
+}
+
+/// [`poll`] with another pause between looks, for deadlines too short for
+/// 50 ms steps. The last look may come up to `every` after `within`.
+pub async fn poll_every<T>(
+    every: Duration,
+    within: Duration,
+    mut look: impl AsyncFnMut() -> Result<Progress<T>>,
+) -> Result<T> {
     let deadline = Instant::now() + within;
     loop {
         match look().await? {
             Progress::Done(v) => return Ok(v),
             Progress::NotYet(seen) if Instant::now() > deadline => bail!("{seen}"),
-            Progress::NotYet(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Progress::NotYet(_) => tokio::time::sleep(every).await,
         }
     }
+}
+
+/// Calls `look` every 50 ms for `within` and fails at the first failure:
+/// for what must stay so for a while (nothing picks up a task), not for
+/// waiting.
+pub async fn stays(within: Duration, mut look: impl AsyncFnMut() -> Result<()>) -> Result<()> {
+    let until = Instant::now() + within;
+    while Instant::now() < until {
+        look().await?;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    look().await
 }
 
 /// An administrator's REST call to `url`; answers the status and the JSON
@@ -353,18 +515,23 @@ pub fn log_tails(dir: &Path, nodes: usize, lines: usize) -> String {
         .join("\n")
 }
 
-/// Runs `iscli` with host, port and credentials given as flags.
-pub fn iscli(port: u16, user: &str, password: &str, args: &[&str]) -> Output {
-    let port = port.to_string();
-    let mut all = vec!["-H", "127.0.0.1", "-P", &port, "-i", "-U", user, "-p", password];
-    all.extend_from_slice(args);
-    Command::new(bin("iscli"))
-        .args(&all)
+/// An `iscli` command with host, port and credentials given as flags (and
+/// not taken from the environment), its stdin closed.
+pub fn iscli_command(port: u16, user: &str, password: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin("iscli"));
+    cmd.args(["-H", "127.0.0.1", "-P", &port.to_string(), "-i", "-U", user, "-p", password])
+        .args(args)
         .env_remove("IS_HOST")
         .env_remove("IS_PORT")
         .env_remove("IS_USER")
         .env_remove("IS_PASSWORD")
-        .stdin(Stdio::null())
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `iscli` with host, port and credentials given as flags.
+pub fn iscli(port: u16, user: &str, password: &str, args: &[&str]) -> Output {
+    iscli_command(port, user, password, args)
         .output()
         .expect("run iscli")
 }
