@@ -277,7 +277,12 @@ impl TestNode {
 
     /// Sends SIGTERM without waiting for the node to exit (see [`TestNode::wait_exit`]).
     pub fn send_term(&self) -> Result<()> {
-        let pid = self.child.as_ref().context("node is not running")?.id().to_string();
+        let pid = self
+            .child
+            .as_ref()
+            .context("node is not running")?
+            .id()
+            .to_string();
         let status = Command::new("kill").args(["-TERM", &pid]).status()?;
         if !status.success() {
             bail!("kill -TERM {pid} failed: {status}");
@@ -305,7 +310,10 @@ impl TestNode {
             Ok(if self.log().contains(needle) {
                 Progress::Done(())
             } else {
-                Progress::NotYet(format!("{needle:?} not logged within {within:?}:\n{}", self.log()))
+                Progress::NotYet(format!(
+                    "{needle:?} not logged within {within:?}:\n{}",
+                    self.log()
+                ))
             })
         })
         .await
@@ -519,13 +527,23 @@ pub fn log_tails(dir: &Path, nodes: usize, lines: usize) -> String {
 /// not taken from the environment), its stdin closed.
 pub fn iscli_command(port: u16, user: &str, password: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(bin("iscli"));
-    cmd.args(["-H", "127.0.0.1", "-P", &port.to_string(), "-i", "-U", user, "-p", password])
-        .args(args)
-        .env_remove("IS_HOST")
-        .env_remove("IS_PORT")
-        .env_remove("IS_USER")
-        .env_remove("IS_PASSWORD")
-        .stdin(Stdio::null());
+    cmd.args([
+        "-H",
+        "127.0.0.1",
+        "-P",
+        &port.to_string(),
+        "-i",
+        "-U",
+        user,
+        "-p",
+        password,
+    ])
+    .args(args)
+    .env_remove("IS_HOST")
+    .env_remove("IS_PORT")
+    .env_remove("IS_USER")
+    .env_remove("IS_PASSWORD")
+    .stdin(Stdio::null());
     cmd
 }
 

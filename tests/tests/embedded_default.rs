@@ -15,7 +15,9 @@ use is_tests::{bin, poll, Progress, TestNode};
 #[ignore = "needs 127.0.0.1:8080 free; run-all.sh runs it"]
 async fn no_arguments_gives_a_working_node_on_8080() {
     if let Err(e) = std::net::TcpListener::bind("127.0.0.1:8080") {
-        panic!("127.0.0.1:8080 is not free ({e}): this test starts the embedded default there; free the port");
+        panic!(
+            "127.0.0.1:8080 is not free ({e}): this test starts the embedded default there; free the port"
+        );
     }
     let cwd = tempfile::tempdir().unwrap();
     let log_path = cwd.path().join("out.log");

@@ -198,8 +198,14 @@ fn percentile_linear(sorted: &[f64], p: f64) -> f64 {
 /// step before it ended, so `start - ready` is the dispatch latency. Built
 /// in, so the benchmark binary runs from anywhere.
 const BENCH_STEPS: &[(&str, &str)] = &[
-    ("BenchNoop", include_str!("../../fixtures/steps/bench/BenchNoop.py")),
-    ("BenchFibo", include_str!("../../fixtures/steps/bench/BenchFibo.py")),
+    (
+        "BenchNoop",
+        include_str!("../../fixtures/steps/bench/BenchNoop.py"),
+    ),
+    (
+        "BenchFibo",
+        include_str!("../../fixtures/steps/bench/BenchFibo.py"),
+    ),
 ];
 
 fn chain_app(name: &str, file: &str, n: usize) -> Value {

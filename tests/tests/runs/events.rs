@@ -84,9 +84,7 @@ async fn get_task_with_wait_answers_when_the_run_ends() {
     let id = id_of(&started);
     let path = format!("/api/v1/tasks/{id}?wait=20");
     let asked = Instant::now();
-    let (answer, released) = tokio::join!(node.rest("GET", &path, None), async {
-        markers.set("nap")
-    });
+    let (answer, released) = tokio::join!(node.rest("GET", &path, None), async { markers.set("nap") });
     released.unwrap();
     let (status, done) = answer.unwrap();
     assert_eq!(status, 200);
