@@ -41,8 +41,8 @@ pub enum ConfigError {
     after_help = "CONFIG FILE (TOML, all keys optional)      ENVIRONMENT OVERRIDE\n  \
         node_id = 1                                IS_NODE_ID\n  \
         data_dir = \"./is-data\"                     IS_DATA_DIR\n  \
-        listen = \"127.0.0.1:8080\"                  IS_LISTEN\n  \
-        advertise = \"<listen>\"  address peers use  IS_ADVERTISE\n  \
+        listen = \"127.0.0.1:8080\"  port 0: any     IS_LISTEN\n  \
+        advertise = \"<listen>\"  address peers use  IS_ADVERTISE (port 0: the bound port)\n  \
         max_body_bytes = 33554432  request limit     IS_MAX_BODY_BYTES\n  \
         snapshot_every = 5000  entries per snapshot  IS_SNAPSHOT_EVERY\n  \
         keep_after_snapshot = 1000  log kept         IS_KEEP_AFTER_SNAPSHOT\n  \
@@ -58,6 +58,8 @@ pub enum ConfigError {
         join = [\"host:port\", ...]  members to join  IS_JOIN (comma-separated; only read when DIR is new)\n  \
         drain_timeout_seconds = 30  on SIGTERM       IS_DRAIN_TIMEOUT_SECONDS\n  \
         cluster_listen = \"<listen host>:<port+10000>\"  actor network  IS_CLUSTER_LISTEN (with cluster_secret)\n\n\
+        Once listening, the node writes the bound address (HOST:PORT and a newline) to \
+        DIR/listen-address, replaced atomically: with listen port 0 this is how scripts learn the port.\n\
         IS_ADMIN_PASSWORD sets the password of the administrator 'isadmin' when the data directory \
         is new; without it a random password is generated, written to DIR/initial-admin-password \
         (mode 0600) and printed once.\n\
@@ -68,7 +70,8 @@ pub struct Args {
     /// Directory holding this node's Raft log, snapshots and keys.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Address of the REST + gRPC listener.
+    /// Address of the REST + gRPC listener (port 0: any free port; the
+    /// bound address is written to DIR/listen-address).
     #[arg(long, value_name = "HOST:PORT")]
     pub listen: Option<String>,
     /// TOML file with further settings (see below).
@@ -223,7 +226,8 @@ impl NodeConfig {
         let cluster_listen = match env("IS_CLUSTER_LISTEN").or(file.cluster_listen) {
             Some(a) => a,
             None => match split_addr(&listen) {
-                Some((host, port)) if port <= 55535 => format!("{host}:{}", port + 10000),
+                // Port 0 (any free port) has no fixed twin: peers could not be told it.
+                Some((host, port)) if port != 0 && port <= 55535 => format!("{host}:{}", port + 10000),
                 _ => String::new(),
             },
         };
@@ -291,6 +295,17 @@ impl NodeConfig {
         Ok(cfg)
     }
 
+    /// The settings once the listener is bound to `port`. An advertised port
+    /// of 0 (what advertise defaults to when listen asks for any free port)
+    /// would tell peers nothing, so it becomes the port actually bound.
+    pub fn with_bound_port(&self, port: u16) -> NodeConfig {
+        let mut cfg = self.clone();
+        if let Some((host, 0)) = split_addr(&self.advertise) {
+            cfg.advertise = format!("{host}:{port}");
+        }
+        cfg
+    }
+
     fn check(&self) -> Result<(), ConfigError> {
         if self.node_id == 0 {
             return Err(ConfigError::Invalid("node_id must be at least 1".into()));
@@ -337,7 +352,7 @@ impl NodeConfig {
         }
         if self.cluster_secret.is_some() && split_addr(&self.cluster_listen).is_none() {
             return Err(ConfigError::Invalid(format!(
-                "cluster_listen must be HOST:PORT, got {:?} (set it when listen's port is above 55535)",
+                "cluster_listen must be HOST:PORT, got {:?} (set it when listen's port is 0 or above 55535)",
                 self.cluster_listen
             )));
         }
@@ -426,6 +441,24 @@ mod tests {
             ..args
         };
         assert_eq!(NodeConfig::resolve(&args, env).unwrap().listen, "127.0.0.1:3");
+    }
+
+    #[test]
+    fn listen_port_0_advertises_the_bound_port_and_has_no_default_actor_port() {
+        let args = Args {
+            listen: Some("127.0.0.1:0".into()),
+            ..Default::default()
+        };
+        let c = NodeConfig::resolve(&args, no_env).unwrap();
+        assert_eq!(c.with_bound_port(41234).advertise, "127.0.0.1:41234");
+        // An advertised port that is not 0 is kept as configured.
+        let env = |k: &str| (k == "IS_ADVERTISE").then(|| "node.example:9000".to_string());
+        let c = NodeConfig::resolve(&args, env).unwrap();
+        assert_eq!(c.with_bound_port(41234).advertise, "node.example:9000");
+        // A cluster member needs its actor-network port spelled out.
+        let secret = |k: &str| (k == "IS_CLUSTER_SECRET").then(|| "0123456789abcdef".to_string());
+        let err = NodeConfig::resolve(&args, secret).unwrap_err();
+        assert!(err.to_string().contains("cluster_listen"), "{err}");
     }
 
     #[test]

@@ -27,6 +27,8 @@ use crate::store::{Command, CommandResult, Effect, Events};
 const VALIDATION_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
+/// Holds the bound listener address, `HOST:PORT` and a newline.
+pub const LISTEN_ADDRESS_FILE: &str = "listen-address";
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -73,6 +75,9 @@ impl Node {
             addr: cfg.listen.clone(),
             source,
         })?;
+        // With listen port 0 this file is how scripts and tests learn the port.
+        write_listen_address(data_dir, local_addr)?;
+        let cfg = &cfg.with_bound_port(local_addr.port());
 
         let settings = RaftSettings {
             snapshot_every: cfg.snapshot_every,
@@ -275,6 +280,19 @@ fn advertised_cluster_addr(cfg: &NodeConfig) -> String {
     let port = crate::util::addr::split_addr(&cfg.cluster_listen).map_or(0, |(_, p)| p);
     let host = crate::util::addr::split_addr(&cfg.advertise).map_or("127.0.0.1", |(h, _)| h);
     format!("{host}:{port}")
+}
+
+/// Writes `addr` to DIR/listen-address through a temporary file renamed into
+/// place, so a reader never sees a partly written address.
+fn write_listen_address(data_dir: &Path, addr: std::net::SocketAddr) -> Result<(), NodeError> {
+    let path = data_dir.join(LISTEN_ADDRESS_FILE);
+    let tmp = data_dir.join(format!("{LISTEN_ADDRESS_FILE}.tmp"));
+    std::fs::write(&tmp, format!("{addr}\n"))
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|source| NodeError::DataDir {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 /// Records this node's addresses and pools in the replicated state, once

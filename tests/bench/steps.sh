@@ -16,7 +16,7 @@ start_node IS_WORKERS=2
 python3 - "$url" "$auth" <<'PY'
 import base64, json, sys, urllib.request
 url, auth = sys.argv[1], sys.argv[2]
-src = "from ipaascore.BaseStep import BaseStep\n\nclass Noop(BaseStep):\n    def execute(self):\n        pass\n"
+src = open("tests/fixtures/steps/bench/Noop.py").read()
 req = urllib.request.Request(url + "/steps", data=json.dumps({"name": "Noop", "data": src}).encode(),
                              headers={"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()})
 urllib.request.urlopen(req).read()

@@ -1,18 +1,32 @@
 //! Test harness: runs real `isnode` and `iscli` processes built by the same
 //! `cargo test` invocation, and talks to them over REST and gRPC.
 //!
-//! Nodes listen on ports picked by the OS and keep their data in a temporary
-//! directory that lives as long as the [`TestNode`].
+//! Nodes listen on port 0, so the OS picks a free port while binding (no
+//! window in which another process could take it), and report the port in
+//! `DATA_DIR/listen-address`. They keep their data in a temporary directory
+//! that lives as long as the [`TestNode`]. Python steps used by the tests
+//! live in `fixtures/steps/NAME.py` ([`step_source`]).
+//!
+//! This file holds what every kind of test needs (binaries, credentials,
+//! REST and gRPC calls, log tails); the modules hold the rest, and their
+//! items are re-exported here.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use base64::Engine;
 use serde_json::Value;
 
 pub mod cluster;
+mod fixtures;
+mod iscli;
+mod node;
+mod poll;
+
+pub use fixtures::{examples_dir, step_source, Markers};
+pub use iscli::{iscli, iscli_command, iscli_json, iscli_ok, iscli_out, position_of};
+pub use node::TestNode;
+pub use poll::{poll, poll_every, stays, Progress};
 
 pub const PASSWORD: &str = "test-admin-pw";
 
@@ -36,233 +50,23 @@ pub fn bin(name: &str) -> PathBuf {
     p
 }
 
-/// A port that was free a moment ago.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind an ephemeral port")
-}
-
-pub struct TestNode {
-    pub dir: tempfile::TempDir,
+/// A loopback port that refuses connections for as long as this value
+/// lives: the socket is bound (so no node can be given the port) but never
+/// listens (so a connection attempt is refused).
+pub struct ClosedPort {
     pub port: u16,
-    child: Option<Child>,
-    extra_env: Vec<(String, String)>,
-    /// The `--config` file the node is started with, if any.
-    config: Option<PathBuf>,
-    pub http: reqwest::Client,
+    _socket: tokio::net::TcpSocket,
 }
 
-impl TestNode {
-    /// Starts a node on a new data directory with the admin password [`PASSWORD`].
-    pub async fn start() -> Result<TestNode> {
-        Self::start_with(&[]).await
-    }
-
-    /// Starts a node with extra environment variables (settings overrides).
-    pub async fn start_with(env: &[(&str, &str)]) -> Result<TestNode> {
-        let mut node = TestNode {
-            dir: tempfile::tempdir()?,
-            port: free_port(),
-            child: None,
-            extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            config: None,
-            http: reqwest::Client::new(),
-        };
-        node.spawn().await?;
-        Ok(node)
-    }
-
-    /// Starts a node with `--config FILE`, FILE holding `toml` (written into
-    /// the node's temporary directory), and extra environment variables.
-    pub async fn start_with_config(toml: &str, env: &[(&str, &str)]) -> Result<TestNode> {
-        let dir = tempfile::tempdir()?;
-        let config = dir.path().join("node.toml");
-        std::fs::write(&config, toml).context("write the node config")?;
-        let mut node = TestNode {
-            dir,
-            port: free_port(),
-            child: None,
-            extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            config: Some(config),
-            http: reqwest::Client::new(),
-        };
-        node.spawn().await?;
-        Ok(node)
-    }
-
-    /// Path of the `--config` file a node started with [`TestNode::start_with_config`]
-    /// or [`TestNode::restart_with_config`] uses.
-    pub fn config_path(&self) -> PathBuf {
-        self.dir.path().join("node.toml")
-    }
-
-    pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    pub fn log_path(&self) -> PathBuf {
-        self.dir.path().join("node.log")
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{}", self.port, path)
-    }
-
-    async fn spawn(&mut self) -> Result<()> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())?;
-        let mut cmd = Command::new(bin("isnode"));
-        cmd.arg("--data-dir")
-            .arg(self.data_dir())
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{}", self.port))
-            .env("IS_ADMIN_PASSWORD", PASSWORD)
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .stdin(Stdio::null());
-        if let Some(config) = &self.config {
-            cmd.arg("--config").arg(config);
-        }
-        for (k, v) in &self.extra_env {
-            cmd.env(k, v);
-        }
-        self.child = Some(cmd.spawn().context("spawn isnode")?);
-        self.wait_ready().await
-    }
-
-    /// Waits until the node answers an authenticated request, or fails with its log.
-    pub async fn wait_ready(&mut self) -> Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(child) = self.child.as_mut() {
-                if let Some(status) = child.try_wait()? {
-                    bail!("isnode exited with {status}:\n{}", self.log());
-                }
-            }
-            if let Ok(resp) = self
-                .http
-                .get(self.url("/api/v1/about"))
-                .basic_auth("isadmin", Some(PASSWORD))
-                .send()
-                .await
-            {
-                if resp.status().is_success() {
-                    return Ok(());
-                }
-            }
-            if Instant::now() > deadline {
-                bail!("isnode did not become ready in 30 s:\n{}", self.log());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.log_path()).unwrap_or_default()
-    }
-
-    /// SIGKILL: no chance to flush or clean up.
-    pub fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// SIGTERM and wait for the exit status.
-    pub fn terminate(&mut self) -> Result<std::process::ExitStatus> {
-        let mut c = self.child.take().context("node is not running")?;
-        let pid = c.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status()?;
-        Ok(c.wait()?)
-    }
-
-    /// Starts the node again on the same data directory and port.
-    pub async fn restart(&mut self) -> Result<()> {
-        self.kill9();
-        self.spawn().await
-    }
-
-    /// `kill -9`, then starts the node again on the same data directory and
-    /// port with `--config FILE`, FILE now holding `toml`.
-    pub async fn restart_with_config(&mut self, toml: &str) -> Result<()> {
-        self.kill9();
-        let config = self.config_path();
-        std::fs::write(&config, toml).context("write the node config")?;
-        self.config = Some(config);
-        self.spawn().await
-    }
-
-    /// Polls `GET path` every 50 ms until `done(status, body)` holds and
-    /// answers that body; fails with the last answer after `within`.
-    pub async fn poll_until(
-        &self,
-        path: &str,
-        within: Duration,
-        done: impl Fn(u16, &Value) -> bool,
-    ) -> Result<Value> {
-        poll(within, async || {
-            let (status, body) = self.rest("GET", path, None).await?;
-            Ok(if done(status, &body) {
-                Progress::Done(body)
-            } else {
-                Progress::NotYet(format!(
-                    "GET {path} not as expected after {within:?}: {status} {body}"
-                ))
-            })
+impl ClosedPort {
+    pub fn new() -> Result<ClosedPort> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let port = socket.local_addr()?.port();
+        Ok(ClosedPort {
+            port,
+            _socket: socket,
         })
-        .await
-    }
-
-    /// Polls a run or task (`GET /api/v1/tasks/{id}`) until it is SUCCESS,
-    /// FAILURE or REVOKED and answers its status; fails after `within`.
-    pub async fn wait_terminal(&self, id: &str, within: Duration) -> Result<Value> {
-        self.poll_until(&format!("/api/v1/tasks/{id}"), within, |status, body| {
-            status == 200 && matches!(body["state"].as_str(), Some("SUCCESS" | "FAILURE" | "REVOKED"))
-        })
-        .await
-    }
-
-    /// An authenticated REST call; answers the status and the JSON body.
-    pub async fn rest(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value)> {
-        rest_call(&self.http, method, &self.url(path), body).await
-    }
-
-    /// Opens the server-sent event stream of a task or run (asserts 200).
-    pub async fn open_events(&self, id: &str) -> reqwest::Response {
-        let resp = self
-            .http
-            .get(self.url(&format!("/api/v1/tasks/{id}/events")))
-            .basic_auth("isadmin", Some(PASSWORD))
-            .send()
-            .await
-            .expect("open the event stream");
-        assert_eq!(resp.status().as_u16(), 200, "event stream of {id}");
-        resp
-    }
-
-    /// A gRPC client authenticated as the administrator.
-    pub async fn grpc(&self) -> Result<GrpcClient> {
-        grpc_client(self.port, "isadmin", PASSWORD).await
-    }
-
-    /// Runs `iscli` against this node with the given arguments.
-    pub fn iscli(&self, args: &[&str]) -> Output {
-        self.iscli_as("isadmin", PASSWORD, args)
-    }
-
-    pub fn iscli_as(&self, user: &str, password: &str, args: &[&str]) -> Output {
-        iscli(self.port, user, password, args)
-    }
-}
-
-impl Drop for TestNode {
-    fn drop(&mut self) {
-        self.kill9();
     }
 }
 
@@ -289,26 +93,6 @@ pub async fn grpc_client(port: u16, user: &str, password: &str) -> Result<GrpcCl
     Ok(is_proto::IntegrationServiceClient::with_interceptor(
         channel, auth,
     ))
-}
-
-/// One look at something a test waits for.
-pub enum Progress<T> {
-    Done(T),
-    /// Not yet; what was seen, for the failure message.
-    NotYet(String),
-}
-
-/// Calls `look` every 50 ms until it answers `Done`; fails with the last
-/// `NotYet` description after `within`, or at once when `look` fails.
-pub async fn poll<T>(within: Duration, mut look: impl AsyncFnMut() -> Result<Progress<T>>) -> Result<T> {
-    let deadline = Instant::now() + within;
-    loop {
-        match look().await? {
-            Progress::Done(v) => return Ok(v),
-            Progress::NotYet(seen) if Instant::now() > deadline => bail!("{seen}"),
-            Progress::NotYet(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
 }
 
 /// An administrator's REST call to `url`; answers the status and the JSON
@@ -353,27 +137,6 @@ pub fn log_tails(dir: &Path, nodes: usize, lines: usize) -> String {
         .join("\n")
 }
 
-/// Runs `iscli` with host, port and credentials given as flags.
-pub fn iscli(port: u16, user: &str, password: &str, args: &[&str]) -> Output {
-    let port = port.to_string();
-    let mut all = vec!["-H", "127.0.0.1", "-P", &port, "-i", "-U", user, "-p", password];
-    all.extend_from_slice(args);
-    Command::new(bin("iscli"))
-        .args(&all)
-        .env_remove("IS_HOST")
-        .env_remove("IS_PORT")
-        .env_remove("IS_USER")
-        .env_remove("IS_PASSWORD")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run iscli")
-}
-
-/// Example content in the original product's format (steps, apps, configs).
-pub fn examples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/examples")
-}
-
 /// Every file under `dir` whose bytes contain `needle`.
 pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     let mut hits = Vec::new();
@@ -394,35 +157,4 @@ pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
         }
     }
     hits
-}
-
-/// Runs `iscli` against `node`; answers its exit code, stdout and stderr.
-pub fn iscli_out(node: &TestNode, args: &[&str]) -> (i32, String, String) {
-    let o = node.iscli(args);
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-/// Runs `iscli` and insists on exit code 0; answers stdout.
-pub fn iscli_ok(node: &TestNode, args: &[&str]) -> String {
-    let (code, out, err) = iscli_out(node, args);
-    assert_eq!(code, 0, "iscli {args:?}\nstdout: {out}\nstderr: {err}");
-    out
-}
-
-/// Runs `iscli ... --json`, insists on exit code 0 and parses its stdout.
-pub fn iscli_json(node: &TestNode, args: &[&str]) -> serde_json::Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let out = iscli_ok(node, &all);
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}\n{out}"))
-}
-
-/// Position of `needle` in `hay`, failing with the whole text if missing.
-pub fn position_of(hay: &str, needle: &str) -> usize {
-    hay.find(needle)
-        .unwrap_or_else(|| panic!("{needle:?} not found in:\n{hay}"))
 }

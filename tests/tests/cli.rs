@@ -3,7 +3,7 @@
 
 use std::process::Output;
 
-use is_tests::{examples_dir, free_port, iscli, TestNode};
+use is_tests::{examples_dir, iscli, ClosedPort, TestNode};
 use serde_json::Value;
 
 fn stdout(o: &Output) -> String {
@@ -145,7 +145,8 @@ async fn subcommands_list_get_delete_with_json() {
 async fn clear_messages_for_refused_unauthorized_and_invalid() {
     let node = TestNode::start().await.unwrap();
 
-    let out = iscli(free_port(), "isadmin", "x", &["app", "list"]);
+    let closed = ClosedPort::new().unwrap();
+    let out = iscli(closed.port, "isadmin", "x", &["app", "list"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("cannot connect"), "{}", stderr(&out));
 

@@ -11,48 +11,15 @@
 
 use std::time::{Duration, Instant};
 
-use is_tests::{iscli_json as json_of, iscli_ok as ok, iscli_out as iscli, position_of as at, TestNode};
+use is_tests::{
+    iscli_json as json_of, iscli_ok as ok, iscli_out as iscli, poll, position_of as at, Progress, TestNode,
+};
 use serde_json::{json, Value};
-
-/// Says its `text` parameter (logging it) and hands it on.
-const SAY: &str = r#"
-from ipaascore.BaseStep import BaseStep
-
-class Say(BaseStep):
-    def __init__(self):
-        self.new_step_parameter(name="text", required=True)
-
-    def execute(self):
-        text = self.get_parameter("text")
-        self.logger.info("saying %s" % text)
-        self.logger.warning("said it")
-        self.save_data_for_next_step({"said": text})
-"#;
-
-/// Shouts what the step before said, or fails when `fail` is true.
-const SHOUT: &str = r#"
-from ipaascore.BaseStep import BaseStep
-
-class Shout(BaseStep):
-    def __init__(self):
-        self.new_step_parameter(name="fail", default_value=False)
-
-    def execute(self):
-        said = self.join_previous_step_data()["said"]
-        if self.get_parameter("fail"):
-            self.logger.info("about to fail")
-            raise ValueError("cannot shout %s" % said)
-        self.logger.info("shouting %s" % said)
-        self.save_data_for_next_step({"shouted": said.upper()})
-"#;
 
 async fn setup() -> TestNode {
     let node = TestNode::start().await.unwrap();
-    for (name, source) in [("Say", SAY), ("Shout", SHOUT)] {
-        let doc = json!({"name": name, "data": source});
-        let (status, body) = node.rest("POST", "/api/v1/steps", Some(&doc)).await.unwrap();
-        assert_eq!(status, 200, "upload of step {name}: {body}");
-    }
+    node.put_step("Say").await.unwrap();
+    node.put_step("Shout").await.unwrap();
     for doc in [
         json!({"name": "greeting",
                "app_variables": [{"name": "who", "required": true}],
@@ -312,16 +279,17 @@ async fn a_queue_nobody_serves_leaves_the_run_waiting() {
     assert!(out.contains(&format!("(see: iscli task show {id})")), "{out}");
 
     // The node notices that no worker serves the queue.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    poll(Duration::from_secs(30), async || {
         let run = json_of(&node, &["task", "show", &id]);
         assert_eq!(run["queue"], "nobody_serves", "{run}");
-        if run["steps"][0]["waiting_for"].is_string() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never waiting_for: {run}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        Ok(if run["steps"][0]["waiting_for"].is_string() {
+            Progress::Done(())
+        } else {
+            Progress::NotYet(format!("never waiting_for: {run}"))
+        })
+    })
+    .await
+    .unwrap();
     let sheet = ok(&node, &["task", "show", &id]);
     assert!(sheet.contains("State:         PENDING\n"), "{sheet}");
     assert!(sheet.contains("Queue:         nobody_serves\n"), "{sheet}");

@@ -4,117 +4,49 @@
 //! status in JSON.
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use is_tests::{
-    bin, iscli_json as json_of, iscli_ok as ok, iscli_out as iscli, position_of as at, TestNode, PASSWORD,
+    iscli_command, iscli_json as json_of, iscli_ok as ok, iscli_out as iscli, poll, position_of as at,
+    Markers, Progress, TestNode, PASSWORD,
 };
 use serde_json::json;
 
-const GREET: &str = r#"
-from ipaascore.BaseStep import BaseStep
-
-class Greet(BaseStep):
-    def __init__(self):
-        self.new_step_parameter(name="who", description="whom to greet", required=True)
-
-    def execute(self):
-        who = self.get_parameter("who")
-        self.logger.info("greeting %s" % who)
-        self.save_data_for_next_step({"greeting": "hello " + who})
-"#;
-
-const BOOM: &str = r#"
-from ipaascore.BaseStep import BaseStep
-
-class Boom(BaseStep):
-    def execute(self):
-        self.logger.info("about to fail")
-        raise ValueError("the value is wrong")
-"#;
-
-const ECHO: &str = r#"
-from ipaascore.BaseStep import BaseStep
-
-class Echo(BaseStep):
-    def __init__(self):
-        self.new_step_parameter(name="n", required=True)
-        self.new_step_parameter(name="tags", required=True)
-        self.new_step_parameter(name="who", required=True)
-
-    def execute(self):
-        self.save_data_for_next_step({
-            "n": self.get_parameter("n"),
-            "tags": self.get_parameter("tags"),
-            "who": self.get_parameter("who"),
-        })
-"#;
-
-const SLEEPY: &str = r#"
-from ipaascore.BaseStep import BaseStep
-import time
-
-class Sleepy(BaseStep):
-    def execute(self):
-        self.logger.info("going to sleep")
-        time.sleep(30)
-        self.save_data_for_next_step({"slept": True})
-"#;
-
-// The short sleep before "first" keeps the record from being logged before
-// iscli has subscribed to the task's events (such a record only shows up
-// with the final status, after "second").
-const CHATTY: &str = r#"
-from ipaascore.BaseStep import BaseStep
-import time
-
-class Chatty(BaseStep):
-    def execute(self):
-        time.sleep(0.5)
-        self.logger.info("first")
-        time.sleep(1)
-        self.logger.info("second")
-        self.save_data_for_next_step({"said": 2})
-"#;
-
-async fn upload(node: &TestNode, name: &str, source: &str) {
-    let (status, body) = node
-        .rest(
-            "POST",
-            "/api/v1/steps",
-            Some(&json!({"name": name, "data": source})),
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "uploading {name}: {body}");
-}
-
 /// Starts iscli in the background with its stdout piped.
 fn spawn_iscli(node: &TestNode, args: &[&str]) -> std::process::Child {
-    let port = node.port.to_string();
-    Command::new(bin("iscli"))
-        .args([
-            "-H",
-            "127.0.0.1",
-            "-P",
-            &port,
-            "-i",
-            "-U",
-            "isadmin",
-            "-p",
-            PASSWORD,
-        ])
-        .args(args)
-        .env_remove("IS_HOST")
-        .env_remove("IS_PORT")
-        .env_remove("IS_USER")
-        .env_remove("IS_PASSWORD")
-        .stdin(Stdio::null())
+    iscli_command(node.port, "isadmin", PASSWORD, args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start iscli")
+}
+
+/// Reads lines from `out` into `seen` up to the first that contains `needle`.
+fn read_until(out: &mut impl BufRead, seen: &mut String, needle: &str) {
+    loop {
+        let mut line = String::new();
+        let n = out.read_line(&mut line).unwrap();
+        assert!(n > 0, "iscli ended before printing {needle:?}:\n{seen}");
+        seen.push_str(&line);
+        if line.contains(needle) {
+            return;
+        }
+    }
+}
+
+/// Waits until task `id` runs (as `iscli task show` sees it).
+async fn wait_started(node: &TestNode, id: &str) {
+    poll(Duration::from_secs(30), async || {
+        let status = json_of(node, &["task", "show", id]);
+        Ok(if status["state"] == "STARTED" {
+            Progress::Done(())
+        } else {
+            Progress::NotYet(format!("never started: {status}"))
+        })
+    })
+    .await
+    .unwrap();
 }
 
 /// The task id from the "still running: task ID (see: ...)" line.
@@ -133,7 +65,7 @@ fn still_running_id(out: &str) -> String {
 #[tokio::test]
 async fn run_prints_the_log_line_and_the_result() {
     let node = TestNode::start().await.unwrap();
-    upload(&node, "Greet", GREET).await;
+    node.put_step("Greet").await.unwrap();
 
     let out = ok(
         &node,
@@ -160,8 +92,8 @@ async fn run_prints_the_log_line_and_the_result() {
 #[tokio::test]
 async fn failures_exit_1_with_error_and_traceback_and_missing_parameters_are_named() {
     let node = TestNode::start().await.unwrap();
-    upload(&node, "Greet", GREET).await;
-    upload(&node, "Boom", BOOM).await;
+    node.put_step("Greet").await.unwrap();
+    node.put_step("Boom").await.unwrap();
 
     let (code, out, err) = iscli(&node, &["step", "run", "Boom", "--wait", "20"]);
     assert_eq!(code, 1, "stdout: {out}\nstderr: {err}");
@@ -190,8 +122,8 @@ async fn failures_exit_1_with_error_and_traceback_and_missing_parameters_are_nam
 #[tokio::test]
 async fn json_output_task_show_and_task_logs() {
     let node = TestNode::start().await.unwrap();
-    upload(&node, "Greet", GREET).await;
-    upload(&node, "Echo", ECHO).await;
+    node.put_step("Greet").await.unwrap();
+    node.put_step("Echo").await.unwrap();
 
     // Values are JSON when they parse, else plain strings.
     let status = json_of(
@@ -258,7 +190,7 @@ async fn json_output_task_show_and_task_logs() {
 #[tokio::test]
 async fn wait_zero_prints_the_id_and_revoke_stops_the_step() {
     let node = TestNode::start().await.unwrap();
-    upload(&node, "Sleepy", SLEEPY).await;
+    node.put_step("Sleepy").await.unwrap();
 
     let started = Instant::now();
     let out = ok(&node, &["step", "run", "Sleepy", "--wait", "0"]);
@@ -267,15 +199,7 @@ async fn wait_zero_prints_the_id_and_revoke_stops_the_step() {
     assert!(out.contains(&format!("see: iscli task show {id}")), "{out}");
 
     // Let it start, so that revoking has a runner to kill.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let status = json_of(&node, &["task", "show", &id]);
-        if status["state"] == "STARTED" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never started: {status}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_started(&node, &id).await;
 
     let out = ok(&node, &["task", "revoke", &id]);
     assert!(out.contains(&format!("revoked task {id}")), "{out}");
@@ -301,11 +225,7 @@ async fn wait_zero_prints_the_id_and_revoke_stops_the_step() {
         .to_string();
     // Revoke once it runs (revoking a pending task works too, but then
     // there is no runner to kill).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while json_of(&node, &["task", "show", &id])["state"] != "STARTED" {
-        assert!(Instant::now() < deadline, "never started");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_started(&node, &id).await;
     ok(&node, &["task", "revoke", &id]);
     let mut rest = String::new();
     lines.read_to_string(&mut rest).unwrap();
@@ -317,7 +237,7 @@ async fn wait_zero_prints_the_id_and_revoke_stops_the_step() {
 #[tokio::test]
 async fn a_short_wait_runs_out_and_the_json_answer_has_the_id() {
     let node = TestNode::start().await.unwrap();
-    upload(&node, "Sleepy", SLEEPY).await;
+    node.put_step("Sleepy").await.unwrap();
 
     let out = ok(&node, &["step", "run", "Sleepy", "--wait", "2"]);
     let id = still_running_id(&out);
@@ -350,14 +270,32 @@ async fn a_short_wait_runs_out_and_the_json_answer_has_the_id() {
 #[tokio::test]
 async fn logs_are_printed_as_they_arrive() {
     let node = TestNode::start().await.unwrap();
-    upload(&node, "Chatty", CHATTY).await;
+    node.put_step("Chatty").await.unwrap();
 
-    let out = ok(&node, &["step", "run", "Chatty", "--wait", "20"]);
+    // Chatty logs each line only once the test has created its marker, and
+    // the test does so only after iscli has shown the step running (which
+    // iscli learns from the task's events, so it is following them).
+    let markers = Markers::new().unwrap();
+    let first = format!("first_after={}", markers.path("first"));
+    let second = format!("second_after={}", markers.path("second"));
+    let mut run = spawn_iscli(
+        &node,
+        &[
+            "step", "run", "Chatty", "--param", &first, "--param", &second, "--wait", "20",
+        ],
+    );
+    let mut lines = BufReader::new(run.stdout.take().unwrap());
+    let mut out = String::new();
+    read_until(&mut lines, &mut out, "state: STARTED (attempt 1 on node");
+    markers.set("first").unwrap();
+    read_until(&mut lines, &mut out, "INFO Chatty: first");
+    markers.set("second").unwrap();
+    lines.read_to_string(&mut out).unwrap();
+    assert!(run.wait().unwrap().success(), "{out}");
     let first = at(&out, "INFO Chatty: first\n");
     let second = at(&out, "INFO Chatty: second\n");
     let success = at(&out, "state: SUCCESS");
     assert!(first < second && second < success, "{out}");
-    // It runs for 1.5 s: long enough to be seen starting, on a worker.
     let running = at(&out, "state: STARTED (attempt 1 on node");
     assert!(running < first, "{out}");
     // Both came as live events: none had to be added from the final status.
@@ -365,12 +303,22 @@ async fn logs_are_printed_as_they_arrive() {
     assert_eq!(out.matches("Chatty: first").count(), 1, "{out}");
     assert_eq!(out.matches("Chatty: second").count(), 1, "{out}");
 
-    // `task logs --follow` on a running task prints until it ends.
-    let out = ok(&node, &["step", "run", "Chatty", "--wait", "0"]);
+    // `task logs --follow` on a running task prints its lines as they are
+    // logged and ends with the task. The ticker cannot end before the test
+    // lets it, and a running task's status holds no log lines yet, so a
+    // tick printed before then came live.
+    node.put_step("Ticker").await.unwrap();
+    let stop = format!("stop_after={}", markers.path("stop"));
+    let out = ok(&node, &["step", "run", "Ticker", "--param", &stop, "--wait", "0"]);
     let id = still_running_id(&out);
-    let logs = ok(&node, &["task", "logs", &id, "--follow"]);
-    assert!(logs.contains("INFO Chatty: first\n"), "{logs}");
-    assert!(logs.contains("INFO Chatty: second\n"), "{logs}");
+    let mut follow = spawn_iscli(&node, &["task", "logs", &id, "--follow"]);
+    let mut lines = BufReader::new(follow.stdout.take().unwrap());
+    let mut logs = String::new();
+    read_until(&mut lines, &mut logs, "INFO Ticker: tick");
+    markers.set("stop").unwrap();
+    lines.read_to_string(&mut logs).unwrap();
+    assert!(follow.wait().unwrap().success(), "{logs}");
+    assert!(logs.contains("INFO Ticker: done\n"), "{logs}");
     let status = json_of(&node, &["task", "show", &id]);
     assert_eq!(status["state"], "SUCCESS", "{status}");
 }

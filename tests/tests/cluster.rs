@@ -4,27 +4,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use is_tests::cluster::LocalCluster;
-use is_tests::{poll, Progress};
+use is_tests::{poll, step_source, Markers, Progress};
 use serde_json::{json, Value};
-
-/// A step that records each execution in a file per step task (run id and
-/// step name) under `marker_dir`, then passes a counter on.
-const MARK: &str = r#"
-import os
-from ipaascore.BaseStep import BaseStep
-
-class Mark(BaseStep):
-    def execute(self):
-        d = self.get_parameter("marker_dir")
-        with open(os.path.join(d, self.application_id + "-" + self.get_name()), "a") as f:
-            f.write("x\n")
-        prev = self.join_previous_step_data() if self.get_available_previous_step_input_positions() else None
-        self.save_data_for_next_step({"n": (prev or {}).get("n", 0) + 1})
-"#;
 
 fn chain_app(name: &str, steps: usize, marker_dir: &str) -> Value {
     let steps: Vec<Value> = (0..steps)
@@ -40,8 +25,13 @@ fn chain_app(name: &str, steps: usize, marker_dir: &str) -> Value {
 }
 
 async fn upload(c: &LocalCluster, node: usize, marker_dir: &str) -> Result<()> {
-    c.post_ok(node, "/api/v1/steps", &json!({"name": "Mark", "data": MARK}))
-        .await?;
+    // Mark records each execution of a step task in a file under marker_dir.
+    c.post_ok(
+        node,
+        "/api/v1/steps",
+        &json!({"name": "Mark", "data": step_source("Mark")?}),
+    )
+    .await?;
     c.post_ok(node, "/api/v1/applications", &chain_app("five", 5, marker_dir))
         .await?;
     Ok(())
@@ -84,6 +74,8 @@ async fn submit_load(
                         }
                     }
                     _ => {
+                        // A pause before the retry, so a node that is down
+                        // or electing is not asked in a tight loop.
                         node = node % c.size + 1;
                         tokio::time::sleep(Duration::from_millis(20)).await;
                     }
@@ -208,13 +200,15 @@ async fn killing_the_leader_under_load_loses_no_run() -> Result<()> {
     let accepted = Arc::new(Mutex::new(Vec::new()));
     let load = tokio::spawn(submit_load(c.clone(), "five", 200, 4, accepted.clone()));
     // Kill the leader once a quarter of the runs are in.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while accepted.lock().unwrap().len() < 50 {
-        if Instant::now() > deadline {
-            bail!("the load did not start\n{}", c.logs());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    poll(Duration::from_secs(60), async || {
+        Ok(if accepted.lock().unwrap().len() >= 50 {
+            Progress::Done(())
+        } else {
+            Progress::NotYet("the load did not start".into())
+        })
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}\n{}", c.logs()))?;
     c.kill(first)?;
     load.await??;
     let ids = accepted.lock().unwrap().clone();
@@ -313,17 +307,6 @@ async fn a_stopping_leader_hands_leadership_over_and_exits_cleanly() -> Result<(
     Ok(())
 }
 
-/// Sleeps `seconds`, then passes on which worker attempt finished.
-const NAP: &str = r#"
-import time
-from ipaascore.BaseStep import BaseStep
-
-class Nap(BaseStep):
-    def execute(self):
-        time.sleep(float(self.get_parameter("seconds")))
-        self.save_data_for_next_step("rested")
-"#;
-
 /// The worker of a task's last attempt (e.g. "node2/worker-1"), once recorded.
 async fn worker_of(c: &LocalCluster, via: usize, task_id: &str) -> Result<Option<String>> {
     let (_, task) = c
@@ -341,9 +324,17 @@ async fn a_step_on_a_node_that_dies_runs_again_on_another_node() -> Result<()> {
     let c = LocalCluster::up(3, &[]).await?;
     c.wait_healthy(Duration::from_secs(20)).await?;
     let leader = c.leader()?;
-    c.post_ok(leader, "/api/v1/steps", &json!({"name": "Nap", "data": NAP}))
-        .await?;
-    let app = json!({"name": "nap", "steps": [{"name": "n", "file": "Nap", "seconds": 4}]});
+    // Nap runs until the test creates its marker file, so every nap is
+    // still running when a node is killed.
+    c.post_ok(
+        leader,
+        "/api/v1/steps",
+        &json!({"name": "Nap", "data": step_source("Nap")?}),
+    )
+    .await?;
+    let markers = Markers::new()?;
+    let app =
+        json!({"name": "nap", "steps": [{"name": "n", "file": "Nap", "wait_for": markers.path("nap")}]});
     c.post_ok(leader, "/api/v1/applications", &app).await?;
 
     // Six naps for six workers (two per node): some run on followers.
@@ -376,6 +367,7 @@ async fn a_step_on_a_node_that_dies_runs_again_on_another_node() -> Result<()> {
     .await
     .map_err(|e| anyhow::anyhow!("{e}\n{}", c.logs()))?;
     c.kill(victim_node)?;
+    markers.set("nap")?;
 
     for (run, _) in &runs {
         let done = c.wait_terminal(leader, run, Duration::from_secs(60)).await?;

@@ -2,51 +2,13 @@
 //! alone, every hard failure mode followed by a successful step on the same
 //! node, revocation of a hung step, task status and the shared cache.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::StreamExt;
-use is_tests::TestNode;
+use is_tests::{poll_every, step_source, Markers, Progress, TestNode};
 use serde_json::{json, Value};
 
-const MODES: &str = r#"
-from ipaascore.BaseStep import BaseStep
-from ipaascommon.content_manger import IpaasContentManager
-import ctypes, os, sys, time
-
-class Modes(BaseStep):
-    def __init__(self):
-        self.friendly_name = "Failure modes"
-        self.description = "Misbehaves on request"
-        self.version = "1.2.3"
-        self.new_step_parameter(name="mode", description="what to do", sample_value="ok",
-                                default_value=None, required=True)
-
-    def execute(self):
-        mode = self.get_parameter("mode")
-        self.logger.info("pid %d mode %s" % (os.getpid(), mode))
-        if mode == "raise":
-            raise ValueError("the value is wrong")
-        if mode == "exit":
-            sys.exit(3)
-        if mode == "os_exit":
-            os._exit(4)
-        if mode == "segfault":
-            ctypes.string_at(0)
-        if mode == "hang":
-            while True:
-                # Repeated so that a watcher that subscribes late still sees it.
-                self.logger.info("pid %d hanging" % os.getpid())
-                time.sleep(0.05)
-        if mode == "memory":
-            hog = bytearray(1024 * 1024 * 1024)
-        if mode == "cache_put":
-            IpaasContentManager().save_to_cache("shared-key", {"n": 42})
-        if mode == "cache_get":
-            self.save_data_for_next_step(IpaasContentManager().get_from_cache("shared-key"))
-            return
-        self.save_data_for_next_step({"mode": mode, "pid": os.getpid()})
-"#;
-
+/// Uploads `source` as step `name`; answers the status and body as they are.
 async fn upload(node: &TestNode, name: &str, source: &str) -> (u16, Value) {
     node.rest(
         "POST",
@@ -55,6 +17,17 @@ async fn upload(node: &TestNode, name: &str, source: &str) -> (u16, Value) {
     )
     .await
     .unwrap()
+}
+
+/// The source of the invalid step fixture `name` and the (1-based) number
+/// of its first line containing `marker`, which an error must name.
+fn invalid(name: &str, marker: &str) -> (String, usize) {
+    let source = step_source(&format!("invalid/{name}")).unwrap();
+    let line = source
+        .lines()
+        .position(|l| l.contains(marker))
+        .unwrap_or_else(|| panic!("{marker:?} not in invalid/{name}.py"));
+    (source, line + 1)
 }
 
 async fn run(node: &TestNode, params: Value, wait: u32) -> (u16, Value) {
@@ -73,8 +46,7 @@ async fn run_ok(node: &TestNode) -> Value {
 #[tokio::test]
 async fn upload_records_metadata_and_rejects_broken_code() {
     let node = TestNode::start().await.unwrap();
-    let (status, body) = upload(&node, "Modes", MODES).await;
-    assert_eq!(status, 200, "{body}");
+    node.put_step("Modes").await.unwrap();
     let (_, step) = node.rest("GET", "/api/v1/steps/Modes", None).await.unwrap();
     assert_eq!(step["friendly_name"], "Failure modes");
     assert_eq!(step["description"], "Misbehaves on request");
@@ -83,31 +55,31 @@ async fn upload_records_metadata_and_rejects_broken_code() {
     assert_eq!(step["parameters"][0]["required"], true);
     assert_eq!(step["parameters"][0]["sample_value"], "ok");
 
-    let (status, body) = upload(&node, "Broken", "class Broken(:\n    pass\n").await;
+    // The error names the line of the syntax error.
+    let (src, line) = invalid("Broken", "class Broken(");
+    let (status, body) = upload(&node, "Broken", &src).await;
     assert_eq!(status, 400, "{body}");
     assert!(
-        body.to_string().contains("SyntaxError") && body.to_string().contains("line 1"),
+        body.to_string().contains("SyntaxError") && body.to_string().contains(&format!("line {line}")),
         "{body}"
     );
 
-    let (status, body) = upload(
-        &node,
-        "Missing",
-        "from ipaascore.BaseStep import BaseStep\nclass Other(BaseStep):\n    pass\n",
-    )
-    .await;
+    let (src, _) = invalid("Missing", "class Other");
+    let (status, body) = upload(&node, "Missing", &src).await;
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("no class named Missing"), "{body}");
 
-    let (status, body) = upload(&node, "NotAStep", "class NotAStep:\n    pass\n").await;
+    let (src, _) = invalid("NotAStep", "class NotAStep");
+    let (status, body) = upload(&node, "NotAStep", &src).await;
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("BaseStep"), "{body}");
 
-    let src = "from ipaascore.BaseStep import BaseStep\nclass InitFails(BaseStep):\n    def __init__(self):\n        x = 1\n        raise RuntimeError('no init')\n";
-    let (status, body) = upload(&node, "InitFails", src).await;
+    // The error names the line in __init__ that raised.
+    let (src, line) = invalid("InitFails", "raise RuntimeError");
+    let (status, body) = upload(&node, "InitFails", &src).await;
     assert_eq!(status, 400, "{body}");
     assert!(
-        body.to_string().contains("no init") && body.to_string().contains("line 5"),
+        body.to_string().contains("no init") && body.to_string().contains(&format!("line {line}")),
         "{body}"
     );
 
@@ -118,7 +90,7 @@ async fn upload_records_metadata_and_rejects_broken_code() {
 #[tokio::test]
 async fn a_step_runs_alone_with_logs_and_result() {
     let node = TestNode::start().await.unwrap();
-    upload(&node, "Modes", MODES).await;
+    node.put_step("Modes").await.unwrap();
     let body = run_ok(&node).await;
     assert_eq!(body["result"]["mode"], "ok");
     assert_eq!(body["attempt"], 1);
@@ -152,7 +124,7 @@ async fn every_hard_failure_fails_the_attempt_and_the_node_heals() {
     let node = TestNode::start_with(&[("IS_WORKERS", "1"), ("IS_RUNNER_MEMORY_MB", "512")])
         .await
         .unwrap();
-    upload(&node, "Modes", MODES).await;
+    node.put_step("Modes").await.unwrap();
     let cases = [
         ("raise", "ValueError: the value is wrong"),
         ("exit", "sys.exit(3)"),
@@ -189,7 +161,7 @@ async fn every_hard_failure_fails_the_attempt_and_the_node_heals() {
 #[tokio::test]
 async fn revoking_a_hung_step_kills_its_runner() {
     let node = TestNode::start_with(&[("IS_WORKERS", "1")]).await.unwrap();
-    upload(&node, "Modes", MODES).await;
+    node.put_step("Modes").await.unwrap();
     let (status, accepted) = run(&node, json!({"name": "Modes", "mode": "hang"}), 0).await;
     assert_eq!(status, 202, "{accepted}");
     let id = accepted["id"].as_str().unwrap().to_string();
@@ -220,17 +192,19 @@ async fn revoking_a_hung_step_kills_its_runner() {
         .unwrap();
     assert_eq!(status, 200);
     assert_eq!(revoked["state"], "REVOKED", "{revoked}");
-    // The contract: the runner is gone within a second of the revocation.
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while std::path::Path::new(&format!("/proc/{pid}/cmdline")).exists()
-        && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
-    {
-        assert!(
-            Instant::now() < deadline,
-            "runner {pid} still alive 1 s after revoke"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // The contract: the runner is gone within a second of the revocation
+    // (looked at every 10 ms: the deadline is short). A zombie counts as gone.
+    poll_every(Duration::from_millis(10), Duration::from_secs(1), async || {
+        let alive = std::path::Path::new(&format!("/proc/{pid}/cmdline")).exists()
+            && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
+        Ok(if alive {
+            Progress::NotYet(format!("runner {pid} still alive 1 s after revoke"))
+        } else {
+            Progress::Done(())
+        })
+    })
+    .await
+    .unwrap();
     // The stream reports the end, and the worker takes the next task.
     let mut rest = String::new();
     while let Ok(Some(chunk)) = tokio::time::timeout(Duration::from_secs(30), stream.next()).await {
@@ -256,7 +230,7 @@ async fn revoking_a_hung_step_kills_its_runner() {
 #[tokio::test]
 async fn the_cache_is_shared_between_runs() {
     let node = TestNode::start().await.unwrap();
-    upload(&node, "Modes", MODES).await;
+    node.put_step("Modes").await.unwrap();
     let (_, body) = run(&node, json!({"name": "Modes", "mode": "cache_put"}), 30).await;
     assert_eq!(body["state"], "SUCCESS", "{body}");
     let (_, body) = run(&node, json!({"name": "Modes", "mode": "cache_get"}), 30).await;
@@ -276,39 +250,29 @@ async fn the_cache_is_shared_between_runs() {
 #[tokio::test]
 async fn a_task_interrupted_by_a_crash_runs_again_after_restart() {
     let mut node = TestNode::start_with(&[("IS_WORKERS", "1")]).await.unwrap();
-    upload(&node, "Modes", MODES).await;
-    let src = "from ipaascore.BaseStep import BaseStep\nimport time\nclass Slow(BaseStep):\n    def execute(self):\n        time.sleep(2)\n        self.save_data_for_next_step('done')\n";
-    assert_eq!(upload(&node, "Slow", src).await.0, 200);
-    let (status, accepted) = run(&node, json!({"name": "Slow"}), 0).await;
-    assert_eq!(status, 202);
+    node.put_step("Nap").await.unwrap();
+    // The step cannot finish before the test lets it, so the kill always
+    // cuts its first attempt short.
+    let markers = Markers::new().unwrap();
+    let (status, accepted) = run(&node, json!({"name": "Nap", "wait_for": markers.path("nap")}), 0).await;
+    assert_eq!(status, 202, "{accepted}");
     let id = accepted["id"].as_str().unwrap().to_string();
+    let task_path = format!("/api/v1/tasks/{id}");
     // Wait until it runs, then kill the node mid-step.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, t) = node
-            .rest("GET", &format!("/api/v1/tasks/{id}"), None)
-            .await
-            .unwrap();
-        if t["state"] == "STARTED" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never started: {t}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    node.poll_until(&task_path, Duration::from_secs(20), |_, t| {
+        t["state"] == "STARTED"
+    })
+    .await
+    .unwrap();
     node.restart().await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let done = loop {
-        let (_, t) = node
-            .rest("GET", &format!("/api/v1/tasks/{id}"), None)
-            .await
-            .unwrap();
-        if t["state"] == "SUCCESS" {
-            break t;
-        }
-        assert!(Instant::now() < deadline, "not finished after restart: {t}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    markers.set("nap").unwrap();
+    let done = node
+        .poll_until(&task_path, Duration::from_secs(30), |_, t| {
+            t["state"] == "SUCCESS"
+        })
+        .await
+        .unwrap();
     assert_eq!(done["attempt"], 2, "{done}");
     assert_eq!(done["attempts"][0]["state"], "FAILURE", "{done}");
-    assert_eq!(done["result"], "done");
+    assert_eq!(done["result"], "rested");
 }

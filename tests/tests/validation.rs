@@ -1,7 +1,7 @@
 //! Bad input gets a 400 (or 413) whose message names every problem
 //! (DESIGN 4.2, 4.3).
 
-use is_tests::TestNode;
+use is_tests::{step_source, TestNode};
 use serde_json::{json, Value};
 
 async fn problems(node: &TestNode, path: &str, doc: Value) -> Vec<String> {
@@ -122,7 +122,7 @@ async fn malformed_and_mistyped_bodies() {
     let p = problems(
         &node,
         "/api/v1/steps",
-        json!({"name": "Hello", "data": "class Other: pass"}),
+        json!({"name": "Hello", "data": step_source("invalid/Hello").unwrap()}),
     )
     .await;
     assert!(mentions(&p, &["no class named Hello"]), "{p:?}");

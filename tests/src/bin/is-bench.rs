@@ -195,43 +195,16 @@ fn percentile_linear(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Bench steps: each records when its body started and ended, and when the
-/// step before it ended, so `start - ready` is the dispatch latency.
+/// step before it ended, so `start - ready` is the dispatch latency. Built
+/// in, so the benchmark binary runs from anywhere.
 const BENCH_STEPS: &[(&str, &str)] = &[
     (
         "BenchNoop",
-        r#"
-import time
-from ipaascore.BaseStep import BaseStep
-
-class BenchNoop(BaseStep):
-    def execute(self):
-        started = time.time()
-        prev = self.join_previous_step_data() if self.get_available_previous_step_input_positions() else None
-        if isinstance(prev, list):
-            prev = {"i": len(prev), "end": max(p["end"] for p in prev)}
-        i = prev["i"] + 1 if prev else 0
-        ready = prev["end"] if prev else None
-        self.save_data_for_next_step({"i": i, "ready": ready, "start": started, "end": time.time()})
-"#,
+        include_str!("../../fixtures/steps/bench/BenchNoop.py"),
     ),
     (
         "BenchFibo",
-        r#"
-import time
-from ipaascore.BaseStep import BaseStep
-
-def fibo(n):
-    return n if n < 2 else fibo(n - 1) + fibo(n - 2)
-
-class BenchFibo(BaseStep):
-    def execute(self):
-        started = time.time()
-        prev = self.join_previous_step_data() if self.get_available_previous_step_input_positions() else None
-        value = fibo(10)
-        i = prev["i"] + 1 if prev else 0
-        self.save_data_for_next_step({"i": i, "fibo": value, "ready": prev["end"] if prev else None,
-                                      "start": started, "end": time.time()})
-"#,
+        include_str!("../../fixtures/steps/bench/BenchFibo.py"),
     ),
 ];
 

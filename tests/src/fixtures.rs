@@ -1,0 +1,44 @@
+//! Test inputs kept as files: the Python steps of `fixtures/steps`, the
+//! example content of `fixtures/examples`, and marker files through which a
+//! test tells its running steps to go on.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+/// Example content in the original product's format (steps, apps, configs).
+pub fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/examples")
+}
+
+/// Source of the Python step `tests/fixtures/steps/{name}.py`.
+pub fn step_source(name: &str) -> Result<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/steps")
+        .join(format!("{name}.py"));
+    std::fs::read_to_string(&path).with_context(|| format!("read the step fixture {}", path.display()))
+}
+
+/// Empty files a test creates to let its Python steps go on: a step given
+/// [`Markers::path`] waits until [`Markers::set`] has created the file, so
+/// the test decides when the step ends instead of guessing with a sleep.
+pub struct Markers {
+    dir: tempfile::TempDir,
+}
+
+impl Markers {
+    pub fn new() -> Result<Markers> {
+        Ok(Markers {
+            dir: tempfile::tempdir()?,
+        })
+    }
+
+    /// The marker file `name` (absent until set), as a step parameter.
+    pub fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_string_lossy().into_owned()
+    }
+
+    pub fn set(&self, name: &str) -> Result<()> {
+        std::fs::write(self.dir.path().join(name), b"").context("create a marker file")
+    }
+}
