@@ -1,18 +1,20 @@
 //! Times and lengths of time for people: wall-clock times in UTC (the
 //! server's epoch seconds), durations in the largest unit that reads well.
 
+use jiff::Timestamp;
+
 /// Epoch seconds as `HH:MM:SS` (UTC).
 pub(crate) fn clock(epoch: f64) -> String {
-    match civil(epoch) {
-        Some((_, _, _, h, m, s)) => format!("{h:02}:{m:02}:{s:02}"),
+    match instant(epoch) {
+        Some(at) => at.strftime("%H:%M:%S").to_string(),
         None => "--:--:--".to_string(),
     }
 }
 
 /// Epoch seconds as `YYYY-MM-DD HH:MM:SS UTC`.
 pub(crate) fn datetime(epoch: f64) -> String {
-    match civil(epoch) {
-        Some((y, mo, d, h, m, s)) => format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02}:{s:02} UTC"),
+    match instant(epoch) {
+        Some(at) => at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
         None => "-".to_string(),
     }
 }
@@ -33,33 +35,16 @@ pub(crate) fn duration(secs: f64) -> String {
     }
 }
 
-/// Epoch seconds as (year, month, day, hour, minute, second) in UTC, by
-/// Howard Hinnant's days-to-civil algorithm; None for values out of range.
-fn civil(epoch: f64) -> Option<(i64, u32, u32, u32, u32, u32)> {
-    // Years 0 to 9999 keep every intermediate value small.
-    if !epoch.is_finite() || !(-62_167_219_200.0..253_402_300_800.0).contains(&epoch) {
+/// The instant of a server time (fractional epoch seconds), cut to the
+/// whole second so that a time is never shown later than it happened; None
+/// for what is not a number or lies beyond the years jiff knows.
+fn instant(epoch: f64) -> Option<Timestamp> {
+    if !epoch.is_finite() {
+        // `as i64` would read NaN as 1970.
         return None;
     }
-    let secs = epoch.floor() as i64;
-    let days = secs.div_euclid(86_400);
-    let of_day = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    Some((
-        year,
-        month as u32,
-        day as u32,
-        (of_day / 3_600) as u32,
-        (of_day % 3_600 / 60) as u32,
-        (of_day % 60) as u32,
-    ))
+    // Out-of-range values saturate and are then refused by jiff.
+    Timestamp::from_second(epoch.floor() as i64).ok()
 }
 
 #[cfg(test)]
@@ -76,6 +61,9 @@ mod tests {
         assert_eq!(datetime(4_102_444_799.0), "2099-12-31 23:59:59 UTC");
         assert_eq!(clock(f64::NAN), "--:--:--");
         assert_eq!(datetime(1e300), "-");
+        assert_eq!(datetime(f64::NEG_INFINITY), "-");
+        // Years below 1000 keep four digits.
+        assert_eq!(datetime(-62_135_596_800.0), "0001-01-01 00:00:00 UTC");
     }
 
     #[test]
