@@ -493,7 +493,8 @@ enum RunShow {
 }
 
 /// How to show a followed run on this stdout: the live graph on a terminal
-/// that can move its cursor (colored unless NO_COLOR is set), else lines.
+/// that can move its cursor (colored when the terminal shows colours and
+/// NO_COLOR is not set), else lines.
 fn run_show(ctx: &Context) -> RunShow {
     if ctx.json {
         return RunShow::Nothing;
@@ -503,7 +504,7 @@ fn run_show(ctx: &Context) -> RunShow {
         return RunShow::Lines;
     }
     RunShow::Graph {
-        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        color: output::colors_wanted(),
         max_width: live::max_width(std::env::var("COLUMNS").ok().as_deref()),
     }
 }
@@ -522,7 +523,7 @@ async fn follow_run(
     let mut screen = live::Screen::default();
     let redraw = |screen: &mut live::Screen, view: &live::RunView, above: &[String]| {
         if let RunShow::Graph { color, max_width } = show {
-            output::emit(&screen.frame(above, &view.lines(color, max_width)));
+            output::draw(&screen.frame(above, &view.lines(color, max_width)));
         }
     };
     match show {

@@ -9,7 +9,7 @@
 //! Every renderer is pure (value in, text out) and tolerant of missing or
 //! oddly typed fields; writing to stdout happens only in [`emit`].
 
-use std::io::Write as _;
+use std::io::Write;
 
 use serde_json::Value;
 
@@ -41,16 +41,35 @@ pub(crate) use task::{
     task_started,
 };
 
-/// Writes `text` to stdout, adding the final newline if missing. Write
-/// errors (a closed pipe, as in `iscli step list | head -1`) are ignored
-/// instead of panicking like `println!`.
+/// Writes `text` to stdout, adding the final newline if missing. Colour
+/// escape codes are stripped when stdout is not a terminal that shows
+/// them, or NO_COLOR is set (anstream decides, as for [`colors_wanted`]).
+/// Write errors (a closed pipe, as in `iscli step list | head -1`) are
+/// ignored instead of panicking like `println!`.
 pub(crate) fn emit(text: &str) {
-    let mut out = std::io::stdout().lock();
+    write_text(&mut anstream::stdout().lock(), text);
+}
+
+/// Writes a frame of the live view exactly as it is: its cursor movements
+/// must reach the terminal even when colours are off, and anstream would
+/// strip them together with the colours.
+pub(crate) fn draw(frame: &str) {
+    write_text(&mut std::io::stdout().lock(), frame);
+}
+
+fn write_text(out: &mut impl Write, text: &str) {
     let _ = out.write_all(text.as_bytes());
     if !text.ends_with('\n') {
         let _ = out.write_all(b"\n");
     }
     let _ = out.flush();
+}
+
+/// True when stdout shows colours: a terminal that supports them, with
+/// NO_COLOR unset or empty (CLICOLOR and CLICOLOR_FORCE are honoured too).
+/// The same decision [`emit`] follows when it strips colours.
+pub(crate) fn colors_wanted() -> bool {
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
 }
 
 /// Pretty-printed JSON (what `--json` prints).

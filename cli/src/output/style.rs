@@ -1,28 +1,33 @@
 //! The colours of task and run states, as the original UI colours its
 //! steps. Painting is pure (text in, text with escape codes out); whether
-//! colour is wanted at all is decided where stdout is known.
+//! colour is wanted at all is decided where stdout is known (see
+//! [`super::colors_wanted`]).
 
-/// The ANSI color of a state, as the original UI colors its steps: PENDING
+use anstyle::{AnsiColor, Style};
+
+/// The style of a state, as the original UI colors its steps: PENDING
 /// grey, STARTED blue, RETRY yellow, SUCCESS green, FAILURE red, REVOKED
-/// magenta; "" for anything else.
-pub(crate) fn state_color(state: &str) -> &'static str {
-    match state {
-        "PENDING" => "\x1b[90m",
-        "STARTED" => "\x1b[34m",
-        "RETRY" => "\x1b[33m",
-        "SUCCESS" => "\x1b[32m",
-        "FAILURE" => "\x1b[31m",
-        "REVOKED" => "\x1b[35m",
-        _ => "",
-    }
+/// magenta; plain for anything else.
+fn state_style(state: &str) -> Style {
+    let color = match state {
+        "PENDING" => AnsiColor::BrightBlack,
+        "STARTED" => AnsiColor::Blue,
+        "RETRY" => AnsiColor::Yellow,
+        "SUCCESS" => AnsiColor::Green,
+        "FAILURE" => AnsiColor::Red,
+        "REVOKED" => AnsiColor::Magenta,
+        _ => return Style::new(),
+    };
+    Style::new().fg_color(Some(color.into()))
 }
 
 /// `text` in the color of `state` (unchanged for a state without one).
 pub(crate) fn paint(text: &str, state: &str) -> String {
-    match state_color(state) {
-        "" => text.to_string(),
-        color => format!("{color}{text}\x1b[0m"),
+    let style = state_style(state);
+    if style == Style::new() {
+        return text.to_string();
     }
+    format!("{style}{text}{style:#}")
 }
 
 #[cfg(test)]
