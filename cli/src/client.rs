@@ -29,12 +29,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Adds HTTP Basic credentials to every request.
 #[derive(Clone)]
-pub struct BasicAuth {
+pub(crate) struct BasicAuth {
     header: MetadataValue<Ascii>,
 }
 
 impl BasicAuth {
-    pub fn new(user: &str, password: &str) -> Self {
+    pub(crate) fn new(user: &str, password: &str) -> Self {
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
         // Base64 output is plain ASCII, so this cannot fail.
         let header =
@@ -53,18 +53,18 @@ impl tonic::service::Interceptor for BasicAuth {
 }
 
 /// An authenticated connection to one node.
-pub struct Client {
+pub(crate) struct Client {
     rpc: IntegrationServiceClient<InterceptedService<Channel, BasicAuth>>,
     user: String,
     addr: String,
 }
 
 /// What a delete answered.
-pub type DeletedName = String;
+pub(crate) type DeletedName = String;
 
 impl Client {
     /// Opens the channel (plain HTTP/2; TLS is not available yet).
-    pub async fn connect(settings: &Settings) -> Result<Client, CliError> {
+    pub(crate) async fn connect(settings: &Settings) -> Result<Client, CliError> {
         let addr = settings.address();
         let uri = format!("http://{addr}");
         let endpoint = Endpoint::from_shared(uri)
@@ -95,7 +95,7 @@ impl Client {
 
     // ---- steps ----
 
-    pub async fn put_step(&mut self, name: &str, source: String) -> Result<Value, CliError> {
+    pub(crate) async fn put_step(&mut self, name: &str, source: String) -> Result<Value, CliError> {
         let req = PutStepRequest {
             name: name.to_string(),
             source,
@@ -106,21 +106,21 @@ impl Client {
         }
     }
 
-    pub async fn list_steps(&mut self) -> Result<Value, CliError> {
+    pub(crate) async fn list_steps(&mut self) -> Result<Value, CliError> {
         match self.rpc.list_steps(Empty {}).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
     }
 
-    pub async fn get_step(&mut self, name: &str) -> Result<Value, CliError> {
+    pub(crate) async fn get_step(&mut self, name: &str) -> Result<Value, CliError> {
         match self.rpc.get_step(name_req(name)).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
     }
 
-    pub async fn delete_step(&mut self, name: &str) -> Result<DeletedName, CliError> {
+    pub(crate) async fn delete_step(&mut self, name: &str) -> Result<DeletedName, CliError> {
         match self.rpc.delete_step(name_req(name)).await {
             Ok(r) => Ok(deleted_name(r.into_inner().name, name)),
             Err(s) => Err(self.fail(s)),
@@ -130,7 +130,7 @@ impl Client {
     /// Runs one step alone. Answers whether it finished within
     /// `wait_seconds` and its status (the full task status if it finished,
     /// else `{id, href, state}`).
-    pub async fn run_step(
+    pub(crate) async fn run_step(
         &mut self,
         name: &str,
         params: &Map<String, Value>,
@@ -152,7 +152,7 @@ impl Client {
 
     // ---- tasks ----
 
-    pub async fn get_task(&mut self, id: &str) -> Result<Value, CliError> {
+    pub(crate) async fn get_task(&mut self, id: &str) -> Result<Value, CliError> {
         match self.rpc.get_task(id_req(id)).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
@@ -160,7 +160,7 @@ impl Client {
     }
 
     /// Revokes a task; answers its status afterwards.
-    pub async fn revoke_task(&mut self, id: &str) -> Result<Value, CliError> {
+    pub(crate) async fn revoke_task(&mut self, id: &str) -> Result<Value, CliError> {
         match self.rpc.revoke_task(id_req(id)).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
@@ -170,7 +170,7 @@ impl Client {
     /// Starts a new run with the same application, variables,
     /// configuration and queue as run `id`; answers the new run's status
     /// (at once, without waiting).
-    pub async fn replay_task(&mut self, id: &str) -> Result<Value, CliError> {
+    pub(crate) async fn replay_task(&mut self, id: &str) -> Result<Value, CliError> {
         match self.rpc.replay_task(id_req(id)).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
@@ -179,7 +179,7 @@ impl Client {
 
     /// Recent runs, newest first: of one application and/or in one state
     /// when given, at most `limit` (None: the server's default).
-    pub async fn list_tasks(
+    pub(crate) async fn list_tasks(
         &mut self,
         app: Option<&str>,
         state: Option<&str>,
@@ -198,7 +198,7 @@ impl Client {
 
     /// Subscribes to a task's events (state changes, log records, the end).
     /// For a run the state events cover the run and each of its steps.
-    pub async fn watch_task(&mut self, id: &str) -> Result<TaskEvents, CliError> {
+    pub(crate) async fn watch_task(&mut self, id: &str) -> Result<TaskEvents, CliError> {
         match self.rpc.watch_task(id_req(id)).await {
             Ok(r) => Ok(TaskEvents {
                 stream: r.into_inner(),
@@ -211,28 +211,28 @@ impl Client {
 
     // ---- applications ----
 
-    pub async fn put_application(&mut self, json: String) -> Result<Value, CliError> {
+    pub(crate) async fn put_application(&mut self, json: String) -> Result<Value, CliError> {
         match self.rpc.put_application(Json { json }).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
     }
 
-    pub async fn list_applications(&mut self) -> Result<Value, CliError> {
+    pub(crate) async fn list_applications(&mut self) -> Result<Value, CliError> {
         match self.rpc.list_applications(Empty {}).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
     }
 
-    pub async fn get_application(&mut self, name: &str) -> Result<Value, CliError> {
+    pub(crate) async fn get_application(&mut self, name: &str) -> Result<Value, CliError> {
         match self.rpc.get_application(name_req(name)).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
     }
 
-    pub async fn delete_application(&mut self, name: &str) -> Result<DeletedName, CliError> {
+    pub(crate) async fn delete_application(&mut self, name: &str) -> Result<DeletedName, CliError> {
         match self.rpc.delete_application(name_req(name)).await {
             Ok(r) => Ok(deleted_name(r.into_inner().name, name)),
             Err(s) => Err(self.fail(s)),
@@ -241,7 +241,7 @@ impl Client {
 
     /// Starts a run of an application. Answers whether it finished within
     /// `wait_seconds` and its run status (finished or not).
-    pub async fn run_application(
+    pub(crate) async fn run_application(
         &mut self,
         name: &str,
         params: &Map<String, Value>,
@@ -262,7 +262,7 @@ impl Client {
     }
 
     /// The status of the application's last run (with `last_run`, its href).
-    pub async fn application_logs(&mut self, name: &str) -> Result<Value, CliError> {
+    pub(crate) async fn application_logs(&mut self, name: &str) -> Result<Value, CliError> {
         match self.rpc.get_application_logs(name_req(name)).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
@@ -271,28 +271,28 @@ impl Client {
 
     // ---- configurations ----
 
-    pub async fn put_configuration(&mut self, json: String) -> Result<Value, CliError> {
+    pub(crate) async fn put_configuration(&mut self, json: String) -> Result<Value, CliError> {
         match self.rpc.put_configuration(Json { json }).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
     }
 
-    pub async fn list_configurations(&mut self) -> Result<Value, CliError> {
+    pub(crate) async fn list_configurations(&mut self) -> Result<Value, CliError> {
         match self.rpc.list_configurations(Empty {}).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
     }
 
-    pub async fn get_configuration(&mut self, name: &str) -> Result<Value, CliError> {
+    pub(crate) async fn get_configuration(&mut self, name: &str) -> Result<Value, CliError> {
         match self.rpc.get_configuration(name_req(name)).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
     }
 
-    pub async fn delete_configuration(&mut self, name: &str) -> Result<DeletedName, CliError> {
+    pub(crate) async fn delete_configuration(&mut self, name: &str) -> Result<DeletedName, CliError> {
         match self.rpc.delete_configuration(name_req(name)).await {
             Ok(r) => Ok(deleted_name(r.into_inner().name, name)),
             Err(s) => Err(self.fail(s)),
@@ -301,7 +301,7 @@ impl Client {
 
     // ---- syncpacks ----
 
-    pub async fn upload_syncpack(
+    pub(crate) async fn upload_syncpack(
         &mut self,
         file_name: &str,
         wheel: Vec<u8>,
@@ -318,7 +318,7 @@ impl Client {
         }
     }
 
-    pub async fn activate_syncpack(
+    pub(crate) async fn activate_syncpack(
         &mut self,
         name: &str,
         version: Option<&str>,
@@ -330,7 +330,7 @@ impl Client {
         }
     }
 
-    pub async fn install_syncpack(
+    pub(crate) async fn install_syncpack(
         &mut self,
         name: &str,
         version: Option<&str>,
@@ -344,21 +344,25 @@ impl Client {
 
     // ---- system ----
 
-    pub async fn about(&mut self) -> Result<Value, CliError> {
+    pub(crate) async fn about(&mut self) -> Result<Value, CliError> {
         match self.rpc.about(Empty {}).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
     }
 
-    pub async fn cluster_status(&mut self) -> Result<Value, CliError> {
+    pub(crate) async fn cluster_status(&mut self) -> Result<Value, CliError> {
         match self.rpc.cluster_status(Empty {}).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
     }
 
-    pub async fn add_cluster_node(&mut self, node_id: u64, address: String) -> Result<Value, CliError> {
+    pub(crate) async fn add_cluster_node(
+        &mut self,
+        node_id: u64,
+        address: String,
+    ) -> Result<Value, CliError> {
         match self
             .rpc
             .add_cluster_node(AddNodeRequest { node_id, address })
@@ -369,7 +373,7 @@ impl Client {
         }
     }
 
-    pub async fn remove_cluster_node(&mut self, node_id: u64) -> Result<Value, CliError> {
+    pub(crate) async fn remove_cluster_node(&mut self, node_id: u64) -> Result<Value, CliError> {
         match self.rpc.remove_cluster_node(RemoveNodeRequest { node_id }).await {
             Ok(r) => Ok(parse_json(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
@@ -378,7 +382,7 @@ impl Client {
 }
 
 /// The events of one task, in the order the node sent them.
-pub struct TaskEvents {
+pub(crate) struct TaskEvents {
     stream: Streaming<TaskEvent>,
     user: String,
     addr: String,
@@ -387,7 +391,7 @@ pub struct TaskEvents {
 impl TaskEvents {
     /// The next event as JSON; None once the node has closed the stream.
     /// Dropping the future before it completes loses nothing.
-    pub async fn next(&mut self) -> Result<Option<Value>, CliError> {
+    pub(crate) async fn next(&mut self) -> Result<Option<Value>, CliError> {
         match self.stream.message().await {
             Ok(Some(event)) => Ok(Some(parse_json(&event.json))),
             Ok(None) => Ok(None),
@@ -424,13 +428,13 @@ fn deleted_name(answered: String, asked: &str) -> String {
 
 /// The server's JSON text as a value; text that is not JSON is kept as a
 /// JSON string so nothing the server said is lost.
-pub fn parse_json(text: &str) -> Value {
+pub(crate) fn parse_json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
 /// Turns a failed call into a `CliError`. `user` and `addr` only appear in
 /// messages.
-pub fn map_status(status: &Status, user: &str, addr: &str) -> CliError {
+pub(crate) fn map_status(status: &Status, user: &str, addr: &str) -> CliError {
     let body = parse_error_body(status.details());
     match status.code() {
         Code::Unauthenticated => {
