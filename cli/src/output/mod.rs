@@ -7,7 +7,8 @@
 //! `fields` (reading answers), `table`, `time` and `style` (state colours).
 //!
 //! Every renderer is pure (value in, text out) and tolerant of missing or
-//! oddly typed fields; writing to stdout happens only in [`emit`].
+//! oddly typed fields; writing to stdout happens only in [`emit`] and
+//! [`draw`].
 
 use std::io::Write;
 
