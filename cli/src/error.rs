@@ -6,13 +6,13 @@
 use std::fmt;
 
 /// Exit code for a usage error (bad flags, missing password, ...).
-pub const EXIT_USAGE: u8 = 2;
+pub(crate) const EXIT_USAGE: u8 = 2;
 /// Exit code for a failed API call or a local failure (unreadable file ...).
-pub const EXIT_FAILURE: u8 = 1;
+pub(crate) const EXIT_FAILURE: u8 = 1;
 
 /// A failure the CLI reports to the operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// The command line or the settings are wrong; exit code 2.
     Usage(String),
     /// Something on this machine failed (a file cannot be read, a document
@@ -28,18 +28,18 @@ pub enum CliError {
 
 /// What the server said when it refused a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     /// What kind of failure it was, in words ("not found", "invalid input" ...).
-    pub kind: ApiErrorKind,
+    pub(crate) kind: ApiErrorKind,
     /// The one-line error.
-    pub error: String,
+    pub(crate) error: String,
     /// Every problem the server listed (may be empty).
-    pub details: Vec<String>,
+    pub(crate) details: Vec<String>,
 }
 
 /// The failure classes of the server contract (HTTP status in brackets).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiErrorKind {
+pub(crate) enum ApiErrorKind {
     /// Bad input (400).
     InvalidArgument,
     /// The user may not do this (403).
@@ -60,7 +60,7 @@ pub enum ApiErrorKind {
 
 impl CliError {
     /// The exit code the process ends with.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => EXIT_USAGE,
             _ => EXIT_FAILURE,
@@ -68,7 +68,7 @@ impl CliError {
     }
 
     /// The first line of the message, without the `error: ` prefix.
-    pub fn headline(&self) -> String {
+    pub(crate) fn headline(&self) -> String {
         match self {
             CliError::Usage(msg) | CliError::Local(msg) => msg.clone(),
             CliError::Connect { addr, reason } => format!(
@@ -84,7 +84,7 @@ impl CliError {
     }
 
     /// The problems listed under the headline (only API errors have them).
-    pub fn details(&self) -> &[String] {
+    pub(crate) fn details(&self) -> &[String] {
         match self {
             CliError::Api(api) => &api.details,
             _ => &[],
@@ -93,7 +93,7 @@ impl CliError {
 
     /// True when sending further requests to the same server is pointless
     /// (it is unreachable, refuses our credentials, or cannot serve now).
-    pub fn is_fatal_for_batch(&self) -> bool {
+    pub(crate) fn is_fatal_for_batch(&self) -> bool {
         match self {
             CliError::Connect { .. } | CliError::Auth { .. } => true,
             CliError::Api(api) => api.kind == ApiErrorKind::Unavailable,
@@ -103,7 +103,7 @@ impl CliError {
 
     /// The full report: `error: <headline>` then one `  - <detail>` line per
     /// detail; usage errors add a pointer to `--help`.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = format!("error: {}", self.headline());
         for detail in self.details() {
             out.push_str("\n  - ");

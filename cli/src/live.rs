@@ -13,32 +13,32 @@ use crate::output;
 
 /// Where one step of the run stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StepView {
+pub(crate) struct StepView {
     /// The step's task id.
-    pub id: String,
+    pub(crate) id: String,
     /// The step's name in the application.
-    pub name: String,
-    pub state: String,
+    pub(crate) name: String,
+    pub(crate) state: String,
     /// 0 until the step first starts.
-    pub attempt: u64,
+    pub(crate) attempt: u64,
     /// The steps it sends its output to (from the application document).
-    pub next: Vec<String>,
+    pub(crate) next: Vec<String>,
 }
 
 /// Where a run and its steps stand, steps in the application's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunView {
+pub(crate) struct RunView {
     /// The run id (isapp-...).
-    pub id: String,
+    pub(crate) id: String,
     /// The application's name.
-    pub app: String,
-    pub state: String,
-    pub steps: Vec<StepView>,
+    pub(crate) app: String,
+    pub(crate) state: String,
+    pub(crate) steps: Vec<StepView>,
 }
 
 impl RunView {
     /// The view of a run status document.
-    pub fn from_status(status: &Value) -> RunView {
+    pub(crate) fn from_status(status: &Value) -> RunView {
         let mut view = RunView {
             id: output::text(status, "id"),
             app: output::text(status, "app_name"),
@@ -51,7 +51,7 @@ impl RunView {
 
     /// Takes the states of a newer status of the same run; answers whether
     /// anything changed.
-    pub fn update(&mut self, status: &Value) -> bool {
+    pub(crate) fn update(&mut self, status: &Value) -> bool {
         let mut changed = false;
         let state = output::text(status, "state");
         if !state.is_empty() && state != self.state {
@@ -73,7 +73,7 @@ impl RunView {
     /// Applies a `{"type": "state", "id", "name", "state", "attempt"}`
     /// event: of the run itself when its id is the run's, else of a step.
     /// Answers whether it changed anything.
-    pub fn apply(&mut self, event: &Value) -> bool {
+    pub(crate) fn apply(&mut self, event: &Value) -> bool {
         let id = output::text(event, "id");
         let state = output::text(event, "state");
         if id.is_empty() || state.is_empty() {
@@ -113,7 +113,7 @@ impl RunView {
 
     /// Takes the edges of the application document: each step's
     /// `output_to` (a list of step names, or one name).
-    pub fn add_edges(&mut self, app: &Value) {
+    pub(crate) fn add_edges(&mut self, app: &Value) {
         let entries = app.get("steps").and_then(Value::as_array);
         for entry in entries.into_iter().flatten() {
             let name = output::text(entry, "name");
@@ -134,7 +134,7 @@ impl RunView {
 
     /// The graph: `application NAME: STATE`, then one line per step (see
     /// [`graph_line`]); each line at most `max_width` characters.
-    pub fn lines(&self, color: bool, max_width: usize) -> Vec<String> {
+    pub(crate) fn lines(&self, color: bool, max_width: usize) -> Vec<String> {
         let header = fit(&format!("application {}: {}", self.app, self.state), max_width);
         let header = match header.strip_suffix(self.state.as_str()) {
             Some(head) if color && !self.state.is_empty() => {
@@ -173,7 +173,7 @@ fn attempt_of(v: &Value) -> u64 {
 /// columns line up; the attempt only when it is above 1, the arrow only
 /// when the step sends its output on. With `color` the name and state are
 /// in the state's color. Cut to `max_width` characters (before coloring).
-pub fn graph_line(
+pub(crate) fn graph_line(
     step: &StepView,
     name_width: usize,
     status_width: usize,
@@ -204,7 +204,7 @@ pub fn graph_line(
 }
 
 /// `line` cut to `max_width` characters, the last one an ellipsis when cut.
-pub fn fit(line: &str, max_width: usize) -> String {
+pub(crate) fn fit(line: &str, max_width: usize) -> String {
     if line.chars().count() <= max_width {
         return line.to_string();
     }
@@ -216,7 +216,7 @@ pub fn fit(line: &str, max_width: usize) -> String {
 /// The widest line the live view draws: one less than the terminal's
 /// columns (`$COLUMNS`, else 80), so that no line wraps and throws the
 /// redrawing off; at least 20.
-pub fn max_width(columns: Option<&str>) -> usize {
+pub(crate) fn max_width(columns: Option<&str>) -> usize {
     columns
         .and_then(|c| c.trim().parse::<usize>().ok())
         .filter(|c| *c > 0)
@@ -228,7 +228,7 @@ pub fn max_width(columns: Option<&str>) -> usize {
 /// Redraws the graph in place: remembers how many lines it drew last so the
 /// next frame can move the cursor back up over them.
 #[derive(Debug, Default)]
-pub struct Screen {
+pub(crate) struct Screen {
     drawn: usize,
 }
 
@@ -238,7 +238,7 @@ impl Screen {
     /// up while the graph remains at the bottom. Moves the cursor up over
     /// the old graph, clears from there to the end of the screen and writes
     /// everything again.
-    pub fn frame(&mut self, above: &[String], graph: &[String]) -> String {
+    pub(crate) fn frame(&mut self, above: &[String], graph: &[String]) -> String {
         let mut out = String::new();
         if self.drawn > 0 {
             out.push_str(&format!("\x1b[{}A", self.drawn));

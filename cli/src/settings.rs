@@ -12,65 +12,65 @@ use serde::Deserialize;
 use crate::error::CliError;
 
 /// Host used when nothing else names one.
-pub const DEFAULT_HOST: &str = "127.0.0.1";
+pub(crate) const DEFAULT_HOST: &str = "127.0.0.1";
 /// Port used when nothing else names one.
-pub const DEFAULT_PORT: u16 = 8080;
+pub(crate) const DEFAULT_PORT: u16 = 8080;
 /// User used when nothing else names one (the built-in administrator).
-pub const DEFAULT_USER: &str = "isadmin";
+pub(crate) const DEFAULT_USER: &str = "isadmin";
 
 /// Environment variable names.
-pub const ENV_HOST: &str = "IS_HOST";
-pub const ENV_PORT: &str = "IS_PORT";
-pub const ENV_USER: &str = "IS_USER";
-pub const ENV_PASSWORD: &str = "IS_PASSWORD";
+pub(crate) const ENV_HOST: &str = "IS_HOST";
+pub(crate) const ENV_PORT: &str = "IS_PORT";
+pub(crate) const ENV_USER: &str = "IS_USER";
+pub(crate) const ENV_PASSWORD: &str = "IS_PASSWORD";
 
 /// Values given on the command line (None = flag not given).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConnectionFlags {
-    pub host: Option<String>,
-    pub port: Option<u16>,
-    pub username: Option<String>,
-    pub password: Option<String>,
+pub(crate) struct ConnectionFlags {
+    pub(crate) host: Option<String>,
+    pub(crate) port: Option<u16>,
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<String>,
 }
 
 /// The contents of `config.toml`. Every key is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    pub host: Option<String>,
-    pub port: Option<PortValue>,
+pub(crate) struct FileConfig {
+    pub(crate) host: Option<String>,
+    pub(crate) port: Option<PortValue>,
     #[serde(alias = "user")]
-    pub username: Option<String>,
-    pub password: Option<String>,
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<String>,
 }
 
 /// A port written as a number (`port = 8080`) or a string (`port = "8080"`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
-pub enum PortValue {
+pub(crate) enum PortValue {
     Number(i64),
     Text(String),
 }
 
 /// The config file as read: where it is and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadedFile {
-    pub path: PathBuf,
-    pub config: FileConfig,
+pub(crate) struct LoadedFile {
+    pub(crate) path: PathBuf,
+    pub(crate) config: FileConfig,
 }
 
 /// The settings every server call uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    pub host: String,
-    pub port: u16,
-    pub username: String,
-    pub password: String,
+pub(crate) struct Settings {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) username: String,
+    pub(crate) password: String,
 }
 
 impl Settings {
     /// `host:port` as shown in messages (IPv6 addresses in brackets).
-    pub fn address(&self) -> String {
+    pub(crate) fn address(&self) -> String {
         if self.host.contains(':') && !self.host.starts_with('[') {
             format!("[{}]:{}", self.host, self.port)
         } else {
@@ -81,7 +81,7 @@ impl Settings {
 
 /// Where the config file lives: `$XDG_CONFIG_HOME/iscli/config.toml` when
 /// that variable holds an absolute path, else `$HOME/.config/iscli/config.toml`.
-pub fn config_path(xdg_config_home: Option<&str>, home: Option<&str>) -> Option<PathBuf> {
+pub(crate) fn config_path(xdg_config_home: Option<&str>, home: Option<&str>) -> Option<PathBuf> {
     if let Some(xdg) = xdg_config_home.filter(|x| Path::new(x).is_absolute()) {
         return Some(Path::new(xdg).join("iscli").join("config.toml"));
     }
@@ -90,7 +90,7 @@ pub fn config_path(xdg_config_home: Option<&str>, home: Option<&str>) -> Option<
 }
 
 /// Parses the text of a config file; `path` only appears in messages.
-pub fn parse_config(text: &str, path: &Path) -> Result<FileConfig, CliError> {
+pub(crate) fn parse_config(text: &str, path: &Path) -> Result<FileConfig, CliError> {
     toml::from_str(text).map_err(|e| {
         let msg = e.message().to_string();
         CliError::Usage(format!("config file {} is invalid: {msg}", path.display()))
@@ -99,7 +99,7 @@ pub fn parse_config(text: &str, path: &Path) -> Result<FileConfig, CliError> {
 
 /// Applies the precedence rule. `env` looks up an environment variable
 /// (empty values count as unset); `file` is the config file if one exists.
-pub fn resolve(
+pub(crate) fn resolve(
     flags: &ConnectionFlags,
     env: &dyn Fn(&str) -> Option<String>,
     file: Option<&LoadedFile>,
@@ -162,7 +162,7 @@ pub fn resolve(
 }
 
 /// Reads the real environment and config file, then calls `resolve`.
-pub fn load(flags: &ConnectionFlags) -> Result<Settings, CliError> {
+pub(crate) fn load(flags: &ConnectionFlags) -> Result<Settings, CliError> {
     let var = |name: &str| std::env::var(name).ok();
     let path = config_path(var("XDG_CONFIG_HOME").as_deref(), var("HOME").as_deref());
     let file = match path {

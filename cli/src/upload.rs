@@ -19,7 +19,7 @@ use crate::output;
 
 /// One thing to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Item {
+pub(crate) enum Item {
     /// A file: .py step, .json application/configuration, .whl syncpack.
     File(PathBuf),
     /// A syncpack source directory (holds setup.py).
@@ -45,15 +45,15 @@ impl Item {
 
 /// What an upload will send, decided before connecting.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
-    pub kind: ContentKind,
-    pub items: Vec<Item>,
+pub(crate) struct Plan {
+    pub(crate) kind: ContentKind,
+    pub(crate) items: Vec<Item>,
     /// True when `-f` named a directory of items (progress bar + summary).
-    pub batch: bool,
+    pub(crate) batch: bool,
 }
 
 /// Looks at `-f PATH` and lists what to upload.
-pub fn plan(req: &UploadRequest) -> Result<Plan, CliError> {
+pub(crate) fn plan(req: &UploadRequest) -> Result<Plan, CliError> {
     let path = &req.path;
     let meta = std::fs::metadata(path)
         .map_err(|e| CliError::Local(format!("cannot read {}: {}", path.display(), io_reason(&e))))?;
@@ -88,7 +88,7 @@ pub fn plan(req: &UploadRequest) -> Result<Plan, CliError> {
 }
 
 /// The files of `kind` in `dir`, sorted by name. Hidden entries are skipped.
-pub fn collect(kind: ContentKind, dir: &Path) -> Result<Vec<Item>, CliError> {
+pub(crate) fn collect(kind: ContentKind, dir: &Path) -> Result<Vec<Item>, CliError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| CliError::Local(format!("cannot list {}: {}", dir.display(), io_reason(&e))))?;
     let mut items = Vec::new();
@@ -148,7 +148,7 @@ fn check_single_file(kind: ContentKind, path: &Path) -> Result<(), CliError> {
 /// Uploads everything in the plan and prints the results. A single item's
 /// failure is returned as the error; a directory's failures are listed and
 /// give `Outcome::Failed`.
-pub async fn run(
+pub(crate) async fn run(
     client: &mut Client,
     plan: &Plan,
     overwrite: bool,
@@ -215,7 +215,7 @@ pub async fn run(
 }
 
 /// `FAIL  file: error` then one `  - detail` line per detail.
-pub fn failure_lines(label: &str, err: &CliError) -> String {
+pub(crate) fn failure_lines(label: &str, err: &CliError) -> String {
     let mut text = format!("FAIL  {label}: {}", err.headline());
     for d in err.details() {
         text.push_str("\n  - ");
@@ -224,7 +224,7 @@ pub fn failure_lines(label: &str, err: &CliError) -> String {
     text
 }
 
-pub fn summary_line(uploaded: usize, failed: usize) -> String {
+pub(crate) fn summary_line(uploaded: usize, failed: usize) -> String {
     format!("{uploaded} uploaded, {failed} failed")
 }
 

@@ -1,0 +1,201 @@
+//! The command line: every flag and subcommand with its help text (clap
+//! derive), and `Cli::action`, which checks the combinations clap cannot
+//! express and turns the parsed line into one `Action` for `commands`.
+//!
+//! Two styles live side by side: the original product's flags
+//! (`iscli -usf step.py`, `iscli -AIkn pack -V 1.0`, in `legacy`) and
+//! subcommands (`iscli step list`), one file per noun: `step`, `app`,
+//! `task`, `config`, `cluster`; `params` reads `--param KEY=VALUE`. To add
+//! a subcommand, add a variant to `Command` (or to one of the per-noun
+//! enums) and its handler in `commands`.
+
+use clap::{Parser, Subcommand};
+
+mod app;
+mod cluster;
+mod config;
+mod legacy;
+mod params;
+mod step;
+mod task;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use app::{AppCommand, AppRun};
+pub(crate) use cluster::ClusterCommand;
+pub(crate) use config::ConfigCommand;
+pub(crate) use legacy::{ContentKind, LegacyArgs, SyncPackOps, UploadRequest};
+pub(crate) use step::{StepCommand, StepRun};
+pub(crate) use task::TaskCommand;
+
+use crate::error::CliError;
+use crate::settings::ConnectionFlags;
+
+const EXAMPLES: &str = "\
+Examples:
+  iscli -usf steps/CountRecords.py          upload one step
+  iscli -usf steps/                         upload every step in a directory
+  iscli -uaf apps/integration_template.json upload an application
+  iscli -ucf configs/demo-settings.json     upload a configuration
+  iscli -ukf ./test_syncpack-0.0.1-py3-none-any.whl -O
+  iscli -AIkn test_syncpack -V 0.0.1        activate, then install a syncpack
+  iscli step list
+  iscli step run Greet --param who=world    run one step, print its logs live
+  iscli step run Slow --wait 0              start it, print the task id, return
+  iscli task show 0b6e6c1a-...              state, result or error, logs
+  iscli task logs 0b6e6c1a-... --follow     logs until the task ends
+  iscli task revoke 0b6e6c1a-...            stop a pending or running task
+  iscli app run integration_template --param exampleVariable=x
+                                            run an application, follow its steps live
+  iscli app run integration_template --wait 0   start it, print the run id, return
+  iscli task show isapp-...                 a run: its steps, states, waiting reasons
+  iscli task replay isapp-...               run it again with the same variables
+  iscli task list --app integration_template
+  iscli app logs integration_template       the last run and its log lines
+  iscli app get integration_template --json
+  iscli cluster status                      members, leader, health
+  iscli cluster add 4 10.0.0.4:8080         a new voting member (same cluster_secret)
+
+Connection settings come from the flags, else IS_HOST, IS_PORT, IS_USER,
+IS_PASSWORD, else ~/.config/iscli/config.toml (keys host, port, username,
+password; $XDG_CONFIG_HOME is honoured), else 127.0.0.1:8080 as user isadmin.";
+
+/// Command-line client of the Integration Service (talks gRPC to isnode).
+#[derive(Debug, Parser)]
+#[command(
+    name = "iscli",
+    disable_version_flag = true,
+    arg_required_else_help = true,
+    after_help = EXAMPLES
+)]
+pub(crate) struct Cli {
+    /// Print the version of iscli and exit (-V is a syncpack version)
+    #[arg(long = "cli-version")]
+    pub(crate) cli_version: bool,
+
+    /// Print the server's JSON answer, pretty-printed, instead of a summary
+    #[arg(long, global = true, help_heading = "Output")]
+    pub(crate) json: bool,
+
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
+
+    #[command(flatten)]
+    pub(crate) legacy: LegacyArgs,
+
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+}
+
+/// Where the server is and who we are; usable before or after a subcommand.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Connection")]
+pub(crate) struct ConnectionArgs {
+    /// Server host name or IP address [env: IS_HOST] [default: 127.0.0.1]
+    #[arg(short = 'H', long, global = true, value_name = "HOST")]
+    pub(crate) host: Option<String>,
+
+    /// Server port (gRPC and REST share it) [env: IS_PORT] [default: 8080]
+    #[arg(short = 'P', long, global = true, value_name = "PORT",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) port: Option<u16>,
+
+    /// User name [env: IS_USER] [default: isadmin]
+    #[arg(short = 'U', long, global = true, value_name = "USER")]
+    pub(crate) username: Option<String>,
+
+    /// Password [env: IS_PASSWORD]; required from some source
+    #[arg(short = 'p', long, global = true, value_name = "PASSWORD")]
+    pub(crate) password: Option<String>,
+
+    /// Plain connection without TLS (the default and, for now, the only mode)
+    #[arg(short = 'i', long, global = true)]
+    pub(crate) insecure: bool,
+}
+
+impl ConnectionArgs {
+    /// The values given as flags, for `settings::resolve`.
+    pub(crate) fn flags(&self) -> ConnectionFlags {
+        ConnectionFlags {
+            host: self.host.clone(),
+            port: self.port,
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
+    }
+}
+
+/// Subcommands (beyond the original product's flags).
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub(crate) enum Command {
+    /// Steps: Python step classes
+    #[command(subcommand)]
+    Step(StepCommand),
+
+    /// Integration applications
+    #[command(subcommand, visible_alias = "application")]
+    App(AppCommand),
+
+    /// Configurations (shared variables; encrypted values stay hidden)
+    #[command(subcommand, visible_alias = "configuration")]
+    Config(ConfigCommand),
+
+    /// Show the server's version and build information
+    About,
+
+    /// The cluster of nodes
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+
+    /// Tasks: runs of a step or of an application (state, logs, result;
+    /// listing, replay, revocation)
+    #[command(subcommand)]
+    Task(TaskCommand),
+}
+
+/// The one thing this invocation does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Print iscli's own version.
+    CliVersion,
+    /// `-u`: upload content.
+    Upload(UploadRequest),
+    /// `-A`/`-I` without `-u`.
+    SyncPack(SyncPackOps),
+    /// A subcommand.
+    Command(Command),
+}
+
+impl Cli {
+    /// Checks the flag combinations and picks the action.
+    pub(crate) fn action(&self) -> Result<Action, CliError> {
+        if self.cli_version {
+            return Ok(Action::CliVersion);
+        }
+        let Some(command) = &self.command else {
+            return self.legacy.action();
+        };
+        if self.legacy.any() {
+            return Err(usage(
+                "the upload/syncpack flags (-u -s -a -c -k -f -A -I -n -V -F -O) \
+                 cannot be combined with a subcommand",
+            ));
+        }
+        // Checked here so a bad line fails before any network call.
+        match command {
+            Command::Step(StepCommand::Run(run)) => {
+                run.params()?;
+            }
+            Command::App(AppCommand::Run(run)) => {
+                run.params()?;
+            }
+            _ => {}
+        }
+        Ok(Action::Command(command.clone()))
+    }
+}
+
+/// A usage error (exit code 2) with this message.
+fn usage(msg: &str) -> CliError {
+    CliError::Usage(msg.to_string())
+}

@@ -1,0 +1,70 @@
+//! Tests of the command line as a whole (the clap definition, global
+//! flags, subcommands without options of their own), and the helpers the
+//! per-noun tests share.
+
+use clap::{CommandFactory, Parser};
+
+use super::*;
+
+/// The parsed line `iscli LINE...`; panics when clap refuses it.
+pub(crate) fn parse(line: &[&str]) -> Cli {
+    let mut argv = vec!["iscli"];
+    argv.extend_from_slice(line);
+    Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+}
+
+/// The action of the line `iscli LINE...`.
+pub(crate) fn action(line: &[&str]) -> Result<Action, CliError> {
+    parse(line).action()
+}
+
+#[test]
+fn clap_definition_is_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn connection_flags_work_after_subcommands() {
+    let cli = parse(&["step", "get", "CountRecords", "-H", "n2", "-p", "pw", "--json"]);
+    assert_eq!(cli.connection.host.as_deref(), Some("n2"));
+    assert_eq!(cli.connection.password.as_deref(), Some("pw"));
+    assert!(cli.json);
+    assert_eq!(
+        cli.action().unwrap(),
+        Action::Command(Command::Step(StepCommand::Get {
+            name: "CountRecords".into()
+        }))
+    );
+    // Port must be a number in range.
+    assert!(Cli::try_parse_from(["iscli", "-P", "0", "about"]).is_err());
+    assert!(Cli::try_parse_from(["iscli", "-P", "x", "about"]).is_err());
+}
+
+#[test]
+fn subcommands_parse() {
+    assert_eq!(
+        action(&["app", "list"]).unwrap(),
+        Action::Command(Command::App(AppCommand::List))
+    );
+    assert_eq!(
+        action(&["configuration", "delete", "demo"]).unwrap(),
+        Action::Command(Command::Config(ConfigCommand::Delete { name: "demo".into() }))
+    );
+    assert_eq!(
+        action(&["cluster", "status"]).unwrap(),
+        Action::Command(Command::Cluster(ClusterCommand::Status))
+    );
+    assert_eq!(
+        action(&["cluster", "add", "4", "10.0.0.4:8080"]).unwrap(),
+        Action::Command(Command::Cluster(ClusterCommand::Add {
+            id: 4,
+            address: "10.0.0.4:8080".into()
+        }))
+    );
+    assert_eq!(
+        action(&["cluster", "remove", "4"]).unwrap(),
+        Action::Command(Command::Cluster(ClusterCommand::Remove { id: 4 }))
+    );
+    assert_eq!(action(&["about"]).unwrap(), Action::Command(Command::About));
+    assert_eq!(action(&["--cli-version"]).unwrap(), Action::CliVersion);
+}

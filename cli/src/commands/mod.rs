@@ -1,0 +1,177 @@
+//! Carrying out an `Action`: resolving the connection settings,
+//! connecting, calling the RPCs (`client`) and printing the answers (pretty
+//! JSON with `--json`, else the readable forms of `output`).
+//!
+//! One file per noun: `step`, `task`, `app`, `config`, `syncpack`;
+//! following a run (`app run`, `task replay`, `task logs isapp-... -f`,
+//! the live view of `live`) is `runs`. The decisions of following (what an
+//! event calls for, when it is over, how to show a run on this stdout) are
+//! pure and live apart, in `follow` and `follow_run`. A new subcommand is a
+//! new match arm in `run_command` plus its handler in its noun's file.
+
+use serde_json::{json, Value};
+
+use crate::args::{Action, ClusterCommand, Command};
+use crate::client::Client;
+use crate::error::CliError;
+use crate::output;
+use crate::settings::{self, ConnectionFlags};
+use crate::upload;
+
+mod app;
+mod config;
+mod follow;
+mod follow_run;
+mod runs;
+mod step;
+mod syncpack;
+mod task;
+
+/// How a command ended when it did not fail outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Everything worked: exit 0.
+    Success,
+    /// Some parts failed and were already reported: exit 1.
+    Failed,
+}
+
+impl Outcome {
+    /// How a command that followed a task or a run to its end ends: failed
+    /// when the task or run failed or was revoked.
+    pub(crate) fn of(status: &Value) -> Outcome {
+        if output::is_failed_state(&output::text(status, "state")) {
+            Outcome::Failed
+        } else {
+            Outcome::Success
+        }
+    }
+}
+
+/// Options shared by every command.
+#[derive(Debug, Clone)]
+pub(crate) struct Context {
+    pub(crate) connection: ConnectionFlags,
+    pub(crate) json: bool,
+}
+
+impl Context {
+    async fn connect(&self) -> Result<Client, CliError> {
+        let settings = settings::load(&self.connection)?;
+        Client::connect(&settings).await
+    }
+
+    /// What to print for an answer: the pretty JSON with --json, else its
+    /// readable form.
+    fn render(&self, value: &Value, readable: impl FnOnce(&Value) -> String) -> String {
+        if self.json {
+            output::pretty(value)
+        } else {
+            readable(value)
+        }
+    }
+
+    fn print(&self, value: &Value, readable: impl FnOnce(&Value) -> String) {
+        output::emit(&self.render(value, readable));
+    }
+}
+
+/// Runs one action.
+pub(crate) async fn run(action: Action, ctx: &Context) -> Result<Outcome, CliError> {
+    match action {
+        Action::CliVersion => {
+            output::emit(&format!("iscli {}", env!("CARGO_PKG_VERSION")));
+            Ok(Outcome::Success)
+        }
+        Action::Upload(req) => {
+            // Local checks (paths, extensions) before touching the network.
+            let plan = upload::plan(&req)?;
+            let mut client = ctx.connect().await?;
+            let outcome = upload::run(&mut client, &plan, req.overwrite, ctx.json).await?;
+            match (&req.then, outcome) {
+                (Some(ops), Outcome::Success) => syncpack::run(&mut client, ops, ctx).await,
+                _ => Ok(outcome),
+            }
+        }
+        Action::SyncPack(ops) => {
+            let mut client = ctx.connect().await?;
+            syncpack::run(&mut client, &ops, ctx).await
+        }
+        Action::Command(command) => run_command(command, ctx).await,
+    }
+}
+
+async fn run_command(command: Command, ctx: &Context) -> Result<Outcome, CliError> {
+    let mut client = ctx.connect().await?;
+    match command {
+        Command::Step(cmd) => step::run(&mut client, cmd, ctx).await,
+        Command::App(cmd) => app::run(&mut client, cmd, ctx).await,
+        Command::Config(cmd) => config::run(&mut client, cmd, ctx).await,
+        Command::About => {
+            let v = client.about().await?;
+            ctx.print(&v, output::summary);
+            Ok(Outcome::Success)
+        }
+        Command::Cluster(cmd) => {
+            let v = match cmd {
+                ClusterCommand::Status => client.cluster_status().await?,
+                ClusterCommand::Add { id, address } => client.add_cluster_node(id, address).await?,
+                ClusterCommand::Remove { id } => client.remove_cluster_node(id).await?,
+            };
+            ctx.print(&v, output::summary);
+            Ok(Outcome::Success)
+        }
+        Command::Task(cmd) => task::run(&mut client, cmd, ctx).await,
+    }
+}
+
+/// Prints text unless it is empty (no blank line for nothing).
+fn print_text(text: &str) {
+    if !text.is_empty() {
+        output::emit(text);
+    }
+}
+
+/// What a delete prints: `deleted step NAME`, or with --json the document
+/// `{"deleted": "step", "name": NAME}`.
+fn deleted(ctx: &Context, noun: &str, name: &str) -> String {
+    ctx.render(&json!({ "deleted": noun, "name": name }), |_| {
+        format!("deleted {noun} {name}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(json: bool) -> Context {
+        Context {
+            connection: ConnectionFlags::default(),
+            json,
+        }
+    }
+
+    #[test]
+    fn a_failed_or_revoked_task_makes_the_command_fail() {
+        assert_eq!(Outcome::of(&json!({"state": "FAILURE"})), Outcome::Failed);
+        assert_eq!(Outcome::of(&json!({"state": "REVOKED"})), Outcome::Failed);
+        assert_eq!(Outcome::of(&json!({"state": "SUCCESS"})), Outcome::Success);
+    }
+
+    #[test]
+    fn json_prints_the_answer_itself_else_its_readable_form() {
+        let v = json!({"name": "x"});
+        assert_eq!(
+            ctx(true).render(&v, |_| "readable".into()),
+            "{\n  \"name\": \"x\"\n}"
+        );
+        assert_eq!(ctx(false).render(&v, |_| "readable".into()), "readable");
+    }
+
+    #[test]
+    fn deletes_say_what_was_deleted() {
+        assert_eq!(deleted(&ctx(false), "step", "Greet"), "deleted step Greet");
+        let doc: Value = serde_json::from_str(&deleted(&ctx(true), "application", "hello")).unwrap();
+        assert_eq!(doc, json!({"deleted": "application", "name": "hello"}));
+    }
+}

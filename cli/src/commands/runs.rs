@@ -1,0 +1,284 @@
+//! Application runs: following one (`app run`, `task replay`, `task logs
+//! isapp-... --follow`) with the live view or lines, catching up with the
+//! records of its steps that only their statuses hold, and showing one
+//! (`task show isapp-...`, `app logs`) with its steps' log lines. What to
+//! print is decided in `follow_run`; this file does the calls and writes.
+
+use std::io::IsTerminal;
+
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::follow::{follows_logs, stream_closed, Followed};
+use super::follow_run::{run_change, run_show, CatchUp, RunPrinter, RunShow, Terminal};
+use super::{print_text, Context, Outcome};
+use crate::client::Client;
+use crate::error::{ApiError, ApiErrorKind, CliError};
+use crate::live;
+use crate::output;
+
+/// Follows a run just started (by `app run` or `task replay`; `status` is
+/// what starting it answered) until it ends or `until` passes, then prints
+/// its outcome, or that it is still running. `wait` 0 does not follow.
+pub(crate) async fn follow_new_run(
+    client: &mut Client,
+    status: Value,
+    finished: bool,
+    wait: u64,
+    until: Option<Instant>,
+    ctx: &Context,
+) -> Result<Outcome, CliError> {
+    let id = output::text(&status, "id");
+    let mut printed = output::RunLogs::default();
+    let followed = if finished {
+        Followed::Ended(status.clone())
+    } else if wait == 0 {
+        Followed::StillRunning(output::text(&status, "state"))
+    } else {
+        let show = run_show(ctx.json, &terminal());
+        let mut view = live::RunView::from_status(&status);
+        if matches!(show, RunShow::Graph { .. }) {
+            // Only for the arrows of the graph, which does without them.
+            if let Ok(app) = client.get_application(&view.app).await {
+                view.add_edges(&app);
+            }
+        }
+        follow_run(client, &mut view, until, show, &mut printed).await?
+    };
+    match followed {
+        Followed::Ended(last) => Ok(finish_run(client, ctx, &last, &mut printed).await),
+        Followed::StillRunning(_) => {
+            if ctx.json {
+                let now = if wait == 0 {
+                    status
+                } else {
+                    client.get_task(&id).await?
+                };
+                output::emit(&output::pretty(&now));
+            } else {
+                output::emit(&output::run_still_running(&id));
+            }
+            Ok(Outcome::Success)
+        }
+    }
+}
+
+/// What stdout is, as `run_show` needs to know it.
+fn terminal() -> Terminal {
+    Terminal {
+        is_terminal: std::io::stdout().is_terminal(),
+        term: std::env::var("TERM").ok(),
+        colors: output::colors_wanted(),
+        columns: std::env::var("COLUMNS").ok(),
+    }
+}
+
+/// Prints an ended run (its JSON, or the log lines not printed yet and the
+/// outcome) and says how the command ends: failed when the run did.
+async fn finish_run(
+    client: &mut Client,
+    ctx: &Context,
+    status: &Value,
+    printed: &mut output::RunLogs,
+) -> Outcome {
+    if ctx.json {
+        output::emit(&output::pretty(status));
+    } else {
+        // Records logged before the watch began (or lost on the way) of
+        // the steps not settled while following. Not being able to read
+        // them must not hide the outcome.
+        let unsettled = |id: &str| !printed.is_settled(id);
+        if let Ok(steps) = step_logs(client, status, unsettled).await {
+            print_text(&printed.late(&steps));
+        }
+        output::emit(&output::run_outcome(status));
+    }
+    Outcome::of(status)
+}
+
+/// Follows a run's events until it ends or `until` passes (None: no
+/// limit), keeping `view` up to date and showing it as `show` says. Printed
+/// log lines are noted in `printed`.
+async fn follow_run(
+    client: &mut Client,
+    view: &mut live::RunView,
+    until: Option<Instant>,
+    show: RunShow,
+    printed: &mut output::RunLogs,
+) -> Result<Followed, CliError> {
+    let id = view.id.clone();
+    let mut printer = RunPrinter::new(show);
+    let draws = printer.draws();
+    let put = |text: String| {
+        if draws {
+            output::draw(&text);
+        } else {
+            print_text(&text);
+        }
+    };
+    put(printer.start(view));
+    let mut events = client.watch_task(&id).await?;
+    loop {
+        let next = match until {
+            Some(deadline) => match tokio::time::timeout_at(deadline, events.next()).await {
+                Ok(next) => next?,
+                Err(_) => return Ok(Followed::StillRunning(view.state.clone())),
+            },
+            None => events.next().await?,
+        };
+        let Some(event) = next else {
+            let followed = stream_closed("run", &id, client.get_task(&id).await?)?;
+            if let Followed::Ended(status) = &followed {
+                if view.update(status) {
+                    put(printer.redraw(view));
+                }
+            }
+            return Ok(followed);
+        };
+        match event.get("type").and_then(Value::as_str) {
+            Some("state") => {
+                if !view.apply(&event) {
+                    continue;
+                }
+                let change = run_change(view, &event, show);
+                let caught_up = match &change.catch_up {
+                    Some(step) => catch_up(client, printed, step).await,
+                    None => Vec::new(),
+                };
+                put(printer.changed(view, change, &caught_up));
+            }
+            Some("log") if show != RunShow::Nothing => {
+                let line = printed.live(&event);
+                put(printer.log(view, line));
+            }
+            Some("end") => {
+                let status = match event.get("status") {
+                    Some(status) if status.is_object() => status.clone(),
+                    _ => client.get_task(&id).await?,
+                };
+                if view.update(&status) {
+                    put(printer.redraw(view));
+                }
+                return Ok(Followed::Ended(status));
+            }
+            // Log lines not shown, and event types this iscli does not know.
+            _ => {}
+        }
+    }
+}
+
+/// Catches up with a step of a followed run whose attempt has just ended
+/// (see `output::RunLogs`): the lines of its records not printed yet.
+/// Should its status not be readable now, what is missing comes with the
+/// outcome.
+async fn catch_up(client: &mut Client, printed: &mut output::RunLogs, step: &CatchUp) -> Vec<String> {
+    let Ok(task) = client.get_task(&step.id).await else {
+        return Vec::new();
+    };
+    let logs = output::StepLogs {
+        id: step.id.clone(),
+        name: step.name.clone(),
+        logs: task
+            .get("logs")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+    };
+    let missed = printed.missed(&logs);
+    if step.ended {
+        printed.settle(&step.id);
+    }
+    missed
+}
+
+/// The log records of the steps of a run that `wanted` picks by task id,
+/// read from each step's task status; a step whose status is gone
+/// (expired) has none.
+async fn step_logs(
+    client: &mut Client,
+    status: &Value,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Vec<output::StepLogs>, CliError> {
+    let mut all = Vec::new();
+    let steps = status.get("steps").and_then(Value::as_array);
+    for step in steps.into_iter().flatten() {
+        let id = output::text(step, "id");
+        if id.is_empty() || !wanted(&id) {
+            continue;
+        }
+        let logs = match client.get_task(&id).await {
+            Ok(task) => task
+                .get("logs")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            Err(CliError::Api(ApiError {
+                kind: ApiErrorKind::NotFound,
+                ..
+            })) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        all.push(output::StepLogs {
+            id,
+            name: output::text(step, "name"),
+            logs,
+        });
+    }
+    Ok(all)
+}
+
+/// A run for people (`task show isapp-...`, `app logs`): the run sheet and
+/// its steps' log lines; with --json, the status as the server sent it.
+pub(crate) async fn show_run(client: &mut Client, status: &Value, ctx: &Context) -> Result<(), CliError> {
+    if ctx.json {
+        output::emit(&output::pretty(status));
+        return Ok(());
+    }
+    let logs = output::run_logs(&step_logs(client, status, |_| true).await?);
+    let mut text = output::run_sheet(status);
+    text.push_str(&output::run_logs_section(status, &logs));
+    output::emit(&text);
+    Ok(())
+}
+
+/// `iscli task logs isapp-...`: the log lines of every step of the run in
+/// time order; with --follow on a run that has not ended, then each new one
+/// as it is logged, then the ones only the steps' final statuses hold. With
+/// --json, only the final list.
+pub(crate) async fn run_logs(
+    client: &mut Client,
+    status: &Value,
+    follow: bool,
+    ctx: &Context,
+) -> Result<(), CliError> {
+    let steps = step_logs(client, status, |_| true).await?;
+    if !follows_logs(follow, status) {
+        let logs = output::run_logs(&steps);
+        let text = output::run_logs_text(status, &logs);
+        ctx.print(&Value::Array(logs), |_| text);
+        return Ok(());
+    }
+    let mut printed = output::RunLogs::default();
+    let show = if ctx.json {
+        RunShow::Nothing
+    } else {
+        // Everything logged so far, in time order, noted as printed.
+        print_text(&printed.late(&steps));
+        RunShow::Logs
+    };
+    let mut view = live::RunView::from_status(status);
+    let last = match follow_run(client, &mut view, None, show, &mut printed).await? {
+        Followed::Ended(last) => last,
+        // Without a deadline following only ends with the run; should that
+        // change, show what is known.
+        Followed::StillRunning(_) => client.get_task(&view.id).await?,
+    };
+    let unsettled = |id: &str| !printed.is_settled(id);
+    let steps = step_logs(client, &last, unsettled).await?;
+    if ctx.json {
+        output::emit(&output::pretty(&Value::Array(output::run_logs(&steps))));
+    } else {
+        print_text(&printed.late(&steps));
+    }
+    Ok(())
+}

@@ -1,0 +1,345 @@
+//! The log records of a run's steps for people: each step's records merged
+//! into one list in time order, each line naming its step, and `RunLogs`,
+//! which makes sure that while a run is followed no record is printed twice
+//! and none is missed (some only reach iscli through a step's status).
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use super::fields::{number, or_dash, text};
+use super::logs::{log_line, SeenLogs};
+use super::task::is_final_state;
+use super::time::clock;
+
+/// One log record of a run's step: `HH:MM:SS LEVEL step-name: message`
+/// (UTC); the record's module stands in when it carries no step name.
+pub(crate) fn run_log_line(log: &Value) -> String {
+    let name = text(log, "name");
+    if name.is_empty() {
+        return log_line(log);
+    }
+    let time = number(log, "time").map_or_else(|| "--:--:--".to_string(), clock);
+    let level = or_dash(text(log, "level"));
+    format!("{time} {level} {name}: {}", text(log, "message"))
+}
+
+/// The log section under a run sheet: the steps' records in time order
+/// (see [`run_logs`]), or why there are none.
+pub(crate) fn run_logs_section(status: &Value, logs: &[Value]) -> String {
+    if logs.is_empty() {
+        if is_final_state(&text(status, "state")) {
+            return "Logs:          (none)\n".to_string();
+        }
+        return format!(
+            "Logs:          (none yet; follow them: iscli task logs {} --follow)\n",
+            text(status, "id")
+        );
+    }
+    let mut out = "Logs:\n".to_string();
+    for log in logs {
+        out.push_str(&format!("  {}\n", run_log_line(log)));
+    }
+    out
+}
+
+/// Records of a run's steps one per line (empty text for none).
+pub(crate) fn run_log_lines(logs: &[Value]) -> String {
+    logs.iter().map(|l| run_log_line(l) + "\n").collect()
+}
+
+/// The logs of a run (`iscli task logs isapp-...` without --follow).
+pub(crate) fn run_logs_text(status: &Value, logs: &[Value]) -> String {
+    if !logs.is_empty() {
+        return run_log_lines(logs);
+    }
+    if is_final_state(&text(status, "state")) {
+        "(no log lines)".to_string()
+    } else {
+        format!(
+            "(no log lines yet; to print them as they are logged: iscli task logs {} --follow)",
+            text(status, "id")
+        )
+    }
+}
+
+/// The log records of one step of a run, as its task status holds them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StepLogs {
+    /// The step's task id.
+    pub(crate) id: String,
+    /// The step's name in the application.
+    pub(crate) name: String,
+    pub(crate) logs: Vec<Value>,
+}
+
+/// A record with the step's task id and name added (as the run's log events
+/// carry them).
+fn named(log: &Value, step: &StepLogs) -> Value {
+    match log {
+        Value::Object(m) => {
+            let mut m = m.clone();
+            m.insert("id".into(), Value::String(step.id.clone()));
+            m.insert("name".into(), Value::String(step.name.clone()));
+            Value::Object(m)
+        }
+        other => other.clone(),
+    }
+}
+
+/// Sorts records by time, keeping the order of equal times (and of records
+/// without one).
+fn by_time(logs: &mut [Value]) {
+    logs.sort_by(|a, b| {
+        let (a, b) = (number(a, "time"), number(b, "time"));
+        match (a, b) {
+            (Some(a), Some(b)) => a.total_cmp(&b),
+            _ => std::cmp::Ordering::Equal,
+        }
+    });
+}
+
+/// Every record of a run's steps, each with its step's id and name, in
+/// time order.
+pub(crate) fn run_logs(steps: &[StepLogs]) -> Vec<Value> {
+    let mut all: Vec<Value> = steps
+        .iter()
+        .flat_map(|s| s.logs.iter().map(move |l| named(l, s)))
+        .collect();
+    by_time(&mut all);
+    all
+}
+
+/// The log records of a run's steps printed while following it, so that
+/// none is printed twice and none is missed. A step's status holds its
+/// records once an attempt has ended; records logged before iscli
+/// subscribed to the run's events (or lost on the way) are only found
+/// there. So when an attempt ends the caller reads the step's status and
+/// prints what [`RunLogs::missed`] finds missing; once the step has ended
+/// for good it is settled and need not be read again.
+#[derive(Debug, Default)]
+pub(crate) struct RunLogs {
+    /// Per step task id: the records printed.
+    seen: HashMap<String, SeenLogs>,
+    /// The steps whose final records were all printed.
+    settled: HashSet<String>,
+}
+
+impl RunLogs {
+    /// The line of a log event, noted as printed.
+    pub(crate) fn live(&mut self, event: &Value) -> String {
+        self.seen.entry(text(event, "id")).or_default().saw(event);
+        run_log_line(event)
+    }
+
+    /// After an attempt of `step` ended (its status holds its records): the
+    /// records not printed yet (logged before iscli subscribed, or lost on
+    /// the way) as lines, noted as printed. When log lines were printed
+    /// before, a first line says how many of which step follow (their times
+    /// go back).
+    pub(crate) fn missed(&mut self, step: &StepLogs) -> Vec<String> {
+        let followed_live = self.seen.values().any(SeenLogs::printed_any);
+        let fresh = self.seen.entry(step.id.clone()).or_default().unseen(&step.logs);
+        let mut lines: Vec<String> = fresh.iter().map(|l| run_log_line(&named(l, step))).collect();
+        if followed_live && !lines.is_empty() {
+            let count = match lines.len() {
+                1 => "1 line".to_string(),
+                n => format!("{n} lines"),
+            };
+            lines.insert(
+                0,
+                format!(
+                    "({count} of {} logged before iscli started following:)",
+                    step.name
+                ),
+            );
+        }
+        lines
+    }
+
+    /// Notes that every record of this step was printed: it has ended.
+    pub(crate) fn settle(&mut self, step_id: &str) {
+        self.settled.insert(step_id.to_string());
+    }
+
+    /// True once [`RunLogs::settle`] was called for this step.
+    pub(crate) fn is_settled(&self, step_id: &str) -> bool {
+        self.settled.contains(step_id)
+    }
+
+    /// The records of the steps' final statuses not printed yet, in time
+    /// order, introduced by a note when some records were printed before
+    /// (the late ones were logged earlier, so their times go back). Empty
+    /// when none are late.
+    pub(crate) fn late(&mut self, steps: &[StepLogs]) -> String {
+        let followed_live = self.seen.values().any(SeenLogs::printed_any);
+        let mut late = Vec::new();
+        for step in steps {
+            let fresh = self.seen.entry(step.id.clone()).or_default().unseen(&step.logs);
+            late.extend(fresh.into_iter().map(|l| named(l, step)));
+        }
+        by_time(&mut late);
+        let text = run_log_lines(&late);
+        if text.is_empty() || !followed_live {
+            text
+        } else {
+            format!("(logged before iscli started following:)\n{text}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_run_log_line_names_the_step() {
+        // A run's log event names the step; without a name, the module.
+        let event = json!({"type": "log", "id": "t-1", "name": "Fetch", "time": 1_700_000_000.5,
+                           "level": "INFO", "module": "Emit", "message": "fetched 3"});
+        assert_eq!(run_log_line(&event), "22:13:20 INFO Fetch: fetched 3");
+        let record = json!({"time": 1_700_000_000.5, "level": "INFO", "module": "Emit", "message": "m"});
+        assert_eq!(run_log_line(&record), "22:13:20 INFO Emit: m");
+    }
+
+    #[test]
+    fn run_logs_merge_the_steps_in_time_order() {
+        let steps = vec![
+            StepLogs {
+                id: "t-1".into(),
+                name: "Fetch".into(),
+                logs: vec![
+                    json!({"time": 1_700_000_000.0, "level": "INFO", "module": "Emit", "message": "a"}),
+                    json!({"time": 1_700_000_002.0, "level": "INFO", "module": "Emit", "message": "c"}),
+                ],
+            },
+            StepLogs {
+                id: "t-2".into(),
+                name: "Store".into(),
+                logs: vec![
+                    json!({"time": 1_700_000_001.0, "level": "WARNING", "module": "Emit", "message": "b"}),
+                ],
+            },
+        ];
+        let logs = run_logs(&steps);
+        let lines: Vec<String> = logs.iter().map(run_log_line).collect();
+        assert_eq!(
+            lines,
+            vec![
+                "22:13:20 INFO Fetch: a",
+                "22:13:21 WARNING Store: b",
+                "22:13:22 INFO Fetch: c"
+            ]
+        );
+        assert_eq!(logs[1]["id"], "t-2");
+        let status = json!({"id": "isapp-1", "state": "SUCCESS"});
+        assert_eq!(
+            run_logs_text(&status, &logs),
+            "22:13:20 INFO Fetch: a\n22:13:21 WARNING Store: b\n22:13:22 INFO Fetch: c\n"
+        );
+        assert_eq!(run_logs_text(&status, &[]), "(no log lines)");
+        let running = json!({"id": "isapp-1", "state": "STARTED"});
+        assert!(run_logs_text(&running, &[]).contains("iscli task logs isapp-1 --follow"));
+        assert_eq!(
+            run_logs_section(&status, &logs[..1]),
+            "Logs:\n  22:13:20 INFO Fetch: a\n"
+        );
+        assert_eq!(run_logs_section(&status, &[]), "Logs:          (none)\n");
+        assert!(run_logs_section(&running, &[]).contains("(none yet; follow them: iscli task logs isapp-1"));
+
+        // Nothing printed before: every record, no note.
+        let mut printed = RunLogs::default();
+        assert_eq!(
+            printed.late(&steps),
+            "22:13:20 INFO Fetch: a\n22:13:21 WARNING Store: b\n22:13:22 INFO Fetch: c\n"
+        );
+        assert_eq!(printed.late(&steps), "");
+    }
+
+    #[test]
+    fn records_without_a_time_keep_their_place() {
+        let step = StepLogs {
+            id: "t-1".into(),
+            name: "S".into(),
+            logs: vec![
+                json!({"time": 2.0, "message": "b"}),
+                json!({"message": "no time"}),
+                json!({"time": 1.0, "message": "a"}),
+            ],
+        };
+        let messages: Vec<String> = run_logs(&[step]).iter().map(|l| text(l, "message")).collect();
+        // Equal (or unknown) times compare equal, so the sort is stable
+        // around the record without a time.
+        assert_eq!(messages, vec!["b", "no time", "a"]);
+    }
+
+    #[test]
+    fn run_logs_are_printed_once_whether_live_or_read_after_an_attempt() {
+        let record = |time: f64, message: &str| json!({"time": time, "level": "INFO", "module": "Emit", "message": message});
+        let event = |id: &str, name: &str, time: f64, message: &str| {
+            json!({"type": "log", "id": id, "name": name, "time": time, "level": "INFO",
+                   "module": "Emit", "message": message})
+        };
+        let t = 1_700_000_000.0;
+        let mut printed = RunLogs::default();
+        // Fetch logged "a" before iscli subscribed; "b" and "c" arrive live.
+        assert_eq!(
+            printed.live(&event("t-1", "Fetch", t + 1.0, "b")),
+            "22:13:21 INFO Fetch: b"
+        );
+        assert_eq!(
+            printed.live(&event("t-1", "Fetch", t + 2.0, "c")),
+            "22:13:22 INFO Fetch: c"
+        );
+        // Its attempt ended: its status adds "a" only, with the note.
+        let fetch = StepLogs {
+            id: "t-1".into(),
+            name: "Fetch".into(),
+            logs: vec![record(t, "a"), record(t + 1.0, "b"), record(t + 2.0, "c")],
+        };
+        assert_eq!(
+            printed.missed(&fetch),
+            vec![
+                "(1 line of Fetch logged before iscli started following:)",
+                "22:13:20 INFO Fetch: a"
+            ]
+        );
+        assert!(printed.missed(&fetch).is_empty());
+        assert!(!printed.is_settled("t-1"));
+        printed.settle("t-1");
+        assert!(printed.is_settled("t-1"));
+        // Nothing is printed twice.
+        assert_eq!(printed.late(std::slice::from_ref(&fetch)), "");
+        // Nothing printed before: no note.
+        let mut first = RunLogs::default();
+        let two = StepLogs {
+            logs: vec![record(t, "a"), record(t + 1.0, "b")],
+            ..fetch.clone()
+        };
+        assert_eq!(
+            first.missed(&two),
+            vec!["22:13:20 INFO Fetch: a", "22:13:21 INFO Fetch: b"]
+        );
+        let mut other = RunLogs::default();
+        other.live(&event("t-9", "Other", t, "o"));
+        assert_eq!(
+            other.missed(&two)[0],
+            "(2 lines of Fetch logged before iscli started following:)"
+        );
+        // The same message at another time is another record.
+        assert_eq!(
+            printed.live(&event("t-2", "Store", t + 3.0, "b")),
+            "22:13:23 INFO Store: b"
+        );
+        let store = StepLogs {
+            id: "t-2".into(),
+            name: "Store".into(),
+            logs: vec![record(t + 3.0, "b"), record(t + 2.5, "lost")],
+        };
+        assert_eq!(
+            printed.late(&[fetch, store]),
+            "(logged before iscli started following:)\n22:13:22 INFO Store: lost\n"
+        );
+    }
+}
