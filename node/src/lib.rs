@@ -1,14 +1,19 @@
 //! The Integration Service node (`isnode`).
 //!
 //! Layers, each depending only on those before it:
-//! `model` → `store` → `raft` → `actors` → `api` → `node` (start-up).
-//! `crypto` and `config` are leaves used where needed. See ARCHITECTURE.md.
+//! `util` → `model` → `engine` → `store` → `raft` → `actors` → `api` → `node`.
+//! Beside them: `crypto` (keys and hashes, used from `actors` on), `python`
+//! (the step runtime, used by `actors` and `api`) and `config` (the node's
+//! settings, used by `node`). `layers.rs` checks this on every test run;
+//! ARCHITECTURE.md says the same.
 
 pub mod actors;
 pub mod api;
 pub mod config;
 pub mod crypto;
 pub mod engine;
+#[cfg(test)]
+mod layers;
 pub mod model;
 pub mod node;
 pub mod python;

@@ -12,6 +12,7 @@ use crate::actors::mesh;
 use crate::actors::shared::NodeShared;
 use crate::actors::worker::WorkerContext;
 use crate::actors::{NodeServices, Supervisor};
+use crate::api::server::ListenerChild;
 use crate::api::{self, auth::Authenticator, Service, ServiceDeps};
 use crate::config::NodeConfig;
 use crate::crypto::{self, ClusterKey};
@@ -136,8 +137,6 @@ impl Node {
             .flat_map(|p| std::iter::repeat_n(p.served_queues(), p.concurrency))
             .collect();
         let services = NodeServices {
-            router,
-            listener,
             workers: WorkerContext {
                 raft: member.raft.clone(),
                 content: member.content.clone(),
@@ -149,6 +148,7 @@ impl Node {
             },
             worker_queues,
             worker_prefix: format!("node{}", cfg.node_id),
+            others: vec![Box::new(ListenerChild { router, listener })],
         };
         // The listener serves before a leader is known: peers need this
         // node's Raft RPCs to elect one.

@@ -6,10 +6,8 @@
 //! supervisor
 //! ├── dispatcher   (named queues of ready tasks, idle workers)
 //! ├── worker-N     (one per pool slot; each owns a Python runner process)
-//! └── api-server   (the REST + gRPC listener)
+//! └── api-server   (the REST + gRPC listener, from `api::server`)
 //! ```
-
-pub mod api_server;
 
 pub mod dispatcher;
 pub mod exec_input;

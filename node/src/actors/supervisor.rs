@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
 
-use super::api_server::{ApiServer, ApiServerArgs};
 use super::dispatcher::{Dispatcher, DispatcherArgs, DISPATCHER};
 use super::worker::{Worker, WorkerArgs, WorkerContext};
 use crate::util::Backoff;
@@ -16,30 +15,43 @@ use crate::util::Backoff;
 const RESTART_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(30));
 const STABLE_AFTER: Duration = Duration::from_secs(60);
 
+/// A service the supervisor starts, and restarts when it fails, without
+/// knowing what it is: the API listener lives in `api/`, a layer above this
+/// one, and is handed in as one of these.
+pub trait ChildSpec: Send + Sync + 'static {
+    fn name(&self) -> String;
+    /// Spawns the actor linked to `supervisor`.
+    fn spawn(
+        &self,
+        supervisor: ActorCell,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<ActorCell, ActorProcessingErr>> + Send>>;
+}
+
 /// What the supervisor needs to (re)build its children.
 pub struct NodeServices {
-    pub router: axum::Router,
-    pub listener: std::net::TcpListener,
     pub workers: WorkerContext,
     /// One entry per worker: the queues it serves.
     pub worker_queues: Vec<Vec<String>>,
     /// Node-unique prefix of worker names, e.g. "node1".
     pub worker_prefix: String,
+    /// Started after the dispatcher and the workers (the API listener).
+    pub others: Vec<Box<dyn ChildSpec>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Child {
     Dispatcher,
     Worker(usize),
-    ApiServer,
+    /// `NodeServices::others[i]`.
+    Other(usize),
 }
 
 impl Child {
-    fn name(self, prefix: &str) -> String {
+    fn name(self, services: &NodeServices) -> String {
         match self {
             Child::Dispatcher => DISPATCHER.to_string(),
-            Child::Worker(i) => format!("{prefix}/worker-{i}"),
-            Child::ApiServer => "api-server".to_string(),
+            Child::Worker(i) => format!("{}/worker-{i}", services.worker_prefix),
+            Child::Other(i) => services.others[i].name(),
         }
     }
 }
@@ -72,17 +84,9 @@ impl Supervisor {
         state: &mut SupervisorState,
         child: Child,
     ) -> Result<(), ActorProcessingErr> {
-        let name = child.name(&state.services.worker_prefix);
+        let name = child.name(&state.services);
         let cell = match child {
-            Child::ApiServer => {
-                let args = ApiServerArgs {
-                    router: state.services.router.clone(),
-                    listener: state.services.listener.try_clone()?,
-                };
-                let (actor, _) =
-                    Actor::spawn_linked(Some(name.clone()), ApiServer, args, myself.get_cell()).await?;
-                actor.get_cell()
-            }
+            Child::Other(i) => state.services.others[i].spawn(myself.get_cell()).await?,
             Child::Dispatcher => {
                 let args = DispatcherArgs {
                     raft: state.services.workers.raft.clone(),
@@ -132,7 +136,7 @@ impl Supervisor {
         r.consecutive += 1;
         let delay = RESTART_BACKOFF.delay(r.consecutive);
         tracing::warn!(
-            child = %child.name(&state.services.worker_prefix),
+            child = %child.name(&state.services),
             reason = why,
             attempt = r.consecutive,
             ?delay,
@@ -153,6 +157,7 @@ impl Actor for Supervisor {
         services: NodeServices,
     ) -> Result<Self::State, ActorProcessingErr> {
         let workers = services.worker_queues.len();
+        let others = services.others.len();
         let mut state = SupervisorState {
             services,
             running: HashMap::new(),
@@ -161,7 +166,7 @@ impl Actor for Supervisor {
         };
         let children = std::iter::once(Child::Dispatcher)
             .chain((0..workers).map(Child::Worker))
-            .chain(std::iter::once(Child::ApiServer));
+            .chain((0..others).map(Child::Other));
         for child in children {
             Self::start_child(&myself, &mut state, child).await?;
         }
@@ -209,7 +214,7 @@ impl Actor for Supervisor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         for (_, (child, cell)) in state.running.drain() {
-            tracing::debug!(child = %child.name(&state.services.worker_prefix), "stopping");
+            tracing::debug!(child = %child.name(&state.services), "stopping");
             cell.stop_and_wait(Some("node shutting down".into()), Some(Duration::from_secs(10)))
                 .await
                 .ok();

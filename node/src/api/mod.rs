@@ -10,10 +10,10 @@
 pub mod auth;
 pub mod error;
 pub mod grpc;
-pub mod internal;
 pub mod rest;
 pub mod runs;
 pub mod runtime;
+pub mod server;
 pub mod service;
 
 pub use error::ApiError;
@@ -33,7 +33,11 @@ pub fn router(svc: Service, auth: auth::Authenticator, cluster_secret: Option<&s
         .max_decoding_message_size(limit)
         .max_encoding_message_size(usize::MAX);
     let grpc = tonic::service::Routes::new(grpc)
-        .add_service(internal::server(svc.clone(), cluster_secret))
+        .add_service(crate::raft::service::server(
+            svc.raft().clone(),
+            svc.content().clone(),
+            cluster_secret,
+        ))
         .into_axum_router();
     rest::routes()
         .with_state(svc)

@@ -327,94 +327,38 @@ impl Service {
         })
     }
 
-    /// Members, leader and health. Health is known on the leader, which
-    /// calls every member at least once per heartbeat, so a follower shows
-    /// the leader's view (with `answered_by` this node); if the leader
-    /// cannot be asked, its own view.
+    /// Members, leader and health (see `raft::status`).
     pub async fn cluster_status(&self) -> Value {
-        let raft = &self.inner.raft;
-        if let crate::raft::Leadership::Elsewhere { id: leader, addr } = raft.leadership() {
-            let asked: Result<String, _> = raft
-                .peers
-                .call(
-                    &addr,
-                    crate::raft::network::Method::Status,
-                    &(),
-                    Some(LEADER_VIEW_TIMEOUT),
-                )
-                .await;
-            match asked.map(|text| serde_json::from_str::<Value>(&text)) {
-                Ok(Ok(mut view)) => {
-                    let me = self.inner.node_id;
-                    if let Some(members) = view["members"].as_array_mut() {
-                        for m in members {
-                            m["this_node"] = json!(m["id"].as_u64() == Some(me));
-                        }
-                    }
-                    view["answered_by"] = json!(me);
-                    view["health_seen_by"] = json!(leader);
-                    return view;
+        let view = crate::raft::status::cluster_view(&self.inner.raft, &self.inner.content).await;
+        let members: Vec<Value> = view
+            .members
+            .iter()
+            .map(|m| {
+                let mut v = json!({"id": m.id, "address": m.address, "voter": m.voter,
+                                   "leader": m.leader, "this_node": m.this_node,
+                                   "health": m.health.as_str()});
+                if let Some(q) = &m.served_queues {
+                    v["served_queues"] = json!(q);
                 }
-                Ok(Err(e)) => tracing::warn!(error = %e, "the leader's cluster view is not JSON"),
-                Err(e) => tracing::debug!(error = %e, "cannot ask the leader for its cluster view"),
-            }
-        }
-        self.local_cluster_status()
-    }
-
-    /// Members, leader and health as this node sees them: every member's
-    /// health on the leader, only its own elsewhere.
-    pub fn local_cluster_status(&self) -> Value {
-        let raft = &self.inner.raft;
-        let metrics = raft.metrics().borrow().clone();
-        let me = self.inner.node_id;
-        let is_leader = raft.is_leader();
-        let membership = metrics.membership_config.membership();
-        let voters: std::collections::BTreeSet<NodeId> = membership.voter_ids().collect();
-        let last_log = metrics.last_log_index.unwrap_or(0);
-        let nodes = self.inner.content.read().content.nodes.clone();
-        let members: Vec<Value> = membership
-            .nodes()
-            .map(|(id, node)| {
-                let mut m = json!({
-                    "id": id,
-                    "address": node.addr,
-                    "voter": voters.contains(id),
-                    "leader": metrics.current_leader == Some(*id),
-                    "this_node": *id == me,
-                });
-                if let Some(info) = nodes.get(id) {
-                    m["served_queues"] = json!(info.queues());
-                    m["workers"] = json!(info.workers());
+                if let Some(w) = m.workers {
+                    v["workers"] = json!(w);
                 }
-                if *id == me {
-                    m["health"] = json!("up");
-                } else if is_leader {
-                    let age = raft.peers.last_answer(&node.addr);
-                    let up = age.is_some_and(|a| a < PEER_DOWN_AFTER);
-                    m["health"] = json!(if up { "up" } else { "down" });
-                    m["last_contact_ms"] = json!(age.map(|a| a.as_millis() as u64));
-                    let matched = metrics
-                        .replication
-                        .as_ref()
-                        .and_then(|r| r.get(id).cloned().flatten())
-                        .map_or(0, |l| l.index);
-                    m["replication_lag"] = json!(last_log.saturating_sub(matched));
-                } else {
-                    m["health"] = json!("unknown (ask the leader)");
+                if let Some(lag) = m.replication_lag {
+                    v["replication_lag"] = json!(lag);
+                    v["last_contact_ms"] = json!(m.last_contact_ms);
                 }
-                m
+                v
             })
             .collect();
         json!({
-            "answered_by": me,
-            "health_seen_by": me,
-            "leader": metrics.current_leader,
-            "term": metrics.current_term,
-            "last_log_index": metrics.last_log_index,
-            "last_applied": metrics.last_applied.map(|l| l.index),
-            "snapshot_index": metrics.snapshot.map(|l| l.index),
-            "purged_index": metrics.purged.map(|l| l.index),
+            "answered_by": view.answered_by,
+            "health_seen_by": view.health_seen_by,
+            "leader": view.leader,
+            "term": view.term,
+            "last_log_index": view.last_log_index,
+            "last_applied": view.last_applied,
+            "snapshot_index": view.snapshot_index,
+            "purged_index": view.purged_index,
             "members": members,
         })
     }
@@ -443,9 +387,3 @@ impl Service {
         Ok(self.cluster_status().await)
     }
 }
-
-/// How long a follower waits for the leader's view of the cluster.
-const LEADER_VIEW_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// A member that has not answered the leader for this long is down.
-const PEER_DOWN_AFTER: std::time::Duration = std::time::Duration::from_secs(2);

@@ -12,6 +12,8 @@
 pub mod membership;
 pub mod network;
 mod proposer;
+pub mod service;
+pub mod status;
 
 use std::collections::BTreeMap;
 use std::path::Path;

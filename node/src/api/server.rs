@@ -1,13 +1,44 @@
 //! The actor that owns the REST + gRPC listener. The socket is bound once by
 //! the node (so a port conflict fails start-up at once); each incarnation of
 //! this actor serves a duplicate of it. If serving ends with an error the
-//! actor fails and its supervisor restarts it.
+//! actor fails and the node's supervisor restarts it ([`ListenerChild`] is
+//! how the supervisor, a layer below, knows how to start it).
 
-use ractor::{Actor, ActorProcessingErr, ActorRef};
+use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub struct ApiServer;
+
+/// The listener as a child of the node's supervisor.
+pub struct ListenerChild {
+    pub router: axum::Router,
+    pub listener: std::net::TcpListener,
+}
+
+impl crate::actors::supervisor::ChildSpec for ListenerChild {
+    fn name(&self) -> String {
+        "api-server".to_string()
+    }
+
+    fn spawn(
+        &self,
+        supervisor: ActorCell,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<ActorCell, ActorProcessingErr>> + Send>>
+    {
+        let router = self.router.clone();
+        let listener = self.listener.try_clone();
+        let name = self.name();
+        Box::pin(async move {
+            let args = ApiServerArgs {
+                router,
+                listener: listener?,
+            };
+            let (actor, _) = Actor::spawn_linked(Some(name), ApiServer, args, supervisor).await?;
+            Ok(actor.get_cell())
+        })
+    }
+}
 
 pub struct ApiServerArgs {
     pub router: axum::Router,

@@ -1,7 +1,8 @@
-//! The node-to-node gRPC service (`ClusterInternal`): openraft's RPCs from
-//! peers and requests forwarded to this node as leader. It is served on the
-//! public listener but outside user authentication: every call must carry
-//! the cluster secret instead.
+//! The server half of the node-to-node transport (`ClusterInternal`; its
+//! client is `network.rs`): openraft's RPCs from peers, requests forwarded
+//! to this node as leader, and the leader's view of the cluster. It is
+//! served on the public listener but outside user authentication: every
+//! call must carry the cluster secret instead.
 
 use is_proto::internal::cluster_internal_server::{ClusterInternal, ClusterInternalServer};
 use is_proto::internal::Blob;
@@ -11,22 +12,26 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
-use crate::raft::network::SECRET_HEADER;
-use crate::raft::{serve_leader_request, LeaderRequest, Raft};
-use crate::store::{NodeId, TypeConfig};
+use super::network::SECRET_HEADER;
+use super::{serve_leader_request, LeaderRequest, Raft};
+use crate::store::{ContentHandle, NodeId, TypeConfig};
 use crate::util::wire::{decode, encode};
 
 pub struct InternalApi {
     raft: Raft,
-    svc: super::Service,
+    content: ContentHandle,
     /// SHA-256 of the cluster secret; None refuses every call.
     secret: Option<[u8; 32]>,
 }
 
-pub fn server(svc: super::Service, secret: Option<&str>) -> ClusterInternalServer<InternalApi> {
+pub fn server(
+    raft: Raft,
+    content: ContentHandle,
+    secret: Option<&str>,
+) -> ClusterInternalServer<InternalApi> {
     let api = InternalApi {
-        raft: svc.raft().clone(),
-        svc,
+        raft,
+        content,
         secret: secret.map(|s| Sha256::digest(s.as_bytes()).into()),
     };
     ClusterInternalServer::new(api)
@@ -92,6 +97,6 @@ impl ClusterInternal for InternalApi {
 
     async fn status(&self, req: Request<Blob>) -> Result<Response<Blob>, Status> {
         let () = self.open(req)?;
-        seal(&self.svc.local_cluster_status().to_string())
+        seal(&super::status::local_view(&self.raft, &self.content))
     }
 }
