@@ -1,5 +1,12 @@
 //! Generates the tonic/prost code from `proto/*.proto` with `protox`, a pure
 //! Rust protobuf compiler, so a fresh machine needs no system `protoc`.
+//!
+//! The public messages also derive `serde::Serialize`: the REST bridge
+//! answers the same messages as JSON, so the JSON shape of every answer is
+//! written once, here and in the .proto (field names are the REST keys).
+//! The attributes below fix what proto3 cannot say: enum fields serialize
+//! as their state name, free-form values as JSON, oneofs inline, and a few
+//! optional fields are left out of the JSON when unset.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = ["proto/integration.proto", "proto/internal.proto"];
@@ -7,6 +14,64 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={f}");
     }
     let descriptors = protox::compile(files, ["proto"])?;
-    tonic_prost_build::configure().compile_fds(descriptors)?;
+    let v1 = |path: &str| format!(".integration.v1.{path}");
+    let mut builder =
+        tonic_prost_build::configure().type_attribute(".integration.v1", "#[derive(serde::Serialize)]");
+    for field in [
+        "TaskStatus.state",
+        "RunStep.state",
+        "RunStatus.state",
+        "Attempt.state",
+        "StateChange.state",
+    ] {
+        builder = builder.field_attribute(v1(field), "#[serde(serialize_with = \"crate::json::state\")]");
+    }
+    for field in [
+        "DeclaredParameter.description",
+        "DeclaredParameter.sample_value",
+        "DeclaredParameter.default_value",
+        "AppVariable.value",
+        "AppVariable.default_value",
+        "AppVariable.sample_value",
+        "ConfigVariable.value",
+        "TaskStatus.result",
+    ] {
+        builder = builder.field_attribute(v1(field), "#[serde(serialize_with = \"crate::json::value\")]");
+    }
+    for field in [
+        "AppStep.params",
+        "RunStatus.app_vars",
+        "RunStepRequest.params",
+        "RunApplicationRequest.params",
+    ] {
+        builder = builder.field_attribute(v1(field), "#[serde(serialize_with = \"crate::json::object\")]");
+    }
+    for field in [
+        "ContentSummary.friendly_name",
+        "ContentSummary.description",
+        "ContentSummary.version",
+        "ContentSummary.author",
+        "TaskStatus.waiting_for",
+        "RunStep.waiting_for",
+        "RunStatus.last_run",
+    ] {
+        builder = builder.field_attribute(v1(field), "#[serde(skip_serializing_if = \"Option::is_none\")]");
+    }
+    // A oneof's own field cannot take a field attribute (it would reach the
+    // oneof's variants too), so its one-field message is made transparent.
+    builder = builder
+        .field_attribute(v1("LogEvent.record"), "#[serde(flatten)]")
+        .message_attribute(v1("TaskEvent"), "#[serde(transparent)]")
+        .message_attribute(v1("AnyTask"), "#[serde(transparent)]")
+        .type_attribute(
+            v1("TaskEvent.event"),
+            "#[serde(tag = \"type\", rename_all = \"lowercase\")]",
+        )
+        .type_attribute(v1("AnyTask.kind"), "#[serde(untagged)]")
+        .field_attribute(
+            v1("CacheEntry.value"),
+            "#[serde(rename = \"value_base64\", serialize_with = \"crate::json::base64\")]",
+        );
+    builder.compile_fds(descriptors)?;
     Ok(())
 }

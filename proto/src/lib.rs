@@ -2,9 +2,13 @@
 //! stubs generated from `proto/integration.proto`, and the few plain types
 //! the node and `iscli` must agree on beyond the messages ([`LogLevel`]).
 
+pub mod json;
 mod log_level;
 
 pub use log_level::LogLevel;
+/// The well-known types the messages use (`Struct`, `Value`), for callers
+/// that build requests without depending on prost-types themselves.
+pub use prost_types;
 
 /// Generated code: clippy's lints are not ours to fix there.
 #[allow(clippy::all)]

@@ -35,12 +35,21 @@ async fn rest_upload_is_readable_over_rest_and_grpc() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(serde_json::from_str::<Value>(&got.json).unwrap(), app);
+    assert_eq!(serde_json::from_str::<Value>(&got.document_json).unwrap(), app);
+    // The typed fields are read from the same document.
+    assert_eq!(got.name, "integration_template");
+    let steps: Vec<&str> = got.steps.iter().map(|s| s.name.as_str()).collect();
+    let doc_steps: Vec<&str> = app["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, doc_steps);
 
     let list = grpc.list_applications(Empty {}).await.unwrap().into_inner();
-    let list: Value = serde_json::from_str(&list.json).unwrap();
-    assert_eq!(list[0]["name"], "integration_template");
-    assert_eq!(list[0]["friendly_name"], "Template App");
+    assert_eq!(list.items[0].name, "integration_template");
+    assert_eq!(list.items[0].friendly_name.as_deref(), Some("Template App"));
 
     // Uploading again replaces.
     let (_, body) = node

@@ -146,7 +146,14 @@ async fn encrypted_values_never_appear_in_plaintext() {
         .await
         .unwrap()
         .into_inner();
-    assert!(!over_grpc.json.contains(SECRET));
+    assert!(!over_grpc.document_json.contains(SECRET));
+    let secret = &over_grpc.configuration_data[1];
+    assert!(secret.encrypted);
+    assert_eq!(
+        is_proto::json::from_proto(secret.value.as_ref().expect("a value")),
+        sealed.as_str(),
+        "gRPC shows the same ciphertext as REST"
+    );
 
     // Re-uploading the exported document keeps the ciphertext as it is.
     let (status, _) = node

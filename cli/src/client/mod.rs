@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use is_proto::json::to_proto_struct;
 use is_proto::v1::{
     AddNodeRequest, Empty, IdRequest, Json, ListTasksRequest, NameRequest, PutStepRequest, RemoveNodeRequest,
     RunApplicationRequest, RunStepRequest, SyncPackRef, TaskEvent, UploadSyncPackRequest,
@@ -79,21 +80,21 @@ impl Client {
             source,
         };
         match self.rpc.put_step(req).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
 
     pub(crate) async fn list_steps(&mut self) -> Result<Value, CliError> {
         match self.rpc.list_steps(Empty {}).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner().items),
             Err(s) => Err(self.fail(s)),
         }
     }
 
     pub(crate) async fn get_step(&mut self, name: &str) -> Result<Value, CliError> {
         match self.rpc.get_step(name_req(name)).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
@@ -116,13 +117,13 @@ impl Client {
     ) -> Result<(bool, Value), CliError> {
         let req = RunStepRequest {
             name: name.to_string(),
-            params_json: Value::Object(params.clone()).to_string(),
+            params: Some(to_proto_struct(params)),
             wait_seconds,
         };
         match self.rpc.run_step(req).await {
             Ok(r) => {
                 let answer = r.into_inner();
-                Ok((answer.finished, parse_json(&answer.status_json)))
+                Ok((answer.finished, json_of(&answer.task)?))
             }
             Err(s) => Err(self.fail(s)),
         }
@@ -132,7 +133,7 @@ impl Client {
 
     pub(crate) async fn get_task(&mut self, id: &str) -> Result<Value, CliError> {
         match self.rpc.get_task(id_req(id)).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
@@ -140,7 +141,7 @@ impl Client {
     /// Revokes a task; answers its status afterwards.
     pub(crate) async fn revoke_task(&mut self, id: &str) -> Result<Value, CliError> {
         match self.rpc.revoke_task(id_req(id)).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
@@ -150,7 +151,7 @@ impl Client {
     /// (at once, without waiting).
     pub(crate) async fn replay_task(&mut self, id: &str) -> Result<Value, CliError> {
         match self.rpc.replay_task(id_req(id)).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
@@ -169,7 +170,7 @@ impl Client {
             limit: limit.unwrap_or(0),
         };
         match self.rpc.list_tasks(req).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner().runs),
             Err(s) => Err(self.fail(s)),
         }
     }
@@ -191,21 +192,21 @@ impl Client {
 
     pub(crate) async fn put_application(&mut self, json: String) -> Result<Value, CliError> {
         match self.rpc.put_application(Json { json }).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
 
     pub(crate) async fn list_applications(&mut self) -> Result<Value, CliError> {
         match self.rpc.list_applications(Empty {}).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner().items),
             Err(s) => Err(self.fail(s)),
         }
     }
 
     pub(crate) async fn get_application(&mut self, name: &str) -> Result<Value, CliError> {
         match self.rpc.get_application(name_req(name)).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => Ok(parse_json(&r.into_inner().document_json)),
             Err(s) => Err(self.fail(s)),
         }
     }
@@ -227,13 +228,13 @@ impl Client {
     ) -> Result<(bool, Value), CliError> {
         let req = RunApplicationRequest {
             name: name.to_string(),
-            params_json: Value::Object(params.clone()).to_string(),
+            params: Some(to_proto_struct(params)),
             wait_seconds,
         };
         match self.rpc.run_application(req).await {
             Ok(r) => {
                 let answer = r.into_inner();
-                Ok((answer.finished, parse_json(&answer.status_json)))
+                Ok((answer.finished, json_of(&answer.run)?))
             }
             Err(s) => Err(self.fail(s)),
         }
@@ -242,7 +243,7 @@ impl Client {
     /// The status of the application's last run (with `last_run`, its href).
     pub(crate) async fn application_logs(&mut self, name: &str) -> Result<Value, CliError> {
         match self.rpc.get_application_logs(name_req(name)).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
@@ -251,21 +252,21 @@ impl Client {
 
     pub(crate) async fn put_configuration(&mut self, json: String) -> Result<Value, CliError> {
         match self.rpc.put_configuration(Json { json }).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
 
     pub(crate) async fn list_configurations(&mut self) -> Result<Value, CliError> {
         match self.rpc.list_configurations(Empty {}).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner().items),
             Err(s) => Err(self.fail(s)),
         }
     }
 
     pub(crate) async fn get_configuration(&mut self, name: &str) -> Result<Value, CliError> {
         match self.rpc.get_configuration(name_req(name)).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => Ok(parse_json(&r.into_inner().document_json)),
             Err(s) => Err(self.fail(s)),
         }
     }
@@ -291,7 +292,7 @@ impl Client {
             overwrite,
         };
         match self.rpc.upload_sync_pack(req).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
@@ -303,7 +304,7 @@ impl Client {
         force: bool,
     ) -> Result<Value, CliError> {
         match self.rpc.activate_sync_pack(pack_ref(name, version, force)).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
@@ -315,7 +316,7 @@ impl Client {
         force: bool,
     ) -> Result<Value, CliError> {
         match self.rpc.install_sync_pack(pack_ref(name, version, force)).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
@@ -324,14 +325,14 @@ impl Client {
 
     pub(crate) async fn about(&mut self) -> Result<Value, CliError> {
         match self.rpc.about(Empty {}).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
 
     pub(crate) async fn cluster_status(&mut self) -> Result<Value, CliError> {
         match self.rpc.cluster_status(Empty {}).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
@@ -346,14 +347,14 @@ impl Client {
             .add_cluster_node(AddNodeRequest { node_id, address })
             .await
         {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
 
     pub(crate) async fn remove_cluster_node(&mut self, node_id: u64) -> Result<Value, CliError> {
         match self.rpc.remove_cluster_node(RemoveNodeRequest { node_id }).await {
-            Ok(r) => Ok(parse_json(&r.into_inner().json)),
+            Ok(r) => json_of(&r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
     }
@@ -371,7 +372,7 @@ impl TaskEvents {
     /// Dropping the future before it completes loses nothing.
     pub(crate) async fn next(&mut self) -> Result<Option<Value>, CliError> {
         match self.stream.message().await {
-            Ok(Some(event)) => Ok(Some(parse_json(&event.json))),
+            Ok(Some(event)) => json_of(&event).map(Some),
             Ok(None) => Ok(None),
             Err(s) => Err(map_status(&s, &self.user, &self.addr)),
         }
@@ -402,6 +403,11 @@ fn deleted_name(answered: String, asked: &str) -> String {
     } else {
         answered
     }
+}
+
+/// A typed answer as the JSON the renderers read (its REST shape).
+fn json_of<T: serde::Serialize>(answer: &T) -> Result<Value, CliError> {
+    serde_json::to_value(answer).map_err(|e| CliError::Local(format!("cannot read the node's answer: {e}")))
 }
 
 /// The server's JSON text as a value; text that is not JSON is kept as a

@@ -1,14 +1,17 @@
 //! The gRPC service (the API `iscli` speaks): decodes messages, calls the
-//! shared [`Service`], encodes its answer. Documents travel as JSON text.
+//! shared [`Service`], encodes its answer. Answers are the typed messages of `api::views`;
+//! uploads travel as the JSON text the operator wrote.
 
 use std::pin::Pin;
+use std::time::Duration;
 
+use is_proto::json::from_proto_struct;
 use is_proto::v1::*;
 use is_proto::IntegrationService;
 use serde_json::Value;
 use tonic::{Request, Response, Status};
 
-use super::{ApiError, Service};
+use super::{views, ApiError, Service};
 
 pub struct GrpcApi {
     svc: Service,
@@ -22,8 +25,8 @@ impl GrpcApi {
 
 type Answer<T> = Result<Response<T>, Status>;
 
-fn json(v: Value) -> Answer<Json> {
-    Ok(Response::new(Json { json: v.to_string() }))
+fn answer<T>(v: Result<T, ApiError>) -> Answer<T> {
+    v.map(Response::new).map_err(Status::from)
 }
 
 fn parse(text: &str) -> Result<Value, ApiError> {
@@ -31,19 +34,13 @@ fn parse(text: &str) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("the document is not valid JSON: {e}")))
 }
 
-/// Run parameters: a JSON object, or nothing.
-fn params_of(text: &str) -> Result<serde_json::Map<String, Value>, ApiError> {
-    if text.trim().is_empty() {
-        return Ok(serde_json::Map::new());
-    }
-    match parse(text)? {
-        Value::Object(m) => Ok(m),
-        _ => Err(ApiError::bad_request("params_json must be a JSON object")),
-    }
+/// Run parameters as JSON values (none when the request carries none).
+fn params_of(params: Option<is_proto::prost_types::Struct>) -> serde_json::Map<String, Value> {
+    params.as_ref().map(from_proto_struct).unwrap_or_default()
 }
 
-fn deleted(v: Result<Value, ApiError>, name: String) -> Answer<Deleted> {
-    v.map(|_| Response::new(Deleted { name })).map_err(Status::from)
+fn wait_of(seconds: u32) -> Duration {
+    Duration::from_secs(seconds.into())
 }
 
 /// Operations of the contract that a later feature provides. Written in the
@@ -68,106 +65,99 @@ macro_rules! later {
 
 #[tonic::async_trait]
 impl IntegrationService for GrpcApi {
-    async fn put_step(&self, request: Request<PutStepRequest>) -> Answer<Json> {
+    async fn put_step(&self, request: Request<PutStepRequest>) -> Answer<Stored> {
         let r = request.into_inner();
-        json(self.svc.put_step(&r.name, &r.source).await?)
+        answer(self.svc.put_step(&r.name, &r.source).await)
     }
 
-    async fn list_steps(&self, _request: Request<Empty>) -> Answer<Json> {
-        json(self.svc.list_steps())
+    async fn list_steps(&self, _request: Request<Empty>) -> Answer<ContentList> {
+        Ok(Response::new(self.svc.list_steps()))
     }
 
-    async fn get_step(&self, request: Request<NameRequest>) -> Answer<Json> {
-        json(self.svc.get_step(&request.into_inner().name)?)
+    async fn get_step(&self, request: Request<NameRequest>) -> Answer<StepInfo> {
+        answer(self.svc.get_step(&request.into_inner().name))
     }
 
     async fn delete_step(&self, request: Request<NameRequest>) -> Answer<Deleted> {
-        let name = request.into_inner().name;
-        deleted(self.svc.delete_step(&name).await, name)
+        answer(self.svc.delete_step(&request.into_inner().name).await)
     }
 
-    async fn put_application(&self, request: Request<Json>) -> Answer<Json> {
+    async fn put_application(&self, request: Request<Json>) -> Answer<Stored> {
         let doc = parse(&request.into_inner().json)?;
-        json(self.svc.put_application(doc).await?)
+        answer(self.svc.put_application(doc).await)
     }
 
-    async fn list_applications(&self, _request: Request<Empty>) -> Answer<Json> {
-        json(self.svc.list_applications()?)
+    async fn list_applications(&self, _request: Request<Empty>) -> Answer<ContentList> {
+        Ok(Response::new(self.svc.list_applications()))
     }
 
-    async fn get_application(&self, request: Request<NameRequest>) -> Answer<Json> {
-        json(self.svc.get_application(&request.into_inner().name)?)
+    async fn get_application(&self, request: Request<NameRequest>) -> Answer<Application> {
+        let app = self.svc.get_application(&request.into_inner().name)?;
+        Ok(Response::new(views::application(&app)))
     }
 
     async fn delete_application(&self, request: Request<NameRequest>) -> Answer<Deleted> {
-        let name = request.into_inner().name;
-        deleted(self.svc.delete_application(&name).await, name)
+        answer(self.svc.delete_application(&request.into_inner().name).await)
     }
 
-    async fn put_configuration(&self, request: Request<Json>) -> Answer<Json> {
+    async fn put_configuration(&self, request: Request<Json>) -> Answer<Stored> {
         let doc = parse(&request.into_inner().json)?;
-        json(self.svc.put_configuration(doc).await?)
+        answer(self.svc.put_configuration(doc).await)
     }
 
-    async fn list_configurations(&self, _request: Request<Empty>) -> Answer<Json> {
-        json(self.svc.list_configurations()?)
+    async fn list_configurations(&self, _request: Request<Empty>) -> Answer<ContentList> {
+        Ok(Response::new(self.svc.list_configurations()))
     }
 
-    async fn get_configuration(&self, request: Request<NameRequest>) -> Answer<Json> {
-        json(self.svc.get_configuration(&request.into_inner().name)?)
+    async fn get_configuration(&self, request: Request<NameRequest>) -> Answer<Configuration> {
+        let cfg = self.svc.get_configuration(&request.into_inner().name)?;
+        Ok(Response::new(views::configuration(&cfg)))
     }
 
     async fn delete_configuration(&self, request: Request<NameRequest>) -> Answer<Deleted> {
-        let name = request.into_inner().name;
-        deleted(self.svc.delete_configuration(&name).await, name)
+        answer(self.svc.delete_configuration(&request.into_inner().name).await)
     }
 
-    async fn run_step(&self, request: Request<RunStepRequest>) -> Answer<TaskAnswer> {
+    async fn run_step(&self, request: Request<RunStepRequest>) -> Answer<StepRunAnswer> {
         let r = request.into_inner();
-        let params = params_of(&r.params_json)?;
-        let wait = std::time::Duration::from_secs(r.wait_seconds.into());
-        let (finished, status) = self.svc.run_step(&r.name, params, wait).await?;
-        Ok(Response::new(TaskAnswer {
-            finished,
-            status_json: status.to_string(),
-        }))
+        answer(
+            self.svc
+                .run_step(&r.name, params_of(r.params), wait_of(r.wait_seconds))
+                .await,
+        )
     }
 
-    async fn get_task(&self, request: Request<IdRequest>) -> Answer<Json> {
-        json(self.svc.any_task_status(&request.into_inner().id).await?)
+    async fn get_task(&self, request: Request<IdRequest>) -> Answer<AnyTask> {
+        answer(self.svc.any_task_status(&request.into_inner().id).await)
     }
 
-    async fn revoke_task(&self, request: Request<IdRequest>) -> Answer<Json> {
-        json(self.svc.revoke_any(&request.into_inner().id).await?)
+    async fn revoke_task(&self, request: Request<IdRequest>) -> Answer<AnyTask> {
+        answer(self.svc.revoke_any(&request.into_inner().id).await)
     }
 
-    async fn delete_task(&self, request: Request<IdRequest>) -> Answer<Json> {
-        json(self.svc.revoke_any(&request.into_inner().id).await?)
+    async fn delete_task(&self, request: Request<IdRequest>) -> Answer<AnyTask> {
+        answer(self.svc.revoke_any(&request.into_inner().id).await)
     }
 
-    async fn delete_all_tasks(&self, _request: Request<Empty>) -> Answer<Json> {
-        json(self.svc.revoke_all().await?)
+    async fn delete_all_tasks(&self, _request: Request<Empty>) -> Answer<RevokedAll> {
+        answer(self.svc.revoke_all().await)
     }
 
-    async fn run_application(&self, request: Request<RunApplicationRequest>) -> Answer<TaskAnswer> {
+    async fn run_application(&self, request: Request<RunApplicationRequest>) -> Answer<RunAnswer> {
         let r = request.into_inner();
-        let params = params_of(&r.params_json)?;
-        let wait = std::time::Duration::from_secs(r.wait_seconds.into());
-        let status = self
-            .svc
-            .run_application(&r.name, params, wait, "USER", None)
-            .await?;
-        Ok(Response::new(TaskAnswer {
-            finished: status["end_time"].is_number(),
-            status_json: status.to_string(),
-        }))
+        let wait = wait_of(r.wait_seconds);
+        answer(
+            self.svc
+                .run_application(&r.name, params_of(r.params), wait, "USER", None)
+                .await,
+        )
     }
 
-    async fn get_application_logs(&self, request: Request<NameRequest>) -> Answer<Json> {
-        json(self.svc.application_logs(&request.into_inner().name).await?)
+    async fn get_application_logs(&self, request: Request<NameRequest>) -> Answer<RunStatus> {
+        answer(self.svc.application_logs(&request.into_inner().name).await)
     }
 
-    async fn list_tasks(&self, request: Request<ListTasksRequest>) -> Answer<Json> {
+    async fn list_tasks(&self, request: Request<ListTasksRequest>) -> Answer<RunList> {
         let r = request.into_inner();
         let limit = if r.limit == 0 {
             50
@@ -176,48 +166,46 @@ impl IntegrationService for GrpcApi {
         };
         let app = (!r.app.is_empty()).then_some(r.app.as_str());
         let state = (!r.state.is_empty()).then_some(r.state.as_str());
-        json(self.svc.list_runs(app, state, limit).await?)
+        answer(self.svc.list_runs(app, state, limit).await)
     }
 
-    async fn replay_task(&self, request: Request<IdRequest>) -> Answer<Json> {
-        json(
-            self.svc
-                .replay(&request.into_inner().id, std::time::Duration::ZERO)
-                .await?,
-        )
+    async fn replay_task(&self, request: Request<IdRequest>) -> Answer<RunStatus> {
+        let replayed = self.svc.replay(&request.into_inner().id, Duration::ZERO).await?;
+        replayed
+            .run
+            .map(Response::new)
+            .ok_or_else(|| Status::internal("the replay started but its status is missing"))
     }
 
     async fn watch_task(&self, request: Request<IdRequest>) -> Answer<Self::WatchTaskStream> {
         use futures::StreamExt;
         let events = self.svc.watch_task(&request.into_inner().id)?;
-        let stream = events.map(|v| Ok(TaskEvent { json: v.to_string() }));
-        Ok(Response::new(Box::pin(stream)))
+        Ok(Response::new(Box::pin(events.map(Ok))))
     }
 
-    async fn get_cache_entry(&self, request: Request<NameRequest>) -> Answer<Json> {
-        json(self.svc.cache_get(&request.into_inner().name)?)
+    async fn get_cache_entry(&self, request: Request<NameRequest>) -> Answer<CacheEntry> {
+        answer(self.svc.cache_get(&request.into_inner().name))
     }
 
-    async fn delete_cache_entry(&self, request: Request<NameRequest>) -> Answer<Deleted> {
-        let name = request.into_inner().name;
-        deleted(self.svc.cache_delete(&name).await, name)
+    async fn delete_cache_entry(&self, request: Request<NameRequest>) -> Answer<CacheDeleted> {
+        answer(self.svc.cache_delete(&request.into_inner().name).await)
     }
 
-    async fn about(&self, _request: Request<Empty>) -> Answer<Json> {
-        json(self.svc.about())
+    async fn about(&self, _request: Request<Empty>) -> Answer<About> {
+        Ok(Response::new(self.svc.about()))
     }
 
-    async fn cluster_status(&self, _request: Request<Empty>) -> Answer<Json> {
-        json(self.svc.cluster_status().await)
+    async fn cluster_status(&self, _request: Request<Empty>) -> Answer<ClusterStatus> {
+        Ok(Response::new(self.svc.cluster_status().await))
     }
 
-    async fn add_cluster_node(&self, request: Request<AddNodeRequest>) -> Answer<Json> {
+    async fn add_cluster_node(&self, request: Request<AddNodeRequest>) -> Answer<ClusterStatus> {
         let r = request.into_inner();
-        json(self.svc.add_cluster_node(r.node_id, &r.address).await?)
+        answer(self.svc.add_cluster_node(r.node_id, &r.address).await)
     }
 
-    async fn remove_cluster_node(&self, request: Request<RemoveNodeRequest>) -> Answer<Json> {
-        json(self.svc.remove_cluster_node(request.into_inner().node_id).await?)
+    async fn remove_cluster_node(&self, request: Request<RemoveNodeRequest>) -> Answer<ClusterStatus> {
+        answer(self.svc.remove_cluster_node(request.into_inner().node_id).await)
     }
 
     type WatchTaskStream = Pin<Box<dyn futures::Stream<Item = Result<TaskEvent, Status>> + Send + 'static>>;

@@ -15,6 +15,7 @@ pub mod runs;
 pub mod runtime;
 pub mod server;
 pub mod service;
+pub mod views;
 
 pub use error::ApiError;
 pub use service::{Service, ServiceDeps};

@@ -11,11 +11,14 @@ use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use futures::StreamExt;
-use serde_json::{Map, Value};
+use is_proto::v1 as pb;
+use serde_json::{json, Map, Value};
 
 use super::{ApiError, Service};
 
-type Answer = Result<Json<Value>, ApiError>;
+/// Every answer is one of the typed messages (`api::views`) as JSON, or a
+/// stored document as it was uploaded.
+type Answer<T> = Result<Json<T>, ApiError>;
 
 /// A JSON request body whose rejections use the API's error document:
 /// 413 past the body limit, 400 naming the line and column of bad JSON.
@@ -55,7 +58,7 @@ fn required_str<'a>(doc: &'a Value, key: &str, problems: &mut Vec<String>) -> &'
     }
 }
 
-async fn post_step(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer {
+async fn post_step(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer<pb::Stored> {
     let mut problems = Vec::new();
     let name = required_str(&doc, "name", &mut problems);
     let data = required_str(&doc, "data", &mut problems);
@@ -68,47 +71,50 @@ async fn post_step(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer 
     s.put_step(name, data).await.map(Json)
 }
 
-async fn list_steps(State(s): State<Service>) -> Answer {
-    Ok(Json(s.list_steps()))
+/// A listing answers the array of its items.
+async fn list_steps(State(s): State<Service>) -> Answer<Vec<pb::ContentSummary>> {
+    Ok(Json(s.list_steps().items))
 }
 
-async fn get_step(State(s): State<Service>, Path(name): Path<String>) -> Answer {
+async fn get_step(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::StepInfo> {
     s.get_step(&name).map(Json)
 }
 
-async fn delete_step(State(s): State<Service>, Path(name): Path<String>) -> Answer {
+async fn delete_step(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::Deleted> {
     s.delete_step(&name).await.map(Json)
 }
 
-async fn post_application(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer {
+async fn post_application(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer<pb::Stored> {
     s.put_application(doc).await.map(Json)
 }
 
-async fn list_applications(State(s): State<Service>) -> Answer {
-    s.list_applications().map(Json)
+async fn list_applications(State(s): State<Service>) -> Answer<Vec<pb::ContentSummary>> {
+    Ok(Json(s.list_applications().items))
 }
 
-async fn get_application(State(s): State<Service>, Path(name): Path<String>) -> Answer {
-    s.get_application(&name).map(Json)
+/// The document as uploaded (unknown keys included), ready to upload again.
+async fn get_application(State(s): State<Service>, Path(name): Path<String>) -> Answer<Value> {
+    s.get_application(&name).map(|a| Json(a.doc))
 }
 
-async fn delete_application(State(s): State<Service>, Path(name): Path<String>) -> Answer {
+async fn delete_application(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::Deleted> {
     s.delete_application(&name).await.map(Json)
 }
 
-async fn post_configuration(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer {
+async fn post_configuration(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer<pb::Stored> {
     s.put_configuration(doc).await.map(Json)
 }
 
-async fn list_configurations(State(s): State<Service>) -> Answer {
-    s.list_configurations().map(Json)
+async fn list_configurations(State(s): State<Service>) -> Answer<Vec<pb::ContentSummary>> {
+    Ok(Json(s.list_configurations().items))
 }
 
-async fn get_configuration(State(s): State<Service>, Path(name): Path<String>) -> Answer {
-    s.get_configuration(&name).map(Json)
+/// The stored document, encrypted values as ciphertext.
+async fn get_configuration(State(s): State<Service>, Path(name): Path<String>) -> Answer<Value> {
+    s.get_configuration(&name).map(|c| Json(c.doc))
 }
 
-async fn delete_configuration(State(s): State<Service>, Path(name): Path<String>) -> Answer {
+async fn delete_configuration(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::Deleted> {
     s.delete_configuration(&name).await.map(Json)
 }
 
@@ -149,18 +155,27 @@ async fn run_step(
             })
         }
     };
-    let (finished, status) = s.run_step(&name, params, wait_of(&q, 5.0)?).await?;
-    let code = if finished {
-        StatusCode::OK
-    } else {
-        StatusCode::ACCEPTED
+    let ran = s.run_step(&name, params, wait_of(&q, 5.0)?).await?;
+    let Some(task) = ran.task else {
+        return Err(ApiError::Internal(
+            "the step started but its status is missing".into(),
+        ));
     };
-    Ok((code, Json(status)).into_response())
+    if ran.finished {
+        return Ok((StatusCode::OK, Json(task)).into_response());
+    }
+    // Still going: where to follow it.
+    let short = json!({"id": task.id, "href": task.href, "state": is_proto::json::state_name(task.state)});
+    Ok((StatusCode::ACCEPTED, Json(short)).into_response())
 }
 
 /// `GET /tasks/{id}?wait=N`: with `wait`, answers once the task or run is
 /// finished or after N seconds (a long poll), whichever comes first.
-async fn get_task(State(s): State<Service>, Path(id): Path<String>, Query(q): Query<WaitQuery>) -> Answer {
+async fn get_task(
+    State(s): State<Service>,
+    Path(id): Path<String>,
+    Query(q): Query<WaitQuery>,
+) -> Answer<pb::AnyTask> {
     let wait = wait_of(&q, 0.0)?;
     if !wait.is_zero() {
         s.wait_for_task(&id, wait).await;
@@ -168,11 +183,11 @@ async fn get_task(State(s): State<Service>, Path(id): Path<String>, Query(q): Qu
     s.any_task_status(&id).await.map(Json)
 }
 
-async fn revoke_task(State(s): State<Service>, Path(id): Path<String>) -> Answer {
+async fn revoke_task(State(s): State<Service>, Path(id): Path<String>) -> Answer<pb::AnyTask> {
     s.revoke_any(&id).await.map(Json)
 }
 
-async fn revoke_all(State(s): State<Service>) -> Answer {
+async fn revoke_all(State(s): State<Service>) -> Answer<pb::RevokedAll> {
     s.revoke_all().await.map(Json)
 }
 
@@ -183,11 +198,19 @@ struct ListQuery {
     limit: Option<usize>,
 }
 
-async fn list_tasks(State(s): State<Service>, Query(q): Query<ListQuery>) -> Answer {
+async fn list_tasks(State(s): State<Service>, Query(q): Query<ListQuery>) -> Answer<Vec<pb::RunStatus>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 1000);
     s.list_runs(q.app.as_deref(), q.state.as_deref(), limit)
         .await
+        .map(|list| Json(list.runs))
+}
+
+/// A started run answers its status, finished or not.
+fn run_answer(answer: pb::RunAnswer) -> Answer<pb::RunStatus> {
+    answer
+        .run
         .map(Json)
+        .ok_or_else(|| ApiError::Internal("the run started but its status is missing".into()))
 }
 
 /// The run parameters of a request body: `{"params": {...}}`, or the body
@@ -213,7 +236,7 @@ async fn run_application(
     State(s): State<Service>,
     Query(q): Query<WaitQuery>,
     JsonBody(doc): JsonBody,
-) -> Answer {
+) -> Answer<pb::RunStatus> {
     let Some(name) = doc.get("name").and_then(Value::as_str).map(str::to_string) else {
         return Err(ApiError::BadRequest {
             message: "which application? the body needs \"name\"".into(),
@@ -225,9 +248,10 @@ async fn run_application(
         m.remove("name");
     }
     let params = run_params(Some(doc))?;
-    s.run_application(&name, params, wait_of(&q, 0.0)?, "USER", None)
-        .await
-        .map(Json)
+    run_answer(
+        s.run_application(&name, params, wait_of(&q, 0.0)?, "USER", None)
+            .await?,
+    )
 }
 
 /// `POST /applications/{name}/run?wait=N`, body optional.
@@ -236,7 +260,7 @@ async fn run_named_application(
     Path(name): Path<String>,
     Query(q): Query<WaitQuery>,
     body: axum::body::Bytes,
-) -> Answer {
+) -> Answer<pb::RunStatus> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
@@ -245,52 +269,63 @@ async fn run_named_application(
                 .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?,
         )
     };
-    s.run_application(&name, run_params(body)?, wait_of(&q, 0.0)?, "USER", None)
-        .await
-        .map(Json)
+    run_answer(
+        s.run_application(&name, run_params(body)?, wait_of(&q, 0.0)?, "USER", None)
+            .await?,
+    )
 }
 
-async fn application_logs(State(s): State<Service>, Path(name): Path<String>) -> Answer {
+async fn application_logs(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::RunStatus> {
     s.application_logs(&name).await.map(Json)
 }
 
-async fn replay(State(s): State<Service>, Path(id): Path<String>, Query(q): Query<WaitQuery>) -> Answer {
-    s.replay(&id, wait_of(&q, 0.0)?).await.map(Json)
+async fn replay(
+    State(s): State<Service>,
+    Path(id): Path<String>,
+    Query(q): Query<WaitQuery>,
+) -> Answer<pb::RunStatus> {
+    run_answer(s.replay(&id, wait_of(&q, 0.0)?).await?)
 }
 
 async fn task_events(
     State(s): State<Service>,
     Path(id): Path<String>,
 ) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, std::convert::Infallible>>>, ApiError> {
-    let stream = s.watch_task(&id)?.map(|v| {
-        let kind = v
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("message")
-            .to_string();
-        Ok(SseEvent::default().event(kind).data(v.to_string()))
+    use pb::task_event::Event as E;
+    let stream = s.watch_task(&id)?.map(|e| {
+        // The SSE event name is the `type` the JSON carries.
+        let kind = match &e.event {
+            Some(E::State(_)) => "state",
+            Some(E::Log(_)) => "log",
+            Some(E::End(_)) => "end",
+            None => "message",
+        };
+        let data = serde_json::to_string(&e).unwrap_or_else(|err| {
+            json!({"type": "error", "message": format!("cannot encode the event: {err}")}).to_string()
+        });
+        Ok(SseEvent::default().event(kind).data(data))
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-async fn get_cache(State(s): State<Service>, Path(key): Path<String>) -> Answer {
+async fn get_cache(State(s): State<Service>, Path(key): Path<String>) -> Answer<pb::CacheEntry> {
     s.cache_get(&key).map(Json)
 }
 
-async fn delete_cache(State(s): State<Service>, Path(key): Path<String>) -> Answer {
+async fn delete_cache(State(s): State<Service>, Path(key): Path<String>) -> Answer<pb::CacheDeleted> {
     s.cache_delete(&key).await.map(Json)
 }
 
-async fn about(State(s): State<Service>) -> Answer {
+async fn about(State(s): State<Service>) -> Answer<pb::About> {
     Ok(Json(s.about()))
 }
 
-async fn cluster(State(s): State<Service>) -> Answer {
+async fn cluster(State(s): State<Service>) -> Answer<pb::ClusterStatus> {
     Ok(Json(s.cluster_status().await))
 }
 
 /// `{"id": 2, "address": "host:port"}`
-async fn add_node(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer {
+async fn add_node(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer<pb::ClusterStatus> {
     let id = doc
         .get("id")
         .and_then(Value::as_u64)
@@ -302,7 +337,7 @@ async fn add_node(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer {
     s.add_cluster_node(id, address).await.map(Json)
 }
 
-async fn remove_node(State(s): State<Service>, Path(id): Path<String>) -> Answer {
+async fn remove_node(State(s): State<Service>, Path(id): Path<String>) -> Answer<pb::ClusterStatus> {
     let id: u64 = id
         .parse()
         .map_err(|_| ApiError::bad_request(format!("node id {id:?} is not a positive integer")))?;

@@ -5,70 +5,19 @@
 use std::time::Duration;
 
 use futures::Stream;
-use serde_json::{json, Map, Value};
+use is_proto::v1 as pb;
+use serde_json::{Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 
+use super::views::{self, secs};
 use super::{ApiError, Service};
 use crate::engine::TaskEvent;
-use crate::model::task::{LogLine, Outcome, StepTask, TaskSpec, TaskState};
+use crate::model::task::{StepTask, TaskSpec, TaskState};
 use crate::store::{Command, Event};
 use crate::util::now_ms;
 
 /// Longest `wait` a caller may ask for.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
-
-/// Milliseconds since the epoch as the seconds the API shows.
-pub(super) fn secs(ms: u64) -> f64 {
-    ms as f64 / 1000.0
-}
-
-fn log_json(l: &LogLine) -> Value {
-    json!({"time": l.time, "level": l.level, "module": l.module, "message": l.message})
-}
-
-/// The step task status document of DESIGN 4.3.
-pub fn task_json(t: &StepTask) -> Value {
-    let (result, traceback, error) = match &t.outcome {
-        Some(Outcome::Success { json, .. }) => (
-            serde_json::from_str(json).unwrap_or_else(|_| Value::String(json.clone())),
-            Value::Null,
-            Value::Null,
-        ),
-        Some(Outcome::Failure { error, traceback }) => (
-            Value::Null,
-            json!(traceback.clone().unwrap_or_else(|| error.clone())),
-            json!(error),
-        ),
-        None => (Value::Null, Value::Null, Value::Null),
-    };
-    let current = t.current_attempt();
-    json!({
-        "id": t.spec.id,
-        "href": format!("/api/v1/tasks/{}", t.spec.id),
-        "name": t.spec.step_name,
-        "step": t.spec.class_name,
-        "application_id": t.spec.run.as_ref().map(|(run, _)| run),
-        "state": t.state.as_str(),
-        "queue": t.spec.queue,
-        "attempt": t.attempt,
-        "start_time": current.map(|a| secs(a.start_ms)),
-        "end_time": t.end_ms.map(secs),
-        "worker": current.map(|a| a.worker.clone()),
-        "logs": t.logs.iter().map(log_json).collect::<Vec<_>>(),
-        "result": result,
-        "error": error,
-        "traceback": traceback,
-        "retry_at": t.retry_at_ms.map(secs),
-        "attempts": t.attempts.iter().map(|a| json!({
-            "attempt": a.number,
-            "worker": a.worker,
-            "start_time": secs(a.start_ms),
-            "end_time": a.end_ms.map(secs),
-            "state": a.state.as_str(),
-            "error": a.error,
-        })).collect::<Vec<_>>(),
-    })
-}
 
 /// Reads the `timeout` run parameter (seconds) if given.
 fn timeout_param(params: &Map<String, Value>) -> Result<Option<u64>, ApiError> {
@@ -99,8 +48,10 @@ impl Service {
         })
     }
 
-    pub fn task_status(&self, id: &str) -> Result<Value, ApiError> {
-        self.task(id).map(|t| task_json(&t))
+    pub fn task_status(&self, id: &str) -> Result<pb::TaskStatus, ApiError> {
+        let t = self.task(id)?;
+        let served = self.inner.served.contains(&t.spec.queue);
+        Ok(views::task_status(&t, served))
     }
 
     /// Whether the task or run is over (false if it does not exist).
@@ -132,13 +83,13 @@ impl Service {
     }
 
     /// Runs one step alone (`POST /steps/run`). Answers whether it finished
-    /// within `wait`, and its status (or `{id, href, state}` if not).
+    /// within `wait`, and its status.
     pub async fn run_step(
         &self,
         name: &str,
         params: Map<String, Value>,
         wait: Duration,
-    ) -> Result<(bool, Value), ApiError> {
+    ) -> Result<pb::StepRunAnswer, ApiError> {
         let missing = {
             let sm = self.inner.content.read();
             let step = sm.content.steps.get(name).ok_or_else(|| {
@@ -173,22 +124,17 @@ impl Service {
         // Applying the creation queues the task (see store::content::Effect).
         self.write(Command::CreateTask(spec)).await?;
         let finished = self.wait_for_task(&id, wait.min(MAX_WAIT)).await;
-        let task = self.task(&id)?;
-        if finished {
-            Ok((true, task_json(&task)))
-        } else {
-            Ok((
-                false,
-                json!({"id": id, "href": format!("/api/v1/tasks/{id}"), "state": task.state.as_str()}),
-            ))
-        }
+        Ok(pb::StepRunAnswer {
+            finished,
+            task: Some(self.task_status(&id)?),
+        })
     }
 
     /// Revokes a task: a pending one never starts, a running one's runner is
     /// killed (the dispatcher acts on the revocation once it is applied).
     /// Revoking a step of an application run revokes the run. Revoking a
     /// finished task changes nothing.
-    pub async fn revoke_task(&self, id: &str) -> Result<Value, ApiError> {
+    pub async fn revoke_task(&self, id: &str) -> Result<pb::TaskStatus, ApiError> {
         let task = self.task(id)?;
         if !task.state.is_terminal() {
             self.write(Command::Task {
@@ -221,11 +167,15 @@ impl Service {
         ))
     }
 
-    /// Everything that happens to a task or a run from now on, as JSON
-    /// events: `{"type":"state",...}` for the current state of each task and
-    /// every change after it, `{"type":"log",...}` for each record as it is
-    /// logged, and a final `{"type":"end","status":...}`.
-    pub fn watch_task(&self, id: &str) -> Result<impl Stream<Item = Value> + Send + 'static, ApiError> {
+    /// Everything that happens to a task or a run from now on: a state
+    /// event for the current state of each task and every change after it,
+    /// a log event for each record as it is logged, and a final end event
+    /// with the status.
+    pub fn watch_task(
+        &self,
+        id: &str,
+    ) -> Result<impl Stream<Item = pb::TaskEvent> + Send + 'static, ApiError> {
+        use pb::task_event::Event as E;
         if self.standing(id).is_none() {
             return Err(ApiError::NotFound(format!("no task or run {id:?}")));
         }
@@ -236,7 +186,7 @@ impl Service {
             last: std::collections::HashMap<String, (TaskState, u32)>,
             names: std::collections::HashMap<String, String>,
             done: bool,
-            queue: std::collections::VecDeque<Value>,
+            queue: std::collections::VecDeque<E>,
         }
         let w = Watch {
             svc: self.clone(),
@@ -247,10 +197,10 @@ impl Service {
             done: false,
             queue: Default::default(),
         };
-        Ok(futures::stream::unfold(w, |mut w| async move {
+        let events = futures::stream::unfold(w, |mut w| async move {
             loop {
-                if let Some(v) = w.queue.pop_front() {
-                    return Some((v, w));
+                if let Some(e) = w.queue.pop_front() {
+                    return Some((e, w));
                 }
                 if w.done {
                     return None;
@@ -260,20 +210,20 @@ impl Service {
                 for (id, name, state, attempt) in all {
                     if w.last.get(&id) != Some(&(state, attempt)) {
                         w.last.insert(id.clone(), (state, attempt));
-                        w.queue.push_back(json!({"type": "state", "id": id, "name": name,
-                                                 "state": state.as_str(), "attempt": attempt}));
+                        w.queue.push_back(E::State(pb::StateChange {
+                            id: id.clone(),
+                            name: name.clone(),
+                            state: views::state(state),
+                            attempt,
+                        }));
                         changed = true;
                     }
                     w.names.insert(id, name);
                 }
                 if over {
                     w.done = true;
-                    let status = if w.id.starts_with("isapp-") {
-                        w.svc.run_status(&w.id).await.ok()
-                    } else {
-                        w.svc.task_status(&w.id).ok()
-                    };
-                    w.queue.push_back(json!({"type": "end", "status": status}));
+                    let status = w.svc.any_task_status(&w.id).await.ok();
+                    w.queue.push_back(E::End(pb::EndEvent { status }));
                     continue;
                 }
                 if changed {
@@ -282,21 +232,25 @@ impl Service {
                 match w.rx.recv().await {
                     Ok(Event::TaskLog { id, line }) => {
                         if let Some(name) = w.names.get(&id) {
-                            let mut v = log_json(&line);
-                            v["type"] = json!("log");
-                            v["id"] = json!(id);
-                            v["name"] = json!(name);
-                            return Some((v, w));
+                            let log = E::Log(pb::LogEvent {
+                                id,
+                                name: name.clone(),
+                                record: Some(views::log_record(&line)),
+                            });
+                            return Some((log, w));
                         }
                     }
                     Ok(_) | Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => return None,
                 }
             }
+        });
+        Ok(futures::StreamExt::map(events, |e| pb::TaskEvent {
+            event: Some(e),
         }))
     }
 
-    pub fn cache_get(&self, key: &str) -> Result<Value, ApiError> {
+    pub fn cache_get(&self, key: &str) -> Result<pb::CacheEntry, ApiError> {
         let sm = self.inner.content.read();
         let entry = sm
             .content
@@ -304,20 +258,20 @@ impl Service {
             .get(key)
             .filter(|e| e.is_live(now_ms()))
             .ok_or_else(|| ApiError::NotFound(format!("no cache entry {key:?} (or it expired)")))?;
-        use base64::Engine;
-        Ok(json!({
-            "key": key,
-            "value_base64": base64::engine::general_purpose::STANDARD.encode(&entry.value),
-            "size": entry.value.len(),
-            "expires_at": entry.expires_at_ms.map(secs),
-        }))
+        Ok(pb::CacheEntry {
+            key: key.to_string(),
+            value: entry.value.clone(),
+            size: entry.value.len() as u64,
+            expires_at: entry.expires_at_ms.map(secs),
+        })
     }
 
-    pub async fn cache_delete(&self, key: &str) -> Result<Value, ApiError> {
+    pub async fn cache_delete(&self, key: &str) -> Result<pb::CacheDeleted, ApiError> {
         match self.write(Command::CacheDelete { key: key.to_string() }).await? {
-            crate::store::CommandResult::Deleted { existed: true } => {
-                Ok(json!({"key": key, "deleted": true}))
-            }
+            crate::store::CommandResult::Deleted { existed: true } => Ok(pb::CacheDeleted {
+                key: key.to_string(),
+                deleted: true,
+            }),
             _ => Err(ApiError::NotFound(format!("no cache entry {key:?}"))),
         }
     }

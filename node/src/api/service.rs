@@ -5,15 +5,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use is_proto::v1 as pb;
+use serde_json::Value;
 
-use super::ApiError;
+use super::{views, ApiError};
 use crate::actors::shared::ServedQueues;
 use crate::crypto::{self, ClusterKey};
 use crate::model::application::Application;
 use crate::model::configuration::{Configuration, Sealed};
 use crate::model::step::StepRecord;
-use crate::model::summary;
 use crate::python::validator::{ValidationError, Validator};
 use crate::raft::Raft;
 use crate::store::{Command, CommandResult, ContentHandle, Events, NodeId};
@@ -89,22 +89,13 @@ impl Kind {
     }
 }
 
-/// The document answered by `GET /steps/{name}`.
-fn step_document(step: &StepRecord) -> Value {
-    let meta = step.meta.clone().unwrap_or_default();
-    json!({
-        "name": step.name,
-        "source": step.source,
-        "friendly_name": meta.friendly_name,
-        "description": meta.description,
-        "version": meta.version,
-        "parameters": meta.parameters,
-    })
-}
-
-fn stored_answer(kind: Kind, name: &str, result: CommandResult) -> Value {
+fn stored_answer(kind: Kind, name: &str, result: CommandResult) -> pb::Stored {
     let replaced = matches!(result, CommandResult::Stored { replaced: true });
-    json!({"name": name, "kind": kind.noun(), "result": if replaced { "updated" } else { "created" }})
+    pb::Stored {
+        name: name.to_string(),
+        kind: kind.noun().to_string(),
+        result: if replaced { "updated" } else { "created" }.to_string(),
+    }
 }
 
 impl Service {
@@ -151,9 +142,12 @@ impl Service {
         ClusterKey::from_bytes(&identity.cluster_key).map_err(|e| ApiError::Internal(e.to_string()))
     }
 
-    async fn delete(&self, kind: Kind, name: &str, cmd: Command) -> Result<Value, ApiError> {
+    async fn delete(&self, kind: Kind, name: &str, cmd: Command) -> Result<pb::Deleted, ApiError> {
         match self.write(cmd).await? {
-            CommandResult::Deleted { existed: true } => Ok(json!({"name": name, "deleted": true})),
+            CommandResult::Deleted { existed: true } => Ok(pb::Deleted {
+                name: name.to_string(),
+                deleted: true,
+            }),
             _ => Err(kind.not_found(name)),
         }
     }
@@ -163,7 +157,7 @@ impl Service {
     /// Stores a step after loading it in a runner: it must compile, define
     /// the class `name` as a BaseStep subclass and instantiate; its metadata
     /// is recorded for `GET /steps/{name}` and run-time checks.
-    pub async fn put_step(&self, name: &str, source: &str) -> Result<Value, ApiError> {
+    pub async fn put_step(&self, name: &str, source: &str) -> Result<pb::Stored, ApiError> {
         let mut step = StepRecord::validate(name, source)?;
         let meta = self.inner.validator.validate(name, source).await.map_err(|e| match e {
             ValidationError::Invalid { message, line, traceback } => ApiError::BadRequest {
@@ -190,61 +184,60 @@ impl Service {
         Ok(stored_answer(Kind::Step, name, result))
     }
 
-    pub fn list_steps(&self) -> Value {
+    pub fn list_steps(&self) -> pb::ContentList {
         let sm = self.inner.content.read();
-        Value::Array(
-            sm.content
-                .steps
-                .values()
-                .map(|s| summary(&step_document(s)))
-                .collect(),
-        )
+        pb::ContentList {
+            items: sm.content.steps.values().map(views::step_summary).collect(),
+        }
     }
 
-    pub fn get_step(&self, name: &str) -> Result<Value, ApiError> {
+    pub fn get_step(&self, name: &str) -> Result<pb::StepInfo, ApiError> {
         let sm = self.inner.content.read();
         sm.content
             .steps
             .get(name)
-            .map(step_document)
+            .map(views::step_info)
             .ok_or_else(|| Kind::Step.not_found(name))
     }
 
-    pub async fn delete_step(&self, name: &str) -> Result<Value, ApiError> {
+    pub async fn delete_step(&self, name: &str) -> Result<pb::Deleted, ApiError> {
         self.delete(Kind::Step, name, Command::DeleteStep { name: name.into() })
             .await
     }
 
     // ---- applications ----
 
-    pub async fn put_application(&self, doc: Value) -> Result<Value, ApiError> {
+    pub async fn put_application(&self, doc: Value) -> Result<pb::Stored, ApiError> {
         let app = Application::validate(doc)?;
         let name = app.name.clone();
         let result = self.write(Command::PutApplication(app)).await?;
         Ok(stored_answer(Kind::Application, &name, result))
     }
 
-    pub fn list_applications(&self) -> Result<Value, ApiError> {
+    pub fn list_applications(&self) -> pb::ContentList {
         let sm = self.inner.content.read();
-        let list = sm
-            .content
-            .applications
-            .values()
-            .map(|a| summary(&a.doc))
-            .collect();
-        Ok(Value::Array(list))
+        pb::ContentList {
+            items: sm
+                .content
+                .applications
+                .values()
+                .map(|a| views::summary(&a.name, &a.doc))
+                .collect(),
+        }
     }
 
-    pub fn get_application(&self, name: &str) -> Result<Value, ApiError> {
+    /// The stored application (REST answers its document as uploaded, gRPC
+    /// the typed message built from it).
+    pub fn get_application(&self, name: &str) -> Result<Application, ApiError> {
         let sm = self.inner.content.read();
         sm.content
             .applications
             .get(name)
-            .map(|a| a.doc.clone())
+            .cloned()
             .ok_or_else(|| Kind::Application.not_found(name))
     }
 
-    pub async fn delete_application(&self, name: &str) -> Result<Value, ApiError> {
+    pub async fn delete_application(&self, name: &str) -> Result<pb::Deleted, ApiError> {
         self.delete(
             Kind::Application,
             name,
@@ -258,7 +251,7 @@ impl Service {
     /// Stores a configuration with every encrypted value sealed under the
     /// cluster key; values that already are this cluster's ciphertext (an
     /// exported configuration uploaded again) are kept as they are.
-    pub async fn put_configuration(&self, doc: Value) -> Result<Value, ApiError> {
+    pub async fn put_configuration(&self, doc: Value) -> Result<pb::Stored, ApiError> {
         let mut cfg = Configuration::validate(doc)?;
         let key = self.cluster_key()?;
         cfg.seal_secrets(|_, value| match value {
@@ -276,28 +269,29 @@ impl Service {
         Ok(stored_answer(Kind::Configuration, &name, result))
     }
 
-    pub fn list_configurations(&self) -> Result<Value, ApiError> {
+    pub fn list_configurations(&self) -> pb::ContentList {
         let sm = self.inner.content.read();
-        let list = sm
-            .content
-            .configurations
-            .values()
-            .map(|c| summary(&c.doc))
-            .collect();
-        Ok(Value::Array(list))
+        pb::ContentList {
+            items: sm
+                .content
+                .configurations
+                .values()
+                .map(|c| views::summary(&c.name, &c.doc))
+                .collect(),
+        }
     }
 
-    /// The stored document: encrypted values appear as ciphertext only.
-    pub fn get_configuration(&self, name: &str) -> Result<Value, ApiError> {
+    /// The stored configuration: encrypted values are ciphertext only.
+    pub fn get_configuration(&self, name: &str) -> Result<Configuration, ApiError> {
         let sm = self.inner.content.read();
         sm.content
             .configurations
             .get(name)
-            .map(|c| c.doc.clone())
+            .cloned()
             .ok_or_else(|| Kind::Configuration.not_found(name))
     }
 
-    pub async fn delete_configuration(&self, name: &str) -> Result<Value, ApiError> {
+    pub async fn delete_configuration(&self, name: &str) -> Result<pb::Deleted, ApiError> {
         self.delete(
             Kind::Configuration,
             name,
@@ -308,63 +302,35 @@ impl Service {
 
     // ---- system ----
 
-    pub fn about(&self) -> Value {
+    pub fn about(&self) -> pb::About {
         let metrics = self.inner.raft.metrics().borrow().clone();
         let sm = self.inner.content.read();
-        json!({
-            "name": "Integration Service",
-            "version": env!("CARGO_PKG_VERSION"),
-            "api_version": "v1",
-            "versions": {
-                "isnode": env!("CARGO_PKG_VERSION"),
-                "openraft": "0.9",
-                "python": self.inner.validator.python_version(),
-            },
-            "node_id": self.inner.node_id,
-            "leader": metrics.current_leader,
-            "cluster_id": sm.content.cluster.as_ref().map(|c| c.cluster_id.clone()),
-            "uptime_seconds": self.inner.started.elapsed().as_secs(),
-        })
+        let mut versions = std::collections::HashMap::from([
+            ("isnode".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+            ("openraft".to_string(), "0.9".to_string()),
+        ]);
+        if let Some(python) = self.inner.validator.python_version() {
+            versions.insert("python".to_string(), python);
+        }
+        pb::About {
+            name: "Integration Service".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            api_version: "v1".into(),
+            versions,
+            node_id: self.inner.node_id,
+            leader: metrics.current_leader,
+            cluster_id: sm.content.cluster.as_ref().map(|c| c.cluster_id.clone()),
+            uptime_seconds: self.inner.started.elapsed().as_secs(),
+        }
     }
 
     /// Members, leader and health (see `raft::status`).
-    pub async fn cluster_status(&self) -> Value {
-        let view = crate::raft::status::cluster_view(&self.inner.raft, &self.inner.content).await;
-        let members: Vec<Value> = view
-            .members
-            .iter()
-            .map(|m| {
-                let mut v = json!({"id": m.id, "address": m.address, "voter": m.voter,
-                                   "leader": m.leader, "this_node": m.this_node,
-                                   "health": m.health.as_str()});
-                if let Some(q) = &m.served_queues {
-                    v["served_queues"] = json!(q);
-                }
-                if let Some(w) = m.workers {
-                    v["workers"] = json!(w);
-                }
-                if let Some(lag) = m.replication_lag {
-                    v["replication_lag"] = json!(lag);
-                    v["last_contact_ms"] = json!(m.last_contact_ms);
-                }
-                v
-            })
-            .collect();
-        json!({
-            "answered_by": view.answered_by,
-            "health_seen_by": view.health_seen_by,
-            "leader": view.leader,
-            "term": view.term,
-            "last_log_index": view.last_log_index,
-            "last_applied": view.last_applied,
-            "snapshot_index": view.snapshot_index,
-            "purged_index": view.purged_index,
-            "members": members,
-        })
+    pub async fn cluster_status(&self) -> pb::ClusterStatus {
+        views::cluster(crate::raft::status::cluster_view(&self.inner.raft, &self.inner.content).await)
     }
 
     /// Adds a node as a voter (it catches up as a learner first).
-    pub async fn add_cluster_node(&self, id: NodeId, address: &str) -> Result<Value, ApiError> {
+    pub async fn add_cluster_node(&self, id: NodeId, address: &str) -> Result<pb::ClusterStatus, ApiError> {
         if id == 0 {
             return Err(ApiError::bad_request("node ids start at 1"));
         }
@@ -381,7 +347,7 @@ impl Service {
         Ok(self.cluster_status().await)
     }
 
-    pub async fn remove_cluster_node(&self, id: NodeId) -> Result<Value, ApiError> {
+    pub async fn remove_cluster_node(&self, id: NodeId) -> Result<pb::ClusterStatus, ApiError> {
         let req = crate::raft::LeaderRequest::RemoveNode { id };
         crate::raft::membership::change(&self.inner.raft, req).await?;
         Ok(self.cluster_status().await)

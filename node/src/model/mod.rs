@@ -55,14 +55,3 @@ pub fn json_type(v: &serde_json::Value) -> &'static str {
         serde_json::Value::Object(_) => "an object",
     }
 }
-
-/// A one-line summary of a content document for list answers.
-pub fn summary(doc: &serde_json::Value) -> serde_json::Value {
-    let mut out = serde_json::Map::new();
-    for key in ["name", "friendly_name", "description", "version", "author"] {
-        if let Some(v) = doc.get(key) {
-            out.insert(key.to_string(), v.clone());
-        }
-    }
-    serde_json::Value::Object(out)
-}

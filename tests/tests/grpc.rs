@@ -1,0 +1,173 @@
+//! The gRPC API as a client in any language sees it: the plain generated
+//! client (no iscli, no JSON parsing) uploads content, runs an application
+//! and reads the run's status, its steps' states and their log records as
+//! typed fields, live and after the fact.
+
+use futures_util::StreamExt;
+use is_proto::json::{from_proto, to_proto_struct};
+use is_proto::v1::any_task::Kind;
+use is_proto::v1::task_event::Event;
+use is_proto::v1::{
+    IdRequest, Json, NameRequest, PutStepRequest, RunApplicationRequest, RunStepRequest, TaskState,
+};
+use is_tests::{step_source, TestNode};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_run_reads_as_typed_messages() {
+    let node = TestNode::start().await.unwrap();
+    let mut grpc = node.grpc().await.unwrap();
+    grpc.put_step(PutStepRequest {
+        name: "Say".into(),
+        source: step_source("Say").unwrap(),
+    })
+    .await
+    .unwrap();
+    let stored = grpc
+        .put_application(Json {
+            json: json!({"name": "speech", "steps": [
+                {"name": "opening", "file": "Say", "text": "hello", "output_to": ["closing"]},
+                {"name": "closing", "file": "Say", "text": "goodbye"}]})
+            .to_string(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (stored.name.as_str(), stored.result.as_str()),
+        ("speech", "created")
+    );
+
+    // The step's declared parameter is a typed field.
+    let info = grpc
+        .get_step(NameRequest { name: "Say".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    let text = info
+        .parameters
+        .iter()
+        .find(|p| p.name == "text")
+        .expect("declared");
+    assert!(text.required);
+
+    let answer = grpc
+        .run_application(RunApplicationRequest {
+            name: "speech".into(),
+            params: Some(to_proto_struct(json!({"log_level": 10}).as_object().unwrap())),
+            wait_seconds: 30,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(answer.finished);
+    let run = answer.run.expect("the run's status");
+    assert!(run.id.starts_with("isapp-"), "{}", run.id);
+    assert_eq!(run.state(), TaskState::Success);
+    assert_eq!(run.app_name, "speech");
+    assert_eq!(run.log_level, 10);
+    assert!(run.end_time.is_some_and(|end| end >= run.created_time));
+    let states: Vec<(&str, TaskState)> = run.steps.iter().map(|s| (s.name.as_str(), s.state())).collect();
+    assert_eq!(
+        states,
+        [("opening", TaskState::Success), ("closing", TaskState::Success)]
+    );
+
+    // A step task: its log records and result.
+    let closing = &run.steps[1];
+    let task = match grpc
+        .get_task(IdRequest {
+            id: closing.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .kind
+    {
+        Some(Kind::Task(task)) => task,
+        other => panic!("a step id answers a task, got {other:?}"),
+    };
+    assert_eq!(task.application_id.as_deref(), Some(run.id.as_str()));
+    assert_eq!(task.step, "Say");
+    assert_eq!(task.state(), TaskState::Success);
+    let logged: Vec<(&str, &str)> = task
+        .logs
+        .iter()
+        .map(|l| (l.level.as_str(), l.message.as_str()))
+        .collect();
+    assert!(logged.contains(&("INFO", "saying goodbye")), "{logged:?}");
+    assert!(logged.contains(&("WARNING", "said it")), "{logged:?}");
+    let warning = task.logs.iter().find(|l| l.level == "WARNING").unwrap();
+    assert_eq!(warning.levelno, 30);
+    assert_eq!(
+        from_proto(task.result.as_ref().expect("a result")),
+        json!({"said": "goodbye"})
+    );
+    assert_eq!(task.attempts.len(), 1);
+    assert_eq!(task.attempts[0].state(), TaskState::Success);
+
+    // The run's id answers the run.
+    let again = grpc
+        .get_task(IdRequest { id: run.id.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(matches!(again.kind, Some(Kind::Run(r)) if r.steps.len() == 2));
+}
+
+#[tokio::test]
+async fn watching_a_step_streams_typed_states_logs_and_the_end() {
+    let node = TestNode::start().await.unwrap();
+    let mut grpc = node.grpc().await.unwrap();
+    grpc.put_step(PutStepRequest {
+        name: "Say".into(),
+        source: step_source("Say").unwrap(),
+    })
+    .await
+    .unwrap();
+    let started = grpc
+        .run_step(RunStepRequest {
+            name: "Say".into(),
+            params: Some(to_proto_struct(json!({"text": "live"}).as_object().unwrap())),
+            wait_seconds: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let id = started.task.expect("the task's status").id;
+
+    let mut events = grpc
+        .watch_task(IdRequest { id: id.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    let (mut states, mut messages, mut end) = (Vec::new(), Vec::new(), None);
+    while let Some(event) = events.next().await {
+        match event.unwrap().event.expect("an event") {
+            Event::State(s) => {
+                assert_eq!(s.id, id);
+                states.push(s.state());
+            }
+            Event::Log(l) => {
+                assert_eq!((l.id.as_str(), l.name.as_str()), (id.as_str(), "Say"));
+                messages.push(l.record.expect("a record").message);
+            }
+            Event::End(e) => end = e.status.and_then(|s| s.kind),
+        }
+    }
+    assert_eq!(states.last(), Some(&TaskState::Success), "{states:?}");
+    // Records logged before the watch began are in the final status, not
+    // necessarily in the stream: every streamed one is a real record.
+    assert!(
+        messages.iter().all(|m| m == "saying live" || m == "said it"),
+        "{messages:?}"
+    );
+    match end {
+        Some(Kind::Task(t)) => {
+            assert_eq!(t.state(), TaskState::Success);
+            let logged: Vec<&str> = t.logs.iter().map(|l| l.message.as_str()).collect();
+            assert_eq!(logged, ["saying live", "said it"]);
+        }
+        other => panic!("the stream ends with the task's status, got {other:?}"),
+    }
+}
