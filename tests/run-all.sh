@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: builds the binaries the multi-process tests
-# start (isnode, iscli), runs every Rust test of the workspace, then the
-# Python unit suite of the step API.
+# Runs the whole test suite: the format and lint gates, then builds the
+# binaries the multi-process tests start (isnode, iscli), runs every Rust
+# test of the workspace, then the Python unit suite of the step API.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Gates: formatting, and clippy with warnings as errors (the workspace lints
+# in Cargo.toml: unreachable_pub, unwrap_used outside tests).
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # `cargo test` does not build other packages' binaries, so build them first
 # (same profile as the tests, so the build is reused).

@@ -9,12 +9,12 @@ use is_tests::TestNode;
 use serde_json::{json, Value};
 
 /// Longest a run may take to reach its end in these tests.
-pub const DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(30);
 
 /// The states a run or step task ends in.
-pub const TERMINAL: [&str; 3] = ["SUCCESS", "FAILURE", "REVOKED"];
+pub(crate) const TERMINAL: [&str; 3] = ["SUCCESS", "FAILURE", "REVOKED"];
 
-pub async fn put_app(node: &TestNode, doc: Value) {
+pub(crate) async fn put_app(node: &TestNode, doc: Value) {
     let (status, body) = node
         .rest("POST", "/api/v1/applications", Some(&doc))
         .await
@@ -22,7 +22,7 @@ pub async fn put_app(node: &TestNode, doc: Value) {
     assert_eq!(status, 200, "upload of application {}: {body}", doc["name"]);
 }
 
-pub async fn put_config(node: &TestNode, doc: Value) {
+pub(crate) async fn put_config(node: &TestNode, doc: Value) {
     let (status, body) = node
         .rest("POST", "/api/v1/configurations", Some(&doc))
         .await
@@ -31,7 +31,7 @@ pub async fn put_config(node: &TestNode, doc: Value) {
 }
 
 /// `POST /applications/run?wait=N {"name", "params"}`.
-pub async fn start_run(node: &TestNode, app: &str, params: Value, wait: u32) -> (u16, Value) {
+pub(crate) async fn start_run(node: &TestNode, app: &str, params: Value, wait: u32) -> (u16, Value) {
     node.rest(
         "POST",
         &format!("/api/v1/applications/run?wait={wait}"),
@@ -42,14 +42,14 @@ pub async fn start_run(node: &TestNode, app: &str, params: Value, wait: u32) -> 
 }
 
 /// Starts a run without waiting for it; answers its first status.
-pub async fn start_run_now(node: &TestNode, app: &str) -> Value {
+pub(crate) async fn start_run_now(node: &TestNode, app: &str) -> Value {
     let (status, run) = start_run(node, app, json!({}), 0).await;
     assert_eq!(status, 200, "run of {app}: {run}");
     run
 }
 
 /// Starts a run and answers its status once it has ended.
-pub async fn run_to_end(node: &TestNode, app: &str, params: Value) -> Value {
+pub(crate) async fn run_to_end(node: &TestNode, app: &str, params: Value) -> Value {
     let (status, run) = start_run(node, app, params, 30).await;
     assert_eq!(status, 200, "run of {app}: {run}");
     assert!(id_of(&run).starts_with("isapp-"), "{run}");
@@ -57,7 +57,7 @@ pub async fn run_to_end(node: &TestNode, app: &str, params: Value) -> Value {
 }
 
 /// Polls the status of `run` until `done` holds for it; answers that status.
-pub async fn run_until(node: &TestNode, run: &Value, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn run_until(node: &TestNode, run: &Value, done: impl Fn(&Value) -> bool) -> Value {
     node.poll_until(&format!("/api/v1/tasks/{}", id_of(run)), DEADLINE, |status, r| {
         status == 200 && done(r)
     })
@@ -65,24 +65,24 @@ pub async fn run_until(node: &TestNode, run: &Value, done: impl Fn(&Value) -> bo
     .unwrap()
 }
 
-pub fn id_of(v: &Value) -> &str {
+pub(crate) fn id_of(v: &Value) -> &str {
     v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}"))
 }
 
 /// The entry of step `name` in a run status.
-pub fn step<'a>(run: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn step<'a>(run: &'a Value, name: &str) -> &'a Value {
     run["steps"]
         .as_array()
         .and_then(|s| s.iter().find(|s| s["name"] == name))
         .unwrap_or_else(|| panic!("no step {name} in {run}"))
 }
 
-pub async fn get(node: &TestNode, path: &str) -> (u16, Value) {
+pub(crate) async fn get(node: &TestNode, path: &str) -> (u16, Value) {
     node.rest("GET", path, None).await.unwrap()
 }
 
 /// The step task status of step `name` of a run.
-pub async fn step_task(node: &TestNode, run: &Value, name: &str) -> Value {
+pub(crate) async fn step_task(node: &TestNode, run: &Value, name: &str) -> Value {
     let id = id_of(step(run, name));
     let (status, task) = get(node, &format!("/api/v1/tasks/{id}")).await;
     assert_eq!(status, 200, "{task}");
@@ -90,7 +90,7 @@ pub async fn step_task(node: &TestNode, run: &Value, name: &str) -> Value {
 }
 
 /// A time in seconds (as the API shows it) in whole milliseconds.
-pub fn ms(seconds: &Value) -> i64 {
+pub(crate) fn ms(seconds: &Value) -> i64 {
     (seconds
         .as_f64()
         .unwrap_or_else(|| panic!("not a time: {seconds}"))
@@ -98,7 +98,7 @@ pub fn ms(seconds: &Value) -> i64 {
         .round() as i64
 }
 
-pub fn log_messages(task: &Value) -> Vec<String> {
+pub(crate) fn log_messages(task: &Value) -> Vec<String> {
     task["logs"]
         .as_array()
         .unwrap()
@@ -111,7 +111,7 @@ pub fn log_messages(task: &Value) -> Vec<String> {
 /// pairs. `on_first` runs once the first event has arrived: the node has
 /// then learnt which tasks belong to the run, so every record logged from
 /// then on is in the stream.
-pub async fn read_events(node: &TestNode, id: &str, on_first: impl FnOnce()) -> Vec<(String, Value)> {
+pub(crate) async fn read_events(node: &TestNode, id: &str, on_first: impl FnOnce()) -> Vec<(String, Value)> {
     let mut stream = node.open_events(id).await.bytes_stream();
     let mut bytes = Vec::new();
     let mut on_first = Some(on_first);
