@@ -77,16 +77,10 @@ pub fn state_name(state: i32) -> &'static str {
 
 /// The state of a name as JSON and screens write it, if it is one.
 pub fn state_of(name: &str) -> Option<TaskState> {
-    let state = match name {
-        "PENDING" => TaskState::Pending,
-        "STARTED" => TaskState::Started,
-        "RETRY" => TaskState::Retry,
-        "SUCCESS" => TaskState::Success,
-        "FAILURE" => TaskState::Failure,
-        "REVOKED" => TaskState::Revoked,
-        _ => return None,
-    };
-    Some(state)
+    use TaskState::*;
+    [Pending, Started, Retry, Success, Failure, Revoked]
+        .into_iter()
+        .find(|s| state_name(*s as i32) == name)
 }
 
 // ---- serializers used by the generated messages (see build.rs) ----

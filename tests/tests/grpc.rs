@@ -10,11 +10,11 @@ use is_proto::v1::task_event::Event;
 use is_proto::v1::{
     IdRequest, Json, NameRequest, PutStepRequest, RunApplicationRequest, RunStepRequest, TaskState,
 };
-use is_tests::{step_source, TestNode};
+use is_tests::{step_source, GrpcClient, TestNode};
 use serde_json::json;
 
-#[tokio::test]
-async fn a_run_reads_as_typed_messages() {
+/// A fresh node with the `Say` step uploaded over gRPC, and a client.
+async fn node_with_say() -> (TestNode, GrpcClient) {
     let node = TestNode::start().await.unwrap();
     let mut grpc = node.grpc().await.unwrap();
     grpc.put_step(PutStepRequest {
@@ -23,6 +23,12 @@ async fn a_run_reads_as_typed_messages() {
     })
     .await
     .unwrap();
+    (node, grpc)
+}
+
+#[tokio::test]
+async fn a_run_reads_as_typed_messages() {
+    let (_node, mut grpc) = node_with_say().await;
     let stored = grpc
         .put_application(Json {
             json: json!({"name": "speech", "steps": [
@@ -117,14 +123,7 @@ async fn a_run_reads_as_typed_messages() {
 
 #[tokio::test]
 async fn watching_a_step_streams_typed_states_logs_and_the_end() {
-    let node = TestNode::start().await.unwrap();
-    let mut grpc = node.grpc().await.unwrap();
-    grpc.put_step(PutStepRequest {
-        name: "Say".into(),
-        source: step_source("Say").unwrap(),
-    })
-    .await
-    .unwrap();
+    let (_node, mut grpc) = node_with_say().await;
     let started = grpc
         .run_step(RunStepRequest {
             name: "Say".into(),

@@ -102,7 +102,7 @@ fn is_grpc(req: &Request) -> bool {
 }
 
 /// Path prefix of the node-to-node service, which checks the cluster secret
-/// itself (`api::internal`).
+/// itself (`raft::service`).
 pub const INTERNAL_PREFIX: &str = "/integration.internal.v1.";
 
 pub async fn require_auth(State(auth): State<Authenticator>, mut req: Request, next: Next) -> Response {

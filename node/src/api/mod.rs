@@ -5,7 +5,7 @@
 //!
 //! **Invariant:** every request passes [`auth::require_auth`] before it
 //! reaches a handler of either transport, except node-to-node calls
-//! (`internal`), which must carry the cluster secret instead.
+//! (`raft::service`), which must carry the cluster secret instead.
 
 pub mod auth;
 pub mod error;

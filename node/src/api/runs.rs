@@ -105,7 +105,7 @@ impl Service {
         limit: usize,
     ) -> Result<pb::RunList, ApiError> {
         if let Some(s) = state {
-            if !["PENDING", "STARTED", "RETRY", "SUCCESS", "FAILURE", "REVOKED"].contains(&s) {
+            if is_proto::json::state_of(s).is_none() {
                 return Err(ApiError::bad_request(format!(
                     "state {s:?} is not a task state (PENDING, STARTED, RETRY, SUCCESS, FAILURE, REVOKED)"
                 )));

@@ -22,15 +22,7 @@ pub fn secs(ms: u64) -> f64 {
 }
 
 pub fn state(s: TaskState) -> i32 {
-    let state = match s {
-        TaskState::Pending => pb::TaskState::Pending,
-        TaskState::Started => pb::TaskState::Started,
-        TaskState::Retry => pb::TaskState::Retry,
-        TaskState::Success => pb::TaskState::Success,
-        TaskState::Failure => pb::TaskState::Failure,
-        TaskState::Revoked => pb::TaskState::Revoked,
-    };
-    state as i32
+    s.to_proto() as i32
 }
 
 pub fn href(id: &str) -> String {

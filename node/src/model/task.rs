@@ -19,15 +19,22 @@ impl TaskState {
         matches!(self, TaskState::Success | TaskState::Failure | TaskState::Revoked)
     }
 
-    pub fn as_str(self) -> &'static str {
+    /// The state as the API's enum, whose names (`is_proto::json`) are the
+    /// ones every answer and screen shows.
+    pub fn to_proto(self) -> is_proto::v1::TaskState {
+        use is_proto::v1::TaskState as P;
         match self {
-            TaskState::Pending => "PENDING",
-            TaskState::Started => "STARTED",
-            TaskState::Retry => "RETRY",
-            TaskState::Success => "SUCCESS",
-            TaskState::Failure => "FAILURE",
-            TaskState::Revoked => "REVOKED",
+            TaskState::Pending => P::Pending,
+            TaskState::Started => P::Started,
+            TaskState::Retry => P::Retry,
+            TaskState::Success => P::Success,
+            TaskState::Failure => P::Failure,
+            TaskState::Revoked => P::Revoked,
         }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        is_proto::json::state_name(self.to_proto() as i32)
     }
 }
 

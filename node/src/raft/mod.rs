@@ -138,10 +138,9 @@ pub struct RaftMember {
     pub content: ContentHandle,
 }
 
-/// Opens storage under `raft_dir`, starts openraft, and on a new data
-/// directory initializes a one-member cluster of this node.
-/// `initialize`: on a new data directory, form a one-member cluster (else
-/// the node waits to be added by a member).
+/// Opens storage under `raft_dir` and starts openraft. With `initialize`, a
+/// new data directory forms a one-member cluster of this node; without it
+/// the node waits to be added by a member.
 pub async fn start(
     node_id: NodeId,
     advertise_addr: &str,
@@ -257,11 +256,11 @@ fn dropped() -> ProposeError {
     ProposeError::Stopped("the Raft member dropped the request".into())
 }
 
-/// Proposes on this node only: fails with `NotLeader` on a follower.
 /// A leader cut off from its majority cannot commit; writers get an answer
 /// after this long instead of waiting for the partition to heal.
 const COMMIT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Proposes on this node only: fails with `NotLeader` on a follower.
 async fn propose_here(raft: &Raft, cmd: Command) -> Result<CommandResult, ProposeError> {
     match tokio::time::timeout(COMMIT_TIMEOUT, raft.proposer.queue(cmd)).await {
         Ok(answer) => answer.unwrap_or_else(|_| Err(dropped())),

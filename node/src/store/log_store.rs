@@ -18,7 +18,8 @@
 //!
 //! **Invariant:** on open, the log is read up to the first record that is
 //! torn or fails its checksum, and cut there: a crash mid-write loses only
-//! entries that were never acknowledged.
+//! entries that were never acknowledged. A record that is intact but does
+//! not decode stops the open instead (see `store::format`).
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -150,7 +151,14 @@ fn scan(file: &File) -> std::io::Result<(Vec<(u64, Entry)>, u64)> {
         if r.read_exact(&mut body).is_err() || crc32fast::hash(&body) != crc {
             break;
         }
-        let Ok(entry) = decode::<Entry>(&body) else { break };
+        // An intact record that does not decode is not a torn tail: cutting
+        // it would drop acknowledged entries, so refuse instead.
+        let entry = decode::<Entry>(&body).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the Raft log record at byte {good} is intact but does not decode ({e}); the log is left as it is"),
+            )
+        })?;
         entries.push((good, entry));
         good += 8 + len as u64;
     }
@@ -184,6 +192,10 @@ impl LogStore {
                 "the data directory is in use by another isnode process",
             ));
         }
+        let has_data = [LOG_FILE, META_FILE, super::state_machine::SNAPSHOT_FILE]
+            .iter()
+            .any(|f| dir.join(f).exists());
+        super::format::check_or_mark(dir, has_data)?;
         let meta: Meta = match std::fs::read(dir.join(META_FILE)) {
             Ok(bytes) => decode(&bytes).map_err(std::io::Error::other)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Meta::default(),
@@ -506,6 +518,7 @@ mod tests {
         }
         let full = bytes.len();
         bytes.extend(&frame(&encode(&entry(4)).unwrap())[..5]);
+        super::super::format::check_or_mark(dir.path(), false).unwrap();
         std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
         let store = LogStore::open(dir.path()).unwrap();
         assert_eq!(
@@ -527,6 +540,7 @@ mod tests {
         }
         let second = frame(&encode(&entry(1)).unwrap()).len();
         bytes[second + 9] ^= 0xff; // flip a byte in the second record's body
+        super::super::format::check_or_mark(dir.path(), false).unwrap();
         std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
         let store = LogStore::open(dir.path()).unwrap();
         assert_eq!(

@@ -13,6 +13,7 @@ pub mod command;
 mod conformance;
 pub mod content;
 pub mod events;
+mod format;
 pub mod log_store;
 pub mod queries;
 pub mod runs;

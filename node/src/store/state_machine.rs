@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{decode, encode, CommandResult, Content, Entry, Event, Events, NodeId, StorageError, TypeConfig};
 
+/// The latest snapshot of the state machine, beside the log.
+pub(crate) const SNAPSHOT_FILE: &str = "snapshot.bin";
+
 type Membership = StoredMembership<NodeId, openraft::BasicNode>;
 type Meta = SnapshotMeta<NodeId, openraft::BasicNode>;
 
@@ -69,7 +72,7 @@ fn snap_err(e: impl std::error::Error + 'static) -> StorageError {
 impl StateMachineStore {
     /// Opens the state machine, restoring the latest snapshot in `dir` if any.
     pub fn open(dir: &Path, events: Events) -> Result<StateMachineStore, StorageError> {
-        let snapshot_path = dir.join("snapshot.bin");
+        let snapshot_path = dir.join(SNAPSHOT_FILE);
         let store = StateMachineStore {
             data: Arc::default(),
             snapshot_path,

@@ -5,7 +5,8 @@
 //! is an error the receiver reports, never a panic.
 //!
 //! The on-disk encoding of the Raft log and snapshots is the store's own
-//! (`store::codec`): it answers to format versions, this does not.
+//! (the private `encode`/`decode` of `store`), guarded by the directory's
+//! format marker (`store::format`); this one has no version.
 
 pub type EncodeError = bincode::error::EncodeError;
 pub type DecodeError = bincode::error::DecodeError;
