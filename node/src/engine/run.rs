@@ -205,14 +205,22 @@ impl Run {
 
     /// The steps that the success of step `i` makes ready, in order: waiting
     /// steps downstream of `i` whose other upstream steps all succeeded.
-    /// Empty when an outcome of `i` would not apply (the run is over, or `i`
-    /// is not running).
+    /// Empty when the run is over or `i` has ended.
+    ///
+    /// `i` may still be `Waiting` here: a worker that started it ahead of
+    /// the apply that makes it ready (that entry precedes `i`'s outcome in
+    /// the log) asks before that apply happened. [`Run::apply`] itself
+    /// never gets here for a waiting step (`is_running` comes first).
     ///
     /// **Invariant:** this is the one rule for "ready after a success":
     /// [`Run::apply`] queues exactly these on `StepSucceeded(i)`, and a worker
     /// starts exactly these ahead of that apply (`store::queries`).
     pub fn ready_after(&self, i: usize) -> Vec<usize> {
-        if !self.is_running(i) {
+        let unfinished = matches!(
+            self.status.get(i),
+            Some(StepStatus::Waiting | StepStatus::Queued | StepStatus::Retrying)
+        );
+        if self.state.is_terminal() || !unfinished {
             return Vec::new();
         }
         self.steps[i]
