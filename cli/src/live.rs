@@ -7,7 +7,7 @@
 //! cursor movement while log lines scroll above it. Everything here is
 //! pure; writing to the terminal is the caller's job.
 
-use serde_json::Value;
+use is_proto::v1::{Application, RunStatus, StateChange, TaskState};
 
 use crate::output;
 
@@ -18,10 +18,10 @@ pub(crate) struct StepView {
     pub(crate) id: String,
     /// The step's name in the application.
     pub(crate) name: String,
-    pub(crate) state: String,
+    pub(crate) state: TaskState,
     /// 0 until the step first starts.
-    pub(crate) attempt: u64,
-    /// The steps it sends its output to (from the application document).
+    pub(crate) attempt: u32,
+    /// The steps it sends its output to (from the application).
     pub(crate) next: Vec<String>,
 }
 
@@ -32,17 +32,17 @@ pub(crate) struct RunView {
     pub(crate) id: String,
     /// The application's name.
     pub(crate) app: String,
-    pub(crate) state: String,
+    pub(crate) state: TaskState,
     pub(crate) steps: Vec<StepView>,
 }
 
 impl RunView {
-    /// The view of a run status document.
-    pub(crate) fn from_status(status: &Value) -> RunView {
+    /// The view of a run status.
+    pub(crate) fn from_status(status: &RunStatus) -> RunView {
         let mut view = RunView {
-            id: output::text(status, "id"),
-            app: output::text(status, "app_name"),
-            state: String::new(),
+            id: status.id.clone(),
+            app: status.app_name.clone(),
+            state: TaskState::Unspecified,
             steps: Vec::new(),
         };
         view.update(status);
@@ -51,57 +51,48 @@ impl RunView {
 
     /// Takes the states of a newer status of the same run; answers whether
     /// anything changed.
-    pub(crate) fn update(&mut self, status: &Value) -> bool {
+    pub(crate) fn update(&mut self, status: &RunStatus) -> bool {
         let mut changed = false;
-        let state = output::text(status, "state");
-        if !state.is_empty() && state != self.state {
-            self.state = state;
+        if status.state() != self.state {
+            self.state = status.state();
             changed = true;
         }
-        let steps = status.get("steps").and_then(Value::as_array);
-        for step in steps.into_iter().flatten() {
-            changed |= self.set_step(
-                output::text(step, "id"),
-                output::text(step, "name"),
-                output::text(step, "state"),
-                attempt_of(step),
-            );
+        for step in &status.steps {
+            changed |= self.set_step(&step.id, &step.name, step.state(), step.attempt);
         }
         changed
     }
 
-    /// Applies a `{"type": "state", "id", "name", "state", "attempt"}`
-    /// event: of the run itself when its id is the run's, else of a step.
-    /// Answers whether it changed anything.
-    pub(crate) fn apply(&mut self, event: &Value) -> bool {
-        let id = output::text(event, "id");
-        let state = output::text(event, "state");
-        if id.is_empty() || state.is_empty() {
+    /// Applies a state event: of the run itself when its id is the run's,
+    /// else of a step. Answers whether it changed anything.
+    pub(crate) fn apply(&mut self, event: &StateChange) -> bool {
+        if event.id.is_empty() {
             return false;
         }
-        if id == self.id {
+        let state = event.state();
+        if event.id == self.id {
             let changed = self.state != state;
             self.state = state;
             return changed;
         }
-        self.set_step(id, output::text(event, "name"), state, attempt_of(event))
+        self.set_step(&event.id, &event.name, state, event.attempt)
     }
 
-    fn set_step(&mut self, id: String, name: String, state: String, attempt: u64) -> bool {
+    fn set_step(&mut self, id: &str, name: &str, state: TaskState, attempt: u32) -> bool {
         match self.steps.iter_mut().find(|s| s.id == id) {
             Some(step) => {
                 let changed = step.state != state || step.attempt != attempt;
                 step.state = state;
                 step.attempt = attempt;
                 if step.name.is_empty() {
-                    step.name = name;
+                    step.name = name.to_string();
                 }
                 changed
             }
             None => {
                 self.steps.push(StepView {
-                    id,
-                    name,
+                    id: id.to_string(),
+                    name: name.to_string(),
                     state,
                     attempt,
                     next: Vec::new(),
@@ -111,23 +102,11 @@ impl RunView {
         }
     }
 
-    /// Takes the edges of the application document: each step's
-    /// `output_to` (a list of step names, or one name).
-    pub(crate) fn add_edges(&mut self, app: &Value) {
-        let entries = app.get("steps").and_then(Value::as_array);
-        for entry in entries.into_iter().flatten() {
-            let name = output::text(entry, "name");
-            let next: Vec<String> = match entry.get("output_to") {
-                Some(Value::Array(names)) => names
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect(),
-                Some(Value::String(one)) if !one.is_empty() => vec![one.clone()],
-                _ => Vec::new(),
-            };
-            for step in self.steps.iter_mut().filter(|s| s.name == name) {
-                step.next = next.clone();
+    /// Takes the edges of the application: each step's `output_to`.
+    pub(crate) fn add_edges(&mut self, app: &Application) {
+        for entry in &app.steps {
+            for step in self.steps.iter_mut().filter(|s| s.name == entry.name) {
+                step.next = entry.output_to.clone();
             }
         }
     }
@@ -135,11 +114,10 @@ impl RunView {
     /// The graph: `application NAME: STATE`, then one line per step (see
     /// [`graph_line`]); each line at most `max_width` characters.
     pub(crate) fn lines(&self, color: bool, max_width: usize) -> Vec<String> {
-        let header = fit(&format!("application {}: {}", self.app, self.state), max_width);
-        let header = match header.strip_suffix(self.state.as_str()) {
-            Some(head) if color && !self.state.is_empty() => {
-                format!("{head}{}", output::paint(&self.state, &self.state))
-            }
+        let state = output::state_text(self.state);
+        let header = fit(&format!("application {}: {state}", self.app), max_width);
+        let header = match header.strip_suffix(state) {
+            Some(head) if color => format!("{head}{}", output::paint(state, self.state)),
             _ => header,
         };
         let name_width = self
@@ -151,7 +129,7 @@ impl RunView {
         let status_width = self
             .steps
             .iter()
-            .map(|s| output::state_with_attempt(&s.state, s.attempt).chars().count())
+            .map(|s| output::state_with_attempt(s.state, s.attempt).chars().count())
             .max()
             .unwrap_or(0);
         let mut lines = vec![header];
@@ -162,10 +140,6 @@ impl RunView {
         );
         lines
     }
-}
-
-fn attempt_of(v: &Value) -> u64 {
-    v.get("attempt").and_then(Value::as_u64).unwrap_or(0)
 }
 
 /// One step of the graph: `  NAME  STATE (attempt N)  -> NEXT, ...`, the
@@ -180,7 +154,7 @@ pub(crate) fn graph_line(
     color: bool,
     max_width: usize,
 ) -> String {
-    let status = output::state_with_attempt(&step.state, step.attempt);
+    let status = output::state_with_attempt(step.state, step.attempt);
     let arrow = if step.next.is_empty() {
         String::new()
     } else {
@@ -200,7 +174,7 @@ pub(crate) fn graph_line(
         Some(body) => ("  ", body),
         None => ("", head),
     };
-    format!("{indent}{}{tail}", output::paint(body, &step.state))
+    format!("{indent}{}{tail}", output::paint(body, step.state))
 }
 
 /// `line` cut to `max_width` characters, the last one an ellipsis when cut.
@@ -256,24 +230,34 @@ impl Screen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::output::fixtures::run_step;
+    use is_proto::json::state_of;
+    use is_proto::v1::AppStep;
 
-    fn status() -> Value {
-        json!({
-            "id": "isapp-1", "app_name": "hello", "state": "STARTED",
-            "steps": [
-                {"id": "t-1", "name": "Fetch", "state": "SUCCESS", "attempt": 1},
-                {"id": "t-2", "name": "Store", "state": "STARTED", "attempt": 2},
-                {"id": "t-3", "name": "Report", "state": "PENDING", "attempt": 0}
-            ]
-        })
+    /// The state of a name (`UNKNOWN` for any other).
+    fn st(name: &str) -> TaskState {
+        state_of(name).unwrap_or(TaskState::Unspecified)
     }
 
-    fn step(name: &str, state: &str, attempt: u64, next: &[&str]) -> StepView {
+    fn status() -> RunStatus {
+        RunStatus {
+            id: "isapp-1".into(),
+            app_name: "hello".into(),
+            state: TaskState::Started as i32,
+            steps: vec![
+                run_step("t-1", "Fetch", TaskState::Success, 1),
+                run_step("t-2", "Store", TaskState::Started, 2),
+                run_step("t-3", "Report", TaskState::Pending, 0),
+            ],
+            ..Default::default()
+        }
+    }
+
+    fn step(name: &str, state: &str, attempt: u32, next: &[&str]) -> StepView {
         StepView {
             id: format!("id-{name}"),
             name: name.into(),
-            state: state.into(),
+            state: st(state),
             attempt,
             next: next.iter().map(|n| n.to_string()).collect(),
         }
@@ -327,9 +311,9 @@ mod tests {
             graph_line(&s, 5, 9, true, 79),
             "  \x1b[32mFetch  SUCCESS\x1b[0m    -> Store"
         );
-        // An unknown state is not colored.
+        // A state this iscli does not know is not colored.
         let s = step("Odd", "WEIRD", 1, &[]);
-        assert_eq!(graph_line(&s, 3, 5, true, 79), "  Odd  WEIRD");
+        assert_eq!(graph_line(&s, 3, 7, true, 79), "  Odd  UNKNOWN");
         // Cut inside the colored part: the color still ends.
         let s = step("LongStepName", "SUCCESS", 1, &[]);
         assert_eq!(graph_line(&s, 12, 7, true, 10), "  \x1b[32mLongSte…\x1b[0m");
@@ -340,11 +324,16 @@ mod tests {
         let mut view = RunView::from_status(&status());
         assert_eq!(view.id, "isapp-1");
         assert_eq!(view.app, "hello");
-        assert_eq!(view.state, "STARTED");
+        assert_eq!(view.state, TaskState::Started);
         assert_eq!(view.steps.len(), 3);
         assert_eq!(view.steps[1].attempt, 2);
 
-        let ev = |id: &str, name: &str, state: &str, attempt: u64| json!({"type": "state", "id": id, "name": name, "state": state, "attempt": attempt});
+        let ev = |id: &str, name: &str, state: &str, attempt: u32| StateChange {
+            id: id.into(),
+            name: name.into(),
+            state: st(state) as i32,
+            attempt,
+        };
         // The first round repeats what is known: no change.
         assert!(!view.apply(&ev("isapp-1", "hello", "STARTED", 0)));
         assert!(!view.apply(&ev("t-1", "Fetch", "SUCCESS", 1)));
@@ -352,29 +341,42 @@ mod tests {
         assert!(view.apply(&ev("t-2", "Store", "STARTED", 3)));
         assert!(view.apply(&ev("t-3", "Report", "STARTED", 1)));
         assert!(view.apply(&ev("isapp-1", "hello", "FAILURE", 0)));
-        assert_eq!(view.state, "FAILURE");
+        assert_eq!(view.state, TaskState::Failure);
         // A step the status did not list is added at the end.
         assert!(view.apply(&ev("t-4", "Extra", "PENDING", 0)));
         assert_eq!(view.steps[3].name, "Extra");
-        // Not a state event: ignored.
-        assert!(!view.apply(&json!({"type": "log", "message": "m"})));
+        // An event that names nothing: ignored.
+        assert!(!view.apply(&StateChange::default()));
 
-        let newer = json!({"state": "SUCCESS", "steps": [
-            {"id": "t-2", "name": "Store", "state": "SUCCESS", "attempt": 3}]});
+        let newer = RunStatus {
+            state: TaskState::Success as i32,
+            steps: vec![run_step("t-2", "Store", TaskState::Success, 3)],
+            ..Default::default()
+        };
         assert!(view.update(&newer));
         assert!(!view.update(&newer));
-        assert_eq!(view.state, "SUCCESS");
-        assert_eq!(view.steps[1].state, "SUCCESS");
-        assert_eq!(view.steps[2].state, "STARTED");
+        assert_eq!(view.state, TaskState::Success);
+        assert_eq!(view.steps[1].state, TaskState::Success);
+        assert_eq!(view.steps[2].state, TaskState::Started);
     }
 
     #[test]
     fn the_graph_has_the_run_and_every_step_with_its_edges() {
         let mut view = RunView::from_status(&status());
-        view.add_edges(&json!({"steps": [
-            {"name": "Fetch", "file": "F", "output_to": ["Store", "Report"]},
-            {"name": "Store", "file": "S", "output_to": "Report"},
-            {"name": "Report", "file": "R"}]}));
+        let app_step = |name: &str, next: &[&str]| AppStep {
+            name: name.into(),
+            file: name.into(),
+            output_to: next.iter().map(|n| n.to_string()).collect(),
+            ..Default::default()
+        };
+        view.add_edges(&Application {
+            steps: vec![
+                app_step("Fetch", &["Store", "Report"]),
+                app_step("Store", &["Report"]),
+                app_step("Report", &[]),
+            ],
+            ..Default::default()
+        });
         assert_eq!(
             view.lines(false, 79),
             vec![

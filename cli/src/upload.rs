@@ -155,7 +155,9 @@ pub(crate) async fn run(
     json_output: bool,
 ) -> Result<Outcome, CliError> {
     if !plan.batch {
-        let item = &plan.items[0];
+        let Some(item) = plan.items.first() else {
+            return Err(CliError::Local("nothing to upload".to_string()));
+        };
         let (line, response) = upload_item(client, plan.kind, item, overwrite).await?;
         if json_output {
             output::emit(&output::pretty(&response));
@@ -242,7 +244,8 @@ fn progress_bar(len: usize) -> ProgressBar {
     bar
 }
 
-/// Sends one item; answers the result line and the server's JSON answer.
+/// Sends one item; answers the result line and the node's answer as JSON
+/// (what --json prints).
 async fn upload_item(
     client: &mut Client,
     kind: ContentKind,
@@ -257,23 +260,26 @@ async fn upload_item(
                 .unwrap_or_default()
                 .to_string();
             let source = read_text(path)?;
-            let response = client.put_step(&name, source).await?;
-            Ok((format!("uploaded step {name}"), response))
+            let stored = client.put_step(&name, source).await?;
+            Ok((format!("uploaded step {name}"), output::json_value(&stored)?))
         }
         (ContentKind::Application | ContentKind::Configuration, Item::File(path)) => {
             let text = read_text(path)?;
             let doc: Value = serde_json::from_str(&text)
                 .map_err(|e| CliError::Local(format!("{} is not valid JSON: {e}", path.display())))?;
-            let response = if kind == ContentKind::Application {
+            let stored = if kind == ContentKind::Application {
                 client.put_application(text).await?
             } else {
                 client.put_configuration(text).await?
             };
-            let name = [output::text(&response, "name"), output::text(&doc, "name")]
+            let name = [stored.name.clone(), output::text(&doc, "name")]
                 .into_iter()
                 .find(|n| !n.is_empty())
                 .unwrap_or_else(|| file_name(path));
-            Ok((format!("uploaded {} {name}", kind.noun()), response))
+            Ok((
+                format!("uploaded {} {name}", kind.noun()),
+                output::json_value(&stored)?,
+            ))
         }
         (ContentKind::SyncPack, Item::File(path)) => {
             let wheel = std::fs::read(path)

@@ -4,6 +4,7 @@
 
 use clap::builder::NonEmptyStringValueParser;
 use clap::{Args, Subcommand};
+use is_proto::LogLevel;
 use serde_json::{Map, Value};
 
 use super::params::{param_map, parse_param};
@@ -66,9 +67,6 @@ that understands ANSI cursor movement (not TERM=dumb). Lines longer than
 $COLUMNS (default 80) are cut in the live view. Log records logged before
 iscli started following are printed with the final status.";
 
-/// Log level of the original's "Debug Run".
-pub(crate) const DEBUG_LOG_LEVEL: u32 = 10;
-
 /// `iscli app run`: which application, with what, and how long to watch it.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub(crate) struct AppRun {
@@ -105,16 +103,16 @@ pub(crate) struct AppRun {
     /// Keep only the log records at this level or above: a number, or
     /// DEBUG (10), INFO (20), FLOW (25), WARNING (30), ERROR (40), CRITICAL
     /// (50) [default: 1, every record]
-    #[arg(long, value_name = "LEVEL", value_parser = parse_log_level)]
-    pub(crate) log_level: Option<u32>,
+    #[arg(long, value_name = "LEVEL", value_parser = LogLevel::parse)]
+    pub(crate) log_level: Option<LogLevel>,
 }
 
 impl AppRun {
-    /// The level to send: --log-level, 10 for --debug, or None (the
-    /// server's default).
-    pub(crate) fn log_level(&self) -> Option<u32> {
+    /// The level to send: --log-level, DEBUG (10) for --debug (the
+    /// original's "Debug Run"), or None (the server's default).
+    pub(crate) fn log_level(&self) -> Option<LogLevel> {
         if self.debug {
-            Some(DEBUG_LOG_LEVEL)
+            Some(LogLevel::DEBUG)
         } else {
             self.log_level
         }
@@ -135,7 +133,11 @@ impl AppRun {
                 "--config",
                 self.configuration.clone().map(Value::String),
             ),
-            ("log_level", level_flag, self.log_level().map(Value::from)),
+            (
+                "log_level",
+                level_flag,
+                self.log_level().map(|level| Value::from(level.number())),
+            ),
         ];
         for (key, flag, value) in options {
             let Some(value) = value else {
@@ -149,25 +151,6 @@ impl AppRun {
             map.insert(key.to_string(), value);
         }
         Ok(map)
-    }
-}
-
-/// Reads a log level: a non-negative integer, or a level name (any case).
-pub(crate) fn parse_log_level(arg: &str) -> Result<u32, String> {
-    let arg = arg.trim();
-    if let Ok(n) = arg.parse::<u32>() {
-        return Ok(n);
-    }
-    match arg.to_ascii_uppercase().as_str() {
-        "DEBUG" => Ok(10),
-        "INFO" => Ok(20),
-        "FLOW" => Ok(25),
-        "WARNING" => Ok(30),
-        "ERROR" => Ok(40),
-        "CRITICAL" => Ok(50),
-        _ => Err(format!(
-            "expected a number or DEBUG, INFO, FLOW, WARNING, ERROR, CRITICAL; got {arg:?}"
-        )),
     }
 }
 
@@ -212,7 +195,7 @@ mod tests {
 
         // --debug is the original's "Debug Run": log level 10.
         let run = app_run(&["app", "run", "hello", "--debug"]);
-        assert_eq!(run.log_level(), Some(DEBUG_LOG_LEVEL));
+        assert_eq!(run.log_level(), Some(LogLevel::DEBUG));
         assert_eq!(Value::Object(run.params().unwrap()), json!({"log_level": 10}));
         let run = app_run(&["app", "run", "hello", "--log-level", "30"]);
         assert_eq!(Value::Object(run.params().unwrap()), json!({"log_level": 30}));
@@ -237,10 +220,20 @@ mod tests {
             ("error", 40),
             (" critical ", 50),
         ] {
-            assert_eq!(parse_log_level(arg), Ok(level), "{arg}");
+            let run = app_run(&["app", "run", "a", "--log-level", arg]);
+            assert_eq!(run.log_level(), Some(LogLevel(level)), "{arg}");
         }
         for arg in ["", "-1", "loud", "1.5"] {
-            assert!(parse_log_level(arg).is_err(), "{arg}");
+            let line = ["iscli", "app", "run", "a", &format!("--log-level={arg}")];
+            let err = match Cli::try_parse_from(line) {
+                Ok(cli) => panic!("{arg:?} parsed: {cli:?}"),
+                Err(err) => err.to_string(),
+            };
+            // The message names the levels there are.
+            assert!(
+                err.contains("non-negative number or one of DEBUG, INFO, FLOW, WARNING, ERROR, CRITICAL"),
+                "{arg:?}: {err}"
+            );
         }
     }
 

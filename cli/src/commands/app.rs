@@ -8,23 +8,24 @@ use tokio::time::Instant;
 
 use super::{deleted, Context, Outcome};
 use crate::args::{AppCommand, AppRun};
-use crate::client::Client;
+use crate::client::{self, Client};
 use crate::error::CliError;
 use crate::output;
 
 pub(crate) async fn run(client: &mut Client, cmd: AppCommand, ctx: &Context) -> Result<Outcome, CliError> {
     match cmd {
         AppCommand::List => {
-            let v = client.list_applications().await?;
-            ctx.print(&v, |v| output::list_table(v, "applications"));
+            let list = client.list_applications().await?;
+            ctx.print(&list.items, |items| output::list_table(items, "applications"))?;
         }
         AppCommand::Get { name } => {
-            let v = client.get_application(&name).await?;
-            ctx.print(&v, output::pretty);
+            // The document as uploaded, with or without --json.
+            let app = client.get_application(&name).await?;
+            output::emit(&output::pretty(&client::document(&app.document_json)));
         }
         AppCommand::Delete { name } => {
             let name = client.delete_application(&name).await?;
-            output::emit(&deleted(ctx, "application", &name));
+            output::emit(&deleted(ctx, "application", &name)?);
         }
         AppCommand::Run(run) => return run_app(client, &run, ctx).await,
         AppCommand::Logs { name } => {
@@ -43,9 +44,10 @@ async fn run_app(client: &mut Client, app_run: &AppRun, ctx: &Context) -> Result
     // Deadline first: the wait counts from when the command asked.
     let until = Instant::now().checked_add(Duration::from_secs(app_run.wait));
     // Started without waiting: following it is iscli's job.
-    let (finished, status) = client.run_application(&app_run.name, &params, 0).await?;
+    let answer = client.run_application(&app_run.name, &params, 0).await?;
+    let status = answer.run.ok_or_else(|| client::incomplete("the run"))?;
     if !ctx.json {
-        output::emit(&output::run_started(&app_run.name, &output::text(&status, "id")));
+        output::emit(&output::run_started(&app_run.name, &status.id));
     }
-    super::runs::follow_new_run(client, status, finished, app_run.wait, until, ctx).await
+    super::runs::follow_new_run(client, status, answer.finished, app_run.wait, until, ctx).await
 }

@@ -2,23 +2,24 @@
 
 use super::{deleted, Context, Outcome};
 use crate::args::ConfigCommand;
-use crate::client::Client;
+use crate::client::{self, Client};
 use crate::error::CliError;
 use crate::output;
 
 pub(crate) async fn run(client: &mut Client, cmd: ConfigCommand, ctx: &Context) -> Result<Outcome, CliError> {
     match cmd {
         ConfigCommand::List => {
-            let v = client.list_configurations().await?;
-            ctx.print(&v, |v| output::list_table(v, "configurations"));
+            let list = client.list_configurations().await?;
+            ctx.print(&list.items, |items| output::list_table(items, "configurations"))?;
         }
         ConfigCommand::Get { name } => {
-            let v = client.get_configuration(&name).await?;
-            ctx.print(&v, output::pretty);
+            // The document as stored, with or without --json.
+            let config = client.get_configuration(&name).await?;
+            output::emit(&output::pretty(&client::document(&config.document_json)));
         }
         ConfigCommand::Delete { name } => {
             let name = client.delete_configuration(&name).await?;
-            output::emit(&deleted(ctx, "configuration", &name));
+            output::emit(&deleted(ctx, "configuration", &name)?);
         }
     }
     Ok(Outcome::Success)

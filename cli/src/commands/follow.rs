@@ -3,26 +3,33 @@
 //! node's closing the stream early means. `task.rs` and `runs.rs` carry
 //! them out.
 
-use serde_json::Value;
+use is_proto::v1::any_task::Kind;
+use is_proto::v1::task_event::Event;
+use is_proto::v1::{LogEvent, LogRecord, TaskEvent, TaskState, TaskStatus};
 
 use crate::error::{ApiError, ApiErrorKind, CliError};
 use crate::output;
 
-/// How following a task or a run ended.
+/// How following a task (`S` = `TaskStatus`) or a run (`RunStatus`) ended.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Followed {
+pub(crate) enum Followed<S> {
     /// It finished; its final status.
-    Ended(Value),
-    /// The deadline passed first; the last state seen.
-    StillRunning(String),
+    Ended(S),
+    /// The deadline passed first; the last state seen, if any was.
+    StillRunning(Option<TaskState>),
 }
 
 /// The node closed the event stream without the end event (it is shutting
-/// down, or the task expired), and `status` is what asking once more
-/// answered: ended when the status is final, else an error that says where
-/// to look (`noun` is "task" or "run").
-pub(crate) fn stream_closed(noun: &str, id: &str, status: Value) -> Result<Followed, CliError> {
-    if output::is_final_state(&output::text(&status, "state")) {
+/// down, or the task expired), and `status`, in `state`, is what asking
+/// once more answered: ended when the state is final, else an error that
+/// says where to look (`noun` is "task" or "run").
+pub(crate) fn stream_closed<S>(
+    noun: &str,
+    id: &str,
+    state: TaskState,
+    status: S,
+) -> Result<Followed<S>, CliError> {
+    if output::is_final(state) {
         return Ok(Followed::Ended(status));
     }
     Err(CliError::Api(ApiError {
@@ -48,71 +55,103 @@ pub(crate) enum Show {
 
 /// What one event of a followed task calls for.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum TaskEvent {
+pub(crate) enum Reaction {
     /// The task is in a new state. `line` is whether to print it (the
     /// final state is part of the outcome printed at the end, so it is
     /// not); `ask_worker` whether its line needs the worker, which only the
     /// task's status names.
     State {
-        state: String,
-        attempt: u64,
+        state: TaskState,
+        attempt: u32,
         line: bool,
         ask_worker: bool,
     },
     /// A log record to print (and note as printed).
-    Log(Value),
-    /// The task ended; its final status (null when the event lacks it).
-    End(Value),
-    /// Nothing to do: a log line not shown, or an event type this iscli
-    /// does not know.
+    Log(LogRecord),
+    /// The task ended; its final status (None when the event lacks it).
+    End(Option<Box<TaskStatus>>),
+    /// Nothing to do: a log line not shown, or an event this iscli does
+    /// not know.
     Ignore,
 }
 
 /// What `event` calls for when following a task shown as `show` says.
-pub(crate) fn task_event(event: Value, show: Show) -> TaskEvent {
-    match event.get("type").and_then(Value::as_str) {
-        Some("state") => {
-            let state = output::text(&event, "state");
-            let line = show == Show::Progress && !output::is_final_state(&state);
-            TaskEvent::State {
-                ask_worker: line && state == "STARTED",
-                attempt: attempt_of(&event),
+pub(crate) fn task_event(event: TaskEvent, show: Show) -> Reaction {
+    match event.event {
+        Some(Event::State(change)) => {
+            let state = change.state();
+            let line = show == Show::Progress && !output::is_final(state);
+            Reaction::State {
+                ask_worker: line && state == TaskState::Started,
+                attempt: change.attempt,
                 line,
                 state,
             }
         }
-        Some("log") if show != Show::Nothing => TaskEvent::Log(event),
-        Some("end") => TaskEvent::End(event.get("status").cloned().unwrap_or(Value::Null)),
-        _ => TaskEvent::Ignore,
+        Some(Event::Log(LogEvent {
+            record: Some(record), ..
+        })) if show != Show::Nothing => Reaction::Log(record),
+        Some(Event::End(end)) => Reaction::End(match end.status.and_then(|s| s.kind) {
+            Some(Kind::Task(status)) => Some(Box::new(status)),
+            _ => None,
+        }),
+        _ => Reaction::Ignore,
     }
 }
 
-/// The attempt an event or a status names (0: not started yet).
-pub(crate) fn attempt_of(v: &Value) -> u64 {
-    v.get("attempt").and_then(Value::as_u64).unwrap_or(0)
-}
-
 /// Whether `task logs --follow` follows at all: only a task that has not
-/// ended has anything left to log.
-pub(crate) fn follows_logs(follow: bool, status: &Value) -> bool {
-    follow && !output::is_final_state(&output::text(status, "state"))
+/// ended (is in `state`) has anything left to log.
+pub(crate) fn follows_logs(follow: bool, state: TaskState) -> bool {
+    follow && !output::is_final(state)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use is_proto::json::state_of;
+    use is_proto::v1::{AnyTask, EndEvent, StateChange};
 
-    fn state(state: &str, attempt: u64) -> Value {
-        json!({"type": "state", "id": "t-1", "state": state, "attempt": attempt})
+    fn state(name: &str, attempt: u32) -> TaskEvent {
+        TaskEvent {
+            event: Some(Event::State(StateChange {
+                id: "t-1".into(),
+                name: "S".into(),
+                state: state_of(name).map_or(0, |s| s as i32),
+                attempt,
+            })),
+        }
+    }
+
+    fn log(record: Option<LogRecord>) -> TaskEvent {
+        TaskEvent {
+            event: Some(Event::Log(LogEvent {
+                id: "t-1".into(),
+                name: "S".into(),
+                record,
+            })),
+        }
+    }
+
+    fn end(status: Option<AnyTask>) -> TaskEvent {
+        TaskEvent {
+            event: Some(Event::End(EndEvent { status })),
+        }
+    }
+
+    fn status(state: TaskState) -> TaskStatus {
+        TaskStatus {
+            id: "t-1".into(),
+            state: state as i32,
+            ..Default::default()
+        }
     }
 
     #[test]
     fn progress_prints_every_state_but_the_final_one() {
         assert_eq!(
             task_event(state("STARTED", 1), Show::Progress),
-            TaskEvent::State {
-                state: "STARTED".into(),
+            Reaction::State {
+                state: TaskState::Started,
                 attempt: 1,
                 line: true,
                 ask_worker: true
@@ -120,8 +159,8 @@ mod tests {
         );
         assert_eq!(
             task_event(state("RETRY", 1), Show::Progress),
-            TaskEvent::State {
-                state: "RETRY".into(),
+            Reaction::State {
+                state: TaskState::Retry,
                 attempt: 1,
                 line: true,
                 ask_worker: false
@@ -132,7 +171,7 @@ mod tests {
             assert!(
                 matches!(
                     task_event(state(last, 1), Show::Progress),
-                    TaskEvent::State { line: false, .. }
+                    Reaction::State { line: false, .. }
                 ),
                 "{last}"
             );
@@ -142,8 +181,8 @@ mod tests {
         for show in [Show::Logs, Show::Nothing] {
             assert_eq!(
                 task_event(state("STARTED", 2), show),
-                TaskEvent::State {
-                    state: "STARTED".into(),
+                Reaction::State {
+                    state: TaskState::Started,
                     attempt: 2,
                     line: false,
                     ask_worker: false
@@ -154,40 +193,50 @@ mod tests {
 
     #[test]
     fn log_lines_are_printed_unless_nothing_is_shown() {
-        let log = json!({"type": "log", "time": 1.0, "message": "m"});
+        let record = LogRecord {
+            time: 1.0,
+            message: "m".into(),
+            ..Default::default()
+        };
         assert_eq!(
-            task_event(log.clone(), Show::Progress),
-            TaskEvent::Log(log.clone())
+            task_event(log(Some(record.clone())), Show::Progress),
+            Reaction::Log(record.clone())
         );
-        assert_eq!(task_event(log.clone(), Show::Logs), TaskEvent::Log(log.clone()));
-        assert_eq!(task_event(log, Show::Nothing), TaskEvent::Ignore);
+        assert_eq!(
+            task_event(log(Some(record.clone())), Show::Logs),
+            Reaction::Log(record.clone())
+        );
+        assert_eq!(task_event(log(Some(record)), Show::Nothing), Reaction::Ignore);
+        // An event without its record has nothing to print.
+        assert_eq!(task_event(log(None), Show::Logs), Reaction::Ignore);
     }
 
     #[test]
     fn the_end_event_carries_the_final_status() {
-        let end = json!({"type": "end", "status": {"id": "t-1", "state": "SUCCESS"}});
+        let done = status(TaskState::Success);
+        let any = AnyTask {
+            kind: Some(Kind::Task(done.clone())),
+        };
         assert_eq!(
-            task_event(end, Show::Nothing),
-            TaskEvent::End(json!({"id": "t-1", "state": "SUCCESS"}))
+            task_event(end(Some(any)), Show::Nothing),
+            Reaction::End(Some(Box::new(done)))
         );
+        assert_eq!(task_event(end(None), Show::Logs), Reaction::End(None));
         assert_eq!(
-            task_event(json!({"type": "end"}), Show::Logs),
-            TaskEvent::End(Value::Null)
-        );
-        assert_eq!(
-            task_event(json!({"type": "new-kind"}), Show::Progress),
-            TaskEvent::Ignore
+            task_event(TaskEvent { event: None }, Show::Progress),
+            Reaction::Ignore
         );
     }
 
     #[test]
     fn a_stream_closed_early_is_an_error_unless_the_task_ended() {
-        let done = json!({"id": "t-1", "state": "FAILURE"});
+        let done = status(TaskState::Failure);
         assert_eq!(
-            stream_closed("task", "t-1", done.clone()).unwrap(),
+            stream_closed("task", "t-1", TaskState::Failure, done.clone()).unwrap(),
             Followed::Ended(done)
         );
-        let err = stream_closed("run", "isapp-1", json!({"state": "STARTED"})).unwrap_err();
+        let running = status(TaskState::Started);
+        let err = stream_closed("run", "isapp-1", TaskState::Started, running).unwrap_err();
         assert_eq!(err.exit_code(), 1);
         assert!(err.is_fatal_for_batch());
         assert_eq!(
@@ -199,9 +248,9 @@ mod tests {
 
     #[test]
     fn only_a_task_that_has_not_ended_is_followed() {
-        assert!(follows_logs(true, &json!({"state": "STARTED"})));
-        assert!(follows_logs(true, &json!({"state": "PENDING"})));
-        assert!(!follows_logs(true, &json!({"state": "SUCCESS"})));
-        assert!(!follows_logs(false, &json!({"state": "STARTED"})));
+        assert!(follows_logs(true, TaskState::Started));
+        assert!(follows_logs(true, TaskState::Pending));
+        assert!(!follows_logs(true, TaskState::Success));
+        assert!(!follows_logs(false, TaskState::Started));
     }
 }

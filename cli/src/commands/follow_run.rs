@@ -4,9 +4,8 @@
 //! printed yet), and `RunPrinter`, which turns each change into the text to
 //! write. `runs.rs` carries them out.
 
-use serde_json::Value;
+use is_proto::v1::{StateChange, TaskState};
 
-use super::follow::attempt_of;
 use crate::live;
 use crate::output;
 
@@ -77,25 +76,23 @@ pub(crate) struct RunChange {
 }
 
 /// What the state event `event` of the run `view` follows calls for.
-pub(crate) fn run_change(view: &live::RunView, event: &Value, show: RunShow) -> RunChange {
-    let id = output::text(event, "id");
-    let name = output::text(event, "name");
-    let state = output::text(event, "state");
-    let attempt = attempt_of(event);
-    let is_step = id != view.id;
-    let ended = output::is_final_state(&state);
+pub(crate) fn run_change(view: &live::RunView, event: &StateChange, show: RunShow) -> RunChange {
+    let state = event.state();
+    let attempt = event.attempt;
+    let is_step = event.id != view.id;
+    let ended = output::is_final(state);
     // An attempt that never started (attempt 0, revoked while pending)
     // logged nothing.
-    let attempt_ended = attempt > 0 && (state == "RETRY" || ended);
+    let attempt_ended = attempt > 0 && (state == TaskState::Retry || ended);
     let catch_up = (is_step && attempt_ended && show != RunShow::Nothing).then(|| CatchUp {
-        id,
-        name: name.clone(),
+        id: event.id.clone(),
+        name: event.name.clone(),
         ended,
     });
     let line = match show {
-        RunShow::Lines if is_step => Some(output::change_line("step", &name, &state, attempt)),
+        RunShow::Lines if is_step => Some(output::change_line("step", &event.name, state, attempt)),
         // The run's final state is part of the outcome.
-        RunShow::Lines if !ended => Some(output::change_line("application", &view.app, &state, 0)),
+        RunShow::Lines if !ended => Some(output::change_line("application", &view.app, state, 0)),
         _ => None,
     };
     RunChange { catch_up, line }
@@ -128,11 +125,11 @@ impl RunPrinter {
         match self.show {
             RunShow::Graph { .. } => self.frame(view, &[]),
             RunShow::Lines => {
-                let mut lines = vec![output::change_line("application", &view.app, &view.state, 0)];
+                let mut lines = vec![output::change_line("application", &view.app, view.state, 0)];
                 lines.extend(
                     view.steps
                         .iter()
-                        .map(|s| output::change_line("step", &s.name, &s.state, s.attempt)),
+                        .map(|s| output::change_line("step", &s.name, s.state, s.attempt)),
                 );
                 joined(&lines)
             }
@@ -191,20 +188,30 @@ fn joined(lines: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::output::fixtures::run_step;
+    use is_proto::json::state_of;
+    use is_proto::v1::RunStatus;
 
     fn view() -> live::RunView {
-        live::RunView::from_status(&json!({
-            "id": "isapp-1", "app_name": "hello", "state": "STARTED",
-            "steps": [
-                {"id": "t-1", "name": "Fetch", "state": "STARTED", "attempt": 1},
-                {"id": "t-2", "name": "Store", "state": "PENDING", "attempt": 0}
-            ]
-        }))
+        live::RunView::from_status(&RunStatus {
+            id: "isapp-1".into(),
+            app_name: "hello".into(),
+            state: TaskState::Started as i32,
+            steps: vec![
+                run_step("t-1", "Fetch", TaskState::Started, 1),
+                run_step("t-2", "Store", TaskState::Pending, 0),
+            ],
+            ..Default::default()
+        })
     }
 
-    fn event(id: &str, name: &str, state: &str, attempt: u64) -> Value {
-        json!({"type": "state", "id": id, "name": name, "state": state, "attempt": attempt})
+    fn event(id: &str, name: &str, state: &str, attempt: u32) -> StateChange {
+        StateChange {
+            id: id.into(),
+            name: name.into(),
+            state: state_of(state).map_or(0, |s| s as i32),
+            attempt,
+        }
     }
 
     const GRAPH: RunShow = RunShow::Graph {

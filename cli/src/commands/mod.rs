@@ -9,7 +9,9 @@
 //! pure and live apart, in `follow` and `follow_run`. A new subcommand is a
 //! new match arm in `run_command` plus its handler in its noun's file.
 
-use serde_json::{json, Value};
+use is_proto::v1::TaskState;
+use serde::Serialize;
+use serde_json::json;
 
 use crate::args::{Action, ClusterCommand, Command};
 use crate::client::Client;
@@ -37,10 +39,10 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
-    /// How a command that followed a task or a run to its end ends: failed
-    /// when the task or run failed or was revoked.
-    pub(crate) fn of(status: &Value) -> Outcome {
-        if output::is_failed_state(&output::text(status, "state")) {
+    /// How a command that followed a task or a run to its end (in `state`)
+    /// ends: failed when the task or run failed or was revoked.
+    pub(crate) fn of(state: TaskState) -> Outcome {
+        if output::is_failed(state) {
             Outcome::Failed
         } else {
             Outcome::Success
@@ -61,18 +63,27 @@ impl Context {
         Client::connect(&settings).await
     }
 
-    /// What to print for an answer: the pretty JSON with --json, else its
-    /// readable form.
-    fn render(&self, value: &Value, readable: impl FnOnce(&Value) -> String) -> String {
+    /// What to print for an answer: its JSON with --json (see
+    /// `output::json_text`), else its readable form.
+    fn render<T: Serialize + ?Sized>(
+        &self,
+        answer: &T,
+        readable: impl FnOnce(&T) -> String,
+    ) -> Result<String, CliError> {
         if self.json {
-            output::pretty(value)
+            output::json_text(answer)
         } else {
-            readable(value)
+            Ok(readable(answer))
         }
     }
 
-    fn print(&self, value: &Value, readable: impl FnOnce(&Value) -> String) {
-        output::emit(&self.render(value, readable));
+    fn print<T: Serialize + ?Sized>(
+        &self,
+        answer: &T,
+        readable: impl FnOnce(&T) -> String,
+    ) -> Result<(), CliError> {
+        output::emit(&self.render(answer, readable)?);
+        Ok(())
     }
 }
 
@@ -108,17 +119,17 @@ async fn run_command(command: Command, ctx: &Context) -> Result<Outcome, CliErro
         Command::App(cmd) => app::run(&mut client, cmd, ctx).await,
         Command::Config(cmd) => config::run(&mut client, cmd, ctx).await,
         Command::About => {
-            let v = client.about().await?;
-            ctx.print(&v, output::summary);
+            let about = client.about().await?;
+            ctx.print(&about, output::about_sheet)?;
             Ok(Outcome::Success)
         }
         Command::Cluster(cmd) => {
-            let v = match cmd {
+            let status = match cmd {
                 ClusterCommand::Status => client.cluster_status().await?,
                 ClusterCommand::Add { id, address } => client.add_cluster_node(id, address).await?,
                 ClusterCommand::Remove { id } => client.remove_cluster_node(id).await?,
             };
-            ctx.print(&v, output::summary);
+            ctx.print(&status, output::cluster_sheet)?;
             Ok(Outcome::Success)
         }
         Command::Task(cmd) => task::run(&mut client, cmd, ctx).await,
@@ -134,7 +145,7 @@ fn print_text(text: &str) {
 
 /// What a delete prints: `deleted step NAME`, or with --json the document
 /// `{"deleted": "step", "name": NAME}`.
-fn deleted(ctx: &Context, noun: &str, name: &str) -> String {
+fn deleted(ctx: &Context, noun: &str, name: &str) -> Result<String, CliError> {
     ctx.render(&json!({ "deleted": noun, "name": name }), |_| {
         format!("deleted {noun} {name}")
     })
@@ -153,25 +164,38 @@ mod tests {
 
     #[test]
     fn a_failed_or_revoked_task_makes_the_command_fail() {
-        assert_eq!(Outcome::of(&json!({"state": "FAILURE"})), Outcome::Failed);
-        assert_eq!(Outcome::of(&json!({"state": "REVOKED"})), Outcome::Failed);
-        assert_eq!(Outcome::of(&json!({"state": "SUCCESS"})), Outcome::Success);
+        assert_eq!(Outcome::of(TaskState::Failure), Outcome::Failed);
+        assert_eq!(Outcome::of(TaskState::Revoked), Outcome::Failed);
+        assert_eq!(Outcome::of(TaskState::Success), Outcome::Success);
     }
 
     #[test]
     fn json_prints_the_answer_itself_else_its_readable_form() {
-        let v = json!({"name": "x"});
+        let stored = is_proto::v1::Stored {
+            name: "x".into(),
+            kind: "step".into(),
+            result: "created".into(),
+        };
         assert_eq!(
-            ctx(true).render(&v, |_| "readable".into()),
-            "{\n  \"name\": \"x\"\n}"
+            ctx(true).render(&stored, |_| "readable".into()).unwrap(),
+            "{\n  \"kind\": \"step\",\n  \"name\": \"x\",\n  \"result\": \"created\"\n}"
         );
-        assert_eq!(ctx(false).render(&v, |_| "readable".into()), "readable");
+        assert_eq!(
+            ctx(false)
+                .render(&stored, |s| format!("stored {}", s.name))
+                .unwrap(),
+            "stored x"
+        );
     }
 
     #[test]
     fn deletes_say_what_was_deleted() {
-        assert_eq!(deleted(&ctx(false), "step", "Greet"), "deleted step Greet");
-        let doc: Value = serde_json::from_str(&deleted(&ctx(true), "application", "hello")).unwrap();
+        assert_eq!(
+            deleted(&ctx(false), "step", "Greet").unwrap(),
+            "deleted step Greet"
+        );
+        let text = deleted(&ctx(true), "application", "hello").unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(doc, json!({"deleted": "application", "name": "hello"}));
     }
 }

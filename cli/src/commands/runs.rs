@@ -6,7 +6,9 @@
 
 use std::io::IsTerminal;
 
-use serde_json::Value;
+use is_proto::v1::any_task::Kind;
+use is_proto::v1::task_event::Event;
+use is_proto::v1::{LogRecord, RunStatus};
 use tokio::time::Instant;
 
 use super::follow::{follows_logs, stream_closed, Followed};
@@ -22,18 +24,17 @@ use crate::output;
 /// its outcome, or that it is still running. `wait` 0 does not follow.
 pub(crate) async fn follow_new_run(
     client: &mut Client,
-    status: Value,
+    status: RunStatus,
     finished: bool,
     wait: u64,
     until: Option<Instant>,
     ctx: &Context,
 ) -> Result<Outcome, CliError> {
-    let id = output::text(&status, "id");
     let mut printed = output::RunLogs::default();
     let followed = if finished {
         Followed::Ended(status.clone())
     } else if wait == 0 {
-        Followed::StillRunning(output::text(&status, "state"))
+        Followed::StillRunning(Some(status.state()))
     } else {
         let show = run_show(ctx.json, &terminal());
         let mut view = live::RunView::from_status(&status);
@@ -46,17 +47,17 @@ pub(crate) async fn follow_new_run(
         follow_run(client, &mut view, until, show, &mut printed).await?
     };
     match followed {
-        Followed::Ended(last) => Ok(finish_run(client, ctx, &last, &mut printed).await),
+        Followed::Ended(last) => finish_run(client, ctx, &last, &mut printed).await,
         Followed::StillRunning(_) => {
             if ctx.json {
                 let now = if wait == 0 {
                     status
                 } else {
-                    client.get_task(&id).await?
+                    client.get_run(&status.id).await?
                 };
-                output::emit(&output::pretty(&now));
+                output::emit(&output::json_text(&now)?);
             } else {
-                output::emit(&output::run_still_running(&id));
+                output::emit(&output::run_still_running(&status.id));
             }
             Ok(Outcome::Success)
         }
@@ -78,11 +79,11 @@ fn terminal() -> Terminal {
 async fn finish_run(
     client: &mut Client,
     ctx: &Context,
-    status: &Value,
+    status: &RunStatus,
     printed: &mut output::RunLogs,
-) -> Outcome {
+) -> Result<Outcome, CliError> {
     if ctx.json {
-        output::emit(&output::pretty(status));
+        output::emit(&output::json_text(status)?);
     } else {
         // Records logged before the watch began (or lost on the way) of
         // the steps not settled while following. Not being able to read
@@ -93,7 +94,7 @@ async fn finish_run(
         }
         output::emit(&output::run_outcome(status));
     }
-    Outcome::of(status)
+    Ok(Outcome::of(status.state()))
 }
 
 /// Follows a run's events until it ends or `until` passes (None: no
@@ -105,7 +106,7 @@ async fn follow_run(
     until: Option<Instant>,
     show: RunShow,
     printed: &mut output::RunLogs,
-) -> Result<Followed, CliError> {
+) -> Result<Followed<RunStatus>, CliError> {
     let id = view.id.clone();
     let mut printer = RunPrinter::new(show);
     let draws = printer.draws();
@@ -122,12 +123,13 @@ async fn follow_run(
         let next = match until {
             Some(deadline) => match tokio::time::timeout_at(deadline, events.next()).await {
                 Ok(next) => next?,
-                Err(_) => return Ok(Followed::StillRunning(view.state.clone())),
+                Err(_) => return Ok(Followed::StillRunning(Some(view.state))),
             },
             None => events.next().await?,
         };
         let Some(event) = next else {
-            let followed = stream_closed("run", &id, client.get_task(&id).await?)?;
+            let status = client.get_run(&id).await?;
+            let followed = stream_closed("run", &id, status.state(), status)?;
             if let Followed::Ended(status) = &followed {
                 if view.update(status) {
                     put(printer.redraw(view));
@@ -135,33 +137,33 @@ async fn follow_run(
             }
             return Ok(followed);
         };
-        match event.get("type").and_then(Value::as_str) {
-            Some("state") => {
-                if !view.apply(&event) {
+        match event.event {
+            Some(Event::State(change)) => {
+                if !view.apply(&change) {
                     continue;
                 }
-                let change = run_change(view, &event, show);
+                let change = run_change(view, &change, show);
                 let caught_up = match &change.catch_up {
                     Some(step) => catch_up(client, printed, step).await,
                     None => Vec::new(),
                 };
                 put(printer.changed(view, change, &caught_up));
             }
-            Some("log") if show != RunShow::Nothing => {
-                let line = printed.live(&event);
+            Some(Event::Log(log)) if show != RunShow::Nothing && log.record.is_some() => {
+                let line = printed.live(&log);
                 put(printer.log(view, line));
             }
-            Some("end") => {
-                let status = match event.get("status") {
-                    Some(status) if status.is_object() => status.clone(),
-                    _ => client.get_task(&id).await?,
+            Some(Event::End(end)) => {
+                let status = match end.status.and_then(|s| s.kind) {
+                    Some(Kind::Run(status)) => status,
+                    _ => client.get_run(&id).await?,
                 };
                 if view.update(&status) {
                     put(printer.redraw(view));
                 }
                 return Ok(Followed::Ended(status));
             }
-            // Log lines not shown, and event types this iscli does not know.
+            // Log lines not shown, and events this iscli does not know.
             _ => {}
         }
     }
@@ -172,17 +174,13 @@ async fn follow_run(
 /// Should its status not be readable now, what is missing comes with the
 /// outcome.
 async fn catch_up(client: &mut Client, printed: &mut output::RunLogs, step: &CatchUp) -> Vec<String> {
-    let Ok(task) = client.get_task(&step.id).await else {
+    let Ok(task) = client.get_step_task(&step.id).await else {
         return Vec::new();
     };
     let logs = output::StepLogs {
         id: step.id.clone(),
         name: step.name.clone(),
-        logs: task
-            .get("logs")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default(),
+        logs: task.logs,
     };
     let missed = printed.missed(&logs);
     if step.ended {
@@ -196,22 +194,16 @@ async fn catch_up(client: &mut Client, printed: &mut output::RunLogs, step: &Cat
 /// (expired) has none.
 async fn step_logs(
     client: &mut Client,
-    status: &Value,
+    status: &RunStatus,
     wanted: impl Fn(&str) -> bool,
 ) -> Result<Vec<output::StepLogs>, CliError> {
     let mut all = Vec::new();
-    let steps = status.get("steps").and_then(Value::as_array);
-    for step in steps.into_iter().flatten() {
-        let id = output::text(step, "id");
-        if id.is_empty() || !wanted(&id) {
+    for step in &status.steps {
+        if step.id.is_empty() || !wanted(&step.id) {
             continue;
         }
-        let logs = match client.get_task(&id).await {
-            Ok(task) => task
-                .get("logs")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default(),
+        let logs: Vec<LogRecord> = match client.get_step_task(&step.id).await {
+            Ok(task) => task.logs,
             Err(CliError::Api(ApiError {
                 kind: ApiErrorKind::NotFound,
                 ..
@@ -219,8 +211,8 @@ async fn step_logs(
             Err(e) => return Err(e),
         };
         all.push(output::StepLogs {
-            id,
-            name: output::text(step, "name"),
+            id: step.id.clone(),
+            name: step.name.clone(),
             logs,
         });
     }
@@ -229,9 +221,9 @@ async fn step_logs(
 
 /// A run for people (`task show isapp-...`, `app logs`): the run sheet and
 /// its steps' log lines; with --json, the status as the server sent it.
-pub(crate) async fn show_run(client: &mut Client, status: &Value, ctx: &Context) -> Result<(), CliError> {
+pub(crate) async fn show_run(client: &mut Client, status: &RunStatus, ctx: &Context) -> Result<(), CliError> {
     if ctx.json {
-        output::emit(&output::pretty(status));
+        output::emit(&output::json_text(status)?);
         return Ok(());
     }
     let logs = output::run_logs(&step_logs(client, status, |_| true).await?);
@@ -247,16 +239,14 @@ pub(crate) async fn show_run(client: &mut Client, status: &Value, ctx: &Context)
 /// --json, only the final list.
 pub(crate) async fn run_logs(
     client: &mut Client,
-    status: &Value,
+    status: &RunStatus,
     follow: bool,
     ctx: &Context,
 ) -> Result<(), CliError> {
     let steps = step_logs(client, status, |_| true).await?;
-    if !follows_logs(follow, status) {
+    if !follows_logs(follow, status.state()) {
         let logs = output::run_logs(&steps);
-        let text = output::run_logs_text(status, &logs);
-        ctx.print(&Value::Array(logs), |_| text);
-        return Ok(());
+        return ctx.print(&logs, |logs| output::run_logs_text(status, logs));
     }
     let mut printed = output::RunLogs::default();
     let show = if ctx.json {
@@ -271,12 +261,12 @@ pub(crate) async fn run_logs(
         Followed::Ended(last) => last,
         // Without a deadline following only ends with the run; should that
         // change, show what is known.
-        Followed::StillRunning(_) => client.get_task(&view.id).await?,
+        Followed::StillRunning(_) => client.get_run(&view.id).await?,
     };
     let unsettled = |id: &str| !printed.is_settled(id);
     let steps = step_logs(client, &last, unsettled).await?;
     if ctx.json {
-        output::emit(&output::pretty(&Value::Array(output::run_logs(&steps))));
+        output::emit(&output::json_text(&output::run_logs(&steps))?);
     } else {
         print_text(&printed.late(&steps));
     }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use is_proto::v1::{TaskState, TaskStatus};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -11,23 +12,23 @@ use super::follow::{Followed, Show};
 use super::task::follow_task;
 use super::{deleted, print_text, Context, Outcome};
 use crate::args::{StepCommand, StepRun};
-use crate::client::Client;
+use crate::client::{self, Client};
 use crate::error::CliError;
 use crate::output;
 
 pub(crate) async fn run(client: &mut Client, cmd: StepCommand, ctx: &Context) -> Result<Outcome, CliError> {
     match cmd {
         StepCommand::List => {
-            let v = client.list_steps().await?;
-            ctx.print(&v, |v| output::list_table(v, "steps"));
+            let list = client.list_steps().await?;
+            ctx.print(&list.items, |items| output::list_table(items, "steps"))?;
         }
         StepCommand::Get { name } => {
-            let v = client.get_step(&name).await?;
-            ctx.print(&v, output::step_sheet);
+            let step = client.get_step(&name).await?;
+            ctx.print(&step, output::step_sheet)?;
         }
         StepCommand::Delete { name } => {
             let name = client.delete_step(&name).await?;
-            output::emit(&deleted(ctx, "step", &name));
+            output::emit(&deleted(ctx, "step", &name)?);
         }
         StepCommand::Run(run) => return run_step(client, &run, ctx).await,
     }
@@ -41,29 +42,30 @@ async fn run_step(client: &mut Client, run: &StepRun, ctx: &Context) -> Result<O
     let params = run.params()?;
     // Deadline first: the wait counts from when the command asked.
     let until = Instant::now().checked_add(Duration::from_secs(run.wait));
-    let (finished, answer) = client.run_step(&run.name, &params, 0).await?;
+    let answer = client.run_step(&run.name, &params, 0).await?;
+    let task = answer.task.ok_or_else(|| client::incomplete("the task"))?;
     let mut seen = output::SeenLogs::default();
-    let id = output::text(&answer, "id");
+    let id = task.id.clone();
     // The task id is worth printing even when the step already ended.
     if !ctx.json {
         output::emit(&output::task_started(&run.name, &id));
     }
-    let followed = if finished {
-        Followed::Ended(answer.clone())
+    let followed = if answer.finished {
+        Followed::Ended(task.clone())
     } else if run.wait == 0 {
-        Followed::StillRunning(output::text(&answer, "state"))
+        Followed::StillRunning(None)
     } else {
         let show = if ctx.json { Show::Nothing } else { Show::Progress };
         follow_task(client, &id, until, show, &mut seen).await?
     };
     match followed {
         Followed::Ended(status) => {
-            print_text(&ended(ctx.json, &status, &mut seen));
-            Ok(Outcome::of(&status))
+            print_text(&ended(ctx.json, &status, &mut seen)?);
+            Ok(Outcome::of(status.state()))
         }
         Followed::StillRunning(state) => {
             let text = if ctx.json {
-                output::pretty(&still_running_doc(&answer, &state))
+                output::pretty(&still_running_doc(&task, state))
             } else {
                 output::still_running(&id)
             };
@@ -75,56 +77,61 @@ async fn run_step(client: &mut Client, run: &StepRun, ctx: &Context) -> Result<O
 
 /// What a finished task prints: its final status with --json, else the
 /// log lines not printed while following, then how it came out.
-pub(crate) fn ended(json: bool, status: &Value, seen: &mut output::SeenLogs) -> String {
+pub(crate) fn ended(
+    json: bool,
+    status: &TaskStatus,
+    seen: &mut output::SeenLogs,
+) -> Result<String, CliError> {
     if json {
-        return output::pretty(status);
+        return output::json_text(status);
     }
-    let logs = status
-        .get("logs")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
     // Records logged before the watch began (or lost on the way).
-    let mut text = output::late_logs(seen, logs);
+    let mut text = output::late_logs(seen, &status.logs);
     text.push_str(&output::task_outcome(status));
-    text
+    Ok(text)
 }
 
 /// What `step run --json` prints when the wait ran out: the task's id,
 /// href and the last state seen (the one RunStep answered when no event
 /// arrived in time).
-fn still_running_doc(answer: &Value, last_seen: &str) -> Value {
-    let id = output::text(answer, "id");
-    let state = if last_seen.is_empty() {
-        output::text(answer, "state")
+fn still_running_doc(answer: &TaskStatus, last_seen: Option<TaskState>) -> Value {
+    let id = &answer.id;
+    let state = last_seen.unwrap_or(answer.state());
+    let href = if answer.href.is_empty() {
+        format!("/api/v1/tasks/{id}")
     } else {
-        last_seen.to_string()
+        answer.href.clone()
     };
-    let href = answer
-        .get("href")
-        .cloned()
-        .unwrap_or_else(|| json!(format!("/api/v1/tasks/{id}")));
-    json!({"id": id, "href": href, "state": state})
+    json!({"id": id, "href": href, "state": output::state_text(state)})
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::fixtures::record;
+    use is_proto::json::to_proto;
 
-    fn finished(state: &str) -> Value {
-        json!({"id": "t-1", "state": state, "attempt": 1,
-               "logs": [{"time": 1_700_000_000.0, "level": "INFO", "module": "S", "message": "early"},
-                        {"time": 1_700_000_001.0, "level": "INFO", "module": "S", "message": "live"}],
-               "result": 3})
+    fn finished(state: TaskState) -> TaskStatus {
+        TaskStatus {
+            id: "t-1".into(),
+            state: state as i32,
+            attempt: 1,
+            logs: vec![
+                record(1_700_000_000.0, "INFO", "S", "early"),
+                record(1_700_000_001.0, "INFO", "S", "live"),
+            ],
+            result: Some(to_proto(&json!(3))),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn a_finished_task_adds_the_lines_not_printed_live_then_its_outcome() {
-        let status = finished("SUCCESS");
+        let status = finished(TaskState::Success);
         let mut seen = output::SeenLogs::default();
-        seen.saw(&status["logs"][1]);
+        seen.saw(&status.logs[1]);
         assert_eq!(
-            ended(false, &status, &mut seen),
+            ended(false, &status, &mut seen).unwrap(),
             "(logged before iscli started following:)\n\
              22:13:20 INFO S: early\n\
              state: SUCCESS (attempt 1)\n\
@@ -133,26 +140,39 @@ mod tests {
         // Nothing printed live (it had ended before following began).
         let mut seen = output::SeenLogs::default();
         assert!(ended(false, &status, &mut seen)
+            .unwrap()
             .starts_with("22:13:20 INFO S: early\n22:13:21 INFO S: live\nstate:"));
     }
 
     #[test]
     fn with_json_a_finished_task_prints_only_its_status() {
-        let status = finished("FAILURE");
-        let text = ended(true, &status, &mut output::SeenLogs::default());
-        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), status);
+        let status = finished(TaskState::Failure);
+        let text = ended(true, &status, &mut output::SeenLogs::default()).unwrap();
+        let printed: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(printed, serde_json::to_value(&status).unwrap());
+        assert_eq!(printed["state"], "FAILURE");
+        assert_eq!(printed["logs"][1]["message"], "live");
     }
 
     #[test]
     fn a_task_still_running_is_named_with_its_href_and_last_state() {
-        let answer = json!({"id": "t-9", "href": "/api/v1/tasks/t-9", "state": "PENDING"});
+        let answer = TaskStatus {
+            id: "t-9".into(),
+            href: "/api/v1/tasks/t-9".into(),
+            state: TaskState::Pending as i32,
+            ..Default::default()
+        };
         assert_eq!(
-            still_running_doc(&answer, "STARTED"),
+            still_running_doc(&answer, Some(TaskState::Started)),
             json!({"id": "t-9", "href": "/api/v1/tasks/t-9", "state": "STARTED"})
         );
         // No event in time: the state RunStep answered; no href: made up.
+        let bare = TaskStatus {
+            href: String::new(),
+            ..answer
+        };
         assert_eq!(
-            still_running_doc(&json!({"id": "t-9", "state": "PENDING"}), ""),
+            still_running_doc(&bare, None),
             json!({"id": "t-9", "href": "/api/v1/tasks/t-9", "state": "PENDING"})
         );
     }

@@ -12,11 +12,11 @@ pub(crate) async fn run(client: &mut Client, ops: &SyncPackOps, ctx: &Context) -
     let shown = label(ops);
     if ops.activate {
         let v = client.activate_syncpack(&ops.name, version, ops.force).await?;
-        ctx.print(&v, |_| format!("activated syncpack {shown}"));
+        ctx.print(&v, |_| format!("activated syncpack {shown}"))?;
     }
     if ops.install {
         let v = client.install_syncpack(&ops.name, version, ops.force).await?;
-        ctx.print(&v, |_| format!("installed syncpack {shown}"));
+        ctx.print(&v, |_| format!("installed syncpack {shown}"))?;
     }
     Ok(Outcome::Success)
 }

@@ -4,58 +4,52 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use is_proto::v1::any_task::Kind;
+use is_proto::v1::TaskStatus;
 use tokio::time::Instant;
 
-use super::follow::{follows_logs, stream_closed, task_event, Followed, Show, TaskEvent};
+use super::follow::{follows_logs, stream_closed, task_event, Followed, Reaction, Show};
 use super::{print_text, Context, Outcome};
 use crate::args::TaskCommand;
-use crate::client::Client;
+use crate::client::{task_kind, Client};
 use crate::error::CliError;
 use crate::output;
 
 pub(crate) async fn run(client: &mut Client, cmd: TaskCommand, ctx: &Context) -> Result<Outcome, CliError> {
     match cmd {
-        TaskCommand::Show { id } => {
-            let v = client.get_task(&id).await?;
-            if output::is_run(&v) {
-                super::runs::show_run(client, &v, ctx).await?;
-            } else {
-                ctx.print(&v, output::task_sheet);
+        TaskCommand::Show { id } => match task_kind(client.get_task(&id).await?)? {
+            Kind::Run(run) => super::runs::show_run(client, &run, ctx).await?,
+            Kind::Task(task) => ctx.print(&task, output::task_sheet)?,
+        },
+        TaskCommand::Logs { id, follow } => match task_kind(client.get_task(&id).await?)? {
+            Kind::Run(run) => super::runs::run_logs(client, &run, follow, ctx).await?,
+            Kind::Task(task) if follows_logs(follow, task.state()) => {
+                task_logs_follow(client, &id, &task, ctx).await?;
             }
-        }
-        TaskCommand::Logs { id, follow } => {
-            let status = client.get_task(&id).await?;
-            if output::is_run(&status) {
-                super::runs::run_logs(client, &status, follow, ctx).await?;
-            } else if follows_logs(follow, &status) {
-                task_logs_follow(client, &id, &status, ctx).await?;
-            } else {
-                let logs = status.get("logs").cloned().unwrap_or_else(|| json!([]));
-                ctx.print(&logs, |_| output::task_logs(&status));
-            }
-        }
+            Kind::Task(task) => ctx.print(&task.logs, |_| output::task_logs(&task))?,
+        },
         TaskCommand::Revoke { id } => {
             // Asked first only to say whether revoking changed anything.
-            let before = client.get_task(&id).await?;
-            let already_ended = output::is_final_state(&output::text(&before, "state"));
-            let after = client.revoke_task(&id).await?;
-            ctx.print(&after, |v| output::revoked(v, already_ended));
+            let already_ended = output::is_final(match task_kind(client.get_task(&id).await?)? {
+                Kind::Run(run) => run.state(),
+                Kind::Task(task) => task.state(),
+            });
+            let after = task_kind(client.revoke_task(&id).await?)?;
+            ctx.print(&after, |status| output::revoked(status, already_ended))?;
         }
         TaskCommand::Replay { id, wait } => {
             // Deadline first: the wait counts from when the command asked.
             let until = Instant::now().checked_add(Duration::from_secs(wait));
             let status = client.replay_task(&id).await?;
             if !ctx.json {
-                let app = output::text(&status, "app_name");
-                output::emit(&output::run_replayed(&id, &app, &output::text(&status, "id")));
+                output::emit(&output::run_replayed(&id, &status.app_name, &status.id));
             }
-            let finished = output::is_final_state(&output::text(&status, "state"));
+            let finished = output::is_final(status.state());
             return super::runs::follow_new_run(client, status, finished, wait, until, ctx).await;
         }
         TaskCommand::List { app, state, limit } => {
-            let v = client.list_tasks(app.as_deref(), state.as_deref(), limit).await?;
-            ctx.print(&v, output::runs_table);
+            let list = client.list_tasks(app.as_deref(), state.as_deref(), limit).await?;
+            ctx.print(&list.runs, |runs| output::runs_table(runs))?;
         }
     }
     Ok(Outcome::Success)
@@ -67,34 +61,26 @@ pub(crate) async fn run(client: &mut Client, cmd: TaskCommand, ctx: &Context) ->
 async fn task_logs_follow(
     client: &mut Client,
     id: &str,
-    status: &Value,
+    status: &TaskStatus,
     ctx: &Context,
 ) -> Result<(), CliError> {
-    fn logs_of(status: &Value) -> Vec<Value> {
-        status
-            .get("logs")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    }
     let mut seen = output::SeenLogs::default();
     let show = if ctx.json {
         Show::Nothing
     } else {
-        print_text(&output::log_lines(seen.unseen(&logs_of(status))));
+        print_text(&output::log_lines(seen.unseen(&status.logs)));
         Show::Logs
     };
     let last = match follow_task(client, id, None, show, &mut seen).await? {
         Followed::Ended(last) => last,
         // Without a deadline following only ends with the task; should that
         // change, show what is known.
-        Followed::StillRunning(_) => client.get_task(id).await?,
+        Followed::StillRunning(_) => client.get_step_task(id).await?,
     };
-    let all = logs_of(&last);
     if ctx.json {
-        output::emit(&output::pretty(&Value::Array(all)));
+        output::emit(&output::json_text(&last.logs)?);
     } else {
-        print_text(&output::late_logs(&mut seen, &all));
+        print_text(&output::late_logs(&mut seen, &last.logs));
     }
     Ok(())
 }
@@ -108,9 +94,9 @@ pub(crate) async fn follow_task(
     until: Option<Instant>,
     show: Show,
     seen: &mut output::SeenLogs,
-) -> Result<Followed, CliError> {
+) -> Result<Followed<TaskStatus>, CliError> {
     let mut events = client.watch_task(id).await?;
-    let mut last_state = String::new();
+    let mut last_state = None;
     loop {
         let next = match until {
             Some(deadline) => match tokio::time::timeout_at(deadline, events.next()).await {
@@ -120,10 +106,11 @@ pub(crate) async fn follow_task(
             None => events.next().await?,
         };
         let Some(event) = next else {
-            return stream_closed("task", id, client.get_task(id).await?);
+            let status = client.get_step_task(id).await?;
+            return stream_closed("task", id, status.state(), status);
         };
         match task_event(event, show) {
-            TaskEvent::State {
+            Reaction::State {
                 state,
                 attempt,
                 line,
@@ -132,20 +119,22 @@ pub(crate) async fn follow_task(
                 if line {
                     // The event does not name the worker; the status does.
                     let worker = if ask_worker {
-                        client.get_task(id).await.ok().map(|s| output::text(&s, "worker"))
+                        client.get_step_task(id).await.ok().and_then(|s| s.worker)
                     } else {
                         None
                     };
-                    output::emit(&output::state_line(&state, attempt, worker.as_deref()));
+                    output::emit(&output::state_line(state, attempt, worker.as_deref()));
                 }
-                last_state = state;
+                last_state = Some(state);
             }
-            TaskEvent::Log(log) => {
+            Reaction::Log(log) => {
                 seen.saw(&log);
                 output::emit(&output::log_line(&log));
             }
-            TaskEvent::End(status) => return Ok(Followed::Ended(status)),
-            TaskEvent::Ignore => {}
+            Reaction::End(Some(status)) => return Ok(Followed::Ended(*status)),
+            // The end without the final status: ask for it.
+            Reaction::End(None) => return Ok(Followed::Ended(client.get_step_task(id).await?)),
+            Reaction::Ignore => {}
         }
     }
 }

@@ -4,42 +4,32 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use is_proto::v1::LogRecord;
 
-use super::fields::{number, or_dash, text};
+use super::fields::or_dash;
 use super::time::clock;
 
 /// One log record: `HH:MM:SS LEVEL module: message` (UTC).
-pub(crate) fn log_line(log: &Value) -> String {
-    let time = number(log, "time").map_or_else(|| "--:--:--".to_string(), clock);
-    let level = or_dash(text(log, "level"));
-    let module = text(log, "module");
-    let message = text(log, "message");
-    if module.is_empty() {
+pub(crate) fn log_line(log: &LogRecord) -> String {
+    let time = clock(log.time);
+    let level = or_dash(log.level.clone());
+    let message = &log.message;
+    if log.module.is_empty() {
         format!("{time} {level} {message}")
     } else {
-        format!("{time} {level} {module}: {message}")
+        format!("{time} {level} {}: {message}", log.module)
     }
 }
 
 /// Log records one per line (empty text for none).
-pub(crate) fn log_lines<'a>(logs: impl IntoIterator<Item = &'a Value>) -> String {
+pub(crate) fn log_lines<'a>(logs: impl IntoIterator<Item = &'a LogRecord>) -> String {
     logs.into_iter().map(|l| log_line(l) + "\n").collect::<String>()
-}
-
-/// The log records of a task status (none when it has no list).
-pub(crate) fn logs_of(status: &Value) -> &[Value] {
-    status
-        .get("logs")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
 }
 
 /// The records of a final status that were not printed while following,
 /// introduced by a note when some records were printed live (the late ones
 /// were logged earlier, so their times go back). Empty when none are late.
-pub(crate) fn late_logs(seen: &mut SeenLogs, logs: &[Value]) -> String {
+pub(crate) fn late_logs(seen: &mut SeenLogs, logs: &[LogRecord]) -> String {
     let followed_live = seen.printed_any();
     let late = log_lines(seen.unseen(logs));
     if late.is_empty() || !followed_live {
@@ -55,13 +45,13 @@ pub(crate) fn late_logs(seen: &mut SeenLogs, logs: &[Value]) -> String {
 /// two identical lines logged at the same instant are both kept.
 #[derive(Debug, Default)]
 pub(crate) struct SeenLogs {
-    printed: HashMap<(String, String), usize>,
+    /// Per (time as bits, message): how many were printed.
+    printed: HashMap<(u64, String), usize>,
 }
 
 impl SeenLogs {
-    fn key(log: &Value) -> (String, String) {
-        let time = log.get("time").map(Value::to_string).unwrap_or_default();
-        (time, text(log, "message"))
+    fn key(log: &LogRecord) -> (u64, String) {
+        (log.time.to_bits(), log.message.clone())
     }
 
     /// True when some record was printed as it arrived.
@@ -70,14 +60,14 @@ impl SeenLogs {
     }
 
     /// Notes a record printed as it arrived.
-    pub(crate) fn saw(&mut self, log: &Value) {
+    pub(crate) fn saw(&mut self, log: &LogRecord) {
         *self.printed.entry(Self::key(log)).or_default() += 1;
     }
 
     /// The records of `logs` not printed yet, in their order; each printed
     /// record accounts for one equal record of `logs`, which are then all
     /// noted as printed.
-    pub(crate) fn unseen<'a>(&mut self, logs: &'a [Value]) -> Vec<&'a Value> {
+    pub(crate) fn unseen<'a>(&mut self, logs: &'a [LogRecord]) -> Vec<&'a LogRecord> {
         let mut fresh = Vec::new();
         for log in logs {
             match self.printed.get_mut(&Self::key(log)) {
@@ -96,14 +86,15 @@ impl SeenLogs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::output::fixtures::record;
 
     #[test]
     fn log_lines_show_time_level_module_and_message() {
-        let log = json!({"time": 1_700_000_000.5, "level": "INFO", "module": "Greet", "message": "hi"});
+        let log = record(1_700_000_000.5, "INFO", "Greet", "hi");
         assert_eq!(log_line(&log), "22:13:20 INFO Greet: hi");
+        // No module; a time that is not a number.
         assert_eq!(
-            log_line(&json!({"type": "log", "level": "WARNING", "message": "m"})),
+            log_line(&record(f64::NAN, "WARNING", "", "m")),
             "--:--:-- WARNING m"
         );
         assert_eq!(
@@ -114,16 +105,16 @@ mod tests {
 
     #[test]
     fn seen_logs_leave_only_the_unprinted_records() {
-        let a = json!({"time": 1.5, "message": "first"});
-        let b = json!({"time": 2.5, "message": "second"});
-        let b_again = json!({"time": 2.5, "message": "second"});
-        let c = json!({"time": 3.0, "message": "third"});
+        let a = record(1.5, "", "", "first");
+        let b = record(2.5, "", "", "second");
+        let b_again = record(2.5, "", "", "second");
+        let c = record(3.0, "", "", "third");
         let mut seen = SeenLogs::default();
         // Live: only "second" (once) arrived; "first" was logged before we
-        // subscribed.
-        seen.saw(&json!({"type": "log", "time": 2.5, "level": "INFO", "message": "second"}));
+        // subscribed. Only time and message tell records apart.
+        seen.saw(&record(2.5, "INFO", "S", "second"));
         let all = vec![a.clone(), b.clone(), b_again.clone(), c.clone()];
-        let fresh: Vec<Value> = seen.unseen(&all).into_iter().cloned().collect();
+        let fresh: Vec<LogRecord> = seen.unseen(&all).into_iter().cloned().collect();
         assert_eq!(fresh, vec![a, b_again, c]);
         // Everything is printed now.
         assert!(seen.unseen(&all).is_empty());
@@ -131,8 +122,8 @@ mod tests {
 
     #[test]
     fn late_logs_are_introduced_only_after_live_ones() {
-        let first = json!({"time": 1_700_000_000.0, "level": "INFO", "module": "S", "message": "first"});
-        let second = json!({"time": 1_700_000_001.0, "level": "INFO", "module": "S", "message": "second"});
+        let first = record(1_700_000_000.0, "INFO", "S", "first");
+        let second = record(1_700_000_001.0, "INFO", "S", "second");
         let all = vec![first.clone(), second.clone()];
         // Nothing printed live: the final list is just the lines.
         let mut seen = SeenLogs::default();

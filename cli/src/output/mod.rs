@@ -2,27 +2,32 @@
 //! `catalog` (lists of stored content, the step sheet), `task` (task
 //! progress lines, outcomes, the task sheet), `logs` (log lines of a task),
 //! `run` (application runs: state changes, outcome, run sheet, run list),
-//! `run_logs` (the merged log lines of a run's steps), `summary` (documents
-//! whose shape is open: about, cluster status), with the helpers they share:
-//! `fields` (reading answers), `table`, `time` and `style` (state colours).
+//! `run_logs` (the merged log lines of a run's steps), `system` (about and
+//! cluster status), with the helpers they share: `states` (state names,
+//! final and failed states), `fields` (reading free-form JSON values),
+//! `table`, `time` and `style` (state colours).
 //!
-//! Every renderer is pure (value in, text out) and tolerant of missing or
-//! oddly typed fields; writing to stdout happens only in [`emit`] and
-//! [`draw`].
+//! Every renderer is pure (typed message in, text out); the JSON `--json`
+//! prints is the message's own serialization ([`json_text`]). Writing to
+//! stdout happens only in [`emit`] and [`draw`].
 
 use std::io::Write;
 
+use serde::Serialize;
 use serde_json::Value;
+
+use crate::error::{ApiError, ApiErrorKind, CliError};
 
 mod catalog;
 mod fields;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 mod logs;
 mod run;
 mod run_logs;
+mod states;
 mod style;
-mod summary;
+mod system;
 mod table;
 mod task;
 mod time;
@@ -31,15 +36,15 @@ pub(crate) use catalog::{list_table, step_sheet};
 pub(crate) use fields::text;
 pub(crate) use logs::{late_logs, log_line, log_lines, SeenLogs};
 pub(crate) use run::{
-    change_line, is_run, run_outcome, run_replayed, run_sheet, run_started, run_still_running, runs_table,
+    change_line, run_outcome, run_replayed, run_sheet, run_started, run_still_running, runs_table,
     state_with_attempt,
 };
 pub(crate) use run_logs::{run_logs, run_logs_section, run_logs_text, RunLogs, StepLogs};
+pub(crate) use states::{is_failed, is_final, state_text};
 pub(crate) use style::paint;
-pub(crate) use summary::summary;
+pub(crate) use system::{about_sheet, cluster_sheet};
 pub(crate) use task::{
-    is_failed_state, is_final_state, revoked, state_line, still_running, task_logs, task_outcome, task_sheet,
-    task_started,
+    revoked, state_line, still_running, task_logs, task_outcome, task_sheet, task_started,
 };
 
 /// Writes `text` to stdout, adding the final newline if missing. Colour
@@ -73,7 +78,44 @@ pub(crate) fn colors_wanted() -> bool {
     anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
 }
 
-/// Pretty-printed JSON (what `--json` prints).
+/// Pretty-printed JSON.
 pub(crate) fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// What `--json` prints for an answer: the message as JSON (the shape REST
+/// answers, keys in name order), pretty-printed.
+pub(crate) fn json_text<T: Serialize + ?Sized>(answer: &T) -> Result<String, CliError> {
+    json_value(answer).map(|value| pretty(&value))
+}
+
+/// An answer as JSON, the shape REST answers (for documents `--json` prints
+/// that hold answers).
+pub(crate) fn json_value<T: Serialize + ?Sized>(answer: &T) -> Result<Value, CliError> {
+    serde_json::to_value(answer).map_err(|e| {
+        CliError::Api(ApiError {
+            kind: ApiErrorKind::Internal,
+            error: format!("cannot show the node's answer as JSON: {e}"),
+            details: Vec::new(),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use is_proto::v1::{TaskState, TaskStatus};
+
+    #[test]
+    fn json_text_is_the_messages_rest_shape_with_keys_in_name_order() {
+        let status = TaskStatus {
+            id: "t-1".into(),
+            state: TaskState::Success as i32,
+            ..Default::default()
+        };
+        let text = json_text(&status).unwrap();
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["state"], "SUCCESS");
+        assert!(text.find("\"attempt\"") < text.find("\"id\""), "{text}");
+    }
 }

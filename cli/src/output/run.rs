@@ -2,17 +2,16 @@
 //! replay` print, the outcome of a run, the run sheet of `iscli task show
 //! isapp-...` and the run list of `iscli task list`.
 
+use is_proto::json::from_proto_struct;
+use is_proto::prost_types::Struct;
+use is_proto::v1::{RunStatus, RunStep, TaskState, Trigger};
 use serde_json::Value;
 
-use super::fields::{items, number, or_dash, text};
+use super::fields::or_dash;
+use super::states::{is_final, state_text};
 use super::table::{aligned, table};
-use super::task::{ended, is_final_state};
+use super::task::ended;
 use super::time::{clock, datetime, duration};
-
-/// True for the status of an application run (rather than of a step task).
-pub(crate) fn is_run(status: &Value) -> bool {
-    text(status, "id").starts_with("isapp-") || status.get("app_name").is_some()
-}
 
 /// The first line of `iscli app run`.
 pub(crate) fn run_started(app: &str, id: &str) -> String {
@@ -32,7 +31,8 @@ pub(crate) fn run_still_running(id: &str) -> String {
 /// A state change as it happens, when stdout is not a terminal: `noun`
 /// is "step" or "application" (`step Fetch: STARTED (attempt 1)`). Attempt
 /// 0 (not started yet) is left out.
-pub(crate) fn change_line(noun: &str, name: &str, state: &str, attempt: u64) -> String {
+pub(crate) fn change_line(noun: &str, name: &str, state: TaskState, attempt: u32) -> String {
+    let state = state_text(state);
     if attempt == 0 {
         format!("{noun} {name}: {state}")
     } else {
@@ -42,7 +42,8 @@ pub(crate) fn change_line(noun: &str, name: &str, state: &str, attempt: u64) -> 
 
 /// A state with the attempt when the step was tried more than once:
 /// `SUCCESS`, `STARTED (attempt 2)`.
-pub(crate) fn state_with_attempt(state: &str, attempt: u64) -> String {
+pub(crate) fn state_with_attempt(state: TaskState, attempt: u32) -> String {
+    let state = state_text(state);
     if attempt > 1 {
         format!("{state} (attempt {attempt})")
     } else {
@@ -60,43 +61,36 @@ pub(crate) fn last_line(traceback: &str) -> String {
         .to_string()
 }
 
-/// The steps of a run status.
-fn steps_of(status: &Value) -> &[Value] {
-    status
-        .get("steps")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+/// The last line of a failed step's traceback; empty for any other step.
+fn failure_note(step: &RunStep) -> String {
+    if step.state() == TaskState::Failure {
+        last_line(step.traceback.as_deref().unwrap_or_default())
+    } else {
+        String::new()
+    }
 }
 
 /// How a finished (or followed) run came out: its state, then one line per
 /// step with its state and, for a failed step, its traceback's last line.
-pub(crate) fn run_outcome(status: &Value) -> String {
-    let state = or_dash(text(status, "state"));
-    let mut out = match (number(status, "start_time"), number(status, "end_time")) {
+pub(crate) fn run_outcome(status: &RunStatus) -> String {
+    let state = state_text(status.state());
+    let mut out = match (status.start_time, status.end_time) {
         (Some(s), Some(e)) => format!("state: {state} (took {})\n", duration(e - s)),
         _ => format!("state: {state}\n"),
     };
-    let steps = steps_of(status);
-    if steps.is_empty() {
+    if status.steps.is_empty() {
         out.push_str("steps: (none)\n");
         return out;
     }
     out.push_str("steps:\n");
-    let rows: Vec<Vec<String>> = steps
+    let rows: Vec<Vec<String>> = status
+        .steps
         .iter()
         .map(|step| {
-            let state = text(step, "state");
-            let attempt = step.get("attempt").and_then(Value::as_u64).unwrap_or(0);
-            let note = if state == "FAILURE" {
-                last_line(&text(step, "traceback"))
-            } else {
-                String::new()
-            };
             vec![
-                or_dash(text(step, "name")),
-                or_dash(state_with_attempt(&state, attempt)),
-                note,
+                or_dash(step.name.clone()),
+                state_with_attempt(step.state(), step.attempt),
+                failure_note(step),
             ]
         })
         .collect();
@@ -107,44 +101,37 @@ pub(crate) fn run_outcome(status: &Value) -> String {
 /// A run for people (`iscli task show isapp-...`, `iscli app logs`): its
 /// application, state, options, times and a table of its steps (state,
 /// attempt, task id, and what a step waits for or why it failed).
-pub(crate) fn run_sheet(status: &Value) -> String {
+pub(crate) fn run_sheet(status: &RunStatus) -> String {
     let mut out = String::new();
     let mut field = |label: &str, value: String| {
         out.push_str(&format!("{:<15}{}\n", format!("{label}:"), or_dash(value)));
     };
-    field("Run", text(status, "id"));
-    field("Application", text(status, "app_name"));
-    field("State", text(status, "state"));
-    field("Queue", text(status, "queue"));
-    field("Configuration", text(status, "configuration"));
-    field("Log level", text(status, "log_level"));
-    field("Variables", variables(status.get("app_vars")));
-    field("Triggered by", triggered_by(status.get("triggered_by")));
-    field(
-        "Created",
-        number(status, "created_time").map(datetime).unwrap_or_default(),
-    );
-    let start = number(status, "start_time");
-    let end = number(status, "end_time");
-    field("Started", start.map(datetime).unwrap_or_default());
-    field("Ended", ended(start, end));
-    let steps = steps_of(status);
-    if steps.is_empty() {
+    field("Run", status.id.clone());
+    field("Application", status.app_name.clone());
+    field("State", state_text(status.state()).to_string());
+    field("Queue", status.queue.clone());
+    field("Configuration", status.configuration.clone().unwrap_or_default());
+    field("Log level", status.log_level.to_string());
+    field("Variables", variables(status.app_vars.as_ref()));
+    field("Triggered by", triggered_by(&status.triggered_by));
+    field("Created", datetime(status.created_time));
+    field("Started", status.start_time.map(datetime).unwrap_or_default());
+    field("Ended", ended(status.start_time, status.end_time));
+    if status.steps.is_empty() {
         out.push_str("Steps:         (none)\n");
         return out;
     }
     out.push_str("Steps:\n");
-    let rows: Vec<[String; 5]> = steps
+    let rows: Vec<[String; 5]> = status
+        .steps
         .iter()
         .map(|step| {
-            let state = text(step, "state");
-            let note = step_note(step, &state);
             [
-                or_dash(text(step, "name")),
-                or_dash(state),
-                or_dash(text(step, "attempt")),
-                or_dash(text(step, "id")),
-                note,
+                or_dash(step.name.clone()),
+                state_text(step.state()).to_string(),
+                step.attempt.to_string(),
+                or_dash(step.id.clone()),
+                step_note(step),
             ]
         })
         .collect();
@@ -156,13 +143,13 @@ pub(crate) fn run_sheet(status: &Value) -> String {
 
 /// What a step of the run sheet waits for, why it failed, or when it is
 /// tried again; empty when there is nothing to say.
-fn step_note(step: &Value, state: &str) -> String {
-    let waiting = text(step, "waiting_for");
+fn step_note(step: &RunStep) -> String {
+    let waiting = step.waiting_for.as_deref().unwrap_or_default();
     if !waiting.is_empty() {
         format!("waiting: {waiting}")
-    } else if state == "FAILURE" {
-        last_line(&text(step, "traceback"))
-    } else if let Some(at) = number(step, "retry_at").filter(|_| !is_final_state(state)) {
+    } else if step.state() == TaskState::Failure {
+        failure_note(step)
+    } else if let Some(at) = step.retry_at.filter(|_| !is_final(step.state())) {
         format!("retry at {}", clock(at))
     } else {
         String::new()
@@ -170,30 +157,28 @@ fn step_note(step: &Value, state: &str) -> String {
 }
 
 /// One line per run: RUN, APPLICATION, STATE, STARTED (UTC).
-pub(crate) fn runs_table(value: &Value) -> String {
-    let rows: Vec<[String; 4]> = items(value)
+pub(crate) fn runs_table(runs: &[RunStatus]) -> String {
+    if runs.is_empty() {
+        return "(no runs)".to_string();
+    }
+    let rows: Vec<[String; 4]> = runs
         .iter()
         .map(|run| {
             [
-                or_dash(text(run, "id")),
-                or_dash(text(run, "app_name")),
-                or_dash(text(run, "state")),
-                number(run, "start_time").map_or_else(|| "-".to_string(), datetime),
+                or_dash(run.id.clone()),
+                or_dash(run.app_name.clone()),
+                state_text(run.state()).to_string(),
+                run.start_time.map_or_else(|| "-".to_string(), datetime),
             ]
         })
         .collect();
-    if rows.is_empty() {
-        return "(no runs)".to_string();
-    }
     table(&["RUN", "APPLICATION", "STATE", "STARTED"], &rows)
 }
 
-/// App variables as `name=value, ...` (strings bare, other values as
-/// JSON); "(none)" for none.
-fn variables(vars: Option<&Value>) -> String {
-    let Some(Value::Object(vars)) = vars else {
-        return "(none)".to_string();
-    };
+/// App variables as `name=value, ...` in name order (strings bare, other
+/// values as JSON); "(none)" for none.
+fn variables(vars: Option<&Struct>) -> String {
+    let vars = vars.map(from_proto_struct).unwrap_or_default();
     if vars.is_empty() {
         return "(none)".to_string();
     }
@@ -207,34 +192,29 @@ fn variables(vars: Option<&Value>) -> String {
 }
 
 /// Who started a run: `USER`, `SCHEDULE`, `REPLAY (replay of isapp-...)`.
-fn triggered_by(entries: Option<&Value>) -> String {
-    let entries = entries
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let mut how = String::new();
+fn triggered_by(entries: &[Trigger]) -> String {
+    let mut how = "";
     let mut replay_of = None;
     for entry in entries {
-        let what = text(entry, "triggered_by");
-        if what == "REPLAY_OF" {
-            replay_of = Some(text(entry, "application_id"));
+        if entry.triggered_by == "REPLAY_OF" {
+            replay_of = Some(entry.application_id.as_str());
         } else if how.is_empty() {
-            how = what;
+            how = &entry.triggered_by;
         }
     }
     match replay_of {
         Some(of) if how.is_empty() => format!("replay of {of}"),
         Some(of) => format!("{how} (replay of {of})"),
-        None => how,
+        None => how.to_string(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::fixtures::{run_status, success_status};
-    use crate::output::revoked;
-    use serde_json::json;
+    use crate::output::fixtures::{run_status, run_step};
+    use is_proto::json::to_proto_struct;
+    use serde_json::Map;
 
     #[test]
     fn run_lines() {
@@ -251,20 +231,20 @@ mod tests {
             "replaying run isapp-1: started application hello as run isapp-2"
         );
         assert_eq!(
-            change_line("step", "Fetch", "STARTED", 1),
+            change_line("step", "Fetch", TaskState::Started, 1),
             "step Fetch: STARTED (attempt 1)"
         );
-        assert_eq!(change_line("step", "Fetch", "PENDING", 0), "step Fetch: PENDING");
         assert_eq!(
-            change_line("application", "hello", "STARTED", 0),
+            change_line("step", "Fetch", TaskState::Pending, 0),
+            "step Fetch: PENDING"
+        );
+        assert_eq!(
+            change_line("application", "hello", TaskState::Started, 0),
             "application hello: STARTED"
         );
-        assert_eq!(state_with_attempt("SUCCESS", 1), "SUCCESS");
-        assert_eq!(state_with_attempt("PENDING", 0), "PENDING");
-        assert_eq!(state_with_attempt("RETRY", 2), "RETRY (attempt 2)");
-        assert!(is_run(&run_status()));
-        assert!(is_run(&json!({"id": "isapp-9"})));
-        assert!(!is_run(&success_status()));
+        assert_eq!(state_with_attempt(TaskState::Success, 1), "SUCCESS");
+        assert_eq!(state_with_attempt(TaskState::Pending, 0), "PENDING");
+        assert_eq!(state_with_attempt(TaskState::Retry, 2), "RETRY (attempt 2)");
     }
 
     #[test]
@@ -287,10 +267,11 @@ mod tests {
              \x20 Store   FAILURE (attempt 3)  ValueError: the value is wrong\n\
              \x20 Report  REVOKED\n"
         );
-        assert_eq!(
-            run_outcome(&json!({"state": "SUCCESS", "steps": []})),
-            "state: SUCCESS\nsteps: (none)\n"
-        );
+        let done = RunStatus {
+            state: TaskState::Success as i32,
+            ..Default::default()
+        };
+        assert_eq!(run_outcome(&done), "state: SUCCESS\nsteps: (none)\n");
     }
 
     #[test]
@@ -315,18 +296,35 @@ mod tests {
              \x20 Report  REVOKED  0        t-3\n"
         );
         // Waiting for a worker, a planned retry, a replay, no variables.
-        let pending = json!({
-            "id": "isapp-2", "app_name": "hello", "state": "PENDING", "queue": "nobody_serves",
-            "configuration": "site_a", "app_vars": {},
-            "triggered_by": [{"application_id": "isapp-2", "triggered_by": "REPLAY"},
-                             {"application_id": "isapp-1", "triggered_by": "REPLAY_OF"}],
-            "steps": [
-                {"id": "t-4", "name": "Fetch", "state": "PENDING", "attempt": 0,
-                 "waiting_for": "no worker subscribed to queue nobody_serves"},
-                {"id": "t-5", "name": "Store", "state": "RETRY", "attempt": 1,
-                 "retry_at": 1_700_000_010.0}
-            ]
-        });
+        let pending = RunStatus {
+            id: "isapp-2".into(),
+            app_name: "hello".into(),
+            state: TaskState::Pending as i32,
+            queue: "nobody_serves".into(),
+            configuration: Some("site_a".into()),
+            app_vars: Some(to_proto_struct(&Map::new())),
+            triggered_by: vec![
+                Trigger {
+                    application_id: "isapp-2".into(),
+                    triggered_by: "REPLAY".into(),
+                },
+                Trigger {
+                    application_id: "isapp-1".into(),
+                    triggered_by: "REPLAY_OF".into(),
+                },
+            ],
+            steps: vec![
+                RunStep {
+                    waiting_for: Some("no worker subscribed to queue nobody_serves".into()),
+                    ..run_step("t-4", "Fetch", TaskState::Pending, 0)
+                },
+                RunStep {
+                    retry_at: Some(1_700_000_010.0),
+                    ..run_step("t-5", "Store", TaskState::Retry, 1)
+                },
+            ],
+            ..Default::default()
+        };
         let text = run_sheet(&pending);
         assert!(text.contains("Queue:         nobody_serves\n"), "{text}");
         assert!(text.contains("Configuration: site_a\n"), "{text}");
@@ -346,27 +344,34 @@ mod tests {
             text.contains("  Store  RETRY    1        t-5   retry at 22:13:30\n"),
             "{text}"
         );
-        assert!(run_sheet(&json!({"id": "isapp-3"})).ends_with("Steps:         (none)\n"));
+        let bare = RunStatus {
+            id: "isapp-3".into(),
+            ..Default::default()
+        };
+        let text = run_sheet(&bare);
+        assert!(text.contains("Variables:     (none)\n"), "{text}");
+        assert!(text.ends_with("Steps:         (none)\n"), "{text}");
     }
 
     #[test]
-    fn runs_table_and_revoked_runs() {
-        let runs = json!([
-            {"id": "isapp-2", "app_name": "hello", "state": "STARTED", "start_time": 1_700_000_000.0},
-            {"id": "isapp-1", "app_name": "hello", "state": "PENDING", "start_time": null}
-        ]);
+    fn runs_table_lists_runs_newest_first() {
+        let run = |id: &str, state: TaskState, start_time: Option<f64>| RunStatus {
+            id: id.into(),
+            app_name: "hello".into(),
+            state: state as i32,
+            start_time,
+            ..Default::default()
+        };
+        let runs = [
+            run("isapp-2", TaskState::Started, Some(1_700_000_000.0)),
+            run("isapp-1", TaskState::Pending, None),
+        ];
         assert_eq!(
             runs_table(&runs),
             "RUN      APPLICATION  STATE    STARTED\n\
              isapp-2  hello        STARTED  2023-11-14 22:13:20 UTC\n\
              isapp-1  hello        PENDING  -\n"
         );
-        assert_eq!(runs_table(&json!([])), "(no runs)");
-        let run = json!({"id": "isapp-1", "app_name": "hello", "state": "REVOKED"});
-        assert_eq!(revoked(&run, false), "revoked run isapp-1 (application hello)");
-        assert_eq!(
-            revoked(&run, true),
-            "run isapp-1 had already ended (REVOKED); nothing to revoke"
-        );
+        assert_eq!(runs_table(&[]), "(no runs)");
     }
 }

@@ -5,35 +5,36 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::Value;
+use is_proto::v1::{LogEvent, LogRecord, RunStatus};
 
-use super::fields::{number, or_dash, text};
+use super::fields::or_dash;
 use super::logs::{log_line, SeenLogs};
-use super::task::is_final_state;
+use super::states::is_final;
 use super::time::clock;
 
 /// One log record of a run's step: `HH:MM:SS LEVEL step-name: message`
 /// (UTC); the record's module stands in when it carries no step name.
-pub(crate) fn run_log_line(log: &Value) -> String {
-    let name = text(log, "name");
-    if name.is_empty() {
-        return log_line(log);
+pub(crate) fn run_log_line(log: &LogEvent) -> String {
+    let empty = LogRecord::default();
+    let record = log.record.as_ref().unwrap_or(&empty);
+    if log.name.is_empty() {
+        return log_line(record);
     }
-    let time = number(log, "time").map_or_else(|| "--:--:--".to_string(), clock);
-    let level = or_dash(text(log, "level"));
-    format!("{time} {level} {name}: {}", text(log, "message"))
+    let time = clock(record.time);
+    let level = or_dash(record.level.clone());
+    format!("{time} {level} {}: {}", log.name, record.message)
 }
 
 /// The log section under a run sheet: the steps' records in time order
 /// (see [`run_logs`]), or why there are none.
-pub(crate) fn run_logs_section(status: &Value, logs: &[Value]) -> String {
+pub(crate) fn run_logs_section(status: &RunStatus, logs: &[LogEvent]) -> String {
     if logs.is_empty() {
-        if is_final_state(&text(status, "state")) {
+        if is_final(status.state()) {
             return "Logs:          (none)\n".to_string();
         }
         return format!(
             "Logs:          (none yet; follow them: iscli task logs {} --follow)\n",
-            text(status, "id")
+            status.id
         );
     }
     let mut out = "Logs:\n".to_string();
@@ -44,21 +45,21 @@ pub(crate) fn run_logs_section(status: &Value, logs: &[Value]) -> String {
 }
 
 /// Records of a run's steps one per line (empty text for none).
-pub(crate) fn run_log_lines(logs: &[Value]) -> String {
+pub(crate) fn run_log_lines(logs: &[LogEvent]) -> String {
     logs.iter().map(|l| run_log_line(l) + "\n").collect()
 }
 
 /// The logs of a run (`iscli task logs isapp-...` without --follow).
-pub(crate) fn run_logs_text(status: &Value, logs: &[Value]) -> String {
+pub(crate) fn run_logs_text(status: &RunStatus, logs: &[LogEvent]) -> String {
     if !logs.is_empty() {
         return run_log_lines(logs);
     }
-    if is_final_state(&text(status, "state")) {
+    if is_final(status.state()) {
         "(no log lines)".to_string()
     } else {
         format!(
             "(no log lines yet; to print them as they are logged: iscli task logs {} --follow)",
-            text(status, "id")
+            status.id
         )
     }
 }
@@ -70,39 +71,35 @@ pub(crate) struct StepLogs {
     pub(crate) id: String,
     /// The step's name in the application.
     pub(crate) name: String,
-    pub(crate) logs: Vec<Value>,
+    pub(crate) logs: Vec<LogRecord>,
 }
 
-/// A record with the step's task id and name added (as the run's log events
-/// carry them).
-fn named(log: &Value, step: &StepLogs) -> Value {
-    match log {
-        Value::Object(m) => {
-            let mut m = m.clone();
-            m.insert("id".into(), Value::String(step.id.clone()));
-            m.insert("name".into(), Value::String(step.name.clone()));
-            Value::Object(m)
-        }
-        other => other.clone(),
+/// A record with the step's task id and name, as the run's log events
+/// carry it.
+fn named(log: &LogRecord, step: &StepLogs) -> LogEvent {
+    LogEvent {
+        id: step.id.clone(),
+        name: step.name.clone(),
+        record: Some(log.clone()),
     }
 }
 
-/// Sorts records by time, keeping the order of equal times (and of records
-/// without one).
-fn by_time(logs: &mut [Value]) {
+/// Sorts records by time, keeping the order of equal times (an event
+/// without a record, which has no time, comes first).
+fn by_time(logs: &mut [LogEvent]) {
     logs.sort_by(|a, b| {
-        let (a, b) = (number(a, "time"), number(b, "time"));
-        match (a, b) {
+        let time = |e: &LogEvent| e.record.as_ref().map(|r| r.time);
+        match (time(a), time(b)) {
             (Some(a), Some(b)) => a.total_cmp(&b),
-            _ => std::cmp::Ordering::Equal,
+            (a, b) => a.is_some().cmp(&b.is_some()),
         }
     });
 }
 
 /// Every record of a run's steps, each with its step's id and name, in
 /// time order.
-pub(crate) fn run_logs(steps: &[StepLogs]) -> Vec<Value> {
-    let mut all: Vec<Value> = steps
+pub(crate) fn run_logs(steps: &[StepLogs]) -> Vec<LogEvent> {
+    let mut all: Vec<LogEvent> = steps
         .iter()
         .flat_map(|s| s.logs.iter().map(move |l| named(l, s)))
         .collect();
@@ -127,8 +124,10 @@ pub(crate) struct RunLogs {
 
 impl RunLogs {
     /// The line of a log event, noted as printed.
-    pub(crate) fn live(&mut self, event: &Value) -> String {
-        self.seen.entry(text(event, "id")).or_default().saw(event);
+    pub(crate) fn live(&mut self, event: &LogEvent) -> String {
+        if let Some(record) = &event.record {
+            self.seen.entry(event.id.clone()).or_default().saw(record);
+        }
         run_log_line(event)
     }
 
@@ -140,7 +139,7 @@ impl RunLogs {
     pub(crate) fn missed(&mut self, step: &StepLogs) -> Vec<String> {
         let followed_live = self.seen.values().any(SeenLogs::printed_any);
         let fresh = self.seen.entry(step.id.clone()).or_default().unseen(&step.logs);
-        let mut lines: Vec<String> = fresh.iter().map(|l| run_log_line(&named(l, step))).collect();
+        let mut lines: Vec<String> = fresh.into_iter().map(|l| run_log_line(&named(l, step))).collect();
         if followed_live && !lines.is_empty() {
             let count = match lines.len() {
                 1 => "1 line".to_string(),
@@ -191,16 +190,35 @@ impl RunLogs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::output::fixtures::{record, run_status};
+    use is_proto::v1::TaskState;
+
+    fn event(id: &str, name: &str, log: LogRecord) -> LogEvent {
+        LogEvent {
+            id: id.into(),
+            name: name.into(),
+            record: Some(log),
+        }
+    }
+
+    fn ended(state: TaskState) -> RunStatus {
+        RunStatus {
+            id: "isapp-1".into(),
+            state: state as i32,
+            ..Default::default()
+        }
+    }
 
     #[test]
     fn a_run_log_line_names_the_step() {
         // A run's log event names the step; without a name, the module.
-        let event = json!({"type": "log", "id": "t-1", "name": "Fetch", "time": 1_700_000_000.5,
-                           "level": "INFO", "module": "Emit", "message": "fetched 3"});
-        assert_eq!(run_log_line(&event), "22:13:20 INFO Fetch: fetched 3");
-        let record = json!({"time": 1_700_000_000.5, "level": "INFO", "module": "Emit", "message": "m"});
-        assert_eq!(run_log_line(&record), "22:13:20 INFO Emit: m");
+        let log = record(1_700_000_000.5, "INFO", "Emit", "fetched 3");
+        assert_eq!(
+            run_log_line(&event("t-1", "Fetch", log)),
+            "22:13:20 INFO Fetch: fetched 3"
+        );
+        let log = record(1_700_000_000.5, "INFO", "Emit", "m");
+        assert_eq!(run_log_line(&event("", "", log)), "22:13:20 INFO Emit: m");
     }
 
     #[test]
@@ -210,16 +228,14 @@ mod tests {
                 id: "t-1".into(),
                 name: "Fetch".into(),
                 logs: vec![
-                    json!({"time": 1_700_000_000.0, "level": "INFO", "module": "Emit", "message": "a"}),
-                    json!({"time": 1_700_000_002.0, "level": "INFO", "module": "Emit", "message": "c"}),
+                    record(1_700_000_000.0, "INFO", "Emit", "a"),
+                    record(1_700_000_002.0, "INFO", "Emit", "c"),
                 ],
             },
             StepLogs {
                 id: "t-2".into(),
                 name: "Store".into(),
-                logs: vec![
-                    json!({"time": 1_700_000_001.0, "level": "WARNING", "module": "Emit", "message": "b"}),
-                ],
+                logs: vec![record(1_700_000_001.0, "WARNING", "Emit", "b")],
             },
         ];
         let logs = run_logs(&steps);
@@ -232,20 +248,20 @@ mod tests {
                 "22:13:22 INFO Fetch: c"
             ]
         );
-        assert_eq!(logs[1]["id"], "t-2");
-        let status = json!({"id": "isapp-1", "state": "SUCCESS"});
+        assert_eq!(logs[1].id, "t-2");
+        let status = ended(TaskState::Success);
         assert_eq!(
             run_logs_text(&status, &logs),
             "22:13:20 INFO Fetch: a\n22:13:21 WARNING Store: b\n22:13:22 INFO Fetch: c\n"
         );
         assert_eq!(run_logs_text(&status, &[]), "(no log lines)");
-        let running = json!({"id": "isapp-1", "state": "STARTED"});
+        let running = ended(TaskState::Started);
         assert!(run_logs_text(&running, &[]).contains("iscli task logs isapp-1 --follow"));
         assert_eq!(
             run_logs_section(&status, &logs[..1]),
             "Logs:\n  22:13:20 INFO Fetch: a\n"
         );
-        assert_eq!(run_logs_section(&status, &[]), "Logs:          (none)\n");
+        assert_eq!(run_logs_section(&run_status(), &[]), "Logs:          (none)\n");
         assert!(run_logs_section(&running, &[]).contains("(none yet; follow them: iscli task logs isapp-1"));
 
         // Nothing printed before: every record, no note.
@@ -258,29 +274,34 @@ mod tests {
     }
 
     #[test]
-    fn records_without_a_time_keep_their_place() {
-        let step = StepLogs {
-            id: "t-1".into(),
-            name: "S".into(),
-            logs: vec![
-                json!({"time": 2.0, "message": "b"}),
-                json!({"message": "no time"}),
-                json!({"time": 1.0, "message": "a"}),
-            ],
+    fn records_of_the_same_time_keep_their_order() {
+        let step = |id: &str, messages: &[(f64, &str)]| StepLogs {
+            id: id.into(),
+            name: id.into(),
+            logs: messages.iter().map(|(t, m)| record(*t, "", "", m)).collect(),
         };
-        let messages: Vec<String> = run_logs(&[step]).iter().map(|l| text(l, "message")).collect();
-        // Equal (or unknown) times compare equal, so the sort is stable
-        // around the record without a time.
-        assert_eq!(messages, vec!["b", "no time", "a"]);
+        let steps = [
+            step("t-1", &[(2.0, "b"), (1.0, "a1")]),
+            step("t-2", &[(1.0, "a2"), (2.0, "c")]),
+        ];
+        let messages: Vec<String> = run_logs(&steps)
+            .into_iter()
+            .filter_map(|l| l.record.map(|r| r.message))
+            .collect();
+        // The sort is stable: equal times keep the steps' order.
+        assert_eq!(messages, vec!["a1", "a2", "b", "c"]);
+        let mut odd = vec![
+            event("t-1", "S", record(1.0, "", "", "timed")),
+            LogEvent::default(),
+        ];
+        by_time(&mut odd);
+        assert_eq!(odd[0], LogEvent::default(), "no record, no time: first");
     }
 
     #[test]
     fn run_logs_are_printed_once_whether_live_or_read_after_an_attempt() {
-        let record = |time: f64, message: &str| json!({"time": time, "level": "INFO", "module": "Emit", "message": message});
-        let event = |id: &str, name: &str, time: f64, message: &str| {
-            json!({"type": "log", "id": id, "name": name, "time": time, "level": "INFO",
-                   "module": "Emit", "message": message})
-        };
+        let record = |time: f64, message: &str| record(time, "INFO", "Emit", message);
+        let event = |id: &str, name: &str, time: f64, message: &str| event(id, name, record(time, message));
         let t = 1_700_000_000.0;
         let mut printed = RunLogs::default();
         // Fetch logged "a" before iscli subscribed; "b" and "c" arrive live.

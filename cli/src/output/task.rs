@@ -1,26 +1,18 @@
 //! Step tasks for people: the lines `iscli step run` prints while and after
 //! following a task, the task sheet of `iscli task show`, the logs of
-//! `iscli task logs` and what `iscli task revoke` says. Also which states
-//! are final and which of them mean failure (the exit code follows them).
+//! `iscli task logs` and what `iscli task revoke` says.
 
+use is_proto::json::from_proto;
+use is_proto::v1::any_task::Kind;
+use is_proto::v1::{TaskState, TaskStatus};
 use serde_json::Value;
 
-use super::fields::{number, or_dash, text};
-use super::logs::{log_line, log_lines, logs_of};
+use super::fields::or_dash;
+use super::logs::{log_line, log_lines};
 use super::pretty;
-use super::run::is_run;
+use super::states::{is_final, state_text};
 use super::table::table;
 use super::time::{clock, datetime, duration};
-
-/// True for the states a task never leaves.
-pub(crate) fn is_final_state(state: &str) -> bool {
-    matches!(state, "SUCCESS" | "FAILURE" | "REVOKED")
-}
-
-/// True when a finished task did not do its job (the command exits 1).
-pub(crate) fn is_failed_state(state: &str) -> bool {
-    matches!(state, "FAILURE" | "REVOKED")
-}
 
 /// The first line of `iscli step run`.
 pub(crate) fn task_started(step: &str, id: &str) -> String {
@@ -34,7 +26,8 @@ pub(crate) fn still_running(id: &str) -> String {
 
 /// A state change as it happens: `state: STARTED (attempt 1 on node1/worker-0)`.
 /// Attempt 0 (not started yet) and an unknown worker are left out.
-pub(crate) fn state_line(state: &str, attempt: u64, worker: Option<&str>) -> String {
+pub(crate) fn state_line(state: TaskState, attempt: u32, worker: Option<&str>) -> String {
+    let state = state_text(state);
     let worker = worker.filter(|w| !w.is_empty());
     match (attempt, worker) {
         (0, _) => format!("state: {state}"),
@@ -44,75 +37,70 @@ pub(crate) fn state_line(state: &str, attempt: u64, worker: Option<&str>) -> Str
 }
 
 /// The logs of a task status (`iscli task logs` without --follow).
-pub(crate) fn task_logs(status: &Value) -> String {
-    let logs = logs_of(status);
-    if !logs.is_empty() {
-        return log_lines(logs);
+pub(crate) fn task_logs(status: &TaskStatus) -> String {
+    if !status.logs.is_empty() {
+        return log_lines(&status.logs);
     }
-    if is_final_state(&text(status, "state")) {
+    if is_final(status.state()) {
         "(no log lines)".to_string()
     } else {
         format!(
             "(no log lines yet; to print them as they are logged: iscli task logs {} --follow)",
-            text(status, "id")
+            status.id
         )
     }
 }
 
 /// How a finished step came out: the final state line, then the result
 /// (pretty JSON) or the error line and the traceback.
-pub(crate) fn task_outcome(status: &Value) -> String {
+pub(crate) fn task_outcome(status: &TaskStatus) -> String {
     let mut out = format!("state: {}\n", state_summary(status));
-    let state = text(status, "state");
-    if state == "SUCCESS" {
-        out.push_str(&labelled_json("result", status.get("result")));
+    if status.state() == TaskState::Success {
+        out.push_str(&labelled_json("result", status.result.as_ref()));
     }
     push_error_and_traceback(status, "error:", "traceback:", &mut out);
     out
 }
 
 /// A task for people (`iscli task show`).
-pub(crate) fn task_sheet(status: &Value) -> String {
+pub(crate) fn task_sheet(status: &TaskStatus) -> String {
     let mut out = String::new();
     let mut field = |label: &str, value: String| {
         out.push_str(&format!("{:<11}{}\n", format!("{label}:"), or_dash(value)));
     };
-    field("Task", text(status, "id"));
-    let name = text(status, "name");
-    let class = text(status, "step");
+    field("Task", status.id.clone());
+    let name = &status.name;
+    let class = &status.step;
     if class.is_empty() || class == name {
-        field("Step", name);
+        field("Step", name.clone());
     } else {
         field("Step", format!("{name} (class {class})"));
     }
-    let state = text(status, "state");
-    field("State", state.clone());
-    field("Attempt", text(status, "attempt"));
-    field("Worker", text(status, "worker"));
-    field("Queue", text(status, "queue"));
-    let start = number(status, "start_time");
-    let end = number(status, "end_time");
-    field("Started", start.map(datetime).unwrap_or_default());
-    field("Ended", ended(start, end));
-    if state == "SUCCESS" {
-        out.push_str(&labelled_json("Result", status.get("result")));
+    let state = status.state();
+    field("State", state_text(state).to_string());
+    field("Attempt", status.attempt.to_string());
+    field("Worker", status.worker.clone().unwrap_or_default());
+    field("Queue", status.queue.clone());
+    field("Started", status.start_time.map(datetime).unwrap_or_default());
+    field("Ended", ended(status.start_time, status.end_time));
+    if state == TaskState::Success {
+        out.push_str(&labelled_json("Result", status.result.as_ref()));
     }
     push_error_and_traceback(status, "Error:    ", "Traceback:", &mut out);
     out.push_str(&attempts_section(status));
 
-    let logs = logs_of(status);
-    if logs.is_empty() {
-        if is_final_state(&state) {
+    if status.logs.is_empty() {
+        if is_final(state) {
             out.push_str("Logs:      (none)\n");
         } else {
             out.push_str(&format!(
                 "Logs:      (none yet; follow them: iscli task logs {} --follow)\n",
-                text(status, "id")
+                status.id
             ));
         }
     } else {
         out.push_str("Logs:\n");
-        for log in logs {
+        for log in &status.logs {
             out.push_str(&format!("  {}\n", log_line(log)));
         }
     }
@@ -130,25 +118,21 @@ pub(crate) fn ended(start: Option<f64>, end: Option<f64>) -> String {
 
 /// The table of a task's attempts, only when it was tried more than once
 /// (one attempt says nothing the sheet does not).
-fn attempts_section(status: &Value) -> String {
-    let attempts = status
-        .get("attempts")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    if attempts.len() <= 1 {
+fn attempts_section(status: &TaskStatus) -> String {
+    if status.attempts.len() <= 1 {
         return String::new();
     }
-    let rows: Vec<[String; 6]> = attempts
+    let rows: Vec<[String; 6]> = status
+        .attempts
         .iter()
         .map(|a| {
             [
-                or_dash(text(a, "attempt")),
-                or_dash(text(a, "worker")),
-                or_dash(text(a, "state")),
-                number(a, "start_time").map_or_else(|| "-".into(), clock),
-                number(a, "end_time").map_or_else(|| "-".into(), clock),
-                or_dash(text(a, "error")),
+                a.attempt.to_string(),
+                or_dash(a.worker.clone()),
+                state_text(a.state()).to_string(),
+                clock(a.start_time),
+                a.end_time.map_or_else(|| "-".into(), clock),
+                or_dash(a.error.clone().unwrap_or_default()),
             ]
         })
         .collect();
@@ -160,51 +144,52 @@ fn attempts_section(status: &Value) -> String {
     out
 }
 
-/// What `iscli task revoke` prints; `already_ended` when the task had
-/// ended before the request (so revoking changed nothing).
-pub(crate) fn revoked(status: &Value, already_ended: bool) -> String {
-    let id = text(status, "id");
-    let state = text(status, "state");
-    let (noun, what) = if is_run(status) {
-        (
+/// What `iscli task revoke` prints for the task or run as revoking it left
+/// it; `already_ended` when it had ended before the request (so revoking
+/// changed nothing).
+pub(crate) fn revoked(status: &Kind, already_ended: bool) -> String {
+    let (noun, id, state, what) = match status {
+        Kind::Run(run) => (
             "run",
-            format!("application {}", or_dash(text(status, "app_name"))),
-        )
-    } else {
-        ("task", format!("step {}", or_dash(text(status, "name"))))
-    };
-    if already_ended {
-        return format!("{noun} {id} had already ended ({state}); nothing to revoke");
-    }
-    match state.as_str() {
-        "REVOKED" => format!("revoked {noun} {id} ({what})"),
-        // It ended on its own while the request was under way.
-        s if is_final_state(s) => format!("{noun} {id} ended ({s}) before it could be revoked"),
-        s => format!(
-            "asked to revoke {noun} {id}; its state is {}",
-            or_dash(s.to_string())
+            &run.id,
+            run.state(),
+            format!("application {}", or_dash(run.app_name.clone())),
         ),
+        Kind::Task(task) => (
+            "task",
+            &task.id,
+            task.state(),
+            format!("step {}", or_dash(task.name.clone())),
+        ),
+    };
+    let shown = state_text(state);
+    if already_ended {
+        return format!("{noun} {id} had already ended ({shown}); nothing to revoke");
+    }
+    match state {
+        TaskState::Revoked => format!("revoked {noun} {id} ({what})"),
+        // It ended on its own while the request was under way.
+        s if is_final(s) => format!("{noun} {id} ended ({shown}) before it could be revoked"),
+        _ => format!("asked to revoke {noun} {id}; its state is {shown}"),
     }
 }
 
 /// `SUCCESS (attempt 1 on node1/worker-0, took 0.42 s)`.
-fn state_summary(status: &Value) -> String {
+fn state_summary(status: &TaskStatus) -> String {
     let mut notes = Vec::new();
-    let attempt = status.get("attempt").and_then(Value::as_u64).unwrap_or(0);
+    let attempt = status.attempt;
     if attempt > 0 {
-        let worker = text(status, "worker");
-        if worker.is_empty() {
-            notes.push(format!("attempt {attempt}"));
-        } else {
-            notes.push(format!("attempt {attempt} on {worker}"));
+        match status.worker.as_deref().filter(|w| !w.is_empty()) {
+            Some(worker) => notes.push(format!("attempt {attempt} on {worker}")),
+            None => notes.push(format!("attempt {attempt}")),
         }
     }
-    if let (Some(s), Some(e)) = (number(status, "start_time"), number(status, "end_time")) {
+    if let (Some(s), Some(e)) = (status.start_time, status.end_time) {
         notes.push(format!("took {}", duration(e - s)));
     }
-    let state = or_dash(text(status, "state"));
+    let state = state_text(status.state());
     if notes.is_empty() {
-        state
+        state.to_string()
     } else {
         format!("{state} ({})", notes.join(", "))
     }
@@ -212,11 +197,11 @@ fn state_summary(status: &Value) -> String {
 
 /// `label: value` when the pretty JSON is one line, else `label:` and the
 /// JSON below it; `(none)` for null or missing.
-fn labelled_json(label: &str, value: Option<&Value>) -> String {
-    match value {
+fn labelled_json(label: &str, value: Option<&is_proto::prost_types::Value>) -> String {
+    match value.map(from_proto) {
         None | Some(Value::Null) => format!("{label}: (none)\n"),
         Some(v) => {
-            let text = pretty(v);
+            let text = pretty(&v);
             if text.contains('\n') {
                 format!("{label}:\n{text}\n")
             } else {
@@ -227,16 +212,16 @@ fn labelled_json(label: &str, value: Option<&Value>) -> String {
 }
 
 /// The error line, then the traceback unless it only repeats the error.
-fn push_error_and_traceback(status: &Value, error_label: &str, tb_label: &str, out: &mut String) {
-    let error = text(status, "error");
+fn push_error_and_traceback(status: &TaskStatus, error_label: &str, tb_label: &str, out: &mut String) {
+    let error = status.error.as_deref().unwrap_or_default();
     if !error.is_empty() {
         out.push_str(&format!("{error_label} {error}\n"));
     }
-    let traceback = text(status, "traceback");
+    let traceback = status.traceback.as_deref().unwrap_or_default();
     if !traceback.trim().is_empty() && traceback.trim() != error.trim() {
         out.push_str(tb_label);
         out.push('\n');
-        out.push_str(&traceback);
+        out.push_str(traceback);
         if !traceback.ends_with('\n') {
             out.push('\n');
         }
@@ -247,17 +232,22 @@ fn push_error_and_traceback(status: &Value, error_label: &str, tb_label: &str, o
 mod tests {
     use super::*;
     use crate::output::fixtures::{failure_status, success_status};
+    use is_proto::json::to_proto;
+    use is_proto::v1::{Attempt, RunStatus};
     use serde_json::json;
 
     #[test]
     fn state_lines() {
         assert_eq!(
-            state_line("STARTED", 1, Some("node1/worker-0")),
+            state_line(TaskState::Started, 1, Some("node1/worker-0")),
             "state: STARTED (attempt 1 on node1/worker-0)"
         );
-        assert_eq!(state_line("RETRY", 2, None), "state: RETRY (attempt 2)");
-        assert_eq!(state_line("STARTED", 1, Some("")), "state: STARTED (attempt 1)");
-        assert_eq!(state_line("PENDING", 0, Some("w")), "state: PENDING");
+        assert_eq!(state_line(TaskState::Retry, 2, None), "state: RETRY (attempt 2)");
+        assert_eq!(
+            state_line(TaskState::Started, 1, Some("")),
+            "state: STARTED (attempt 1)"
+        );
+        assert_eq!(state_line(TaskState::Pending, 0, Some("w")), "state: PENDING");
         assert_eq!(
             still_running("t-9"),
             "still running: task t-9 (see: iscli task show t-9)"
@@ -273,9 +263,11 @@ mod tests {
              result:\n{\n  \"greeting\": \"hello world\"\n}\n"
         );
         let mut v = success_status();
-        v["result"] = json!(5);
+        v.result = Some(to_proto(&json!(5)));
         assert!(task_outcome(&v).ends_with("\nresult: 5\n"));
-        v["result"] = Value::Null;
+        v.result = Some(to_proto(&Value::Null));
+        assert!(task_outcome(&v).ends_with("\nresult: (none)\n"));
+        v.result = None;
         assert!(task_outcome(&v).ends_with("\nresult: (none)\n"));
     }
 
@@ -292,15 +284,14 @@ mod tests {
         );
         // A traceback that only repeats the error is not printed twice.
         let mut v = failure_status();
-        v["traceback"] = v["error"].clone();
+        v.traceback = v.error.clone();
         assert!(!task_outcome(&v).contains("traceback"));
         // Revoked before it started: just the state.
-        assert_eq!(
-            task_outcome(&json!({"state": "REVOKED", "attempt": 0})),
-            "state: REVOKED\n"
-        );
-        assert!(is_failed_state("FAILURE") && is_failed_state("REVOKED"));
-        assert!(!is_failed_state("SUCCESS") && !is_final_state("RETRY"));
+        let revoked = TaskStatus {
+            state: TaskState::Revoked as i32,
+            ..Default::default()
+        };
+        assert_eq!(task_outcome(&revoked), "state: REVOKED\n");
     }
 
     #[test]
@@ -328,13 +319,34 @@ mod tests {
         assert!(!text.contains("Result"), "{text}");
 
         // Running, retried once, class differs from name.
-        let v = json!({"id": "t-3", "name": "job", "step": "Job", "state": "STARTED", "attempt": 2,
-                       "start_time": 1_700_000_000.0, "end_time": null, "worker": "n1/w-1", "logs": [],
-                       "attempts": [
-                           {"attempt": 1, "worker": "n1/w-0", "start_time": 1_700_000_000.0,
-                            "end_time": 1_700_000_001.0, "state": "RETRY", "error": "runner died"},
-                           {"attempt": 2, "worker": "n1/w-1", "start_time": 1_700_000_002.0,
-                            "end_time": null, "state": "STARTED", "error": null}]});
+        let v = TaskStatus {
+            id: "t-3".into(),
+            name: "job".into(),
+            step: "Job".into(),
+            state: TaskState::Started as i32,
+            attempt: 2,
+            start_time: Some(1_700_000_000.0),
+            worker: Some("n1/w-1".into()),
+            attempts: vec![
+                Attempt {
+                    attempt: 1,
+                    worker: "n1/w-0".into(),
+                    start_time: 1_700_000_000.0,
+                    end_time: Some(1_700_000_001.0),
+                    state: TaskState::Retry as i32,
+                    error: Some("runner died".into()),
+                },
+                Attempt {
+                    attempt: 2,
+                    worker: "n1/w-1".into(),
+                    start_time: 1_700_000_002.0,
+                    end_time: None,
+                    state: TaskState::Started as i32,
+                    error: None,
+                },
+            ],
+            ..Default::default()
+        };
         let text = task_sheet(&v);
         assert!(text.contains("Step:      job (class Job)\n"), "{text}");
         assert!(text.contains("Ended:     -\n"), "{text}");
@@ -352,22 +364,37 @@ mod tests {
     fn task_logs_and_revoke_lines() {
         assert_eq!(task_logs(&success_status()), "22:13:20 INFO Greet: hello world\n");
         assert_eq!(task_logs(&failure_status()), "(no log lines)");
-        assert!(task_logs(&json!({"id": "t", "state": "PENDING"})).contains("iscli task logs t --follow"));
+        let task = |state: TaskState| TaskStatus {
+            id: "t".into(),
+            name: "Slow".into(),
+            state: state as i32,
+            ..Default::default()
+        };
+        assert!(task_logs(&task(TaskState::Pending)).contains("iscli task logs t --follow"));
+        let revoked_task = Kind::Task(task(TaskState::Revoked));
+        assert_eq!(revoked(&revoked_task, false), "revoked task t (step Slow)");
         assert_eq!(
-            revoked(&json!({"id": "t", "name": "Slow", "state": "REVOKED"}), false),
-            "revoked task t (step Slow)"
-        );
-        assert_eq!(
-            revoked(&json!({"id": "t", "name": "Slow", "state": "REVOKED"}), true),
+            revoked(&revoked_task, true),
             "task t had already ended (REVOKED); nothing to revoke"
         );
         assert_eq!(
-            revoked(&success_status(), false),
+            revoked(&Kind::Task(success_status()), false),
             "task t-1 ended (SUCCESS) before it could be revoked"
         );
         assert_eq!(
-            revoked(&json!({"id": "t", "name": "Slow", "state": "STARTED"}), false),
+            revoked(&Kind::Task(task(TaskState::Started)), false),
             "asked to revoke task t; its state is STARTED"
+        );
+        let run = Kind::Run(RunStatus {
+            id: "isapp-1".into(),
+            app_name: "hello".into(),
+            state: TaskState::Revoked as i32,
+            ..Default::default()
+        });
+        assert_eq!(revoked(&run, false), "revoked run isapp-1 (application hello)");
+        assert_eq!(
+            revoked(&run, true),
+            "run isapp-1 had already ended (REVOKED); nothing to revoke"
         );
     }
 }

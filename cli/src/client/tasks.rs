@@ -1,0 +1,188 @@
+//! The RPCs of running things: running a step or an application, reading,
+//! revoking, replaying and listing tasks and runs, and the stream of a
+//! task's events (`TaskEvents`).
+
+use is_proto::json::to_proto_struct;
+use is_proto::v1::any_task::Kind;
+use is_proto::v1::{
+    AnyTask, ListTasksRequest, RunAnswer, RunApplicationRequest, RunList, RunStatus, RunStepRequest,
+    StepRunAnswer, TaskEvent, TaskStatus,
+};
+use serde_json::{Map, Value};
+use tonic::Streaming;
+
+use super::status::map_status;
+use super::{id_req, incomplete, name_req, Client};
+use crate::error::CliError;
+
+impl Client {
+    /// Runs one step alone. Answers whether it finished within
+    /// `wait_seconds` and its task status.
+    pub(crate) async fn run_step(
+        &mut self,
+        name: &str,
+        params: &Map<String, Value>,
+        wait_seconds: u32,
+    ) -> Result<StepRunAnswer, CliError> {
+        let req = RunStepRequest {
+            name: name.to_string(),
+            params: Some(to_proto_struct(params)),
+            wait_seconds,
+        };
+        match self.rpc.run_step(req).await {
+            Ok(r) => Ok(r.into_inner()),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// Starts a run of an application. Answers whether it finished within
+    /// `wait_seconds` and its run status (finished or not).
+    pub(crate) async fn run_application(
+        &mut self,
+        name: &str,
+        params: &Map<String, Value>,
+        wait_seconds: u32,
+    ) -> Result<RunAnswer, CliError> {
+        let req = RunApplicationRequest {
+            name: name.to_string(),
+            params: Some(to_proto_struct(params)),
+            wait_seconds,
+        };
+        match self.rpc.run_application(req).await {
+            Ok(r) => Ok(r.into_inner()),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// The status of the application's last run (with `last_run`, its href).
+    pub(crate) async fn application_logs(&mut self, name: &str) -> Result<RunStatus, CliError> {
+        match self.rpc.get_application_logs(name_req(name)).await {
+            Ok(r) => Ok(r.into_inner()),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// The status of a step task or of a run (`isapp-...`).
+    pub(crate) async fn get_task(&mut self, id: &str) -> Result<AnyTask, CliError> {
+        match self.rpc.get_task(id_req(id)).await {
+            Ok(r) => Ok(r.into_inner()),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// The status of step task `id` (an error should it be a run).
+    pub(crate) async fn get_step_task(&mut self, id: &str) -> Result<TaskStatus, CliError> {
+        match task_kind(self.get_task(id).await?)? {
+            Kind::Task(task) => Ok(task),
+            Kind::Run(_) => Err(incomplete(&format!(
+                "the status of task {id} (it answered a run)"
+            ))),
+        }
+    }
+
+    /// The status of run `id` (an error should it be a step task).
+    pub(crate) async fn get_run(&mut self, id: &str) -> Result<RunStatus, CliError> {
+        match task_kind(self.get_task(id).await?)? {
+            Kind::Run(run) => Ok(run),
+            Kind::Task(_) => Err(incomplete(&format!(
+                "the status of run {id} (it answered a task)"
+            ))),
+        }
+    }
+
+    /// Revokes a task or a run; answers its status afterwards.
+    pub(crate) async fn revoke_task(&mut self, id: &str) -> Result<AnyTask, CliError> {
+        match self.rpc.revoke_task(id_req(id)).await {
+            Ok(r) => Ok(r.into_inner()),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// Starts a new run with the same application, variables,
+    /// configuration and queue as run `id`; answers the new run's status
+    /// (at once, without waiting).
+    pub(crate) async fn replay_task(&mut self, id: &str) -> Result<RunStatus, CliError> {
+        match self.rpc.replay_task(id_req(id)).await {
+            Ok(r) => Ok(r.into_inner()),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// Recent runs, newest first: of one application and/or in one state
+    /// when given, at most `limit` (None: the server's default).
+    pub(crate) async fn list_tasks(
+        &mut self,
+        app: Option<&str>,
+        state: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<RunList, CliError> {
+        let req = ListTasksRequest {
+            app: app.unwrap_or_default().to_string(),
+            state: state.unwrap_or_default().to_string(),
+            limit: limit.unwrap_or(0),
+        };
+        match self.rpc.list_tasks(req).await {
+            Ok(r) => Ok(r.into_inner()),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// Subscribes to a task's events (state changes, log records, the end).
+    /// For a run the state events cover the run and each of its steps.
+    pub(crate) async fn watch_task(&mut self, id: &str) -> Result<TaskEvents, CliError> {
+        match self.rpc.watch_task(id_req(id)).await {
+            Ok(r) => Ok(TaskEvents {
+                stream: r.into_inner(),
+                user: self.user.clone(),
+                addr: self.addr.clone(),
+            }),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+}
+
+/// What an `AnyTask` holds: a run or a step task (an error when it holds
+/// neither).
+pub(crate) fn task_kind(any: AnyTask) -> Result<Kind, CliError> {
+    any.kind.ok_or_else(|| incomplete("the task or run"))
+}
+
+/// The events of one task, in the order the node sent them.
+pub(crate) struct TaskEvents {
+    stream: Streaming<TaskEvent>,
+    user: String,
+    addr: String,
+}
+
+impl TaskEvents {
+    /// The next event; None once the node has closed the stream. Dropping
+    /// the future before it completes loses nothing.
+    pub(crate) async fn next(&mut self) -> Result<Option<TaskEvent>, CliError> {
+        match self.stream.message().await {
+            Ok(next) => Ok(next),
+            Err(s) => Err(map_status(&s, &self.user, &self.addr)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_a_run_or_a_task() {
+        let run = AnyTask {
+            kind: Some(Kind::Run(RunStatus {
+                id: "isapp-1".into(),
+                ..Default::default()
+            })),
+        };
+        assert!(matches!(task_kind(run), Ok(Kind::Run(r)) if r.id == "isapp-1"));
+        let task = AnyTask {
+            kind: Some(Kind::Task(TaskStatus::default())),
+        };
+        assert!(matches!(task_kind(task), Ok(Kind::Task(_))));
+        let err = task_kind(AnyTask { kind: None }).unwrap_err();
+        assert_eq!(err.headline(), "the node's answer lacks the task or run");
+    }
+}

@@ -1,0 +1,229 @@
+//! The node and its cluster for people: `iscli about` and `iscli cluster
+//! ...`. Each sheet lists the answer's fields under their JSON names, in
+//! the order `--json` prints them (by name), as `name: value` lines, a
+//! block of lines for a map and a table for a list of members.
+
+use is_proto::v1::{About, ClusterMember, ClusterStatus};
+
+use super::fields::or_dash;
+use super::table::table;
+
+/// What one field of a sheet shows.
+enum Entry {
+    /// One value on the field's line ("-" when empty).
+    Line(String),
+    /// `name: value` lines under the field, in name order ("{}" on the
+    /// field's line when there are none, as the JSON reads).
+    Map(Vec<(String, String)>),
+    /// A table under the field ("-" on the field's line when there are no
+    /// rows).
+    Table(&'static [&'static str], Vec<Vec<String>>),
+}
+
+/// `iscli about`: the node's name, versions, id, leader and uptime.
+pub(crate) fn about_sheet(about: &About) -> String {
+    let mut versions: Vec<(String, String)> = about
+        .versions
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    versions.sort();
+    sheet(&[
+        ("api_version", Entry::Line(about.api_version.clone())),
+        (
+            "cluster_id",
+            Entry::Line(about.cluster_id.clone().unwrap_or_default()),
+        ),
+        ("leader", Entry::Line(optional(about.leader))),
+        ("name", Entry::Line(about.name.clone())),
+        ("node_id", Entry::Line(about.node_id.to_string())),
+        ("uptime_seconds", Entry::Line(about.uptime_seconds.to_string())),
+        ("version", Entry::Line(about.version.clone())),
+        ("versions", Entry::Map(versions)),
+    ])
+}
+
+/// The columns of the member table: the member's id, then its other
+/// fields by name.
+const MEMBER_COLUMNS: &[&str] = &[
+    "ID",
+    "ADDRESS",
+    "HEALTH",
+    "LAST_CONTACT_MS",
+    "LEADER",
+    "REPLICATION_LAG",
+    "SERVED_QUEUES",
+    "THIS_NODE",
+    "VOTER",
+    "WORKERS",
+];
+
+/// `iscli cluster ...`: the Raft state as the answering node sees it and
+/// one line per member.
+pub(crate) fn cluster_sheet(status: &ClusterStatus) -> String {
+    let members = status.members.iter().map(member_row).collect();
+    sheet(&[
+        ("answered_by", Entry::Line(status.answered_by.to_string())),
+        ("health_seen_by", Entry::Line(status.health_seen_by.to_string())),
+        ("last_applied", Entry::Line(optional(status.last_applied))),
+        ("last_log_index", Entry::Line(optional(status.last_log_index))),
+        ("leader", Entry::Line(optional(status.leader))),
+        ("members", Entry::Table(MEMBER_COLUMNS, members)),
+        ("purged_index", Entry::Line(optional(status.purged_index))),
+        ("snapshot_index", Entry::Line(optional(status.snapshot_index))),
+        ("term", Entry::Line(status.term.to_string())),
+    ])
+}
+
+/// A member's cells, in the order of [`MEMBER_COLUMNS`].
+fn member_row(m: &ClusterMember) -> Vec<String> {
+    [
+        m.id.to_string(),
+        m.address.clone(),
+        m.health.clone(),
+        optional(m.last_contact_ms),
+        m.leader.to_string(),
+        optional(m.replication_lag),
+        m.served_queues.join(", "),
+        m.this_node.to_string(),
+        m.voter.to_string(),
+        optional(m.workers),
+    ]
+    .into_iter()
+    .map(or_dash)
+    .collect()
+}
+
+/// A number that may be unknown ("" then).
+fn optional(n: Option<u64>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// The fields as lines: each name followed by a colon, padded so that the
+/// values line up two spaces after the longest name; a map or a table
+/// starts on the line after its name, indented by two spaces.
+fn sheet(entries: &[(&str, Entry)]) -> String {
+    let width = entries.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0) + 2;
+    let mut out = String::new();
+    for (key, entry) in entries {
+        let value = match entry {
+            Entry::Line(value) => value.clone(),
+            Entry::Map(pairs) if pairs.is_empty() => "{}".to_string(),
+            Entry::Table(_, rows) if rows.is_empty() => String::new(),
+            Entry::Map(pairs) => {
+                let lines: Vec<(&str, Entry)> = pairs
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), Entry::Line(v.clone())))
+                    .collect();
+                out.push_str(&format!("{key}:\n{}", indented(&sheet(&lines))));
+                continue;
+            }
+            Entry::Table(headers, rows) => {
+                out.push_str(&format!("{key}:\n{}", indented(&table(headers, rows))));
+                continue;
+            }
+        };
+        let label = format!("{key}:");
+        out.push_str(&format!("{label:<width$}{}\n", or_dash(value)));
+    }
+    out
+}
+
+/// Every line of `text` two spaces further right.
+fn indented(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn about() -> About {
+        About {
+            name: "isnode".into(),
+            version: "0.1.0".into(),
+            api_version: "v1".into(),
+            versions: HashMap::from([
+                ("openraft".to_string(), "0.9.25".to_string()),
+                ("isnode".to_string(), "0.1.0".to_string()),
+            ]),
+            node_id: 1,
+            leader: Some(1),
+            cluster_id: None,
+            uptime_seconds: 42,
+        }
+    }
+
+    fn member(id: u64, leader: bool) -> ClusterMember {
+        ClusterMember {
+            id,
+            address: format!("n{id}:8080"),
+            voter: true,
+            leader,
+            this_node: leader,
+            served_queues: vec!["default".into(), "critical".into()],
+            workers: Some(2),
+            health: "up".into(),
+            last_contact_ms: (!leader).then_some(15),
+            replication_lag: (!leader).then_some(3),
+        }
+    }
+
+    #[test]
+    fn about_lists_every_field_by_name() {
+        assert_eq!(
+            about_sheet(&about()),
+            "api_version:    v1\n\
+             cluster_id:     -\n\
+             leader:         1\n\
+             name:           isnode\n\
+             node_id:        1\n\
+             uptime_seconds: 42\n\
+             version:        0.1.0\n\
+             versions:\n\
+             \x20 isnode:   0.1.0\n\
+             \x20 openraft: 0.9.25\n"
+        );
+        let bare = About {
+            versions: HashMap::new(),
+            ..about()
+        };
+        assert!(about_sheet(&bare).ends_with("\nversions:       {}\n"));
+    }
+
+    #[test]
+    fn cluster_status_has_a_table_of_members() {
+        let status = ClusterStatus {
+            answered_by: 2,
+            health_seen_by: 1,
+            leader: Some(1),
+            term: 3,
+            last_log_index: Some(12),
+            last_applied: Some(12),
+            snapshot_index: None,
+            purged_index: None,
+            members: vec![member(1, true), member(2, false)],
+        };
+        assert_eq!(
+            cluster_sheet(&status),
+            "answered_by:    2\n\
+             health_seen_by: 1\n\
+             last_applied:   12\n\
+             last_log_index: 12\n\
+             leader:         1\n\
+             members:\n\
+             \x20 ID  ADDRESS  HEALTH  LAST_CONTACT_MS  LEADER  REPLICATION_LAG  SERVED_QUEUES      THIS_NODE  VOTER  WORKERS\n\
+             \x20 1   n1:8080  up      -                true    -                default, critical  true       true   2\n\
+             \x20 2   n2:8080  up      15               false   3                default, critical  false      true   2\n\
+             purged_index:   -\n\
+             snapshot_index: -\n\
+             term:           3\n"
+        );
+        let alone = ClusterStatus {
+            members: Vec::new(),
+            ..status
+        };
+        assert!(cluster_sheet(&alone).contains("\nmembers:        -\n"));
+    }
+}
