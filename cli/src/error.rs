@@ -1,7 +1,7 @@
 //! `CliError`: every way an `iscli` command can fail, how each one is shown
 //! to the operator and which exit code it gives (2 for usage errors, 1 for
 //! everything else). Turning a gRPC `Status` into a `CliError` is
-//! `client.rs`'s job; this module only knows how to render the result.
+//! `client/status.rs`'s job; this module only knows how to render the result.
 
 use std::fmt;
 
