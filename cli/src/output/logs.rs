@@ -22,6 +22,16 @@ pub(crate) fn log_line(log: &LogRecord) -> String {
 }
 
 /// Log records one per line (empty text for none).
+/// What `iscli task logs` prints for a task or run `id` without log lines:
+/// once it is `over`, that there are none; before, how to follow them.
+pub(crate) fn no_log_lines(id: &str, over: bool) -> String {
+    if over {
+        "(no log lines)".to_string()
+    } else {
+        format!("(no log lines yet; to print them as they are logged: iscli task logs {id} --follow)")
+    }
+}
+
 pub(crate) fn log_lines<'a>(logs: impl IntoIterator<Item = &'a LogRecord>) -> String {
     logs.into_iter().map(|l| log_line(l) + "\n").collect::<String>()
 }

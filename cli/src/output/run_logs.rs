@@ -54,14 +54,7 @@ pub(crate) fn run_logs_text(status: &RunStatus, logs: &[LogEvent]) -> String {
     if !logs.is_empty() {
         return run_log_lines(logs);
     }
-    if is_final(status.state()) {
-        "(no log lines)".to_string()
-    } else {
-        format!(
-            "(no log lines yet; to print them as they are logged: iscli task logs {} --follow)",
-            status.id
-        )
-    }
+    super::logs::no_log_lines(&status.id, is_final(status.state()))
 }
 
 /// The log records of one step of a run, as its task status holds them.

@@ -41,14 +41,7 @@ pub(crate) fn task_logs(status: &TaskStatus) -> String {
     if !status.logs.is_empty() {
         return log_lines(&status.logs);
     }
-    if is_final(status.state()) {
-        "(no log lines)".to_string()
-    } else {
-        format!(
-            "(no log lines yet; to print them as they are logged: iscli task logs {} --follow)",
-            status.id
-        )
-    }
+    super::logs::no_log_lines(&status.id, is_final(status.state()))
 }
 
 /// How a finished step came out: the final state line, then the result
