@@ -15,6 +15,10 @@
 //!   benchmark (DESIGN 5) on a fresh node, with the keys the Celery side
 //!   prints: chain100_s, fanout100_join_s, windmill40_s, runs1000_per_s,
 //!   dispatch_p50_ms, dispatch_p99_ms.
+//! - `scale-setup`, `scale-runs`, `list-latency`: the scale benchmark
+//!   (`scale.rs`).
+
+mod scale;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,12 +27,14 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
+#[derive(Clone)]
 struct Opts {
     port: u16,
     password: String,
     count: usize,
     clients: usize,
     exe: Option<PathBuf>,
+    app: Option<String>,
 }
 
 fn parse(args: &[String]) -> Result<Opts> {
@@ -38,6 +44,7 @@ fn parse(args: &[String]) -> Result<Opts> {
         count: 1000,
         clients: 8,
         exe: None,
+        app: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -48,6 +55,7 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--count" => opts.count = value()?.parse()?,
             "--clients" => opts.clients = value()?.parse()?,
             "--exe" => opts.exe = Some(PathBuf::from(value()?)),
+            "--app" => opts.app = Some(value()?.clone()),
             other => bail!("unknown option {other}"),
         }
     }
@@ -161,13 +169,7 @@ async fn step_throughput(o: &Opts) -> Result<Value> {
     let mut clients = Vec::new();
     for _ in 0..o.clients {
         let (http, next) = (http.clone(), next.clone());
-        let o = Opts {
-            port: o.port,
-            password: o.password.clone(),
-            count: o.count,
-            clients: o.clients,
-            exe: None,
-        };
+        let o = o.clone();
         clients.push(tokio::spawn(async move {
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < o.count {
                 run_noop(&http, &o).await?;
@@ -200,11 +202,11 @@ fn percentile_linear(sorted: &[f64], p: f64) -> f64 {
 const BENCH_STEPS: &[(&str, &str)] = &[
     (
         "BenchNoop",
-        include_str!("../../fixtures/steps/bench/BenchNoop.py"),
+        include_str!("../../../fixtures/steps/bench/BenchNoop.py"),
     ),
     (
         "BenchFibo",
-        include_str!("../../fixtures/steps/bench/BenchFibo.py"),
+        include_str!("../../../fixtures/steps/bench/BenchFibo.py"),
     ),
 ];
 
@@ -267,13 +269,7 @@ async fn runs1000(http: &reqwest::Client, o: &Opts) -> Result<f64> {
     let n = o.clients;
     for c in 0..n {
         let http = http.clone();
-        let o = Opts {
-            port: o.port,
-            password: o.password.clone(),
-            count: 0,
-            clients: 0,
-            exe: None,
-        };
+        let o = o.clone();
         let share = 1000 / n + usize::from(c < 1000 % n);
         clients.push(tokio::spawn(async move {
             let mut ids = Vec::with_capacity(share);
@@ -404,7 +400,7 @@ async fn runs_only(o: &Opts) -> Result<Value> {
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((cmd, rest)) = args.split_first() else {
-        bail!("usage: is-bench content-writes|runner-start|step-latency|step-throughput [options]");
+        bail!("usage: is-bench BENCHMARK [options] (see the header of tests/src/bin/is-bench/main.rs)");
     };
     let opts = parse(rest)?;
     let result = match cmd.as_str() {
@@ -414,8 +410,12 @@ async fn main() -> Result<()> {
         "step-throughput" => step_throughput(&opts).await?,
         "engine" => engine(&opts).await?,
         "runs" => runs_only(&opts).await?,
+        "scale-setup" => scale::setup(&opts).await?,
+        "scale-runs" => scale::runs(&opts).await?,
+        "list-latency" => scale::list_latency(&opts).await?,
         other => bail!(
-            "unknown benchmark {other}; known: content-writes, runner-start, step-latency, step-throughput, engine, runs"
+            "unknown benchmark {other}; known: content-writes, runner-start, step-latency, step-throughput, \
+             engine, runs, scale-setup, scale-runs, list-latency"
         ),
     };
     println!("{result}");
