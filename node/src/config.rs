@@ -13,6 +13,10 @@ pub const DEFAULT_DATA_DIR: &str = "./is-data";
 /// openraft narrates every election at info level; its warnings still show.
 pub const DEFAULT_LOG_LEVEL: &str = "info,openraft=warn";
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
+/// The largest application accepted at upload (`model::application::AppLimits`
+/// has the same defaults; config may not name model types).
+pub const DEFAULT_MAX_APP_STEPS: usize = 2_000;
+pub const DEFAULT_MAX_APP_EDGES: usize = 20_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -49,6 +53,8 @@ pub enum ConfigError {
         log_format = \"text\" | \"json\"               IS_LOG_FORMAT\n  \
         runner_memory_limit_mb = 2048  per runner    IS_RUNNER_MEMORY_MB (0: no limit)\n  \
         max_output_bytes = 67108864  step output     IS_MAX_OUTPUT_BYTES\n  \
+        max_app_steps = 2000  per application        IS_MAX_APP_STEPS\n  \
+        max_app_edges = 20000  per application       IS_MAX_APP_EDGES\n  \
         result_expires_seconds = 86400  run history  IS_RESULT_EXPIRES_SECONDS\n  \
         step_timeout_seconds = 0  default; 0: none   IS_STEP_TIMEOUT_SECONDS\n  \
         [[worker_pools]] queues = [\"default\"], concurrency = <cores>\n  \
@@ -111,6 +117,11 @@ pub struct NodeConfig {
     pub step_timeout_seconds: Option<f64>,
     /// Largest pickle a step may save for the steps after it.
     pub max_output_bytes: u64,
+    /// Most steps an uploaded application may have (400 above it).
+    pub max_app_steps: usize,
+    /// Most distinct edges (upstream, downstream pairs) an uploaded
+    /// application may have (400 above it).
+    pub max_app_edges: usize,
     /// Finished runs and tasks (results and logs) are forgotten after this long.
     pub result_expires_seconds: u64,
     /// Shared by the nodes of one cluster; authenticates node-to-node calls.
@@ -174,6 +185,8 @@ struct FileConfig {
     runner_memory_limit_mb: Option<u64>,
     step_timeout_seconds: Option<f64>,
     max_output_bytes: Option<u64>,
+    max_app_steps: Option<usize>,
+    max_app_edges: Option<usize>,
     result_expires_seconds: Option<u64>,
     cluster_secret: Option<String>,
     join: Option<Vec<String>>,
@@ -270,6 +283,12 @@ impl NodeConfig {
             max_output_bytes: parsed(&env, "IS_MAX_OUTPUT_BYTES")?
                 .or(file.max_output_bytes)
                 .unwrap_or(64 * 1024 * 1024),
+            max_app_steps: parsed(&env, "IS_MAX_APP_STEPS")?
+                .or(file.max_app_steps)
+                .unwrap_or(DEFAULT_MAX_APP_STEPS),
+            max_app_edges: parsed(&env, "IS_MAX_APP_EDGES")?
+                .or(file.max_app_edges)
+                .unwrap_or(DEFAULT_MAX_APP_EDGES),
             result_expires_seconds: parsed(&env, "IS_RESULT_EXPIRES_SECONDS")?
                 .or(file.result_expires_seconds)
                 .unwrap_or(24 * 3600),
@@ -315,6 +334,16 @@ impl NodeConfig {
                 "max_body_bytes must be at least 1024, got {}",
                 self.max_body_bytes
             )));
+        }
+        if self.max_app_steps == 0 {
+            return Err(ConfigError::Invalid(
+                "max_app_steps must be at least 1 (IS_MAX_APP_STEPS)".into(),
+            ));
+        }
+        if self.max_app_edges == 0 {
+            return Err(ConfigError::Invalid(
+                "max_app_edges must be at least 1 (IS_MAX_APP_EDGES)".into(),
+            ));
         }
         if self.snapshot_every == 0 {
             return Err(ConfigError::Invalid("snapshot_every must be at least 1".into()));
@@ -475,6 +504,43 @@ mod tests {
         let env = |k: &str| (k == "IS_NODE_ID").then(|| "abc".to_string());
         let err = NodeConfig::resolve(&Args::default(), env).unwrap_err();
         assert!(err.to_string().contains("IS_NODE_ID"), "{err}");
+    }
+
+    #[test]
+    fn application_limits_come_from_env_or_file_and_refuse_zero_and_nonsense() {
+        let c = NodeConfig::resolve(&Args::default(), no_env).unwrap();
+        assert_eq!((c.max_app_steps, c.max_app_edges), (2000, 20000));
+        let env = |k: &str| match k {
+            "IS_MAX_APP_STEPS" => Some("3".to_string()),
+            "IS_MAX_APP_EDGES" => Some("7".to_string()),
+            _ => None,
+        };
+        let c = NodeConfig::resolve(&Args::default(), env).unwrap();
+        assert_eq!((c.max_app_steps, c.max_app_edges), (3, 7));
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("node.toml");
+        std::fs::write(&file, "max_app_steps = 10\nmax_app_edges = 100\n").unwrap();
+        let args = Args {
+            config: Some(file.clone()),
+            ..Default::default()
+        };
+        let c = NodeConfig::resolve(&args, no_env).unwrap();
+        assert_eq!((c.max_app_steps, c.max_app_edges), (10, 100));
+
+        for (name, value, says) in [
+            ("IS_MAX_APP_STEPS", "0", "max_app_steps must be at least 1"),
+            ("IS_MAX_APP_EDGES", "0", "max_app_edges must be at least 1"),
+            ("IS_MAX_APP_STEPS", "-5", "IS_MAX_APP_STEPS"),
+            ("IS_MAX_APP_EDGES", "lots", "IS_MAX_APP_EDGES"),
+        ] {
+            let env = |k: &str| (k == name).then(|| value.to_string());
+            let err = NodeConfig::resolve(&Args::default(), env).unwrap_err();
+            assert!(err.to_string().contains(says), "{name}={value}: {err}");
+        }
+        std::fs::write(&file, "max_app_steps = -1\n").unwrap();
+        let err = NodeConfig::resolve(&args, no_env).unwrap_err();
+        assert!(err.to_string().contains("max_app_steps"), "{err}");
     }
 }
 

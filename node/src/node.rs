@@ -16,6 +16,7 @@ use crate::api::server::ListenerChild;
 use crate::api::{self, auth::Authenticator, Service, ServiceDeps};
 use crate::config::NodeConfig;
 use crate::crypto::{self, ClusterKey};
+use crate::model::application::AppLimits;
 use crate::model::node::NodeInfo;
 use crate::model::user::{User, ADMIN_USER};
 use crate::python::process::RunnerConfig;
@@ -124,6 +125,10 @@ impl Node {
             validator: Validator::new(runner.clone(), VALIDATION_TIMEOUT),
             node_id: cfg.node_id,
             body_limit: cfg.max_body_bytes,
+            app_limits: AppLimits {
+                max_steps: cfg.max_app_steps,
+                max_edges: cfg.max_app_edges,
+            },
             served: shared.served.clone(),
         });
         let router = api::router(

@@ -151,3 +151,53 @@ async fn bodies_over_the_limit_get_413() {
     let (status, _) = node.rest("GET", "/api/v1/applications", None).await.unwrap();
     assert_eq!(status, 200);
 }
+
+/// An application of `steps` steps A0, A1, ..., chained A0 -> A1 -> ...
+/// (steps - 1 edges) or with no edges.
+fn app_of(name: &str, steps: usize, chained: bool) -> Value {
+    let entries: Vec<Value> = (0..steps)
+        .map(|i| {
+            let next: Vec<String> = (chained && i + 1 < steps)
+                .then(|| format!("A{}", i + 1))
+                .into_iter()
+                .collect();
+            json!({"name": format!("A{i}"), "file": "F", "output_to": next})
+        })
+        .collect();
+    json!({"name": name, "steps": entries})
+}
+
+#[tokio::test]
+async fn applications_over_the_node_limits_get_400_naming_the_setting() {
+    let node = TestNode::start_with(&[("IS_MAX_APP_STEPS", "3"), ("IS_MAX_APP_EDGES", "2")])
+        .await
+        .unwrap();
+    let path = "/api/v1/applications";
+
+    let (status, body) = node
+        .rest("POST", path, Some(&app_of("four", 4, false)))
+        .await
+        .unwrap();
+    assert_eq!(status, 400, "{body}");
+    let expected = "application \"four\" has 4 steps; this node accepts at most 3 (max_app_steps)";
+    assert_eq!(body["error"], json!(expected), "{body}");
+    assert_eq!(body["details"], json!([expected]), "{body}");
+    let (status, _) = node.rest("GET", "/api/v1/applications/four", None).await.unwrap();
+    assert_eq!(status, 404, "a refused application is not stored");
+
+    let (status, body) = node
+        .rest("POST", path, Some(&app_of("three", 3, true)))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+
+    // Three steps, three edges (A0 -> A2 as well; the repeat counts once).
+    let mut doc = app_of("dense", 3, true);
+    doc["steps"][0]["output_to"] = json!(["A1", "A2"]);
+    doc["steps"][2]["data_from"] = json!(["A0"]);
+    let p = problems(&node, path, doc).await;
+    assert_eq!(
+        p,
+        vec!["application \"dense\" has 3 edges; this node accepts at most 2 (max_app_edges)".to_string()]
+    );
+}

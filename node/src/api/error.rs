@@ -88,6 +88,10 @@ impl From<ModelError> for ApiError {
                 ),
                 details: problems,
             },
+            ModelError::OverLimit { problems } => ApiError::BadRequest {
+                message: problems.join("; "),
+                details: problems,
+            },
         }
     }
 }
@@ -149,6 +153,28 @@ mod tests {
         assert_eq!(status.code(), tonic::Code::InvalidArgument);
         let doc: serde_json::Value = serde_json::from_slice(status.details()).unwrap();
         assert_eq!(doc["details"], json!(["x", "y"]));
+    }
+
+    #[test]
+    fn an_application_over_the_limits_is_400_naming_each_limit() {
+        let problems = vec![
+            "application \"a\" has 3 steps; this node accepts at most 2 (max_app_steps)".to_string(),
+            "application \"a\" has 9 edges; this node accepts at most 8 (max_app_edges)".to_string(),
+        ];
+        let e: ApiError = ModelError::OverLimit {
+            problems: problems.clone(),
+        }
+        .into();
+        assert_eq!(e.http_status(), StatusCode::BAD_REQUEST);
+        assert_eq!(e.body()["details"], json!(problems));
+        assert_eq!(e.body()["error"], json!(problems.join("; ")));
+        let status: tonic::Status = e.into();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert!(
+            status.message().contains("(max_app_edges)"),
+            "{}",
+            status.message()
+        );
     }
 
     #[test]

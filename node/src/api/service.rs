@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::{views, ApiError};
 use crate::actors::shared::ServedQueues;
 use crate::crypto::{self, ClusterKey};
-use crate::model::application::Application;
+use crate::model::application::{AppLimits, Application};
 use crate::model::configuration::{Configuration, Sealed};
 use crate::model::step::StepRecord;
 use crate::python::validator::{ValidationError, Validator};
@@ -31,6 +31,7 @@ pub(super) struct Inner {
     node_id: NodeId,
     started: Instant,
     body_limit: u64,
+    app_limits: AppLimits,
     /// Queues some worker of the cluster serves (the dispatcher keeps it).
     pub(super) served: ServedQueues,
 }
@@ -43,6 +44,8 @@ pub struct ServiceDeps {
     pub validator: Validator,
     pub node_id: NodeId,
     pub body_limit: u64,
+    /// The largest application an upload may hold.
+    pub app_limits: AppLimits,
     pub served: ServedQueues,
 }
 
@@ -109,6 +112,7 @@ impl Service {
                 node_id: deps.node_id,
                 started: Instant::now(),
                 body_limit: deps.body_limit,
+                app_limits: deps.app_limits,
                 served: deps.served,
             }),
         }
@@ -207,8 +211,11 @@ impl Service {
 
     // ---- applications ----
 
+    /// Stores an application that is valid and within this node's limits
+    /// (`max_app_steps`, `max_app_edges`), checked before it is proposed.
     pub async fn put_application(&self, doc: Value) -> Result<pb::Stored, ApiError> {
         let app = Application::validate(doc)?;
+        app.check_limits(&self.inner.app_limits)?;
         let name = app.name.clone();
         let result = self.write(Command::PutApplication(app)).await?;
         Ok(stored_answer(Kind::Application, &name, result))

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::application::AppStep;
+use crate::model::application::{self, AppStep};
 use crate::model::retry::RetryPolicy;
 use crate::model::task::TaskState;
 
@@ -82,9 +82,11 @@ pub struct Run {
     pub state: TaskState,
 }
 
-/// Builds the step graph of a validated application's steps.
+/// Builds the step graph of a validated application's steps, in
+/// O(steps + edges): the edges come sorted and distinct from
+/// [`application::edges`], so every step's upstream and downstream lists
+/// are in application order without sorting.
 pub fn graph(entries: &[AppStep]) -> Vec<GraphStep> {
-    let index_of = |name: &String| entries.iter().position(|e| e.name == *name);
     let mut steps: Vec<GraphStep> = entries
         .iter()
         .map(|e| GraphStep {
@@ -94,21 +96,9 @@ pub fn graph(entries: &[AppStep]) -> Vec<GraphStep> {
             retry: e.retry,
         })
         .collect();
-    for (i, e) in entries.iter().enumerate() {
-        for to in e.output_to.iter().filter_map(index_of) {
-            steps[i].downstream.push(to);
-            steps[to].upstream.push(i);
-        }
-        for from in e.data_from.iter().filter_map(index_of) {
-            steps[from].downstream.push(i);
-            steps[i].upstream.push(from);
-        }
-    }
-    for s in &mut steps {
-        s.upstream.sort_unstable();
-        s.upstream.dedup();
-        s.downstream.sort_unstable();
-        s.downstream.dedup();
+    for (from, to) in application::edges(entries) {
+        steps[from].downstream.push(to);
+        steps[to].upstream.push(from);
     }
     steps
 }
@@ -396,6 +386,37 @@ mod tests {
             "late outcomes change nothing"
         );
         assert_eq!(run.state, TaskState::Revoked);
+    }
+
+    #[test]
+    fn a_graph_at_the_default_limits_starts_with_every_edge_in_place() {
+        use crate::model::application::{fixtures, AppLimits};
+        use std::collections::BTreeSet;
+        let limits = AppLimits::default();
+        let (doc, edges) = fixtures::big_app(limits.max_steps, limits.max_edges);
+        let app = Application::validate(doc).unwrap();
+        let g = graph(&app.steps);
+        assert_eq!(g.len(), 2000);
+        let mut upstream = vec![BTreeSet::new(); g.len()];
+        let mut downstream = vec![BTreeSet::new(); g.len()];
+        for (from, to) in edges {
+            downstream[from].insert(to);
+            upstream[to].insert(from);
+        }
+        for (i, step) in g.iter().enumerate() {
+            assert_eq!(step.name, format!("S{i}"));
+            let up: Vec<usize> = upstream[i].iter().copied().collect();
+            let down: Vec<usize> = downstream[i].iter().copied().collect();
+            assert_eq!(step.upstream, up, "upstream of S{i}");
+            assert_eq!(step.downstream, down, "downstream of S{i}");
+        }
+        let (run, actions) = Run::start(g);
+        // Only S0 has no upstream step: every other step has one at gap 1.
+        assert_eq!(actions, vec![RunAction::Queue(0)]);
+        assert_eq!(run.status[0], StepStatus::Queued);
+        assert!(run.status[1..].iter().all(|s| *s == StepStatus::Waiting));
+        assert_eq!(run.state, TaskState::Pending);
+        assert_eq!(run.ready_after(0), vec![1]);
     }
 
     #[test]

@@ -213,7 +213,9 @@ mod tests {
         let err = Configuration::validate(json!({"configuration_data": [
             {"value": 1}, {"name": "a", "encrypted": "yes"}, {"name": "a"}]}))
         .unwrap_err();
-        let ModelError::Invalid { problems, .. } = err;
+        let ModelError::Invalid { problems, .. } = err else {
+            panic!("expected Invalid, got {err:?}")
+        };
         assert_eq!(problems.len(), 4, "{problems:?}");
     }
 

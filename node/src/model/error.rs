@@ -6,6 +6,11 @@ pub enum ModelError {
     /// The document is invalid; `problems` lists each rule it breaks.
     #[error("{what} is invalid: {}", problems.join("; "))]
     Invalid { what: String, problems: Vec<String> },
+    /// The document is valid but larger than this node accepts
+    /// (`AppLimits`); each problem names the count, the limit and the
+    /// setting that raises it.
+    #[error("{}", problems.join("; "))]
+    OverLimit { problems: Vec<String> },
 }
 
 impl ModelError {

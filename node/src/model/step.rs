@@ -112,7 +112,9 @@ mod tests {
     #[test]
     fn lists_every_problem() {
         let err = StepRecord::validate("1bad", "").unwrap_err();
-        let ModelError::Invalid { problems, .. } = err;
+        let ModelError::Invalid { problems, .. } = err else {
+            panic!("expected Invalid, got {err:?}")
+        };
         assert_eq!(problems.len(), 2, "{problems:?}");
     }
 

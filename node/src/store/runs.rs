@@ -140,18 +140,22 @@ impl Content {
         task_result(true, None)
     }
 
-    /// Carries out what the run engine asked for.
+    /// Carries out what the run engine asked for. Costs O(actions): the
+    /// run's task ids are borrowed, not copied.
     pub(super) fn carry_out(&mut self, run_id: &str, actions: Vec<RunAction>, at_ms: u64) {
-        let Some(record) = self.runs.get_mut(run_id) else {
+        let Content {
+            runs, tasks, effects, ..
+        } = self;
+        let Some(record) = runs.get_mut(run_id) else {
             return;
         };
-        let task_ids = record.task_ids.clone();
+        let task_ids = &record.task_ids;
         for action in actions {
             match action {
                 RunAction::Queue(i) => {
-                    if let Some(t) = self.tasks.get_mut(&task_ids[i]) {
+                    if let Some(t) = tasks.get_mut(&task_ids[i]) {
                         t.ready = true;
-                        self.effects.push(Effect::Ready {
+                        effects.push(Effect::Ready {
                             task_id: t.spec.id.clone(),
                             queue: t.spec.queue.clone(),
                             not_before_ms: None,
@@ -159,8 +163,8 @@ impl Content {
                     }
                 }
                 RunAction::Retry { step, at_ms } => {
-                    if let Some(t) = self.tasks.get(&task_ids[step]) {
-                        self.effects.push(Effect::Ready {
+                    if let Some(t) = tasks.get(&task_ids[step]) {
+                        effects.push(Effect::Ready {
                             task_id: t.spec.id.clone(),
                             queue: t.spec.queue.clone(),
                             not_before_ms: Some(at_ms),
@@ -168,24 +172,20 @@ impl Content {
                     }
                 }
                 RunAction::Cancel { step, reason } => {
-                    if let Some(t) = self.tasks.get_mut(&task_ids[step]) {
+                    if let Some(t) = tasks.get_mut(&task_ids[step]) {
                         let was_ready = t.ready;
                         let event = TaskEvent::Revoked {
                             at_ms,
                             reason: Some(reason),
                         };
                         if step_task::apply(t, event) == Applied::Changed && was_ready {
-                            self.effects.push(Effect::Cancel {
+                            effects.push(Effect::Cancel {
                                 task_id: t.spec.id.clone(),
                             });
                         }
                     }
                 }
-                RunAction::Finish(_) => {
-                    if let Some(r) = self.runs.get_mut(run_id) {
-                        r.end_ms = Some(at_ms);
-                    }
-                }
+                RunAction::Finish(_) => record.end_ms = Some(at_ms),
             }
         }
     }

@@ -7,8 +7,18 @@
 //!
 //! In the Raft log and snapshots an application is its document text; it is
 //! validated and typed again when decoded (see `json_text` for why text).
+//! Validation therefore knows no size limits: those belong to the node that
+//! takes an upload ([`Application::check_limits`], `limits.rs`), so a later
+//! change of a limit never makes the log unreadable.
 
+#[cfg(test)]
+pub(crate) mod fixtures;
+mod limits;
 mod validate;
+
+pub use limits::AppLimits;
+
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -141,6 +151,47 @@ impl Application {
     pub fn step_index(&self, name: &str) -> Option<usize> {
         self.steps.iter().position(|s| s.name == name)
     }
+}
+
+/// The edges of the step graph: every distinct (upstream, downstream) pair
+/// of step indices that `output_to` (this step -> named step) and
+/// `data_from` (named step -> this step) describe, sorted by upstream, then
+/// downstream. Names that match no step are left out (validation refuses
+/// them). This is the one derivation of edges: the run engine's graph and
+/// the edge limit both read it.
+///
+/// O(steps + edges): names are looked up in a hash map, pairs deduplicated
+/// in a hash set, and the order comes from two bucket passes, not a sort.
+pub fn edges(steps: &[AppStep]) -> Vec<(usize, usize)> {
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(steps.len());
+    for (i, s) in steps.iter().enumerate() {
+        index.entry(s.name.as_str()).or_insert(i);
+    }
+    let find = |name: &String| index.get(name.as_str()).copied();
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    // Upstream indices by downstream step, each pair once.
+    let mut upstream_of: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    for (i, s) in steps.iter().enumerate() {
+        let outputs = s.output_to.iter().filter_map(find).map(|to| (i, to));
+        let inputs = s.data_from.iter().filter_map(find).map(|from| (from, i));
+        for (from, to) in outputs.chain(inputs) {
+            if seen.insert((from, to)) {
+                upstream_of[to].push(from);
+            }
+        }
+    }
+    // Walking downstream steps in order fills each upstream's list sorted.
+    let mut downstream_of: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    for (to, froms) in upstream_of.iter().enumerate() {
+        for &from in froms {
+            downstream_of[from].push(to);
+        }
+    }
+    downstream_of
+        .into_iter()
+        .enumerate()
+        .flat_map(|(from, tos)| tos.into_iter().map(move |to| (from, to)))
+        .collect()
 }
 
 fn list<'a>(obj: &'a Map<String, Value>, key: &str) -> impl Iterator<Item = &'a Value> {

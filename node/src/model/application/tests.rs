@@ -8,6 +8,7 @@ fn problems(doc: Value) -> Vec<String> {
     match Application::validate(doc) {
         Ok(_) => vec![],
         Err(ModelError::Invalid { problems, .. }) => problems,
+        Err(other) => panic!("validation answered {other:?}"),
     }
 }
 

@@ -1,8 +1,10 @@
 //! Validation of application documents (DESIGN 4.2): every rule an
 //! uploaded document must keep, checked in one pass that collects *every*
-//! problem, so an upload answers with the complete list.
+//! problem, so an upload answers with the complete list. O(steps + edges):
+//! names and edges are looked up in hash maps and sets, and the cycle search
+//! visits each step and edge once.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -82,7 +84,7 @@ fn validate_app_variables(vars: Option<&Value>, problems: &mut Vec<String>) {
             return;
         }
     };
-    let mut seen = BTreeSet::new();
+    let mut seen = HashSet::new();
     for (i, var) in list.iter().enumerate() {
         let Some(var) = var.as_object() else {
             problems.push(format!("app_variables[{i}] must be an object"));
@@ -125,8 +127,9 @@ fn validate_steps(steps: Option<&Value>, problems: &mut Vec<String>) {
     };
 
     // First pass: names, so edges can be checked against the full set.
+    // A name maps to the index of its first step.
     let mut names: Vec<Option<&str>> = Vec::with_capacity(list.len());
-    let mut seen = BTreeSet::new();
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(list.len());
     for (i, step) in list.iter().enumerate() {
         let Some(step) = step.as_object() else {
             problems.push(format!("steps[{i}] must be an object, got {}", json_type(step)));
@@ -141,8 +144,10 @@ fn validate_steps(steps: Option<&Value>, problems: &mut Vec<String>) {
             }
         };
         if let Some(n) = name {
-            if !seen.insert(n) {
+            if index.contains_key(n) {
                 problems.push(format!("duplicate step name {n:?}"));
+            } else {
+                index.insert(n, i);
             }
         }
         match step.get("file") {
@@ -155,13 +160,16 @@ fn validate_steps(steps: Option<&Value>, problems: &mut Vec<String>) {
         names.push(name);
     }
 
-    // Second pass: edges and retry options.
-    let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    // Second pass: edges and retry options. Each distinct edge is kept
+    // once, as a successor of its upstream step.
+    let mut seen_edges: HashSet<(usize, usize)> = HashSet::new();
+    let mut successors: Vec<Vec<usize>> = vec![Vec::new(); list.len()];
     for (i, step) in list.iter().enumerate() {
         let Some(step) = step.as_object() else {
             continue;
         };
         let label = step_label(i, names[i]);
+        let me = names[i].and_then(|n| index.get(n).copied());
         for key in ["output_to", "data_from"] {
             let targets = match step.get(key) {
                 None | Some(Value::Null) => continue,
@@ -182,21 +190,29 @@ fn validate_steps(steps: Option<&Value>, problems: &mut Vec<String>) {
                     ));
                     continue;
                 };
-                if !seen.contains(t) {
+                let Some(&target) = index.get(t) else {
                     problems.push(format!("{label}: \"{key}\" names unknown step {t:?}"));
                     continue;
+                };
+                let Some(me) = me else { continue };
+                // Both keys describe one kind of edge: producer -> consumer
+                // (the rule `application::edges` follows for valid documents).
+                let (from, to) = if key == "output_to" {
+                    (me, target)
+                } else {
+                    (target, me)
+                };
+                if seen_edges.insert((from, to)) {
+                    successors[from].push(to);
                 }
-                let Some(me) = names[i] else { continue };
-                // Both keys describe one kind of edge: producer -> consumer.
-                let (from, to) = if key == "output_to" { (me, t) } else { (t, me) };
-                edges.entry(from).or_default().insert(to);
             }
         }
         validate_retry_options(step, &label, problems);
     }
 
-    if let Some(cycle) = find_cycle(&names, &edges) {
-        problems.push(format!("the steps form a cycle: {}", cycle.join(" -> ")));
+    if let Some(cycle) = find_cycle(&successors) {
+        let path: Vec<&str> = cycle.iter().map(|&i| names[i].unwrap_or("?")).collect();
+        problems.push(format!("the steps form a cycle: {}", path.join(" -> ")));
     }
 }
 
@@ -226,48 +242,41 @@ fn validate_retry_options(step: &Map<String, Value>, label: &str, problems: &mut
     }
 }
 
-/// Finds one cycle (as a closed path of step names) with a depth-first search.
-fn find_cycle<'a>(
-    names: &[Option<&'a str>],
-    edges: &BTreeMap<&'a str, BTreeSet<&'a str>>,
-) -> Option<Vec<&'a str>> {
+/// Finds one cycle (as a closed path of step indices) with an iterative
+/// depth-first search; O(steps + edges).
+fn find_cycle(successors: &[Vec<usize>]) -> Option<Vec<usize>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
         OnPath,
         Done,
     }
-    let mut marks: BTreeMap<&str, Mark> = names.iter().flatten().map(|n| (*n, Mark::New)).collect();
-    let empty = BTreeSet::new();
-    for start in names.iter().flatten() {
+    let mut marks = vec![Mark::New; successors.len()];
+    for start in 0..successors.len() {
         if marks[start] != Mark::New {
             continue;
         }
-        // Iterative DFS: the path plus, for each node on it, its successors left to visit.
-        let mut path: Vec<&str> = vec![start];
-        let mut pending: Vec<Vec<&str>> = vec![edges.get(start).unwrap_or(&empty).iter().copied().collect()];
-        marks.insert(start, Mark::OnPath);
-        while let Some(next) = pending.last_mut() {
-            match next.pop() {
-                Some(n) => match marks[n] {
-                    Mark::OnPath => {
-                        let from = path.iter().position(|p| *p == n).unwrap_or(0);
-                        let mut cycle = path[from..].to_vec();
-                        cycle.push(n);
-                        return Some(cycle);
-                    }
-                    Mark::Done => {}
-                    Mark::New => {
-                        marks.insert(n, Mark::OnPath);
-                        path.push(n);
-                        pending.push(edges.get(n).unwrap_or(&empty).iter().copied().collect());
-                    }
-                },
-                None => {
-                    pending.pop();
-                    if let Some(done) = path.pop() {
-                        marks.insert(done, Mark::Done);
-                    }
+        // The path, and for each step on it how many successors were visited.
+        let mut path: Vec<(usize, usize)> = vec![(start, 0)];
+        marks[start] = Mark::OnPath;
+        while let Some((node, next)) = path.last_mut() {
+            let Some(&n) = successors[*node].get(*next) else {
+                marks[*node] = Mark::Done;
+                path.pop();
+                continue;
+            };
+            *next += 1;
+            match marks[n] {
+                Mark::OnPath => {
+                    let from = path.iter().position(|(p, _)| *p == n).unwrap_or(0);
+                    let mut cycle: Vec<usize> = path[from..].iter().map(|(p, _)| *p).collect();
+                    cycle.push(n);
+                    return Some(cycle);
+                }
+                Mark::Done => {}
+                Mark::New => {
+                    marks[n] = Mark::OnPath;
+                    path.push((n, 0));
                 }
             }
         }
