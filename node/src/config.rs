@@ -13,6 +13,8 @@ pub const DEFAULT_DATA_DIR: &str = "./is-data";
 /// openraft narrates every election at info level; its warnings still show.
 pub const DEFAULT_LOG_LEVEL: &str = "info,openraft=warn";
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
+pub const DEFAULT_MAX_TASK_LOG_BYTES: u64 = 10 * 1024 * 1024;
+pub const DEFAULT_MAX_INLINE_RESULT_BYTES: u64 = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -49,6 +51,8 @@ pub enum ConfigError {
         log_format = \"text\" | \"json\"               IS_LOG_FORMAT\n  \
         runner_memory_limit_mb = 2048  per runner    IS_RUNNER_MEMORY_MB (0: no limit)\n  \
         max_output_bytes = 67108864  step output     IS_MAX_OUTPUT_BYTES\n  \
+        max_task_log_bytes = 10485760  task log      IS_MAX_TASK_LOG_BYTES\n  \
+        max_inline_result_bytes = 1048576  result    IS_MAX_INLINE_RESULT_BYTES\n  \
         result_expires_seconds = 86400  run history  IS_RESULT_EXPIRES_SECONDS\n  \
         step_timeout_seconds = 0  default; 0: none   IS_STEP_TIMEOUT_SECONDS\n  \
         [[worker_pools]] queues = [\"default\"], concurrency = <cores>\n  \
@@ -111,6 +115,12 @@ pub struct NodeConfig {
     pub step_timeout_seconds: Option<f64>,
     /// Largest pickle a step may save for the steps after it.
     pub max_output_bytes: u64,
+    /// Log bytes kept per task (message text, across attempts); records past
+    /// it are dropped and counted in one marker record.
+    pub max_task_log_bytes: u64,
+    /// Largest result (JSON text) `GET /tasks/{id}` shows inline; a larger
+    /// one is fetched from `GET /tasks/{id}/result`.
+    pub max_inline_result_bytes: u64,
     /// Finished runs and tasks (results and logs) are forgotten after this long.
     pub result_expires_seconds: u64,
     /// Shared by the nodes of one cluster; authenticates node-to-node calls.
@@ -174,6 +184,8 @@ struct FileConfig {
     runner_memory_limit_mb: Option<u64>,
     step_timeout_seconds: Option<f64>,
     max_output_bytes: Option<u64>,
+    max_task_log_bytes: Option<u64>,
+    max_inline_result_bytes: Option<u64>,
     result_expires_seconds: Option<u64>,
     cluster_secret: Option<String>,
     join: Option<Vec<String>>,
@@ -270,6 +282,12 @@ impl NodeConfig {
             max_output_bytes: parsed(&env, "IS_MAX_OUTPUT_BYTES")?
                 .or(file.max_output_bytes)
                 .unwrap_or(64 * 1024 * 1024),
+            max_task_log_bytes: parsed(&env, "IS_MAX_TASK_LOG_BYTES")?
+                .or(file.max_task_log_bytes)
+                .unwrap_or(DEFAULT_MAX_TASK_LOG_BYTES),
+            max_inline_result_bytes: parsed(&env, "IS_MAX_INLINE_RESULT_BYTES")?
+                .or(file.max_inline_result_bytes)
+                .unwrap_or(DEFAULT_MAX_INLINE_RESULT_BYTES),
             result_expires_seconds: parsed(&env, "IS_RESULT_EXPIRES_SECONDS")?
                 .or(file.result_expires_seconds)
                 .unwrap_or(24 * 3600),
@@ -416,6 +434,11 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("./is-data"));
         assert_eq!(c.max_body_bytes, 32 * 1024 * 1024);
         assert_eq!(c.node_id, 1);
+        assert_eq!(c.max_task_log_bytes, 10_485_760);
+        assert_eq!(c.max_inline_result_bytes, 1_048_576);
+        let env = |k: &str| (k == "IS_MAX_TASK_LOG_BYTES").then(|| "10000".to_string());
+        let c = NodeConfig::resolve(&Args::default(), env).unwrap();
+        assert_eq!(c.max_task_log_bytes, 10_000);
     }
 
     #[test]

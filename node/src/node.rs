@@ -124,6 +124,7 @@ impl Node {
             validator: Validator::new(runner.clone(), VALIDATION_TIMEOUT),
             node_id: cfg.node_id,
             body_limit: cfg.max_body_bytes,
+            max_inline_result: cfg.max_inline_result_bytes,
             served: shared.served.clone(),
         });
         let router = api::router(
@@ -144,6 +145,7 @@ impl Node {
                 runner,
                 default_timeout: cfg.step_timeout_seconds.map(Duration::from_secs_f64),
                 max_output_bytes: cfg.max_output_bytes,
+                max_task_log_bytes: cfg.max_task_log_bytes,
                 shared: shared.clone(),
             },
             worker_queues,

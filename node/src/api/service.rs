@@ -31,6 +31,8 @@ pub(super) struct Inner {
     node_id: NodeId,
     started: Instant,
     body_limit: u64,
+    /// Largest result JSON a task status carries inline.
+    pub(super) max_inline_result: u64,
     /// Queues some worker of the cluster serves (the dispatcher keeps it).
     pub(super) served: ServedQueues,
 }
@@ -43,6 +45,7 @@ pub struct ServiceDeps {
     pub validator: Validator,
     pub node_id: NodeId,
     pub body_limit: u64,
+    pub max_inline_result: u64,
     pub served: ServedQueues,
 }
 
@@ -109,6 +112,7 @@ impl Service {
                 node_id: deps.node_id,
                 started: Instant::now(),
                 body_limit: deps.body_limit,
+                max_inline_result: deps.max_inline_result,
                 served: deps.served,
             }),
         }
