@@ -159,6 +159,14 @@ async fn a_large_result_is_fetched_from_its_own_href() {
         .unwrap();
     assert_eq!(status, 400, "{body}");
 
+    // iscli fetches it and shows it whole.
+    let shown = node.iscli(&["task", "show", id]);
+    assert!(shown.status.success(), "{shown:?}");
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains(&value),
+        "iscli shows the whole result"
+    );
+
     // A small result shows inline, with no size or href.
     let small = run_step(&node, json!({"name": "Emit", "value": "fits"})).await;
     assert_eq!(small["result"], "fits");
@@ -168,7 +176,30 @@ async fn a_large_result_is_fetched_from_its_own_href() {
         "{small}"
     );
 
-    // No result: 404 with the error document.
+    // A failed task has no result: 404 with the error document.
+    node.put_step("Boom").await.unwrap();
+    let (status, failed) = node
+        .rest(
+            "POST",
+            "/api/v1/steps/run?wait=30",
+            Some(&json!({"name": "Boom"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, failed["state"].as_str()),
+        (200, Some("FAILURE")),
+        "{failed}"
+    );
+    let path = format!("/api/v1/tasks/{}/result", failed["id"].as_str().unwrap());
+    let (status, body) = node.rest("GET", &path, None).await.unwrap();
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["error"].as_str().is_some_and(|e| e.contains("no result")),
+        "{body}"
+    );
+
+    // No task: 404 too.
     let (status, body) = node
         .rest("GET", "/api/v1/tasks/no-such-task/result", None)
         .await
