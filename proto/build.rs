@@ -52,6 +52,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "ContentSummary.version",
         "ContentSummary.author",
         "TaskStatus.waiting_for",
+        "TaskStatus.result_size",
+        "TaskStatus.result_href",
         "RunStep.waiting_for",
         "RunStatus.last_run",
     ] {

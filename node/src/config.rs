@@ -17,6 +17,8 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 /// has the same defaults; config may not name model types).
 pub const DEFAULT_MAX_APP_STEPS: usize = 2_000;
 pub const DEFAULT_MAX_APP_EDGES: usize = 20_000;
+pub const DEFAULT_MAX_TASK_LOG_BYTES: u64 = 10 * 1024 * 1024;
+pub const DEFAULT_MAX_INLINE_RESULT_BYTES: u64 = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -55,6 +57,8 @@ pub enum ConfigError {
         max_output_bytes = 67108864  step output     IS_MAX_OUTPUT_BYTES\n  \
         max_app_steps = 2000  per application        IS_MAX_APP_STEPS\n  \
         max_app_edges = 20000  per application       IS_MAX_APP_EDGES\n  \
+        max_task_log_bytes = 10485760  task log      IS_MAX_TASK_LOG_BYTES\n  \
+        max_inline_result_bytes = 1048576  result    IS_MAX_INLINE_RESULT_BYTES\n  \
         result_expires_seconds = 86400  run history  IS_RESULT_EXPIRES_SECONDS\n  \
         step_timeout_seconds = 0  default; 0: none   IS_STEP_TIMEOUT_SECONDS\n  \
         [[worker_pools]] queues = [\"default\"], concurrency = <cores>\n  \
@@ -122,6 +126,12 @@ pub struct NodeConfig {
     /// Most distinct edges (upstream, downstream pairs) an uploaded
     /// application may have (400 above it).
     pub max_app_edges: usize,
+    /// Log bytes kept per task (message text, across attempts); records past
+    /// it are dropped and counted in one marker record.
+    pub max_task_log_bytes: u64,
+    /// Largest result (JSON text) `GET /tasks/{id}` shows inline; a larger
+    /// one is fetched from `GET /tasks/{id}/result`.
+    pub max_inline_result_bytes: u64,
     /// Finished runs and tasks (results and logs) are forgotten after this long.
     pub result_expires_seconds: u64,
     /// Shared by the nodes of one cluster; authenticates node-to-node calls.
@@ -187,6 +197,8 @@ struct FileConfig {
     max_output_bytes: Option<u64>,
     max_app_steps: Option<usize>,
     max_app_edges: Option<usize>,
+    max_task_log_bytes: Option<u64>,
+    max_inline_result_bytes: Option<u64>,
     result_expires_seconds: Option<u64>,
     cluster_secret: Option<String>,
     join: Option<Vec<String>>,
@@ -289,6 +301,12 @@ impl NodeConfig {
             max_app_edges: parsed(&env, "IS_MAX_APP_EDGES")?
                 .or(file.max_app_edges)
                 .unwrap_or(DEFAULT_MAX_APP_EDGES),
+            max_task_log_bytes: parsed(&env, "IS_MAX_TASK_LOG_BYTES")?
+                .or(file.max_task_log_bytes)
+                .unwrap_or(DEFAULT_MAX_TASK_LOG_BYTES),
+            max_inline_result_bytes: parsed(&env, "IS_MAX_INLINE_RESULT_BYTES")?
+                .or(file.max_inline_result_bytes)
+                .unwrap_or(DEFAULT_MAX_INLINE_RESULT_BYTES),
             result_expires_seconds: parsed(&env, "IS_RESULT_EXPIRES_SECONDS")?
                 .or(file.result_expires_seconds)
                 .unwrap_or(24 * 3600),
@@ -445,6 +463,11 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("./is-data"));
         assert_eq!(c.max_body_bytes, 32 * 1024 * 1024);
         assert_eq!(c.node_id, 1);
+        assert_eq!(c.max_task_log_bytes, 10_485_760);
+        assert_eq!(c.max_inline_result_bytes, 1_048_576);
+        let env = |k: &str| (k == "IS_MAX_TASK_LOG_BYTES").then(|| "10000".to_string());
+        let c = NodeConfig::resolve(&Args::default(), env).unwrap();
+        assert_eq!(c.max_task_log_bytes, 10_000);
     }
 
     #[test]

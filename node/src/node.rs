@@ -129,6 +129,7 @@ impl Node {
                 max_steps: cfg.max_app_steps,
                 max_edges: cfg.max_app_edges,
             },
+            max_inline_result: cfg.max_inline_result_bytes,
             served: shared.served.clone(),
         });
         let router = api::router(
@@ -149,6 +150,7 @@ impl Node {
                 runner,
                 default_timeout: cfg.step_timeout_seconds.map(Duration::from_secs_f64),
                 max_output_bytes: cfg.max_output_bytes,
+                max_task_log_bytes: cfg.max_task_log_bytes,
                 shared: shared.clone(),
             },
             worker_queues,

@@ -295,6 +295,25 @@ impl TestNode {
         rest_call(&self.http, method, &self.url(path), body).await
     }
 
+    /// An authenticated `GET` answering the raw body: status, content type
+    /// and bytes (for answers that are not JSON, like a pickle).
+    pub async fn get_raw(&self, path: &str) -> Result<(u16, String, Vec<u8>)> {
+        let resp = self
+            .http
+            .get(self.url(path))
+            .basic_auth("isadmin", Some(PASSWORD))
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        Ok((status, content_type, resp.bytes().await?.to_vec()))
+    }
+
     /// Uploads the step fixture `name` ([`step_source`]) under that name;
     /// fails unless the node answers 200.
     pub async fn put_step(&self, name: &str) -> Result<()> {

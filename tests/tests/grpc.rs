@@ -8,7 +8,8 @@ use is_proto::json::{from_proto, to_proto_struct};
 use is_proto::v1::any_task::Kind;
 use is_proto::v1::task_event::Event;
 use is_proto::v1::{
-    IdRequest, Json, NameRequest, PutStepRequest, RunApplicationRequest, RunStepRequest, TaskState,
+    GetTaskRequest, GetTaskResultRequest, IdRequest, Json, NameRequest, PutStepRequest,
+    RunApplicationRequest, RunStepRequest, TaskState,
 };
 use is_tests::{step_source, GrpcClient, TestNode};
 use serde_json::json;
@@ -82,8 +83,9 @@ async fn a_run_reads_as_typed_messages() {
     // A step task: its log records and result.
     let closing = &run.steps[1];
     let task = match grpc
-        .get_task(IdRequest {
+        .get_task(GetTaskRequest {
             id: closing.id.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -111,10 +113,47 @@ async fn a_run_reads_as_typed_messages() {
     );
     assert_eq!(task.attempts.len(), 1);
     assert_eq!(task.attempts[0].state(), TaskState::Success);
+    assert_eq!(task.logs_total, task.logs.len() as u64);
+    assert_eq!(task.logs_offset, 0);
+    assert_eq!((task.result_size, task.result_href.as_deref()), (None, None));
+
+    // One page of its log.
+    let page = match grpc
+        .get_task(GetTaskRequest {
+            id: closing.id.clone(),
+            logs_offset: 1,
+            logs_limit: Some(1),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .kind
+    {
+        Some(Kind::Task(task)) => task,
+        other => panic!("a step id answers a task, got {other:?}"),
+    };
+    assert_eq!((page.logs_offset, page.logs_total), (1, task.logs_total));
+    assert_eq!(page.logs, task.logs[1..2]);
+
+    // Its whole result, as JSON text.
+    let whole = grpc
+        .get_task_result(GetTaskResultRequest {
+            id: closing.id.clone(),
+            format: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(whole.content_type, "application/json");
+    let whole: serde_json::Value = serde_json::from_slice(&whole.data).unwrap();
+    assert_eq!(whole, json!({"said": "goodbye"}));
 
     // The run's id answers the run.
     let again = grpc
-        .get_task(IdRequest { id: run.id.clone() })
+        .get_task(GetTaskRequest {
+            id: run.id.clone(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();

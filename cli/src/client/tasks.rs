@@ -2,11 +2,11 @@
 //! revoking, replaying and listing tasks and runs, and the stream of a
 //! task's events (`TaskEvents`).
 
-use is_proto::json::to_proto_struct;
+use is_proto::json::{to_proto, to_proto_struct};
 use is_proto::v1::any_task::Kind;
 use is_proto::v1::{
-    AnyTask, ListTasksRequest, RunAnswer, RunApplicationRequest, RunList, RunStatus, RunStepRequest,
-    StepRunAnswer, TaskEvent, TaskStatus,
+    AnyTask, GetTaskRequest, GetTaskResultRequest, ListTasksRequest, RunAnswer, RunApplicationRequest,
+    RunList, RunStatus, RunStepRequest, StepRunAnswer, TaskEvent, TaskStatus,
 };
 use serde_json::{Map, Value};
 use tonic::Streaming;
@@ -29,10 +29,36 @@ impl Client {
             params: Some(to_proto_struct(params)),
             wait_seconds,
         };
-        match self.rpc.run_step(req).await {
-            Ok(r) => Ok(r.into_inner()),
-            Err(s) => Err(self.fail(s)),
+        let mut answer = match self.rpc.run_step(req).await {
+            Ok(r) => r.into_inner(),
+            Err(s) => return Err(self.fail(s)),
+        };
+        if let Some(task) = answer.task.as_mut() {
+            self.complete_result(task).await?;
         }
+        Ok(answer)
+    }
+
+    /// A result too large for the status (`result_href` set) is fetched
+    /// whole and put in its place, so what is printed is the whole result.
+    async fn complete_result(&mut self, task: &mut TaskStatus) -> Result<(), CliError> {
+        if task.result_href.is_none() {
+            return Ok(());
+        }
+        let req = GetTaskResultRequest {
+            id: task.id.clone(),
+            format: "json".into(),
+        };
+        let data = match self.rpc.get_task_result(req).await {
+            Ok(r) => r.into_inner().data,
+            Err(s) => return Err(self.fail(s)),
+        };
+        let text = String::from_utf8_lossy(&data);
+        let value = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.into_owned()));
+        task.result = Some(to_proto(&value));
+        task.result_size = None;
+        task.result_href = None;
+        Ok(())
     }
 
     /// Starts a run of an application. Answers whether it finished within
@@ -62,12 +88,22 @@ impl Client {
         }
     }
 
-    /// The status of a step task or of a run (`isapp-...`).
+    /// The status of a step task (with its whole log and result) or of a
+    /// run (`isapp-...`).
     pub(crate) async fn get_task(&mut self, id: &str) -> Result<AnyTask, CliError> {
-        match self.rpc.get_task(id_req(id)).await {
-            Ok(r) => Ok(r.into_inner()),
-            Err(s) => Err(self.fail(s)),
+        let req = GetTaskRequest {
+            id: id.to_string(),
+            logs_offset: 0,
+            logs_limit: None,
+        };
+        let mut answer = match self.rpc.get_task(req).await {
+            Ok(r) => r.into_inner(),
+            Err(s) => return Err(self.fail(s)),
+        };
+        if let Some(Kind::Task(task)) = answer.kind.as_mut() {
+            self.complete_result(task).await?;
         }
+        Ok(answer)
     }
 
     /// The status of step task `id` (an error should it be a run).

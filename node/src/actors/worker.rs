@@ -25,6 +25,7 @@ use super::shared::NodeShared;
 use crate::engine::step_task::StartInfo;
 use crate::engine::TaskEvent;
 use crate::model::task::{LogLine, Outcome, TaskSpec};
+use crate::model::task_log::{logs_cost, LogBudget};
 use crate::python::process::{Job, RunnerConfig, RunnerError, RunnerHost, RunnerProcess};
 use crate::python::protocol::{ExecResult, LogRecord};
 use crate::raft::{enqueue, propose, Raft};
@@ -47,6 +48,8 @@ pub struct WorkerContext {
     pub default_timeout: Option<Duration>,
     /// Largest pickle a step may save.
     pub max_output_bytes: u64,
+    /// Log bytes kept per task, across its attempts (`max_task_log_bytes`).
+    pub max_task_log_bytes: u64,
     /// Cancel switches, the drain flag and the served queues of this node.
     pub shared: NodeShared,
 }
@@ -146,7 +149,7 @@ impl Worker {
                 return false;
             }
         }
-        let (spec, attempt, input) = {
+        let (spec, attempt, input, logged) = {
             let sm = ctx.content.read();
             let Some(task) = sm.content.tasks.get(&task_id) else {
                 tracing::warn!(task = %task_id, "dispatched task does not exist here; it goes back");
@@ -161,6 +164,7 @@ impl Worker {
                 sm.content
                     .step_inputs(task)
                     .map(|inputs| exec_input::build(&task.spec, inputs, handoff.as_ref())),
+                logs_cost(&task.logs),
             )
         };
         // The start need not be durable before the step runs (execution is
@@ -190,6 +194,7 @@ impl Worker {
             task_id: task_id.clone(),
             ctx: ctx.clone(),
             logs: Vec::new(),
+            budget: LogBudget::new(ctx.max_task_log_bytes, logged),
         };
         let outcome = match input {
             Err(reason) => Some(Outcome::Failure {
@@ -225,7 +230,7 @@ impl Worker {
                 attempt,
                 started,
                 outcome,
-                logs: host.logs,
+                logs: host.finish(),
                 at_ms: now_ms(),
                 seed: rand::random(),
             };
@@ -475,10 +480,30 @@ struct StepHost {
     task_id: String,
     ctx: WorkerContext,
     logs: Vec<LogLine>,
+    /// What the task's log may still keep; records past it are only counted.
+    budget: LogBudget,
+}
+
+impl StepHost {
+    /// The attempt's log records, ending with the marker that counts the
+    /// dropped ones if any were (it is also streamed to watchers).
+    fn finish(mut self) -> Vec<LogLine> {
+        if let Some(marker) = self.budget.marker(now_ms() as f64 / 1000.0) {
+            self.ctx.events.send(Event::TaskLog {
+                id: self.task_id.clone(),
+                line: marker.clone(),
+            });
+            self.logs.push(marker);
+        }
+        self.logs
+    }
 }
 
 impl RunnerHost for StepHost {
     async fn log(&mut self, r: LogRecord) {
+        if !self.budget.admit(&r.message) {
+            return;
+        }
         let line = LogLine {
             time: r.time,
             level: r.level,

@@ -11,6 +11,7 @@ use is_proto::IntegrationService;
 use serde_json::Value;
 use tonic::{Request, Response, Status};
 
+use super::runtime::LogPage;
 use super::{views, ApiError, Service};
 
 pub struct GrpcApi {
@@ -127,8 +128,18 @@ impl IntegrationService for GrpcApi {
         )
     }
 
-    async fn get_task(&self, request: Request<IdRequest>) -> Answer<AnyTask> {
-        answer(self.svc.any_task_status(&request.into_inner().id).await)
+    async fn get_task(&self, request: Request<GetTaskRequest>) -> Answer<AnyTask> {
+        let r = request.into_inner();
+        let logs = LogPage {
+            offset: r.logs_offset,
+            limit: r.logs_limit,
+        };
+        answer(self.svc.any_task_status(&r.id, logs).await)
+    }
+
+    async fn get_task_result(&self, request: Request<GetTaskResultRequest>) -> Answer<TaskResult> {
+        let r = request.into_inner();
+        answer(self.svc.task_result(&r.id, &r.format))
     }
 
     async fn revoke_task(&self, request: Request<IdRequest>) -> Answer<AnyTask> {

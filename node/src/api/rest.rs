@@ -14,6 +14,7 @@ use futures::StreamExt;
 use is_proto::v1 as pb;
 use serde_json::{json, Map, Value};
 
+use super::runtime::LogPage;
 use super::{ApiError, Service};
 
 /// Every answer is one of the typed messages (`api::views`) as JSON, or a
@@ -169,18 +170,68 @@ async fn run_step(
     Ok((StatusCode::ACCEPTED, Json(short)).into_response())
 }
 
-/// `GET /tasks/{id}?wait=N`: with `wait`, answers once the task or run is
-/// finished or after N seconds (a long poll), whichever comes first.
+/// The query of `GET /tasks/{id}`, read as text so that a bad number gets
+/// the API's error document.
+#[derive(serde::Deserialize)]
+struct TaskQuery {
+    wait: Option<String>,
+    logs_offset: Option<String>,
+    logs_limit: Option<String>,
+}
+
+/// A non-negative integer query parameter, if given.
+fn count_param(name: &str, value: Option<&str>) -> Result<Option<u64>, ApiError> {
+    value
+        .map(|v| {
+            v.parse::<u64>().map_err(|_| ApiError::BadRequest {
+                message: format!("invalid {name}"),
+                details: vec![format!("{name} must be a non-negative integer, got {v:?}")],
+            })
+        })
+        .transpose()
+}
+
+/// `GET /tasks/{id}?wait=N&logs_offset=O&logs_limit=L`: with `wait`,
+/// answers once the task or run is finished or after N seconds (a long
+/// poll), whichever comes first; a step task's log is paged by
+/// `logs_offset` and `logs_limit` (default: the whole log).
 async fn get_task(
     State(s): State<Service>,
     Path(id): Path<String>,
-    Query(q): Query<WaitQuery>,
+    Query(q): Query<TaskQuery>,
 ) -> Answer<pb::AnyTask> {
-    let wait = wait_of(&q, 0.0)?;
+    let wait = match q.wait.as_deref() {
+        None => None,
+        Some(w) => Some(
+            w.parse::<f64>()
+                .map_err(|_| ApiError::bad_request(format!("wait must be a number of seconds, got {w:?}")))?,
+        ),
+    };
+    let wait = wait_of(&WaitQuery { wait }, 0.0)?;
+    let logs = LogPage {
+        offset: count_param("logs_offset", q.logs_offset.as_deref())?.unwrap_or(0),
+        limit: count_param("logs_limit", q.logs_limit.as_deref())?,
+    };
     if !wait.is_zero() {
         s.wait_for_task(&id, wait).await;
     }
-    s.any_task_status(&id).await.map(Json)
+    s.any_task_status(&id, logs).await.map(Json)
+}
+
+#[derive(serde::Deserialize)]
+struct ResultQuery {
+    format: Option<String>,
+}
+
+/// `GET /tasks/{id}/result[?format=pickle]`: the whole result, as JSON text
+/// or as the pickle the step saved.
+async fn get_task_result(
+    State(s): State<Service>,
+    Path(id): Path<String>,
+    Query(q): Query<ResultQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let r = s.task_result(&id, q.format.as_deref().unwrap_or(""))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, r.content_type)], r.data).into_response())
 }
 
 async fn revoke_task(State(s): State<Service>, Path(id): Path<String>) -> Answer<pb::AnyTask> {
@@ -377,6 +428,7 @@ pub fn routes() -> Router<Service> {
         .route("/applications/{name}/logs", get(application_logs))
         .route("/tasks", get(list_tasks).delete(revoke_all))
         .route("/tasks/{id}", get(get_task).delete(revoke_task))
+        .route("/tasks/{id}/result", get(get_task_result))
         .route("/tasks/{id}/replay", post(replay))
         .route("/tasks/{id}/revoke", post(revoke_task))
         .route("/tasks/{id}/events", get(task_events))

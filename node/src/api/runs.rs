@@ -6,7 +6,7 @@ use std::time::Duration;
 use is_proto::v1 as pb;
 use serde_json::{json, Map, Value};
 
-use super::runtime::MAX_WAIT;
+use super::runtime::{LogPage, MAX_WAIT};
 use super::{views, ApiError, Service};
 use crate::model::run::{RunOptions, RunSpec};
 use crate::store::{Command, RunRecord};
@@ -212,13 +212,14 @@ impl Service {
         })
     }
 
-    /// `GET /tasks/{id}`: a run (`isapp-…`) or a step task.
-    pub async fn any_task_status(&self, id: &str) -> Result<pb::AnyTask, ApiError> {
+    /// `GET /tasks/{id}`: a run (`isapp-…`) or a step task, with the page
+    /// `logs` of a step task's log.
+    pub async fn any_task_status(&self, id: &str, logs: LogPage) -> Result<pb::AnyTask, ApiError> {
         use pb::any_task::Kind;
         let kind = if id.starts_with("isapp-") {
             Kind::Run(self.run_status(id).await?)
         } else {
-            Kind::Task(self.task_status(id)?)
+            Kind::Task(self.task_page(id, logs)?)
         };
         Ok(pb::AnyTask { kind: Some(kind) })
     }

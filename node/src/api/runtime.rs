@@ -12,7 +12,8 @@ use tokio::sync::broadcast::error::RecvError;
 use super::views::{self, secs};
 use super::{ApiError, Service};
 use crate::engine::TaskEvent;
-use crate::model::task::{StepTask, TaskSpec, TaskState};
+use crate::model::task::{Outcome, StepTask, TaskSpec, TaskState};
+use crate::model::task_log;
 use crate::store::{Command, Event};
 use crate::util::now_ms;
 
@@ -35,23 +36,102 @@ fn timeout_param(params: &Map<String, Value>) -> Result<Option<u64>, ApiError> {
     }
 }
 
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!(
+        "no task {id:?} (it may have expired; list recent runs with GET /api/v1/tasks)"
+    ))
+}
+
+/// Which records of a task's log an answer carries: `limit` records from
+/// `offset` (`limit` None: all the rest). The default is the whole log.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LogPage {
+    pub offset: u64,
+    pub limit: Option<u64>,
+}
+
+impl LogPage {
+    fn check(&self) -> Result<(), ApiError> {
+        match self.limit {
+            Some(l) if l > task_log::MAX_PAGE => Err(ApiError::BadRequest {
+                message: format!("logs_limit {l} is too large"),
+                details: vec![format!(
+                    "logs_limit must be at most {}; page through the log with logs_offset",
+                    task_log::MAX_PAGE
+                )],
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// (task id, name, state, attempt) of one task, as a watcher sees it.
 type Standing = (String, String, TaskState, u32);
 
 impl Service {
     fn task(&self, id: &str) -> Result<StepTask, ApiError> {
         let sm = self.inner.content.read();
-        sm.content.tasks.get(id).cloned().ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "no task {id:?} (it may have expired; list recent runs with GET /api/v1/tasks)"
-            ))
-        })
+        sm.content.tasks.get(id).cloned().ok_or_else(|| not_found(id))
     }
 
+    /// A task's status with its whole log.
     pub fn task_status(&self, id: &str) -> Result<pb::TaskStatus, ApiError> {
-        let t = self.task(id)?;
-        let served = self.inner.served.contains(&t.spec.queue);
-        Ok(views::task_status(&t, served))
+        self.task_page(id, LogPage::default())
+    }
+
+    /// A task's status with one page of its log. The page is picked before
+    /// any record is copied, and the task itself is not cloned.
+    pub fn task_page(&self, id: &str, page: LogPage) -> Result<pb::TaskStatus, ApiError> {
+        page.check()?;
+        let sm = self.inner.content.read();
+        let t = sm.content.tasks.get(id).ok_or_else(|| not_found(id))?;
+        let view = views::TaskView {
+            logs: task_log::page(t.logs.len(), page.offset, page.limit),
+            max_inline_result: self.inner.max_inline_result,
+        };
+        Ok(views::task_status(
+            t,
+            self.inner.served.contains(&t.spec.queue),
+            &view,
+        ))
+    }
+
+    /// A finished task's whole result: its JSON text (`format` "json" or
+    /// empty) or the pickle the step saved (`format` "pickle").
+    pub fn task_result(&self, id: &str, format: &str) -> Result<pb::TaskResult, ApiError> {
+        let pickle = match format {
+            "" | "json" => false,
+            "pickle" => true,
+            other => {
+                return Err(ApiError::BadRequest {
+                    message: format!("unknown result format {other:?}"),
+                    details: vec!["format must be \"json\" (the default) or \"pickle\"".into()],
+                })
+            }
+        };
+        let sm = self.inner.content.read();
+        let t = sm.content.tasks.get(id).ok_or_else(|| not_found(id))?;
+        let Some(Outcome::Success { json, pickle: saved }) = &t.outcome else {
+            return Err(ApiError::NotFound(format!(
+                "task {id:?} has no result: it is {} (only a successful task has one)",
+                t.state.as_str()
+            )));
+        };
+        if !pickle {
+            return Ok(pb::TaskResult {
+                data: json.clone().into_bytes(),
+                content_type: "application/json".into(),
+            });
+        }
+        match saved {
+            Some(bytes) => Ok(pb::TaskResult {
+                data: bytes.clone(),
+                content_type: "application/octet-stream".into(),
+            }),
+            None => Err(ApiError::NotFound(format!(
+                "task {id:?} saved no data, so it has no pickle"
+            ))),
+        }
     }
 
     /// Whether the task or run is over (false if it does not exist).
@@ -222,7 +302,7 @@ impl Service {
                 }
                 if over {
                     w.done = true;
-                    let status = w.svc.any_task_status(&w.id).await.ok();
+                    let status = w.svc.any_task_status(&w.id, LogPage::default()).await.ok();
                     w.queue.push_back(E::End(pb::EndEvent { status }));
                     continue;
                 }

@@ -32,6 +32,8 @@ pub(super) struct Inner {
     started: Instant,
     body_limit: u64,
     app_limits: AppLimits,
+    /// Largest result JSON a task status carries inline.
+    pub(super) max_inline_result: u64,
     /// Queues some worker of the cluster serves (the dispatcher keeps it).
     pub(super) served: ServedQueues,
 }
@@ -46,6 +48,7 @@ pub struct ServiceDeps {
     pub body_limit: u64,
     /// The largest application an upload may hold.
     pub app_limits: AppLimits,
+    pub max_inline_result: u64,
     pub served: ServedQueues,
 }
 
@@ -113,6 +116,7 @@ impl Service {
                 started: Instant::now(),
                 body_limit: deps.body_limit,
                 app_limits: deps.app_limits,
+                max_inline_result: deps.max_inline_result,
                 served: deps.served,
             }),
         }

@@ -4,6 +4,7 @@
 //! once, for both transports.
 
 use std::collections::BTreeSet;
+use std::ops::Range;
 
 use is_proto::json::{to_proto, to_proto_struct};
 use is_proto::v1 as pb;
@@ -155,10 +156,30 @@ pub fn log_record(l: &LogLine) -> pb::LogRecord {
     }
 }
 
+/// What a task status shows of the task's log and result.
+#[derive(Debug, Clone)]
+pub struct TaskView {
+    /// The log records to include (see `model::task_log::page`).
+    pub logs: Range<usize>,
+    /// A result whose JSON text is longer is left out, with its size and
+    /// where to fetch it.
+    pub max_inline_result: u64,
+}
+
+/// Where a task's whole result is fetched.
+pub fn result_href(id: &str) -> String {
+    format!("{}/result", href(id))
+}
+
 /// The step task status of DESIGN 4.3. `served`: whether some worker
 /// serves the task's queue (a ready task on another shows `waiting_for`).
-pub fn task_status(t: &StepTask, served: bool) -> pb::TaskStatus {
+pub fn task_status(t: &StepTask, served: bool, view: &TaskView) -> pb::TaskStatus {
+    let mut result_size = None;
     let (result, traceback, error) = match &t.outcome {
+        Some(Outcome::Success { json, .. }) if json.len() as u64 > view.max_inline_result => {
+            result_size = Some(json.len() as u64);
+            (Value::Null, None, None)
+        }
         Some(Outcome::Success { json, .. }) => (
             serde_json::from_str(json).unwrap_or_else(|_| Value::String(json.clone())),
             None,
@@ -184,7 +205,17 @@ pub fn task_status(t: &StepTask, served: bool) -> pb::TaskStatus {
         start_time: current.map(|a| secs(a.start_ms)),
         end_time: t.end_ms.map(secs),
         worker: current.map(|a| a.worker.clone()),
-        logs: t.logs.iter().map(log_record).collect(),
+        logs: t
+            .logs
+            .get(view.logs.clone())
+            .unwrap_or_default()
+            .iter()
+            .map(log_record)
+            .collect(),
+        logs_total: t.logs.len() as u64,
+        logs_offset: view.logs.start as u64,
+        result_size,
+        result_href: result_size.map(|_| result_href(&t.spec.id)),
         result: Some(to_proto(&result)),
         error,
         traceback,

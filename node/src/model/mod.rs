@@ -14,6 +14,7 @@ pub mod retry;
 pub mod run;
 pub mod step;
 pub mod task;
+pub mod task_log;
 pub mod user;
 
 pub use error::ModelError;
