@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use super::task::LogLine;
+use crate::util::number::thousands;
 
 /// Bytes counted for each record on top of its message text (time, level,
 /// module and framing, roughly).
@@ -68,26 +69,13 @@ impl LogBudget {
             module: "isnode".into(),
             message: format!(
                 "{} log record{} ({}) dropped: this task's log is capped at {} bytes (max_task_log_bytes)",
-                grouped(self.dropped_records),
+                thousands(self.dropped_records),
                 if self.dropped_records == 1 { "" } else { "s" },
                 size(self.dropped_bytes),
-                grouped(self.cap),
+                thousands(self.cap),
             ),
         })
     }
-}
-
-/// `n` with thousands separators: 10,485,760.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A byte count for people: 512 bytes, 3.4 kB, 52.1 MB.
@@ -186,10 +174,6 @@ mod tests {
 
     #[test]
     fn big_numbers_read_well() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(4_213), "4,213");
-        assert_eq!(grouped(10_485_760), "10,485,760");
         assert_eq!(size(52_100_000), "52.1 MB");
         assert_eq!(size(3_400), "3.4 kB");
         let mut b = LogBudget::new(10_485_760, 10_485_760);

@@ -6,6 +6,7 @@
 
 use super::{edges, Application};
 use crate::model::ModelError;
+use crate::util::number::thousands;
 
 /// The largest application a node accepts at upload
 /// (`max_app_steps`, `max_app_edges` in the node settings).
@@ -63,23 +64,10 @@ impl Application {
         format!(
             "application {:?} has {} {noun}; this node accepts at most {} ({setting})",
             self.name,
-            thousands(count),
-            thousands(max)
+            thousands(count as u64),
+            thousands(max as u64)
         )
     }
-}
-
-/// `n` with a comma between groups of three digits: 20000 -> "20,000".
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -93,15 +81,6 @@ mod tests {
 
     fn limits(max_steps: usize, max_edges: usize) -> AppLimits {
         AppLimits { max_steps, max_edges }
-    }
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(20000), "20,000");
-        assert_eq!(thousands(1234567), "1,234,567");
     }
 
     #[test]
