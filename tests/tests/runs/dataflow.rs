@@ -10,9 +10,7 @@ use crate::support::*;
 
 #[tokio::test]
 async fn fan_in_sees_every_upstream_in_application_order() {
-    let node = TestNode::start().await.unwrap();
-    node.put_step("Emit").await.unwrap();
-    node.put_step("Inspect").await.unwrap();
+    let node = node_with_steps(&["Emit", "Inspect"]).await;
     let markers = Markers::new().unwrap();
     // The joining step comes second in the list; its upstream steps are
     // named out of alphabetical order and the first one finishes last (it
@@ -75,9 +73,7 @@ async fn fan_in_sees_every_upstream_in_application_order() {
 
 #[tokio::test]
 async fn data_from_joins_dicts_merged_in_position_order() {
-    let node = TestNode::start().await.unwrap();
-    node.put_step("Emit").await.unwrap();
-    node.put_step("Join").await.unwrap();
+    let node = node_with_steps(&["Emit", "Join"]).await;
     let markers = Markers::new().unwrap();
     // `data_from` lists the steps out of order and the first finishes last
     // (released once the others are done): the merge still follows
@@ -116,9 +112,7 @@ async fn data_from_joins_dicts_merged_in_position_order() {
 
 #[tokio::test]
 async fn a_mixed_type_join_fails_its_branch_only() {
-    let node = TestNode::start().await.unwrap();
-    node.put_step("Emit").await.unwrap();
-    node.put_step("Join").await.unwrap();
+    let node = node_with_steps(&["Emit", "Join"]).await;
     let markers = Markers::new().unwrap();
     put_app(
         &node,

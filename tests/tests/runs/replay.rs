@@ -3,7 +3,7 @@
 //! from the application document.
 
 use is_tests::TestNode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::support::*;
 
@@ -47,16 +47,7 @@ async fn replay_keeps_variables_configuration_and_queue() {
     );
     assert_eq!(first_task["queue"], "side_queue");
 
-    let (status, replay) = node
-        .rest(
-            "POST",
-            &format!("/api/v1/tasks/{}/replay?wait=30", id_of(&first)),
-            None,
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{replay}");
-    let replay = node.wait_terminal(id_of(&replay), DEADLINE).await.unwrap();
+    let replay = replay_to_end(&node, &first).await;
     assert_ne!(replay["id"], first["id"]);
     assert!(id_of(&replay).starts_with("isapp-"));
     assert_eq!(replay["state"], "SUCCESS", "{replay}");
@@ -106,16 +97,7 @@ async fn replay_of_a_run_using_the_applications_queue_and_configuration() {
     assert_eq!(first["state"], "SUCCESS", "{first}");
     assert_eq!(first["queue"], "side_queue");
     assert_eq!(first["configuration"], "site_b");
-    let (status, replay) = node
-        .rest(
-            "POST",
-            &format!("/api/v1/tasks/{}/replay?wait=30", id_of(&first)),
-            None,
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{replay}");
-    let replay = node.wait_terminal(id_of(&replay), DEADLINE).await.unwrap();
+    let replay = replay_to_end(&node, &first).await;
     assert_eq!(replay["state"], "SUCCESS", "{replay}");
     assert_eq!(replay["queue"], "side_queue");
     assert_eq!(replay["configuration"], "site_b");
@@ -127,4 +109,19 @@ async fn replay_of_a_run_using_the_applications_queue_and_configuration() {
         replay["app_vars"], first["app_vars"],
         "original {first}\nreplay {replay}"
     );
+}
+
+/// `POST /tasks/{id}/replay` of `run`; answers the new run's status once it
+/// has ended.
+async fn replay_to_end(node: &TestNode, run: &Value) -> Value {
+    let (status, replay) = node
+        .rest(
+            "POST",
+            &format!("/api/v1/tasks/{}/replay?wait=30", id_of(run)),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{replay}");
+    node.wait_terminal(id_of(&replay), DEADLINE).await.unwrap()
 }

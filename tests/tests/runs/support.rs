@@ -14,6 +14,15 @@ pub(crate) const DEADLINE: Duration = Duration::from_secs(30);
 /// The states a run or step task ends in.
 pub(crate) const TERMINAL: [&str; 3] = ["SUCCESS", "FAILURE", "REVOKED"];
 
+/// A fresh node with the fixture steps `steps` uploaded.
+pub(crate) async fn node_with_steps(steps: &[&str]) -> TestNode {
+    let node = TestNode::start().await.unwrap();
+    for step in steps {
+        node.put_step(step).await.unwrap();
+    }
+    node
+}
+
 pub(crate) async fn put_app(node: &TestNode, doc: Value) {
     let (status, body) = node
         .rest("POST", "/api/v1/applications", Some(&doc))
