@@ -12,7 +12,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::views::{self, secs};
 use super::{ApiError, Service};
 use crate::engine::TaskEvent;
-use crate::model::task::{Outcome, StepTask, TaskSpec, TaskState};
+use crate::model::task::{Outcome, TaskSpec, TaskState};
 use crate::model::task_log;
 use crate::store::{Command, Event};
 use crate::util::now_ms;
@@ -69,11 +69,6 @@ impl LogPage {
 type Standing = (String, String, TaskState, u32);
 
 impl Service {
-    fn task(&self, id: &str) -> Result<StepTask, ApiError> {
-        let sm = self.inner.content.read();
-        sm.content.tasks.get(id).cloned().ok_or_else(|| not_found(id))
-    }
-
     /// A task's status with its whole log.
     pub fn task_status(&self, id: &str) -> Result<pb::TaskStatus, ApiError> {
         self.task_page(id, LogPage::default())
@@ -215,8 +210,12 @@ impl Service {
     /// Revoking a step of an application run revokes the run. Revoking a
     /// finished task changes nothing.
     pub async fn revoke_task(&self, id: &str) -> Result<pb::TaskStatus, ApiError> {
-        let task = self.task(id)?;
-        if !task.state.is_terminal() {
+        let finished = {
+            let sm = self.inner.content.read();
+            let task = sm.content.tasks.get(id).ok_or_else(|| not_found(id))?;
+            task.state.is_terminal()
+        };
+        if !finished {
             self.write(Command::Task {
                 id: id.to_string(),
                 event: TaskEvent::Revoked {

@@ -30,8 +30,21 @@ pub fn href(id: &str) -> String {
     format!("/api/v1/tasks/{id}")
 }
 
-fn waiting_for(queue: &str) -> String {
-    format!("no worker subscribed to queue {queue}")
+/// Why a ready task does not start: no worker serves its queue (`served`
+/// tells whether one does).
+fn waiting_for(t: &StepTask, served: bool) -> Option<String> {
+    (t.state == TaskState::Pending && t.ready && !served)
+        .then(|| format!("no worker subscribed to queue {}", t.spec.queue))
+}
+
+/// What a failed task shows as its traceback: the traceback, else the error.
+fn shown_traceback(t: &StepTask) -> Option<String> {
+    match &t.outcome {
+        Some(Outcome::Failure { error, traceback }) => {
+            Some(traceback.clone().unwrap_or_else(|| error.clone()))
+        }
+        _ => None,
+    }
 }
 
 /// One line of a content listing, from a document's descriptive keys.
@@ -126,13 +139,14 @@ pub fn application(app: &Application) -> pb::Application {
 }
 
 pub fn configuration(cfg: &Configuration) -> pb::Configuration {
-    let text = |k: &str| cfg.doc.get(k).and_then(Value::as_str).map(str::to_string);
+    // The descriptive keys are read as a listing reads them.
+    let about = summary(&cfg.name, &cfg.doc);
     pb::Configuration {
-        name: cfg.name.clone(),
-        friendly_name: text("friendly_name"),
-        description: text("description"),
-        author: text("author"),
-        version: text("version"),
+        name: about.name,
+        friendly_name: about.friendly_name,
+        description: about.description,
+        author: about.author,
+        version: about.version,
         configuration_data: cfg
             .data
             .iter()
@@ -185,11 +199,7 @@ pub fn task_status(t: &StepTask, served: bool, view: &TaskView) -> pb::TaskStatu
             None,
             None,
         ),
-        Some(Outcome::Failure { error, traceback }) => (
-            Value::Null,
-            Some(traceback.clone().unwrap_or_else(|| error.clone())),
-            Some(error.clone()),
-        ),
+        Some(Outcome::Failure { error, .. }) => (Value::Null, shown_traceback(t), Some(error.clone())),
         None => (Value::Null, None, None),
     };
     let current = t.current_attempt();
@@ -232,8 +242,7 @@ pub fn task_status(t: &StepTask, served: bool, view: &TaskView) -> pb::TaskStatu
                 error: a.error.clone(),
             })
             .collect(),
-        waiting_for: (t.state == TaskState::Pending && t.ready && !served)
-            .then(|| waiting_for(&t.spec.queue)),
+        waiting_for: waiting_for(t, served),
     }
 }
 
@@ -249,15 +258,9 @@ pub fn run_status(content: &Content, r: &RunRecord, served: &BTreeSet<String>) -
             name: t.spec.step_name.clone(),
             state: state(t.state),
             attempt: t.attempt,
-            traceback: match &t.outcome {
-                Some(Outcome::Failure { error, traceback }) => {
-                    Some(traceback.clone().unwrap_or_else(|| error.clone()))
-                }
-                _ => None,
-            },
+            traceback: shown_traceback(t),
             retry_at: t.retry_at_ms.map(secs),
-            waiting_for: (t.state == TaskState::Pending && t.ready && !served.contains(&t.spec.queue))
-                .then(|| waiting_for(&t.spec.queue)),
+            waiting_for: waiting_for(t, served.contains(&t.spec.queue)),
         })
         .collect();
     let start = tasks
