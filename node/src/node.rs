@@ -367,8 +367,16 @@ async fn purge_expired(raft: raft::Raft, expires: Duration) {
             continue;
         }
         let before_ms = crate::util::now_ms().saturating_sub(expires.as_millis() as u64);
-        if let Err(e) = raft::propose(&raft, Command::Purge { before_ms }).await {
-            tracing::warn!(error = %e, "purging expired results failed");
+        match raft::propose(&raft, Command::Purge { before_ms }).await {
+            // Something expired: a new snapshot lets the log that still
+            // holds it be purged (and the old snapshot file go).
+            Ok(crate::store::CommandResult::Deleted { existed: true }) => {
+                if let Err(e) = raft.trigger().snapshot().await {
+                    tracing::warn!(error = %e, "taking a snapshot after expiry failed");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging expired results failed"),
         }
     }
 }

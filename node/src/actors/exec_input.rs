@@ -66,7 +66,9 @@ pub fn build(spec: &TaskSpec, inputs: StepInputs, handoff: Option<&Handoff>) -> 
         for up in run.upstream {
             let data = match up.data {
                 UpstreamData::Saved(pickle) => pickle,
-                UpstreamData::NotApplied => handoff
+                // InStore was read by the caller (`resolve_upstream`);
+                // were it left, the handoff is the only other source.
+                UpstreamData::NotApplied | UpstreamData::InStore => handoff
                     .filter(|h| h.from_task == up.task_id)
                     .and_then(|h| h.pickle.clone()),
             };

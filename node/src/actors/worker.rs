@@ -25,7 +25,7 @@ use super::shared::NodeShared;
 use crate::engine::step_task::StartInfo;
 use crate::engine::TaskEvent;
 use crate::model::task::{LogLine, Outcome, TaskSpec};
-use crate::model::task_log::{logs_cost, LogBudget};
+use crate::model::task_log::LogBudget;
 use crate::python::process::{Job, RunnerConfig, RunnerError, RunnerHost, RunnerProcess};
 use crate::python::protocol::{ExecResult, LogRecord};
 use crate::raft::{enqueue, propose, Raft};
@@ -149,9 +149,16 @@ impl Worker {
                 return false;
             }
         }
-        let (spec, attempt, input, logged) = {
+        let (spec, attempt, inputs, logged) = {
             let sm = ctx.content.read();
             let Some(task) = sm.content.tasks.get(&task_id) else {
+                drop(sm);
+                // A finished task is in the store, not in memory: done.
+                if let Ok(Some(t)) = ctx.content.task(&task_id) {
+                    if t.state.is_terminal() {
+                        return true;
+                    }
+                }
                 tracing::warn!(task = %task_id, "dispatched task does not exist here; it goes back");
                 return false;
             };
@@ -161,12 +168,19 @@ impl Worker {
             (
                 task.spec.clone(),
                 task.attempt + 1,
-                sm.content
-                    .step_inputs(task)
-                    .map(|inputs| exec_input::build(&task.spec, inputs, handoff.as_ref())),
-                logs_cost(&task.logs),
+                sm.content.step_inputs(task),
+                task.log_bytes,
             )
         };
+        // Upstream data is read from the store outside the memory lock.
+        let input = inputs
+            .and_then(|mut inputs| {
+                ctx.content
+                    .resolve_upstream(&mut inputs)
+                    .map_err(|e| format!("reading the upstream steps' data failed: {e}"))?;
+                Ok(inputs)
+            })
+            .map(|inputs| exec_input::build(&spec, inputs, handoff.as_ref()));
         // The start need not be durable before the step runs (execution is
         // at-least-once anyway). A step that ends within START_GRACE records
         // its start with its outcome, in one entry; a longer one gets its

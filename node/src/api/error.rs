@@ -96,6 +96,13 @@ impl From<ModelError> for ApiError {
     }
 }
 
+/// The store failing to read is the node's fault, not the caller's.
+impl From<crate::store::disk::DiskError> for ApiError {
+    fn from(e: crate::store::disk::DiskError) -> Self {
+        ApiError::Internal(format!("reading the state store failed: {e}"))
+    }
+}
+
 impl From<crate::raft::ProposeError> for ApiError {
     fn from(e: crate::raft::ProposeError) -> ApiError {
         use crate::raft::ProposeError;

@@ -175,9 +175,17 @@ impl IntegrationService for GrpcApi {
         } else {
             (r.limit as usize).min(1000)
         };
-        let app = (!r.app.is_empty()).then_some(r.app.as_str());
-        let state = (!r.state.is_empty()).then_some(r.state.as_str());
-        answer(self.svc.list_runs(app, state, limit).await)
+        let text = |s: String| (!s.is_empty()).then_some(s);
+        let query = crate::api::runs::RunQuery {
+            app: text(r.app),
+            state: text(r.state),
+            triggered_by: text(r.triggered_by),
+            since: r.since,
+            until: r.until,
+            cursor: text(r.cursor),
+            limit,
+        };
+        answer(self.svc.list_runs(query).await)
     }
 
     async fn replay_task(&self, request: Request<IdRequest>) -> Answer<RunStatus> {

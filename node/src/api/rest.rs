@@ -246,14 +246,72 @@ async fn revoke_all(State(s): State<Service>) -> Answer<pb::RevokedAll> {
 struct ListQuery {
     app: Option<String>,
     state: Option<String>,
+    triggered_by: Option<String>,
+    since: Option<f64>,
+    until: Option<f64>,
+    cursor: Option<String>,
     limit: Option<usize>,
 }
 
-async fn list_tasks(State(s): State<Service>, Query(q): Query<ListQuery>) -> Answer<Vec<pb::RunStatus>> {
+/// `GET /tasks`: a page of runs, newest first, as a JSON array. When more
+/// follow, `X-Next-Cursor` holds the cursor of the next page and `Link`
+/// its address (`rel="next"`).
+async fn list_tasks(
+    State(s): State<Service>,
+    Query(q): Query<ListQuery>,
+) -> Result<(axum::http::HeaderMap, Json<Vec<pb::RunStatus>>), ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, 1000);
-    s.list_runs(q.app.as_deref(), q.state.as_deref(), limit)
-        .await
-        .map(|list| Json(list.runs))
+    let query = crate::api::runs::RunQuery {
+        app: q.app,
+        state: q.state,
+        triggered_by: q.triggered_by,
+        since: q.since,
+        until: q.until,
+        cursor: q.cursor,
+        limit,
+    };
+    let next_page = |cursor: &str| {
+        let mut url = format!("/api/v1/tasks?limit={limit}&cursor={cursor}");
+        for (k, v) in [
+            ("app", &query.app),
+            ("state", &query.state),
+            ("triggered_by", &query.triggered_by),
+        ] {
+            if let Some(v) = v {
+                url.push_str(&format!("&{k}={}", percent(v)));
+            }
+        }
+        for (k, v) in [("since", query.since), ("until", query.until)] {
+            if let Some(v) = v {
+                url.push_str(&format!("&{k}={v}"));
+            }
+        }
+        url
+    };
+    let list = s.list_runs(query.clone()).await?;
+    let mut headers = axum::http::HeaderMap::new();
+    if let Some(c) = &list.next_cursor {
+        let link = format!("<{}>; rel=\"next\"", next_page(&percent(c)));
+        for (name, value) in [("x-next-cursor", c.clone()), ("link", link)] {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+                headers.insert(name, v);
+            }
+        }
+    }
+    Ok((headers, Json(list.runs)))
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+fn percent(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// A started run answers its status, finished or not.

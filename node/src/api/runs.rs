@@ -9,19 +9,39 @@ use serde_json::{json, Map, Value};
 use super::runtime::{LogPage, MAX_WAIT};
 use super::{views, ApiError, Service};
 use crate::model::run::{RunOptions, RunSpec};
+use crate::store::disk::{RunFilter, RunsCursor};
 use crate::store::{Command, RunRecord};
 use crate::util::now_ms;
 
+fn no_run(id: &str) -> ApiError {
+    ApiError::NotFound(format!(
+        "no run {id:?} (it may have expired; list runs with GET /api/v1/tasks)"
+    ))
+}
+
+/// What `GET /tasks` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct RunQuery {
+    pub app: Option<String>,
+    pub state: Option<String>,
+    pub triggered_by: Option<String>,
+    /// Created at or after / before, in seconds since the epoch.
+    pub since: Option<f64>,
+    pub until: Option<f64>,
+    pub cursor: Option<String>,
+    pub limit: usize,
+}
+
 impl Service {
     pub async fn run_status(&self, id: &str) -> Result<pb::RunStatus, ApiError> {
+        let r = self.inner.content.run(id)?.ok_or_else(|| no_run(id))?;
+        self.status_of(&r)
+    }
+
+    fn status_of(&self, r: &RunRecord) -> Result<pb::RunStatus, ApiError> {
         let served = self.inner.served.get();
-        let sm = self.inner.content.read();
-        let r = sm.content.runs.get(id).ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "no run {id:?} (it may have expired; list runs with GET /api/v1/tasks)"
-            ))
-        })?;
-        Ok(views::run_status(&sm.content, r, &served))
+        let tasks = self.inner.content.run_tasks(r)?;
+        Ok(views::run_status(r, &tasks, &served))
     }
 
     /// Starts a run of application `name`; waits up to `wait` for it to end
@@ -79,70 +99,82 @@ impl Service {
 
     /// The last run of an application, with a `last_run` href.
     pub async fn application_logs(&self, name: &str) -> Result<pb::RunStatus, ApiError> {
-        let last = {
-            let sm = self.inner.content.read();
-            if !sm.content.applications.contains_key(name) {
-                return Err(ApiError::NotFound(format!("no application named {name:?}")));
-            }
-            sm.content
-                .runs
-                .values()
-                .filter(|r| r.spec.app.name == name)
-                .max_by_key(|r| r.spec.created_ms)
-                .map(|r| r.spec.id.clone())
+        if !self.inner.content.read().content.applications.contains_key(name) {
+            return Err(ApiError::NotFound(format!("no application named {name:?}")));
+        }
+        let filter = RunFilter {
+            app: Some(name.to_string()),
+            ..RunFilter::default()
         };
-        let id = last.ok_or_else(|| ApiError::NotFound(format!("application {name:?} has not run yet")))?;
-        let mut status = self.run_status(&id).await?;
-        status.last_run = Some(views::href(&id));
+        let page = self.inner.content.list_runs(&filter, None, 1)?;
+        let last = page
+            .runs
+            .first()
+            .ok_or_else(|| ApiError::NotFound(format!("application {name:?} has not run yet")))?;
+        let mut status = self.status_of(last)?;
+        status.last_run = Some(views::href(&last.spec.id));
         Ok(status)
     }
 
-    /// Recent runs, newest first, optionally of one application and in one state.
-    pub async fn list_runs(
-        &self,
-        app: Option<&str>,
-        state: Option<&str>,
-        limit: usize,
-    ) -> Result<pb::RunList, ApiError> {
-        if let Some(s) = state {
-            if is_proto::json::state_of(s).is_none() {
-                return Err(ApiError::bad_request(format!(
+    /// A page of runs, newest first, narrowed by application, state,
+    /// trigger and creation time, from `cursor` on. Read from the store's
+    /// indexes on a blocking thread: the cost follows the page, not the
+    /// history, and never holds up the async threads.
+    pub async fn list_runs(&self, q: RunQuery) -> Result<pb::RunList, ApiError> {
+        let state = match q.state.as_deref() {
+            None => None,
+            Some(s) => Some(crate::model::task::TaskState::parse(s).ok_or_else(|| {
+                ApiError::bad_request(format!(
                     "state {s:?} is not a task state (PENDING, STARTED, RETRY, SUCCESS, FAILURE, REVOKED)"
-                )));
-            }
-        }
-        let served = self.inner.served.get();
-        let sm = self.inner.content.read();
-        let mut runs: Vec<&RunRecord> = sm
-            .content
-            .runs
-            .values()
-            .filter(|r| app.is_none_or(|a| r.spec.app.name == a))
-            .filter(|r| state.is_none_or(|s| r.run.state.as_str() == s))
-            .collect();
-        runs.sort_by(|a, b| {
-            b.spec
-                .created_ms
-                .cmp(&a.spec.created_ms)
-                .then(b.spec.id.cmp(&a.spec.id))
-        });
-        Ok(pb::RunList {
-            runs: runs
-                .into_iter()
-                .take(limit)
-                .map(|r| views::run_status(&sm.content, r, &served))
-                .collect(),
+                ))
+            })?),
+        };
+        let after = match q.cursor.as_deref() {
+            None | Some("") => None,
+            Some(c) => Some(RunsCursor::decode(c).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "cursor {c:?} is not one this API gave out (pass the next_cursor of the previous page)"
+                ))
+            })?),
+        };
+        let ms = |name: &str, v: Option<f64>| match v {
+            Some(s) if !(s.is_finite() && s >= 0.0) => Err(ApiError::bad_request(format!(
+                "{name} must be a time in seconds since the epoch, got {s}"
+            ))),
+            Some(s) => Ok(Some((s * 1000.0) as u64)),
+            None => Ok(None),
+        };
+        let filter = RunFilter {
+            app: q.app,
+            state,
+            triggered_by: q.triggered_by,
+            since_ms: ms("since", q.since)?,
+            until_ms: ms("until", q.until)?,
+        };
+        let svc = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let page = svc.inner.content.list_runs(&filter, after.as_ref(), q.limit)?;
+            let runs = page
+                .runs
+                .iter()
+                .map(|r| svc.status_of(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(pb::RunList {
+                runs,
+                next_cursor: page.next.map(|c| c.encode()),
+            })
         })
+        .await
+        .map_err(|e| ApiError::Internal(format!("listing runs failed: {e}")))?
     }
 
     /// A new run with the same variables, configuration and queue.
     pub async fn replay(&self, id: &str, wait: Duration) -> Result<pb::RunAnswer, ApiError> {
         let (app, mut params, configuration, queue) = {
-            let sm = self.inner.content.read();
-            let r = sm
+            let r = self
+                .inner
                 .content
-                .runs
-                .get(id)
+                .run(id)?
                 .ok_or_else(|| ApiError::NotFound(format!("no run {id:?} to replay")))?;
             let s = &r.spec;
             (
@@ -163,11 +195,10 @@ impl Service {
 
     pub async fn revoke_run(&self, id: &str) -> Result<pb::RunStatus, ApiError> {
         let finished = {
-            let sm = self.inner.content.read();
-            let r = sm
+            let r = self
+                .inner
                 .content
-                .runs
-                .get(id)
+                .run(id)?
                 .ok_or_else(|| ApiError::NotFound(format!("no run {id:?}")))?;
             r.run.state.is_terminal()
         };

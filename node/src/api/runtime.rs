@@ -12,7 +12,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::views::{self, secs};
 use super::{ApiError, Service};
 use crate::engine::TaskEvent;
-use crate::model::task::{Outcome, TaskSpec, TaskState};
+use crate::model::task::{KeptOutcome, StepTask, TaskSpec, TaskState};
 use crate::model::task_log;
 use crate::store::{Command, Event};
 use crate::util::now_ms;
@@ -74,21 +74,35 @@ impl Service {
         self.task_page(id, LogPage::default())
     }
 
-    /// A task's status with one page of its log. The page is picked before
-    /// any record is copied, and the task itself is not cloned.
+    /// A task's status with one page of its log, read from wherever the
+    /// task is (memory or the store); only that page is read.
     pub fn task_page(&self, id: &str, page: LogPage) -> Result<pb::TaskStatus, ApiError> {
         page.check()?;
-        let sm = self.inner.content.read();
-        let t = sm.content.tasks.get(id).ok_or_else(|| not_found(id))?;
-        let view = views::TaskView {
-            logs: task_log::page(t.logs.len(), page.offset, page.limit),
-            max_inline_result: self.inner.max_inline_result,
-        };
+        let t = self.inner.content.task(id)?.ok_or_else(|| not_found(id))?;
+        let view = self.task_view(&t, page)?;
         Ok(views::task_status(
-            t,
+            &t,
             self.inner.served.contains(&t.spec.queue),
             &view,
         ))
+    }
+
+    /// The log page and inline result a task status shows.
+    pub(super) fn task_view(&self, t: &StepTask, page: LogPage) -> Result<views::TaskView, ApiError> {
+        let range = task_log::page(t.log_lines as usize, page.offset, page.limit);
+        let content = &self.inner.content;
+        let logs = content.log_lines(&t.spec.id, range.start as u64, range.end as u64)?;
+        let inline_result = match &t.outcome {
+            Some(KeptOutcome::Success { json_bytes, .. }) if *json_bytes <= self.inner.max_inline_result => {
+                content.result_json(&t.spec.id)?
+            }
+            _ => None,
+        };
+        Ok(views::TaskView {
+            logs,
+            logs_offset: range.start as u64,
+            inline_result,
+        })
     }
 
     /// A finished task's whole result: its JSON text (`format` "json" or
@@ -104,38 +118,51 @@ impl Service {
                 })
             }
         };
-        let sm = self.inner.content.read();
-        let t = sm.content.tasks.get(id).ok_or_else(|| not_found(id))?;
-        let Some(Outcome::Success { json, pickle: saved }) = &t.outcome else {
+        let t = self.inner.content.task(id)?.ok_or_else(|| not_found(id))?;
+        let Some(KeptOutcome::Success { pickle_bytes, .. }) = &t.outcome else {
             return Err(ApiError::NotFound(format!(
                 "task {id:?} has no result: it is {} (only a successful task has one)",
                 t.state.as_str()
             )));
         };
+        let gone = || {
+            ApiError::NotFound(format!(
+                "the result of task {id:?} is no longer stored (it expired with its run)"
+            ))
+        };
         if !pickle {
+            let json = self.inner.content.result_json(id)?.ok_or_else(gone)?;
             return Ok(pb::TaskResult {
-                data: json.clone().into_bytes(),
+                data: json.into_bytes(),
                 content_type: "application/json".into(),
             });
         }
-        match saved {
-            Some(bytes) => Ok(pb::TaskResult {
-                data: bytes.clone(),
-                content_type: "application/octet-stream".into(),
-            }),
-            None => Err(ApiError::NotFound(format!(
+        if pickle_bytes.is_none() {
+            return Err(ApiError::NotFound(format!(
                 "task {id:?} saved no data, so it has no pickle"
-            ))),
+            )));
         }
+        let bytes = self.inner.content.result_pickle(id)?.ok_or_else(gone)?;
+        Ok(pb::TaskResult {
+            data: bytes,
+            content_type: "application/octet-stream".into(),
+        })
     }
 
     /// Whether the task or run is over (false if it does not exist).
     fn is_over(&self, id: &str) -> bool {
-        let sm = self.inner.content.read();
-        match sm.content.runs.get(id) {
-            Some(r) => r.run.state.is_terminal(),
-            None => sm.content.tasks.get(id).is_some_and(|t| t.state.is_terminal()),
+        {
+            let sm = self.inner.content.read();
+            if let Some(r) = sm.content.runs.get(id) {
+                return r.run.state.is_terminal();
+            }
+            if let Some(t) = sm.content.tasks.get(id) {
+                return t.state.is_terminal();
+            }
         }
+        // Not in memory: finished (in the store) or unknown.
+        let content = &self.inner.content;
+        matches!(content.run(id), Ok(Some(_))) || matches!(content.task(id), Ok(Some(_)))
     }
 
     /// Waits until the task or run is finished or `wait` passed; answers
@@ -212,9 +239,15 @@ impl Service {
     pub async fn revoke_task(&self, id: &str) -> Result<pb::TaskStatus, ApiError> {
         let finished = {
             let sm = self.inner.content.read();
-            let task = sm.content.tasks.get(id).ok_or_else(|| not_found(id))?;
-            task.state.is_terminal()
+            match sm.content.tasks.get(id) {
+                Some(task) => task.state.is_terminal(),
+                // Not in memory: finished, or unknown.
+                None => true,
+            }
         };
+        if finished && self.inner.content.task(id)?.is_none() {
+            return Err(not_found(id));
+        }
         if !finished {
             self.write(Command::Task {
                 id: id.to_string(),
@@ -231,15 +264,15 @@ impl Service {
     /// Where a task or run stands: (id, name, state, attempt) of each task
     /// (for a run: the run first, then its steps), and whether it is over.
     fn standing(&self, id: &str) -> Option<(Vec<Standing>, bool)> {
-        let sm = self.inner.content.read();
-        if let Some(r) = sm.content.runs.get(id) {
+        let content = &self.inner.content;
+        if let Some(r) = content.run(id).ok().flatten() {
             let mut all = vec![(id.to_string(), r.spec.app.name.clone(), r.run.state, 0)];
-            for t in r.task_ids.iter().filter_map(|t| sm.content.tasks.get(t)) {
+            for t in content.run_tasks(&r).ok()? {
                 all.push((t.spec.id.clone(), t.spec.step_name.clone(), t.state, t.attempt));
             }
             return Some((all, r.run.state.is_terminal()));
         }
-        let t = sm.content.tasks.get(id)?;
+        let t = content.task(id).ok().flatten()?;
         Some((
             vec![(id.to_string(), t.spec.step_name.clone(), t.state, t.attempt)],
             t.state.is_terminal(),

@@ -4,7 +4,6 @@
 //! once, for both transports.
 
 use std::collections::BTreeSet;
-use std::ops::Range;
 
 use is_proto::json::{to_proto, to_proto_struct};
 use is_proto::v1 as pb;
@@ -13,9 +12,9 @@ use serde_json::Value;
 use crate::model::application::Application;
 use crate::model::configuration::Configuration;
 use crate::model::step::{DeclaredParameter, StepRecord};
-use crate::model::task::{LogLine, Outcome, StepTask, TaskState};
+use crate::model::task::{KeptOutcome, LogLine, StepTask, TaskState};
 use crate::raft::status::ClusterView;
-use crate::store::{Content, RunRecord};
+use crate::store::RunRecord;
 
 /// Milliseconds since the epoch as the seconds the API shows.
 pub fn secs(ms: u64) -> f64 {
@@ -40,7 +39,7 @@ fn waiting_for(t: &StepTask, served: bool) -> Option<String> {
 /// What a failed task shows as its traceback: the traceback, else the error.
 fn shown_traceback(t: &StepTask) -> Option<String> {
     match &t.outcome {
-        Some(Outcome::Failure { error, traceback }) => {
+        Some(KeptOutcome::Failure { error, traceback }) => {
             Some(traceback.clone().unwrap_or_else(|| error.clone()))
         }
         _ => None,
@@ -173,11 +172,14 @@ pub fn log_record(l: &LogLine) -> pb::LogRecord {
 /// What a task status shows of the task's log and result.
 #[derive(Debug, Clone)]
 pub struct TaskView {
-    /// The log records to include (see `model::task_log::page`).
-    pub logs: Range<usize>,
-    /// A result whose JSON text is longer is left out, with its size and
-    /// where to fetch it.
-    pub max_inline_result: u64,
+    /// The page of the log to include (see `model::task_log::page`), and
+    /// the number of its first record.
+    pub logs: Vec<LogLine>,
+    pub logs_offset: u64,
+    /// The saved result's JSON text when it is small enough to show
+    /// (`max_inline_result_bytes`); a larger one is left out, with its
+    /// size and where to fetch it.
+    pub inline_result: Option<String>,
 }
 
 /// Where a task's whole result is fetched.
@@ -189,18 +191,20 @@ pub fn result_href(id: &str) -> String {
 /// serves the task's queue (a ready task on another shows `waiting_for`).
 pub fn task_status(t: &StepTask, served: bool, view: &TaskView) -> pb::TaskStatus {
     let mut result_size = None;
-    let (result, traceback, error) = match &t.outcome {
-        Some(Outcome::Success { json, .. }) if json.len() as u64 > view.max_inline_result => {
-            result_size = Some(json.len() as u64);
-            (Value::Null, None, None)
-        }
-        Some(Outcome::Success { json, .. }) => (
+    let (result, traceback, error) = match (&t.outcome, &view.inline_result) {
+        (Some(KeptOutcome::Success { .. }), Some(json)) => (
             serde_json::from_str(json).unwrap_or_else(|_| Value::String(json.clone())),
             None,
             None,
         ),
-        Some(Outcome::Failure { error, .. }) => (Value::Null, shown_traceback(t), Some(error.clone())),
-        None => (Value::Null, None, None),
+        (Some(KeptOutcome::Success { json_bytes, .. }), None) => {
+            result_size = Some(*json_bytes);
+            (Value::Null, None, None)
+        }
+        (Some(KeptOutcome::Failure { error, .. }), _) => {
+            (Value::Null, shown_traceback(t), Some(error.clone()))
+        }
+        (None, _) => (Value::Null, None, None),
     };
     let current = t.current_attempt();
     pb::TaskStatus {
@@ -215,15 +219,9 @@ pub fn task_status(t: &StepTask, served: bool, view: &TaskView) -> pb::TaskStatu
         start_time: current.map(|a| secs(a.start_ms)),
         end_time: t.end_ms.map(secs),
         worker: current.map(|a| a.worker.clone()),
-        logs: t
-            .logs
-            .get(view.logs.clone())
-            .unwrap_or_default()
-            .iter()
-            .map(log_record)
-            .collect(),
-        logs_total: t.logs.len() as u64,
-        logs_offset: view.logs.start as u64,
+        logs: view.logs.iter().map(log_record).collect(),
+        logs_total: t.log_lines,
+        logs_offset: view.logs_offset,
         result_size,
         result_href: result_size.map(|_| result_href(&t.spec.id)),
         result: Some(to_proto(&result)),
@@ -248,8 +246,7 @@ pub fn task_status(t: &StepTask, served: bool, view: &TaskView) -> pb::TaskStatu
 
 /// The run status document of DESIGN 4.3. `served` is the set of queues
 /// some worker serves.
-pub fn run_status(content: &Content, r: &RunRecord, served: &BTreeSet<String>) -> pb::RunStatus {
-    let tasks: Vec<&StepTask> = r.task_ids.iter().filter_map(|id| content.tasks.get(id)).collect();
+pub fn run_status(r: &RunRecord, tasks: &[StepTask], served: &BTreeSet<String>) -> pb::RunStatus {
     let steps = tasks
         .iter()
         .map(|t| pb::RunStep {

@@ -83,19 +83,22 @@ pub fn rejection(task: &StepTask, event: &TaskEvent) -> Option<String> {
 }
 
 pub fn apply(task: &mut StepTask, event: TaskEvent) -> Applied {
-    apply_with_retry(task, event, None)
+    apply_with_retry(task, &event, None)
 }
 
 /// Applies an event; a failed attempt with `retry_at_ms` set puts the task in
 /// RETRY (it runs again at that time) instead of FAILURE.
-pub fn apply_with_retry(task: &mut StepTask, event: TaskEvent, retry_at_ms: Option<u64>) -> Applied {
-    if let Some(reason) = rejection(task, &event) {
+///
+/// The event is borrowed: the task keeps only the size of its logs and
+/// result, whose data the caller stores (`store::content`).
+pub fn apply_with_retry(task: &mut StepTask, event: &TaskEvent, retry_at_ms: Option<u64>) -> Applied {
+    if let Some(reason) = rejection(task, event) {
         return Applied::Ignored(reason);
     }
-    match event {
+    match *event {
         TaskEvent::Started {
             attempt,
-            worker,
+            ref worker,
             at_ms,
         } => {
             if let Some(prev) = task.attempts.last_mut() {
@@ -110,7 +113,7 @@ pub fn apply_with_retry(task: &mut StepTask, event: TaskEvent, retry_at_ms: Opti
             task.retry_at_ms = None;
             task.attempts.push(Attempt {
                 number: attempt,
-                worker,
+                worker: worker.clone(),
                 start_ms: at_ms,
                 end_ms: None,
                 state: TaskState::Started,
@@ -119,24 +122,24 @@ pub fn apply_with_retry(task: &mut StepTask, event: TaskEvent, retry_at_ms: Opti
         }
         TaskEvent::Finished {
             attempt,
-            started,
-            outcome,
-            logs,
+            ref started,
+            ref outcome,
+            ref logs,
             at_ms,
             ..
         } => {
             if let Some(s) = started {
                 apply_with_retry(
                     task,
-                    TaskEvent::Started {
+                    &TaskEvent::Started {
                         attempt,
-                        worker: s.worker,
+                        worker: s.worker.clone(),
                         at_ms: s.at_ms,
                     },
                     None,
                 );
             }
-            let (state, error) = match &outcome {
+            let (state, error) = match outcome {
                 Outcome::Success { .. } => (TaskState::Success, None),
                 Outcome::Failure { error, .. } => (TaskState::Failure, Some(error.clone())),
             };
@@ -145,8 +148,9 @@ pub fn apply_with_retry(task: &mut StepTask, event: TaskEvent, retry_at_ms: Opti
                 a.state = state;
                 a.error = error;
             }
-            task.logs.extend(logs);
-            task.outcome = Some(outcome);
+            task.log_lines += logs.len() as u64;
+            task.log_bytes += crate::model::task_log::logs_cost(logs);
+            task.outcome = Some(outcome.kept());
             match (state, retry_at_ms) {
                 (TaskState::Failure, Some(at)) => {
                     task.state = TaskState::Retry;
@@ -158,7 +162,7 @@ pub fn apply_with_retry(task: &mut StepTask, event: TaskEvent, retry_at_ms: Opti
                 }
             }
         }
-        TaskEvent::Revoked { at_ms, reason } => {
+        TaskEvent::Revoked { at_ms, ref reason } => {
             if let Some(a) = task.attempts.last_mut() {
                 if a.end_ms.is_none() {
                     a.end_ms = Some(at_ms);
@@ -168,7 +172,7 @@ pub fn apply_with_retry(task: &mut StepTask, event: TaskEvent, retry_at_ms: Opti
             task.state = TaskState::Revoked;
             task.end_ms = Some(at_ms);
             task.retry_at_ms = None;
-            task.revoke_reason = reason;
+            task.revoke_reason = reason.clone();
         }
     }
     Applied::Changed
@@ -267,7 +271,7 @@ mod tests {
         let mut t = task();
         apply(&mut t, start(1));
         assert_eq!(
-            apply_with_retry(&mut t, finish(1, false), Some(500)),
+            apply_with_retry(&mut t, &finish(1, false), Some(500)),
             Applied::Changed
         );
         assert_eq!(t.state, TaskState::Retry);

@@ -36,6 +36,20 @@ impl TaskState {
     pub fn as_str(self) -> &'static str {
         is_proto::json::state_name(self.to_proto() as i32)
     }
+
+    /// The state a name (as `as_str` spells it) stands for.
+    pub fn parse(name: &str) -> Option<TaskState> {
+        [
+            TaskState::Pending,
+            TaskState::Started,
+            TaskState::Retry,
+            TaskState::Success,
+            TaskState::Failure,
+            TaskState::Revoked,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
 }
 
 /// One log record of a step, as shown by `GET /tasks/{id}`.
@@ -59,6 +73,38 @@ pub enum Outcome {
     },
     Failure {
         /// One line: the exception type and message, or why the runner failed.
+        error: String,
+        traceback: Option<String>,
+    },
+}
+
+impl Outcome {
+    /// What the task record keeps of an outcome: a success's data lives in
+    /// the store (`store::disk`), read when asked for; only its size stays.
+    pub fn kept(&self) -> KeptOutcome {
+        match self {
+            Outcome::Success { json, pickle } => KeptOutcome::Success {
+                json_bytes: json.len() as u64,
+                pickle_bytes: pickle.as_ref().map(|p| p.len() as u64),
+            },
+            Outcome::Failure { error, traceback } => KeptOutcome::Failure {
+                error: error.clone(),
+                traceback: traceback.clone(),
+            },
+        }
+    }
+}
+
+/// A task's outcome as its record keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum KeptOutcome {
+    Success {
+        /// Size of the JSON rendering of the saved data.
+        json_bytes: u64,
+        /// Size of its pickle (None: the step saved nothing).
+        pickle_bytes: Option<u64>,
+    },
+    Failure {
         error: String,
         traceback: Option<String>,
     },
@@ -103,8 +149,11 @@ pub struct StepTask {
     /// The current attempt (0 before the first start).
     pub attempt: u32,
     pub attempts: Vec<Attempt>,
-    pub logs: Vec<LogLine>,
-    pub outcome: Option<Outcome>,
+    /// Records in the task's log; the records themselves are in the store.
+    pub log_lines: u64,
+    /// What they cost against the log cap (`model::task_log`).
+    pub log_bytes: u64,
+    pub outcome: Option<KeptOutcome>,
     pub end_ms: Option<u64>,
     /// Queued for a worker (a step of a run waits for its upstream first).
     pub ready: bool,
@@ -121,7 +170,8 @@ impl StepTask {
             state: TaskState::Pending,
             attempt: 0,
             attempts: Vec::new(),
-            logs: Vec::new(),
+            log_lines: 0,
+            log_bytes: 0,
             outcome: None,
             end_ms: None,
             ready: false,

@@ -14,7 +14,7 @@ use crate::model::application::Application;
 use crate::model::configuration::Configuration;
 use crate::model::node::NodeInfo;
 use crate::model::step::StepRecord;
-use crate::model::task::StepTask;
+use crate::model::task::{LogLine, StepTask};
 use crate::model::user::User;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -48,6 +48,44 @@ pub enum Effect {
     Cancel { task_id: String },
 }
 
+/// A document of the content, named for the store (`store::disk`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocKey {
+    Cluster,
+    User(String),
+    Step(String),
+    Application(String),
+    Configuration(String),
+    Node(u64),
+    Cache(String),
+}
+
+/// What applying an entry leaves for the disk store to write in the same
+/// transaction as the entry (not replicated: every member derives it).
+/// The records of changed tasks and runs are named in `Content::dirty_*`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreOp {
+    /// Records `first_line..` of a task's log (one attempt's).
+    Logs {
+        task_id: String,
+        first_line: u64,
+        lines: Vec<LogLine>,
+    },
+    /// The data a successful attempt saved.
+    Result {
+        task_id: String,
+        json: String,
+        pickle: Option<Vec<u8>>,
+    },
+    /// A document changed or was deleted: the store writes what memory holds.
+    Doc(DocKey),
+    /// Forget finished runs and tasks that ended before `before_ms`, with
+    /// their logs and results.
+    Purge { before_ms: u64 },
+}
+
+/// The replicated state that memory holds: the documents, and the runs and
+/// tasks that are not finished (finished ones are in `store::disk`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Content {
     pub cluster: Option<ClusterIdentity>,
@@ -64,13 +102,21 @@ pub struct Content {
     /// Effects of the entries applied since the last drain (not replicated).
     #[serde(skip)]
     pub effects: Vec<Effect>,
+    /// Writes for the store since the last drain.
+    #[serde(skip)]
+    pub ops: Vec<StoreOp>,
+    /// Tasks and runs changed since the last drain (ids may repeat).
+    #[serde(skip)]
+    pub dirty_tasks: Vec<String>,
+    #[serde(skip)]
+    pub dirty_runs: Vec<String>,
 }
 
 pub(super) fn task_result(changed: bool, reason: Option<String>) -> CommandResult {
     CommandResult::Task { changed, reason }
 }
 
-pub(super) fn ignored(reason: String) -> CommandResult {
+pub(crate) fn ignored(reason: String) -> CommandResult {
     task_result(false, Some(reason))
 }
 
@@ -138,17 +184,41 @@ impl Content {
                     cluster_id,
                     cluster_key,
                 });
+                self.ops.push(StoreOp::Doc(DocKey::Cluster));
+                self.ops.push(StoreOp::Doc(DocKey::User(admin.name.clone())));
                 self.users.insert(admin.name.clone(), admin);
                 CommandResult::Bootstrapped { already: false }
             }
             batch @ Command::Batch(_) => self.apply_noting(batch, &mut Vec::new()),
-            Command::RegisterNode(info) => put(&mut self.nodes, info.id, info),
-            Command::PutStep(step) => put(&mut self.steps, step.name.clone(), step),
-            Command::DeleteStep { name } => delete(&mut self.steps, &name),
-            Command::PutApplication(app) => put(&mut self.applications, app.name.clone(), app),
-            Command::DeleteApplication { name } => delete(&mut self.applications, &name),
-            Command::PutConfiguration(cfg) => put(&mut self.configurations, cfg.name.clone(), cfg),
-            Command::DeleteConfiguration { name } => delete(&mut self.configurations, &name),
+            Command::RegisterNode(info) => {
+                self.ops.push(StoreOp::Doc(DocKey::Node(info.id)));
+                put(&mut self.nodes, info.id, info)
+            }
+            Command::PutStep(step) => {
+                self.ops.push(StoreOp::Doc(DocKey::Step(step.name.clone())));
+                put(&mut self.steps, step.name.clone(), step)
+            }
+            Command::DeleteStep { name } => {
+                self.ops.push(StoreOp::Doc(DocKey::Step(name.clone())));
+                delete(&mut self.steps, &name)
+            }
+            Command::PutApplication(app) => {
+                self.ops.push(StoreOp::Doc(DocKey::Application(app.name.clone())));
+                put(&mut self.applications, app.name.clone(), app)
+            }
+            Command::DeleteApplication { name } => {
+                self.ops.push(StoreOp::Doc(DocKey::Application(name.clone())));
+                delete(&mut self.applications, &name)
+            }
+            Command::PutConfiguration(cfg) => {
+                self.ops
+                    .push(StoreOp::Doc(DocKey::Configuration(cfg.name.clone())));
+                put(&mut self.configurations, cfg.name.clone(), cfg)
+            }
+            Command::DeleteConfiguration { name } => {
+                self.ops.push(StoreOp::Doc(DocKey::Configuration(name.clone())));
+                delete(&mut self.configurations, &name)
+            }
             Command::CreateTask(spec) => {
                 let id = spec.id.clone();
                 if self.tasks.contains_key(&id) {
@@ -158,6 +228,7 @@ impl Content {
                 let mut task = StepTask::new(spec);
                 task.ready = true;
                 self.tasks.insert(id.clone(), task);
+                self.dirty_tasks.push(id.clone());
                 self.effects.push(Effect::Ready {
                     task_id: id,
                     queue,
@@ -179,33 +250,36 @@ impl Content {
                 task_result(true, None)
             }
             Command::Purge { before_ms } => {
-                let old_runs: Vec<String> = self
-                    .runs
+                // Finished runs and tasks are on disk: the store forgets
+                // those (and answers for them, see `state_machine`); memory
+                // holds only the cache's expired entries.
+                let expired: Vec<String> = self
+                    .cache
                     .iter()
-                    .filter(|(_, r)| r.end_ms.is_some_and(|e| e < before_ms))
-                    .map(|(id, _)| id.clone())
+                    .filter(|(_, e)| !e.is_live(before_ms))
+                    .map(|(k, _)| k.clone())
                     .collect();
-                for id in &old_runs {
-                    if let Some(r) = self.runs.remove(id) {
-                        for t in r.task_ids {
-                            self.tasks.remove(&t);
-                        }
-                    }
+                for key in &expired {
+                    self.cache.remove(key);
+                    self.ops.push(StoreOp::Doc(DocKey::Cache(key.clone())));
                 }
-                let before = self.tasks.len();
-                self.tasks
-                    .retain(|_, t| t.spec.run.is_some() || t.end_ms.is_none_or(|e| e >= before_ms));
-                self.cache.retain(|_, e| e.is_live(before_ms));
+                self.ops.push(StoreOp::Purge { before_ms });
                 CommandResult::Deleted {
-                    existed: !old_runs.is_empty() || before != self.tasks.len(),
+                    existed: !expired.is_empty(),
                 }
             }
             Command::CacheSet {
                 key,
                 value,
                 expires_at_ms,
-            } => put(&mut self.cache, key, CacheEntry { value, expires_at_ms }),
-            Command::CacheDelete { key } => delete(&mut self.cache, &key),
+            } => {
+                self.ops.push(StoreOp::Doc(DocKey::Cache(key.clone())));
+                put(&mut self.cache, key, CacheEntry { value, expires_at_ms })
+            }
+            Command::CacheDelete { key } => {
+                self.ops.push(StoreOp::Doc(DocKey::Cache(key.clone())));
+                delete(&mut self.cache, &key)
+            }
         }
     }
 }

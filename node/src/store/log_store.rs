@@ -192,9 +192,14 @@ impl LogStore {
                 "the data directory is in use by another isnode process",
             ));
         }
-        let has_data = [LOG_FILE, META_FILE, super::state_machine::SNAPSHOT_FILE]
-            .iter()
-            .any(|f| dir.join(f).exists());
+        let has_data = [
+            LOG_FILE,
+            META_FILE,
+            super::state_machine::SNAPSHOT_FILE,
+            super::disk::STORE_FILE,
+        ]
+        .iter()
+        .any(|f| dir.join(f).exists());
         super::format::check_or_mark(dir, has_data)?;
         let meta: Meta = match std::fs::read(dir.join(META_FILE)) {
             Ok(bytes) => decode(&bytes).map_err(std::io::Error::other)?,

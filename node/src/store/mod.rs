@@ -1,5 +1,5 @@
-//! Durable storage behind Raft: the group-committed log store, the state machine
-//! holding the replicated content, and its snapshots.
+//! Durable storage behind Raft: the group-committed log store, the state
+//! machine (hot state in memory, the rest in the disk store), and snapshots.
 //!
 //! The Raft type configuration lives here because both storage traits are
 //! defined over it; `raft/` builds the Raft member on top of this module.
@@ -12,8 +12,10 @@ pub mod command;
 #[cfg(test)]
 mod conformance;
 pub mod content;
+pub mod disk;
 pub mod events;
 mod format;
+pub mod handle;
 pub mod log_store;
 pub mod queries;
 pub mod runs;
@@ -21,8 +23,6 @@ pub mod state_machine;
 
 #[cfg(test)]
 mod apply_tests;
-
-use std::io::Cursor;
 
 pub use command::{Command, CommandResult};
 pub use content::{Content, Effect};
@@ -41,7 +41,7 @@ openraft::declare_raft_types!(
         NodeId = NodeId,
         Node = openraft::BasicNode,
         Entry = openraft::Entry<TypeConfig>,
-        SnapshotData = Cursor<Vec<u8>>,
+        SnapshotData = tokio::fs::File,
         AsyncRuntime = openraft::TokioRuntime,
 );
 

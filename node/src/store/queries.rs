@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::Content;
 use crate::model::application::{AppVariable, Application};
 use crate::model::has_value;
-use crate::model::task::{Outcome, StepTask, TaskState};
+use crate::model::task::{KeptOutcome, StepTask, TaskState};
 
 /// What an attempt of a step needs from the replicated state.
 #[derive(Debug, Clone)]
@@ -48,6 +48,9 @@ pub struct Upstream {
 pub enum UpstreamData {
     /// Its success is applied: what it saved (None: nothing).
     Saved(Option<Vec<u8>>),
+    /// Its success is applied and its data is in the store; the handle
+    /// reads it (`ContentHandle::resolve_upstream`) outside the lock.
+    InStore,
     /// Its outcome is not applied (yet): a step started ahead of that apply
     /// gets the data handed over by the dispatcher.
     NotApplied,
@@ -87,8 +90,11 @@ impl Content {
                 name: up.spec.step_name.clone(),
                 params: up.spec.params.clone(),
                 data: match &up.outcome {
-                    Some(Outcome::Success { pickle, .. }) if up.state == TaskState::Success => {
-                        UpstreamData::Saved(pickle.clone())
+                    Some(KeptOutcome::Success { pickle_bytes, .. }) if up.state == TaskState::Success => {
+                        match pickle_bytes {
+                            None => UpstreamData::Saved(None),
+                            Some(_) => UpstreamData::InStore,
+                        }
                     }
                     _ => UpstreamData::NotApplied,
                 },

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::content::{ignored, task_result, Content, Effect};
+use super::content::{ignored, task_result, Content, Effect, StoreOp};
 use super::{Command, CommandResult};
 use crate::engine::run::{self, Run, RunAction, RunEvent};
 use crate::engine::{step_task, Applied, TaskEvent};
@@ -51,9 +51,11 @@ impl Content {
                 run: Some((spec.id.clone(), i)),
             });
             self.tasks.insert(id.clone(), task);
+            self.dirty_tasks.push(id.clone());
             task_ids.push(id);
         }
         let (id, at_ms) = (spec.id.clone(), spec.created_ms);
+        self.dirty_runs.push(id.clone());
         self.runs.insert(
             id.clone(),
             RunRecord {
@@ -81,8 +83,13 @@ impl Content {
                     task_id: id.to_string(),
                 });
             }
-            return match step_task::apply(task, event) {
-                Applied::Changed => task_result(true, None),
+            return match step_task::apply_with_retry(task, &event, None) {
+                Applied::Changed => {
+                    let first_line = task.log_lines;
+                    self.dirty_tasks.push(id.to_string());
+                    self.spill(id, first_line, event);
+                    task_result(true, None)
+                }
                 Applied::Ignored(reason) => ignored(reason),
             };
         };
@@ -135,26 +142,60 @@ impl Content {
             _ => None,
         });
         let task = self.tasks.get_mut(id).expect("checked above");
-        step_task::apply_with_retry(task, event, retry_at);
+        step_task::apply_with_retry(task, &event, retry_at);
+        let first_line = task.log_lines;
+        self.dirty_tasks.push(id.to_string());
+        self.dirty_runs.push(run_id.clone());
+        self.spill(id, first_line, event);
         self.carry_out(&run_id, actions, at_ms);
         task_result(true, None)
+    }
+
+    /// Hands an applied outcome's logs and data to the store: the task
+    /// record keeps only their size (`log_lines` is already counted, so
+    /// this attempt's records start at `lines_after` minus their number).
+    fn spill(&mut self, id: &str, lines_after: u64, event: TaskEvent) {
+        let TaskEvent::Finished { outcome, logs, .. } = event else {
+            return;
+        };
+        if !logs.is_empty() {
+            self.ops.push(StoreOp::Logs {
+                task_id: id.to_string(),
+                first_line: lines_after - logs.len() as u64,
+                lines: logs,
+            });
+        }
+        if let Outcome::Success { json, pickle } = outcome {
+            self.ops.push(StoreOp::Result {
+                task_id: id.to_string(),
+                json,
+                pickle,
+            });
+        }
     }
 
     /// Carries out what the run engine asked for. Costs O(actions): the
     /// run's task ids are borrowed, not copied.
     pub(super) fn carry_out(&mut self, run_id: &str, actions: Vec<RunAction>, at_ms: u64) {
         let Content {
-            runs, tasks, effects, ..
+            runs,
+            tasks,
+            effects,
+            dirty_tasks,
+            dirty_runs,
+            ..
         } = self;
         let Some(record) = runs.get_mut(run_id) else {
             return;
         };
         let task_ids = &record.task_ids;
+        dirty_runs.push(run_id.to_string());
         for action in actions {
             match action {
                 RunAction::Queue(i) => {
                     if let Some(t) = tasks.get_mut(&task_ids[i]) {
                         t.ready = true;
+                        dirty_tasks.push(t.spec.id.clone());
                         effects.push(Effect::Ready {
                             task_id: t.spec.id.clone(),
                             queue: t.spec.queue.clone(),
@@ -178,10 +219,13 @@ impl Content {
                             at_ms,
                             reason: Some(reason),
                         };
-                        if step_task::apply(t, event) == Applied::Changed && was_ready {
-                            effects.push(Effect::Cancel {
-                                task_id: t.spec.id.clone(),
-                            });
+                        if step_task::apply(t, event) == Applied::Changed {
+                            dirty_tasks.push(t.spec.id.clone());
+                            if was_ready {
+                                effects.push(Effect::Cancel {
+                                    task_id: t.spec.id.clone(),
+                                });
+                            }
                         }
                     }
                 }

@@ -1,63 +1,83 @@
-//! The Raft state machine: the replicated [`Content`] in memory, made durable
-//! by snapshots written under the data directory plus the log entries after
-//! the snapshot, which openraft re-applies on restart (the commit index is
-//! saved by the log store).
+//! The Raft state machine: memory holds the documents and the unfinished
+//! runs and tasks ([`Content`]); everything else — finished runs and tasks,
+//! logs, results — is in the disk store (`store::disk`), which also keeps a
+//! copy of what memory holds. Applying a batch changes memory and commits
+//! the batch's writes in one store transaction before readers can see it.
+//!
+//! Snapshots are files written from a store read transaction and sent to
+//! followers in chunks by openraft; a restart reads the store, not the
+//! snapshot.
 //!
 //! **Invariant:** the content is only changed by applying committed log
-//! entries or installing a snapshot; API reads take the read lock only.
+//! entries or installing a snapshot; the memory write lock is held until the
+//! store has committed what the batch wrote, so a reader that finds a task
+//! in memory, or misses it there, finds what it needs in the store.
 
-use std::io::Cursor;
+use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
-use openraft::storage::{RaftStateMachine, Snapshot, SnapshotMeta};
+use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{EntryPayload, LogId, OptionalSend, RaftSnapshotBuilder, StorageIOError, StoredMembership};
-use serde::{Deserialize, Serialize};
+use tokio::io::AsyncSeekExt;
 
-use super::{decode, encode, CommandResult, Content, Entry, Event, Events, NodeId, StorageError, TypeConfig};
+use super::disk::{self, Disk, DiskError, Membership};
+use super::{CommandResult, Content, Entry, Event, Events, NodeId, StorageError, TypeConfig};
+use crate::store::content::ignored;
+use crate::store::Command;
 
 /// The latest snapshot of the state machine, beside the log.
 pub(crate) const SNAPSHOT_FILE: &str = "snapshot.bin";
+/// Where a snapshot from the leader is received.
+const RECEIVING_FILE: &str = "snapshot.recv";
 
-type Membership = StoredMembership<NodeId, openraft::BasicNode>;
-type Meta = SnapshotMeta<NodeId, openraft::BasicNode>;
+type Meta = disk::SnapshotMeta;
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// The state memory holds.
+#[derive(Debug, Default)]
 pub struct StateMachineData {
     pub last_applied: Option<LogId<NodeId>>,
     pub membership: Membership,
     pub content: Content,
 }
 
-/// A snapshot as written to disk: its metadata and the encoded state.
-#[derive(Serialize, Deserialize)]
-struct StoredSnapshot {
-    meta: Meta,
-    data: Vec<u8>,
+impl From<disk::Loaded> for StateMachineData {
+    fn from(l: disk::Loaded) -> Self {
+        StateMachineData {
+            last_applied: l.last_applied,
+            membership: l.membership,
+            content: l.content,
+        }
+    }
 }
 
-/// Read access to the replicated content for the API layer.
+/// Read access to the replicated state for the rest of the node: memory
+/// through [`ContentHandle::read`], the disk store through the methods in
+/// `store::handle`.
 #[derive(Clone)]
-pub struct ContentHandle(Arc<RwLock<StateMachineData>>);
+pub struct ContentHandle {
+    pub(super) data: Arc<RwLock<StateMachineData>>,
+    pub(super) disk: Disk,
+}
 
 impl ContentHandle {
     pub fn read(&self) -> RwLockReadGuard<'_, StateMachineData> {
         // A panic while holding the lock would leave it poisoned; the data is
         // still the last fully applied state, so reading on is sound.
-        self.0.read().unwrap_or_else(|p| p.into_inner())
+        self.data.read().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 #[derive(Clone)]
 pub struct StateMachineStore {
     data: Arc<RwLock<StateMachineData>>,
-    snapshot_path: PathBuf,
+    disk: Disk,
+    dir: PathBuf,
     events: Events,
-    /// The last log id of the snapshot on disk. openraft builds snapshots
-    /// in a task of their own while it installs received ones inline, so two
+    /// The last log id of the snapshot file. openraft builds snapshots in a
+    /// task of their own while it installs received ones inline, so two
     /// writers can race: this lock makes them take turns on the file, and a
-    /// snapshot older than the one on disk is never written over it (a
-    /// restart must not go back behind a log that was purged past it).
+    /// snapshot older than the one there is never moved over it.
     written: Arc<std::sync::Mutex<Option<LogId<NodeId>>>>,
 }
 
@@ -69,103 +89,122 @@ fn snap_err(e: impl std::error::Error + 'static) -> StorageError {
     StorageIOError::write_snapshot(None, &e).into()
 }
 
+fn read_snapshot_meta(path: &Path) -> Result<Option<Meta>, DiskError> {
+    match std::fs::File::open(path) {
+        Ok(f) => disk::read_header(&mut std::io::BufReader::new(f)).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 impl StateMachineStore {
-    /// Opens the state machine, restoring the latest snapshot in `dir` if any.
+    /// Opens the state machine in `dir`: the store's state is memory's.
     pub fn open(dir: &Path, events: Events) -> Result<StateMachineStore, StorageError> {
-        let snapshot_path = dir.join(SNAPSHOT_FILE);
-        let store = StateMachineStore {
-            data: Arc::default(),
-            snapshot_path,
+        let disk = Disk::open(dir).map_err(sm_err)?;
+        let loaded = disk.load().map_err(sm_err)?;
+        let written = read_snapshot_meta(&dir.join(SNAPSHOT_FILE))
+            .map_err(snap_err)?
+            .and_then(|m| m.last_log_id);
+        Ok(StateMachineStore {
+            data: Arc::new(RwLock::new(loaded.into())),
+            disk,
+            dir: dir.to_path_buf(),
             events,
-            written: Arc::default(),
-        };
-        if let Some(snap) = store.read_snapshot_file()? {
-            *store.written.lock().unwrap_or_else(|p| p.into_inner()) = snap.meta.last_log_id;
-            let restored: StateMachineData = decode(&snap.data).map_err(snap_err)?;
-            *store.write() = restored;
-        }
-        Ok(store)
+            written: Arc::new(std::sync::Mutex::new(written)),
+        })
     }
 
     pub fn handle(&self) -> ContentHandle {
-        ContentHandle(self.data.clone())
+        ContentHandle {
+            data: self.data.clone(),
+            disk: self.disk.clone(),
+        }
+    }
+
+    /// The disk store (for expiry's compaction).
+    pub fn disk(&self) -> Disk {
+        self.disk.clone()
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, StateMachineData> {
         self.data.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn read_snapshot_file(&self) -> Result<Option<StoredSnapshot>, StorageError> {
-        match std::fs::read(&self.snapshot_path) {
-            Ok(bytes) => decode(&bytes).map(Some).map_err(snap_err),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(snap_err(e)),
+    /// Moves a fully written snapshot file to `SNAPSHOT_FILE`, unless a newer
+    /// one is there already.
+    fn keep_snapshot(&self, from: &Path, meta: &Meta) -> Result<bool, DiskError> {
+        let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        if *written > meta.last_log_id {
+            tracing::debug!(
+                on_disk = ?*written,
+                built = ?meta.last_log_id,
+                "a newer snapshot is on disk already; this one is not kept"
+            );
+            std::fs::remove_file(from)?;
+            return Ok(false);
+        }
+        std::fs::rename(from, self.dir.join(SNAPSHOT_FILE))?;
+        std::fs::File::open(&self.dir)?.sync_all()?;
+        *written = meta.last_log_id;
+        Ok(true)
+    }
+
+    /// Applies one command: a run or task that already finished (and so is
+    /// only on disk) is not created again by a repeated proposal.
+    fn apply_command(&self, content: &mut Content, cmd: Command, changed: &mut Vec<String>) -> CommandResult {
+        match cmd {
+            Command::Batch(cmds) => CommandResult::Batch(
+                cmds.into_iter()
+                    .map(|c| self.apply_command(content, c, changed))
+                    .collect(),
+            ),
+            Command::CreateRun(spec)
+                if !content.runs.contains_key(&spec.id) && self.finished_run(&spec.id) =>
+            {
+                ignored(format!("run {} already exists (it finished)", spec.id))
+            }
+            Command::CreateTask(spec)
+                if !content.tasks.contains_key(&spec.id) && self.finished_task(&spec.id) =>
+            {
+                ignored(format!("task {} already exists (it finished)", spec.id))
+            }
+            cmd => content.apply_noting(cmd, changed),
         }
     }
 
-    /// Writes the snapshot beside the old one and renames it into place, so a
-    /// crash leaves either the old or the new snapshot, never a torn one.
-    fn write_snapshot_file(&self, snap: &StoredSnapshot) -> Result<(), StorageError> {
-        use std::io::Write;
-        let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
-        if *written > snap.meta.last_log_id {
-            tracing::debug!(
-                on_disk = ?*written,
-                built = ?snap.meta.last_log_id,
-                "a newer snapshot is on disk already; this one is not written"
-            );
-            return Ok(());
-        }
-        let bytes = encode(snap).map_err(snap_err)?;
-        let tmp = self.snapshot_path.with_extension("tmp");
-        let mut f = std::fs::File::create(&tmp).map_err(snap_err)?;
-        f.write_all(&bytes).map_err(snap_err)?;
-        f.sync_all().map_err(snap_err)?;
-        std::fs::rename(&tmp, &self.snapshot_path).map_err(snap_err)?;
-        if let Some(dir) = self.snapshot_path.parent() {
-            std::fs::File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(snap_err)?;
-        }
-        *written = snap.meta.last_log_id;
-        Ok(())
+    fn finished_run(&self, id: &str) -> bool {
+        let found = self.disk.reader().and_then(|r| self.disk.run(&r, id));
+        matches!(found, Ok(Some(_)))
+    }
+
+    fn finished_task(&self, id: &str) -> bool {
+        let found = self.disk.reader().and_then(|r| self.disk.task(&r, id));
+        matches!(found, Ok(Some(_)))
     }
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
-        // Copy under the lock and encode outside it: applying waits for the
-        // copy only, not for the (slower) encoding.
-        let copy = {
-            let sm = self.data.read().unwrap_or_else(|p| p.into_inner());
-            StateMachineData {
-                last_applied: sm.last_applied,
-                membership: sm.membership.clone(),
-                content: sm.content.clone(),
-            }
-        };
-        let (data, meta) = {
-            let sm = &copy;
-            let data = encode(sm).map_err(snap_err)?;
-            let snapshot_id = match &sm.last_applied {
+        let this = self.clone();
+        let meta = tokio::task::spawn_blocking(move || {
+            let tmp = this.dir.join(format!("snapshot.{}.tmp", uuid::Uuid::new_v4()));
+            let meta = this.disk.dump(&tmp, |applied| match applied {
                 Some(l) => format!("{}-{}-{}", l.leader_id.term, l.index, uuid::Uuid::new_v4()),
                 None => format!("empty-{}", uuid::Uuid::new_v4()),
-            };
-            let meta = Meta {
-                last_log_id: sm.last_applied,
-                last_membership: sm.membership.clone(),
-                snapshot_id,
-            };
-            (data, meta)
-        };
-        let stored = StoredSnapshot { meta, data };
-        let this = self.clone();
-        let stored = tokio::task::spawn_blocking(move || this.write_snapshot_file(&stored).map(|_| stored))
-            .await
-            .map_err(snap_err)??;
-        Ok(Snapshot {
-            meta: stored.meta,
-            snapshot: Box::new(Cursor::new(stored.data)),
+            })?;
+            this.keep_snapshot(&tmp, &meta)?;
+            Ok::<_, DiskError>(meta)
+        })
+        .await
+        .map_err(snap_err)?
+        .map_err(snap_err)?;
+        // The file holds this snapshot or a newer one; either is sound to send.
+        let current = self.get_current_snapshot().await?;
+        current.ok_or_else(|| {
+            snap_err(std::io::Error::other(format!(
+                "snapshot {} was written but its file is gone",
+                meta.snapshot_id
+            )))
         })
     }
 }
@@ -185,18 +224,50 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     {
         let mut sm = self.write();
         let mut results = Vec::new();
+        let mut purges = Vec::new();
         let mut changed_tasks = Vec::new();
         for entry in entries {
             sm.last_applied = Some(entry.log_id);
             let result = match entry.payload {
                 EntryPayload::Blank => CommandResult::None,
-                EntryPayload::Normal(cmd) => sm.content.apply_noting(cmd, &mut changed_tasks),
+                EntryPayload::Normal(cmd) => {
+                    if matches!(cmd, Command::Purge { .. }) {
+                        purges.push(results.len());
+                    }
+                    self.apply_command(&mut sm.content, cmd, &mut changed_tasks)
+                }
                 EntryPayload::Membership(m) => {
                     sm.membership = StoredMembership::new(Some(entry.log_id), m);
                     CommandResult::None
                 }
             };
             results.push(result);
+        }
+        let StateMachineData {
+            last_applied,
+            membership,
+            content,
+        } = &mut *sm;
+        let written = self
+            .disk
+            .commit(*last_applied, membership, content)
+            .map_err(sm_err)?;
+        if written.purged > 0 {
+            for i in purges {
+                results[i] = CommandResult::Deleted { existed: true };
+            }
+            // Give the space back (when enough was deleted), off this task.
+            let disk = self.disk.clone();
+            tokio::task::spawn_blocking(move || match disk.compact_if_worth_it() {
+                Ok(true) => tracing::info!(
+                    bytes = disk.file_bytes(),
+                    "compacted the state store after expiry"
+                ),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "compacting the state store failed; it is tried again after the next expiry")
+                }
+            });
         }
         let effects = std::mem::take(&mut sm.content.effects);
         drop(sm);
@@ -213,69 +284,75 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         self.clone()
     }
 
-    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
-        Ok(Box::new(Cursor::new(Vec::new())))
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<tokio::fs::File>, StorageError> {
+        let f = tokio::fs::File::create(self.dir.join(RECEIVING_FILE))
+            .await
+            .map_err(snap_err)?;
+        Ok(Box::new(f))
     }
 
     async fn install_snapshot(
         &mut self,
         meta: &Meta,
-        snapshot: Box<Cursor<Vec<u8>>>,
+        snapshot: Box<tokio::fs::File>,
     ) -> Result<(), StorageError> {
-        let data = snapshot.into_inner();
-        let restored: StateMachineData = decode(&data).map_err(sm_err)?;
-        let stored = StoredSnapshot {
-            meta: meta.clone(),
-            data,
-        };
+        let mut received = snapshot.into_std().await;
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.write_snapshot_file(&stored))
-            .await
-            .map_err(snap_err)??;
-        *self.write() = restored;
+        let meta = meta.clone();
+        tokio::task::spawn_blocking(move || {
+            use std::io::{Seek, Write};
+            received.seek(SeekFrom::Start(0))?;
+            // Loaded and copied to this node's snapshot file in one pass.
+            let tmp = this.dir.join(format!("snapshot.{}.tmp", uuid::Uuid::new_v4()));
+            let mut tee = disk::Tee {
+                inner: received,
+                copy: std::io::BufWriter::new(std::fs::File::create(&tmp)?),
+            };
+            // Readers wait while the state is replaced, then see the new one.
+            let mut sm = this.write();
+            let loaded_meta = this.disk.load_snapshot(&mut tee)?;
+            if loaded_meta.last_log_id != meta.last_log_id {
+                return Err(DiskError::Snapshot(format!(
+                    "the received file holds the state at {:?}, the leader announced {:?}",
+                    loaded_meta.last_log_id, meta.last_log_id
+                )));
+            }
+            *sm = this.disk.load()?.into();
+            drop(sm);
+            tee.copy.flush()?;
+            let copy = tee.copy.into_inner().map_err(|e| e.into_error())?;
+            copy.sync_all()?;
+            this.keep_snapshot(&tmp, &loaded_meta)?;
+            match std::fs::remove_file(this.dir.join(RECEIVING_FILE)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            }
+        })
+        .await
+        .map_err(snap_err)?
+        .map_err(sm_err)?;
         Ok(())
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
-        let this = self.clone();
-        let snap = tokio::task::spawn_blocking(move || this.read_snapshot_file())
-            .await
-            .map_err(snap_err)??;
-        Ok(snap.map(|s| Snapshot {
-            meta: s.meta,
-            snapshot: Box::new(Cursor::new(s.data)),
+        let path = self.dir.join(SNAPSHOT_FILE);
+        // Taken under the lock, so the meta and the file opened agree.
+        let opened = {
+            let _turn = self.written.lock().unwrap_or_else(|p| p.into_inner());
+            let meta = read_snapshot_meta(&path).map_err(snap_err)?;
+            match meta {
+                None => None,
+                Some(meta) => Some((meta, std::fs::File::open(&path).map_err(snap_err)?)),
+            }
+        };
+        let Some((meta, file)) = opened else {
+            return Ok(None);
+        };
+        let mut file = tokio::fs::File::from_std(file);
+        file.seek(SeekFrom::Start(0)).await.map_err(snap_err)?;
+        Ok(Some(Snapshot {
+            meta,
+            snapshot: Box::new(file),
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn snapshot(index: u64) -> StoredSnapshot {
-        StoredSnapshot {
-            meta: Meta {
-                last_log_id: Some(LogId::new(openraft::CommittedLeaderId::new(1, 1), index)),
-                last_membership: Membership::default(),
-                snapshot_id: format!("s{index}"),
-            },
-            data: vec![index as u8],
-        }
-    }
-
-    #[test]
-    fn an_older_snapshot_never_replaces_a_newer_one_on_disk() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = StateMachineStore::open(dir.path(), Events::default()).unwrap();
-        store.write_snapshot_file(&snapshot(10)).unwrap();
-        // A build that started before the install of snapshot 10 ends after it.
-        store.write_snapshot_file(&snapshot(5)).unwrap();
-        let on_disk = store.read_snapshot_file().unwrap().unwrap();
-        assert_eq!(on_disk.meta.snapshot_id, "s10");
-        store.write_snapshot_file(&snapshot(12)).unwrap();
-        assert_eq!(
-            store.read_snapshot_file().unwrap().unwrap().meta.snapshot_id,
-            "s12"
-        );
     }
 }

@@ -1,0 +1,1 @@
+//! Tests of the disk store: filled below.

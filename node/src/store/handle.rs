@@ -1,0 +1,127 @@
+//! Reading the replicated state from outside the state machine: a task or
+//! run wherever it is (memory while unfinished, the disk store after), a
+//! page of a task's log, a saved result, pages of runs, and the upstream
+//! data a step's attempt needs.
+//!
+//! **Invariant:** memory is looked at first, the store after: the state
+//! machine commits a batch to the store before it lets go of memory, so an
+//! item missing from memory is in the store (or does not exist).
+
+use super::disk::{DiskError, RunFilter, RunPage, RunsCursor};
+use super::queries::{StepInputs, UpstreamData};
+use super::{ContentHandle, RunRecord};
+use crate::model::task::{LogLine, StepTask};
+
+impl ContentHandle {
+    /// A task, finished or not.
+    pub fn task(&self, id: &str) -> Result<Option<StepTask>, DiskError> {
+        if let Some(t) = self.read().content.tasks.get(id) {
+            return Ok(Some(t.clone()));
+        }
+        let r = self.disk.reader()?;
+        self.disk.task(&r, id)
+    }
+
+    /// A run, finished or not.
+    pub fn run(&self, id: &str) -> Result<Option<RunRecord>, DiskError> {
+        if let Some(r) = self.read().content.runs.get(id) {
+            return Ok(Some(r.clone()));
+        }
+        let r = self.disk.reader()?;
+        self.disk.run(&r, id)
+    }
+
+    /// The tasks of a run, in application order.
+    pub fn run_tasks(&self, run: &RunRecord) -> Result<Vec<StepTask>, DiskError> {
+        let mut out = Vec::with_capacity(run.task_ids.len());
+        let mut missing = Vec::new();
+        {
+            let sm = self.read();
+            for (i, id) in run.task_ids.iter().enumerate() {
+                match sm.content.tasks.get(id) {
+                    Some(t) => out.push(Some(t.clone())),
+                    None => {
+                        out.push(None);
+                        missing.push(i);
+                    }
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let r = self.disk.reader()?;
+            for i in missing {
+                out[i] = self.disk.task(&r, &run.task_ids[i])?;
+            }
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// Records `from..to` of a task's log.
+    pub fn log_lines(&self, id: &str, from: u64, to: u64) -> Result<Vec<LogLine>, DiskError> {
+        let r = self.disk.reader()?;
+        self.disk.log_lines(&r, id, from, to)
+    }
+
+    /// The JSON rendering of what a task saved.
+    pub fn result_json(&self, id: &str) -> Result<Option<String>, DiskError> {
+        let r = self.disk.reader()?;
+        self.disk.result_json(&r, id)
+    }
+
+    /// The pickle of what a task saved.
+    pub fn result_pickle(&self, id: &str) -> Result<Option<Vec<u8>>, DiskError> {
+        let r = self.disk.reader()?;
+        self.disk.result_pickle(&r, id)
+    }
+
+    /// Up to `limit` runs `filter` admits, newest first (by creation time,
+    /// then id), older than `after` when given: unfinished ones from
+    /// memory, finished ones from the store's indexes.
+    pub fn list_runs(
+        &self,
+        filter: &RunFilter,
+        after: Option<&RunsCursor>,
+        limit: usize,
+    ) -> Result<RunPage, DiskError> {
+        let mut hot: Vec<RunRecord> = {
+            let sm = self.read();
+            sm.content
+                .runs
+                .values()
+                .filter(|r| filter.admits(r))
+                .filter(|r| after.is_none_or(|c| RunsCursor::of(r) < *c))
+                .cloned()
+                .collect()
+        };
+        let r = self.disk.reader()?;
+        let finished = self.disk.finished_runs(&r, filter, after, limit)?;
+        hot.extend(finished.runs);
+        hot.sort_by(|a, b| RunsCursor::of(b).cmp(&RunsCursor::of(a)));
+        hot.dedup_by(|a, b| a.spec.id == b.spec.id);
+        let more = hot.len() > limit || finished.next.is_some();
+        hot.truncate(limit);
+        let next = if more {
+            hot.last().map(RunsCursor::of)
+        } else {
+            None
+        };
+        Ok(RunPage { runs: hot, next })
+    }
+
+    /// Replaces the upstream data the store holds in `inputs` by the data.
+    pub fn resolve_upstream(&self, inputs: &mut StepInputs) -> Result<(), DiskError> {
+        let Some(run) = inputs.run.as_mut() else {
+            return Ok(());
+        };
+        if !run.upstream.iter().any(|u| u.data == UpstreamData::InStore) {
+            return Ok(());
+        }
+        let r = self.disk.reader()?;
+        for up in &mut run.upstream {
+            if up.data == UpstreamData::InStore {
+                up.data = UpstreamData::Saved(self.disk.result_pickle(&r, &up.task_id)?);
+            }
+        }
+        Ok(())
+    }
+}
