@@ -156,6 +156,7 @@ impl Client {
             app: app.unwrap_or_default().to_string(),
             state: state.unwrap_or_default().to_string(),
             limit: limit.unwrap_or(0),
+            ..ListTasksRequest::default()
         };
         match self.rpc.list_tasks(req).await {
             Ok(r) => Ok(r.into_inner()),
