@@ -27,6 +27,10 @@ use crate::store::{Command, CommandResult, Effect, Events};
 
 /// How long loading an uploaded step may take.
 const VALIDATION_TIMEOUT: Duration = Duration::from_secs(30);
+/// Snapshot once the Raft log not yet purged holds this many bytes (see
+/// `RaftSettings::snapshot_log_bytes`): with step results of a megabyte in
+/// entries, `snapshot_every` entries alone let the log reach gigabytes.
+const SNAPSHOT_LOG_BYTES: u64 = 64 << 20;
 
 pub const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
 /// Holds the bound listener address, `HOST:PORT` and a newline.
@@ -84,6 +88,7 @@ impl Node {
         let settings = RaftSettings {
             snapshot_every: cfg.snapshot_every,
             keep_after_snapshot: cfg.keep_after_snapshot,
+            snapshot_log_bytes: SNAPSHOT_LOG_BYTES,
         };
         let lib_dir = data_dir.join("python/lib");
         crate::python::embedded::install(&lib_dir).map_err(|source| NodeError::DataDir {

@@ -17,8 +17,8 @@ pub mod status;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use openraft::{BasicNode, SnapshotPolicy};
 
@@ -26,6 +26,7 @@ use openraft::error::ClientWriteError;
 
 use network::Peers;
 
+use crate::store::log_store::UnpurgedBytes;
 use crate::store::{
     Command, CommandResult, ContentHandle, Events, LogStore, NodeId, StateMachineStore, TypeConfig,
 };
@@ -49,7 +50,9 @@ pub enum Leadership {
 /// [`enqueue`], which batch them (see `proposer`).
 #[derive(Clone)]
 pub struct Raft {
-    inner: OpenRaft,
+    /// In an `Arc` of its own so background tasks can hold it weakly and
+    /// end when the last handle to the member is gone.
+    inner: Arc<OpenRaft>,
     proposer: proposer::Proposer,
     pub peers: Peers,
     /// The state machine's data, for its exact applied index (openraft's
@@ -61,7 +64,7 @@ impl Raft {
     fn new(inner: OpenRaft, peers: Peers, content: ContentHandle) -> Raft {
         let proposer = proposer::Proposer::start(inner.clone());
         Raft {
-            inner,
+            inner: Arc::new(inner),
             proposer,
             peers,
             content,
@@ -131,6 +134,11 @@ pub struct RaftSettings {
     pub snapshot_every: u64,
     /// Entries kept in the log after a snapshot, for slow followers.
     pub keep_after_snapshot: u64,
+    /// Also take a snapshot once the log not yet purged holds this many
+    /// encoded bytes (and has grown by as many since the last such
+    /// snapshot): a few big entries can outweigh `snapshot_every` small
+    /// ones. 0: never.
+    pub snapshot_log_bytes: u64,
 }
 
 pub struct RaftMember {
@@ -156,6 +164,7 @@ pub async fn start(
         path: raft_dir.display().to_string(),
         source,
     })?;
+    let log_bytes = log_store.unpurged_bytes_gauge();
     let sm =
         StateMachineStore::open(raft_dir, events).map_err(|e| RaftError::OpenStateMachine(e.to_string()))?;
     let content = sm.handle();
@@ -192,10 +201,86 @@ pub async fn start(
             .await
             .map_err(|e| RaftError::Start(e.to_string()))?;
     }
-    Ok(RaftMember {
-        raft: Raft::new(raft, peers, content.clone()),
-        content,
-    })
+    let raft = Raft::new(raft, peers, content.clone());
+    if settings.snapshot_log_bytes > 0 {
+        tokio::spawn(snapshot_when_log_is_large(
+            Arc::downgrade(&raft.inner),
+            log_bytes,
+            settings.snapshot_log_bytes,
+        ));
+    }
+    Ok(RaftMember { raft, content })
+}
+
+/// How often the log's size is looked at.
+const LOG_BYTES_CHECK_EVERY: Duration = Duration::from_millis(500);
+/// Snapshots asked for by size are at least this far apart.
+const LOG_BYTES_SNAPSHOT_GAP: Duration = Duration::from_secs(1);
+
+/// Asks openraft for a snapshot whenever [`LogBytesRule`] says so. Ends when
+/// the member stops (openraft reports it in its metrics) or the last handle
+/// to it is dropped; holds neither the member nor the log store meanwhile.
+async fn snapshot_when_log_is_large(raft: Weak<OpenRaft>, log_bytes: UnpurgedBytes, limit: u64) {
+    let mut rule = LogBytesRule::new(limit);
+    let mut tick = tokio::time::interval(LOG_BYTES_CHECK_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(raft) = raft.upgrade() else {
+            return;
+        };
+        if raft.metrics().borrow().running_state.is_err() {
+            return;
+        }
+        let bytes = log_bytes.get();
+        if !rule.due(bytes, Instant::now()) {
+            continue;
+        }
+        tracing::debug!(log_bytes = bytes, "the Raft log is large; taking a snapshot");
+        if let Err(e) = raft.trigger().snapshot().await {
+            // Fatal: the member has stopped.
+            tracing::debug!(error = %e, "cannot trigger a snapshot; the Raft member has stopped");
+            return;
+        }
+    }
+}
+
+/// When a snapshot is due because of the log's size in bytes.
+///
+/// Past `limit` alone is not enough: openraft purges only up to
+/// `keep_after_snapshot` entries before the snapshot, and (on a leader) not
+/// what a replication is still sending, so the log can stay past `limit`
+/// after the snapshot, and asking again every second would rebuild the
+/// snapshot every second for nothing. So the log must also have grown by
+/// `limit` since its low point after the last snapshot asked for here.
+struct LogBytesRule {
+    limit: u64,
+    /// The least size seen since the last snapshot asked for (0 before any).
+    floor: u64,
+    last: Option<Instant>,
+}
+
+impl LogBytesRule {
+    fn new(limit: u64) -> LogBytesRule {
+        LogBytesRule {
+            limit,
+            floor: 0,
+            last: None,
+        }
+    }
+
+    fn due(&mut self, bytes: u64, now: Instant) -> bool {
+        self.floor = self.floor.min(bytes);
+        let recent = self
+            .last
+            .is_some_and(|t| now.saturating_duration_since(t) < LOG_BYTES_SNAPSHOT_GAP);
+        if bytes < self.limit || bytes - self.floor < self.limit || recent {
+            return false;
+        }
+        self.floor = bytes;
+        self.last = Some(now);
+        true
+    }
 }
 
 /// Waits until some node is leader and returns its id.
@@ -385,5 +470,32 @@ pub fn enqueue(
             let rx = raft.proposer.queue(cmd);
             Box::pin(async move { rx.await.unwrap_or_else(|_| Err(dropped())) })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_is_due_by_bytes_once_per_growth_of_the_limit() {
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut rule = LogBytesRule::new(100);
+        assert!(!rule.due(99, at(0)));
+        assert!(rule.due(100, at(1)));
+        // Not again within the gap, nor while the log has not grown by the
+        // limit (a snapshot that purged little, or nothing yet).
+        assert!(!rule.due(150, at(1)));
+        assert!(!rule.due(199, at(5)));
+        assert!(rule.due(200, at(6)));
+        // Purged down to 120 (entries kept after the snapshot): due again
+        // from 220, not before.
+        assert!(!rule.due(120, at(7)));
+        assert!(!rule.due(219, at(8)));
+        assert!(rule.due(220, at(9)));
+        // Purged to nothing: due again at the limit.
+        assert!(!rule.due(0, at(10)));
+        assert!(rule.due(100, at(11)));
     }
 }

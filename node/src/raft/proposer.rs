@@ -150,6 +150,7 @@ mod tests {
         let settings = RaftSettings {
             snapshot_every: 100_000,
             keep_after_snapshot: 1000,
+            snapshot_log_bytes: 64 << 20,
         };
         let member = raft::start(
             1,
