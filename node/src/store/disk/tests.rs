@@ -6,6 +6,7 @@ use super::*;
 use crate::engine::TaskEvent;
 use crate::model::run::RunSpec;
 use crate::model::task::{LogLine, Outcome, TaskState};
+use crate::store::content::StoreOp;
 use crate::store::Command;
 
 const ONE_STEP: &str = r#"{"name": "a", "steps": [{"name": "A", "file": "F"}]}"#;
@@ -67,11 +68,17 @@ fn a_finished_run_leaves_memory_and_is_read_back_from_the_store() {
     let disk = Disk::open(dir.path()).unwrap();
     let mut c = Content::default();
     finished_run(&disk, &mut c, "isapp-1", "a", 10, 3);
-    assert!(c.runs.is_empty() && c.tasks.is_empty(), "memory holds only unfinished work");
+    assert!(
+        c.runs.is_empty() && c.tasks.is_empty(),
+        "memory holds only unfinished work"
+    );
     let r = disk.reader().unwrap();
     let run = disk.run(&r, "isapp-1").unwrap().expect("the run is stored");
     assert_eq!(run.run.state, TaskState::Success);
-    let task = disk.task(&r, &run.task_ids[0]).unwrap().expect("its task is stored");
+    let task = disk
+        .task(&r, &run.task_ids[0])
+        .unwrap()
+        .expect("its task is stored");
     assert_eq!(task.log_lines, 3);
     assert_eq!(
         disk.result_json(&r, &task.spec.id).unwrap().as_deref(),
@@ -81,17 +88,27 @@ fn a_finished_run_leaves_memory_and_is_read_back_from_the_store() {
         disk.result_pickle(&r, &task.spec.id).unwrap(),
         Some(b"isapp-1".to_vec())
     );
-    assert_eq!(disk.log_lines(&r, &task.spec.id, 1, 10).unwrap(), vec![line(1), line(2)]);
+    assert_eq!(
+        disk.log_lines(&r, &task.spec.id, 1, 10).unwrap(),
+        vec![line(1), line(2)]
+    );
 
     // An unfinished run and a document come back after a reopen.
-    apply(&disk, &mut c, Command::CreateRun(RunSpec::for_test("isapp-2", ONE_STEP, 20)));
+    apply(
+        &disk,
+        &mut c,
+        Command::CreateRun(RunSpec::for_test("isapp-2", ONE_STEP, 20)),
+    );
     drop(r);
     drop(disk);
     let disk = Disk::open(dir.path()).unwrap();
     let loaded = disk.load().unwrap();
     assert_eq!(loaded.content.runs.keys().collect::<Vec<_>>(), ["isapp-2"]);
     assert_eq!(loaded.content.tasks.len(), 1);
-    assert!(loaded.content.tasks.values().all(|t| t.ready), "its root step is still queued");
+    assert!(
+        loaded.content.tasks.values().all(|t| t.ready),
+        "its root step is still queued"
+    );
 }
 
 #[test]
@@ -111,7 +128,10 @@ fn a_log_page_spans_the_chunks_of_several_attempts() {
     });
     disk.commit(None, &Membership::default(), &mut c).unwrap();
     let r = disk.reader().unwrap();
-    assert_eq!(disk.log_lines(&r, "t", 2, 5).unwrap(), (2..5).map(line).collect::<Vec<_>>());
+    assert_eq!(
+        disk.log_lines(&r, "t", 2, 5).unwrap(),
+        (2..5).map(line).collect::<Vec<_>>()
+    );
     assert_eq!(disk.log_lines(&r, "t", 5, 100).unwrap(), vec![line(5)]);
     assert!(disk.log_lines(&r, "t", 6, 100).unwrap().is_empty());
     assert!(disk.log_lines(&r, "u", 0, 100).unwrap().is_empty());
@@ -148,7 +168,10 @@ fn pages_of_finished_runs_follow_the_cursor_newest_first() {
         until_ms: Some(106),
         ..RunFilter::default()
     };
-    assert_eq!(ids(&disk.finished_runs(&r, &window, None, 10).unwrap()), ["isapp-5", "isapp-3"]);
+    assert_eq!(
+        ids(&disk.finished_runs(&r, &window, None, 10).unwrap()),
+        ["isapp-5", "isapp-3"]
+    );
     let failed = RunFilter {
         state: Some(TaskState::Failure),
         ..RunFilter::default()
@@ -180,7 +203,10 @@ fn expiry_forgets_runs_with_their_tasks_logs_results_and_index_entries() {
         app: Some("a".into()),
         ..RunFilter::default()
     };
-    assert_eq!(ids(&disk.finished_runs(&r, &by_app, None, 10).unwrap()), ["isapp-new"]);
+    assert_eq!(
+        ids(&disk.finished_runs(&r, &by_app, None, 10).unwrap()),
+        ["isapp-new"]
+    );
 }
 
 #[test]
@@ -194,7 +220,11 @@ fn a_snapshot_carries_the_whole_store_to_another() {
         expires_at_ms: None,
     });
     finished_run(&disk, &mut c, "isapp-1", "a", 10, 2);
-    apply(&disk, &mut c, Command::CreateRun(RunSpec::for_test("isapp-2", ONE_STEP, 20)));
+    apply(
+        &disk,
+        &mut c,
+        Command::CreateRun(RunSpec::for_test("isapp-2", ONE_STEP, 20)),
+    );
     let file = dir.path().join("snap");
     let meta = disk.dump(&file, |_| "s1".into()).unwrap();
     assert_eq!(meta.snapshot_id, "s1");
@@ -209,7 +239,10 @@ fn a_snapshot_carries_the_whole_store_to_another() {
     assert_eq!(loaded.content.runs.keys().collect::<Vec<_>>(), ["isapp-2"]);
     assert_eq!(loaded.content.cache["k"].value, vec![1, 2]);
     let r = other.reader().unwrap();
-    assert_eq!(ids(&other.finished_runs(&r, &RunFilter::default(), None, 10).unwrap()), ["isapp-1"]);
+    assert_eq!(
+        ids(&other.finished_runs(&r, &RunFilter::default(), None, 10).unwrap()),
+        ["isapp-1"]
+    );
     let task = crate::model::run::step_task_id("isapp-1", 0);
     assert_eq!(other.log_lines(&r, &task, 0, 10).unwrap().len(), 2);
 }
