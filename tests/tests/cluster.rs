@@ -437,3 +437,87 @@ async fn membership_changes_through_iscli_on_a_follower() -> Result<()> {
     }
     Ok(())
 }
+
+/// Counts the runs node `i` lists, following the pages' cursors.
+async fn count_runs(c: &LocalCluster, i: usize) -> Result<usize> {
+    let mut count = 0;
+    let mut cursor = String::new();
+    loop {
+        let resp = c
+            .http
+            .get(c.url(i, &format!("/api/v1/tasks?limit=1000&cursor={cursor}")))
+            .basic_auth("isadmin", Some(is_tests::PASSWORD))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            resp.status() == 200,
+            "listing runs on node {i}: {}",
+            resp.status()
+        );
+        let next = resp
+            .headers()
+            .get("x-next-cursor")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let page: Value = resp.json().await?;
+        count += page.as_array().map_or(0, Vec::len);
+        match next {
+            Some(n) => cursor = n,
+            None => return Ok(count),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wiped_member_is_rebuilt_from_a_streamed_snapshot_of_ten_thousand_runs() -> Result<()> {
+    const RUNS: usize = 10_000;
+    let c = Arc::new(
+        LocalCluster::up(
+            3,
+            &[("IS_SNAPSHOT_EVERY", "2000"), ("IS_KEEP_AFTER_SNAPSHOT", "10")],
+        )
+        .await?,
+    );
+    let leader = c.leader()?;
+    let lost = other_than(&c, leader);
+    c.post_ok(
+        leader,
+        "/api/v1/steps",
+        &json!({"name": "Greet", "data": step_source("Greet")?}),
+    )
+    .await?;
+    c.post_ok(
+        leader,
+        "/api/v1/applications",
+        &json!({"name": "hello", "steps": [{"name": "G", "file": "Greet", "who": "x"}]}),
+    )
+    .await?;
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    submit_load(c.clone(), "hello", RUNS, 16, accepted.clone()).await?;
+    let last = accepted.lock().unwrap().last().cloned().unwrap_or_default();
+    c.wait_terminal(leader, &last, Duration::from_secs(120)).await?;
+
+    c.stop(lost)?;
+    std::fs::remove_dir_all(c.dir.path().join(format!("node{lost}")))?;
+    c.start(lost)?;
+    // The rebuilt member lists every run, read from its own store.
+    is_tests::poll(Duration::from_secs(120), async || {
+        let n = count_runs(&c, lost).await.unwrap_or(0);
+        Ok(if n == RUNS {
+            is_tests::Progress::Done(())
+        } else {
+            is_tests::Progress::NotYet(format!("the rebuilt member lists {n} of {RUNS} runs"))
+        })
+    })
+    .await?;
+    let (_, status) = c
+        .rest(lost, "GET", &format!("/api/v1/tasks/{last}"), None)
+        .await?;
+    assert_eq!(status["state"], "SUCCESS", "{status}");
+    let (_, cluster) = c.rest(lost, "GET", "/api/v1/cluster", None).await?;
+    assert!(
+        cluster["snapshot_index"].as_u64().is_some_and(|i| i > 0),
+        "the member was rebuilt from a snapshot: {cluster}"
+    );
+    Ok(())
+}

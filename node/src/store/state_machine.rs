@@ -253,10 +253,14 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             .commit(*last_applied, membership, content)
             .map_err(sm_err)?;
         if written.purged > 0 {
-            for i in purges {
+            for &i in &purges {
                 results[i] = CommandResult::Deleted { existed: true };
             }
-            // Give the space back (when enough was deleted), off this task.
+        }
+        if !purges.is_empty() {
+            // Give the space back once enough was deleted, off this task.
+            // Tried at every expiry, so one skipped while a reader held an
+            // old state is done at the next.
             let disk = self.disk.clone();
             tokio::task::spawn_blocking(move || match disk.compact_if_worth_it() {
                 Ok(true) => tracing::info!(
@@ -265,7 +269,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                 ),
                 Ok(false) => {}
                 Err(e) => {
-                    tracing::warn!(error = %e, "compacting the state store failed; it is tried again after the next expiry")
+                    tracing::warn!(error = %e, "compacting the state store failed; it is tried again at the next expiry")
                 }
             });
         }
