@@ -180,6 +180,10 @@ pub async fn start(
         election_timeout_max: 600,
         snapshot_policy: SnapshotPolicy::LogsSinceLast(settings.snapshot_every),
         max_in_snapshot_log_to_keep: settings.keep_after_snapshot,
+        // Each chunk of a snapshot sent to a follower must be answered in
+        // this time; the last one is answered after the follower loaded the
+        // whole snapshot into its store, which takes seconds for a big one.
+        install_snapshot_timeout: 60_000,
         ..Default::default()
     }
     .validate()

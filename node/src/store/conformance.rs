@@ -166,3 +166,31 @@ async fn the_state_machine_reopens_at_its_last_snapshot() {
         .expect("a snapshot exists");
     assert_eq!(current.meta, built);
 }
+
+/// A snapshot received the way a follower receives it — written chunk by
+/// chunk into the file `begin_receiving_snapshot` opened — is installed.
+#[tokio::test]
+async fn a_snapshot_written_into_the_receiving_file_is_installed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (leader_dir, follower_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut leader = StateMachineStore::open(leader_dir.path(), Events::default()).unwrap();
+    leader.apply((1..=4).map(entry)).await.unwrap();
+    let mut snap = leader
+        .get_snapshot_builder()
+        .await
+        .build_snapshot()
+        .await
+        .unwrap();
+    let mut bytes = Vec::new();
+    snap.snapshot.read_to_end(&mut bytes).await.unwrap();
+
+    let mut follower = StateMachineStore::open(follower_dir.path(), Events::default()).unwrap();
+    let mut receiving = follower.begin_receiving_snapshot().await.unwrap();
+    for chunk in bytes.chunks(7) {
+        receiving.write_all(chunk).await.unwrap();
+    }
+    follower.install_snapshot(&snap.meta, receiving).await.unwrap();
+    assert_eq!(configurations(&follower), ["conf-4"]);
+    let current = follower.get_current_snapshot().await.unwrap().expect("kept");
+    assert_eq!(current.meta, snap.meta);
+}

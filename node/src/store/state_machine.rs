@@ -289,7 +289,13 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     }
 
     async fn begin_receiving_snapshot(&mut self) -> Result<Box<tokio::fs::File>, StorageError> {
-        let f = tokio::fs::File::create(self.dir.join(RECEIVING_FILE))
+        // Read back by `install_snapshot`, so opened for both.
+        let f = tokio::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(self.dir.join(RECEIVING_FILE))
             .await
             .map_err(snap_err)?;
         Ok(Box::new(f))
