@@ -176,3 +176,34 @@ async fn a_data_directory_of_another_format_is_refused_naming_both() {
         "names this build's format {current}: {said}"
     );
 }
+
+#[tokio::test]
+async fn content_lists_page_in_name_order_with_a_cursor() {
+    let node = TestNode::start().await.unwrap();
+    let names = ["c-a", "c-b", "c-c", "c-d", "c-e"];
+    for name in names.iter().rev() {
+        let doc = json!({"name": name, "configuration_data": [{"name": "v", "value": 1}]});
+        let (status, body) = node.rest("POST", "/api/v1/configurations", Some(&doc)).await.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/configurations?limit=2".to_string();
+    loop {
+        let (status, body, next) = get_page(&node, &path).await;
+        assert_eq!(status, 200, "{body}");
+        let page: Vec<String> = body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect();
+        assert!(page.len() <= 2);
+        seen.extend(page);
+        let Some(cursor) = next else { break };
+        path = format!("/api/v1/configurations?limit=2&cursor={cursor}");
+    }
+    assert_eq!(seen, names);
+    let (_, all, next) = get_page(&node, "/api/v1/configurations").await;
+    assert_eq!(all.as_array().unwrap().len(), 5, "without a limit, the whole list");
+    assert_eq!(next, None);
+}

@@ -72,9 +72,38 @@ async fn post_step(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer<
     s.put_step(name, data).await.map(Json)
 }
 
-/// A listing answers the array of its items.
-async fn list_steps(State(s): State<Service>) -> Answer<Vec<pb::ContentSummary>> {
-    Ok(Json(s.list_steps().items))
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+/// A content listing answers the array of its items, in name order: the
+/// whole list, or with `?limit=N` a page, the next one from `?cursor=`
+/// (the `X-Next-Cursor` header of the previous page, absent on the last).
+type Listing = Result<(axum::http::HeaderMap, Json<Vec<pb::ContentSummary>>), ApiError>;
+
+fn listing(q: PageQuery, list: impl FnOnce(&crate::api::service::NamePage) -> pb::ContentList) -> Listing {
+    if q.limit == Some(0) {
+        return Err(ApiError::bad_request("limit must be at least 1 (leave it out for the whole list)"));
+    }
+    let page = crate::api::service::NamePage {
+        after: q.cursor.filter(|c| !c.is_empty()),
+        limit: q.limit,
+    };
+    let list = list(&page);
+    let mut headers = axum::http::HeaderMap::new();
+    if let Some(v) = list
+        .next_cursor
+        .and_then(|c| axum::http::HeaderValue::from_str(&percent(&c)).ok())
+    {
+        headers.insert("x-next-cursor", v);
+    }
+    Ok((headers, Json(list.items)))
+}
+
+async fn list_steps(State(s): State<Service>, Query(q): Query<PageQuery>) -> Listing {
+    listing(q, |p| s.list_steps(p))
 }
 
 async fn get_step(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::StepInfo> {
@@ -89,8 +118,8 @@ async fn post_application(State(s): State<Service>, JsonBody(doc): JsonBody) -> 
     s.put_application(doc).await.map(Json)
 }
 
-async fn list_applications(State(s): State<Service>) -> Answer<Vec<pb::ContentSummary>> {
-    Ok(Json(s.list_applications().items))
+async fn list_applications(State(s): State<Service>, Query(q): Query<PageQuery>) -> Listing {
+    listing(q, |p| s.list_applications(p))
 }
 
 /// The document as uploaded (unknown keys included), ready to upload again.
@@ -106,8 +135,8 @@ async fn post_configuration(State(s): State<Service>, JsonBody(doc): JsonBody) -
     s.put_configuration(doc).await.map(Json)
 }
 
-async fn list_configurations(State(s): State<Service>) -> Answer<Vec<pb::ContentSummary>> {
-    Ok(Json(s.list_configurations().items))
+async fn list_configurations(State(s): State<Service>, Query(q): Query<PageQuery>) -> Listing {
+    listing(q, |p| s.list_configurations(p))
 }
 
 /// The stored document, encrypted values as ciphertext.

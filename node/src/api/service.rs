@@ -192,11 +192,9 @@ impl Service {
         Ok(stored_answer(Kind::Step, name, result))
     }
 
-    pub fn list_steps(&self) -> pb::ContentList {
+    pub fn list_steps(&self, page: &NamePage) -> pb::ContentList {
         let sm = self.inner.content.read();
-        pb::ContentList {
-            items: sm.content.steps.values().map(views::step_summary).collect(),
-        }
+        page.of(&sm.content.steps, views::step_summary)
     }
 
     pub fn get_step(&self, name: &str) -> Result<pb::StepInfo, ApiError> {
@@ -225,16 +223,9 @@ impl Service {
         Ok(stored_answer(Kind::Application, &name, result))
     }
 
-    pub fn list_applications(&self) -> pb::ContentList {
+    pub fn list_applications(&self, page: &NamePage) -> pb::ContentList {
         let sm = self.inner.content.read();
-        pb::ContentList {
-            items: sm
-                .content
-                .applications
-                .values()
-                .map(|a| views::summary(&a.name, &a.doc))
-                .collect(),
-        }
+        page.of(&sm.content.applications, |a| views::summary(&a.name, &a.doc))
     }
 
     /// The stored application (REST answers its document as uploaded, gRPC
@@ -280,16 +271,9 @@ impl Service {
         Ok(stored_answer(Kind::Configuration, &name, result))
     }
 
-    pub fn list_configurations(&self) -> pb::ContentList {
+    pub fn list_configurations(&self, page: &NamePage) -> pb::ContentList {
         let sm = self.inner.content.read();
-        pb::ContentList {
-            items: sm
-                .content
-                .configurations
-                .values()
-                .map(|c| views::summary(&c.name, &c.doc))
-                .collect(),
-        }
+        page.of(&sm.content.configurations, |c| views::summary(&c.name, &c.doc))
     }
 
     /// The stored configuration: encrypted values are ciphertext only.
@@ -362,5 +346,42 @@ impl Service {
         let req = crate::raft::LeaderRequest::RemoveNode { id };
         crate::raft::membership::change(&self.inner.raft, req).await?;
         Ok(self.cluster_status().await)
+    }
+}
+
+/// A page of a listing in name order: up to `limit` items (all when None)
+/// whose names come after `after`. Content lists are ordered maps in
+/// memory, so a page costs its own size.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NamePage {
+    pub after: Option<String>,
+    pub limit: Option<usize>,
+}
+
+impl NamePage {
+    fn of<V>(
+        &self,
+        items: &std::collections::BTreeMap<String, V>,
+        view: impl Fn(&V) -> pb::ContentSummary,
+    ) -> pb::ContentList {
+        use std::ops::Bound;
+        let from = match &self.after {
+            Some(a) => Bound::Excluded(a.clone()),
+            None => Bound::Unbounded,
+        };
+        let mut rest = items.range::<String, _>((from, Bound::Unbounded));
+        let page: Vec<pb::ContentSummary> = rest
+            .by_ref()
+            .take(self.limit.unwrap_or(usize::MAX))
+            .map(|(_, v)| view(v))
+            .collect();
+        let next_cursor = match rest.next() {
+            Some(_) => page.last().map(|i| i.name.clone()),
+            None => None,
+        };
+        pb::ContentList {
+            items: page,
+            next_cursor,
+        }
     }
 }

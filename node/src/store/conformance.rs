@@ -134,8 +134,9 @@ fn configurations(sm: &StateMachineStore) -> Vec<String> {
         .collect()
 }
 
-/// The state machine comes back at the last state it applied (the disk
-/// store holds it), and its snapshot file is the last one it built.
+/// The state machine comes back at the store's last flush (here the
+/// snapshot's), with what later entries wrote (openraft applies them again
+/// from the log), and its snapshot file is the last one it built.
 #[tokio::test]
 async fn the_state_machine_reopens_at_its_last_snapshot() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -148,7 +149,7 @@ async fn the_state_machine_reopens_at_its_last_snapshot() {
             .build_snapshot()
             .await
             .expect("build a snapshot");
-        // Not in the snapshot, but in the store: the reopen keeps it.
+        // Written to the store, though after its last flush.
         sm.apply([entry(5)]).await.expect("apply 5");
         assert_eq!(configurations(&sm), ["conf-4", "conf-5"]);
         snap.meta
@@ -156,7 +157,7 @@ async fn the_state_machine_reopens_at_its_last_snapshot() {
     let mut sm = StateMachineStore::open(dir.path(), Events::default()).expect("reopen");
     assert_eq!(configurations(&sm), ["conf-4", "conf-5"]);
     let (applied, membership) = sm.applied_state().await.expect("applied state");
-    assert_eq!(applied, Some(log_id(1, 5)));
+    assert_eq!(applied, Some(log_id(1, 4)), "entry 5 is applied again from the log");
     assert_eq!(membership.log_id(), &Some(log_id(1, 2)));
     assert_eq!(membership, built.last_membership);
     let current = sm

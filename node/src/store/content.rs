@@ -110,6 +110,12 @@ pub struct Content {
     pub dirty_tasks: Vec<String>,
     #[serde(skip)]
     pub dirty_runs: Vec<String>,
+    /// Unfinished runs and tasks changed since the store last wrote their
+    /// records (it does so at each durable commit, see `store::disk`).
+    #[serde(skip)]
+    pub unflushed_runs: std::collections::BTreeSet<String>,
+    #[serde(skip)]
+    pub unflushed_tasks: std::collections::BTreeSet<String>,
 }
 
 pub(super) fn task_result(changed: bool, reason: Option<String>) -> CommandResult {

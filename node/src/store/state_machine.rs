@@ -187,8 +187,21 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
         let this = self.clone();
         let meta = tokio::task::spawn_blocking(move || {
+            // A flush under the memory lock makes the store's log id and
+            // records agree; the read transaction begun right after it is
+            // the snapshot's state, read while entries keep being applied.
+            let reader = {
+                let mut sm = this.write();
+                let StateMachineData {
+                    last_applied,
+                    membership,
+                    content,
+                } = &mut *sm;
+                this.disk.commit(*last_applied, membership, content, true)?;
+                this.disk.reader()?
+            };
             let tmp = this.dir.join(format!("snapshot.{}.tmp", uuid::Uuid::new_v4()));
-            let meta = this.disk.dump(&tmp, |applied| match applied {
+            let meta = this.disk.dump(reader, &tmp, |applied| match applied {
                 Some(l) => format!("{}-{}-{}", l.leader_id.term, l.index, uuid::Uuid::new_v4()),
                 None => format!("empty-{}", uuid::Uuid::new_v4()),
             })?;
@@ -248,9 +261,10 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             membership,
             content,
         } = &mut *sm;
+        let flush = self.disk.flush_due();
         let written = self
             .disk
-            .commit(*last_applied, membership, content)
+            .commit(*last_applied, membership, content, flush)
             .map_err(sm_err)?;
         if written.purged > 0 {
             for &i in &purges {

@@ -68,16 +68,15 @@ pub fn read_header(r: &mut impl Read) -> Result<SnapshotMeta, DiskError> {
 }
 
 impl Disk {
-    /// Writes the current state to `path` and answers its metadata (named
-    /// `snapshot_id`). Makes the store durable first, so the log may be
-    /// purged up to the snapshot.
+    /// Writes the state `r` sees to `path` and answers its metadata (named
+    /// `snapshot_id`). `r` must begin right after a flush commit (see
+    /// `write.rs`), so its log id and its records agree.
     pub fn dump(
         &self,
+        r: redb::ReadTransaction,
         path: &Path,
         snapshot_id: impl FnOnce(Option<openraft::LogId<NodeId>>) -> String,
     ) -> Result<SnapshotMeta, DiskError> {
-        self.make_durable()?;
-        let r = self.begin_read()?;
         let (last_log_id, last_membership) = {
             let meta = r.open_table(META).map_err(rerr)?;
             let applied = match meta.get(META_APPLIED).map_err(rerr)? {

@@ -25,7 +25,7 @@ fn line(n: u64) -> LogLine {
 fn apply(disk: &Disk, c: &mut Content, cmd: Command) -> Written {
     c.apply(cmd);
     c.effects.clear();
-    disk.commit(None, &Membership::default(), c).unwrap()
+    disk.commit(None, &Membership::default(), c, true).unwrap()
 }
 
 /// A run `id` of `app` created at `created` that ends at `created + 1`,
@@ -126,7 +126,7 @@ fn a_log_page_spans_the_chunks_of_several_attempts() {
         first_line: 3,
         lines: (3..6).map(line).collect(),
     });
-    disk.commit(None, &Membership::default(), &mut c).unwrap();
+    disk.commit(None, &Membership::default(), &mut c, true).unwrap();
     let r = disk.reader().unwrap();
     assert_eq!(
         disk.log_lines(&r, "t", 2, 5).unwrap(),
@@ -226,7 +226,7 @@ fn a_snapshot_carries_the_whole_store_to_another() {
         Command::CreateRun(RunSpec::for_test("isapp-2", ONE_STEP, 20)),
     );
     let file = dir.path().join("snap");
-    let meta = disk.dump(&file, |_| "s1".into()).unwrap();
+    let meta = disk.dump(disk.reader().unwrap(), &file, |_| "s1".into()).unwrap();
     assert_eq!(meta.snapshot_id, "s1");
 
     let other_dir = tempfile::tempdir().unwrap();

@@ -113,36 +113,37 @@ pub struct Written {
 }
 
 impl Disk {
+    /// Whether the next commit should be a flush (durable, with the records
+    /// of unfinished work): one is due every [`super::DURABLE_EVERY`].
+    pub fn flush_due(&self) -> bool {
+        let last = self.inner.last_durable.lock().unwrap_or_else(|p| p.into_inner());
+        last.elapsed() >= super::DURABLE_EVERY
+    }
+
     /// Writes what applying a batch changed, taking `content`'s pending ops
     /// and dirty lists, and moves runs (with their tasks) and lone tasks
     /// that finished out of memory. `content` is the state after the batch.
+    ///
+    /// Most commits are neither synced nor carry the applied log id or the
+    /// records of unfinished work: a `flush` commit writes those and is
+    /// synced. So the store's log id is always one at which its unfinished
+    /// records were written; after a crash or a restart the entries after
+    /// it are applied again, and what they wrote in between (finished
+    /// records, results, logs, expiry) is written again the same way.
     pub fn commit(
         &self,
         last_applied: Option<openraft::LogId<crate::store::NodeId>>,
         membership: &Membership,
         content: &mut Content,
+        flush: bool,
     ) -> Result<Written, DiskError> {
         let db = self.db();
         let mut w = db.begin_write().map_err(rerr)?;
-        let durable = {
-            let last = self.inner.last_durable.lock().unwrap_or_else(|p| p.into_inner());
-            last.elapsed() >= super::DURABLE_EVERY
-        };
-        if !durable {
+        if !flush {
             w.set_durability(redb::Durability::None).map_err(rerr)?;
         }
         let mut written = Written::default();
         let mut deleted = 0;
-        {
-            let mut meta = w.open_table(META).map_err(rerr)?;
-            meta.insert(
-                META_APPLIED,
-                encode("the applied log id", &last_applied)?.as_slice(),
-            )
-            .map_err(rerr)?;
-            meta.insert(META_MEMBERSHIP, encode("the membership", membership)?.as_slice())
-                .map_err(rerr)?;
-        }
         for op in std::mem::take(&mut content.ops) {
             match op {
                 StoreOp::Logs {
@@ -156,11 +157,7 @@ impl Disk {
                         .insert(keys::log(&task_id, first_line).as_slice(), bytes.as_slice())
                         .map_err(rerr)?;
                 }
-                StoreOp::Result {
-                    task_id,
-                    json,
-                    pickle,
-                } => {
+                StoreOp::Result { task_id, json, pickle } => {
                     w.open_table(RESULT_JSON)
                         .map_err(rerr)?
                         .insert(task_id.as_bytes(), compress(json.as_bytes()).as_slice())
@@ -175,9 +172,7 @@ impl Disk {
                 StoreOp::Doc(key) => {
                     let mut docs = w.open_table(DOCS).map_err(rerr)?;
                     match doc_value(content, &key)? {
-                        Some(v) => docs
-                            .insert(doc_key(&key).as_slice(), v.as_slice())
-                            .map_err(rerr)?,
+                        Some(v) => docs.insert(doc_key(&key).as_slice(), v.as_slice()).map_err(rerr)?,
                         None => docs.remove(doc_key(&key).as_slice()).map_err(rerr)?,
                     };
                 }
@@ -188,43 +183,37 @@ impl Disk {
                 }
             }
         }
-        let mut runs = std::mem::take(&mut content.dirty_runs);
-        runs.sort();
-        runs.dedup();
-        for id in runs {
-            let Some(record) = content.runs.get(&id) else {
-                continue;
-            };
-            if record.run.state.is_terminal() {
+        for id in std::mem::take(&mut content.dirty_runs) {
+            if content.runs.get(&id).is_some_and(|r| r.run.state.is_terminal()) {
                 archive_run(&w, content, &id)?;
-            } else {
-                let bytes = encode("an unfinished run", record)?;
-                w.open_table(HOT_RUNS)
-                    .map_err(rerr)?
-                    .insert(id.as_bytes(), bytes.as_slice())
-                    .map_err(rerr)?;
+                content.unflushed_runs.remove(&id);
+            } else if content.runs.contains_key(&id) {
+                content.unflushed_runs.insert(id);
             }
         }
-        let mut tasks = std::mem::take(&mut content.dirty_tasks);
-        tasks.sort();
-        tasks.dedup();
-        for id in tasks {
+        for id in std::mem::take(&mut content.dirty_tasks) {
             let Some(task) = content.tasks.get(&id) else {
+                content.unflushed_tasks.remove(&id);
                 continue; // moved out with its run above
             };
             if task.spec.run.is_none() && task.state.is_terminal() {
                 let task = content.tasks.remove(&id).expect("just found");
                 archive_task(&w, &task, true)?;
+                content.unflushed_tasks.remove(&id);
             } else {
-                let bytes = encode("an unfinished task", task)?;
-                w.open_table(HOT_TASKS)
-                    .map_err(rerr)?
-                    .insert(id.as_bytes(), bytes.as_slice())
-                    .map_err(rerr)?;
+                content.unflushed_tasks.insert(id);
             }
         }
+        if flush {
+            flush_unfinished(&w, content)?;
+            let mut meta = w.open_table(META).map_err(rerr)?;
+            meta.insert(META_APPLIED, encode("the applied log id", &last_applied)?.as_slice())
+                .map_err(rerr)?;
+            meta.insert(META_MEMBERSHIP, encode("the membership", membership)?.as_slice())
+                .map_err(rerr)?;
+        }
         w.commit().map_err(rerr)?;
-        if durable {
+        if flush {
             *self.inner.last_durable.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
         }
         if deleted > 0 {
@@ -232,6 +221,26 @@ impl Disk {
         }
         Ok(written)
     }
+}
+
+/// Writes the records of the unfinished runs and tasks changed since the
+/// last flush (a task moved out with its run has no record to write).
+fn flush_unfinished(w: &WriteTransaction, content: &mut Content) -> Result<(), DiskError> {
+    let mut hot_runs = w.open_table(HOT_RUNS).map_err(rerr)?;
+    for id in std::mem::take(&mut content.unflushed_runs) {
+        if let Some(record) = content.runs.get(&id) {
+            let bytes = encode("an unfinished run", record)?;
+            hot_runs.insert(id.as_bytes(), bytes.as_slice()).map_err(rerr)?;
+        }
+    }
+    let mut hot_tasks = w.open_table(HOT_TASKS).map_err(rerr)?;
+    for id in std::mem::take(&mut content.unflushed_tasks) {
+        if let Some(task) = content.tasks.get(&id) {
+            let bytes = encode("an unfinished task", task)?;
+            hot_tasks.insert(id.as_bytes(), bytes.as_slice()).map_err(rerr)?;
+        }
+    }
+    Ok(())
 }
 
 /// Moves a finished run and its tasks from memory to the finished tables
