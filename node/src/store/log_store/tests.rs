@@ -1,0 +1,224 @@
+//! Tests of the log store alone: a torn or damaged tail cut on open, the
+//! cache's eviction, reads that miss the cache, truncation while a write is
+//! queued, compaction by bytes and reopening a compacted log (openraft's
+//! own storage suite is in `store/conformance.rs`).
+
+use super::*;
+use crate::store::Command;
+use openraft::{CommittedLeaderId, EntryPayload};
+
+fn entry(index: u64) -> Entry {
+    Entry {
+        log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
+        payload: EntryPayload::Blank,
+    }
+}
+
+/// About 16 KiB, with contents that tell the term and index apart.
+fn big(term: u64, index: u64) -> Entry {
+    Entry {
+        log_id: LogId::new(CommittedLeaderId::new(term, 1), index),
+        payload: EntryPayload::Normal(Command::CacheSet {
+            key: format!("k{term}-{index}"),
+            value: vec![(index * 7 + term) as u8; 16 << 10],
+            expires_at_ms: None,
+        }),
+    }
+}
+
+fn bigs(term: u64, indexes: std::ops::RangeInclusive<u64>) -> Vec<Entry> {
+    indexes.map(|i| big(term, i)).collect()
+}
+
+/// A cache of four big entries; compaction by bytes from 256 KiB dead.
+fn small() -> Limits {
+    Limits {
+        cache_bytes: 64 << 10,
+        compact_after: COMPACT_AFTER,
+        compact_after_bytes: 256 << 10,
+    }
+}
+
+fn record_bytes(entries: &[Entry]) -> u64 {
+    entries
+        .iter()
+        .map(|e| frame(&encode(e).unwrap()).len() as u64)
+        .sum()
+}
+
+fn file_len(dir: &Path) -> u64 {
+    std::fs::metadata(dir.join(LOG_FILE)).unwrap().len()
+}
+
+impl LogStore {
+    /// Appends and waits until the entries are durable.
+    async fn append_flushed(&self, entries: Vec<Entry>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.queue_append(entries, Flushed::Test(tx)).unwrap();
+        rx.await.unwrap().unwrap();
+    }
+
+    /// Waits until the writer has done everything queued before (a
+    /// metadata write is queued behind it and answered after).
+    async fn settle(&self) {
+        self.save_meta(|_| {}).await.unwrap();
+    }
+}
+
+#[test]
+fn a_torn_tail_is_cut_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = Vec::new();
+    for i in 1..=3 {
+        bytes.extend(frame(&encode(&entry(i)).unwrap()));
+    }
+    let full = bytes.len();
+    bytes.extend(&frame(&encode(&entry(4)).unwrap())[..5]);
+    super::super::format::check_or_mark(dir.path(), false).unwrap();
+    std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
+    let store = LogStore::open(dir.path()).unwrap();
+    assert_eq!(
+        store.memory().slots.keys().copied().collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(
+        std::fs::metadata(dir.path().join(LOG_FILE)).unwrap().len(),
+        full as u64
+    );
+}
+
+#[test]
+fn a_corrupted_record_ends_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = Vec::new();
+    for i in 1..=3 {
+        bytes.extend(frame(&encode(&entry(i)).unwrap()));
+    }
+    let second = frame(&encode(&entry(1)).unwrap()).len();
+    bytes[second + 9] ^= 0xff; // flip a byte in the second record's body
+    super::super::format::check_or_mark(dir.path(), false).unwrap();
+    std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
+    let store = LogStore::open(dir.path()).unwrap();
+    assert_eq!(store.memory().slots.keys().copied().collect::<Vec<_>>(), vec![1]);
+}
+
+#[test]
+fn the_cache_evicts_oldest_first_but_never_an_entry_waiting_for_its_write() {
+    let mut cache = Cache::new(100);
+    cache.insert(entry(1), 80, false);
+    cache.insert(entry(2), 80, true);
+    cache.insert(entry(3), 80, true);
+    cache.evict();
+    assert_eq!(cache.entries.keys().copied().collect::<Vec<_>>(), vec![2, 3]);
+    assert_eq!(cache.bytes, 160);
+    cache.unpin(2);
+    cache.evict();
+    assert_eq!(cache.entries.keys().copied().collect::<Vec<_>>(), vec![3]);
+    assert_eq!(cache.bytes, 80);
+}
+
+#[tokio::test]
+async fn an_entry_out_of_the_cache_is_read_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = LogStore::open_with(dir.path(), small()).unwrap();
+    let entries = bigs(1, 1..=20);
+    store.append_flushed(entries.clone()).await;
+    {
+        let m = store.memory();
+        assert!(m.cache.get(1).is_none(), "the oldest entry left the cache");
+        assert!(m.cache.get(20).is_some(), "the newest is still there");
+        assert!(m.cache.bytes <= small().cache_bytes);
+    }
+    assert_eq!(
+        store.try_get_log_entries(1..=1).await.unwrap(),
+        vec![entries[0].clone()]
+    );
+    assert_eq!(store.try_get_log_entries(..).await.unwrap(), entries);
+    assert_eq!(store.unpurged_bytes(), record_bytes(&entries));
+    assert_eq!(store.unpurged_bytes(), file_len(dir.path()));
+}
+
+/// No cache at all: every read of a written entry is a file read. An
+/// append is queued, and the index truncated and appended again while
+/// the first write may still be waiting.
+#[tokio::test]
+async fn a_truncated_and_rewritten_tail_reads_back_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        cache_bytes: 0,
+        ..small()
+    };
+    let expected = [bigs(1, 1..=5), bigs(2, 6..=8)].concat();
+    {
+        let mut store = LogStore::open_with(dir.path(), limits).unwrap();
+        let (tx, first) = tokio::sync::oneshot::channel();
+        store.queue_append(bigs(1, 1..=10), Flushed::Test(tx)).unwrap();
+        // Readable at once, written or not (the cache holds nothing
+        // else: these are pinned there until written).
+        assert_eq!(store.try_get_log_entries(..).await.unwrap(), bigs(1, 1..=10));
+        store.truncate(big(1, 6).log_id).await.unwrap();
+        store.append_flushed(bigs(2, 6..=8)).await;
+        first.await.unwrap().unwrap();
+        assert_eq!(store.try_get_log_entries(..).await.unwrap(), expected);
+        assert_eq!(store.memory().cache.bytes, 0);
+        assert_eq!(store.unpurged_bytes(), record_bytes(&expected));
+        assert_eq!(file_len(dir.path()), record_bytes(&expected));
+    }
+    let mut store = LogStore::open_with(dir.path(), limits).unwrap();
+    assert_eq!(store.try_get_log_entries(..).await.unwrap(), expected);
+    assert_eq!(store.unpurged_bytes(), record_bytes(&expected));
+}
+
+/// Appends 40 big entries and purges them up to 30: 30 dead records of
+/// 16 KiB pass 256 KiB and half the file. Answers the entries kept.
+async fn compact_by_bytes(dir: &Path) -> Vec<Entry> {
+    let mut store = LogStore::open_with(dir, small()).unwrap();
+    let entries = bigs(1, 1..=40);
+    store.append_flushed(entries.clone()).await;
+    let full = file_len(dir);
+    assert_eq!(full, record_bytes(&entries));
+
+    // 5 dead entries are too few bytes: the file stays.
+    store.purge(entries[4].log_id).await.unwrap();
+    store.settle().await;
+    assert_eq!(file_len(dir), full);
+    assert_eq!(store.unpurged_bytes(), record_bytes(&entries[5..]));
+
+    store.purge(entries[29].log_id).await.unwrap();
+    store.settle().await;
+    let kept = &entries[30..];
+    assert_eq!(
+        file_len(dir),
+        record_bytes(kept),
+        "the file holds only what is kept"
+    );
+    assert_eq!(store.unpurged_bytes(), record_bytes(kept));
+    assert_eq!(store.try_get_log_entries(..).await.unwrap(), kept);
+
+    // Appends after the compaction land at the right offsets of the
+    // new file.
+    let more = bigs(1, 41..=45);
+    store.append_flushed(more.clone()).await;
+    let kept = [kept, &more].concat();
+    assert_eq!(store.try_get_log_entries(..).await.unwrap(), kept);
+    assert_eq!(file_len(dir), record_bytes(&kept));
+    kept
+}
+
+#[tokio::test]
+async fn purging_big_entries_compacts_the_file_by_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    compact_by_bytes(dir.path()).await;
+}
+
+#[tokio::test]
+async fn a_compacted_log_reopens_with_the_same_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept = compact_by_bytes(dir.path()).await;
+    let mut store = LogStore::open_with(dir.path(), small()).unwrap();
+    assert_eq!(store.try_get_log_entries(..).await.unwrap(), kept);
+    let state = store.get_log_state().await.unwrap();
+    assert_eq!(state.last_purged_log_id, Some(big(1, 30).log_id));
+    assert_eq!(state.last_log_id, Some(big(1, 45).log_id));
+    assert_eq!(store.unpurged_bytes(), record_bytes(&kept));
+}

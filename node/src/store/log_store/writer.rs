@@ -1,0 +1,250 @@
+//! The writer thread that owns the log file: what it is sent ([`Op`]), group
+//! commit (one `fdatasync` per batch before openraft hears of it),
+//! truncation, compaction, `meta.dat` and the unsynced `committed.dat`.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc, Mutex};
+
+use openraft::storage::LogFlushed;
+use openraft::LogId;
+
+use super::cache::At;
+use super::records::{frame, write_meta};
+use super::{encode, lock, Limits, Memory, Meta, NodeId, TypeConfig, COMMITTED_EVERY, LOG_FILE};
+
+/// How the writer tells that an append is flushed.
+pub(super) enum Flushed {
+    Raft(LogFlushed<TypeConfig>),
+    /// Tests append without openraft, which alone can make a `LogFlushed`.
+    #[cfg(test)]
+    Test(tokio::sync::oneshot::Sender<std::io::Result<()>>),
+}
+
+impl Flushed {
+    fn done(self, result: std::io::Result<()>) {
+        match self {
+            Flushed::Raft(cb) => cb.log_io_completed(result),
+            #[cfg(test)]
+            Flushed::Test(tx) => {
+                let _ = tx.send(result);
+            }
+        }
+    }
+}
+
+/// One framed entry to write; `seq` as in [`At::Queued`].
+pub(super) struct Record {
+    pub(super) index: u64,
+    pub(super) seq: u64,
+    pub(super) bytes: Vec<u8>,
+}
+
+pub(super) enum Op {
+    Append {
+        records: Vec<Record>,
+        callback: Flushed,
+    },
+    /// Remove entries from `index` on.
+    Truncate {
+        index: u64,
+    },
+    /// Write the metadata durably, then answer.
+    Meta {
+        meta: Meta,
+        done: tokio::sync::oneshot::Sender<std::io::Result<()>>,
+    },
+    Committed(Option<LogId<NodeId>>),
+    /// Drop purged entries from the file when enough are dead.
+    Compact {
+        upto: u64,
+    },
+}
+
+/// The thread that owns the log file.
+pub(super) struct Writer {
+    pub(super) dir: PathBuf,
+    /// The same file as `Memory::file` (writes go through `O_APPEND`, reads
+    /// through `pread`, so the two never share a file position).
+    pub(super) file: Arc<File>,
+    pub(super) len: u64,
+    /// File offset of each entry's record still in the file, purged or not.
+    pub(super) offsets: BTreeMap<u64, u64>,
+    pub(super) memory: Arc<Mutex<Memory>>,
+    pub(super) limits: Limits,
+    /// Held (with an exclusive `flock`) while the writer lives.
+    pub(super) _lock: File,
+    pub(super) committed_file: File,
+    pub(super) committed_at: std::time::Instant,
+}
+
+impl Writer {
+    pub(super) fn run(mut self, rx: mpsc::Receiver<Op>) {
+        while let Ok(first) = rx.recv() {
+            // Group commit: everything already waiting goes into this batch.
+            let mut batch = vec![first];
+            batch.extend(rx.try_iter());
+            let mut callbacks = Vec::new();
+            let mut replies = Vec::new();
+            let mut committed = None;
+            let mut result: std::io::Result<()> = Ok(());
+            for op in batch {
+                match op {
+                    Op::Append { records, callback } => {
+                        if result.is_ok() {
+                            result = self.append(&records);
+                        }
+                        callbacks.push(callback);
+                    }
+                    Op::Truncate { index } => {
+                        if result.is_ok() {
+                            result = self.truncate(index);
+                        }
+                    }
+                    Op::Meta { meta, done } => replies.push((done, write_meta(&self.dir, &meta))),
+                    Op::Committed(c) => committed = Some(c),
+                    Op::Compact { upto } => {
+                        if result.is_ok() {
+                            result = self.compact(upto);
+                        }
+                    }
+                }
+            }
+            if result.is_ok() && !callbacks.is_empty() {
+                result = self.file.sync_data();
+            }
+            if let Some(c) = committed {
+                if let Err(e) = self.write_committed(c) {
+                    tracing::warn!(error = %e, "cannot save the Raft commit index");
+                }
+            }
+            for cb in callbacks {
+                let r = match &result {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+                };
+                cb.done(r);
+            }
+            for (tx, r) in replies {
+                let _ = tx.send(r);
+            }
+            if let Err(e) = result {
+                tracing::error!(error = %e, "writing the Raft log failed; the log writer stops");
+                return;
+            }
+        }
+    }
+
+    /// Best effort and unsynced (see the module header).
+    fn write_committed(&mut self, committed: Option<LogId<NodeId>>) -> std::io::Result<()> {
+        if self.committed_at.elapsed() < COMMITTED_EVERY {
+            return Ok(());
+        }
+        self.committed_at = std::time::Instant::now();
+        let record = frame(&encode(&committed).map_err(std::io::Error::other)?);
+        self.committed_file.write_all_at(&record, 0)
+    }
+
+    /// Writes the records, then tells readers where they are and lets the
+    /// cache evict them: from here on they can be read from the file (the
+    /// page cache), synced or not.
+    fn append(&mut self, records: &[Record]) -> std::io::Result<()> {
+        let mut buf = Vec::new();
+        let mut written = Vec::with_capacity(records.len());
+        for r in records {
+            let offset = self.len + buf.len() as u64;
+            self.offsets.insert(r.index, offset);
+            written.push((r.index, r.seq, offset));
+            buf.extend_from_slice(&r.bytes);
+        }
+        (&*self.file).write_all(&buf)?;
+        self.len += buf.len() as u64;
+        let mut guard = lock(&self.memory);
+        let m = &mut *guard;
+        for (index, seq, offset) in written {
+            // Not so if the index was truncated (and maybe appended again)
+            // while this write was queued.
+            if let Some(slot) = m.slots.get_mut(&index).filter(|s| s.at == At::Queued(seq)) {
+                slot.at = At::File(offset);
+                m.cache.unpin(index);
+            }
+        }
+        m.cache.evict();
+        Ok(())
+    }
+
+    fn truncate(&mut self, index: u64) -> std::io::Result<()> {
+        if let Some((_, &offset)) = self.offsets.range(index..).next() {
+            self.file.set_len(offset)?;
+            (&*self.file).seek(SeekFrom::End(0))?;
+            self.len = offset;
+            drop(self.offsets.split_off(&index));
+        }
+        Ok(())
+    }
+
+    /// Rewrites the file without entries up to `upto` when enough of it is
+    /// dead, by count or by bytes.
+    fn compact(&mut self, upto: u64) -> std::io::Result<()> {
+        let dead = self.offsets.range(..=upto).count();
+        // Records are in the file in index order, so the dead ones are the
+        // front of it, up to the first one kept.
+        let keep_from = match self.offsets.range(upto + 1..).next() {
+            Some((_, &off)) => off,
+            None => self.len,
+        };
+        let by_count = dead >= self.limits.compact_after;
+        let by_bytes = keep_from >= self.limits.compact_after_bytes && keep_from * 2 >= self.len;
+        if dead == 0 || !(by_count || by_bytes) {
+            return Ok(());
+        }
+        let path = self.dir.join(LOG_FILE);
+        let tmp = self.dir.join("log.tmp");
+        let mut src = File::open(&path)?;
+        src.seek(SeekFrom::Start(keep_from))?;
+        let mut out = File::create(&tmp)?;
+        // Copied file to file (the kernel's copy_file_range where it can),
+        // not through a buffer as large as what is kept.
+        let kept = std::io::copy(&mut src.take(self.len - keep_from), &mut out)?;
+        if kept != self.len - keep_from {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the Raft log file is shorter than written",
+            ));
+        }
+        out.sync_all()?;
+        drop(out);
+        std::fs::rename(&tmp, &path)?;
+        File::open(&self.dir)?.sync_all()?;
+        let file = Arc::new(OpenOptions::new().read(true).append(true).open(&path)?);
+        let live = self.offsets.split_off(&(upto + 1));
+        self.offsets = live.into_iter().map(|(i, off)| (i, off - keep_from)).collect();
+        self.len = kept;
+        {
+            // Readers that took the old file and an old offset before this
+            // still read the old file (open, though unlinked): both stay
+            // right together.
+            let mut m = lock(&self.memory);
+            m.file = file.clone();
+            for slot in m.slots.values_mut() {
+                if let At::File(off) = &mut slot.at {
+                    // Slots are all after the purge, so at or past
+                    // `keep_from`; were one not, the id check on reading
+                    // would refuse what it finds.
+                    *off = off.saturating_sub(keep_from);
+                }
+            }
+        }
+        self.file = file;
+        tracing::debug!(
+            dropped = dead,
+            dropped_bytes = keep_from,
+            kept_bytes = kept,
+            "compacted the Raft log file"
+        );
+        Ok(())
+    }
+}
