@@ -183,7 +183,10 @@ async fn content_lists_page_in_name_order_with_a_cursor() {
     let names = ["c-a", "c-b", "c-c", "c-d", "c-e"];
     for name in names.iter().rev() {
         let doc = json!({"name": name, "configuration_data": [{"name": "v", "value": 1}]});
-        let (status, body) = node.rest("POST", "/api/v1/configurations", Some(&doc)).await.unwrap();
+        let (status, body) = node
+            .rest("POST", "/api/v1/configurations", Some(&doc))
+            .await
+            .unwrap();
         assert_eq!(status, 200, "{body}");
     }
     let mut seen = Vec::new();
@@ -204,6 +207,10 @@ async fn content_lists_page_in_name_order_with_a_cursor() {
     }
     assert_eq!(seen, names);
     let (_, all, next) = get_page(&node, "/api/v1/configurations").await;
-    assert_eq!(all.as_array().unwrap().len(), 5, "without a limit, the whole list");
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        5,
+        "without a limit, the whole list"
+    );
     assert_eq!(next, None);
 }

@@ -72,7 +72,9 @@ impl IntegrationService for GrpcApi {
     }
 
     async fn list_steps(&self, _request: Request<Empty>) -> Answer<ContentList> {
-        Ok(Response::new(self.svc.list_steps(&crate::api::service::NamePage::default())))
+        Ok(Response::new(
+            self.svc.list_steps(&crate::api::service::NamePage::default()),
+        ))
     }
 
     async fn get_step(&self, request: Request<NameRequest>) -> Answer<StepInfo> {
@@ -89,7 +91,10 @@ impl IntegrationService for GrpcApi {
     }
 
     async fn list_applications(&self, _request: Request<Empty>) -> Answer<ContentList> {
-        Ok(Response::new(self.svc.list_applications(&crate::api::service::NamePage::default())))
+        Ok(Response::new(
+            self.svc
+                .list_applications(&crate::api::service::NamePage::default()),
+        ))
     }
 
     async fn get_application(&self, request: Request<NameRequest>) -> Answer<Application> {
@@ -107,7 +112,10 @@ impl IntegrationService for GrpcApi {
     }
 
     async fn list_configurations(&self, _request: Request<Empty>) -> Answer<ContentList> {
-        Ok(Response::new(self.svc.list_configurations(&crate::api::service::NamePage::default())))
+        Ok(Response::new(
+            self.svc
+                .list_configurations(&crate::api::service::NamePage::default()),
+        ))
     }
 
     async fn get_configuration(&self, request: Request<NameRequest>) -> Answer<Configuration> {

@@ -85,7 +85,9 @@ type Listing = Result<(axum::http::HeaderMap, Json<Vec<pb::ContentSummary>>), Ap
 
 fn listing(q: PageQuery, list: impl FnOnce(&crate::api::service::NamePage) -> pb::ContentList) -> Listing {
     if q.limit == Some(0) {
-        return Err(ApiError::bad_request("limit must be at least 1 (leave it out for the whole list)"));
+        return Err(ApiError::bad_request(
+            "limit must be at least 1 (leave it out for the whole list)",
+        ));
     }
     let page = crate::api::service::NamePage {
         after: q.cursor.filter(|c| !c.is_empty()),

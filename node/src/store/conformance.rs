@@ -157,7 +157,11 @@ async fn the_state_machine_reopens_at_its_last_snapshot() {
     let mut sm = StateMachineStore::open(dir.path(), Events::default()).expect("reopen");
     assert_eq!(configurations(&sm), ["conf-4", "conf-5"]);
     let (applied, membership) = sm.applied_state().await.expect("applied state");
-    assert_eq!(applied, Some(log_id(1, 4)), "entry 5 is applied again from the log");
+    assert_eq!(
+        applied,
+        Some(log_id(1, 4)),
+        "entry 5 is applied again from the log"
+    );
     assert_eq!(membership.log_id(), &Some(log_id(1, 2)));
     assert_eq!(membership, built.last_membership);
     let current = sm

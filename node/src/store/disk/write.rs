@@ -157,7 +157,11 @@ impl Disk {
                         .insert(keys::log(&task_id, first_line).as_slice(), bytes.as_slice())
                         .map_err(rerr)?;
                 }
-                StoreOp::Result { task_id, json, pickle } => {
+                StoreOp::Result {
+                    task_id,
+                    json,
+                    pickle,
+                } => {
                     w.open_table(RESULT_JSON)
                         .map_err(rerr)?
                         .insert(task_id.as_bytes(), compress(json.as_bytes()).as_slice())
@@ -172,7 +176,9 @@ impl Disk {
                 StoreOp::Doc(key) => {
                     let mut docs = w.open_table(DOCS).map_err(rerr)?;
                     match doc_value(content, &key)? {
-                        Some(v) => docs.insert(doc_key(&key).as_slice(), v.as_slice()).map_err(rerr)?,
+                        Some(v) => docs
+                            .insert(doc_key(&key).as_slice(), v.as_slice())
+                            .map_err(rerr)?,
                         None => docs.remove(doc_key(&key).as_slice()).map_err(rerr)?,
                     };
                 }
@@ -207,8 +213,11 @@ impl Disk {
         if flush {
             flush_unfinished(&w, content)?;
             let mut meta = w.open_table(META).map_err(rerr)?;
-            meta.insert(META_APPLIED, encode("the applied log id", &last_applied)?.as_slice())
-                .map_err(rerr)?;
+            meta.insert(
+                META_APPLIED,
+                encode("the applied log id", &last_applied)?.as_slice(),
+            )
+            .map_err(rerr)?;
             meta.insert(META_MEMBERSHIP, encode("the membership", membership)?.as_slice())
                 .map_err(rerr)?;
         }

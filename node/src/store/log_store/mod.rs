@@ -63,7 +63,9 @@ use openraft::{LogId, OptionalSend, RaftLogReader, StorageIOError, Vote};
 use serde::{Deserialize, Serialize};
 
 use cache::{At, Cache, Slot};
-use records::{body_of, frame, read_record, scan, ReadError};
+#[cfg(test)]
+use records::entry_record;
+use records::{body_of, read_record, scan, ReadError};
 use writer::{Flushed, Op, Record, Writer};
 
 use super::{decode, encode, Entry, NodeId, StorageError, TypeConfig};
@@ -339,7 +341,7 @@ impl LogStore {
         // Encoded before taking the lock: a big entry takes a while.
         let mut framed = Vec::new();
         for e in entries {
-            let record = frame(&encode(&e).map_err(write_err)?);
+            let record = records::entry_record(&e).map_err(write_err)?;
             framed.push((e, record));
         }
         let mut records = Vec::with_capacity(framed.len());

@@ -19,7 +19,7 @@ pub(super) enum ReadError {
     #[error("the record at byte {0} of the log file fails its checksum")]
     Damaged(u64),
     #[error("the record at byte {0} of the log file does not decode: {1}")]
-    Decode(u64, bincode::error::DecodeError),
+    Decode(u64, String),
     #[error("the record at byte {offset} of the log file holds {found}, not {expected}")]
     WrongEntry {
         offset: u64,
@@ -39,6 +39,19 @@ pub(super) fn frame(body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The record of an entry: its encoding, LZ4-compressed (a step's result
+/// rides in its outcome's entry, and the log keeps the newest entries after
+/// every snapshot), then framed.
+pub(super) fn entry_record(e: &Entry) -> Result<Vec<u8>, bincode::error::EncodeError> {
+    Ok(frame(&lz4_flex::compress_prepend_size(&encode(e)?)))
+}
+
+/// The entry in an intact record's body.
+pub(super) fn entry_of(body: &[u8]) -> Result<Entry, String> {
+    let bytes = lz4_flex::decompress_size_prepended(body).map_err(|e| e.to_string())?;
+    decode::<Entry>(&bytes).map_err(|e| e.to_string())
+}
+
 /// The body of a single framed record, if it is intact.
 pub(super) fn body_of(bytes: &[u8]) -> Option<&[u8]> {
     let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
@@ -53,7 +66,7 @@ pub(super) fn read_record(file: &File, slot: &Slot, offset: u64) -> Result<Entry
     let mut bytes = vec![0u8; slot.len as usize];
     file.read_exact_at(&mut bytes, offset)?;
     let body = body_of(&bytes).ok_or(ReadError::Damaged(offset))?;
-    let entry: Entry = decode(body).map_err(|e| ReadError::Decode(offset, e))?;
+    let entry: Entry = entry_of(body).map_err(|e| ReadError::Decode(offset, e))?;
     if entry.log_id != slot.log_id {
         return Err(ReadError::WrongEntry {
             offset,
@@ -84,7 +97,7 @@ pub(super) fn scan(file: &File, mut each: impl FnMut(u64, u64, Entry)) -> std::i
         }
         // An intact record that does not decode is not a torn tail: cutting
         // it would drop acknowledged entries, so refuse instead.
-        let entry = decode::<Entry>(&body).map_err(|e| {
+        let entry = entry_of(&body).map_err(|e| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 format!("the Raft log record at byte {good} is intact but does not decode ({e}); the log is left as it is"),
