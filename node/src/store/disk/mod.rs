@@ -49,7 +49,7 @@ const FORMAT: &str = "isnode-store 1";
 const DURABLE_EVERY: Duration = Duration::from_secs(1);
 
 /// Memory redb may use to cache pages.
-const CACHE_BYTES: usize = 32 << 20;
+const CACHE_BYTES: usize = 16 << 20;
 
 /// Compact the file once this much was deleted since the last compaction.
 const COMPACT_AFTER_BYTES: u64 = 16 << 20;

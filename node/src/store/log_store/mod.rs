@@ -77,7 +77,7 @@ const COMMITTED_FILE: &str = "committed.dat";
 const COMMITTED_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 /// Encoded bytes of the newest entries kept in memory (entries whose write
 /// is queued come on top).
-const CACHE_BYTES: u64 = 32 << 20;
+const CACHE_BYTES: u64 = 16 << 20;
 /// Rewrite the log file without purged entries once this many are dead in it…
 const COMPACT_AFTER: usize = 20_000;
 /// …or once dead records take this many bytes and at least half the file:
