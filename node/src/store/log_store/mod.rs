@@ -235,7 +235,7 @@ impl LogStore {
         let mut slots = BTreeMap::new();
         let mut cache = Cache::new(limits.cache_bytes);
         let unpurged = UnpurgedBytes::default();
-        let good = scan(&file, |offset, len, entry| {
+        let good = scan(&file, |offset, len, size, entry| {
             let index = entry.log_id.index;
             offsets.insert(index, offset);
             if purged.is_none_or(|p| index > p) {
@@ -246,7 +246,7 @@ impl LogStore {
                 };
                 slots.insert(index, slot);
                 unpurged.add(len);
-                cache.insert(entry, len, false);
+                cache.insert(entry, size, false);
                 cache.evict();
             }
         })?;
@@ -341,14 +341,14 @@ impl LogStore {
         // Encoded before taking the lock: a big entry takes a while.
         let mut framed = Vec::new();
         for e in entries {
-            let record = records::entry_record(&e).map_err(write_err)?;
-            framed.push((e, record));
+            let (record, size) = records::entry_record(&e).map_err(write_err)?;
+            framed.push((e, record, size));
         }
         let mut records = Vec::with_capacity(framed.len());
         {
             let mut guard = self.memory();
             let m = &mut *guard;
-            for (entry, bytes) in framed {
+            for (entry, bytes, size) in framed {
                 let (index, len, seq) = (entry.log_id.index, bytes.len() as u64, m.next_seq);
                 m.next_seq += 1;
                 let slot = Slot {
@@ -360,7 +360,7 @@ impl LogStore {
                     self.unpurged.sub(old.len);
                 }
                 self.unpurged.add(len);
-                m.cache.insert(entry, len, true);
+                m.cache.insert(entry, size, true);
                 records.push(Record { index, seq, bytes });
             }
             m.cache.evict();

@@ -42,14 +42,23 @@ pub(super) fn frame(body: &[u8]) -> Vec<u8> {
 /// The record of an entry: its encoding, LZ4-compressed (a step's result
 /// rides in its outcome's entry, and the log keeps the newest entries after
 /// every snapshot), then framed.
-pub(super) fn entry_record(e: &Entry) -> Result<Vec<u8>, bincode::error::EncodeError> {
-    Ok(frame(&lz4_flex::compress_prepend_size(&encode(e)?)))
+///
+/// Answers the record and the size of the entry's encoding, which is what
+/// the entry costs in memory (the cache's budget counts that, not the
+/// compressed record: 1 MB of repeated text is a few kB on disk).
+pub(super) fn entry_record(e: &Entry) -> Result<(Vec<u8>, u64), bincode::error::EncodeError> {
+    let encoded = encode(e)?;
+    Ok((
+        frame(&lz4_flex::compress_prepend_size(&encoded)),
+        encoded.len() as u64,
+    ))
 }
 
-/// The entry in an intact record's body.
-pub(super) fn entry_of(body: &[u8]) -> Result<Entry, String> {
+/// The entry in an intact record's body, and the size of its encoding.
+pub(super) fn entry_of(body: &[u8]) -> Result<(Entry, u64), String> {
     let bytes = lz4_flex::decompress_size_prepended(body).map_err(|e| e.to_string())?;
-    decode::<Entry>(&bytes).map_err(|e| e.to_string())
+    let entry = decode::<Entry>(&bytes).map_err(|e| e.to_string())?;
+    Ok((entry, bytes.len() as u64))
 }
 
 /// The body of a single framed record, if it is intact.
@@ -66,7 +75,7 @@ pub(super) fn read_record(file: &File, slot: &Slot, offset: u64) -> Result<Entry
     let mut bytes = vec![0u8; slot.len as usize];
     file.read_exact_at(&mut bytes, offset)?;
     let body = body_of(&bytes).ok_or(ReadError::Damaged(offset))?;
-    let entry: Entry = entry_of(body).map_err(|e| ReadError::Decode(offset, e))?;
+    let (entry, _) = entry_of(body).map_err(|e| ReadError::Decode(offset, e))?;
     if entry.log_id != slot.log_id {
         return Err(ReadError::WrongEntry {
             offset,
@@ -78,10 +87,11 @@ pub(super) fn read_record(file: &File, slot: &Slot, offset: u64) -> Result<Entry
 }
 
 /// Reads records until the end or the first damaged one, handing each
-/// entry to `each` with its file offset and record length; answers the
+/// entry to `each` with its file offset, record length and encoded size
+/// (what it costs in memory); answers the
 /// length of the intact prefix. Entries are decoded one at a time and not
 /// kept here: the file can be far larger than memory should hold.
-pub(super) fn scan(file: &File, mut each: impl FnMut(u64, u64, Entry)) -> std::io::Result<u64> {
+pub(super) fn scan(file: &File, mut each: impl FnMut(u64, u64, u64, Entry)) -> std::io::Result<u64> {
     let mut r = BufReader::new(file);
     let mut good = 0u64;
     loop {
@@ -97,14 +107,14 @@ pub(super) fn scan(file: &File, mut each: impl FnMut(u64, u64, Entry)) -> std::i
         }
         // An intact record that does not decode is not a torn tail: cutting
         // it would drop acknowledged entries, so refuse instead.
-        let entry = entry_of(&body).map_err(|e| {
+        let (entry, size) = entry_of(&body).map_err(|e| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 format!("the Raft log record at byte {good} is intact but does not decode ({e}); the log is left as it is"),
             )
         })?;
         let record = 8 + len as u64;
-        each(good, record, entry);
+        each(good, record, size, entry);
         good += record;
     }
     Ok(good)

@@ -53,7 +53,7 @@ fn small() -> Limits {
 fn record_bytes(entries: &[Entry]) -> u64 {
     entries
         .iter()
-        .map(|e| entry_record(e).unwrap().len() as u64)
+        .map(|e| entry_record(e).unwrap().0.len() as u64)
         .sum()
 }
 
@@ -81,10 +81,10 @@ fn a_torn_tail_is_cut_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let mut bytes = Vec::new();
     for i in 1..=3 {
-        bytes.extend(entry_record(&entry(i)).unwrap());
+        bytes.extend(entry_record(&entry(i)).unwrap().0);
     }
     let full = bytes.len();
-    bytes.extend(&entry_record(&entry(4)).unwrap()[..5]);
+    bytes.extend(&entry_record(&entry(4)).unwrap().0[..5]);
     super::super::format::check_or_mark(dir.path(), false).unwrap();
     std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
     let store = LogStore::open(dir.path()).unwrap();
@@ -103,9 +103,9 @@ fn a_corrupted_record_ends_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let mut bytes = Vec::new();
     for i in 1..=3 {
-        bytes.extend(entry_record(&entry(i)).unwrap());
+        bytes.extend(entry_record(&entry(i)).unwrap().0);
     }
-    let second = entry_record(&entry(1)).unwrap().len();
+    let second = entry_record(&entry(1)).unwrap().0.len();
     bytes[second + 9] ^= 0xff; // flip a byte in the second record's body
     super::super::format::check_or_mark(dir.path(), false).unwrap();
     std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
