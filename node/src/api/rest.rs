@@ -94,14 +94,29 @@ fn listing(q: PageQuery, list: impl FnOnce(&crate::api::service::NamePage) -> pb
         limit: q.limit,
     };
     let list = list(&page);
+    Ok((
+        next_page_headers(list.next_cursor.as_deref(), |_| None),
+        Json(list.items),
+    ))
+}
+
+/// The headers of a page that more follow: `X-Next-Cursor` (percent-encoded,
+/// ready for a query string) and, when `link` gives its address, `Link`.
+fn next_page_headers(
+    cursor: Option<&str>,
+    link: impl FnOnce(&str) -> Option<String>,
+) -> axum::http::HeaderMap {
     let mut headers = axum::http::HeaderMap::new();
-    if let Some(v) = list
-        .next_cursor
-        .and_then(|c| axum::http::HeaderValue::from_str(&percent(&c)).ok())
-    {
-        headers.insert("x-next-cursor", v);
+    let Some(cursor) = cursor.map(percent) else {
+        return headers;
+    };
+    let link = link(&cursor).map(|url| format!("<{url}>; rel=\"next\""));
+    for (name, value) in [("x-next-cursor", Some(cursor)), ("link", link)] {
+        if let Some(v) = value.and_then(|v| axum::http::HeaderValue::from_str(&v).ok()) {
+            headers.insert(name, v);
+        }
     }
-    Ok((headers, Json(list.items)))
+    headers
 }
 
 async fn list_steps(State(s): State<Service>, Query(q): Query<PageQuery>) -> Listing {
@@ -320,15 +335,7 @@ async fn list_tasks(
         url
     };
     let list = s.list_runs(query.clone()).await?;
-    let mut headers = axum::http::HeaderMap::new();
-    if let Some(c) = &list.next_cursor {
-        let link = format!("<{}>; rel=\"next\"", next_page(&percent(c)));
-        for (name, value) in [("x-next-cursor", c.clone()), ("link", link)] {
-            if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
-                headers.insert(name, v);
-            }
-        }
-    }
+    let headers = next_page_headers(list.next_cursor.as_deref(), |c| Some(next_page(c)));
     Ok((headers, Json(list.runs)))
 }
 

@@ -81,7 +81,7 @@ const ENDS: Table = TableDefinition::new("ends");
 
 /// Every table, in the order snapshots carry them (a table's number in a
 /// snapshot is its position here).
-const TABLES: [Table; 15] = [
+const TABLES: [Table; 14] = [
     META,
     DOCS,
     HOT_RUNS,
@@ -96,8 +96,6 @@ const TABLES: [Table; 15] = [
     RUN_STATE,
     RUN_TRIGGER,
     ENDS,
-    // Kept last so an older reader's count of tables is easy to check.
-    TableDefinition::new("reserved"),
 ];
 
 const META_FORMAT: &[u8] = b"format";
