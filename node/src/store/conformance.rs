@@ -149,13 +149,13 @@ async fn the_state_machine_reopens_at_its_last_snapshot() {
             .build_snapshot()
             .await
             .expect("build a snapshot");
-        // Written to the store, though after its last flush.
+        // Applied after the store's last flush: in memory only.
         sm.apply([entry(5)]).await.expect("apply 5");
         assert_eq!(configurations(&sm), ["conf-4", "conf-5"]);
         snap.meta
     };
     let mut sm = StateMachineStore::open(dir.path(), Events::default()).expect("reopen");
-    assert_eq!(configurations(&sm), ["conf-4", "conf-5"]);
+    assert_eq!(configurations(&sm), ["conf-4"], "the state of the last flush");
     let (applied, membership) = sm.applied_state().await.expect("applied state");
     assert_eq!(
         applied,
@@ -170,6 +170,8 @@ async fn the_state_machine_reopens_at_its_last_snapshot() {
         .expect("read the snapshot")
         .expect("a snapshot exists");
     assert_eq!(current.meta, built);
+    sm.apply([entry(5)]).await.expect("apply 5 again");
+    assert_eq!(configurations(&sm), ["conf-4", "conf-5"]);
 }
 
 /// A snapshot received the way a follower receives it — written chunk by
@@ -198,4 +200,96 @@ async fn a_snapshot_written_into_the_receiving_file_is_installed() {
     assert_eq!(configurations(&follower), ["conf-4"]);
     let current = follower.get_current_snapshot().await.unwrap().expect("kept");
     assert_eq!(current.meta, snap.meta);
+}
+
+/// What applied batches leave for the store waits in memory until the
+/// store's next commit: a finished run's result and log are read from
+/// there, and from the store once the commit took them out of memory.
+#[tokio::test]
+async fn results_and_logs_waiting_for_the_store_are_read_from_memory() {
+    use crate::engine::TaskEvent;
+    use crate::model::run::RunSpec;
+    use crate::model::task::{LogLine, Outcome, TaskState};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut sm = StateMachineStore::open(dir.path(), Events::default()).expect("open");
+    let normal = |index: u64, cmd: Command| Entry {
+        log_id: log_id(1, index),
+        payload: EntryPayload::Normal(cmd),
+    };
+    let app = r#"{"name": "a", "steps": [{"name": "s", "file": "F"}]}"#;
+    sm.apply([normal(
+        1,
+        Command::CreateRun(RunSpec::for_test("isapp-r1", app, 10)),
+    )])
+    .await
+    .expect("create the run");
+    let h = sm.handle();
+    let task_id = h.run("isapp-r1").unwrap().expect("the run").task_ids[0].clone();
+    let line = LogLine {
+        time: 1.0,
+        level: "INFO".into(),
+        levelno: 20,
+        module: "s".into(),
+        message: "hello".into(),
+    };
+    let events = [
+        TaskEvent::Started {
+            attempt: 1,
+            worker: "w".into(),
+            at_ms: 20,
+        },
+        TaskEvent::Finished {
+            attempt: 1,
+            started: None,
+            outcome: Outcome::Success {
+                json: "[1]".into(),
+                pickle: Some(vec![9, 9]),
+            },
+            logs: vec![line.clone()],
+            at_ms: 30,
+            seed: 0,
+        },
+    ];
+    let entries = events.into_iter().zip(2..).map(|(event, i)| {
+        normal(
+            i,
+            Command::Task {
+                id: task_id.clone(),
+                event,
+            },
+        )
+    });
+    sm.apply(entries).await.expect("run the step");
+
+    let read = |h: &super::ContentHandle| {
+        (
+            h.run("isapp-r1").unwrap().expect("the run").run.state,
+            h.task(&task_id).unwrap().expect("the task").state,
+            h.result_json(&task_id).unwrap(),
+            h.result_pickle(&task_id).unwrap(),
+            h.log_lines(&task_id, 0, 10).unwrap(),
+        )
+    };
+    let expected = (
+        TaskState::Success,
+        TaskState::Success,
+        Some("[1]".to_string()),
+        Some(vec![9, 9]),
+        vec![line],
+    );
+    assert!(
+        h.read().content.tasks.contains_key(&task_id),
+        "not committed yet: the finished task is still in memory"
+    );
+    assert_eq!(read(&h), expected, "read from memory");
+    // A snapshot commits what waits (a durable flush).
+    sm.get_snapshot_builder()
+        .await
+        .build_snapshot()
+        .await
+        .expect("build a snapshot");
+    assert!(!h.read().content.tasks.contains_key(&task_id));
+    assert!(h.read().content.ops.is_empty());
+    assert_eq!(read(&h), expected, "read from the store");
 }

@@ -85,7 +85,8 @@ pub enum StoreOp {
 }
 
 /// The replicated state that memory holds: the documents, and the runs and
-/// tasks that are not finished (finished ones are in `store::disk`).
+/// tasks that are not finished (finished ones are in `store::disk`, once
+/// the store's next commit has taken them out of memory).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Content {
     pub cluster: Option<ClusterIdentity>,
@@ -102,9 +103,13 @@ pub struct Content {
     /// Effects of the entries applied since the last drain (not replicated).
     #[serde(skip)]
     pub effects: Vec<Effect>,
-    /// Writes for the store since the last drain.
+    /// Writes for the store since its last commit; until then readers of
+    /// logs and results look here first ([`Content::pending_logs`]).
     #[serde(skip)]
     pub ops: Vec<StoreOp>,
+    /// The bytes of logs and results in `ops`.
+    #[serde(skip)]
+    pub pending_bytes: u64,
     /// Tasks and runs changed since the last drain (ids may repeat).
     #[serde(skip)]
     pub dirty_tasks: Vec<String>,
@@ -127,6 +132,32 @@ pub(crate) fn ignored(reason: String) -> CommandResult {
 }
 
 impl Content {
+    /// The records of a task's log that wait for the store's next commit,
+    /// as (first line, lines) in the order they were applied.
+    pub fn pending_logs<'a>(&'a self, task_id: &'a str) -> impl Iterator<Item = (u64, &'a [LogLine])> + 'a {
+        self.ops.iter().filter_map(move |op| match op {
+            StoreOp::Logs {
+                task_id: t,
+                first_line,
+                lines,
+            } if t == task_id => Some((*first_line, lines.as_slice())),
+            _ => None,
+        })
+    }
+
+    /// What a task saved, if it waits for the store's next commit: its JSON
+    /// rendering and its pickle.
+    pub fn pending_result(&self, task_id: &str) -> Option<(&str, Option<&[u8]>)> {
+        self.ops.iter().rev().find_map(|op| match op {
+            StoreOp::Result {
+                task_id: t,
+                json,
+                pickle,
+            } if t == task_id => Some((json.as_str(), pickle.as_deref())),
+            _ => None,
+        })
+    }
+
     /// The ids of the tasks a command concerns, for change notifications.
     fn tasks_of(&self, cmd: &Command) -> Vec<String> {
         match cmd {

@@ -4,8 +4,8 @@
 //! data a step's attempt needs.
 //!
 //! **Invariant:** memory is looked at first, the store after: the state
-//! machine commits a batch to the store before it lets go of memory, so an
-//! item missing from memory is in the store (or does not exist).
+//! machine lets go of an item in memory only as the store commits it, so
+//! an item missing from memory is in the store (or does not exist).
 
 use super::disk::{DiskError, RunFilter, RunPage, RunsCursor};
 use super::queries::{StepInputs, UpstreamData};
@@ -56,20 +56,44 @@ impl ContentHandle {
         Ok(out.into_iter().flatten().collect())
     }
 
-    /// Records `from..to` of a task's log.
+    /// Records `from..to` of a task's log: those the store holds, and any
+    /// still waiting in memory for its next commit.
     pub fn log_lines(&self, id: &str, from: u64, to: u64) -> Result<Vec<LogLine>, DiskError> {
+        let waiting: Vec<(u64, LogLine)> = {
+            let sm = self.read();
+            sm.content
+                .pending_logs(id)
+                .flat_map(|(first, lines)| (first..).zip(lines))
+                .filter(|(n, _)| (from..to).contains(n))
+                .map(|(n, l)| (n, l.clone()))
+                .collect()
+        };
         let r = self.disk.reader()?;
-        self.disk.log_lines(&r, id, from, to)
+        let stored = self.disk.log_lines(&r, id, from, to)?;
+        if waiting.is_empty() {
+            return Ok(stored);
+        }
+        // Line numbers are unique to an attempt's records; a record the
+        // store committed after memory was read is in both, once.
+        let mut lines: std::collections::BTreeMap<u64, LogLine> = (from..).zip(stored).collect();
+        lines.extend(waiting);
+        Ok(lines.into_values().collect())
     }
 
     /// The JSON rendering of what a task saved.
     pub fn result_json(&self, id: &str) -> Result<Option<String>, DiskError> {
+        if let Some((json, _)) = self.read().content.pending_result(id) {
+            return Ok(Some(json.to_string()));
+        }
         let r = self.disk.reader()?;
         self.disk.result_json(&r, id)
     }
 
     /// The pickle of what a task saved.
     pub fn result_pickle(&self, id: &str) -> Result<Option<Vec<u8>>, DiskError> {
+        if let Some((_, pickle)) = self.read().content.pending_result(id) {
+            return Ok(pickle.map(<[u8]>::to_vec));
+        }
         let r = self.disk.reader()?;
         self.disk.result_pickle(&r, id)
     }
@@ -85,13 +109,20 @@ impl ContentHandle {
     ) -> Result<RunPage, DiskError> {
         let mut hot: Vec<RunRecord> = {
             let sm = self.read();
-            sm.content
+            let mut admitted: Vec<&RunRecord> = sm
+                .content
                 .runs
                 .values()
                 .filter(|r| filter.admits(r))
                 .filter(|r| after.is_none_or(|c| RunsCursor::of(r) < *c))
-                .cloned()
-                .collect()
+                .collect();
+            // Only the newest `limit` can be on the page: clone those, and
+            // one more to tell whether a next page exists.
+            if admitted.len() > limit + 1 {
+                admitted.select_nth_unstable_by(limit, |a, b| RunsCursor::of(b).cmp(&RunsCursor::of(a)));
+                admitted.truncate(limit + 1);
+            }
+            admitted.into_iter().cloned().collect()
         };
         let r = self.disk.reader()?;
         let finished = self.disk.finished_runs(&r, filter, after, limit)?;
@@ -116,10 +147,9 @@ impl ContentHandle {
         if !run.upstream.iter().any(|u| u.data == UpstreamData::InStore) {
             return Ok(());
         }
-        let r = self.disk.reader()?;
         for up in &mut run.upstream {
             if up.data == UpstreamData::InStore {
-                up.data = UpstreamData::Saved(self.disk.result_pickle(&r, &up.task_id)?);
+                up.data = UpstreamData::Saved(self.result_pickle(&up.task_id)?);
             }
         }
         Ok(())

@@ -158,7 +158,13 @@ impl Content {
         let TaskEvent::Finished { outcome, logs, .. } = event else {
             return;
         };
+        // What a record costs in memory beside its message, roughly.
+        const LINE_OVERHEAD: u64 = 96;
         if !logs.is_empty() {
+            self.pending_bytes += logs
+                .iter()
+                .map(|l| l.message.len() as u64 + l.module.len() as u64 + LINE_OVERHEAD)
+                .sum::<u64>();
             self.ops.push(StoreOp::Logs {
                 task_id: id.to_string(),
                 first_line: lines_after - logs.len() as u64,
@@ -166,6 +172,7 @@ impl Content {
             });
         }
         if let Outcome::Success { json, pickle } = outcome {
+            self.pending_bytes += json.len() as u64 + pickle.as_ref().map_or(0, |p| p.len() as u64);
             self.ops.push(StoreOp::Result {
                 task_id: id.to_string(),
                 json,

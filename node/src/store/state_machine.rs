@@ -2,16 +2,18 @@
 //! runs and tasks ([`Content`]); everything else — finished runs and tasks,
 //! logs, results — is in the disk store (`store::disk`), which also keeps a
 //! copy of what memory holds. Applying a batch changes memory and commits
-//! the batch's writes in one store transaction before readers can see it.
+//! what batches leave for the store now and then in one store transaction
+//! (`store::disk`); until then it stays in memory, where readers look first.
 //!
 //! Snapshots are files written from a store read transaction and sent to
 //! followers in chunks by openraft; a restart reads the store, not the
 //! snapshot.
 //!
 //! **Invariant:** the content is only changed by applying committed log
-//! entries or installing a snapshot; the memory write lock is held until the
-//! store has committed what the batch wrote, so a reader that finds a task
-//! in memory, or misses it there, finds what it needs in the store.
+//! entries or installing a snapshot; a finished run or task, a log record
+//! or a result leaves memory only under the write lock, in the same step
+//! as the store commits it, so a reader that misses it in memory finds it
+//! in the store.
 
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
@@ -261,11 +263,13 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             membership,
             content,
         } = &mut *sm;
-        let flush = self.disk.flush_due();
-        let written = self
-            .disk
-            .commit(*last_applied, membership, content, flush)
-            .map_err(sm_err)?;
+        let written = match self.disk.due(content, !purges.is_empty()) {
+            disk::Due::Wait => disk::Written::default(),
+            due => self
+                .disk
+                .commit(*last_applied, membership, content, due == disk::Due::Flush)
+                .map_err(sm_err)?,
+        };
         if written.purged > 0 {
             for &i in &purges {
                 results[i] = CommandResult::Deleted { existed: true };

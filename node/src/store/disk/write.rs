@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::{ReadableTable, TableHandle, WriteTransaction};
 
 use super::{
     compress, decode, encode, keys, rerr, Disk, DiskError, Membership, DOCS, ENDS, HOT_RUNS, HOT_TASKS, LOGS,
@@ -15,6 +15,47 @@ use super::{
 use crate::model::task::StepTask;
 use crate::store::content::{Content, DocKey, StoreOp};
 use crate::store::RunRecord;
+
+/// The tables one commit writes, each opened on first use and kept open
+/// until the commit: opening a redb table looks it up in the transaction's
+/// table tree and closing it writes its root back, which cost more than the
+/// few inserts a batch makes in most tables.
+struct Tables<'t> {
+    w: &'t WriteTransaction,
+    open: Vec<(String, redb::Table<'t, &'static [u8], &'static [u8]>)>,
+}
+
+impl<'t> Tables<'t> {
+    fn new(w: &'t WriteTransaction) -> Self {
+        Tables { w, open: Vec::new() }
+    }
+
+    fn get(
+        &mut self,
+        def: super::Table,
+    ) -> Result<&mut redb::Table<'t, &'static [u8], &'static [u8]>, DiskError> {
+        let at = match self.open.iter().position(|(n, _)| n == def.name()) {
+            Some(at) => at,
+            None => {
+                let table = self.w.open_table(def).map_err(rerr)?;
+                self.open.push((def.name().to_string(), table));
+                self.open.len() - 1
+            }
+        };
+        Ok(&mut self.open[at].1)
+    }
+
+    fn insert(&mut self, def: super::Table, key: &[u8], value: &[u8]) -> Result<(), DiskError> {
+        self.get(def)?.insert(key, value).map_err(rerr)?;
+        Ok(())
+    }
+
+    /// Removes `key`, answering the size of what was there.
+    fn remove(&mut self, def: super::Table, key: &[u8]) -> Result<u64, DiskError> {
+        let removed = self.get(def)?.remove(key).map_err(rerr)?;
+        Ok(removed.map_or(0, |v| v.value().len() as u64))
+    }
+}
 
 /// The spelling of a document's key in `DOCS`.
 fn doc_key(key: &DocKey) -> Vec<u8> {
@@ -105,7 +146,15 @@ pub(super) fn load_doc(content: &mut Content, key: &[u8], value: &[u8]) -> Resul
     Ok(())
 }
 
-/// What one batch's commit reports.
+/// Whether applied batches are written now (see [`Disk::due`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    Wait,
+    Commit,
+    Flush,
+}
+
+/// What one commit reports.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Written {
     /// Finished runs and lone tasks an expiry in the batch deleted.
@@ -113,16 +162,28 @@ pub struct Written {
 }
 
 impl Disk {
-    /// Whether the next commit should be a flush (durable, with the records
-    /// of unfinished work): one is due every [`super::DURABLE_EVERY`].
-    pub fn flush_due(&self) -> bool {
-        let last = self.inner.last_durable.lock().unwrap_or_else(|p| p.into_inner());
-        last.elapsed() >= super::DURABLE_EVERY
+    /// What to do with what the batches applied since the last commit left
+    /// for the store: a durable flush every [`super::DURABLE_EVERY`]; a
+    /// plain commit sooner when an expiry waits (its answer depends on what
+    /// it deleted) or too much waits in memory; otherwise nothing yet.
+    pub fn due(&self, content: &Content, purging: bool) -> Due {
+        let last = *self.inner.last_durable.lock().unwrap_or_else(|p| p.into_inner());
+        if last.elapsed() >= super::DURABLE_EVERY {
+            Due::Flush
+        } else if purging
+            || content.pending_bytes >= super::PENDING_BYTES
+            || content.ops.len() + content.dirty_runs.len() + content.dirty_tasks.len()
+                >= super::PENDING_CHANGES
+        {
+            Due::Commit
+        } else {
+            Due::Wait
+        }
     }
 
-    /// Writes what applying a batch changed, taking `content`'s pending ops
-    /// and dirty lists, and moves runs (with their tasks) and lone tasks
-    /// that finished out of memory. `content` is the state after the batch.
+    /// Writes what the batches applied since the last commit changed,
+    /// taking `content`'s pending ops and dirty lists, and moves runs (with
+    /// their tasks) and lone tasks that finished out of memory.
     ///
     /// Most commits are neither synced nor carry the applied log id or the
     /// records of unfinished work: a `flush` commit writes those and is
@@ -144,82 +205,68 @@ impl Disk {
         }
         let mut written = Written::default();
         let mut deleted = 0;
-        for op in std::mem::take(&mut content.ops) {
-            match op {
-                StoreOp::Logs {
-                    task_id,
-                    first_line,
-                    lines,
-                } => {
-                    let bytes = compress(&encode("log records", &lines)?);
-                    w.open_table(LOGS)
-                        .map_err(rerr)?
-                        .insert(keys::log(&task_id, first_line).as_slice(), bytes.as_slice())
-                        .map_err(rerr)?;
-                }
-                StoreOp::Result {
-                    task_id,
-                    json,
-                    pickle,
-                } => {
-                    w.open_table(RESULT_JSON)
-                        .map_err(rerr)?
-                        .insert(task_id.as_bytes(), compress(json.as_bytes()).as_slice())
-                        .map_err(rerr)?;
-                    if let Some(p) = pickle {
-                        w.open_table(RESULT_PICKLE)
-                            .map_err(rerr)?
-                            .insert(task_id.as_bytes(), compress(&p).as_slice())
-                            .map_err(rerr)?;
+        content.pending_bytes = 0;
+        {
+            let mut t = Tables::new(&w);
+            for op in std::mem::take(&mut content.ops) {
+                match op {
+                    StoreOp::Logs {
+                        task_id,
+                        first_line,
+                        lines,
+                    } => {
+                        let bytes = compress(&encode("log records", &lines)?);
+                        t.insert(LOGS, &keys::log(&task_id, first_line), &bytes)?;
+                    }
+                    StoreOp::Result {
+                        task_id,
+                        json,
+                        pickle,
+                    } => {
+                        t.insert(RESULT_JSON, task_id.as_bytes(), &compress(json.as_bytes()))?;
+                        if let Some(p) = pickle {
+                            t.insert(RESULT_PICKLE, task_id.as_bytes(), &compress(&p))?;
+                        }
+                    }
+                    StoreOp::Doc(key) => match doc_value(content, &key)? {
+                        Some(v) => t.insert(DOCS, &doc_key(&key), &v)?,
+                        None => {
+                            t.remove(DOCS, &doc_key(&key))?;
+                        }
+                    },
+                    StoreOp::Purge { before_ms } => {
+                        let (count, bytes) = purge(&mut t, before_ms)?;
+                        written.purged += count;
+                        deleted += bytes;
                     }
                 }
-                StoreOp::Doc(key) => {
-                    let mut docs = w.open_table(DOCS).map_err(rerr)?;
-                    match doc_value(content, &key)? {
-                        Some(v) => docs
-                            .insert(doc_key(&key).as_slice(), v.as_slice())
-                            .map_err(rerr)?,
-                        None => docs.remove(doc_key(&key).as_slice()).map_err(rerr)?,
-                    };
-                }
-                StoreOp::Purge { before_ms } => {
-                    let (count, bytes) = purge(&w, before_ms)?;
-                    written.purged += count;
-                    deleted += bytes;
+            }
+            for id in std::mem::take(&mut content.dirty_runs) {
+                if content.runs.get(&id).is_some_and(|r| r.run.state.is_terminal()) {
+                    archive_run(&mut t, content, &id)?;
+                    content.unflushed_runs.remove(&id);
+                } else if content.runs.contains_key(&id) {
+                    content.unflushed_runs.insert(id);
                 }
             }
-        }
-        for id in std::mem::take(&mut content.dirty_runs) {
-            if content.runs.get(&id).is_some_and(|r| r.run.state.is_terminal()) {
-                archive_run(&w, content, &id)?;
-                content.unflushed_runs.remove(&id);
-            } else if content.runs.contains_key(&id) {
-                content.unflushed_runs.insert(id);
+            for id in std::mem::take(&mut content.dirty_tasks) {
+                let Some(task) = content.tasks.get(&id) else {
+                    content.unflushed_tasks.remove(&id);
+                    continue; // moved out with its run above
+                };
+                if task.spec.run.is_none() && task.state.is_terminal() {
+                    let task = content.tasks.remove(&id).expect("just found");
+                    archive_task(&mut t, &task, true)?;
+                    content.unflushed_tasks.remove(&id);
+                } else {
+                    content.unflushed_tasks.insert(id);
+                }
             }
-        }
-        for id in std::mem::take(&mut content.dirty_tasks) {
-            let Some(task) = content.tasks.get(&id) else {
-                content.unflushed_tasks.remove(&id);
-                continue; // moved out with its run above
-            };
-            if task.spec.run.is_none() && task.state.is_terminal() {
-                let task = content.tasks.remove(&id).expect("just found");
-                archive_task(&w, &task, true)?;
-                content.unflushed_tasks.remove(&id);
-            } else {
-                content.unflushed_tasks.insert(id);
+            if flush {
+                flush_unfinished(&mut t, content)?;
+                t.insert(META, META_APPLIED, &encode("the applied log id", &last_applied)?)?;
+                t.insert(META, META_MEMBERSHIP, &encode("the membership", membership)?)?;
             }
-        }
-        if flush {
-            flush_unfinished(&w, content)?;
-            let mut meta = w.open_table(META).map_err(rerr)?;
-            meta.insert(
-                META_APPLIED,
-                encode("the applied log id", &last_applied)?.as_slice(),
-            )
-            .map_err(rerr)?;
-            meta.insert(META_MEMBERSHIP, encode("the membership", membership)?.as_slice())
-                .map_err(rerr)?;
         }
         w.commit().map_err(rerr)?;
         if flush {
@@ -234,19 +281,15 @@ impl Disk {
 
 /// Writes the records of the unfinished runs and tasks changed since the
 /// last flush (a task moved out with its run has no record to write).
-fn flush_unfinished(w: &WriteTransaction, content: &mut Content) -> Result<(), DiskError> {
-    let mut hot_runs = w.open_table(HOT_RUNS).map_err(rerr)?;
+fn flush_unfinished(t: &mut Tables, content: &mut Content) -> Result<(), DiskError> {
     for id in std::mem::take(&mut content.unflushed_runs) {
         if let Some(record) = content.runs.get(&id) {
-            let bytes = encode("an unfinished run", record)?;
-            hot_runs.insert(id.as_bytes(), bytes.as_slice()).map_err(rerr)?;
+            t.insert(HOT_RUNS, id.as_bytes(), &encode("an unfinished run", record)?)?;
         }
     }
-    let mut hot_tasks = w.open_table(HOT_TASKS).map_err(rerr)?;
     for id in std::mem::take(&mut content.unflushed_tasks) {
         if let Some(task) = content.tasks.get(&id) {
-            let bytes = encode("an unfinished task", task)?;
-            hot_tasks.insert(id.as_bytes(), bytes.as_slice()).map_err(rerr)?;
+            t.insert(HOT_TASKS, id.as_bytes(), &encode("an unfinished task", task)?)?;
         }
     }
     Ok(())
@@ -254,36 +297,22 @@ fn flush_unfinished(w: &WriteTransaction, content: &mut Content) -> Result<(), D
 
 /// Moves a finished run and its tasks from memory to the finished tables
 /// and indexes it.
-fn archive_run(w: &WriteTransaction, content: &mut Content, id: &str) -> Result<(), DiskError> {
+fn archive_run(t: &mut Tables, content: &mut Content, id: &str) -> Result<(), DiskError> {
     let Some(record) = content.runs.remove(id) else {
         return Ok(());
     };
-    w.open_table(HOT_RUNS)
-        .map_err(rerr)?
-        .remove(id.as_bytes())
-        .map_err(rerr)?;
+    t.remove(HOT_RUNS, id.as_bytes())?;
     for task_id in &record.task_ids {
         if let Some(task) = content.tasks.remove(task_id) {
-            archive_task(w, &task, false)?;
+            archive_task(t, &task, false)?;
         }
     }
-    let bytes = encode("a finished run", &record)?;
-    w.open_table(RUNS)
-        .map_err(rerr)?
-        .insert(id.as_bytes(), bytes.as_slice())
-        .map_err(rerr)?;
+    t.insert(RUNS, id.as_bytes(), &encode("a finished run", &record)?)?;
     for (table, key) in run_index_keys(&record) {
-        w.open_table(table)
-            .map_err(rerr)?
-            .insert(key.as_slice(), &[][..])
-            .map_err(rerr)?;
+        t.insert(table, &key, &[])?;
     }
     let end = record.end_ms.unwrap_or(record.spec.created_ms);
-    w.open_table(ENDS)
-        .map_err(rerr)?
-        .insert(keys::end(end, id).as_slice(), &b"r"[..])
-        .map_err(rerr)?;
-    Ok(())
+    t.insert(ENDS, &keys::end(end, id), b"r")
 }
 
 /// The index entries of a finished run.
@@ -301,23 +330,13 @@ fn run_index_keys(r: &RunRecord) -> [(super::Table, Vec<u8>); 4] {
 }
 
 /// Writes a finished task; a lone one (not of a run) is also due to expire.
-fn archive_task(w: &WriteTransaction, task: &StepTask, lone: bool) -> Result<(), DiskError> {
+fn archive_task(t: &mut Tables, task: &StepTask, lone: bool) -> Result<(), DiskError> {
     let id = task.spec.id.as_str();
-    w.open_table(HOT_TASKS)
-        .map_err(rerr)?
-        .remove(id.as_bytes())
-        .map_err(rerr)?;
-    let bytes = encode("a finished task", task)?;
-    w.open_table(TASKS)
-        .map_err(rerr)?
-        .insert(id.as_bytes(), bytes.as_slice())
-        .map_err(rerr)?;
+    t.remove(HOT_TASKS, id.as_bytes())?;
+    t.insert(TASKS, id.as_bytes(), &encode("a finished task", task)?)?;
     if lone {
         let end = task.end_ms.unwrap_or(task.spec.created_ms);
-        w.open_table(ENDS)
-            .map_err(rerr)?
-            .insert(keys::end(end, id).as_slice(), &b"t"[..])
-            .map_err(rerr)?;
+        t.insert(ENDS, &keys::end(end, id), b"t")?;
     }
     Ok(())
 }
@@ -325,9 +344,9 @@ fn archive_task(w: &WriteTransaction, task: &StepTask, lone: bool) -> Result<(),
 /// Deletes every finished run and lone task that ended before `before_ms`,
 /// with its tasks, logs, results and index entries. Answers how many, and
 /// how many bytes of records went.
-fn purge(w: &WriteTransaction, before_ms: u64) -> Result<(u64, u64), DiskError> {
+fn purge(t: &mut Tables, before_ms: u64) -> Result<(u64, u64), DiskError> {
     let due: Vec<(Vec<u8>, String, bool)> = {
-        let ends = w.open_table(ENDS).map_err(rerr)?;
+        let ends = t.get(ENDS)?;
         let upto = keys::end(before_ms, "");
         let mut due = Vec::new();
         for item in ends.range(..upto.as_slice()).map_err(rerr)? {
@@ -343,50 +362,37 @@ fn purge(w: &WriteTransaction, before_ms: u64) -> Result<(u64, u64), DiskError> 
     let mut bytes = 0u64;
     for (end_key, id, is_run) in &due {
         if *is_run {
-            let record: Option<RunRecord> = {
-                let mut runs = w.open_table(RUNS).map_err(rerr)?;
-                let removed = runs.remove(id.as_bytes()).map_err(rerr)?;
-                match removed {
-                    Some(v) => {
-                        bytes += v.value().len() as u64;
-                        Some(decode("a finished run", v.value())?)
-                    }
-                    None => None,
+            let record: Option<RunRecord> = match t.get(RUNS)?.remove(id.as_bytes()).map_err(rerr)? {
+                Some(v) => {
+                    bytes += v.value().len() as u64;
+                    Some(decode("a finished run", v.value())?)
                 }
+                None => None,
             };
             if let Some(record) = record {
                 for (table, key) in run_index_keys(&record) {
-                    w.open_table(table)
-                        .map_err(rerr)?
-                        .remove(key.as_slice())
-                        .map_err(rerr)?;
+                    t.remove(table, &key)?;
                 }
                 for task_id in &record.task_ids {
-                    bytes += forget_task(w, task_id)?;
+                    bytes += forget_task(t, task_id)?;
                 }
             }
         } else {
-            bytes += forget_task(w, id)?;
+            bytes += forget_task(t, id)?;
         }
-        w.open_table(ENDS)
-            .map_err(rerr)?
-            .remove(end_key.as_slice())
-            .map_err(rerr)?;
+        t.remove(ENDS, end_key)?;
     }
     Ok((due.len() as u64, bytes))
 }
 
 /// Deletes a task's record, logs and result; answers the bytes freed.
-fn forget_task(w: &WriteTransaction, id: &str) -> Result<u64, DiskError> {
+fn forget_task(t: &mut Tables, id: &str) -> Result<u64, DiskError> {
     let mut bytes = 0u64;
     for table in [TASKS, RESULT_JSON, RESULT_PICKLE] {
-        let mut t = w.open_table(table).map_err(rerr)?;
-        let removed = t.remove(id.as_bytes()).map_err(rerr)?;
-        bytes += removed.map_or(0, |v| v.value().len() as u64);
+        bytes += t.remove(table, id.as_bytes())?;
     }
     let (from, to) = (keys::log(id, 0), keys::log(id, u64::MAX));
-    w.open_table(LOGS)
-        .map_err(rerr)?
+    t.get(LOGS)?
         .retain_in(from.as_slice()..=to.as_slice(), |_, v| {
             bytes += v.len() as u64;
             false

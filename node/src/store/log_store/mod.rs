@@ -233,21 +233,21 @@ impl LogStore {
         let purged = meta.last_purged.map(|l| l.index);
         let mut offsets = BTreeMap::new();
         let mut slots = BTreeMap::new();
-        let mut cache = Cache::new(limits.cache_bytes);
+        // The cache starts empty: entries are read from the file until
+        // new ones are appended.
+        let cache = Cache::new(limits.cache_bytes);
         let unpurged = UnpurgedBytes::default();
-        let good = scan(&file, |offset, len, size, entry| {
-            let index = entry.log_id.index;
+        let good = scan(&file, |offset, len, log_id| {
+            let index = log_id.index;
             offsets.insert(index, offset);
             if purged.is_none_or(|p| index > p) {
                 let slot = Slot {
-                    log_id: entry.log_id,
+                    log_id,
                     len,
                     at: At::File(offset),
                 };
                 slots.insert(index, slot);
                 unpurged.add(len);
-                cache.insert(entry, size, false);
-                cache.evict();
             }
         })?;
         if good < file.metadata()?.len() {

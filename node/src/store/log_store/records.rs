@@ -1,13 +1,17 @@
 //! The on-disk record format: a record is a u32 length, a u32 CRC-32 of the
-//! body and the body (an encoded entry). Framing, checking and reading one
-//! record back, scanning the log file on open, and writing `meta.dat`.
+//! body and the body: the entry's log id (term, node, index as three
+//! little-endian u64s) followed by the LZ4-compressed encoding of the entry.
+//! The id is outside the compressed part so opening the log reads ids
+//! without decompressing or decoding any entry (a log of 1,000 results of
+//! 1 MB took seconds to open when it did). Framing, checking and reading
+//! one record back, scanning the log file on open, and writing `meta.dat`.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use openraft::LogId;
+use openraft::{CommittedLeaderId, LogId};
 
 use super::cache::Slot;
 use super::{decode, encode, Entry, Meta, NodeId, META_FILE};
@@ -48,17 +52,40 @@ pub(super) fn frame(body: &[u8]) -> Vec<u8> {
 /// compressed record: 1 MB of repeated text is a few kB on disk).
 pub(super) fn entry_record(e: &Entry) -> Result<(Vec<u8>, u64), bincode::error::EncodeError> {
     let encoded = encode(e)?;
-    Ok((
-        frame(&lz4_flex::compress_prepend_size(&encoded)),
-        encoded.len() as u64,
-    ))
+    let id = &e.log_id;
+    let mut body = Vec::with_capacity(ID_BYTES + encoded.len() / 2);
+    for n in [id.leader_id.term, id.leader_id.node_id, id.index] {
+        body.extend_from_slice(&n.to_le_bytes());
+    }
+    body.extend_from_slice(&lz4_flex::compress_prepend_size(&encoded));
+    Ok((frame(&body), encoded.len() as u64))
 }
 
-/// The entry in an intact record's body, and the size of its encoding.
-pub(super) fn entry_of(body: &[u8]) -> Result<(Entry, u64), String> {
-    let bytes = lz4_flex::decompress_size_prepended(body).map_err(|e| e.to_string())?;
+/// The bytes of the log id in front of a body.
+const ID_BYTES: usize = 24;
+
+/// The log id an intact record's body starts with.
+pub(super) fn id_of(body: &[u8]) -> Option<LogId<NodeId>> {
+    let n =
+        |i: usize| -> Option<u64> { Some(u64::from_le_bytes(body.get(i * 8..i * 8 + 8)?.try_into().ok()?)) };
+    Some(LogId::new(CommittedLeaderId::new(n(0)?, n(1)?), n(2)?))
+}
+
+/// The entry in an intact record's body.
+pub(super) fn entry_of(body: &[u8]) -> Result<Entry, String> {
+    let packed = body
+        .get(ID_BYTES..)
+        .ok_or("the record is shorter than its log id")?;
+    let bytes = lz4_flex::decompress_size_prepended(packed).map_err(|e| e.to_string())?;
     let entry = decode::<Entry>(&bytes).map_err(|e| e.to_string())?;
-    Ok((entry, bytes.len() as u64))
+    if Some(entry.log_id) != id_of(body) {
+        return Err(format!(
+            "its header names {:?} but it holds {}",
+            id_of(body),
+            entry.log_id
+        ));
+    }
+    Ok(entry)
 }
 
 /// The body of a single framed record, if it is intact.
@@ -75,7 +102,7 @@ pub(super) fn read_record(file: &File, slot: &Slot, offset: u64) -> Result<Entry
     let mut bytes = vec![0u8; slot.len as usize];
     file.read_exact_at(&mut bytes, offset)?;
     let body = body_of(&bytes).ok_or(ReadError::Damaged(offset))?;
-    let (entry, _) = entry_of(body).map_err(|e| ReadError::Decode(offset, e))?;
+    let entry = entry_of(body).map_err(|e| ReadError::Decode(offset, e))?;
     if entry.log_id != slot.log_id {
         return Err(ReadError::WrongEntry {
             offset,
@@ -87,13 +114,14 @@ pub(super) fn read_record(file: &File, slot: &Slot, offset: u64) -> Result<Entry
 }
 
 /// Reads records until the end or the first damaged one, handing each
-/// entry to `each` with its file offset, record length and encoded size
-/// (what it costs in memory); answers the
-/// length of the intact prefix. Entries are decoded one at a time and not
-/// kept here: the file can be far larger than memory should hold.
-pub(super) fn scan(file: &File, mut each: impl FnMut(u64, u64, u64, Entry)) -> std::io::Result<u64> {
+/// record's log id to `each` with its file offset and record length;
+/// answers the length of the intact prefix. Entries are neither
+/// decompressed nor decoded: the file can be far larger than memory should
+/// hold, and opening it should not cost a pass over every entry.
+pub(super) fn scan(file: &File, mut each: impl FnMut(u64, u64, LogId<NodeId>)) -> std::io::Result<u64> {
     let mut r = BufReader::new(file);
     let mut good = 0u64;
+    let mut body = Vec::new();
     loop {
         let mut head = [0u8; 8];
         if r.read_exact(&mut head).is_err() {
@@ -101,20 +129,20 @@ pub(super) fn scan(file: &File, mut each: impl FnMut(u64, u64, u64, Entry)) -> s
         }
         let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
         let crc = u32::from_le_bytes(head[4..].try_into().expect("4 bytes"));
-        let mut body = vec![0u8; len];
+        body.resize(len, 0);
         if r.read_exact(&mut body).is_err() || crc32fast::hash(&body) != crc {
             break;
         }
-        // An intact record that does not decode is not a torn tail: cutting
-        // it would drop acknowledged entries, so refuse instead.
-        let (entry, size) = entry_of(&body).map_err(|e| {
+        // An intact record without an id is not a torn tail: cutting it
+        // would drop acknowledged entries, so refuse instead.
+        let id = id_of(&body).ok_or_else(|| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
-                format!("the Raft log record at byte {good} is intact but does not decode ({e}); the log is left as it is"),
+                format!("the Raft log record at byte {good} is intact but too short to hold a log id; the log is left as it is"),
             )
         })?;
         let record = 8 + len as u64;
-        each(good, record, size, entry);
+        each(good, record, id);
         good += record;
     }
     Ok(good)
