@@ -22,8 +22,11 @@ use crate::store::RunRecord;
 /// few inserts a batch makes in most tables.
 struct Tables<'t> {
     w: &'t WriteTransaction,
-    open: Vec<(String, redb::Table<'t, &'static [u8], &'static [u8]>)>,
+    open: Vec<(String, RawTable<'t>)>,
 }
+
+/// A table of the store as a transaction holds it open.
+type RawTable<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
 
 impl<'t> Tables<'t> {
     fn new(w: &'t WriteTransaction) -> Self {
