@@ -283,13 +283,27 @@ async fn results_and_logs_waiting_for_the_store_are_read_from_memory() {
         "not committed yet: the finished task is still in memory"
     );
     assert_eq!(read(&h), expected, "read from memory");
-    // A snapshot commits what waits (a durable flush).
-    sm.get_snapshot_builder()
-        .await
-        .build_snapshot()
-        .await
-        .expect("build a snapshot");
+
+    // Taken out of memory for a commit that is under way: read from the
+    // batch being written.
+    let disk = sm.disk();
+    let batch = {
+        let mut data = h.data.write().unwrap();
+        let super::state_machine::StateMachineData {
+            last_applied,
+            membership,
+            content,
+        } = &mut *data;
+        let batch = std::sync::Arc::new(disk.prepare(*last_applied, membership, content, true).unwrap());
+        content.committing = Some(batch.clone());
+        batch
+    };
     assert!(!h.read().content.tasks.contains_key(&task_id));
     assert!(h.read().content.ops.is_empty());
+    assert_eq!(read(&h), expected, "read from the batch being written");
+
+    // Written, and let go of: read from the store.
+    disk.write(&batch).unwrap();
+    h.data.write().unwrap().content.committing = None;
     assert_eq!(read(&h), expected, "read from the store");
 }

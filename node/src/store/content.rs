@@ -110,6 +110,11 @@ pub struct Content {
     /// The bytes of logs and results in `ops`.
     #[serde(skip)]
     pub pending_bytes: u64,
+    /// What the store is writing now, taken out of memory (finished runs
+    /// and tasks, logs, results); readers look here after memory proper
+    /// and before the store, until the store's commit is done.
+    #[serde(skip)]
+    pub committing: Option<std::sync::Arc<super::disk::Batch>>,
     /// Tasks and runs changed since the last drain (ids may repeat).
     #[serde(skip)]
     pub dirty_tasks: Vec<String>,
@@ -132,10 +137,19 @@ pub(crate) fn ignored(reason: String) -> CommandResult {
 }
 
 impl Content {
-    /// The records of a task's log that wait for the store's next commit,
-    /// as (first line, lines) in the order they were applied.
+    /// The ops waiting for the store: those of the commit under way, then
+    /// those applied since.
+    fn waiting_ops(&self) -> impl DoubleEndedIterator<Item = &StoreOp> {
+        self.committing
+            .iter()
+            .flat_map(|b| b.ops.iter())
+            .chain(self.ops.iter())
+    }
+
+    /// The records of a task's log that are not in the store yet, as
+    /// (first line, lines) in the order they were applied.
     pub fn pending_logs<'a>(&'a self, task_id: &'a str) -> impl Iterator<Item = (u64, &'a [LogLine])> + 'a {
-        self.ops.iter().filter_map(move |op| match op {
+        self.waiting_ops().filter_map(move |op| match op {
             StoreOp::Logs {
                 task_id: t,
                 first_line,
@@ -145,10 +159,10 @@ impl Content {
         })
     }
 
-    /// What a task saved, if it waits for the store's next commit: its JSON
-    /// rendering and its pickle.
+    /// What a task saved, if it is not in the store yet: its JSON rendering
+    /// and its pickle.
     pub fn pending_result(&self, task_id: &str) -> Option<(&str, Option<&[u8]>)> {
-        self.ops.iter().rev().find_map(|op| match op {
+        self.waiting_ops().rev().find_map(|op| match op {
             StoreOp::Result {
                 task_id: t,
                 json,
@@ -156,6 +170,27 @@ impl Content {
             } if t == task_id => Some((json.as_str(), pickle.as_deref())),
             _ => None,
         })
+    }
+
+    /// A task memory holds: unfinished, or finished and not in the store yet.
+    pub fn any_task(&self, id: &str) -> Option<&StepTask> {
+        self.tasks
+            .get(id)
+            .or_else(|| self.committing.as_ref()?.tasks.get(id))
+    }
+
+    /// A run memory holds: unfinished, or finished and not in the store yet.
+    pub fn any_run(&self, id: &str) -> Option<&RunRecord> {
+        self.runs
+            .get(id)
+            .or_else(|| self.committing.as_ref()?.runs.get(id))
+    }
+
+    /// Every run memory holds (see [`Content::any_run`]).
+    pub fn all_runs(&self) -> impl Iterator<Item = &RunRecord> {
+        self.runs
+            .values()
+            .chain(self.committing.iter().flat_map(|b| b.runs.values()))
     }
 
     /// The ids of the tasks a command concerns, for change notifications.

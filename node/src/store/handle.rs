@@ -15,7 +15,7 @@ use crate::model::task::{LogLine, StepTask};
 impl ContentHandle {
     /// A task, finished or not.
     pub fn task(&self, id: &str) -> Result<Option<StepTask>, DiskError> {
-        if let Some(t) = self.read().content.tasks.get(id) {
+        if let Some(t) = self.read().content.any_task(id) {
             return Ok(Some(t.clone()));
         }
         let r = self.disk.reader()?;
@@ -24,7 +24,7 @@ impl ContentHandle {
 
     /// A run, finished or not.
     pub fn run(&self, id: &str) -> Result<Option<RunRecord>, DiskError> {
-        if let Some(r) = self.read().content.runs.get(id) {
+        if let Some(r) = self.read().content.any_run(id) {
             return Ok(Some(r.clone()));
         }
         let r = self.disk.reader()?;
@@ -38,7 +38,7 @@ impl ContentHandle {
         {
             let sm = self.read();
             for (i, id) in run.task_ids.iter().enumerate() {
-                match sm.content.tasks.get(id) {
+                match sm.content.any_task(id) {
                     Some(t) => out.push(Some(t.clone())),
                     None => {
                         out.push(None);
@@ -111,8 +111,7 @@ impl ContentHandle {
             let sm = self.read();
             let mut admitted: Vec<&RunRecord> = sm
                 .content
-                .runs
-                .values()
+                .all_runs()
                 .filter(|r| filter.admits(r))
                 .filter(|r| after.is_none_or(|c| RunsCursor::of(r) < *c))
                 .collect();

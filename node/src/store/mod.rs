@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod command;
+mod committer;
 #[cfg(test)]
 mod conformance;
 pub mod content;

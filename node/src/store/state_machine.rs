@@ -23,6 +23,7 @@ use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{EntryPayload, LogId, OptionalSend, RaftSnapshotBuilder, StorageIOError, StoredMembership};
 use tokio::io::AsyncSeekExt;
 
+use super::committer::Committer;
 use super::disk::{self, Disk, DiskError, Membership};
 use super::{CommandResult, Content, Entry, Event, Events, NodeId, StorageError, TypeConfig};
 use crate::store::content::ignored;
@@ -74,6 +75,7 @@ impl ContentHandle {
 pub struct StateMachineStore {
     data: Arc<RwLock<StateMachineData>>,
     disk: Disk,
+    committer: Committer,
     dir: PathBuf,
     events: Events,
     /// The last log id of the snapshot file. openraft builds snapshots in a
@@ -104,12 +106,14 @@ impl StateMachineStore {
     pub fn open(dir: &Path, events: Events) -> Result<StateMachineStore, StorageError> {
         let disk = Disk::open(dir).map_err(sm_err)?;
         let loaded = disk.load().map_err(sm_err)?;
+        let committer = Committer::spawn(disk.clone()).map_err(sm_err)?;
         let written = read_snapshot_meta(&dir.join(SNAPSHOT_FILE))
             .map_err(snap_err)?
             .and_then(|m| m.last_log_id);
         Ok(StateMachineStore {
             data: Arc::new(RwLock::new(loaded.into())),
             disk,
+            committer,
             dir: dir.to_path_buf(),
             events,
             written: Arc::new(std::sync::Mutex::new(written)),
@@ -151,6 +155,29 @@ impl StateMachineStore {
         Ok(true)
     }
 
+    /// Lets go of the batch the committer has written, if it has.
+    fn settle_written(&self, content: &mut Content) -> Result<(), DiskError> {
+        if let Some(b) = &content.committing {
+            if self.committer.written(b.generation)? {
+                content.committing = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes everything memory holds for the store and waits for it (for
+    /// an expiry, whose answer is what it deleted, and for snapshots).
+    fn commit_now(&self, sm: &mut StateMachineData, flush: bool) -> Result<disk::Written, DiskError> {
+        self.committer.wait()?;
+        let StateMachineData {
+            last_applied,
+            membership,
+            content,
+        } = sm;
+        content.committing = None;
+        self.disk.commit(*last_applied, membership, content, flush)
+    }
+
     /// Applies one command: a run or task that already finished (and so is
     /// only on disk) is not created again by a repeated proposal.
     fn apply_command(&self, content: &mut Content, cmd: Command, changed: &mut Vec<String>) -> CommandResult {
@@ -161,12 +188,14 @@ impl StateMachineStore {
                     .collect(),
             ),
             Command::CreateRun(spec)
-                if !content.runs.contains_key(&spec.id) && self.finished_run(&spec.id) =>
+                if !content.runs.contains_key(&spec.id)
+                    && (content.any_run(&spec.id).is_some() || self.finished_run(&spec.id)) =>
             {
                 ignored(format!("run {} already exists (it finished)", spec.id))
             }
             Command::CreateTask(spec)
-                if !content.tasks.contains_key(&spec.id) && self.finished_task(&spec.id) =>
+                if !content.tasks.contains_key(&spec.id)
+                    && (content.any_task(&spec.id).is_some() || self.finished_task(&spec.id)) =>
             {
                 ignored(format!("task {} already exists (it finished)", spec.id))
             }
@@ -194,12 +223,7 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
             // the snapshot's state, read while entries keep being applied.
             let reader = {
                 let mut sm = this.write();
-                let StateMachineData {
-                    last_applied,
-                    membership,
-                    content,
-                } = &mut *sm;
-                this.disk.commit(*last_applied, membership, content, true)?;
+                this.commit_now(&mut sm, true)?;
                 this.disk.reader()?
             };
             let tmp = this.dir.join(format!("snapshot.{}.tmp", uuid::Uuid::new_v4()));
@@ -258,17 +282,33 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             };
             results.push(result);
         }
-        let StateMachineData {
-            last_applied,
-            membership,
-            content,
-        } = &mut *sm;
-        let written = match self.disk.due(content, !purges.is_empty()) {
+        self.settle_written(&mut sm.content).map_err(sm_err)?;
+        let due = self.disk.due(&sm.content, !purges.is_empty());
+        let written = match due {
             disk::Due::Wait => disk::Written::default(),
-            due => self
-                .disk
-                .commit(*last_applied, membership, content, due == disk::Due::Flush)
+            // An expiry's answer is what it deleted: written now.
+            _ if !purges.is_empty() => self
+                .commit_now(&mut sm, due == disk::Due::Flush)
                 .map_err(sm_err)?,
+            // One batch is written at a time; the next waits in memory.
+            _ if sm.content.committing.is_some() && !self.disk.over_limits(&sm.content) => {
+                disk::Written::default()
+            }
+            due => {
+                // Over the limits, memory waits for the batch being written.
+                self.committer.wait().map_err(sm_err)?;
+                let StateMachineData {
+                    last_applied,
+                    membership,
+                    content,
+                } = &mut *sm;
+                let batch = self
+                    .disk
+                    .prepare(*last_applied, membership, content, due == disk::Due::Flush)
+                    .map_err(sm_err)?;
+                content.committing = Some(self.committer.send(batch).map_err(sm_err)?);
+                disk::Written::default()
+            }
         };
         if written.purged > 0 {
             for &i in &purges {
@@ -338,6 +378,8 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             };
             // Readers wait while the state is replaced, then see the new one.
             let mut sm = this.write();
+            // What is being written belongs to the state being replaced.
+            this.committer.wait()?;
             let loaded_meta = this.disk.load_snapshot(&mut tee)?;
             if loaded_meta.last_log_id != meta.last_log_id {
                 return Err(DiskError::Snapshot(format!(

@@ -40,7 +40,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 pub use read::{RunFilter, RunPage, RunsCursor};
 pub use snapshot::{read_header, SnapshotMeta, Tee};
-pub use write::{Due, Written};
+pub use write::{Batch, Due, Written};
 
 use super::content::Content;
 use super::NodeId;
@@ -133,6 +133,8 @@ pub enum DiskError {
     Io(#[from] std::io::Error),
     #[error("the snapshot is damaged: {0}")]
     Snapshot(String),
+    #[error("writing to the state store failed earlier ({0}); the node stops applying entries. Free space or fix the disk, then restart the node: it re-applies what was not written")]
+    Committer(String),
 }
 
 /// Converts any redb error into ours.

@@ -3,6 +3,7 @@
 //! memory to the finished tables with its tasks, and is indexed), and the
 //! applied log id — all in one transaction.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use redb::{ReadableTable, TableHandle, WriteTransaction};
@@ -173,27 +174,22 @@ impl Disk {
         let last = *self.inner.last_durable.lock().unwrap_or_else(|p| p.into_inner());
         if last.elapsed() >= super::DURABLE_EVERY {
             Due::Flush
-        } else if purging
-            || content.pending_bytes >= super::PENDING_BYTES
-            || content.ops.len() + content.dirty_runs.len() + content.dirty_tasks.len()
-                >= super::PENDING_CHANGES
-        {
+        } else if purging || self.over_limits(content) {
             Due::Commit
         } else {
             Due::Wait
         }
     }
 
-    /// Writes what the batches applied since the last commit changed,
-    /// taking `content`'s pending ops and dirty lists, and moves runs (with
-    /// their tasks) and lone tasks that finished out of memory.
-    ///
-    /// Most commits are neither synced nor carry the applied log id or the
-    /// records of unfinished work: a `flush` commit writes those and is
-    /// synced. So the store's log id is always one at which its unfinished
-    /// records were written; after a crash or a restart the entries after
-    /// it are applied again, and what they wrote in between (finished
-    /// records, results, logs, expiry) is written again the same way.
+    /// Whether more waits in memory for the store than it should hold.
+    pub fn over_limits(&self, content: &Content) -> bool {
+        content.pending_bytes >= super::PENDING_BYTES
+            || content.ops.len() + content.dirty_runs.len() + content.dirty_tasks.len()
+                >= super::PENDING_CHANGES
+    }
+
+    /// Writes what the batches applied since the last commit changed and
+    /// waits for it: [`Disk::prepare`] then [`Disk::write`].
     pub fn commit(
         &self,
         last_applied: Option<openraft::LogId<crate::store::NodeId>>,
@@ -201,25 +197,110 @@ impl Disk {
         content: &mut Content,
         flush: bool,
     ) -> Result<Written, DiskError> {
+        let batch = self.prepare(last_applied, membership, content, flush)?;
+        self.write(&batch)
+    }
+
+    /// Takes what the batches applied since the last commit left for the
+    /// store out of `content` (its ops, and the runs with their tasks and
+    /// the lone tasks that finished) into a [`Batch`]; unfinished changed
+    /// runs and tasks are noted for the next flush. Called under the state
+    /// machine's write lock; the batch is written after, without it.
+    ///
+    /// Most batches are neither synced nor carry the applied log id or the
+    /// records of unfinished work: a `flush` batch carries those and is
+    /// synced. So the store's log id is always one at which its unfinished
+    /// records were written; after a crash or a restart the entries after
+    /// it are applied again, and what they wrote in between (finished
+    /// records, results, logs, expiry) is written again the same way.
+    pub fn prepare(
+        &self,
+        last_applied: Option<openraft::LogId<crate::store::NodeId>>,
+        membership: &Membership,
+        content: &mut Content,
+        flush: bool,
+    ) -> Result<Batch, DiskError> {
+        let mut batch = Batch::default();
+        content.pending_bytes = 0;
+        for op in std::mem::take(&mut content.ops) {
+            match op {
+                StoreOp::Doc(key) => {
+                    let value = doc_value(content, &key)?;
+                    batch.docs.push((doc_key(&key), value));
+                }
+                op => batch.ops.push(op),
+            }
+        }
+        for id in std::mem::take(&mut content.dirty_runs) {
+            if content.runs.get(&id).is_some_and(|r| r.run.state.is_terminal()) {
+                let record = content.runs.remove(&id).expect("just found");
+                for task_id in &record.task_ids {
+                    if let Some(task) = content.tasks.remove(task_id) {
+                        content.unflushed_tasks.remove(task_id);
+                        batch.tasks.insert(task_id.clone(), task);
+                    }
+                }
+                content.unflushed_runs.remove(&id);
+                batch.runs.insert(id, record);
+            } else if content.runs.contains_key(&id) {
+                content.unflushed_runs.insert(id);
+            }
+        }
+        for id in std::mem::take(&mut content.dirty_tasks) {
+            let Some(task) = content.tasks.get(&id) else {
+                content.unflushed_tasks.remove(&id);
+                continue; // moved out with its run above
+            };
+            if task.spec.run.is_none() && task.state.is_terminal() {
+                let task = content.tasks.remove(&id).expect("just found");
+                content.unflushed_tasks.remove(&id);
+                batch.lone.push(id.clone());
+                batch.tasks.insert(id, task);
+            } else {
+                content.unflushed_tasks.insert(id);
+            }
+        }
+        if flush {
+            let mut hot = Flush {
+                applied: encode("the applied log id", &last_applied)?,
+                membership: encode("the membership", membership)?,
+                ..Flush::default()
+            };
+            for id in std::mem::take(&mut content.unflushed_runs) {
+                if let Some(record) = content.runs.get(&id) {
+                    hot.runs.push((encode("an unfinished run", record)?, id));
+                }
+            }
+            for id in std::mem::take(&mut content.unflushed_tasks) {
+                if let Some(task) = content.tasks.get(&id) {
+                    hot.tasks.push((encode("an unfinished task", task)?, id));
+                }
+            }
+            batch.flush = Some(hot);
+        }
+        Ok(batch)
+    }
+
+    /// Writes `batch` in one transaction, synced when it is a flush.
+    pub fn write(&self, batch: &Batch) -> Result<Written, DiskError> {
         let db = self.db();
         let mut w = db.begin_write().map_err(rerr)?;
-        if !flush {
+        if batch.flush.is_none() {
             w.set_durability(redb::Durability::None).map_err(rerr)?;
         }
         let mut written = Written::default();
         let mut deleted = 0;
-        content.pending_bytes = 0;
         {
             let mut t = Tables::new(&w);
-            for op in std::mem::take(&mut content.ops) {
+            for op in &batch.ops {
                 match op {
                     StoreOp::Logs {
                         task_id,
                         first_line,
                         lines,
                     } => {
-                        let bytes = compress(&encode("log records", &lines)?);
-                        t.insert(LOGS, &keys::log(&task_id, first_line), &bytes)?;
+                        let bytes = compress(&encode("log records", lines)?);
+                        t.insert(LOGS, &keys::log(task_id, *first_line), &bytes)?;
                     }
                     StoreOp::Result {
                         task_id,
@@ -228,51 +309,46 @@ impl Disk {
                     } => {
                         t.insert(RESULT_JSON, task_id.as_bytes(), &compress(json.as_bytes()))?;
                         if let Some(p) = pickle {
-                            t.insert(RESULT_PICKLE, task_id.as_bytes(), &compress(&p))?;
+                            t.insert(RESULT_PICKLE, task_id.as_bytes(), &compress(p))?;
                         }
                     }
-                    StoreOp::Doc(key) => match doc_value(content, &key)? {
-                        Some(v) => t.insert(DOCS, &doc_key(&key), &v)?,
-                        None => {
-                            t.remove(DOCS, &doc_key(&key))?;
-                        }
-                    },
+                    StoreOp::Doc(_) => {} // resolved into `docs`
                     StoreOp::Purge { before_ms } => {
-                        let (count, bytes) = purge(&mut t, before_ms)?;
+                        let (count, bytes) = purge(&mut t, *before_ms)?;
                         written.purged += count;
                         deleted += bytes;
                     }
                 }
             }
-            for id in std::mem::take(&mut content.dirty_runs) {
-                if content.runs.get(&id).is_some_and(|r| r.run.state.is_terminal()) {
-                    archive_run(&mut t, content, &id)?;
-                    content.unflushed_runs.remove(&id);
-                } else if content.runs.contains_key(&id) {
-                    content.unflushed_runs.insert(id);
+            for (key, value) in &batch.docs {
+                match value {
+                    Some(v) => t.insert(DOCS, key, v)?,
+                    None => {
+                        t.remove(DOCS, key)?;
+                    }
                 }
             }
-            for id in std::mem::take(&mut content.dirty_tasks) {
-                let Some(task) = content.tasks.get(&id) else {
-                    content.unflushed_tasks.remove(&id);
-                    continue; // moved out with its run above
-                };
-                if task.spec.run.is_none() && task.state.is_terminal() {
-                    let task = content.tasks.remove(&id).expect("just found");
-                    archive_task(&mut t, &task, true)?;
-                    content.unflushed_tasks.remove(&id);
-                } else {
-                    content.unflushed_tasks.insert(id);
+            for (id, record) in &batch.runs {
+                archive_run(&mut t, batch, id, record)?;
+            }
+            for id in &batch.lone {
+                if let Some(task) = batch.tasks.get(id) {
+                    archive_task(&mut t, task, true)?;
                 }
             }
-            if flush {
-                flush_unfinished(&mut t, content)?;
-                t.insert(META, META_APPLIED, &encode("the applied log id", &last_applied)?)?;
-                t.insert(META, META_MEMBERSHIP, &encode("the membership", membership)?)?;
+            if let Some(hot) = &batch.flush {
+                for (bytes, id) in &hot.runs {
+                    t.insert(HOT_RUNS, id.as_bytes(), bytes)?;
+                }
+                for (bytes, id) in &hot.tasks {
+                    t.insert(HOT_TASKS, id.as_bytes(), bytes)?;
+                }
+                t.insert(META, META_APPLIED, &hot.applied)?;
+                t.insert(META, META_MEMBERSHIP, &hot.membership)?;
             }
         }
         w.commit().map_err(rerr)?;
-        if flush {
+        if batch.flush.is_some() {
             *self.inner.last_durable.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
         }
         if deleted > 0 {
@@ -282,36 +358,47 @@ impl Disk {
     }
 }
 
-/// Writes the records of the unfinished runs and tasks changed since the
-/// last flush (a task moved out with its run has no record to write).
-fn flush_unfinished(t: &mut Tables, content: &mut Content) -> Result<(), DiskError> {
-    for id in std::mem::take(&mut content.unflushed_runs) {
-        if let Some(record) = content.runs.get(&id) {
-            t.insert(HOT_RUNS, id.as_bytes(), &encode("an unfinished run", record)?)?;
-        }
-    }
-    for id in std::mem::take(&mut content.unflushed_tasks) {
-        if let Some(task) = content.tasks.get(&id) {
-            t.insert(HOT_TASKS, id.as_bytes(), &encode("an unfinished task", task)?)?;
-        }
-    }
-    Ok(())
+/// What one commit writes: taken out of memory under the state machine's
+/// write lock, written without it. Until the commit is done, readers find
+/// these runs, tasks, logs and results here (`Content::committing`).
+#[derive(Debug, Default, PartialEq)]
+pub struct Batch {
+    /// Set by whoever sends it to be written, to tell when it was.
+    pub generation: u64,
+    /// Finished runs, moved out of memory with their tasks.
+    pub runs: HashMap<String, RunRecord>,
+    /// The tasks of `runs`, and the finished lone tasks (`lone`).
+    pub tasks: HashMap<String, StepTask>,
+    lone: Vec<String>,
+    /// Logs, results and expiry (documents are in `docs`).
+    pub ops: Vec<StoreOp>,
+    /// Documents as memory held them, keyed as `DOCS` is; None: deleted.
+    docs: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// A durable flush's extra records.
+    flush: Option<Flush>,
 }
 
-/// Moves a finished run and its tasks from memory to the finished tables
-/// and indexes it.
-fn archive_run(t: &mut Tables, content: &mut Content, id: &str) -> Result<(), DiskError> {
-    let Some(record) = content.runs.remove(id) else {
-        return Ok(());
-    };
+/// What a flush adds to its batch: the applied log id and membership, and
+/// the records of the unfinished runs and tasks changed since the last
+/// flush, encoded as they were when the batch was taken.
+#[derive(Debug, Default, PartialEq)]
+struct Flush {
+    applied: Vec<u8>,
+    membership: Vec<u8>,
+    runs: Vec<(Vec<u8>, String)>,
+    tasks: Vec<(Vec<u8>, String)>,
+}
+
+/// Writes a finished run and its tasks to the finished tables and indexes it.
+fn archive_run(t: &mut Tables, batch: &Batch, id: &str, record: &RunRecord) -> Result<(), DiskError> {
     t.remove(HOT_RUNS, id.as_bytes())?;
     for task_id in &record.task_ids {
-        if let Some(task) = content.tasks.remove(task_id) {
-            archive_task(t, &task, false)?;
+        if let Some(task) = batch.tasks.get(task_id) {
+            archive_task(t, task, false)?;
         }
     }
-    t.insert(RUNS, id.as_bytes(), &encode("a finished run", &record)?)?;
-    for (table, key) in run_index_keys(&record) {
+    t.insert(RUNS, id.as_bytes(), &encode("a finished run", record)?)?;
+    for (table, key) in run_index_keys(record) {
         t.insert(table, &key, &[])?;
     }
     let end = record.end_ms.unwrap_or(record.spec.created_ms);
