@@ -1,9 +1,10 @@
 //! The Raft state machine: memory holds the documents and the unfinished
 //! runs and tasks ([`Content`]); everything else — finished runs and tasks,
 //! logs, results — is in the disk store (`store::disk`), which also keeps a
-//! copy of what memory holds. Applying a batch changes memory and commits
-//! what batches leave for the store now and then in one store transaction
-//! (`store::disk`); until then it stays in memory, where readers look first.
+//! copy of what memory holds. Applying a batch changes memory; what batches
+//! leave for the store is taken out of memory now and then as one batch and
+//! written by the commit thread (`store::committer`); until it is written,
+//! readers find it in memory.
 //!
 //! Snapshots are files written from a store read transaction and sent to
 //! followers in chunks by openraft; a restart reads the store, not the
@@ -11,9 +12,9 @@
 //!
 //! **Invariant:** the content is only changed by applying committed log
 //! entries or installing a snapshot; a finished run or task, a log record
-//! or a result leaves memory only under the write lock, in the same step
-//! as the store commits it, so a reader that misses it in memory finds it
-//! in the store.
+//! or a result leaves memory (`Content::committing`) only under the write
+//! lock and once the store has committed it, so a reader that misses it in
+//! memory finds it in the store.
 
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,8 @@
 //!
 //! Applied batches are not written one by one: what they leave for the
 //! store (`Content::ops`, the finished runs and tasks still in memory)
-//! settles into one redb write transaction once a second — the durable
+//! is taken as a [`Batch`] and written by `store::committer`'s thread in
+//! one redb write transaction once a second — the durable
 //! flush, which also writes the unfinished records and the applied log id,
 //! so the file is always a state some prefix of the log produced — or
 //! sooner when [`PENDING_BYTES`] or [`PENDING_CHANGES`] is reached. A
