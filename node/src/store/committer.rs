@@ -11,6 +11,7 @@
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 
 use super::disk::{Batch, Disk, DiskError};
+use crate::util::thread::JoinOnDrop;
 
 /// Cheap to clone; shared by the state machine's clones.
 #[derive(Clone)]
@@ -18,8 +19,8 @@ pub(super) struct Committer {
     shared: Arc<Shared>,
     sender: mpsc::Sender<Arc<Batch>>,
     /// Declared after `sender`, so dropping the last clone closes the
-    /// channel before waiting for the thread (see [`Thread`]).
-    _thread: Arc<Thread>,
+    /// channel before waiting for the thread, which holds the store open.
+    _thread: Arc<JoinOnDrop>,
 }
 
 #[derive(Default)]
@@ -37,43 +38,27 @@ struct Progress {
     failed: Option<String>,
 }
 
-/// Waits for the thread when the last handle goes: the thread holds the
-/// store open, and reopening it in the same process must find it closed.
-struct Thread(Option<std::thread::JoinHandle<()>>);
-
-impl Drop for Thread {
-    fn drop(&mut self) {
-        if let Some(t) = self.0.take() {
-            if t.join().is_err() {
-                tracing::error!("the state store's commit thread panicked");
-            }
-        }
-    }
-}
-
 impl Committer {
     pub(super) fn spawn(disk: Disk) -> std::io::Result<Committer> {
         let shared = Arc::new(Shared::default());
         let (sender, receiver) = mpsc::channel::<Arc<Batch>>();
         let on_thread = shared.clone();
-        let handle = std::thread::Builder::new()
-            .name("state-store-commit".into())
-            .spawn(move || {
-                for batch in receiver {
-                    let result = disk.write(&batch);
-                    let mut p = lock(&on_thread.progress);
-                    p.written = batch.generation;
-                    if let Err(e) = result {
-                        tracing::error!(error = %e, "writing to the state store failed");
-                        p.failed.get_or_insert(e.to_string());
-                    }
-                    on_thread.changed.notify_all();
+        let thread = JoinOnDrop::spawn("state-store-commit", move || {
+            for batch in receiver {
+                let result = disk.write(&batch);
+                let mut p = lock(&on_thread.progress);
+                p.written = batch.generation;
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "writing to the state store failed");
+                    p.failed.get_or_insert(e.to_string());
                 }
-            })?;
+                on_thread.changed.notify_all();
+            }
+        })?;
         Ok(Committer {
             shared,
             sender,
-            _thread: Arc::new(Thread(Some(handle))),
+            _thread: Arc::new(thread),
         })
     }
 

@@ -62,6 +62,7 @@ use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{LogId, OptionalSend, RaftLogReader, StorageIOError, Vote};
 use serde::{Deserialize, Serialize};
 
+use crate::util::thread::JoinOnDrop;
 use cache::{At, Cache, Slot};
 #[cfg(test)]
 use records::entry_record;
@@ -158,27 +159,7 @@ pub struct LogStore {
     /// of its sender before its share of the thread. When the last share
     /// goes, no sender is left and the thread ends once it has done all
     /// that was queued.
-    _thread: Arc<WriterThread>,
-}
-
-/// Waits for the writer thread when the last handle to the store is dropped.
-///
-/// Without it, dropping the store returned while the thread was still
-/// writing what was queued (a truncation, say) and still held the
-/// directory's lock, so opening the directory again in the same process
-/// failed as "in use by another isnode process" (found by the reopen test in
-/// `conformance.rs`). Only what was already queued is waited for: a few
-/// writes and `fdatasync`s, at shutdown.
-struct WriterThread(Option<std::thread::JoinHandle<()>>);
-
-impl Drop for WriterThread {
-    fn drop(&mut self) {
-        if let Some(thread) = self.0.take() {
-            if thread.join().is_err() {
-                tracing::error!("the Raft log writer thread panicked");
-            }
-        }
-    }
+    _thread: Arc<JoinOnDrop>,
 }
 
 fn write_err(e: impl std::error::Error + 'static) -> StorageError {
@@ -288,14 +269,14 @@ impl LogStore {
                 .open(dir.join(COMMITTED_FILE))?,
             committed_at: std::time::Instant::now() - COMMITTED_EVERY,
         };
-        let thread = std::thread::Builder::new()
-            .name("raft-log-writer".into())
-            .spawn(move || writer.run(rx))?;
+        // Joined when the last handle goes: the thread holds the directory's
+        // lock until it has written what was queued.
+        let thread = JoinOnDrop::spawn("raft-log-writer", move || writer.run(rx))?;
         Ok(LogStore {
             memory,
             unpurged,
             writer: tx,
-            _thread: Arc::new(WriterThread(Some(thread))),
+            _thread: Arc::new(thread),
         })
     }
 
