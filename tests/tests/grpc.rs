@@ -27,6 +27,14 @@ async fn node_with_say() -> (TestNode, GrpcClient) {
     (node, grpc)
 }
 
+/// The step task `request` names (a step id answers a task, not a run).
+async fn step_task(grpc: &mut GrpcClient, request: GetTaskRequest) -> is_proto::v1::TaskStatus {
+    match grpc.get_task(request).await.unwrap().into_inner().kind {
+        Some(Kind::Task(task)) => task,
+        other => panic!("a step id answers a task, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn a_run_reads_as_typed_messages() {
     let (_node, mut grpc) = node_with_say().await;
@@ -82,19 +90,14 @@ async fn a_run_reads_as_typed_messages() {
 
     // A step task: its log records and result.
     let closing = &run.steps[1];
-    let task = match grpc
-        .get_task(GetTaskRequest {
+    let task = step_task(
+        &mut grpc,
+        GetTaskRequest {
             id: closing.id.clone(),
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .kind
-    {
-        Some(Kind::Task(task)) => task,
-        other => panic!("a step id answers a task, got {other:?}"),
-    };
+        },
+    )
+    .await;
     assert_eq!(task.application_id.as_deref(), Some(run.id.as_str()));
     assert_eq!(task.step, "Say");
     assert_eq!(task.state(), TaskState::Success);
@@ -118,20 +121,15 @@ async fn a_run_reads_as_typed_messages() {
     assert_eq!((task.result_size, task.result_href.as_deref()), (None, None));
 
     // One page of its log.
-    let page = match grpc
-        .get_task(GetTaskRequest {
+    let page = step_task(
+        &mut grpc,
+        GetTaskRequest {
             id: closing.id.clone(),
             logs_offset: 1,
             logs_limit: Some(1),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .kind
-    {
-        Some(Kind::Task(task)) => task,
-        other => panic!("a step id answers a task, got {other:?}"),
-    };
+        },
+    )
+    .await;
     assert_eq!((page.logs_offset, page.logs_total), (1, task.logs_total));
     assert_eq!(page.logs, task.logs[1..2]);
 

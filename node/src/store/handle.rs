@@ -118,7 +118,7 @@ impl ContentHandle {
             // Only the newest `limit` can be on the page: clone those, and
             // one more to tell whether a next page exists.
             if admitted.len() > limit + 1 {
-                admitted.select_nth_unstable_by(limit, |a, b| RunsCursor::of(b).cmp(&RunsCursor::of(a)));
+                admitted.select_nth_unstable_by(limit, |a, b| newest_first(a, b));
                 admitted.truncate(limit + 1);
             }
             admitted.into_iter().cloned().collect()
@@ -126,7 +126,7 @@ impl ContentHandle {
         let r = self.disk.reader()?;
         let finished = self.disk.finished_runs(&r, filter, after, limit)?;
         hot.extend(finished.runs);
-        hot.sort_by(|a, b| RunsCursor::of(b).cmp(&RunsCursor::of(a)));
+        hot.sort_by(newest_first);
         hot.dedup_by(|a, b| a.spec.id == b.spec.id);
         let more = hot.len() > limit || finished.next.is_some();
         hot.truncate(limit);
@@ -153,4 +153,10 @@ impl ContentHandle {
         }
         Ok(())
     }
+}
+
+/// The order of run listings: newest first by creation time, then id (as
+/// [`RunsCursor`] orders), compared without copying the ids.
+fn newest_first(a: &RunRecord, b: &RunRecord) -> std::cmp::Ordering {
+    (b.spec.created_ms, &b.spec.id).cmp(&(a.spec.created_ms, &a.spec.id))
 }
