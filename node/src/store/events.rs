@@ -47,6 +47,40 @@ impl Default for Events {
     }
 }
 
+/// A registered wake-up for the next change of one id: a future that is
+/// ready once the id changed. The wait for a finished task is usually
+/// abandoned (the waiter sees it finished and never awaits), and a finished
+/// task never changes again, so the registration is removed on drop rather
+/// than left for a change that will not come.
+pub struct NextChange {
+    rx: oneshot::Receiver<()>,
+    id: String,
+    waiters: Waiters,
+}
+
+impl std::future::Future for NextChange {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        // An error means the sender was dropped with the hub: wake anyway,
+        // the waiter re-reads the state.
+        std::pin::Pin::new(&mut self.rx).poll(cx).map(|_| ())
+    }
+}
+
+impl Drop for NextChange {
+    fn drop(&mut self) {
+        self.rx.close();
+        let mut waiters = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(list) = waiters.get_mut(&self.id) {
+            list.retain(|w| !w.is_closed());
+            if list.is_empty() {
+                waiters.remove(&self.id);
+            }
+        }
+    }
+}
+
 impl Events {
     pub fn send(&self, e: Event) {
         if let Event::TaskChanged(id) = &e {
@@ -62,15 +96,23 @@ impl Events {
     }
 
     /// A wake-up for the next change of `id`. Register before checking the
-    /// state, so a change in between is not missed.
-    pub fn next_change(&self, id: &str) -> oneshot::Receiver<()> {
+    /// state, so a change in between is not missed. Dropping the
+    /// [`NextChange`] unregisters it.
+    pub fn next_change(&self, id: &str) -> NextChange {
         let (tx, rx) = oneshot::channel();
         let mut waiters = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
-        let list = waiters.entry(id.to_string()).or_default();
-        // Waits that timed out dropped their receivers: forget them.
-        list.retain(|w| !w.is_closed());
-        list.push(tx);
-        rx
+        waiters.entry(id.to_string()).or_default().push(tx);
+        NextChange {
+            rx,
+            id: id.to_string(),
+            waiters: self.waiters.clone(),
+        }
+    }
+
+    /// Ids with a registered wake-up.
+    #[cfg(test)]
+    fn waiting_ids(&self) -> usize {
+        self.waiters.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -85,5 +127,38 @@ impl Events {
     /// The effect queue; there is one consumer, so this answers once.
     pub fn take_effects(&self) -> Option<mpsc::UnboundedReceiver<Effect>> {
         self.effects_rx.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_wait_that_is_abandoned_or_woken_leaves_no_registration() {
+        let events = Events::default();
+        // Abandoned: the waiter saw the task finished and never awaited.
+        drop(events.next_change("t1"));
+        assert_eq!(events.waiting_ids(), 0);
+
+        // Woken by the change, then a second wait abandoned after it.
+        let first = events.next_change("t2");
+        let other = events.next_change("t3");
+        events.send(Event::TaskChanged("t2".into()));
+        first.await;
+        assert_eq!(events.waiting_ids(), 1, "t3 is still waited for");
+        drop(events.next_change("t2"));
+        drop(other);
+        assert_eq!(events.waiting_ids(), 0);
+    }
+
+    #[tokio::test]
+    async fn two_waits_for_one_id_are_both_woken() {
+        let events = Events::default();
+        let (a, b) = (events.next_change("t"), events.next_change("t"));
+        events.send(Event::TaskChanged("t".into()));
+        a.await;
+        b.await;
+        assert_eq!(events.waiting_ids(), 0);
     }
 }

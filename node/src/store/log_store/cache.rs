@@ -1,13 +1,20 @@
 //! The in-memory index of the log and the cache of entry bodies: a
 //! [`Slot`] per entry not purged (its id and where its record is, queued or
-//! in the file) and the [`Cache`] of the newest entries, bounded by their
-//! encoded bytes, in which entries whose write is queued are pinned.
+//! in the file) and the [`Cache`] of the newest entries' records, bounded by
+//! their bytes, in which entries whose write is queued are pinned.
+//!
+//! The cache holds records (compressed, as written), not decoded entries: a
+//! decoded entry that carries a run's specification takes several times its
+//! encoding in memory, so a budget of encoded bytes held decoded entries
+//! was no bound at all. A read decodes (LZ4 and bincode, about what cloning
+//! a decoded entry cost), and the writer shares the same bytes.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use openraft::LogId;
 
-use super::{Entry, NodeId};
+use super::NodeId;
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Slot {
@@ -27,13 +34,13 @@ pub(super) enum At {
 }
 
 pub(super) struct Cached {
-    entry: Entry,
+    record: Arc<[u8]>,
     len: u64,
     /// Its write is queued: the cache is the only place it can be read.
     pinned: bool,
 }
 
-/// The newest entries by index, evicted oldest first once their encoded
+/// The newest entries' records by index, evicted oldest first once their
 /// bytes pass `limit`; pinned ones are never evicted.
 pub(super) struct Cache {
     pub(super) entries: BTreeMap<u64, Cached>,
@@ -50,13 +57,14 @@ impl Cache {
         }
     }
 
-    pub(super) fn get(&self, index: u64) -> Option<&Entry> {
-        self.entries.get(&index).map(|c| &c.entry)
+    /// The framed record of entry `index`.
+    pub(super) fn get(&self, index: u64) -> Option<&Arc<[u8]>> {
+        self.entries.get(&index).map(|c| &c.record)
     }
 
-    pub(super) fn insert(&mut self, entry: Entry, len: u64, pinned: bool) {
-        let index = entry.log_id.index;
-        if let Some(old) = self.entries.insert(index, Cached { entry, len, pinned }) {
+    pub(super) fn insert(&mut self, index: u64, record: Arc<[u8]>, pinned: bool) {
+        let len = record.len() as u64;
+        if let Some(old) = self.entries.insert(index, Cached { record, len, pinned }) {
             self.bytes -= old.len;
         }
         self.bytes += len;

@@ -12,10 +12,11 @@
 //! held in memory made a node of gigabytes. Per entry not purged, memory
 //! holds its `LogId` (what `get_log_state`, truncation and purging need) and
 //! where its record is in the file (offset and length), a few dozen bytes.
-//! Bodies are in a cache of the newest entries, bounded by their encoded
-//! size ([`CACHE_BYTES`]): replication and openraft's apply read the newest
-//! entries, so they nearly always find them there; anything older is read
-//! back from the file (`pread`, checksum verified, decoded). An entry whose
+//! Bodies are in a cache of the newest entries' records, as written and
+//! bounded by their bytes ([`CACHE_BYTES`]): replication and openraft's
+//! apply read the newest entries, so they nearly always find them there and
+//! only decode; anything older is read back from the file (`pread`,
+//! checksum verified, decoded). An entry whose
 //! write is still queued is in the cache whatever the bound, so it can be
 //! read as soon as `append` returned; the writer releases it once written.
 //!
@@ -66,7 +67,7 @@ use crate::util::thread::JoinOnDrop;
 use cache::{At, Cache, Slot};
 #[cfg(test)]
 use records::entry_record;
-use records::{body_of, read_record, scan, ReadError};
+use records::{body_of, cached_entry, read_record, scan, ReadError};
 use writer::{Flushed, Op, Record, Writer};
 
 use super::{decode, encode, Entry, NodeId, StorageError, TypeConfig};
@@ -76,9 +77,9 @@ const META_FILE: &str = "meta.dat";
 const COMMITTED_FILE: &str = "committed.dat";
 /// How often the commit index is written (it changes with every entry).
 const COMMITTED_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
-/// Encoded bytes of the newest entries kept in memory (entries whose write
+/// Bytes of the newest entries' records kept in memory (entries whose write
 /// is queued come on top).
-const CACHE_BYTES: u64 = 16 << 20;
+const CACHE_BYTES: u64 = 8 << 20;
 /// Rewrite the log file without purged entries once this many are dead in it…
 const COMPACT_AFTER: usize = 20_000;
 /// …or once dead records take this many bytes and at least half the file:
@@ -322,18 +323,18 @@ impl LogStore {
         // Encoded before taking the lock: a big entry takes a while.
         let mut framed = Vec::new();
         for e in entries {
-            let (record, size) = records::entry_record(&e).map_err(write_err)?;
-            framed.push((e, record, size));
+            let record: Arc<[u8]> = records::entry_record(&e).map_err(write_err)?.into();
+            framed.push((e.log_id, record));
         }
         let mut records = Vec::with_capacity(framed.len());
         {
             let mut guard = self.memory();
             let m = &mut *guard;
-            for (entry, bytes, size) in framed {
-                let (index, len, seq) = (entry.log_id.index, bytes.len() as u64, m.next_seq);
+            for (log_id, bytes) in framed {
+                let (index, len, seq) = (log_id.index, bytes.len() as u64, m.next_seq);
                 m.next_seq += 1;
                 let slot = Slot {
-                    log_id: entry.log_id,
+                    log_id,
                     len,
                     at: At::Queued(seq),
                 };
@@ -341,7 +342,7 @@ impl LogStore {
                     self.unpurged.sub(old.len);
                 }
                 self.unpurged.add(len);
-                m.cache.insert(entry, size, true);
+                m.cache.insert(index, bytes.clone(), true);
                 records.push(Record { index, seq, bytes });
             }
             m.cache.evict();
@@ -355,34 +356,32 @@ fn lock(memory: &Mutex<Memory>) -> MutexGuard<'_, Memory> {
 }
 
 impl RaftLogReader<TypeConfig> for LogStore {
-    /// Entries in the cache are cloned under the lock; the others are read
-    /// from the file after it, with a blocking `pread` on this task's thread
-    /// (rare: only readers far behind the newest entries miss the cache).
+    /// Records in the cache are taken under the lock and decoded after it;
+    /// the others are read from the file, with a blocking `pread` on this
+    /// task's thread (rare: only readers far behind the newest entries miss
+    /// the cache).
     async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
         let (file, found) = {
             let m = self.memory();
-            let found: Vec<Result<Entry, (Slot, Option<u64>)>> = m
+            let found: Vec<(Slot, Option<Arc<[u8]>>)> = m
                 .slots
                 .range(range)
-                .map(|(&index, slot)| match (m.cache.get(index), slot.at) {
-                    (Some(e), _) => Ok(e.clone()),
-                    (None, At::File(offset)) => Err((*slot, Some(offset))),
-                    (None, At::Queued(_)) => Err((*slot, None)),
-                })
+                .map(|(&index, slot)| (*slot, m.cache.get(index).cloned()))
                 .collect();
             (m.file.clone(), found)
         };
         found
             .into_iter()
-            .map(|f| match f {
-                Ok(entry) => Ok(entry),
-                Err((slot, offset)) => offset
-                    .ok_or(ReadError::Missing)
-                    .and_then(|offset| read_record(&file, &slot, offset))
-                    .map_err(|e| StorageIOError::read_log_at_index(slot.log_id.index, &e).into()),
+            .map(|(slot, cached)| {
+                match (cached, slot.at) {
+                    (Some(record), _) => cached_entry(&record),
+                    (None, At::File(offset)) => read_record(&file, &slot, offset),
+                    (None, At::Queued(_)) => Err(ReadError::Missing),
+                }
+                .map_err(|e| StorageIOError::read_log_at_index(slot.log_id.index, &e).into())
             })
             .collect()
     }

@@ -32,6 +32,8 @@ pub(super) enum ReadError {
     },
     #[error("the entry is neither in memory nor written (a bug)")]
     Missing,
+    #[error("the cached record of the entry does not decode: {0} (a bug)")]
+    Cached(String),
 }
 
 /// One record: u32 length, u32 CRC-32 of the body, the body (an encoded entry).
@@ -45,12 +47,8 @@ pub(super) fn frame(body: &[u8]) -> Vec<u8> {
 
 /// The record of an entry: its encoding, LZ4-compressed (a step's result
 /// rides in its outcome's entry, and the log keeps the newest entries after
-/// every snapshot), then framed.
-///
-/// Answers the record and the size of the entry's encoding, which is what
-/// the entry costs in memory (the cache's budget counts that, not the
-/// compressed record: 1 MB of repeated text is a few kB on disk).
-pub(super) fn entry_record(e: &Entry) -> Result<(Vec<u8>, u64), bincode::error::EncodeError> {
+/// every snapshot), then framed. The cache holds these same bytes.
+pub(super) fn entry_record(e: &Entry) -> Result<Vec<u8>, bincode::error::EncodeError> {
     let encoded = encode(e)?;
     let id = &e.log_id;
     let mut body = Vec::with_capacity(ID_BYTES + encoded.len() / 2);
@@ -58,7 +56,7 @@ pub(super) fn entry_record(e: &Entry) -> Result<(Vec<u8>, u64), bincode::error::
         body.extend_from_slice(&n.to_le_bytes());
     }
     body.extend_from_slice(&lz4_flex::compress_prepend_size(&encoded));
-    Ok((frame(&body), encoded.len() as u64))
+    Ok(frame(&body))
 }
 
 /// The bytes of the log id in front of a body.
@@ -94,6 +92,14 @@ pub(super) fn body_of(bytes: &[u8]) -> Option<&[u8]> {
     let crc = u32::from_le_bytes(bytes.get(4..8)?.try_into().ok()?);
     let body = bytes.get(8..8 + len)?;
     (crc32fast::hash(body) == crc).then_some(body)
+}
+
+/// The entry of a record the cache holds (framed here, so not checked again).
+pub(super) fn cached_entry(record: &[u8]) -> Result<Entry, ReadError> {
+    let body = record
+        .get(8..)
+        .ok_or_else(|| ReadError::Cached("shorter than its header".into()))?;
+    entry_of(body).map_err(ReadError::Cached)
 }
 
 /// Reads the record of `slot` from `file`. A slot read just as its index was

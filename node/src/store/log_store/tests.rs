@@ -53,7 +53,7 @@ fn small() -> Limits {
 fn record_bytes(entries: &[Entry]) -> u64 {
     entries
         .iter()
-        .map(|e| entry_record(e).unwrap().0.len() as u64)
+        .map(|e| entry_record(e).unwrap().len() as u64)
         .sum()
 }
 
@@ -81,10 +81,10 @@ fn a_torn_tail_is_cut_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let mut bytes = Vec::new();
     for i in 1..=3 {
-        bytes.extend(entry_record(&entry(i)).unwrap().0);
+        bytes.extend(entry_record(&entry(i)).unwrap());
     }
     let full = bytes.len();
-    bytes.extend(&entry_record(&entry(4)).unwrap().0[..5]);
+    bytes.extend(&entry_record(&entry(4)).unwrap()[..5]);
     super::super::format::check_or_mark(dir.path(), false).unwrap();
     std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
     let store = LogStore::open(dir.path()).unwrap();
@@ -103,9 +103,9 @@ fn a_corrupted_record_ends_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let mut bytes = Vec::new();
     for i in 1..=3 {
-        bytes.extend(entry_record(&entry(i)).unwrap().0);
+        bytes.extend(entry_record(&entry(i)).unwrap());
     }
-    let second = entry_record(&entry(1)).unwrap().0.len();
+    let second = entry_record(&entry(1)).unwrap().len();
     bytes[second + 9] ^= 0xff; // flip a byte in the second record's body
     super::super::format::check_or_mark(dir.path(), false).unwrap();
     std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
@@ -116,9 +116,10 @@ fn a_corrupted_record_ends_the_log() {
 #[test]
 fn the_cache_evicts_oldest_first_but_never_an_entry_waiting_for_its_write() {
     let mut cache = Cache::new(100);
-    cache.insert(entry(1), 80, false);
-    cache.insert(entry(2), 80, true);
-    cache.insert(entry(3), 80, true);
+    let record = || Arc::<[u8]>::from(vec![0u8; 80]);
+    cache.insert(1, record(), false);
+    cache.insert(2, record(), true);
+    cache.insert(3, record(), true);
     cache.evict();
     assert_eq!(cache.entries.keys().copied().collect::<Vec<_>>(), vec![2, 3]);
     assert_eq!(cache.bytes, 160);

@@ -40,7 +40,8 @@ impl Flushed {
 pub(super) struct Record {
     pub(super) index: u64,
     pub(super) seq: u64,
-    pub(super) bytes: Vec<u8>,
+    /// Shared with the cache.
+    pub(super) bytes: std::sync::Arc<[u8]>,
 }
 
 pub(super) enum Op {
