@@ -221,9 +221,11 @@ const LOG_BYTES_CHECK_EVERY: Duration = Duration::from_millis(500);
 /// Snapshots asked for by size are at least this far apart.
 const LOG_BYTES_SNAPSHOT_GAP: Duration = Duration::from_secs(1);
 
-/// Asks openraft for a snapshot whenever [`LogBytesRule`] says so. Ends when
-/// the member stops (openraft reports it in its metrics) or the last handle
-/// to it is dropped; holds neither the member nor the log store meanwhile.
+/// Asks openraft for a snapshot whenever [`LogBytesRule`] says so, and to
+/// purge the entries a snapshot holds when they alone pass the limit (see
+/// [`purge_by_bytes`]). Ends when the member stops (openraft reports it in
+/// its metrics) or the last handle to it is dropped; holds neither the
+/// member nor the log store meanwhile.
 async fn snapshot_when_log_is_large(raft: Weak<OpenRaft>, log_bytes: UnpurgedBytes, limit: u64) {
     let mut rule = LogBytesRule::new(limit);
     let mut tick = tokio::time::interval(LOG_BYTES_CHECK_EVERY);
@@ -237,6 +239,16 @@ async fn snapshot_when_log_is_large(raft: Weak<OpenRaft>, log_bytes: UnpurgedByt
             return;
         }
         let bytes = log_bytes.get();
+        let (snapshot, purged) = {
+            let m = raft.metrics().borrow().clone();
+            (m.snapshot.map(|l| l.index), m.purged.map(|l| l.index))
+        };
+        if let Some(upto) = purge_by_bytes(bytes, limit, snapshot, purged) {
+            tracing::debug!(log_bytes = bytes, upto, "the Raft log is large; purging what the snapshot holds");
+            if raft.trigger().purge_log(upto).await.is_err() {
+                return; // the member has stopped
+            }
+        }
         if !rule.due(bytes, Instant::now()) {
             continue;
         }
@@ -247,6 +259,17 @@ async fn snapshot_when_log_is_large(raft: Weak<OpenRaft>, log_bytes: UnpurgedByt
             return;
         }
     }
+}
+
+/// Up to which index to purge past openraft's `keep_after_snapshot`: the
+/// entries kept after a snapshot are counted, not weighed, and a thousand
+/// entries that each carry a step's result of a megabyte that does not
+/// compress keep a gigabyte of log. Once the log passes `limit` and a
+/// snapshot holds entries not purged yet, they go (a follower that still
+/// needed them is sent the snapshot instead).
+fn purge_by_bytes(bytes: u64, limit: u64, snapshot: Option<u64>, purged: Option<u64>) -> Option<u64> {
+    let snapshot = snapshot?;
+    (bytes >= limit && purged.is_none_or(|p| p < snapshot)).then_some(snapshot)
 }
 
 /// When a snapshot is due because of the log's size in bytes.
@@ -501,5 +524,17 @@ mod tests {
         // Purged to nothing: due again at the limit.
         assert!(!rule.due(0, at(10)));
         assert!(rule.due(100, at(11)));
+    }
+
+    #[test]
+    fn entries_a_snapshot_holds_are_purged_once_the_log_passes_its_limit() {
+        // Under the limit: openraft's count of entries to keep stands.
+        assert_eq!(purge_by_bytes(99, 100, Some(50), Some(10)), None);
+        // Past it: everything the snapshot holds goes.
+        assert_eq!(purge_by_bytes(100, 100, Some(50), Some(10)), Some(50));
+        assert_eq!(purge_by_bytes(500, 100, Some(50), None), Some(50));
+        // Nothing to purge: no snapshot yet, or already purged up to it.
+        assert_eq!(purge_by_bytes(500, 100, None, None), None);
+        assert_eq!(purge_by_bytes(500, 100, Some(50), Some(50)), None);
     }
 }
