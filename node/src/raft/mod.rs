@@ -244,7 +244,11 @@ async fn snapshot_when_log_is_large(raft: Weak<OpenRaft>, log_bytes: UnpurgedByt
             (m.snapshot.map(|l| l.index), m.purged.map(|l| l.index))
         };
         if let Some(upto) = purge_by_bytes(bytes, limit, snapshot, purged) {
-            tracing::debug!(log_bytes = bytes, upto, "the Raft log is large; purging what the snapshot holds");
+            tracing::debug!(
+                log_bytes = bytes,
+                upto,
+                "the Raft log is large; purging what the snapshot holds"
+            );
             if raft.trigger().purge_log(upto).await.is_err() {
                 return; // the member has stopped
             }
