@@ -3,7 +3,8 @@
 //!   directory as an rpath, so the binary (which embeds CPython in its runner
 //!   mode) starts without LD_LIBRARY_PATH and never silently picks up a
 //!   different system libpython;
-//! - embed every file of the Python packages under `src/python/py/`.
+//! - embed every file of the Python packages under `src/python/py/` (their
+//!   `.py` files, and the `.json` documents of the Base Steps pack).
 
 use std::path::{Path, PathBuf};
 
@@ -47,7 +48,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
                 println!("cargo:rerun-if-changed={}", p.display());
                 collect(&p, out);
             }
-        } else if p.extension().is_some_and(|x| x == "py") {
+        } else if p.extension().is_some_and(|x| x == "py" || x == "json") {
             out.push(p);
         }
     }

@@ -386,7 +386,8 @@ async fn purge_expired(raft: raft::Raft, expires: Duration) {
     }
 }
 
-/// Creates the cluster identity, key and administrator. The password comes
+/// Stores the Base Steps pack, then creates the cluster identity, key and
+/// administrator. The password comes
 /// from `IS_ADMIN_PASSWORD`, else from a password file left by an earlier
 /// interrupted bootstrap, else it is generated, saved (mode 0600) and printed.
 async fn bootstrap(svc: &Service, data_dir: &Path) -> Result<(), NodeError> {
@@ -396,6 +397,9 @@ async fn bootstrap(svc: &Service, data_dir: &Path) -> Result<(), NodeError> {
         Err(_) => generated_password(data_dir)?,
     };
     let password_hash = crypto::hash_password(&password).map_err(|e| NodeError::Bootstrap(e.to_string()))?;
+    // Before the administrator exists, so the first request that can log
+    // in finds the pack (a crash in between stores it again, as updates).
+    store_base_pack(svc).await;
     let cmd = Command::Bootstrap {
         cluster_id: uuid::Uuid::new_v4().to_string(),
         cluster_key: ClusterKey::generate_bytes(),
@@ -413,6 +417,36 @@ async fn bootstrap(svc: &Service, data_dir: &Path) -> Result<(), NodeError> {
         Ok(_) => Ok(()),
         Err(e) => Err(NodeError::Bootstrap(e.to_string())),
     }
+}
+
+/// Stores the Base Steps pack's steps and applications in a new cluster.
+/// Each step is loaded by the validator like an upload. A step that fails is
+/// logged and left out (the node still serves; `GET /steps/NAME` answers 404
+/// for it) rather than failing the bootstrap, which would leave the cluster
+/// without its administrator.
+async fn store_base_pack(svc: &Service) {
+    let mut stored = 0;
+    for (name, source) in crate::python::embedded::base_pack_steps() {
+        match svc.put_step(name, source).await {
+            Ok(_) => stored += 1,
+            Err(e) => tracing::error!(step = name, error = %e, "the Base Steps pack's step was not stored"),
+        }
+    }
+    for (file, text) in crate::python::embedded::base_pack_applications() {
+        let result = match serde_json::from_str(text) {
+            Ok(doc) => svc.put_application(doc).await.map(|_| ()),
+            Err(e) => Err(crate::api::ApiError::Internal(format!(
+                "{file}.json is not JSON: {e}"
+            ))),
+        };
+        match result {
+            Ok(()) => stored += 1,
+            Err(e) => {
+                tracing::error!(application = file, error = %e, "the Base Steps pack's application was not stored")
+            }
+        }
+    }
+    tracing::info!(stored, "stored the Base Steps pack's steps and applications");
 }
 
 fn generated_password(data_dir: &Path) -> Result<String, NodeError> {

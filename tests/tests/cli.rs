@@ -67,9 +67,11 @@ async fn upload_flags_of_the_original_cli() {
 async fn directory_upload_reports_each_file() {
     let node = TestNode::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        examples_dir().join("apps/integration_template.json"),
+    // The template under another name: a new node already has it.
+    let template = std::fs::read_to_string(examples_dir().join("apps/integration_template.json")).unwrap();
+    std::fs::write(
         dir.path().join("a.json"),
+        template.replace("\"integration_template\"", "\"first\""),
     )
     .unwrap();
     std::fs::write(
@@ -105,12 +107,29 @@ async fn directory_upload_reports_each_file() {
         .iter()
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, vec!["integration_template", "second"]);
+    assert_eq!(names, vec!["first", "integration_template", "second"]);
 
     let steps = examples_dir().join("steps");
+    let (_, before) = node.rest("GET", "/api/v1/steps", None).await.unwrap();
     ok(node.iscli(&["-usf", steps.to_str().unwrap()]));
-    let (_, steps) = node.rest("GET", "/api/v1/steps", None).await.unwrap();
-    assert_eq!(steps.as_array().unwrap().len(), 2);
+    let (_, after) = node.rest("GET", "/api/v1/steps", None).await.unwrap();
+    // The examples' steps replace the Base Steps pack's of the same names.
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&after), names(&before));
+    for name in ["CountRecords", "stepTemplate"] {
+        let (_, step) = node
+            .rest("GET", &format!("/api/v1/steps/{name}"), None)
+            .await
+            .unwrap();
+        let file = std::fs::read_to_string(steps.join(format!("{name}.py"))).unwrap();
+        assert_eq!(step["source"], file, "{name} was uploaded");
+    }
 }
 
 #[tokio::test]

@@ -12,7 +12,9 @@ fn example(path: &str) -> Value {
 #[tokio::test]
 async fn rest_upload_is_readable_over_rest_and_grpc() {
     let node = TestNode::start().await.unwrap();
-    let app = example("apps/integration_template.json");
+    // The template under a new name (a new node already has the template).
+    let mut app = example("apps/integration_template.json");
+    app["name"] = "a_template".into();
     let (status, body) = node
         .rest("POST", "/api/v1/applications", Some(&app))
         .await
@@ -21,7 +23,7 @@ async fn rest_upload_is_readable_over_rest_and_grpc() {
     assert_eq!(body["result"], "created");
 
     let (status, got) = node
-        .rest("GET", "/api/v1/applications/integration_template", None)
+        .rest("GET", "/api/v1/applications/a_template", None)
         .await
         .unwrap();
     assert_eq!(status, 200);
@@ -30,14 +32,14 @@ async fn rest_upload_is_readable_over_rest_and_grpc() {
     let mut grpc = node.grpc().await.unwrap();
     let got = grpc
         .get_application(NameRequest {
-            name: "integration_template".into(),
+            name: "a_template".into(),
         })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(serde_json::from_str::<Value>(&got.document_json).unwrap(), app);
     // The typed fields are read from the same document.
-    assert_eq!(got.name, "integration_template");
+    assert_eq!(got.name, "a_template");
     let steps: Vec<&str> = got.steps.iter().map(|s| s.name.as_str()).collect();
     let doc_steps: Vec<&str> = app["steps"]
         .as_array()
@@ -48,7 +50,7 @@ async fn rest_upload_is_readable_over_rest_and_grpc() {
     assert_eq!(steps, doc_steps);
 
     let list = grpc.list_applications(Empty {}).await.unwrap().into_inner();
-    assert_eq!(list.items[0].name, "integration_template");
+    assert_eq!(list.items[0].name, "a_template");
     assert_eq!(list.items[0].friendly_name.as_deref(), Some("Template App"));
 
     // Uploading again replaces.

@@ -1,11 +1,16 @@
 """Helpers to drive steps through the runner's entry points."""
 
 import hashlib
+import os
 import pickle
 import re
 import textwrap
 
 from ipaascore import _runner
+
+# The Base Steps pack's step sources (embedded in the node like the packages).
+PY_DIR_STEPS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "py",
+                            "base_steps_syncpack", "steps")
 
 HEADER = (
     "from ipaascore.BaseStep import BaseStep\n"

@@ -136,3 +136,22 @@ def test_cache_failure_inside_a_step_fails_the_step():
     assert response["ok"] is False
     assert response["error_type"] == "TypeError"
     assert "cannot be pickled" in response["message"]
+
+
+def test_batch_save_stores_each_value_under_its_key(host):
+    manager = IpaasContentManager()
+    stored = manager.batch_data_and_save_to_cache({"b": [2], "a": {"x": 1}}, expiry=30)
+    assert stored == ["a", "b"]
+    assert pickle.loads(host.store["a"][0]) == {"x": 1}
+    assert pickle.loads(host.store["b"][0]) == [2]
+    assert manager.load_from_cache_by_key("a") == {"x": 1}
+    assert manager.load_from_cache_by_key("absent") is None
+
+
+def test_a_batch_with_a_bad_item_stores_nothing(host):
+    manager = IpaasContentManager()
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        manager.batch_data_and_save_to_cache({"good": 1, "bad": lambda: 0})
+    assert "good" not in host.store
+    with pytest.raises(TypeError, match="expects a dict"):
+        manager.batch_data_and_save_to_cache([("k", 1)])

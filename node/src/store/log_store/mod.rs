@@ -83,8 +83,11 @@ const CACHE_BYTES: u64 = 8 << 20;
 /// Rewrite the log file without purged entries once this many are dead in it…
 const COMPACT_AFTER: usize = 20_000;
 /// …or once dead records take this many bytes and at least half the file:
-/// a few big entries waste more disk than many small ones.
-const COMPACT_AFTER_BYTES: u64 = 64 << 20;
+/// a few big entries waste more disk than many small ones. Small enough
+/// that what expiry purged leaves the disk soon (a dead tail of tens of MB
+/// otherwise stayed until the next big purge); a rewrite copies at most the
+/// live half, so each byte is copied about once per halving of the file.
+const COMPACT_AFTER_BYTES: u64 = 8 << 20;
 
 /// The bounds above; tests open stores with small ones.
 #[derive(Debug, Clone, Copy)]

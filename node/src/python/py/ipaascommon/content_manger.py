@@ -102,3 +102,32 @@ class IpaasContentManager:
         """Remove the entry; removing an absent key is not an error."""
         _check_key(key)
         _host().cache_delete(key)
+
+    def batch_data_and_save_to_cache(self, data, expiry=None):
+        """Store every ``{key: value}`` of ``data`` (each value pickled on its
+        own), in key order; answers the keys stored.  Every key and value is
+        checked before anything is stored, so a bad item stores nothing."""
+        if not isinstance(data, dict):
+            raise TypeError("batch_data_and_save_to_cache expects a dict of key -> value, got %s"
+                            % type(data).__name__)
+        seconds = _expiry_seconds(expiry)
+        blobs = []
+        for key in sorted(data, key=lambda k: (not isinstance(k, str), str(k))):
+            _check_key(key)
+            value = data[key]
+            try:
+                blobs.append((key, pickle.dumps(value, protocol=PICKLE_PROTOCOL)))
+            except Exception as exc:
+                raise TypeError(
+                    "the value for cache key %r (a %s) cannot be pickled: %s"
+                    % (key, type(value).__name__, exc)
+                ) from exc
+        host = _host()
+        for key, blob in blobs:
+            host.cache_set(key, blob, seconds)
+        return [key for key, _ in blobs]
+
+    def load_from_cache_by_key(self, key):
+        """The value stored under ``key`` (``None`` when absent or expired);
+        the name packs of the original product use for ``get_from_cache``."""
+        return self.get_from_cache(key)

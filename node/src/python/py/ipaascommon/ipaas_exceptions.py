@@ -52,3 +52,8 @@ class DataNotAvailableException(IpaasException):
 
 class InvalidStepParameter(IpaasException):
     """A parameter value cannot be converted to the parameter's type."""
+
+
+class MissingRequiredData(IpaasException):
+    """Data a step needs is not there: an upstream step saved nothing it
+    can use, or a record lacks a field the step relies on."""

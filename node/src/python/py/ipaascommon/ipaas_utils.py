@@ -39,3 +39,27 @@ def str_to_bool(value):
     raise ValueError(
         "cannot interpret a value of type %s as a boolean: %r" % (type(value).__name__, value)
     )
+
+
+def singleton(cls):
+    """Class decorator: every call of the class answers one shared instance
+    (created on the first call, with that call's arguments).
+
+    The instance lives as long as the runner process, so it is shared by the
+    steps that process runs; it must not hold per-run state."""
+    import functools
+    import threading
+
+    lock = threading.Lock()
+    instances = []
+
+    @functools.wraps(cls, updated=())
+    def get_instance(*args, **kwargs):
+        if not instances:
+            with lock:
+                if not instances:
+                    instances.append(cls(*args, **kwargs))
+        return instances[0]
+
+    get_instance.wrapped_class = cls
+    return get_instance

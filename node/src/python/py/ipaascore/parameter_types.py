@@ -174,24 +174,19 @@ class ArrayParameterString(ParameterType):
 
 
 class BoolParameterToggle(ParameterType):
-    """A boolean: ``True``/``False``, 0/1, or text such as true/false,
-    yes/no, on/off, 1/0 (see ``ipaascommon.ipaas_utils.str_to_bool``)."""
+    """A boolean toggle, passed through as given.
+
+    Steps written for the original product receive the raw value and
+    interpret it themselves: they call ``.lower()`` on a default given as
+    text (``"False"``) or wrap the value in
+    ``ipaascommon.ipaas_utils.str_to_bool``.  Converting here would break
+    them (a ``bool`` has no ``.lower()``), so nothing is converted; the type
+    only tells the user interface to show a toggle."""
 
     name = "BoolParameterToggle"
 
     def convert(self, raw):
-        if raw is None or isinstance(raw, bool):
-            return raw
-        if isinstance(raw, int):
-            if raw in (0, 1):
-                return bool(raw)
-            raise InvalidStepParameter("expected a boolean, got the number %d (only 0 and 1 are accepted)" % raw)
-        if isinstance(raw, (str, bytes, bytearray)):
-            try:
-                return str_to_bool(raw)
-            except ValueError as exc:
-                raise InvalidStepParameter("expected a boolean: %s" % exc) from None
-        raise InvalidStepParameter("expected a boolean, got %s" % _show(raw))
+        return raw
 
 
 class NumberParameter(ParameterType):

@@ -1,0 +1,1 @@
+"""Helpers of the Base Steps pack's steps (HTTP, cache keys)."""

@@ -1,0 +1,100 @@
+"""One HTTP request with the standard library: what QueryREST and QueryGQL
+send and how they read the answer.  ``urllib`` is used rather than a
+third-party client so the pack needs nothing installed."""
+
+import base64
+import json
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+class Response:
+    """An answer: status code, headers (a dict) and body (bytes)."""
+
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def text(self):
+        charset = "utf-8"
+        content_type = self.headers.get("Content-Type") or self.headers.get("content-type") or ""
+        for part in content_type.split(";")[1:]:
+            name, _, value = part.strip().partition("=")
+            if name.lower() == "charset" and value:
+                charset = value.strip('"')
+        return self.body.decode(charset, errors="replace")
+
+    def parsed(self):
+        """The body as JSON when it is JSON, else as text (empty: None)."""
+        if not self.body:
+            return None
+        text = self.text()
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+
+
+def join_url(prefix, relative):
+    """``prefix`` and ``relative`` with exactly one slash between them."""
+    prefix = str(prefix or "")
+    relative = "" if relative is None else str(relative)
+    if not relative:
+        return prefix
+    if relative.startswith(("http://", "https://")):
+        return relative
+    return prefix.rstrip("/") + "/" + relative.lstrip("/")
+
+
+def with_query(url, params):
+    """``url`` with ``params`` (a dict, or text already encoded) appended."""
+    if not params:
+        return url
+    if isinstance(params, dict):
+        query = urllib.parse.urlencode(params, doseq=True)
+    else:
+        query = str(params).lstrip("?")
+    return url + ("&" if "?" in url else "?") + query
+
+
+def body_of(payload, headers):
+    """The bytes to send for ``payload``; JSON for dicts and lists (setting
+    the Content-Type unless the headers set one)."""
+    if payload is None or payload == "":
+        return None
+    if isinstance(payload, (dict, list)):
+        if not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
+        return json.dumps(payload).encode("utf-8")
+    if isinstance(payload, bytes):
+        return payload
+    return str(payload).encode("utf-8")
+
+
+def request(method, url, payload=None, headers=None, user=None, password=None,
+            verify_ssl=True, timeout=None):
+    """Sends one request and answers its ``Response`` whatever the status;
+    connection failures raise ``ConnectionError`` naming the URL."""
+    headers = dict(headers or {})
+    data = body_of(payload, headers)
+    if user:
+        token = base64.b64encode(("%s:%s" % (user, password or "")).encode("utf-8")).decode("ascii")
+        headers["Authorization"] = "Basic " + token
+    req = urllib.request.Request(url, data=data, headers=headers, method=str(method).upper())
+    context = None
+    if url.startswith("https://") and not verify_ssl:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as answer:
+            return Response(answer.status, dict(answer.headers.items()), answer.read())
+    except urllib.error.HTTPError as err:
+        body = err.read() if err.fp is not None else b""
+        return Response(err.code, dict(err.headers.items()) if err.headers else {}, body)
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise ConnectionError("%s %s failed: %s" % (str(method).upper(), url, reason)) from None
