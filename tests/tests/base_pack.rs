@@ -204,3 +204,57 @@ class GetFirstDevice(QueryREST):
         "{missing}"
     );
 }
+
+/// The step API calls real packs make beyond the core: the stored
+/// application document, `self.generate_report`, and options written as
+/// strings the way documents of the original product write them.
+#[tokio::test]
+async fn a_step_reads_its_application_document_and_report_flag() {
+    let node = TestNode::start().await.unwrap();
+    let source = r#"
+from ipaascore.BaseStep import BaseStep
+from ipaascommon.content_manger import IpaasContentManager
+
+
+class ReadApp(BaseStep):
+    def __init__(self):
+        pass
+
+    def execute(self):
+        doc = IpaasContentManager().get_application_dict_from_db(self.application_name)
+        missing = IpaasContentManager().get_application_dict_from_db("no_such_app")
+        self.save_data_for_next_step([doc["app_variables"][0]["value"], self.generate_report, missing])
+"#;
+    let (status, body) = node
+        .rest(
+            "POST",
+            "/api/v1/steps",
+            Some(&json!({"name": "ReadApp", "data": source})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let app = json!({
+        "name": "reads_itself",
+        "generate_report": "True",
+        "app_variables": [{"name": "region", "value": "eu", "required": "false"}],
+        "steps": [{"name": "Read", "file": "ReadApp", "retry_max": "2", "retry_backoff": "false"}]
+    });
+    let (status, body) = node
+        .rest("POST", "/api/v1/applications", Some(&app))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "options as strings are accepted: {body}");
+    // A wait above 30 s waits 30 s rather than failing.
+    let (status, done) = node
+        .rest(
+            "POST",
+            "/api/v1/applications/run?wait=120",
+            Some(&json!({"name": "reads_itself"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["state"], "SUCCESS", "{done}");
+    assert_eq!(result_of(&node, &done, "Read").await, json!(["eu", true, null]));
+}

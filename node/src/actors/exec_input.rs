@@ -36,6 +36,7 @@ pub fn build(spec: &TaskSpec, inputs: StepInputs, handoff: Option<&Handoff>) -> 
         "source_hash": source_hash,
         "application_name": null,
         "application_id": null,
+        "generate_report": false,
         "parameters": Value::Object(spec.params.clone()),
         "app_variables": [],
         "run_params": {},
@@ -52,6 +53,7 @@ pub fn build(spec: &TaskSpec, inputs: StepInputs, handoff: Option<&Handoff>) -> 
     if let Some(run) = inputs.run {
         request["application_name"] = json!(run.app_name);
         request["application_id"] = json!(run.run_id);
+        request["generate_report"] = json!(run.generate_report);
         request["app_variables"] = run
             .app_variables
             .iter()

@@ -532,6 +532,11 @@ impl RunnerHost for StepHost {
         self.logs.push(line);
     }
 
+    async fn application(&mut self, name: String) -> Option<String> {
+        let sm = self.ctx.content.read();
+        sm.content.applications.get(&name).map(|a| a.doc.to_string())
+    }
+
     async fn cache_get(&mut self, key: String) -> Option<Vec<u8>> {
         let sm = self.ctx.content.read();
         sm.content

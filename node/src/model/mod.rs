@@ -9,6 +9,7 @@ pub mod application;
 pub mod configuration;
 pub mod error;
 pub mod json_text;
+pub mod lenient;
 pub mod node;
 pub mod retry;
 pub mod run;

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::lenient;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetryPolicy {
     pub max: u32,
@@ -32,8 +34,8 @@ impl RetryPolicy {
     /// Reads the retry options of a step entry; absent options keep their defaults.
     pub fn from_entry(entry: &Map<String, Value>) -> RetryPolicy {
         let d = RetryPolicy::default();
-        let num = |k: &str, default: u64| entry.get(k).and_then(Value::as_u64).unwrap_or(default);
-        let flag = |k: &str| entry.get(k).and_then(Value::as_bool).unwrap_or(false);
+        let num = |k: &str, default: u64| entry.get(k).and_then(lenient::count_of).unwrap_or(default);
+        let flag = |k: &str| entry.get(k).and_then(lenient::bool_of).unwrap_or(false);
         RetryPolicy {
             max: u32::try_from(num("retry_max", d.max.into())).unwrap_or(u32::MAX),
             backoff: flag("retry_backoff"),

@@ -59,6 +59,8 @@ pub trait RunnerHost: Send {
         expiry_seconds: Option<f64>,
     ) -> impl Future<Output = Result<(), String>> + Send;
     fn cache_delete(&mut self, key: String) -> impl Future<Output = Result<(), String>> + Send;
+    /// The stored document of application `name` as JSON text.
+    fn application(&mut self, name: String) -> impl Future<Output = Option<String>> + Send;
 }
 
 /// One step execution for a runner.
@@ -283,6 +285,9 @@ impl RunnerProcess {
                     None
                 }
                 Ok(FromRunner::CacheGet { key }) => Some(ToRunner::CacheValue(host.cache_get(key).await)),
+                Ok(FromRunner::ApplicationGet { name }) => {
+                    Some(ToRunner::ApplicationDoc(host.application(name).await))
+                }
                 Ok(FromRunner::CacheSet {
                     key,
                     value,

@@ -27,6 +27,9 @@ pub enum ToRunner {
     },
     /// The answer to [`FromRunner::CacheGet`].
     CacheValue(Option<Vec<u8>>),
+    /// The answer to [`FromRunner::ApplicationGet`]: the stored document as
+    /// JSON text, `None` when there is no such application.
+    ApplicationDoc(Option<String>),
     /// The answer to cache writes and deletes, once they are durable.
     CacheDone(Result<(), String>),
 }
@@ -65,6 +68,11 @@ pub enum FromRunner {
     Log(LogRecord),
     CacheGet {
         key: String,
+    },
+    /// The stored document of an application (`IpaasContentManager.
+    /// get_application_dict_from_db`).
+    ApplicationGet {
+        name: String,
     },
     CacheSet {
         key: String,

@@ -73,6 +73,14 @@ mod ishost {
     }
 
     #[pyfunction]
+    fn application_get(name: String) -> PyResult<Option<String>> {
+        match ask(&FromRunner::ApplicationGet { name })? {
+            ToRunner::ApplicationDoc(doc) => Ok(doc),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    #[pyfunction]
     fn cache_get(py: Python<'_>, key: String) -> PyResult<Option<Py<PyBytes>>> {
         match ask(&FromRunner::CacheGet { key })? {
             ToRunner::CacheValue(v) => Ok(v.map(|b| PyBytes::new(py, &b).unbind())),

@@ -23,6 +23,8 @@ pub struct StepInputs {
 pub struct RunInputs {
     pub run_id: String,
     pub app_name: String,
+    /// The application's `generate_report` (steps read it).
+    pub generate_report: bool,
     pub app_variables: Vec<AppVariable>,
     /// The run's app variable overrides.
     pub variables: Map<String, Value>,
@@ -103,6 +105,7 @@ impl Content {
         let mut inputs = RunInputs {
             run_id: run_id.to_string(),
             app_name: record.spec.app.name.clone(),
+            generate_report: record.spec.app.generate_report,
             app_variables: record.spec.app.app_variables.clone(),
             variables: record.spec.variables(),
             upstream,

@@ -94,11 +94,19 @@ async fn get_task_with_wait_answers_when_the_run_ends() {
         "answered only after {:?}, not when the run ended",
         asked.elapsed()
     );
+    // A wait above 30 s waits 30 s (here: none, the run is over), as the
+    // original did; a negative one is refused.
     let (status, body) = node
         .rest("GET", &format!("/api/v1/tasks/{id}?wait=99"), None)
         .await
         .unwrap();
-    assert_eq!(status, 400, "wait is capped at 30 s: {body}");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["state"], "SUCCESS", "{body}");
+    let (status, body) = node
+        .rest("GET", &format!("/api/v1/tasks/{id}?wait=-1"), None)
+        .await
+        .unwrap();
+    assert_eq!(status, 400, "{body}");
 }
 
 /// Waiting on an id that does not exist answers 404 at once.

@@ -23,6 +23,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::lenient;
 use super::retry::RetryPolicy;
 use super::ModelError;
 
@@ -108,7 +109,7 @@ impl Application {
                 name: text(v, "name").unwrap_or_default(),
                 value: v.get("value").cloned().unwrap_or(Value::Null),
                 default_value: v.get("default_value").cloned().unwrap_or(Value::Null),
-                required: v.get("required").and_then(Value::as_bool).unwrap_or(false),
+                required: v.get("required").and_then(lenient::bool_of).unwrap_or(false),
                 description: text(v, "description"),
                 sample_value: v.get("sample_value").cloned().unwrap_or(Value::Null),
             })
@@ -138,7 +139,7 @@ impl Application {
             queue: text(obj, "queue").filter(|q| !q.is_empty()),
             generate_report: obj
                 .get("generate_report")
-                .and_then(Value::as_bool)
+                .and_then(lenient::bool_of)
                 .unwrap_or(false),
             app_variables,
             steps,

@@ -87,8 +87,22 @@ fn diamond_is_not_a_cycle() {
 #[test]
 fn checks_retry_option_types() {
     let p = problems(json!({"name": "a", "steps": [
-        {"name": "A", "file": "F", "retry_max": -1, "retry_backoff": "yes"}]}));
+        {"name": "A", "file": "F", "retry_max": -1, "retry_backoff": "maybe"}]}));
     assert_eq!(p.len(), 2, "{p:?}");
+}
+
+#[test]
+fn options_given_as_strings_are_read_as_the_original_read_them() {
+    let doc = json!({"name": "a", "generate_report": "True",
+        "app_variables": [{"name": "v", "value": 1, "required": "false"}],
+        "steps": [{"name": "A", "file": "F", "retry_max": "3", "retry_backoff": "true",
+                   "retry_countdown": " 7 "}]});
+    assert!(problems(doc.clone()).is_empty(), "{:?}", problems(doc.clone()));
+    let app = Application::validate(doc).unwrap();
+    assert!(app.generate_report);
+    assert!(!app.app_variables[0].required);
+    let retry = app.steps[0].retry;
+    assert_eq!((retry.max, retry.backoff, retry.countdown_s), (3, true, 7));
 }
 
 #[test]

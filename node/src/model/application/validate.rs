@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use crate::model::{json_type, optional_str};
+use crate::model::{json_type, lenient, optional_str};
 
 /// The problems of `doc` (empty when it is valid) and its name, if that is valid.
 pub(super) fn check(doc: &Value) -> (Option<String>, Vec<String>) {
@@ -34,9 +34,9 @@ pub(super) fn check(doc: &Value) -> (Option<String>, Vec<String>) {
         optional_str(obj, key, "application", &mut problems);
     }
     if let Some(v) = obj.get("generate_report") {
-        if !v.is_boolean() && !v.is_null() {
+        if lenient::bool_of(v).is_none() && !v.is_null() {
             problems.push(format!(
-                "\"generate_report\" must be a boolean, got {}",
+                "\"generate_report\" must be a boolean (or \"true\"/\"false\"), got {}",
                 json_type(v)
             ));
         }
@@ -99,7 +99,7 @@ fn validate_app_variables(vars: Option<&Value>, problems: &mut Vec<String>) {
             _ => problems.push(format!("app_variables[{i}] needs a non-empty string \"name\"")),
         }
         if let Some(r) = var.get("required") {
-            if !r.is_boolean() {
+            if lenient::bool_of(r).is_none() {
                 problems.push(format!(
                     "app_variables[{i}].required must be a boolean, got {}",
                     json_type(r)
@@ -226,7 +226,7 @@ fn step_label(i: usize, name: Option<&str>) -> String {
 fn validate_retry_options(step: &Map<String, Value>, label: &str, problems: &mut Vec<String>) {
     for key in ["retry_max", "retry_backoff_max", "retry_countdown"] {
         if let Some(v) = step.get(key) {
-            if v.as_u64().is_none() {
+            if lenient::count_of(v).is_none() {
                 problems.push(format!(
                     "{label}: \"{key}\" must be a non-negative integer, got {v}"
                 ));
@@ -235,7 +235,7 @@ fn validate_retry_options(step: &Map<String, Value>, label: &str, problems: &mut
     }
     for key in ["retry_backoff", "retry_jitter"] {
         if let Some(v) = step.get(key) {
-            if !v.is_boolean() {
+            if lenient::bool_of(v).is_none() {
                 problems.push(format!("{label}: \"{key}\" must be true or false, got {v}"));
             }
         }

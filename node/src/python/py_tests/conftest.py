@@ -43,6 +43,7 @@ class FakeHost(types.ModuleType):
     def reset(self):
         self.records = []
         self.store = {}
+        self.apps = {}
         self.now = 1000000.0
         self.calls = []
 
@@ -54,6 +55,14 @@ class FakeHost(types.ModuleType):
         assert isinstance(message, str), message
         assert type(created) is float, created
         self.records.append(Record(levelno, levelname, module, message, created))
+
+    # _ishost.application_get(name: str) -> str | None (the document as JSON)
+    def application_get(self, name):
+        assert isinstance(name, str)
+        self.calls.append(("application_get", name))
+        doc = self.apps.get(name)
+        import json
+        return None if doc is None else json.dumps(doc)
 
     # _ishost.cache_get(key: str) -> bytes | None
     def cache_get(self, key):

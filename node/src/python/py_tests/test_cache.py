@@ -155,3 +155,14 @@ def test_a_batch_with_a_bad_item_stores_nothing(host):
     assert "good" not in host.store
     with pytest.raises(TypeError, match="expects a dict"):
         manager.batch_data_and_save_to_cache([("k", 1)])
+
+
+def test_get_application_dict_from_db_answers_the_stored_document(host):
+    host.apps["inventory"] = {"name": "inventory", "app_variables": [{"name": "region", "value": "eu"}],
+                              "steps": [{"name": "A", "file": "F"}]}
+    manager = IpaasContentManager()
+    doc = manager.get_application_dict_from_db("inventory")
+    assert doc["app_variables"][0]["value"] == "eu"
+    assert manager.get_application_dict_from_db("absent") is None
+    with pytest.raises(ValueError, match="non-empty string"):
+        manager.get_application_dict_from_db("")

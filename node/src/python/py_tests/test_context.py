@@ -133,3 +133,10 @@ def test_records_from_a_thread_the_step_starts_are_filtered_and_masked(host):
                    secret_config=["pw"], log_level="INFO")
     assert response["ok"], response
     assert host.messages() == ["worker connects with ******"]
+
+
+def test_generate_report_follows_the_application():
+    import pickle
+    from helpers import probe
+    assert pickle.loads(probe("self.generate_report", generate_report=True)["pickle"]) is True
+    assert pickle.loads(probe("self.generate_report")["pickle"]) is False

@@ -11,6 +11,7 @@ node: an expired entry reads as ``None``.
 """
 
 import datetime
+import json
 import pickle
 
 PICKLE_PROTOCOL = 4
@@ -131,3 +132,12 @@ class IpaasContentManager:
         """The value stored under ``key`` (``None`` when absent or expired);
         the name packs of the original product use for ``get_from_cache``."""
         return self.get_from_cache(key)
+
+    def get_application_dict_from_db(self, app_name):
+        """The stored document of application ``app_name`` as a dict (its
+        steps, ``app_variables`` and every other key as uploaded); ``None``
+        when there is no such application."""
+        if not isinstance(app_name, str) or not app_name:
+            raise ValueError("an application name must be a non-empty string, got %r" % (app_name,))
+        text = _host().application_get(app_name)
+        return None if text is None else json.loads(text)

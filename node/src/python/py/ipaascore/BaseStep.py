@@ -188,8 +188,9 @@ class StepContext:
 
     def __init__(self, step_name=None, application_name=None, application_id=None,
                  task_id=None, parameters=None, app_variables=None, run_params=None,
-                 config=None, upstream=None):
+                 config=None, upstream=None, generate_report=False):
         self.step_name = step_name
+        self.generate_report = bool(generate_report)
         self.application_name = application_name
         self.application_id = application_id
         self.task_id = task_id
@@ -333,6 +334,18 @@ class BaseStep:
     @application_id.setter
     def application_id(self, value):
         _state_of(self).overrides["application_id"] = value
+
+    @property
+    def generate_report(self):
+        """True when the application asks for reports (``generate_report``)."""
+        state = _state_of(self)
+        if "generate_report" in state.overrides:
+            return state.overrides["generate_report"]
+        return state.context.generate_report
+
+    @generate_report.setter
+    def generate_report(self, value):
+        _state_of(self).overrides["generate_report"] = value
 
     @property
     def parameters(self):

@@ -519,6 +519,7 @@ def execute(request):
             run_params=request.get("run_params"),
             config=config,
             upstream=request.get("upstream"),
+            generate_report=request.get("generate_report", False),
         )
         ipaas_logger.set_secrets([context.config.get(name) for name in secret_names])
     except BaseException as exc:
