@@ -4,19 +4,11 @@ import json
 
 from base_steps_syncpack.util import http
 from ipaascommon import ipaas_exceptions
-from ipaascommon.ipaas_utils import str_to_bool
-from ipaascore import parameter_types
 from ipaascore.BaseStep import BaseStep
+from isbaseutils.ipaas_constants import HEADERS, PREFIX_URL, RELATIVE_URL
 
-PREFIX_URL = "prefix_url"
-RELATIVE_URL = "relative_url"
 QUERY = "query"
 VARIABLES = "variables"
-HEADERS = "headers"
-USER = "user"
-PASSWORD = "password"
-VERIFY_SSL = "verify_ssl"
-TIMEOUT = "timeout"
 
 
 class QueryGQL(BaseStep):
@@ -35,17 +27,7 @@ class QueryGQL(BaseStep):
                                 sample_value={"first": 10}, default_value=None)
         self.new_step_parameter(name=HEADERS, description="request headers",
                                 sample_value={"X-Tenant": "eu"}, default_value=None)
-        self.new_step_parameter(name=USER, description="user name for Basic authentication",
-                                sample_value="${config.user}", default_value=None)
-        self.new_step_parameter(name=PASSWORD, description="password for Basic authentication",
-                                sample_value="${config.password}", default_value=None,
-                                param_type=parameter_types.PasswordParameter())
-        self.new_step_parameter(name=VERIFY_SSL, description="verify the server's TLS certificate",
-                                sample_value="True", default_value="True",
-                                param_type=parameter_types.BoolParameterToggle())
-        self.new_step_parameter(name=TIMEOUT, description="seconds to wait for an answer",
-                                sample_value=30, default_value=30,
-                                param_type=parameter_types.NumberParameter())
+        http.declare_connection_parameters(self)
 
     def execute(self):
         self.save_data_for_next_step(self.run_query(self.get_parameter(QUERY), self.get_parameter(VARIABLES)))
@@ -65,16 +47,8 @@ class QueryGQL(BaseStep):
             headers = json.loads(headers)
         headers = dict(headers)
         headers.setdefault("Accept", "application/json")
-        verify = self.get_parameter(VERIFY_SSL)
-        timeout = self.get_parameter(TIMEOUT)
-        try:
-            response = http.request("POST", url, payload={"query": query, "variables": variables or {}},
-                                    headers=headers, user=self.get_parameter(USER),
-                                    password=self.get_parameter(PASSWORD),
-                                    verify_ssl=str_to_bool(verify) if verify is not None else True,
-                                    timeout=float(timeout) if timeout else None)
-        except ConnectionError as exc:
-            raise ipaas_exceptions.StepFailedException(str(exc)) from None
+        response = http.send(self, "POST", url, payload={"query": query, "variables": variables or {}},
+                             headers=headers)
         self.logger.info("POST %s -> %d" % (url, response.status))
         answer = response.parsed()
         if not isinstance(answer, dict):

@@ -5,20 +5,12 @@ import json
 
 from base_steps_syncpack.util import http
 from ipaascommon import ipaas_exceptions
-from ipaascommon.ipaas_utils import str_to_bool
-from ipaascore import parameter_types
 from ipaascore.BaseStep import BaseStep
+# Subclasses import these names from this module.
+from isbaseutils.ipaas_constants import (  # noqa: F401
+    HEADERS, METHOD, PARAMS, PASSWORD, PAYLOAD, PREFIX_URL, RELATIVE_URL, TIMEOUT, USER, VERIFY_SSL,
+)
 
-METHOD = "method"
-PREFIX_URL = "prefix_url"
-RELATIVE_URL = "relative_url"
-PAYLOAD = "payload"
-HEADERS = "headers"
-PARAMS = "params"
-USER = "user"
-PASSWORD = "password"
-VERIFY_SSL = "verify_ssl"
-TIMEOUT = "timeout"
 EXPECTED_STATUS = "expected_status"
 # With a list of records from the previous steps: save the answers as a
 # dict keyed by this field of each record instead of as a list.
@@ -80,17 +72,7 @@ class QueryREST(BaseStep):
                                 sample_value={"Accept": "application/json"}, default_value=None)
         self.new_step_parameter(name=PARAMS, description="query string parameters",
                                 sample_value={"limit": 100}, default_value=None)
-        self.new_step_parameter(name=USER, description="user name for Basic authentication",
-                                sample_value="${config.user}", default_value=None)
-        self.new_step_parameter(name=PASSWORD, description="password for Basic authentication",
-                                sample_value="${config.password}", default_value=None,
-                                param_type=parameter_types.PasswordParameter())
-        self.new_step_parameter(name=VERIFY_SSL, description="verify the server's TLS certificate",
-                                sample_value="True", default_value="True",
-                                param_type=parameter_types.BoolParameterToggle())
-        self.new_step_parameter(name=TIMEOUT, description="seconds to wait for an answer",
-                                sample_value=30, default_value=30,
-                                param_type=parameter_types.NumberParameter())
+        http.declare_connection_parameters(self)
         self.new_step_parameter(name=EXPECTED_STATUS, description="the status code (or list of codes) "
                                                                   "that means success",
                                 sample_value=200, default_value=200)
@@ -147,16 +129,8 @@ class QueryREST(BaseStep):
         url = http.with_query(http.join_url(self.get_parameter(PREFIX_URL), relative_url),
                               _mapping(self.get_parameter(PARAMS), "params"))
         expected = _statuses(self.get_parameter(EXPECTED_STATUS))
-        verify = self.get_parameter(VERIFY_SSL)
-        timeout = self.get_parameter(TIMEOUT)
-        try:
-            response = http.request(method, url, payload=payload,
-                                    headers=_mapping(self.get_parameter(HEADERS), "headers"),
-                                    user=self.get_parameter(USER), password=self.get_parameter(PASSWORD),
-                                    verify_ssl=str_to_bool(verify) if verify is not None else True,
-                                    timeout=float(timeout) if timeout else None)
-        except ConnectionError as exc:
-            raise ipaas_exceptions.StepFailedException(str(exc)) from None
+        response = http.send(self, method, url, payload=payload,
+                             headers=_mapping(self.get_parameter(HEADERS), "headers"))
         self.logger.info("%s %s -> %d" % (str(method).upper(), url, response.status))
         body = response.parsed()
         if response.status not in expected:

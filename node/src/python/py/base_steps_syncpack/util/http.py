@@ -9,6 +9,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from isbaseutils.ipaas_constants import PASSWORD, TIMEOUT, USER, VERIFY_SSL
+
 
 class Response:
     """An answer: status code, headers (a dict) and body (bytes)."""
@@ -98,3 +100,36 @@ def request(method, url, payload=None, headers=None, user=None, password=None,
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", err)
         raise ConnectionError("%s %s failed: %s" % (str(method).upper(), url, reason)) from None
+
+
+def declare_connection_parameters(step):
+    """Declares on ``step`` the parameters every query step takes for its
+    connection: Basic credentials, certificate checking and a timeout."""
+    from ipaascore import parameter_types
+    step.new_step_parameter(name=USER, description="user name for Basic authentication",
+                            sample_value="${config.user}", default_value=None)
+    step.new_step_parameter(name=PASSWORD, description="password for Basic authentication",
+                            sample_value="${config.password}", default_value=None,
+                            param_type=parameter_types.PasswordParameter())
+    step.new_step_parameter(name=VERIFY_SSL, description="verify the server's TLS certificate",
+                            sample_value="True", default_value="True",
+                            param_type=parameter_types.BoolParameterToggle())
+    step.new_step_parameter(name=TIMEOUT, description="seconds to wait for an answer",
+                            sample_value=30, default_value=30,
+                            param_type=parameter_types.NumberParameter())
+
+
+def send(step, method, url, payload=None, headers=None):
+    """One request with ``step``'s connection parameters; a failure to
+    connect fails the step naming the URL."""
+    from ipaascommon import ipaas_exceptions
+    from ipaascommon.ipaas_utils import str_to_bool
+    verify = step.get_parameter(VERIFY_SSL)
+    timeout = step.get_parameter(TIMEOUT)
+    try:
+        return request(method, url, payload=payload, headers=headers,
+                       user=step.get_parameter(USER), password=step.get_parameter(PASSWORD),
+                       verify_ssl=str_to_bool(verify) if verify is not None else True,
+                       timeout=float(timeout) if timeout else None)
+    except ConnectionError as exc:
+        raise ipaas_exceptions.StepFailedException(str(exc)) from None
