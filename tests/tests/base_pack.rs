@@ -134,33 +134,7 @@ async fn a_fresh_node_has_the_base_steps_and_the_template_application() {
 async fn query_rest_and_a_subclass_of_it_query_a_local_server() {
     let node = TestNode::start().await.unwrap();
     let url = device_server().await;
-    let subclass = r#"
-from base_steps_syncpack.steps.QueryREST import QueryREST, RELATIVE_URL
-
-
-class GetFirstDevice(QueryREST):
-    def __init__(self):
-        QueryREST.__init__(self)
-        self.friendly_name = "Get the first device"
-        del self.parameters[RELATIVE_URL]
-        self.new_step_parameter(name="device_id", default_value=1)
-
-    def execute(self):
-        self.new_step_parameter(name=RELATIVE_URL, default_value="")
-        self.parameters.get(RELATIVE_URL).value = "/device/%s" % self.get_parameter("device_id")
-        QueryREST.execute(self)
-        device = self.get_current_saved_data()
-        self.save_data_for_next_step(device["name"].upper())
-"#;
-    let (status, body) = node
-        .rest(
-            "POST",
-            "/api/v1/steps",
-            Some(&json!({"name": "GetFirstDevice", "data": subclass})),
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{body}");
+    node.put_step("GetFirstDevice").await.unwrap();
     let app = json!({
         "name": "devices",
         "steps": [
@@ -211,29 +185,7 @@ class GetFirstDevice(QueryREST):
 #[tokio::test]
 async fn a_step_reads_its_application_document_and_report_flag() {
     let node = TestNode::start().await.unwrap();
-    let source = r#"
-from ipaascore.BaseStep import BaseStep
-from ipaascommon.content_manger import IpaasContentManager
-
-
-class ReadApp(BaseStep):
-    def __init__(self):
-        pass
-
-    def execute(self):
-        doc = IpaasContentManager().get_application_dict_from_db(self.application_name)
-        missing = IpaasContentManager().get_application_dict_from_db("no_such_app")
-        self.save_data_for_next_step([doc["app_variables"][0]["value"], self.generate_report, missing])
-"#;
-    let (status, body) = node
-        .rest(
-            "POST",
-            "/api/v1/steps",
-            Some(&json!({"name": "ReadApp", "data": source})),
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{body}");
+    node.put_step("ReadApp").await.unwrap();
     let app = json!({
         "name": "reads_itself",
         "generate_report": "True",

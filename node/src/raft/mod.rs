@@ -240,7 +240,8 @@ async fn snapshot_when_log_is_large(raft: Weak<OpenRaft>, log_bytes: UnpurgedByt
         }
         let bytes = log_bytes.get();
         let (snapshot, purged) = {
-            let m = raft.metrics().borrow().clone();
+            let metrics = raft.metrics();
+            let m = metrics.borrow();
             (m.snapshot.map(|l| l.index), m.purged.map(|l| l.index))
         };
         if let Some(upto) = purge_by_bytes(bytes, limit, snapshot, purged) {

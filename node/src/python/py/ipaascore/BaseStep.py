@@ -258,6 +258,22 @@ def _state_of(step):
     return state
 
 
+def _context_property(name, doc):
+    """A step attribute read from the run's context unless step code
+    assigned it (the assignment then wins for this step object)."""
+
+    def get(step):
+        state = _state_of(step)
+        if name in state.overrides:
+            return state.overrides[name]
+        return getattr(state.context, name)
+
+    def set_(step, value):
+        _state_of(step).overrides[name] = value
+
+    return property(get, set_, doc=doc)
+
+
 def _set_context(step, context):
     state = _state_of(step)
     state.context = context
@@ -311,41 +327,12 @@ class BaseStep:
     def logger(self, value):
         _state_of(self).logger = value
 
-    @property
-    def application_name(self):
-        """Name of the application this step runs in (None when run alone)."""
-        state = _state_of(self)
-        if "application_name" in state.overrides:
-            return state.overrides["application_name"]
-        return state.context.application_name
-
-    @application_name.setter
-    def application_name(self, value):
-        _state_of(self).overrides["application_name"] = value
-
-    @property
-    def application_id(self):
-        """Id of the run (``isapp-...``) this step is part of."""
-        state = _state_of(self)
-        if "application_id" in state.overrides:
-            return state.overrides["application_id"]
-        return state.context.application_id
-
-    @application_id.setter
-    def application_id(self, value):
-        _state_of(self).overrides["application_id"] = value
-
-    @property
-    def generate_report(self):
-        """True when the application asks for reports (``generate_report``)."""
-        state = _state_of(self)
-        if "generate_report" in state.overrides:
-            return state.overrides["generate_report"]
-        return state.context.generate_report
-
-    @generate_report.setter
-    def generate_report(self, value):
-        _state_of(self).overrides["generate_report"] = value
+    application_name = _context_property(
+        "application_name", "Name of the application this step runs in (None when run alone).")
+    application_id = _context_property(
+        "application_id", "Id of the run (``isapp-...``) this step is part of.")
+    generate_report = _context_property(
+        "generate_report", "True when the application asks for reports (``generate_report``).")
 
     @property
     def parameters(self):

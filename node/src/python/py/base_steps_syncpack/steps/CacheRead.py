@@ -1,7 +1,7 @@
 """Cache Read: reads ``<application name>/<key>`` from the shared cache
 and saves the value for the next steps."""
 
-from base_steps_syncpack.util.cache_keys import scoped
+from base_steps_syncpack.util.cache_keys import declare_key, scoped
 from ipaascommon import ipaas_exceptions
 from ipaascommon.content_manger import IpaasContentManager
 from ipaascore.BaseStep import BaseStep
@@ -12,8 +12,7 @@ class CacheRead(BaseStep):
         self.friendly_name = "Cache Read"
         self.description = "Reads a key of this application from the cache and saves its value"
         self.version = "1.0.0"
-        self.new_step_parameter(name="key", description="the key, scoped to this application",
-                                sample_value="devices", default_value=None, required=True)
+        declare_key(self)
         self.new_step_parameter(name="default", description="saved when the key is absent or expired "
                                                             "(without it, the step fails)",
                                 sample_value=[], default_value=None)

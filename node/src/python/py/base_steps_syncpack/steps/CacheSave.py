@@ -1,7 +1,7 @@
 """Cache Save: stores the previous steps' joined data in the shared cache
 under ``<application name>/<key>``."""
 
-from base_steps_syncpack.util.cache_keys import scoped
+from base_steps_syncpack.util.cache_keys import declare_key, scoped
 from ipaascommon import ipaas_exceptions
 from ipaascommon.content_manger import IpaasContentManager
 from ipaascore.BaseStep import BaseStep
@@ -12,8 +12,7 @@ class CacheSave(BaseStep):
         self.friendly_name = "Cache Save"
         self.description = "Saves the data of the previous steps in the cache, under a key of this application"
         self.version = "1.0.0"
-        self.new_step_parameter(name="key", description="the key, scoped to this application",
-                                sample_value="devices", default_value=None, required=True)
+        declare_key(self)
         self.new_step_parameter(name="expiry", description="seconds until the entry expires (none: never)",
                                 sample_value=3600, default_value=None)
 

@@ -10,3 +10,9 @@ def scoped(application_name, key):
     if not application_name:
         return key
     return "%s/%s" % (application_name, key)
+
+
+def declare_key(step, description="the key, scoped to this application"):
+    """Declares the required ``key`` parameter the cache steps take."""
+    step.new_step_parameter(name="key", description=description,
+                            sample_value="devices", default_value=None, required=True)
