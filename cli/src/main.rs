@@ -5,7 +5,9 @@
 //! file), `client` (gRPC connection, auth, error mapping), `commands`
 //! (carrying out actions), `upload` (`-u`), `output` (rendering for
 //! people), `live` (the live view of a run: its graph, redrawn in place),
-//! `error` (`CliError`, messages and exit codes).
+//! `error` (`CliError`, messages and exit codes), `wheel` (building a
+//! syncpack's wheel from its sources for `-ukf DIR`); `scratch` holds the
+//! tests' scratch directories.
 
 mod args;
 mod client;
@@ -13,8 +15,11 @@ mod commands;
 mod error;
 mod live;
 mod output;
+#[cfg(test)]
+mod scratch;
 mod settings;
 mod upload;
+mod wheel;
 
 use std::process::ExitCode;
 

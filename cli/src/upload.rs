@@ -2,7 +2,8 @@
 //! which files of a directory count for each kind (`plan`, done before any
 //! network call), reading and checking each file locally, the RPC each kind
 //! maps to, the progress bar and per-file result lines of a directory
-//! upload, and its `N uploaded, M failed` summary.
+//! upload, and its `N uploaded, M failed` summary. A syncpack source
+//! directory is turned into a wheel by `wheel` first.
 
 use std::ffi::OsStr;
 use std::io::IsTerminal;
@@ -16,6 +17,7 @@ use crate::client::Client;
 use crate::commands::Outcome;
 use crate::error::CliError;
 use crate::output;
+use crate::wheel;
 
 /// One thing to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +61,10 @@ pub(crate) fn plan(req: &UploadRequest) -> Result<Plan, CliError> {
         .map_err(|e| CliError::Local(format!("cannot read {}: {}", path.display(), io_reason(&e))))?;
     if meta.is_dir() {
         if req.kind == ContentKind::SyncPack && path.join("setup.py").is_file() {
+            // A broken pack fails here, before connecting. (In a directory
+            // of packs each is checked as it is built: one broken pack is
+            // one failed line, not a failed batch.)
+            wheel::check_source(path)?;
             return Ok(Plan {
                 kind: req.kind,
                 items: vec![Item::SyncPackSource(path.clone())],
@@ -158,7 +164,7 @@ pub(crate) async fn run(
         let Some(item) = plan.items.first() else {
             return Err(CliError::Local("nothing to upload".to_string()));
         };
-        let (line, response) = upload_item(client, plan.kind, item, overwrite).await?;
+        let (line, response) = upload_item(client, plan.kind, item, overwrite, true).await?;
         if json_output {
             output::emit(&output::pretty(&response));
         } else {
@@ -173,7 +179,7 @@ pub(crate) async fn run(
     for item in &plan.items {
         let label = item.label();
         bar.set_message(label.clone());
-        let result = upload_item(client, plan.kind, item, overwrite).await;
+        let result = upload_item(client, plan.kind, item, overwrite, false).await;
         bar.inc(1);
         match result {
             Ok((line, response)) => {
@@ -245,12 +251,14 @@ fn progress_bar(len: usize) -> ProgressBar {
 }
 
 /// Sends one item; answers the result line and the node's answer as JSON
-/// (what --json prints).
+/// (what --json prints). `show_progress`: whether building a wheel may
+/// draw its own bar (not under the bar of a directory upload).
 async fn upload_item(
     client: &mut Client,
     kind: ContentKind,
     item: &Item,
     overwrite: bool,
+    show_progress: bool,
 ) -> Result<(String, Value), CliError> {
     match (kind, item) {
         (ContentKind::Step, Item::File(path)) => {
@@ -282,22 +290,35 @@ async fn upload_item(
             ))
         }
         (ContentKind::SyncPack, Item::File(path)) => {
-            let wheel = std::fs::read(path)
+            let bytes = std::fs::read(path)
                 .map_err(|e| CliError::Local(format!("cannot read {}: {}", path.display(), io_reason(&e))))?;
             let fname = file_name(path);
-            let response = client.upload_syncpack(&fname, wheel, overwrite).await?;
+            let response = client.upload_syncpack(&fname, bytes, overwrite).await?;
             Ok((
-                format!("uploaded syncpack {}", pack_label(&response, &fname)),
+                format!(
+                    "uploaded syncpack {}{}",
+                    pack_label(&response, &fname),
+                    replaced_note(&response)
+                ),
                 response,
             ))
         }
         (ContentKind::SyncPack, Item::SyncPackSource(dir)) => {
-            // Building a wheel from sources is the server's job (not there
-            // yet): the request names the directory and carries no wheel.
-            let dname = file_name(dir);
-            let response = client.upload_syncpack(&dname, Vec::new(), overwrite).await?;
+            // The node takes wheels only: iscli builds it, as `pip wheel`
+            // would, and sends it under the name the node reads the pack's
+            // name and version from.
+            let wheel::Wheel {
+                file_name: fname,
+                bytes,
+                files,
+            } = wheel::build(dir, show_progress)?;
+            let response = client.upload_syncpack(&fname, bytes, overwrite).await?;
             Ok((
-                format!("uploaded syncpack {}", pack_label(&response, &dname)),
+                format!(
+                    "uploaded syncpack {} (wheel {fname} built from {files} files){}",
+                    pack_label(&response, &fname),
+                    replaced_note(&response)
+                ),
                 response,
             ))
         }
@@ -317,6 +338,16 @@ fn pack_label(response: &Value, fallback: &str) -> String {
         (false, false) => format!("{name} {version}"),
         (false, true) => name,
         _ => fallback.to_string(),
+    }
+}
+
+/// Said after the result line when the upload replaced a wheel of the same
+/// name and version (`-O`), so that an operator sees what was overwritten.
+fn replaced_note(response: &Value) -> &'static str {
+    if response.get("replaced").and_then(Value::as_bool) == Some(true) {
+        "; replaced the wheel uploaded before"
+    } else {
+        ""
     }
 }
 
@@ -350,34 +381,7 @@ fn io_reason(e: &std::io::Error) -> String {
 mod tests {
     use super::*;
     use crate::error::{ApiError, ApiErrorKind};
-
-    /// A scratch directory removed on drop (no tempfile crate needed).
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(tag: &str) -> Scratch {
-            let dir = std::env::temp_dir().join(format!(
-                "iscli-test-{tag}-{}-{:?}",
-                std::process::id(),
-                std::thread::current().id()
-            ));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            Scratch(dir)
-        }
-        fn touch(&self, rel: &str) -> PathBuf {
-            let p = self.0.join(rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(&p, "x").unwrap();
-            p
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::scratch::Scratch;
 
     fn req(kind: ContentKind, path: &Path) -> UploadRequest {
         UploadRequest {
@@ -421,7 +425,15 @@ mod tests {
         assert_eq!(labels(&apps), ["a.json", "z.json"]);
         let packs = plan(&req(ContentKind::SyncPack, &s.0)).unwrap();
         assert_eq!(labels(&packs), ["p-0.1-py3-none-any.whl", "src/"]);
-        // A syncpack source directory itself is one item, not a batch.
+        // A syncpack source directory itself is one item, not a batch; its
+        // meta.json is checked before any connection.
+        let err = plan(&req(ContentKind::SyncPack, &s.0.join("src"))).unwrap_err();
+        assert!(
+            err.render().contains("no package directory holding meta.json"),
+            "{}",
+            err.render()
+        );
+        s.write("src/pack/meta.json", br#"{"name": "pack", "version": "1"}"#);
         let one = plan(&req(ContentKind::SyncPack, &s.0.join("src"))).unwrap();
         assert!(!one.batch);
         assert_eq!(one.items, vec![Item::SyncPackSource(s.0.join("src"))]);
@@ -446,6 +458,15 @@ mod tests {
         );
         let single = plan(&req(ContentKind::Application, &txt)).unwrap();
         assert!(!single.batch);
+    }
+
+    #[test]
+    fn a_replaced_wheel_is_said_so() {
+        let answer = json!({"name": "p", "version": "1", "replaced": true});
+        assert_eq!(pack_label(&answer, "x.whl"), "p 1");
+        assert_eq!(replaced_note(&answer), "; replaced the wheel uploaded before");
+        assert_eq!(replaced_note(&json!({"replaced": false})), "");
+        assert_eq!(pack_label(&json!({}), "x.whl"), "x.whl");
     }
 
     #[test]

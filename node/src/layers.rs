@@ -17,12 +17,13 @@ const BESIDE: &[(&str, &[&str])] = &[
     ("crypto", &["util"]),
     ("python", &["util", "crypto"]),
     ("config", &["util"]),
+    ("syncpack", &["util", "model"]),
 ];
 
 /// Which modules beside the layers each layer may use.
 fn users(layer: &str) -> &'static [&'static str] {
     match layer {
-        "actors" | "api" | "node" => &["crypto", "python", "config"],
+        "actors" | "api" | "node" => &["crypto", "python", "config", "syncpack"],
         _ => &[],
     }
 }

@@ -9,8 +9,8 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if let Some(Mode::Runner { lib }) = &args.mode {
-        std::process::exit(is_node::python::runner::main(lib));
+    if let Some(Mode::Runner { lib, site }) = &args.mode {
+        std::process::exit(is_node::python::runner::main(lib, site));
     }
     let cfg = NodeConfig::resolve(&args, |k| std::env::var(k).ok())?;
     let filter = EnvFilter::try_new(&cfg.log_level)

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::Actor;
@@ -24,6 +25,7 @@ use crate::python::validator::Validator;
 use crate::raft::network::Peers;
 use crate::raft::{self, membership, RaftError, RaftSettings};
 use crate::store::{Command, CommandResult, Effect, Events};
+use crate::syncpack::env::EnvSettings;
 
 /// How long loading an uploaded step may take.
 const VALIDATION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -102,7 +104,17 @@ impl Node {
             })?,
             lib_dir,
             memory_limit_bytes: cfg.runner_memory_limit_mb.map(|mb| mb * 1024 * 1024),
+            site_dirs: Vec::new(),
         };
+        let pack_envs = Arc::new(EnvSettings {
+            root: data_dir.join("syncpacks"),
+            python: cfg.syncpacks.python.clone(),
+            wheel_dir: cfg.syncpacks.wheel_dir.clone(),
+            use_index: cfg.syncpacks.use_index,
+            index_url: cfg.syncpacks.index_url.clone(),
+            base_packages: cfg.syncpacks.base_packages.clone(),
+            timeout: Duration::from_secs(cfg.syncpacks.install_timeout_seconds),
+        });
         let events = Events::default();
         let effects = events
             .take_effects()
@@ -136,6 +148,8 @@ impl Node {
             },
             max_inline_result: cfg.max_inline_result_bytes,
             served: shared.served.clone(),
+            pack_envs: pack_envs.clone(),
+            syncpack_max_bytes: cfg.syncpacks.max_bytes,
         });
         let router = api::router(
             svc.clone(),
@@ -151,12 +165,13 @@ impl Node {
             workers: WorkerContext {
                 raft: member.raft.clone(),
                 content: member.content.clone(),
-                events,
+                events: events.clone(),
                 runner,
                 default_timeout: cfg.step_timeout_seconds.map(Duration::from_secs_f64),
                 max_output_bytes: cfg.max_output_bytes,
                 max_task_log_bytes: cfg.max_task_log_bytes,
                 shared: shared.clone(),
+                pack_envs: pack_envs.clone(),
             },
             worker_queues,
             worker_prefix: format!("node{}", cfg.node_id),
@@ -167,7 +182,15 @@ impl Node {
         let (supervisor, supervisor_task) = Actor::spawn(Some("supervisor".into()), Supervisor, services)
             .await
             .map_err(|e| NodeError::Supervisor(e.to_string()))?;
-        let mut background = vec![pump];
+        let mut background = vec![
+            pump,
+            tokio::spawn(crate::actors::installer::run(
+                member.raft.clone(),
+                member.content.clone(),
+                events.clone(),
+                pack_envs,
+            )),
+        ];
         let cluster_addr = match &cfg.cluster_secret {
             Some(secret) => {
                 let max_frame = cfg.max_output_bytes + 1024 * 1024;
@@ -425,28 +448,10 @@ async fn bootstrap(svc: &Service, data_dir: &Path) -> Result<(), NodeError> {
 /// for it) rather than failing the bootstrap, which would leave the cluster
 /// without its administrator.
 async fn store_base_pack(svc: &Service) {
-    let mut stored = 0;
-    for (name, source) in crate::python::embedded::base_pack_steps() {
-        match svc.put_step(name, source).await {
-            Ok(_) => stored += 1,
-            Err(e) => tracing::error!(step = name, error = %e, "the Base Steps pack's step was not stored"),
-        }
+    match svc.register_base_pack().await {
+        Ok(stored) => tracing::info!(stored, "registered the Base Steps pack"),
+        Err(e) => tracing::error!(error = %e, "the Base Steps pack was not registered"),
     }
-    for (file, text) in crate::python::embedded::base_pack_applications() {
-        let result = match serde_json::from_str(text) {
-            Ok(doc) => svc.put_application(doc).await.map(|_| ()),
-            Err(e) => Err(crate::api::ApiError::Internal(format!(
-                "{file}.json is not JSON: {e}"
-            ))),
-        };
-        match result {
-            Ok(()) => stored += 1,
-            Err(e) => {
-                tracing::error!(application = file, error = %e, "the Base Steps pack's application was not stored")
-            }
-        }
-    }
-    tracing::info!(stored, "stored the Base Steps pack's steps and applications");
 }
 
 fn generated_password(data_dir: &Path) -> Result<String, NodeError> {

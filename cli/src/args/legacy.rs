@@ -1,7 +1,7 @@
 //! The original product's flags: uploads (`-u` with `-s/-a/-c/-k` and
 //! `-f`) and syncpack activation/installation (`-A/-I` with `-n`, `-V`,
-//! `-F`), combinable as short flags (`-usf`, `-AIkn`), and the checks that
-//! turn them into an `Action`.
+//! `-F`, and `--timeout`, which the original lacked), combinable as short
+//! flags (`-usf`, `-AIkn`), and the checks that turn them into an `Action`.
 
 use std::path::PathBuf;
 
@@ -76,7 +76,18 @@ pub(crate) struct LegacyArgs {
     /// uploaded (steps, applications and configurations are always replaced)
     #[arg(short = 'O', long)]
     pub(crate) overwrite: bool,
+
+    /// With -I: seconds to wait for every node to finish installing before
+    /// giving up (the install goes on; see it with 'iscli pack show NAME')
+    /// [default: 600]
+    #[arg(long = "timeout", value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) install_timeout: Option<u64>,
 }
+
+/// How long `-I` waits for the nodes when --timeout is not given: building
+/// a virtualenv with a pack's requirements can take minutes.
+const DEFAULT_INSTALL_TIMEOUT_SECS: u64 = 600;
 
 /// The kind of content an upload carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +119,8 @@ pub(crate) struct SyncPackOps {
     pub(crate) activate: bool,
     pub(crate) install: bool,
     pub(crate) force: bool,
+    /// How long `-I` waits for every node to finish installing.
+    pub(crate) install_timeout_secs: u64,
 }
 
 /// Upload a file or a directory of files.
@@ -132,6 +145,7 @@ impl LegacyArgs {
             || self.version.is_some()
             || self.force
             || self.overwrite
+            || self.install_timeout.is_some()
     }
 
     fn kind(&self) -> Option<ContentKind> {
@@ -188,6 +202,11 @@ impl LegacyArgs {
     /// `-A`/`-I` with what they need, None without them (then `-n`, `-V`
     /// and `-F` have nothing to act on).
     fn syncpack_ops(&self) -> Result<Option<SyncPackOps>, CliError> {
+        if self.install_timeout.is_some() && !self.install {
+            return Err(usage(
+                "--timeout is only used with -I/--install (how long to wait for the nodes)",
+            ));
+        }
         if !(self.activate || self.install) {
             for (given, flag) in [
                 (self.name.is_some(), "-n/--name"),
@@ -218,6 +237,7 @@ impl LegacyArgs {
             activate: self.activate,
             install: self.install,
             force: self.force,
+            install_timeout_secs: self.install_timeout.unwrap_or(DEFAULT_INSTALL_TIMEOUT_SECS),
         }))
     }
 }
@@ -282,6 +302,7 @@ mod tests {
                 activate: true,
                 install: true,
                 force: false,
+                install_timeout_secs: 600,
             })
         );
         assert_eq!(
@@ -292,8 +313,38 @@ mod tests {
                 activate: true,
                 install: false,
                 force: true,
+                install_timeout_secs: 600,
             })
         );
+    }
+
+    #[test]
+    fn install_waits_as_long_as_timeout_says() {
+        let ops = |line: &[&str]| match action(line).unwrap() {
+            Action::SyncPack(ops) => ops,
+            other => panic!("{line:?} gave {other:?}"),
+        };
+        assert_eq!(ops(&["-Ikn", "p"]).install_timeout_secs, 600);
+        assert_eq!(
+            ops(&["-AIkn", "p", "-V", "1", "--timeout", "30"]).install_timeout_secs,
+            30
+        );
+        // Only -I waits; 0 or a word is refused by clap.
+        for line in [&["-Akn", "p", "--timeout", "30"][..], &["--timeout", "30"]] {
+            let err = action(line).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{line:?}");
+            assert!(
+                err.render().contains("--timeout is only used with -I"),
+                "{line:?}"
+            );
+        }
+        assert!(Cli::try_parse_from(["iscli", "-Ikn", "p", "--timeout", "0"]).is_err());
+        assert!(Cli::try_parse_from(["iscli", "-Ikn", "p", "--timeout", "soon"]).is_err());
+        // A subcommand's own --timeout is not this one.
+        assert!(matches!(
+            action(&["step", "run", "S", "--timeout", "5"]).unwrap(),
+            Action::Command(_)
+        ));
     }
 
     #[test]
@@ -355,6 +406,7 @@ mod tests {
                     activate: true,
                     install: true,
                     force: false,
+                    install_timeout_secs: 600,
                 }),
             })
         );

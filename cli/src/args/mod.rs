@@ -5,7 +5,7 @@
 //! Two styles live side by side: the original product's flags
 //! (`iscli -usf step.py`, `iscli -AIkn pack -V 1.0`, in `legacy`) and
 //! subcommands (`iscli step list`), one file per noun: `step`, `app`,
-//! `task`, `config`, `cluster`; `params` reads `--param KEY=VALUE`. To add
+//! `task`, `config`, `pack`, `cluster`; `params` reads `--param KEY=VALUE`. To add
 //! a subcommand, add a variant to `Command` (or to one of the per-noun
 //! enums) and its handler in `commands`.
 
@@ -15,6 +15,7 @@ mod app;
 mod cluster;
 mod config;
 mod legacy;
+mod pack;
 mod params;
 mod step;
 mod task;
@@ -25,6 +26,7 @@ pub(crate) use app::{AppCommand, AppRun};
 pub(crate) use cluster::ClusterCommand;
 pub(crate) use config::ConfigCommand;
 pub(crate) use legacy::{ContentKind, LegacyArgs, SyncPackOps, UploadRequest};
+pub(crate) use pack::PackCommand;
 pub(crate) use step::{StepCommand, StepRun};
 pub(crate) use task::TaskCommand;
 
@@ -38,7 +40,15 @@ Examples:
   iscli -uaf apps/integration_template.json upload an application
   iscli -ucf configs/demo-settings.json     upload a configuration
   iscli -ukf ./test_syncpack-0.0.1-py3-none-any.whl -O
-  iscli -AIkn test_syncpack -V 0.0.1        activate, then install a syncpack
+  iscli -ukf ./test_syncpack/               build the wheel from a syncpack's
+                                            sources (setup.py, test_syncpack/meta.json),
+                                            then upload it
+  iscli -AIkn test_syncpack -V 0.0.1        activate, then install a syncpack and
+                                            wait until every node installed it
+  iscli -Ikn test_syncpack -V 0.0.1 --timeout 1800
+  iscli pack list --activated               uploaded syncpacks, activated ones only
+  iscli pack show test_syncpack             versions, install state per node, content
+  iscli pack delete test_syncpack -V 0.0.1
   iscli step list
   iscli step run Greet --param who=world    run one step, print its logs live
   iscli step run Slow --wait 0              start it, print the task id, return
@@ -143,6 +153,11 @@ pub(crate) enum Command {
     /// Show the server's version and build information
     About,
 
+    /// SyncPacks: uploaded packs of steps, applications and configurations
+    /// (upload, activate and install them with -ukf and -AIkn)
+    #[command(subcommand, visible_alias = "syncpack")]
+    Pack(PackCommand),
+
     /// The cluster of nodes
     #[command(subcommand)]
     Cluster(ClusterCommand),
@@ -177,7 +192,7 @@ impl Cli {
         };
         if self.legacy.any() {
             return Err(usage(
-                "the upload/syncpack flags (-u -s -a -c -k -f -A -I -n -V -F -O) \
+                "the upload/syncpack flags (-u -s -a -c -k -f -A -I -n -V -F -O --timeout) \
                  cannot be combined with a subcommand",
             ));
         }

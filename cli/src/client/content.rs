@@ -4,8 +4,8 @@
 //! yet).
 
 use is_proto::v1::{
-    Application, Configuration, ContentList, Empty, Json, PutStepRequest, StepInfo, Stored,
-    UploadSyncPackRequest,
+    Application, Configuration, ContentList, Empty, Json, ListSyncPacksRequest, PutStepRequest, StepInfo,
+    Stored, UploadSyncPackRequest,
 };
 use serde_json::Value;
 
@@ -126,6 +126,45 @@ impl Client {
         };
         match self.rpc.upload_sync_pack(req).await {
             Ok(r) => Ok(document(&r.into_inner().json)),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// Every uploaded (name, version), as a JSON array; `only_installed`
+    /// and `only_activated` narrow it on the node.
+    pub(crate) async fn list_syncpacks(
+        &mut self,
+        only_installed: bool,
+        only_activated: bool,
+    ) -> Result<Value, CliError> {
+        let req = ListSyncPacksRequest {
+            only_installed,
+            only_activated,
+        };
+        match self.rpc.list_sync_packs(req).await {
+            Ok(r) => Ok(document(&r.into_inner().json)),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// One syncpack: the activated version (else the newest uploaded), its
+    /// install state on each node, its content and every version.
+    pub(crate) async fn get_syncpack(&mut self, name: &str) -> Result<Value, CliError> {
+        match self.rpc.get_sync_pack(name_req(name)).await {
+            Ok(r) => Ok(document(&r.into_inner().json)),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// Deletes one version (`None`: the newest uploaded).
+    pub(crate) async fn delete_syncpack(
+        &mut self,
+        name: &str,
+        version: Option<&str>,
+        force: bool,
+    ) -> Result<DeletedName, CliError> {
+        match self.rpc.delete_sync_pack(pack_ref(name, version, force)).await {
+            Ok(r) => Ok(deleted_name(r.into_inner().name, name)),
             Err(s) => Err(self.fail(s)),
         }
     }

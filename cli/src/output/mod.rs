@@ -3,9 +3,10 @@
 //! progress lines, outcomes, the task sheet), `logs` (log lines of a task),
 //! `run` (application runs: state changes, outcome, run sheet, run list),
 //! `run_logs` (the merged log lines of a run's steps), `system` (about and
-//! cluster status), with the helpers they share: `states` (state names,
-//! final and failed states), `fields` (reading free-form JSON values),
-//! `table`, `time` and `style` (state colours).
+//! cluster status), `syncpack` (the list and sheet of syncpacks, the lines
+//! of following an install), with the helpers they share: `states` (state
+//! names, final and failed states), `fields` (reading free-form JSON
+//! values), `table`, `time` and `style` (state colours).
 //!
 //! Every renderer is pure (typed message in, text out); the JSON `--json`
 //! prints is the message's own serialization ([`json_text`]). Writing to
@@ -27,6 +28,7 @@ mod run;
 mod run_logs;
 mod states;
 mod style;
+mod syncpack;
 mod system;
 mod table;
 mod task;
@@ -42,6 +44,7 @@ pub(crate) use run::{
 pub(crate) use run_logs::{run_logs, run_logs_section, run_logs_text, RunLogs, StepLogs};
 pub(crate) use states::{is_failed, is_final, state_text};
 pub(crate) use style::paint;
+pub(crate) use syncpack::{install_logs, node_progress, pack_sheet, pack_table};
 pub(crate) use system::{about_sheet, cluster_sheet};
 pub(crate) use task::{
     revoked, state_line, still_running, task_logs, task_outcome, task_sheet, task_started,

@@ -12,6 +12,7 @@
 pub mod dispatcher;
 pub mod exec_input;
 pub mod inbox;
+pub mod installer;
 pub mod mesh;
 pub mod messages;
 pub mod shared;

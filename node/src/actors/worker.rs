@@ -10,6 +10,7 @@
 //! leader's dispatcher hands tasks to workers anywhere in the cluster. A
 //! worker reports itself idle to every node's dispatch inbox.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +30,9 @@ use crate::model::task_log::LogBudget;
 use crate::python::process::{Job, RunnerConfig, RunnerError, RunnerHost, RunnerProcess};
 use crate::python::protocol::{ExecResult, LogRecord};
 use crate::raft::{enqueue, propose, Raft};
+use crate::store::packs::EnvPart;
 use crate::store::{Command, CommandResult, ContentHandle, Event, Events};
+use crate::syncpack::env::EnvSettings;
 use crate::util::now_ms;
 use crate::util::Backoff;
 
@@ -52,6 +55,18 @@ pub struct WorkerContext {
     pub max_task_log_bytes: u64,
     /// Cancel switches, the drain flag and the served queues of this node.
     pub shared: NodeShared,
+    /// Where this node's SyncPack environments are.
+    pub pack_envs: Arc<EnvSettings>,
+}
+
+/// Runners of SyncPack environments one worker keeps, besides its platform
+/// runner: switching between a few packs costs no cold start.
+const MAX_PACK_RUNNERS: usize = 3;
+
+/// A runner of one SyncPack environment (its site directories).
+struct PackRunner {
+    sites: Vec<PathBuf>,
+    runner: Option<RunnerProcess>,
 }
 
 pub struct WorkerArgs {
@@ -88,6 +103,8 @@ pub struct WorkerState {
     runner: Option<RunnerProcess>,
     /// Consecutive runner failures, for the restart backoff.
     failures: u32,
+    /// Pack environment runners, least recently used first.
+    pack_runners: Vec<PackRunner>,
 }
 
 pub struct Worker;
@@ -149,7 +166,7 @@ impl Worker {
                 return false;
             }
         }
-        let (spec, attempt, inputs, logged) = {
+        let (spec, attempt, inputs, logged, environment, activated) = {
             let sm = ctx.content.read();
             let Some(task) = sm.content.tasks.get(&task_id) else {
                 drop(sm);
@@ -170,7 +187,29 @@ impl Worker {
                 task.attempt + 1,
                 sm.content.step_inputs(task),
                 task.log_bytes,
+                sm.content.step_environment(&task.spec.class_name),
+                sm.content
+                    .syncpacks
+                    .values()
+                    .filter(|p| p.active.is_some())
+                    .map(|p| p.name.clone())
+                    .collect::<Vec<_>>(),
             )
+        };
+        // A pack's step is imported as `<pack>.steps.<Class>` from its
+        // environment, so subclasses elsewhere see the same class.
+        let importable: Vec<String> = match &environment {
+            Some(Ok(parts)) => parts.iter().map(|p| p.name.clone()).collect(),
+            _ => Vec::new(),
+        };
+        let sites = match environment {
+            None => Ok(None),
+            Some(Err(e)) => Err(e),
+            Some(Ok(parts)) => Self::site_dirs(&ctx, &parts).map(|sites| {
+                parts
+                    .first()
+                    .map(|own| (sites, format!("{}.steps.{}", own.name, spec.class_name)))
+            }),
         };
         // Upstream data is read from the store outside the memory lock.
         let input = inputs
@@ -180,7 +219,19 @@ impl Worker {
                     .map_err(|e| format!("reading the upstream steps' data failed: {e}"))?;
                 Ok(inputs)
             })
-            .map(|inputs| exec_input::build(&spec, inputs, handoff.as_ref()));
+            .and_then(|inputs| {
+                let mut input = exec_input::build(&spec, inputs, handoff.as_ref());
+                // For the runner's hint when an import fails.
+                input.request["syncpacks"] = serde_json::json!({
+                    "activated": activated,
+                    "importable": importable,
+                });
+                let env = sites?.map(|(sites, module)| {
+                    input.request["module"] = serde_json::json!(module);
+                    sites
+                });
+                Ok((input, env))
+            });
         // The start need not be durable before the step runs (execution is
         // at-least-once anyway). A step that ends within START_GRACE records
         // its start with its outcome, in one entry; a longer one gets its
@@ -215,8 +266,9 @@ impl Worker {
                 error: reason,
                 traceback: None,
             }),
-            Ok(input) => Self::execute(state, &spec, input, &mut host, &mut cancel).await,
+            Ok((input, env)) => Self::execute(state, &spec, input, env, &mut host, &mut cancel).await,
         };
+        state.pack_runners.retain(|p| p.runner.is_some());
         if state.runner.is_none() {
             Self::runner_lost(myself, state);
         } else {
@@ -307,25 +359,96 @@ impl Worker {
         true
     }
 
+    /// The site directories of a pack step's environment on this node.
+    fn site_dirs(ctx: &WorkerContext, parts: &[EnvPart]) -> Result<Vec<PathBuf>, String> {
+        let mut sites = Vec::with_capacity(parts.len() + 1);
+        for p in parts {
+            match ctx.pack_envs.installed_site(&p.name, &p.version, &p.sha256) {
+                Some(site) => sites.push(site),
+                None => {
+                    return Err(format!(
+                        "SyncPack {} {} is not installed on node {}; install it (iscli -Ikn {} -V {}) and run again",
+                        p.name,
+                        p.version,
+                        ctx.raft.node_id(),
+                        p.name,
+                        p.version
+                    ))
+                }
+            }
+        }
+        sites.extend(ctx.pack_envs.base_site());
+        Ok(sites)
+    }
+
+    /// The runner slot for `env` (None: the platform runner), starting a
+    /// pack environment's runner when none is kept.
+    async fn runner_for<'a>(
+        state: &'a mut WorkerState,
+        env: Option<Vec<PathBuf>>,
+    ) -> Result<&'a mut Option<RunnerProcess>, RunnerError> {
+        let Some(sites) = env else {
+            return Ok(&mut state.runner);
+        };
+        let at = match state.pack_runners.iter().position(|p| p.sites == sites) {
+            Some(at) => {
+                let used = state.pack_runners.remove(at);
+                state.pack_runners.push(used);
+                state.pack_runners.len() - 1
+            }
+            None => {
+                let mut cfg = state.args.ctx.runner.clone();
+                cfg.site_dirs = sites.clone();
+                let runner = RunnerProcess::spawn(&cfg).await?;
+                if state.pack_runners.len() >= MAX_PACK_RUNNERS {
+                    state.pack_runners.remove(0);
+                }
+                state.pack_runners.push(PackRunner {
+                    sites,
+                    runner: Some(runner),
+                });
+                state.pack_runners.len() - 1
+            }
+        };
+        Ok(&mut state.pack_runners[at].runner)
+    }
+
     /// Runs the step in the runner; `None` means there is nothing to record
     /// (the task was revoked, which is already recorded).
     async fn execute(
         state: &mut WorkerState,
         spec: &TaskSpec,
         input: ExecInput,
+        env: Option<Vec<PathBuf>>,
         host: &mut StepHost,
         cancel: &mut watch::Receiver<bool>,
     ) -> Option<Outcome> {
-        let Some(runner) = state.runner.as_mut() else {
+        let timeout = spec
+            .timeout_ms
+            .map(Duration::from_millis)
+            .or(state.args.ctx.default_timeout);
+        let max_output = state.args.ctx.max_output_bytes;
+        let limit_mb = state
+            .args
+            .ctx
+            .runner
+            .memory_limit_bytes
+            .map(|b| b / (1024 * 1024));
+        let slot = match Self::runner_for(state, env).await {
+            Ok(slot) => slot,
+            Err(e) => {
+                return Some(Outcome::Failure {
+                    error: format!("{e} (for the step's SyncPack environment)"),
+                    traceback: None,
+                })
+            }
+        };
+        let Some(runner) = slot.as_mut() else {
             return Some(Outcome::Failure {
                 error: "no Python runner is available on this worker".into(),
                 traceback: None,
             });
         };
-        let timeout = spec
-            .timeout_ms
-            .map(Duration::from_millis)
-            .or(state.args.ctx.default_timeout);
         let job = Job {
             request_json: input.request.to_string(),
             upstream_data: input.upstream_data,
@@ -333,16 +456,10 @@ impl Worker {
             cluster_key: input.cluster_key,
         };
         let result = runner.execute(job, host, timeout, cancel).await;
-        let limit_mb = state
-            .args
-            .ctx
-            .runner
-            .memory_limit_bytes
-            .map(|b| b / (1024 * 1024));
         match result {
             Ok(ExecResult::Success { pickle, json }) => {
                 let size = pickle.as_ref().map_or(0, Vec::len);
-                let max = state.args.ctx.max_output_bytes;
+                let max = max_output;
                 if size as u64 > max {
                     return Some(Outcome::Failure {
                         error: format!(
@@ -362,7 +479,7 @@ impl Worker {
                 let error = if error_type == "MemoryError" {
                     // The interpreter may be in a poor state after running out
                     // of memory: replace it.
-                    state.runner = None;
+                    *slot = None;
                     match limit_mb {
                         Some(mb) => {
                             format!("MemoryError: the step exceeded the runner memory limit of {mb} MiB")
@@ -380,11 +497,11 @@ impl Worker {
                 })
             }
             Err(RunnerError::Revoked) => {
-                state.runner = None;
+                *slot = None;
                 None
             }
             Err(e) => {
-                state.runner = None;
+                *slot = None;
                 let error = match (&e, limit_mb) {
                     (RunnerError::Died(why), Some(mb)) if why.contains("SIGKILL") => {
                         format!("{e} (the runner memory limit is {mb} MiB)")
@@ -421,6 +538,7 @@ impl Actor for Worker {
             args,
             runner: None,
             failures: 0,
+            pack_runners: Vec::new(),
         })
     }
 

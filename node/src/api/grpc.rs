@@ -40,6 +40,10 @@ fn params_of(params: Option<is_proto::prost_types::Struct>) -> serde_json::Map<S
     params.as_ref().map(from_proto_struct).unwrap_or_default()
 }
 
+fn json(v: Value) -> Json {
+    Json { json: v.to_string() }
+}
+
 fn wait_of(seconds: u32) -> Duration {
     Duration::from_secs(seconds.into())
 }
@@ -237,16 +241,71 @@ impl IntegrationService for GrpcApi {
 
     type WatchTaskStream = Pin<Box<dyn futures::Stream<Item = Result<TaskEvent, Status>> + Send + 'static>>;
 
+    async fn upload_sync_pack(&self, request: Request<UploadSyncPackRequest>) -> Answer<Json> {
+        let r = request.into_inner();
+        let file = super::rest_packs::wheel_to_file(&self.svc, &r.wheel)?;
+        drop(r.wheel);
+        answer(
+            self.svc
+                .upload_syncpack(&r.file_name, file, r.overwrite)
+                .await
+                .map(json),
+        )
+    }
+
+    async fn list_sync_packs(&self, request: Request<ListSyncPacksRequest>) -> Answer<Json> {
+        let r = request.into_inner();
+        Ok(Response::new(json(
+            self.svc.list_syncpacks(r.only_installed, r.only_activated),
+        )))
+    }
+
+    async fn get_sync_pack(&self, request: Request<NameRequest>) -> Answer<Json> {
+        answer(self.svc.get_syncpack(&request.into_inner().name).map(json))
+    }
+
+    async fn delete_sync_pack(&self, request: Request<SyncPackRef>) -> Answer<Deleted> {
+        let r = request.into_inner();
+        let version = Some(r.version.as_str()).filter(|v| !v.is_empty());
+        answer(
+            self.svc
+                .delete_syncpack(&r.name, version, r.force)
+                .await
+                .map(|_| Deleted {
+                    name: r.name.clone(),
+                    deleted: true,
+                }),
+        )
+    }
+
+    async fn activate_sync_pack(&self, request: Request<SyncPackRef>) -> Answer<Json> {
+        let r = request.into_inner();
+        let version = Some(r.version.as_str()).filter(|v| !v.is_empty());
+        answer(
+            self.svc
+                .activate_syncpack(&r.name, version, r.force)
+                .await
+                .map(json),
+        )
+    }
+
+    /// Answers at once; the nodes install in the background (follow with
+    /// `GetSyncPack`).
+    async fn install_sync_pack(&self, request: Request<SyncPackRef>) -> Answer<Json> {
+        let r = request.into_inner();
+        let version = Some(r.version.as_str()).filter(|v| !v.is_empty());
+        answer(
+            self.svc
+                .install_syncpack(&r.name, version)
+                .await
+                .map(|(v, _)| json(v)),
+        )
+    }
+
     later! {
         put_schedule(Json) -> Json: "schedules";
         list_schedules(Empty) -> Json: "schedules";
         delete_schedule(IdRequest) -> Deleted: "schedules";
-        upload_sync_pack(UploadSyncPackRequest) -> Json: "SyncPacks";
-        list_sync_packs(ListSyncPacksRequest) -> Json: "SyncPacks";
-        get_sync_pack(NameRequest) -> Json: "SyncPacks";
-        delete_sync_pack(SyncPackRef) -> Deleted: "SyncPacks";
-        activate_sync_pack(SyncPackRef) -> Json: "SyncPacks";
-        install_sync_pack(SyncPackRef) -> Json: "SyncPacks";
         list_reports(Empty) -> Json: "reports";
         get_report(IdRequest) -> Json: "reports";
         delete_report(IdRequest) -> Deleted: "reports";

@@ -10,7 +10,9 @@
 pub mod auth;
 pub mod error;
 pub mod grpc;
+pub mod packs;
 pub mod rest;
+pub mod rest_packs;
 pub mod runs;
 pub mod runtime;
 pub mod server;
@@ -30,8 +32,12 @@ use is_proto::IntegrationServiceServer;
 /// and check the cluster secret themselves.
 pub fn router(svc: Service, auth: auth::Authenticator, cluster_secret: Option<&str>) -> Router {
     let limit = usize::try_from(svc.body_limit()).unwrap_or(usize::MAX);
+    // A SyncPack upload over gRPC is one message holding the wheel.
+    let grpc_limit = usize::try_from(svc.syncpack_max_bytes().saturating_add(1 << 20))
+        .unwrap_or(usize::MAX)
+        .max(limit);
     let grpc = IntegrationServiceServer::new(grpc::GrpcApi::new(svc.clone()))
-        .max_decoding_message_size(limit)
+        .max_decoding_message_size(grpc_limit)
         .max_encoding_message_size(usize::MAX);
     let grpc = tonic::service::Routes::new(grpc)
         .add_service(crate::raft::service::server(
@@ -40,7 +46,7 @@ pub fn router(svc: Service, auth: auth::Authenticator, cluster_secret: Option<&s
             cluster_secret,
         ))
         .into_axum_router();
-    rest::routes()
+    rest::routes(svc.syncpack_max_bytes())
         .with_state(svc)
         .layer(DefaultBodyLimit::max(limit))
         .merge(grpc)

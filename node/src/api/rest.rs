@@ -509,9 +509,9 @@ pub async fn no_route(req: Request) -> ApiError {
     ))
 }
 
-pub fn routes() -> Router<Service> {
+/// Every REST route; `syncpack_max` is the largest wheel upload.
+pub fn routes(syncpack_max: u64) -> Router<Service> {
     const SCHEDULES: &str = "schedules";
-    const SYNCPACKS: &str = "SyncPacks";
     const REPORTS: &str = "reports";
     const LICENSE: &str = "licensing";
     const ROLES: &str = "roles";
@@ -543,13 +543,6 @@ pub fn routes() -> Router<Service> {
         )
         .route("/schedule", post(later(SCHEDULES)).get(later(SCHEDULES)))
         .route("/schedule/{id}", delete(later(SCHEDULES)))
-        .route("/syncpacks", post(later(SYNCPACKS)).get(later(SYNCPACKS)))
-        .route(
-            "/syncpacks/{name}",
-            get(later(SYNCPACKS)).delete(later(SYNCPACKS)),
-        )
-        .route("/syncpacks/{name}/activate", post(later(SYNCPACKS)))
-        .route("/syncpacks/{name}/install", post(later(SYNCPACKS)))
         .route("/reports", get(later(REPORTS)))
         .route("/reports/{id}", get(later(REPORTS)).delete(later(REPORTS)))
         .route("/cache/{key}", get(get_cache).delete(delete_cache))
@@ -566,6 +559,7 @@ pub fn routes() -> Router<Service> {
         .route("/roles/owner/{owner}", get(later(ROLES)))
         .route("/cluster", get(cluster))
         .route("/cluster/nodes", post(add_node))
-        .route("/cluster/nodes/{id}", delete(remove_node));
+        .route("/cluster/nodes/{id}", delete(remove_node))
+        .merge(super::rest_packs::routes(syncpack_max));
     Router::new().nest("/api/v1", api)
 }

@@ -14,6 +14,7 @@ use crate::crypto::{self, ClusterKey};
 use crate::model::application::{AppLimits, Application};
 use crate::model::configuration::{Configuration, Sealed};
 use crate::model::step::StepRecord;
+use crate::model::syncpack::ContentKind;
 use crate::python::validator::{ValidationError, Validator};
 use crate::raft::Raft;
 use crate::store::{Command, CommandResult, ContentHandle, Events, NodeId};
@@ -31,11 +32,14 @@ pub(super) struct Inner {
     node_id: NodeId,
     started: Instant,
     body_limit: u64,
-    app_limits: AppLimits,
+    pub(super) app_limits: AppLimits,
     /// Largest result JSON a task status carries inline.
     pub(super) max_inline_result: u64,
     /// Queues some worker of the cluster serves (the dispatcher keeps it).
     pub(super) served: ServedQueues,
+    /// Where this node keeps wheels and pack environments.
+    pub(super) pack_envs: std::sync::Arc<crate::syncpack::env::EnvSettings>,
+    pub(super) syncpack_max_bytes: u64,
 }
 
 /// What the service is built from.
@@ -50,6 +54,9 @@ pub struct ServiceDeps {
     pub app_limits: AppLimits,
     pub max_inline_result: u64,
     pub served: ServedQueues,
+    pub pack_envs: std::sync::Arc<crate::syncpack::env::EnvSettings>,
+    /// The largest SyncPack wheel accepted.
+    pub syncpack_max_bytes: u64,
 }
 
 /// The three kinds of named content documents, for messages and lookups.
@@ -118,6 +125,8 @@ impl Service {
                 app_limits: deps.app_limits,
                 max_inline_result: deps.max_inline_result,
                 served: deps.served,
+                pack_envs: deps.pack_envs,
+                syncpack_max_bytes: deps.syncpack_max_bytes,
             }),
         }
     }
@@ -151,6 +160,14 @@ impl Service {
     }
 
     async fn delete(&self, kind: Kind, name: &str, cmd: Command) -> Result<pb::Deleted, ApiError> {
+        self.refuse_owned(
+            match kind {
+                Kind::Step => ContentKind::Step,
+                Kind::Application => ContentKind::Application,
+                Kind::Configuration => ContentKind::Configuration,
+            },
+            name,
+        )?;
         match self.write(cmd).await? {
             CommandResult::Deleted { existed: true } => Ok(pb::Deleted {
                 name: name.to_string(),
@@ -188,6 +205,7 @@ impl Service {
         step.meta = Some(serde_json::from_value(meta).map_err(|e| {
             ApiError::Internal(format!("the step validator answered an unreadable report: {e}"))
         })?);
+        self.refuse_owned(ContentKind::Step, name)?;
         let result = self.write(Command::PutStep(step)).await?;
         Ok(stored_answer(Kind::Step, name, result))
     }
@@ -218,6 +236,7 @@ impl Service {
     pub async fn put_application(&self, doc: Value) -> Result<pb::Stored, ApiError> {
         let app = Application::validate(doc)?;
         app.check_limits(&self.inner.app_limits)?;
+        self.refuse_owned(ContentKind::Application, &app.name)?;
         let name = app.name.clone();
         let result = self.write(Command::PutApplication(app)).await?;
         Ok(stored_answer(Kind::Application, &name, result))
@@ -254,6 +273,15 @@ impl Service {
     /// cluster key; values that already are this cluster's ciphertext (an
     /// exported configuration uploaded again) are kept as they are.
     pub async fn put_configuration(&self, doc: Value) -> Result<pb::Stored, ApiError> {
+        let cfg = self.sealed_configuration(doc)?;
+        self.refuse_owned(ContentKind::Configuration, &cfg.name)?;
+        let name = cfg.name.clone();
+        let result = self.write(Command::PutConfiguration(cfg)).await?;
+        Ok(stored_answer(Kind::Configuration, &name, result))
+    }
+
+    /// A valid configuration with its encrypted values sealed.
+    pub(super) fn sealed_configuration(&self, doc: Value) -> Result<Configuration, ApiError> {
         let mut cfg = Configuration::validate(doc)?;
         let key = self.cluster_key()?;
         cfg.seal_secrets(|_, value| match value {
@@ -266,9 +294,19 @@ impl Service {
                 Ok(Sealed::Encrypted(key.seal(&plain)))
             }
         })?;
-        let name = cfg.name.clone();
-        let result = self.write(Command::PutConfiguration(cfg)).await?;
-        Ok(stored_answer(Kind::Configuration, &name, result))
+        Ok(cfg)
+    }
+
+    /// Content a SyncPack owns is changed through the pack only.
+    fn refuse_owned(&self, kind: ContentKind, name: &str) -> Result<(), ApiError> {
+        let sm = self.inner.content.read();
+        match sm.content.owner_of(kind, name) {
+            Some((pack, version)) => Err(ApiError::Conflict(format!(
+                "{} {name:?} belongs to SyncPack {pack} {version}; change it by uploading and activating a new version of the pack, or choose another name",
+                kind.noun()
+            ))),
+            None => Ok(()),
+        }
     }
 
     pub fn list_configurations(&self, page: &NamePage) -> pb::ContentList {

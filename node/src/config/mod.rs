@@ -67,7 +67,14 @@ pub enum ConfigError {
         cluster_secret = \"...\"  node-to-node auth   IS_CLUSTER_SECRET (same on every node, >= 16 chars)\n  \
         join = [\"host:port\", ...]  members to join  IS_JOIN (comma-separated; only read when DIR is new)\n  \
         drain_timeout_seconds = 30  on SIGTERM       IS_DRAIN_TIMEOUT_SECONDS\n  \
-        cluster_listen = \"<listen host>:<port+10000>\"  actor network  IS_CLUSTER_LISTEN (with cluster_secret)\n\n\
+        cluster_listen = \"<listen host>:<port+10000>\"  actor network  IS_CLUSTER_LISTEN (with cluster_secret)\n  \
+        syncpack_max_bytes = 104857600  wheel upload  IS_SYNCPACK_MAX_BYTES\n  \
+        syncpack_wheel_dir = \"/path\"  local wheels   IS_SYNCPACK_WHEEL_DIR (offline installs; pip --find-links)\n  \
+        syncpack_use_index = true  PyPI or index_url IS_SYNCPACK_USE_INDEX (false: only the wheel dir)\n  \
+        syncpack_index_url = \"https://...\"         IS_SYNCPACK_INDEX_URL (default: pip's)\n  \
+        syncpack_base_packages = [\"requests\", \"future\", \"jinja2\", \"six\"]  IS_SYNCPACK_BASE_PACKAGES (comma-separated)\n  \
+        syncpack_python = \"python3\"  runs pip     IS_SYNCPACK_PYTHON\n  \
+        syncpack_install_timeout_seconds = 600       IS_SYNCPACK_INSTALL_TIMEOUT_SECONDS\n\n\
         Once listening, the node writes the bound address (HOST:PORT and a newline) to \
         DIR/listen-address, replaced atomically: with listen port 0 this is how scripts learn the port.\n\
         IS_ADMIN_PASSWORD sets the password of the administrator 'isadmin' when the data directory \
@@ -100,6 +107,10 @@ pub enum Mode {
         /// Directory holding the embedded ipaascore/ipaascommon packages.
         #[arg(long, value_name = "DIR")]
         lib: PathBuf,
+        /// Site directories of a SyncPack environment (the pack's, those of
+        /// packs it requires, the base packages'), searched after `--lib`.
+        #[arg(long, value_name = "DIR")]
+        site: Vec<PathBuf>,
     },
 }
 
@@ -145,7 +156,29 @@ pub struct NodeConfig {
     /// The actor network's listener (ractor_cluster), HOST:PORT; used only
     /// with a cluster secret. Default: the listen host, port + 10000.
     pub cluster_listen: String,
+    pub syncpacks: SyncPackSettings,
 }
+
+/// How SyncPacks are accepted and installed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncPackSettings {
+    /// The largest wheel accepted.
+    pub max_bytes: u64,
+    /// Wheels for offline installs (pip `--find-links`).
+    pub wheel_dir: Option<PathBuf>,
+    /// Whether pip may use the package index.
+    pub use_index: bool,
+    pub index_url: Option<String>,
+    /// Installed for every pack (packs of the original product used them
+    /// without declaring them).
+    pub base_packages: Vec<String>,
+    /// The Python that runs pip and venv.
+    pub python: PathBuf,
+    pub install_timeout_seconds: u64,
+}
+
+pub const DEFAULT_SYNCPACK_MAX_BYTES: u64 = 100 * 1024 * 1024;
+pub const DEFAULT_BASE_PACKAGES: [&str; 4] = ["requests", "future", "jinja2", "six"];
 
 /// Workers serving a set of queues (DESIGN 4.6).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -204,6 +237,13 @@ struct FileConfig {
     join: Option<Vec<String>>,
     drain_timeout_seconds: Option<f64>,
     cluster_listen: Option<String>,
+    syncpack_max_bytes: Option<u64>,
+    syncpack_wheel_dir: Option<PathBuf>,
+    syncpack_use_index: Option<bool>,
+    syncpack_index_url: Option<String>,
+    syncpack_base_packages: Option<Vec<String>>,
+    syncpack_python: Option<PathBuf>,
+    syncpack_install_timeout_seconds: Option<u64>,
 }
 
 impl NodeConfig {
@@ -327,6 +367,39 @@ impl NodeConfig {
                 .unwrap_or(30.0)
                 .max(0.0),
             cluster_listen,
+            syncpacks: SyncPackSettings {
+                max_bytes: parsed(&env, "IS_SYNCPACK_MAX_BYTES")?
+                    .or(file.syncpack_max_bytes)
+                    .unwrap_or(DEFAULT_SYNCPACK_MAX_BYTES),
+                wheel_dir: env("IS_SYNCPACK_WHEEL_DIR")
+                    .map(PathBuf::from)
+                    .or(file.syncpack_wheel_dir)
+                    .filter(|d| !d.as_os_str().is_empty()),
+                use_index: parsed(&env, "IS_SYNCPACK_USE_INDEX")?
+                    .or(file.syncpack_use_index)
+                    .unwrap_or(true),
+                index_url: env("IS_SYNCPACK_INDEX_URL")
+                    .or(file.syncpack_index_url)
+                    .filter(|u| !u.is_empty()),
+                base_packages: match env("IS_SYNCPACK_BASE_PACKAGES") {
+                    Some(list) => list
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(String::from)
+                        .collect(),
+                    None => file
+                        .syncpack_base_packages
+                        .unwrap_or_else(|| DEFAULT_BASE_PACKAGES.map(String::from).to_vec()),
+                },
+                python: env("IS_SYNCPACK_PYTHON")
+                    .map(PathBuf::from)
+                    .or(file.syncpack_python)
+                    .unwrap_or_else(|| PathBuf::from("python3")),
+                install_timeout_seconds: parsed(&env, "IS_SYNCPACK_INSTALL_TIMEOUT_SECONDS")?
+                    .or(file.syncpack_install_timeout_seconds)
+                    .unwrap_or(600),
+            },
         };
         cfg.check()?;
         Ok(cfg)
@@ -362,6 +435,12 @@ impl NodeConfig {
             return Err(ConfigError::Invalid(
                 "max_app_edges must be at least 1 (IS_MAX_APP_EDGES)".into(),
             ));
+        }
+        if self.syncpacks.max_bytes < 1024 {
+            return Err(ConfigError::Invalid(format!(
+                "syncpack_max_bytes must be at least 1024, got {}",
+                self.syncpacks.max_bytes
+            )));
         }
         if self.snapshot_every == 0 {
             return Err(ConfigError::Invalid("snapshot_every must be at least 1".into()));

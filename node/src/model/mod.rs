@@ -14,6 +14,7 @@ pub mod node;
 pub mod retry;
 pub mod run;
 pub mod step;
+pub mod syncpack;
 pub mod task;
 pub mod task_log;
 pub mod user;

@@ -30,6 +30,8 @@ pub struct RunnerConfig {
     pub lib_dir: PathBuf,
     /// Address-space limit of each runner (RLIMIT_AS), in bytes.
     pub memory_limit_bytes: Option<u64>,
+    /// Site directories of a SyncPack environment (empty: the platform's).
+    pub site_dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +110,11 @@ impl RunnerProcess {
         cmd.arg("runner")
             .arg("--lib")
             .arg(&cfg.lib_dir)
+            .args(
+                cfg.site_dirs
+                    .iter()
+                    .flat_map(|d| [std::ffi::OsStr::new("--site"), d.as_os_str()]),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -234,10 +241,12 @@ impl RunnerProcess {
         &mut self,
         class_name: &str,
         source: &str,
+        module: Option<&str>,
     ) -> Result<serde_json::Value, RunnerError> {
         self.send(&ToRunner::Validate {
             class_name: class_name.to_string(),
             source: source.to_string(),
+            module: module.map(str::to_string),
         })
         .await?;
         match nonblocking::read::<FromRunner>(&mut self.stdout).await {

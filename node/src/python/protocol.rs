@@ -13,7 +13,13 @@ pub const MAX_FRAME: usize = 512 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToRunner {
     /// Compile the source, find and instantiate the class, report metadata.
-    Validate { class_name: String, source: String },
+    /// Load a step and report its metadata; with `module`, import that
+    /// module (a SyncPack's `<pack>.steps.<Class>`) instead of `source`.
+    Validate {
+        class_name: String,
+        source: String,
+        module: Option<String>,
+    },
     /// Execute a step. `request_json` is the request dict of
     /// `ipaascore._runner.execute` without upstream data, which travels as
     /// raw pickle bytes in `upstream_data` (same order as `upstream`).

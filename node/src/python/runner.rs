@@ -120,7 +120,7 @@ mod ishost {
 }
 
 /// Runs the runner process; returns its exit code.
-pub fn main(lib_dir: &Path) -> i32 {
+pub fn main(lib_dir: &Path, site_dirs: &[std::path::PathBuf]) -> i32 {
     // SAFETY: fds 0 and 1 are the pipes the host gave us; nothing else in
     // this process uses them once they are wrapped here, and fd 1 is then
     // pointed at stderr so that writes by C code cannot corrupt the protocol.
@@ -139,7 +139,7 @@ pub fn main(lib_dir: &Path) -> i32 {
 
     pyo3::append_to_inittab!(ishost);
     Python::initialize();
-    let result = Python::attach(|py| serve(py, lib_dir));
+    let result = Python::attach(|py| serve(py, lib_dir, site_dirs));
     match result {
         Ok(()) => 0,
         Err(e) => {
@@ -150,16 +150,38 @@ pub fn main(lib_dir: &Path) -> i32 {
     }
 }
 
+/// Puts a pack environment's site directories right after the platform's
+/// packages and before the interpreter's own site-packages, so a pack's
+/// pinned dependencies win over whatever the node's Python has installed.
+/// `site.addsitedir` also reads their `.pth` files.
+fn add_site_dirs(py: Python<'_>, dirs: &[std::path::PathBuf]) -> PyResult<()> {
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    let site = py.import("site")?;
+    let path = py.import("sys")?.getattr("path")?;
+    let before: usize = path.len()?;
+    for d in dirs {
+        site.call_method1("addsitedir", (d.to_string_lossy().as_ref(),))?;
+    }
+    let after: usize = path.len()?;
+    let added = path.get_item(pyo3::types::PySlice::new(py, before as isize, after as isize, 1))?;
+    path.del_item(pyo3::types::PySlice::new(py, before as isize, after as isize, 1))?;
+    path.set_item(pyo3::types::PySlice::new(py, 1, 1, 1), added)?;
+    Ok(())
+}
+
 fn py_error(py: Python<'_>, e: PyErr) -> String {
     let tb = e.traceback(py).and_then(|t| t.format().ok()).unwrap_or_default();
     format!("{tb}{e}")
 }
 
-fn serve(py: Python<'_>, lib_dir: &Path) -> Result<(), String> {
+fn serve(py: Python<'_>, lib_dir: &Path, site_dirs: &[std::path::PathBuf]) -> Result<(), String> {
     let sys = py.import("sys").map_err(|e| py_error(py, e))?;
     let path = sys.getattr("path").map_err(|e| py_error(py, e))?;
     path.call_method1("insert", (0, lib_dir.to_string_lossy().as_ref()))
         .map_err(|e| py_error(py, e))?;
+    add_site_dirs(py, site_dirs).map_err(|e| py_error(py, e))?;
     let runner = py.import("ipaascore._runner").map_err(|e| py_error(py, e))?;
     let json = py.import("json").map_err(|e| py_error(py, e))?;
     let version = Python::version_str()
@@ -179,9 +201,13 @@ fn serve(py: Python<'_>, lib_dir: &Path) -> Result<(), String> {
             Err(e) => return Err(e.to_string()),
         };
         let answer = match frame {
-            ToRunner::Validate { class_name, source } => {
+            ToRunner::Validate {
+                class_name,
+                source,
+                module,
+            } => {
                 let result = runner
-                    .call_method1("validate", (class_name, source))
+                    .call_method1("validate", (class_name, source, module))
                     .and_then(|r| json.call_method1("dumps", (r,)))
                     .and_then(|s| s.extract::<String>());
                 match result {

@@ -51,12 +51,40 @@ impl Validator {
             .clone()
     }
 
+    /// How its runners are started.
+    pub fn config(&self) -> &RunnerConfig {
+        &self.cfg
+    }
+
+    /// How long loading one step may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Loads the step; answers its metadata document (friendly_name,
     /// description, version, parameters).
     pub async fn validate(
         &self,
         class_name: &str,
         source: &str,
+    ) -> Result<serde_json::Value, ValidationError> {
+        self.load(class_name, source, None).await
+    }
+
+    /// Loads step `class_name` by importing `module` (a SyncPack's step).
+    pub async fn validate_module(
+        &self,
+        class_name: &str,
+        module: &str,
+    ) -> Result<serde_json::Value, ValidationError> {
+        self.load(class_name, "", Some(module)).await
+    }
+
+    async fn load(
+        &self,
+        class_name: &str,
+        source: &str,
+        module: Option<&str>,
     ) -> Result<serde_json::Value, ValidationError> {
         let mut guard = self.runner.lock().await;
         if guard.is_none() {
@@ -65,18 +93,19 @@ impl Validator {
             *guard = Some(r);
         }
         let runner = guard.as_mut().expect("runner was just started");
-        let answer = match tokio::time::timeout(self.timeout, runner.validate(class_name, source)).await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(e)) => {
-                *guard = None;
-                return Err(e.into());
-            }
-            Err(_) => {
-                runner.kill().await;
-                *guard = None;
-                return Err(ValidationError::Timeout(self.timeout));
-            }
-        };
+        let answer =
+            match tokio::time::timeout(self.timeout, runner.validate(class_name, source, module)).await {
+                Ok(Ok(answer)) => answer,
+                Ok(Err(e)) => {
+                    *guard = None;
+                    return Err(e.into());
+                }
+                Err(_) => {
+                    runner.kill().await;
+                    *guard = None;
+                    return Err(ValidationError::Timeout(self.timeout));
+                }
+            };
         if answer.get("ok") == Some(&serde_json::Value::Bool(true)) {
             let mut meta = answer;
             if let Some(obj) = meta.as_object_mut() {

@@ -11,6 +11,7 @@ use crate::model::configuration::Configuration;
 use crate::model::node::NodeInfo;
 use crate::model::run::RunSpec;
 use crate::model::step::StepRecord;
+use crate::model::syncpack::{InstallState, PackVersion};
 use crate::model::task::TaskSpec;
 use crate::model::user::User;
 
@@ -68,6 +69,51 @@ pub enum Command {
     },
     /// A node announces its addresses and worker pools (at every start).
     RegisterNode(NodeInfo),
+    /// A piece of a blob (a SyncPack's wheel), named by the SHA-256 of the
+    /// whole; the store keeps it on disk only. Chunks precede the
+    /// `PutSyncPack` that refers to them.
+    PutBlobChunk {
+        sha256: String,
+        index: u32,
+        bytes: Vec<u8>,
+    },
+    /// An uploaded version of a SyncPack; `replace` allows replacing the
+    /// same version (its installs then start over).
+    PutSyncPack {
+        name: String,
+        version: PackVersion,
+        replace: bool,
+    },
+    /// Forget one version (or every version) of a pack; refused while the
+    /// version is activated unless `force`, which removes its content too.
+    DeleteSyncPack {
+        name: String,
+        version: Option<String>,
+        force: bool,
+    },
+    /// Register a version's content, replacing what the pack's previous
+    /// activation registered, in one entry. Names another pack or a user
+    /// upload holds are refused unless `force`.
+    ActivateSyncPack {
+        name: String,
+        version: String,
+        steps: Vec<StepRecord>,
+        applications: Vec<Application>,
+        configurations: Vec<Configuration>,
+        force: bool,
+    },
+    /// Ask every node to build the version's environment.
+    RequestPackInstall {
+        name: String,
+        version: String,
+    },
+    /// A node reports its install of a version.
+    PackInstallState {
+        name: String,
+        version: String,
+        node: u64,
+        state: InstallState,
+    },
     /// Commands proposed together (group commit, see `raft::proposer`),
     /// applied in order; never nested.
     Batch(Vec<Command>),
@@ -93,6 +139,18 @@ pub enum CommandResult {
         changed: bool,
         reason: Option<String>,
     },
+    /// The command was refused; nothing changed.
+    Refused {
+        reason: String,
+        why: Refusal,
+    },
     /// One result per command of a `Batch`, in order.
     Batch(Vec<CommandResult>),
+}
+
+/// Why a command was refused (the API maps it to a status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    NotFound,
+    Conflict,
 }

@@ -58,6 +58,7 @@ pub enum DocKey {
     Configuration(String),
     Node(u64),
     Cache(String),
+    SyncPack(String),
 }
 
 /// What applying an entry leaves for the disk store to write in the same
@@ -82,6 +83,14 @@ pub enum StoreOp {
     /// Forget finished runs and tasks that ended before `before_ms`, with
     /// their logs and results.
     Purge { before_ms: u64 },
+    /// A chunk of a blob (a SyncPack wheel).
+    Blob {
+        sha256: String,
+        index: u32,
+        bytes: Vec<u8>,
+    },
+    /// Forget every chunk of a blob.
+    DeleteBlob { sha256: String },
 }
 
 /// The replicated state that memory holds: the documents, and the runs and
@@ -100,6 +109,8 @@ pub struct Content {
     pub cache: BTreeMap<String, CacheEntry>,
     /// Each node's registration, by node id.
     pub nodes: BTreeMap<u64, NodeInfo>,
+    /// SyncPacks by name (wheels are blobs in the store, not here).
+    pub syncpacks: BTreeMap<String, crate::model::syncpack::SyncPack>,
     /// Effects of the entries applied since the last drain (not replicated).
     #[serde(skip)]
     pub effects: Vec<Effect>,
@@ -115,6 +126,9 @@ pub struct Content {
     /// and before the store, until the store's commit is done.
     #[serde(skip)]
     pub committing: Option<std::sync::Arc<super::disk::Batch>>,
+    /// A SyncPack command was applied since the last drain.
+    #[serde(skip)]
+    pub packs_changed: bool,
     /// Tasks and runs changed since the last drain (ids may repeat).
     #[serde(skip)]
     pub dirty_tasks: Vec<String>,
@@ -139,7 +153,7 @@ pub(crate) fn ignored(reason: String) -> CommandResult {
 impl Content {
     /// The ops waiting for the store: those of the commit under way, then
     /// those applied since.
-    fn waiting_ops(&self) -> impl DoubleEndedIterator<Item = &StoreOp> {
+    pub(super) fn waiting_ops(&self) -> impl DoubleEndedIterator<Item = &StoreOp> {
         self.committing
             .iter()
             .flat_map(|b| b.ops.iter())
@@ -351,6 +365,15 @@ impl Content {
             Command::CacheDelete { key } => {
                 self.ops.push(StoreOp::Doc(DocKey::Cache(key.clone())));
                 delete(&mut self.cache, &key)
+            }
+            Command::PutBlobChunk { sha256, index, bytes } => self.put_blob_chunk(sha256, index, bytes),
+            cmd @ (Command::PutSyncPack { .. }
+            | Command::DeleteSyncPack { .. }
+            | Command::ActivateSyncPack { .. }
+            | Command::RequestPackInstall { .. }
+            | Command::PackInstallState { .. }) => {
+                self.packs_changed = true;
+                self.apply_pack(cmd)
             }
         }
     }

@@ -33,6 +33,8 @@ pub struct Events {
     waiters: Waiters,
     effects: mpsc::UnboundedSender<Effect>,
     effects_rx: Arc<Mutex<Option<mpsc::UnboundedReceiver<Effect>>>>,
+    /// Bumped when the SyncPacks changed (the installer watches it).
+    packs: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Default for Events {
@@ -43,6 +45,7 @@ impl Default for Events {
             waiters: Arc::default(),
             effects: tx,
             effects_rx: Arc::new(Mutex::new(Some(rx))),
+            packs: Arc::new(tokio::sync::watch::channel(0).0),
         }
     }
 }
@@ -113,6 +116,16 @@ impl Events {
     #[cfg(test)]
     fn waiting_ids(&self) -> usize {
         self.waiters.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Tells watchers of the SyncPacks that they changed.
+    pub fn packs_changed(&self) {
+        self.packs.send_modify(|n| *n += 1);
+    }
+
+    /// A receiver that sees each change of the SyncPacks.
+    pub fn watch_packs(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.packs.subscribe()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {

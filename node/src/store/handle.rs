@@ -98,6 +98,16 @@ impl ContentHandle {
         self.disk.result_pickle(&r, id)
     }
 
+    /// Chunk `index` of a blob: waiting in memory for the store's next
+    /// commit, or in the store.
+    pub fn blob_chunk(&self, sha256: &str, index: u32) -> Result<Option<Vec<u8>>, DiskError> {
+        if let Some(bytes) = self.read().content.pending_blob_chunk(sha256, index) {
+            return Ok(Some(bytes.to_vec()));
+        }
+        let r = self.disk.reader()?;
+        self.disk.blob_chunk(&r, sha256, index)
+    }
+
     /// Up to `limit` runs `filter` admits, newest first (by creation time,
     /// then id), older than `after` when given: unfinished ones from
     /// memory, finished ones from the store's indexes.

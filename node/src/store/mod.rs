@@ -18,6 +18,7 @@ pub mod events;
 mod format;
 pub mod handle;
 pub mod log_store;
+pub mod packs;
 pub mod queries;
 pub mod runs;
 pub mod state_machine;
@@ -25,7 +26,7 @@ pub mod state_machine;
 #[cfg(test)]
 mod apply_tests;
 
-pub use command::{Command, CommandResult};
+pub use command::{Command, CommandResult, Refusal};
 pub use content::{Content, Effect};
 pub use events::{Event, Events};
 pub use log_store::LogStore;

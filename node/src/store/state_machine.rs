@@ -333,9 +333,13 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             });
         }
         let effects = std::mem::take(&mut sm.content.effects);
+        let packs_changed = std::mem::take(&mut sm.content.packs_changed);
         drop(sm);
         for effect in effects {
             self.events.effect(effect);
+        }
+        if packs_changed {
+            self.events.packs_changed();
         }
         for id in changed_tasks {
             self.events.send(Event::TaskChanged(id));
@@ -402,6 +406,8 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         .await
         .map_err(snap_err)?
         .map_err(sm_err)?;
+        // The installed state came whole: the installer looks again.
+        self.events.packs_changed();
         Ok(())
     }
 

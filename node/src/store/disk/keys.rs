@@ -12,6 +12,14 @@ pub(super) fn name(s: &str) -> Vec<u8> {
     out
 }
 
+/// A chunk of a blob: the blob's SHA-256 (hex), then the chunk number
+/// (big-endian, so chunks sort in order).
+pub(super) fn blob(sha256: &str, index: u32) -> Vec<u8> {
+    let mut out = name(sha256);
+    out.extend_from_slice(&index.to_be_bytes());
+    out
+}
+
 /// The key part of a run state (indexes by state).
 pub(super) fn state(s: TaskState) -> Vec<u8> {
     vec![s as u8]

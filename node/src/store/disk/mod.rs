@@ -93,9 +93,13 @@ const RUN_TRIGGER: Table = TableDefinition::new("run_trigger");
 /// Finished runs and lone tasks by end time, for expiry (value: b"r"/b"t").
 const ENDS: Table = TableDefinition::new("ends");
 
+/// Chunks of blobs (SyncPack wheels) by SHA-256 and chunk number
+/// (`keys::blob`), as uploaded (wheels are compressed already).
+const BLOBS: Table = TableDefinition::new("blobs");
+
 /// Every table, in the order snapshots carry them (a table's number in a
-/// snapshot is its position here).
-const TABLES: [Table; 14] = [
+/// snapshot is its position here; new tables go last).
+const TABLES: [Table; 15] = [
     META,
     DOCS,
     HOT_RUNS,
@@ -110,6 +114,7 @@ const TABLES: [Table; 14] = [
     RUN_STATE,
     RUN_TRIGGER,
     ENDS,
+    BLOBS,
 ];
 
 const META_FORMAT: &[u8] = b"format";

@@ -143,6 +143,18 @@ impl Disk {
         found.map(|v| decompress("a saved result", v.value())).transpose()
     }
 
+    /// Chunk `index` of a blob, if the store holds it.
+    pub fn blob_chunk(
+        &self,
+        r: &ReadTransaction,
+        sha256: &str,
+        index: u32,
+    ) -> Result<Option<Vec<u8>>, DiskError> {
+        let t = r.open_table(super::BLOBS).map_err(rerr)?;
+        let found = t.get(keys::blob(sha256, index).as_slice()).map_err(rerr)?;
+        Ok(found.map(|v| v.value().to_vec()))
+    }
+
     /// Up to `limit` finished runs that `filter` admits, newest first, older
     /// than `after` when given. Walks the index that narrows most (an
     /// application, a trigger, a state, else all by time) from the cursor

@@ -71,6 +71,7 @@ fn doc_key(key: &DocKey) -> Vec<u8> {
         DocKey::Configuration(n) => (b'g', n.clone()),
         DocKey::Node(id) => (b'n', id.to_string()),
         DocKey::Cache(n) => (b'k', n.clone()),
+        DocKey::SyncPack(n) => (b'p', n.clone()),
     };
     let mut out = vec![kind];
     out.extend_from_slice(name.as_bytes());
@@ -102,6 +103,11 @@ fn doc_value(content: &Content, key: &DocKey) -> Result<Option<Vec<u8>>, DiskErr
             .cache
             .get(n)
             .map(|v| encode("a cache entry", v))
+            .transpose()?,
+        DocKey::SyncPack(n) => content
+            .syncpacks
+            .get(n)
+            .map(|v| encode("a SyncPack", v))
             .transpose()?,
     })
 }
@@ -139,6 +145,9 @@ pub(super) fn load_doc(content: &mut Content, key: &[u8], value: &[u8]) -> Resul
         }
         b'k' => {
             content.cache.insert(name, decode("a cache entry", value)?);
+        }
+        b'p' => {
+            content.syncpacks.insert(name, decode("a SyncPack", value)?);
         }
         other => {
             return Err(DiskError::Decode {
@@ -317,6 +326,19 @@ impl Disk {
                         let (count, bytes) = purge(&mut t, *before_ms)?;
                         written.purged += count;
                         deleted += bytes;
+                    }
+                    StoreOp::Blob { sha256, index, bytes } => {
+                        t.insert(super::BLOBS, &keys::blob(sha256, *index), bytes)?;
+                    }
+                    StoreOp::DeleteBlob { sha256 } => {
+                        // Chunks are numbered from 0 without gaps.
+                        for index in 0u32.. {
+                            let gone = t.remove(super::BLOBS, &keys::blob(sha256, index))?;
+                            if gone == 0 {
+                                break;
+                            }
+                            deleted += gone;
+                        }
                     }
                 }
             }

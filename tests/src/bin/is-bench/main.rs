@@ -124,6 +124,7 @@ async fn runner_start(o: &Opts) -> Result<Value> {
         exe,
         lib_dir: lib.path().to_path_buf(),
         memory_limit_bytes: None,
+        site_dirs: Vec::new(),
     };
     let mut lat = Vec::with_capacity(o.count);
     for _ in 0..o.count {

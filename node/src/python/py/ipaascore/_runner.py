@@ -369,6 +369,24 @@ def _failure(exc, message=None, error_type=None):
     }
 
 
+def _import_hint(exc, packs):
+    """What to do about a module a step cannot import. ``packs`` is the
+    request's ``syncpacks``: ``{"activated": [pack names], "importable":
+    [packs this step's environment holds]}``."""
+    name = getattr(exc, "name", None) or ""
+    top = name.split(".")[0]
+    activated = packs.get("activated") or []
+    importable = packs.get("importable") or []
+    if top in activated and top not in importable:
+        return ("module %r is provided by the SyncPack %s, which this step cannot import: add %s to "
+                "requires_dist in the meta.json of the step's pack (plain uploaded steps import only "
+                "base_steps_syncpack)" % (name, top, top))
+    if top in activated:
+        return "module %r is not part of the installed version of the SyncPack %s" % (name, top)
+    return ("no activated SyncPack provides module %r: add the distribution that provides it to "
+            "requires_dist of the step's pack and install the pack again" % name)
+
+
 def _call_execute(step):
     method = step.execute
     try:
@@ -536,7 +554,11 @@ def execute(request):
                 module_name = request.get("module")
                 if not module_name and not isinstance(source, str):
                     raise ValueError("the request carries no step source (source)")
-                cls = _get_class(class_name, source, request.get("source_hash"), module_name)
+                try:
+                    cls = _get_class(class_name, source, request.get("source_hash"), module_name)
+                except ModuleNotFoundError as exc:
+                    hint = _import_hint(exc, request.get("syncpacks") or {})
+                    return _failure(exc, "%s; %s" % (_failure_message(exc), hint))
                 step = _instantiate(cls, context)
                 step.validate_parameter_values()
                 _call_execute(step)

@@ -1,1 +1,2 @@
-"""Helpers of the Base Steps pack's steps (HTTP, cache keys)."""
+"""Helpers of the Base Steps pack's steps (HTTP, cache keys, SQL building,
+database sessions, optional client libraries)."""

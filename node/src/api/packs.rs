@@ -1,0 +1,656 @@
+//! The SyncPack operations of the API (DESIGN 4.2, 4.10): upload (a wheel
+//! already written to a file by the transport, checked, then replicated in
+//! chunks), listing, showing, deleting, activating (the pack's content
+//! checked as uploads are, then registered in one entry) and asking every
+//! node to install it (`actors::installer` does the work).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+
+use super::{ApiError, Service};
+use crate::model::application::Application;
+use crate::model::configuration::Configuration;
+use crate::model::step::StepRecord;
+use crate::model::syncpack::{normalise, PackVersion, SyncPack, WheelRef, BASE_PACK};
+use crate::python::validator::{ValidationError, Validator};
+use crate::store::{Command, CommandResult, Refusal};
+use crate::syncpack::wheel::{self, PackContents, WheelError, WheelName};
+
+/// Wheels travel through Raft in pieces of this size.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// A wheel the transport wrote to a file; removed when dropped.
+pub struct UploadedFile {
+    pub path: PathBuf,
+}
+
+impl Drop for UploadedFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl From<WheelError> for ApiError {
+    fn from(e: WheelError) -> ApiError {
+        match e {
+            WheelError::Io(io) => ApiError::Internal(format!("cannot read the uploaded wheel: {io}")),
+            other => ApiError::BadRequest {
+                message: other.to_string(),
+                details: Vec::new(),
+            },
+        }
+    }
+}
+
+fn refusal(result: CommandResult) -> Result<CommandResult, ApiError> {
+    match result {
+        CommandResult::Refused {
+            reason,
+            why: Refusal::Conflict,
+        } => Err(ApiError::Conflict(reason)),
+        CommandResult::Refused {
+            reason,
+            why: Refusal::NotFound,
+        } => Err(ApiError::NotFound(reason)),
+        other => Ok(other),
+    }
+}
+
+fn secs(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+impl Service {
+    /// Where this node keeps wheels and pack environments.
+    pub fn pack_envs(&self) -> &crate::syncpack::env::EnvSettings {
+        &self.inner.pack_envs
+    }
+
+    /// The largest wheel accepted.
+    pub fn syncpack_max_bytes(&self) -> u64 {
+        self.inner.syncpack_max_bytes
+    }
+
+    /// A new file for an upload to be written to.
+    pub fn upload_file(&self) -> Result<UploadedFile, ApiError> {
+        let dir = self.inner.pack_envs.root.join("uploads");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ApiError::Internal(format!("cannot create {}: {e}", dir.display())))?;
+        Ok(UploadedFile {
+            path: dir.join(format!("{}.part", uuid::Uuid::new_v4())),
+        })
+    }
+
+    /// Checks the wheel in `file` and replicates it as version
+    /// `file_name` states. `force` replaces the same version.
+    pub async fn upload_syncpack(
+        &self,
+        file_name: &str,
+        file: UploadedFile,
+        force: bool,
+    ) -> Result<Value, ApiError> {
+        let named = wheel::parse_file_name(file_name)?;
+        if named.name == normalise(BASE_PACK) {
+            return Err(ApiError::Conflict(format!(
+                "{BASE_PACK} ships with the node and cannot be uploaded"
+            )));
+        }
+        let size = std::fs::metadata(&file.path)
+            .map_err(|e| ApiError::Internal(format!("cannot read the uploaded wheel: {e}")))?
+            .len();
+        let max = self.inner.syncpack_max_bytes;
+        if size > max {
+            return Err(ApiError::PayloadTooLarge { limit: max });
+        }
+        if size == 0 {
+            return Err(ApiError::bad_request("the upload is empty; send the wheel file"));
+        }
+        let exists = {
+            let sm = self.inner.content.read();
+            sm.content
+                .syncpacks
+                .values()
+                .any(|p| normalise(&p.name) == named.name && p.versions.contains_key(&named.version))
+        };
+        if exists && !force {
+            return Err(ApiError::Conflict(format!(
+                "SyncPack {} {} is already uploaded; upload with force (iscli -F, ?force=true) to replace it",
+                named.name, named.version
+            )));
+        }
+        let path = file.path.clone();
+        let unpack_limit = max.saturating_mul(20);
+        let checked = named.clone();
+        let (contents, sha256) = tokio::task::spawn_blocking(move || {
+            let contents = wheel::inspect(&path, &checked, unpack_limit)?;
+            let sha = wheel::sha256_of(&mut std::fs::File::open(&path)?)?;
+            Ok::<_, WheelError>((contents, sha))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        let chunks = self.replicate_wheel(&file.path, &sha256).await?;
+        let version = PackVersion {
+            meta: contents.meta.clone(),
+            wheel: Some(WheelRef {
+                file_name: format!("{}-{}-py3-none-any.whl", contents.meta.name, named.version),
+                sha256: sha256.clone(),
+                size,
+                chunks,
+            }),
+            uploaded_ms: crate::util::now_ms(),
+            install_wanted: false,
+            installs: Default::default(),
+        };
+        // The pack is named as its meta.json spells it (its import name).
+        let name = contents.meta.name.clone();
+        let result = refusal(
+            self.write(Command::PutSyncPack {
+                name: name.clone(),
+                version,
+                replace: force,
+            })
+            .await?,
+        )?;
+        // Keep the file as this node's copy: installs here need not
+        // reassemble it from the store.
+        let keep = self.inner.pack_envs.wheel_file(&sha256);
+        if let Some(dir) = keep.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = std::fs::rename(&file.path, &keep);
+        Ok(json!({
+            "name": name,
+            "version": named.version,
+            "summary": contents.meta.summary,
+            "file_name": file_name,
+            "size": size,
+            "sha256": sha256,
+            "replaced": matches!(result, CommandResult::Stored { replaced: true }),
+            "steps": contents.steps.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            "applications": contents.applications.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            "configurations": contents.configurations.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        }))
+    }
+
+    /// Proposes the file's chunks, one after another (each is read only
+    /// when the previous one is committed, so memory holds one chunk).
+    async fn replicate_wheel(&self, path: &Path, sha256: &str) -> Result<u32, ApiError> {
+        let mut file = std::fs::File::open(path)
+            .map_err(|e| ApiError::Internal(format!("cannot read the uploaded wheel: {e}")))?;
+        let mut index = 0u32;
+        loop {
+            let mut bytes = Vec::with_capacity(CHUNK_BYTES);
+            (&mut file)
+                .take(CHUNK_BYTES as u64)
+                .read_to_end(&mut bytes)
+                .map_err(|e| ApiError::Internal(format!("cannot read the uploaded wheel: {e}")))?;
+            if bytes.is_empty() {
+                return Ok(index);
+            }
+            self.write(Command::PutBlobChunk {
+                sha256: sha256.to_string(),
+                index,
+                bytes,
+            })
+            .await?;
+            index += 1;
+        }
+    }
+
+    pub fn list_syncpacks(&self, only_installed: bool, only_activated: bool) -> Value {
+        let sm = self.inner.content.read();
+        let nodes: Vec<u64> = sm.content.nodes.keys().copied().collect();
+        let mut out = Vec::new();
+        for pack in sm.content.syncpacks.values() {
+            for (version, v) in &pack.versions {
+                let activated = pack.is_active(version);
+                let installed = v.installed_on_all(nodes.iter().copied());
+                if (only_installed && !installed) || (only_activated && !activated) {
+                    continue;
+                }
+                out.push(json!({
+                    "name": pack.name,
+                    "version": version,
+                    "summary": v.meta.summary,
+                    "uploaded": secs(v.uploaded_ms),
+                    "activated": activated,
+                    "installed": installed,
+                }));
+            }
+        }
+        Value::Array(out)
+    }
+
+    fn pack_not_found(name: &str) -> ApiError {
+        ApiError::NotFound(format!(
+            "no SyncPack named {name:?} (list them with GET /api/v1/syncpacks or `iscli pack list`)"
+        ))
+    }
+
+    /// The pack as `GET /syncpacks/{name}` shows it: the activated version
+    /// (else the newest) at the top level, every version below.
+    pub fn get_syncpack(&self, name: &str) -> Result<Value, ApiError> {
+        let sm = self.inner.content.read();
+        let pack = sm
+            .content
+            .syncpacks
+            .get(name)
+            .ok_or_else(|| Self::pack_not_found(name))?;
+        let nodes: Vec<u64> = sm.content.nodes.keys().copied().collect();
+        let (version, _) = pack.version_of(None).ok_or_else(|| Self::pack_not_found(name))?;
+        Ok(show(pack, version, &nodes))
+    }
+
+    pub async fn delete_syncpack(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        force: bool,
+    ) -> Result<Value, ApiError> {
+        if name == BASE_PACK {
+            return Err(ApiError::Conflict(format!(
+                "{BASE_PACK} ships with the node and cannot be deleted"
+            )));
+        }
+        refusal(
+            self.write(Command::DeleteSyncPack {
+                name: name.to_string(),
+                version: version.map(str::to_string),
+                force,
+            })
+            .await?,
+        )?;
+        Ok(json!({"name": name, "deleted": true}))
+    }
+
+    /// Registers the content of `version` (the newest when None): steps
+    /// are loaded as uploads are, applications validated (a document
+    /// without `name` takes its file name), configurations sealed.
+    pub async fn activate_syncpack(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        force: bool,
+    ) -> Result<Value, ApiError> {
+        let (version, wheel_ref, requires) = {
+            let sm = self.inner.content.read();
+            let pack = sm
+                .content
+                .syncpacks
+                .get(name)
+                .ok_or_else(|| Self::pack_not_found(name))?;
+            let (v, pv) = pack.version_of(version).ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "SyncPack {name} has no version {:?} (it has {})",
+                    version.unwrap_or_default(),
+                    pack.versions.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            let requires: Vec<String> = pv.meta.required_names().collect();
+            (v.to_string(), pv.wheel.clone(), requires)
+        };
+        let Some(wheel_ref) = wheel_ref else {
+            return Err(ApiError::Conflict(format!(
+                "{name} ships with the node and is always activated"
+            )));
+        };
+        crate::actors::installer::materialize(&self.inner.content, &self.inner.pack_envs, &wheel_ref)
+            .await
+            .map_err(|(message, _)| ApiError::Unavailable(message))?;
+        let path = self.inner.pack_envs.wheel_file(&wheel_ref.sha256);
+        let named = WheelName {
+            name: normalise(name),
+            version: version.clone(),
+        };
+        let limit = self.inner.syncpack_max_bytes.saturating_mul(20);
+        let (contents, unpacked) = {
+            let (path, named) = (path.clone(), named.clone());
+            let dir = self.inner.pack_envs.root.join("unpacked").join(&wheel_ref.sha256);
+            tokio::task::spawn_blocking(move || {
+                let contents = wheel::inspect(&path, &named, limit)?;
+                if !dir.join(".complete").exists() {
+                    let _ = std::fs::remove_dir_all(&dir);
+                    wheel::unpack(&path, &named, &dir, limit)?;
+                    std::fs::write(dir.join(".complete"), b"")?;
+                }
+                Ok::<_, WheelError>((contents, dir))
+            })
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))??
+        };
+        let steps = self
+            .pack_steps(name, &version, &contents, &unpacked, &requires)
+            .await?;
+        let (applications, configurations) = self.pack_documents(name, &contents)?;
+        refusal(
+            self.write(Command::ActivateSyncPack {
+                name: name.to_string(),
+                version: version.clone(),
+                steps,
+                applications,
+                configurations,
+                force,
+            })
+            .await?,
+        )?;
+        self.get_syncpack(name)
+    }
+
+    /// The pack's steps, each loaded in a validator whose `sys.path` has
+    /// the unpacked wheel, the packs it requires and the base packages. A
+    /// step that needs a module only its install brings is stored with its
+    /// metadata unread (its run loads it in the installed environment).
+    async fn pack_steps(
+        &self,
+        name: &str,
+        version: &str,
+        contents: &PackContents,
+        unpacked: &Path,
+        requires: &[String],
+    ) -> Result<Vec<StepRecord>, ApiError> {
+        let mut sites = vec![unpacked.to_path_buf()];
+        {
+            let sm = self.inner.content.read();
+            for dep in requires {
+                let Some(pack) = sm.content.syncpacks.get(dep) else {
+                    continue;
+                };
+                let Some(active) = &pack.active else { continue };
+                let Some(w) = pack.versions.get(&active.version).and_then(|v| v.wheel.as_ref()) else {
+                    continue;
+                };
+                if let Some(site) = self
+                    .inner
+                    .pack_envs
+                    .installed_site(dep, &active.version, &w.sha256)
+                {
+                    sites.push(site);
+                } else {
+                    sites.push(self.inner.pack_envs.root.join("unpacked").join(&w.sha256));
+                }
+            }
+        }
+        sites.extend(self.inner.pack_envs.base_site());
+        let mut cfg = self.inner.validator.config().clone();
+        cfg.site_dirs = sites;
+        let validator = Validator::new(cfg, self.inner.validator.timeout());
+        let mut steps = Vec::new();
+        let mut problems = Vec::new();
+        for (class, source) in &contents.steps {
+            let mut step = match StepRecord::validate(class, source) {
+                Ok(s) => s,
+                Err(e) => {
+                    problems.push(e.to_string());
+                    continue;
+                }
+            };
+            match validator
+                .validate_module(class, &format!("{name}.steps.{class}"))
+                .await
+            {
+                Ok(meta) => step.meta = serde_json::from_value(meta).ok(),
+                Err(ValidationError::Invalid { message, line, .. }) => {
+                    if message.contains("No module named") && !message.contains(&format!("'{name}")) {
+                        tracing::info!(pack = name, version, step = %class, %message, "step metadata left for its install");
+                    } else {
+                        problems.push(match line {
+                            Some(l) => format!("steps/{class}.py line {l}: {message}"),
+                            None => format!("steps/{class}.py: {message}"),
+                        });
+                    }
+                }
+                Err(e @ ValidationError::Timeout(_)) => problems.push(format!("steps/{class}.py: {e}")),
+                Err(ValidationError::Runner(r)) => {
+                    return Err(ApiError::Unavailable(format!(
+                        "cannot check the pack's steps because the Python runner failed ({r}); retry"
+                    )))
+                }
+            }
+            steps.push(step);
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::BadRequest {
+                message: format!("SyncPack {name} {version} has steps that do not load"),
+                details: problems,
+            });
+        }
+        Ok(steps)
+    }
+
+    /// The pack's applications and configurations, checked as uploads are.
+    fn pack_documents(
+        &self,
+        name: &str,
+        contents: &PackContents,
+    ) -> Result<(Vec<Application>, Vec<Configuration>), ApiError> {
+        let mut problems = Vec::new();
+        let mut applications = Vec::new();
+        for (stem, text) in &contents.applications {
+            let parsed = serde_json::from_str::<Value>(text)
+                .map_err(|e| format!("apps/{stem}.json is not valid JSON: {e}"))
+                .map(|doc| name_from_file(doc, stem))
+                .and_then(|doc| Application::validate(doc).map_err(|e| format!("apps/{stem}.json: {e}")))
+                .and_then(|app| {
+                    app.check_limits(&self.inner.app_limits)
+                        .map(|_| app)
+                        .map_err(|e| format!("apps/{stem}.json: {e}"))
+                });
+            match parsed {
+                Ok(app) => applications.push(app),
+                Err(p) => problems.push(p),
+            }
+        }
+        let mut configurations = Vec::new();
+        for (stem, text) in &contents.configurations {
+            let parsed = serde_json::from_str::<Value>(text)
+                .map_err(|e| format!("configs/{stem}.json is not valid JSON: {e}"))
+                .map(|doc| name_from_file(doc, stem))
+                .and_then(|doc| {
+                    self.sealed_configuration(doc)
+                        .map_err(|e| format!("configs/{stem}.json: {e}"))
+                });
+            match parsed {
+                Ok(cfg) => configurations.push(cfg),
+                Err(p) => problems.push(p),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::BadRequest {
+                message: format!("SyncPack {name} holds documents that are not valid"),
+                details: problems,
+            });
+        }
+        Ok((applications, configurations))
+    }
+
+    /// Asks every node to build the version's environment. Answers the
+    /// pack's status; `installing` tells whether some node is not done.
+    pub async fn install_syncpack(
+        &self,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<(Value, bool), ApiError> {
+        let version = {
+            let sm = self.inner.content.read();
+            let pack = sm
+                .content
+                .syncpacks
+                .get(name)
+                .ok_or_else(|| Self::pack_not_found(name))?;
+            let (v, _) = pack.version_of(version).ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "SyncPack {name} has no version {:?}",
+                    version.unwrap_or_default()
+                ))
+            })?;
+            v.to_string()
+        };
+        refusal(
+            self.write(Command::RequestPackInstall {
+                name: name.to_string(),
+                version: version.clone(),
+            })
+            .await?,
+        )?;
+        let sm = self.inner.content.read();
+        let pack = sm
+            .content
+            .syncpacks
+            .get(name)
+            .ok_or_else(|| Self::pack_not_found(name))?;
+        let nodes: Vec<u64> = sm.content.nodes.keys().copied().collect();
+        let done = pack
+            .versions
+            .get(&version)
+            .is_some_and(|v| v.installed_on_all(nodes.iter().copied()));
+        Ok((show(pack, &version, &nodes), !done))
+    }
+}
+
+impl Service {
+    /// Registers the Base Steps pack shipped in the binary as an activated
+    /// pack of this node's version, owning its steps and applications (a
+    /// new cluster does this before its administrator exists). Answers how
+    /// many items it registered.
+    pub async fn register_base_pack(&self) -> Result<usize, ApiError> {
+        let mut steps = Vec::new();
+        for (name, source) in crate::python::embedded::base_pack_steps() {
+            let mut step = StepRecord::validate(name, source)?;
+            let meta = self.inner.validator.validate(name, source).await.map_err(|e| {
+                ApiError::Internal(format!("the Base Steps pack's step {name} does not load: {e}"))
+            })?;
+            step.meta = serde_json::from_value(meta).ok();
+            steps.push(step);
+        }
+        let mut applications = Vec::new();
+        for (file, text) in crate::python::embedded::base_pack_applications() {
+            let doc = serde_json::from_str(text)
+                .map_err(|e| ApiError::Internal(format!("{file}.json is not JSON: {e}")))?;
+            applications.push(Application::validate(name_from_file(doc, file))?);
+        }
+        let version = env!("CARGO_PKG_VERSION").to_string();
+        let meta = crate::model::syncpack::PackMeta::parse(
+            json!({
+                "name": BASE_PACK,
+                "version": version,
+                "summary": "Base Steps: REST, GraphQL, SQL, SSH, cache and Trigger Application steps",
+                "author": "Integration Service",
+            })
+            .to_string()
+            .as_bytes(),
+        )?;
+        let count = steps.len() + applications.len();
+        self.write(Command::PutSyncPack {
+            name: BASE_PACK.into(),
+            version: PackVersion {
+                meta,
+                wheel: None,
+                uploaded_ms: crate::util::now_ms(),
+                install_wanted: true,
+                installs: Default::default(),
+            },
+            replace: true,
+        })
+        .await?;
+        refusal(
+            self.write(Command::ActivateSyncPack {
+                name: BASE_PACK.into(),
+                version,
+                steps,
+                applications,
+                configurations: Vec::new(),
+                force: true,
+            })
+            .await?,
+        )?;
+        Ok(count)
+    }
+}
+
+/// An application or configuration file without `name` is named after the
+/// file (as the original product did).
+pub fn name_from_file(mut doc: Value, stem: &str) -> Value {
+    if let Some(obj) = doc.as_object_mut() {
+        if obj
+            .get("name")
+            .is_none_or(|n| n.is_null() || n.as_str() == Some(""))
+        {
+            obj.insert("name".into(), json!(stem));
+        }
+    }
+    doc
+}
+
+/// A version's status document (see DESIGN 4.10).
+fn show(pack: &SyncPack, version: &str, nodes: &[u64]) -> Value {
+    let Some(v) = pack.versions.get(version) else {
+        return json!({"name": pack.name});
+    };
+    let node_states: Vec<Value> = nodes
+        .iter()
+        .map(|n| match (v.wheel.as_ref(), v.installs.get(n)) {
+            (None, _) => json!({"node_id": n, "state": "installed", "progress": "part of the platform", "log": "", "updated": null}),
+            (_, Some(s)) => json!({
+                "node_id": n,
+                "state": s.phase.as_str(),
+                "progress": s.progress,
+                "log": s.log,
+                "updated": secs(s.updated_ms),
+            }),
+            (_, None) => json!({
+                "node_id": n,
+                "state": if v.install_wanted { "pending" } else { "not requested" },
+                "progress": "",
+                "log": "",
+                "updated": null,
+            }),
+        })
+        .collect();
+    let content = match pack.active.as_ref().filter(|a| a.version == version) {
+        Some(a) => {
+            json!({"steps": a.steps, "applications": a.applications, "configurations": a.configurations})
+        }
+        None => json!({"steps": [], "applications": [], "configurations": []}),
+    };
+    let versions: Vec<Value> = pack
+        .versions
+        .iter()
+        .map(|(number, pv)| {
+            json!({
+                "version": number,
+                "activated": pack.is_active(number),
+                "installed": pv.installed_on_all(nodes.iter().copied()),
+                "uploaded": secs(pv.uploaded_ms),
+            })
+        })
+        .collect();
+    let mut out = Map::new();
+    out.insert("name".into(), json!(pack.name));
+    out.insert("version".into(), json!(version));
+    out.insert("summary".into(), json!(v.meta.summary));
+    out.insert("description".into(), json!(v.meta.description));
+    out.insert("author".into(), json!(v.meta.author));
+    out.insert("requires_dist".into(), json!(v.meta.requires_dist));
+    out.insert("activated".into(), json!(pack.is_active(version)));
+    out.insert(
+        "installed".into(),
+        json!(v.installed_on_all(nodes.iter().copied())),
+    );
+    out.insert(
+        "install_requested".into(),
+        json!(v.install_wanted || v.wheel.is_none()),
+    );
+    out.insert("sha256".into(), json!(v.wheel.as_ref().map(|w| w.sha256.clone())));
+    out.insert("size".into(), json!(v.wheel.as_ref().map(|w| w.size)));
+    out.insert("uploaded".into(), json!(secs(v.uploaded_ms)));
+    out.insert("nodes".into(), Value::Array(node_states));
+    out.insert("content".into(), content);
+    out.insert(
+        "schedules".into(),
+        v.meta.doc.get("schedules").cloned().unwrap_or(json!([])),
+    );
+    out.insert("versions".into(), Value::Array(versions));
+    Value::Object(out)
+}
