@@ -11,6 +11,39 @@ pub fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/examples")
 }
 
+/// A SyncPack source directory: the example `test_syncpack`, or one of
+/// `fixtures/syncpacks` (`loud_syncpack`, which requires it).
+pub fn syncpack_dir(name: &str) -> PathBuf {
+    let example = examples_dir().join("syncpacks").join(name);
+    if example.exists() {
+        return example;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/syncpacks")
+        .join(name)
+}
+
+/// The local wheel directory SyncPack installs use in tests (no package
+/// index): `target/test-wheels`, which `.ci/run` fills with the base
+/// packages (`requests`, `future`, `jinja2`, `six` and what they need).
+pub fn wheel_dir() -> Result<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-wheels");
+    let wheels = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "whl"))
+                .count()
+        })
+        .unwrap_or(0);
+    anyhow::ensure!(
+        wheels > 0,
+        "{} holds no wheels; fill it as .ci/run does: python3 -m pip download -d {} requests future jinja2 six",
+        dir.display(),
+        dir.display()
+    );
+    Ok(dir.canonicalize()?)
+}
+
 /// Source of the Python step `tests/fixtures/steps/{name}.py`.
 pub fn step_source(name: &str) -> Result<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

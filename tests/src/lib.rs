@@ -23,7 +23,7 @@ mod iscli;
 mod node;
 mod poll;
 
-pub use fixtures::{examples_dir, step_source, Markers};
+pub use fixtures::{examples_dir, step_source, syncpack_dir, wheel_dir, Markers};
 pub use iscli::{iscli, iscli_command, iscli_json, iscli_ok, iscli_out, position_of};
 pub use node::TestNode;
 pub use poll::{poll, poll_every, stays, Progress};

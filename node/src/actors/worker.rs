@@ -383,10 +383,10 @@ impl Worker {
 
     /// The runner slot for `env` (None: the platform runner), starting a
     /// pack environment's runner when none is kept.
-    async fn runner_for<'a>(
-        state: &'a mut WorkerState,
+    async fn runner_for(
+        state: &mut WorkerState,
         env: Option<Vec<PathBuf>>,
-    ) -> Result<&'a mut Option<RunnerProcess>, RunnerError> {
+    ) -> Result<&mut Option<RunnerProcess>, RunnerError> {
         let Some(sites) = env else {
             return Ok(&mut state.runner);
         };

@@ -184,6 +184,8 @@ impl Service {
     /// is recorded for `GET /steps/{name}` and run-time checks.
     pub async fn put_step(&self, name: &str, source: &str) -> Result<pb::Stored, ApiError> {
         let mut step = StepRecord::validate(name, source)?;
+        // Owned content is refused before a runner is spent on loading it.
+        self.refuse_owned(ContentKind::Step, name)?;
         let meta = self.inner.validator.validate(name, source).await.map_err(|e| match e {
             ValidationError::Invalid { message, line, traceback } => ApiError::BadRequest {
                 message: format!("step {name:?} does not load: {message}"),
@@ -205,7 +207,6 @@ impl Service {
         step.meta = Some(serde_json::from_value(meta).map_err(|e| {
             ApiError::Internal(format!("the step validator answered an unreadable report: {e}"))
         })?);
-        self.refuse_owned(ContentKind::Step, name)?;
         let result = self.write(Command::PutStep(step)).await?;
         Ok(stored_answer(Kind::Step, name, result))
     }
