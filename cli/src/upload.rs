@@ -272,9 +272,12 @@ async fn upload_item(
             Ok((format!("uploaded step {name}"), output::json_value(&stored)?))
         }
         (ContentKind::Application | ContentKind::Configuration, Item::File(path)) => {
-            let text = read_text(path)?;
-            let doc: Value = serde_json::from_str(&text)
+            let mut text = read_text(path)?;
+            let mut doc: Value = serde_json::from_str(&text)
                 .map_err(|e| CliError::Local(format!("{} is not valid JSON: {e}", path.display())))?;
+            if name_after_file(&mut doc, path) {
+                text = doc.to_string();
+            }
             let stored = if kind == ContentKind::Application {
                 client.put_application(text).await?
             } else {
@@ -328,6 +331,25 @@ async fn upload_item(
             kind.noun()
         ))),
     }
+}
+
+/// A document without `name` is named after its file, without `.json`, as
+/// the original product did; answers whether the document changed.
+fn name_after_file(doc: &mut Value, path: &Path) -> bool {
+    let Some(obj) = doc.as_object_mut() else {
+        return false;
+    };
+    let unnamed = match obj.get("name") {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(_) => false,
+    };
+    let stem = path.file_stem().and_then(OsStr::to_str).unwrap_or_default();
+    if !unnamed || stem.is_empty() {
+        return false;
+    }
+    obj.insert("name".into(), Value::String(stem.to_string()));
+    true
 }
 
 /// "name version" from the server's answer when it has them, else the file.
@@ -458,6 +480,23 @@ mod tests {
         );
         let single = plan(&req(ContentKind::Application, &txt)).unwrap();
         assert!(!single.batch);
+    }
+
+    #[test]
+    fn a_document_without_name_is_named_after_its_file() {
+        let path = Path::new("/x/apps/nightly_sync.json");
+        let mut doc = json!({"steps": []});
+        assert!(name_after_file(&mut doc, path));
+        assert_eq!(doc["name"], "nightly_sync");
+        let mut doc = json!({"name": "", "steps": []});
+        assert!(name_after_file(&mut doc, path));
+        assert_eq!(doc["name"], "nightly_sync");
+        let mut doc = json!({"name": "kept"});
+        assert!(!name_after_file(&mut doc, path));
+        assert_eq!(doc["name"], "kept");
+        // Not an object: the node reports what is wrong with it.
+        let mut doc = json!([1]);
+        assert!(!name_after_file(&mut doc, path));
     }
 
     #[test]

@@ -227,7 +227,7 @@ impl Node {
                 Ok(leader) => {
                     tracing::info!(node_id = cfg.node_id, leader, "raft member ready");
                     if member.content.read().content.cluster.is_none() && leader == cfg.node_id {
-                        bootstrap(&svc, data_dir).await?;
+                        bootstrap(&svc, data_dir, cfg.syncpacks.base_pack).await?;
                     } else if std::env::var_os("IS_ADMIN_PASSWORD").is_some() {
                         tracing::info!(
                             "IS_ADMIN_PASSWORD is ignored: this data directory is already bootstrapped"
@@ -413,7 +413,7 @@ async fn purge_expired(raft: raft::Raft, expires: Duration) {
 /// administrator. The password comes
 /// from `IS_ADMIN_PASSWORD`, else from a password file left by an earlier
 /// interrupted bootstrap, else it is generated, saved (mode 0600) and printed.
-async fn bootstrap(svc: &Service, data_dir: &Path) -> Result<(), NodeError> {
+async fn bootstrap(svc: &Service, data_dir: &Path, base_pack: bool) -> Result<(), NodeError> {
     let password = match std::env::var("IS_ADMIN_PASSWORD") {
         Ok(p) if !p.is_empty() => p,
         Ok(_) => return Err(NodeError::Bootstrap("IS_ADMIN_PASSWORD is set but empty".into())),
@@ -422,7 +422,11 @@ async fn bootstrap(svc: &Service, data_dir: &Path) -> Result<(), NodeError> {
     let password_hash = crypto::hash_password(&password).map_err(|e| NodeError::Bootstrap(e.to_string()))?;
     // Before the administrator exists, so the first request that can log
     // in finds the pack (a crash in between stores it again, as updates).
-    store_base_pack(svc).await;
+    if base_pack {
+        store_base_pack(svc).await;
+    } else {
+        tracing::info!("base_pack is false: the Base Steps pack is not registered");
+    }
     let cmd = Command::Bootstrap {
         cluster_id: uuid::Uuid::new_v4().to_string(),
         cluster_key: ClusterKey::generate_bytes(),

@@ -35,6 +35,13 @@ impl TestNode {
         Self::start_with(&[]).await
     }
 
+    /// Starts a node whose cluster has no Base Steps pack: for tests that
+    /// upload the original product's examples, whose names (CountRecords,
+    /// stepTemplate, integration_template) that pack owns.
+    pub async fn without_base_pack() -> Result<TestNode> {
+        Self::start_with(&[("IS_BASE_PACK", "false")]).await
+    }
+
     /// Starts a node with extra environment variables (settings overrides).
     pub async fn start_with(env: &[(&str, &str)]) -> Result<TestNode> {
         let mut node = TestNode {

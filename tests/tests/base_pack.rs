@@ -101,6 +101,14 @@ async fn a_fresh_node_has_the_base_steps_and_the_template_application() {
         "CacheRead",
         "CacheDelete",
         "DirectCacheRead",
+        "MySqlSelect",
+        "MySqlInsert",
+        "MySqlDescribe",
+        "MsSqlSelect",
+        "MsSqlInsert",
+        "MsSqlDescribe",
+        "SSHCommand",
+        "TriggerApplication",
     ] {
         let (status, body) = node
             .rest("GET", &format!("/api/v1/steps/{step}"), None)
@@ -209,4 +217,130 @@ async fn a_step_reads_its_application_document_and_report_flag() {
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["state"], "SUCCESS", "{done}");
     assert_eq!(result_of(&node, &done, "Read").await, json!(["eu", true, null]));
+}
+
+/// `base_pack = false` gives a cluster without the pack, for operators who
+/// bring their own copies of its content.
+#[tokio::test]
+async fn a_cluster_started_without_the_base_pack_has_none_of_its_content() {
+    let node = TestNode::without_base_pack().await.unwrap();
+    for path in [
+        "/api/v1/steps/QueryREST",
+        "/api/v1/applications/integration_template",
+    ] {
+        let (code, body) = node.rest("GET", path, None).await.unwrap();
+        assert_eq!(code, 404, "{path}: {body}");
+    }
+    let (code, packs) = node.rest("GET", "/api/v1/syncpacks", None).await.unwrap();
+    assert_eq!((code, packs), (200, json!([])));
+}
+
+/// Runs of `app`, oldest first.
+async fn runs_of(node: &TestNode, app: &str) -> Vec<Value> {
+    let (status, list) = node
+        .rest("GET", &format!("/api/v1/tasks?app={app}&limit=100"), None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{list}");
+    let mut runs = list.as_array().unwrap().clone();
+    runs.reverse();
+    runs
+}
+
+#[tokio::test]
+async fn trigger_application_runs_a_child_saves_its_output_and_fails_with_it() {
+    let node = TestNode::start().await.unwrap();
+    node.put_step("Echo").await.unwrap();
+    node.put_step("Boom").await.unwrap();
+    let child = json!({
+        "name": "child",
+        "app_variables": [{"name": "who", "value": "nobody"}],
+        "steps": [{"name": "E", "file": "Echo", "n": 1, "tags": [], "who": "${appvar.who}"}]
+    });
+    let failing = json!({"name": "failing", "steps": [{"name": "B", "file": "Boom"}]});
+    let parent = |name: &str, target: &str, blocking: bool| {
+        json!({"name": name, "steps": [{"name": "T", "file": "TriggerApplication",
+            "application_name": target, "params": {"who": "the parent"}, "blocking": blocking}]})
+    };
+    for app in [
+        child,
+        failing,
+        parent("parent", "child", true),
+        parent("parent_of_failing", "failing", true),
+    ] {
+        let (status, body) = node
+            .rest("POST", "/api/v1/applications", Some(&app))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+
+    // Blocking: the child's one terminal step's data is the step's output,
+    // and the child names its parent.
+    let done = run(&node, "parent").await;
+    assert_eq!(done["state"], "SUCCESS", "{done}");
+    assert_eq!(
+        result_of(&node, &done, "T").await,
+        json!({"n": 1, "tags": [], "who": "the parent"})
+    );
+    let children = runs_of(&node, "child").await;
+    assert_eq!(children.len(), 1, "{children:?}");
+    assert_eq!(children[0]["state"], "SUCCESS");
+    assert_eq!(
+        children[0]["triggered_by"],
+        json!([{"application_id": children[0]["id"], "triggered_by": "APPLICATION"},
+               {"application_id": done["id"], "triggered_by": "PARENT"}])
+    );
+
+    // A failing child fails the step, saying which of its steps failed.
+    let done = run(&node, "parent_of_failing").await;
+    assert_eq!(done["state"], "FAILURE", "{done}");
+    let (_, task) = node
+        .rest("GET", done["steps"][0]["href"].as_str().unwrap(), None)
+        .await
+        .unwrap();
+    let traceback = task["traceback"].as_str().unwrap_or_default();
+    assert!(
+        traceback.contains("ended in FAILURE")
+            && traceback.contains("B: ")
+            && traceback.contains("the value is wrong"),
+        "{task}"
+    );
+}
+
+#[tokio::test]
+async fn an_application_that_triggers_itself_stops_at_the_nesting_limit() {
+    let node = TestNode::start().await.unwrap();
+    let looping = json!({"name": "looping", "steps": [{"name": "T", "file": "TriggerApplication",
+        "application_name": "looping", "blocking": false}]});
+    let (status, body) = node
+        .rest("POST", "/api/v1/applications", Some(&looping))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    run(&node, "looping").await;
+    // The runs started by the runs before them: ten levels below the first.
+    let last = is_tests::poll(RUN_WITHIN, async || {
+        let runs = runs_of(&node, "looping").await;
+        Ok(match runs.last() {
+            Some(r) if runs.len() == 11 && r["state"] == "FAILURE" => is_tests::Progress::Done(r.clone()),
+            _ => is_tests::Progress::NotYet(format!("{} runs: {runs:?}", runs.len())),
+        })
+    })
+    .await
+    .unwrap();
+    let (_, task) = node
+        .rest("GET", last["steps"][0]["href"].as_str().unwrap(), None)
+        .await
+        .unwrap();
+    assert!(
+        task["traceback"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Trigger Application steps deep"),
+        "{task}"
+    );
+    let runs = runs_of(&node, "looping").await;
+    assert_eq!(runs.len(), 11, "no run after the refused one");
+    assert!(runs[..10].iter().all(|r| r["state"] == "SUCCESS"), "{runs:?}");
 }

@@ -26,7 +26,7 @@ fn ok(o: Output) -> String {
 
 #[tokio::test]
 async fn upload_flags_of_the_original_cli() {
-    let node = TestNode::start().await.unwrap();
+    let node = TestNode::without_base_pack().await.unwrap();
     let ex = examples_dir();
     let app = ex.join("apps/integration_template.json");
     let step = ex.join("steps/CountRecords.py");
@@ -61,13 +61,26 @@ async fn upload_flags_of_the_original_cli() {
         "--fileLocation",
         app.to_str().unwrap(),
     ]));
+
+    // An application file without "name" is named after the file.
+    let dir = tempfile::tempdir().unwrap();
+    let mut unnamed = expected.clone();
+    unnamed.as_object_mut().unwrap().remove("name");
+    let file = dir.path().join("nightly_sync.json");
+    std::fs::write(&file, unnamed.to_string()).unwrap();
+    let out = ok(node.iscli(&["-uaf", file.to_str().unwrap()]));
+    assert!(out.contains("nightly_sync"), "{out}");
+    let (status, got) = node
+        .rest("GET", "/api/v1/applications/nightly_sync", None)
+        .await
+        .unwrap();
+    assert_eq!((status, &got["steps"]), (200, &expected["steps"]), "{got}");
 }
 
 #[tokio::test]
 async fn directory_upload_reports_each_file() {
-    let node = TestNode::start().await.unwrap();
+    let node = TestNode::without_base_pack().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    // The template under another name: a new node already has it.
     let template = std::fs::read_to_string(examples_dir().join("apps/integration_template.json")).unwrap();
     std::fs::write(
         dir.path().join("a.json"),
@@ -107,21 +120,18 @@ async fn directory_upload_reports_each_file() {
         .iter()
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, vec!["first", "integration_template", "second"]);
+    assert_eq!(names, vec!["first", "second"]);
 
     let steps = examples_dir().join("steps");
-    let (_, before) = node.rest("GET", "/api/v1/steps", None).await.unwrap();
     ok(node.iscli(&["-usf", steps.to_str().unwrap()]));
     let (_, after) = node.rest("GET", "/api/v1/steps", None).await.unwrap();
-    // The examples' steps replace the Base Steps pack's of the same names.
-    let names = |list: &Value| -> Vec<String> {
-        list.as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["name"].as_str().unwrap().to_string())
-            .collect()
-    };
-    assert_eq!(names(&after), names(&before));
+    let names: Vec<&str> = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["CountRecords", "stepTemplate"]);
     for name in ["CountRecords", "stepTemplate"] {
         let (_, step) = node
             .rest("GET", &format!("/api/v1/steps/{name}"), None)
@@ -134,7 +144,7 @@ async fn directory_upload_reports_each_file() {
 
 #[tokio::test]
 async fn subcommands_list_get_delete_with_json() {
-    let node = TestNode::start().await.unwrap();
+    let node = TestNode::without_base_pack().await.unwrap();
     let app = examples_dir().join("apps/integration_template.json");
     ok(node.iscli(&["-uaf", app.to_str().unwrap()]));
 

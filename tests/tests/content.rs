@@ -63,7 +63,7 @@ async fn rest_upload_is_readable_over_rest_and_grpc() {
 
 #[tokio::test]
 async fn grpc_upload_is_readable_over_rest_and_deletes_work() {
-    let node = TestNode::start().await.unwrap();
+    let node = TestNode::without_base_pack().await.unwrap();
     let mut grpc = node.grpc().await.unwrap();
     let source = std::fs::read_to_string(examples_dir().join("steps/CountRecords.py")).unwrap();
     grpc.put_step(PutStepRequest {
@@ -180,9 +180,16 @@ async fn about_and_cluster_describe_the_single_node() {
 #[tokio::test]
 async fn unimplemented_operations_say_so_on_both_transports() {
     let node = TestNode::start().await.unwrap();
-    let (status, body) = node.rest("GET", "/api/v1/syncpacks", None).await.unwrap();
-    assert_eq!(status, 501);
-    assert!(body["error"].as_str().unwrap().contains("SyncPacks"), "{body}");
+    let (status, body) = node.rest("GET", "/api/v1/schedule", None).await.unwrap();
+    assert_eq!(status, 501, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("schedule"),
+        "{body}"
+    );
     let (status, body) = node.rest("GET", "/api/v1/nothing", None).await.unwrap();
     assert_eq!(status, 404, "{body}");
 

@@ -30,7 +30,7 @@ async fn upload_examples(node: &TestNode) {
 
 #[tokio::test]
 async fn content_survives_kill_9() {
-    let mut node = TestNode::start().await.unwrap();
+    let mut node = TestNode::without_base_pack().await.unwrap();
     upload_examples(&node).await;
     for i in 0..20 {
         let cfg = json!({"name": format!("cfg-{i}"), "configuration_data": [{"name": "n", "value": i}]});

@@ -16,6 +16,7 @@ pub mod installer;
 pub mod mesh;
 pub mod messages;
 pub mod shared;
+mod step_host;
 pub mod supervisor;
 pub mod worker;
 

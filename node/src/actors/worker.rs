@@ -23,15 +23,16 @@ use super::exec_input::{self, ExecInput};
 use super::inbox;
 use super::messages::{Handoff, Readiness, RunOrder};
 use super::shared::NodeShared;
+use super::step_host::StepHost;
 use crate::engine::step_task::StartInfo;
 use crate::engine::TaskEvent;
-use crate::model::task::{LogLine, Outcome, TaskSpec};
+use crate::model::task::{Outcome, TaskSpec};
 use crate::model::task_log::LogBudget;
-use crate::python::process::{Job, RunnerConfig, RunnerError, RunnerHost, RunnerProcess};
-use crate::python::protocol::{ExecResult, LogRecord};
+use crate::python::process::{Job, RunnerConfig, RunnerError, RunnerProcess};
+use crate::python::protocol::ExecResult;
 use crate::raft::{enqueue, propose, Raft};
 use crate::store::packs::EnvPart;
-use crate::store::{Command, CommandResult, ContentHandle, Event, Events};
+use crate::store::{Command, CommandResult, ContentHandle, Events};
 use crate::syncpack::env::EnvSettings;
 use crate::util::now_ms;
 use crate::util::Backoff;
@@ -255,12 +256,12 @@ impl Worker {
             })
         };
 
-        let mut host = StepHost {
-            task_id: task_id.clone(),
-            ctx: ctx.clone(),
-            logs: Vec::new(),
-            budget: LogBudget::new(ctx.max_task_log_bytes, logged),
-        };
+        let mut host = StepHost::new(
+            task_id.clone(),
+            spec.run.as_ref().map(|(run, _)| run.clone()),
+            ctx.clone(),
+            LogBudget::new(ctx.max_task_log_bytes, logged),
+        );
         let outcome = match input {
             Err(reason) => Some(Outcome::Failure {
                 error: reason,
@@ -604,91 +605,6 @@ impl Actor for Worker {
             r.kill().await;
         }
         Ok(())
-    }
-}
-
-/// The node services a running step uses: logs and the shared cache.
-struct StepHost {
-    task_id: String,
-    ctx: WorkerContext,
-    logs: Vec<LogLine>,
-    /// What the task's log may still keep; records past it are only counted.
-    budget: LogBudget,
-}
-
-impl StepHost {
-    /// The attempt's log records, ending with the marker that counts the
-    /// dropped ones if any were (it is also streamed to watchers).
-    fn finish(mut self) -> Vec<LogLine> {
-        if let Some(marker) = self.budget.marker(now_ms() as f64 / 1000.0) {
-            self.ctx.events.send(Event::TaskLog {
-                id: self.task_id.clone(),
-                line: marker.clone(),
-            });
-            self.logs.push(marker);
-        }
-        self.logs
-    }
-}
-
-impl RunnerHost for StepHost {
-    async fn log(&mut self, r: LogRecord) {
-        if !self.budget.admit(&r.message) {
-            return;
-        }
-        let line = LogLine {
-            time: r.time,
-            level: r.level,
-            levelno: r.levelno,
-            module: r.module,
-            message: r.message,
-        };
-        self.ctx.events.send(Event::TaskLog {
-            id: self.task_id.clone(),
-            line: line.clone(),
-        });
-        self.logs.push(line);
-    }
-
-    async fn application(&mut self, name: String) -> Option<String> {
-        let sm = self.ctx.content.read();
-        sm.content.applications.get(&name).map(|a| a.doc.to_string())
-    }
-
-    async fn cache_get(&mut self, key: String) -> Option<Vec<u8>> {
-        let sm = self.ctx.content.read();
-        sm.content
-            .cache
-            .get(&key)
-            .filter(|e| e.is_live(now_ms()))
-            .map(|e| e.value.clone())
-    }
-
-    async fn cache_set(
-        &mut self,
-        key: String,
-        value: Vec<u8>,
-        expiry_seconds: Option<f64>,
-    ) -> Result<(), String> {
-        let expires_at_ms = expiry_seconds.map(|s| now_ms() + (s.max(0.0) * 1000.0) as u64);
-        propose(
-            &self.ctx.raft,
-            Command::CacheSet {
-                key,
-                value,
-                expires_at_ms,
-            },
-        )
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-    }
-
-    async fn cache_delete(&mut self, key: String) -> Result<(), String> {
-        propose(&self.ctx.raft, Command::CacheDelete { key })
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
     }
 }
 

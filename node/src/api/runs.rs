@@ -8,8 +8,9 @@ use serde_json::{json, Map, Value};
 
 use super::runtime::{LogPage, MAX_WAIT};
 use super::{views, ApiError, Service};
-use crate::model::run::{RunOptions, RunSpec};
+use crate::model::run::RunOrigin;
 use crate::store::disk::{RunFilter, RunsCursor};
+use crate::store::queries::RunRefusal;
 use crate::store::{Command, RunRecord};
 use crate::util::now_ms;
 
@@ -54,40 +55,34 @@ impl Service {
         triggered_by: &str,
         replay_of: Option<String>,
     ) -> Result<pb::RunAnswer, ApiError> {
-        let spec = {
-            let sm = self.inner.content.read();
-            let app = sm.content.applications.get(name).ok_or_else(|| {
-                ApiError::NotFound(format!(
-                    "no application named {name:?} (list them with GET /api/v1/applications)"
-                ))
-            })?;
-            let (options, mut bad) = match RunOptions::resolve(&params, app) {
-                Ok(options) => (Some(options), Vec::new()),
-                Err(problems) => (None, problems),
-            };
-            let configuration = options.as_ref().and_then(|o| o.configuration.as_deref());
-            bad.extend(sm.content.run_problems(app, &params, configuration));
-            let options = match options {
-                Some(options) if bad.is_empty() => options,
-                _ => {
-                    return Err(ApiError::BadRequest {
-                        message: format!("application {name:?} cannot run ({} problem(s))", bad.len()),
-                        details: bad,
-                    })
-                }
-            };
-            RunSpec {
-                id: format!("isapp-{}", uuid::Uuid::new_v4()),
-                app: app.clone(),
-                params,
-                configuration: options.configuration,
-                queue: options.queue,
-                log_level: options.log_level,
-                created_ms: now_ms(),
-                triggered_by: triggered_by.to_string(),
-                replay_of,
-            }
+        let origin = RunOrigin {
+            triggered_by: triggered_by.to_string(),
+            replay_of,
+            parent: None,
         };
+        let spec = self
+            .inner
+            .content
+            .read()
+            .content
+            .plan_run(
+                format!("isapp-{}", uuid::Uuid::new_v4()),
+                name,
+                params,
+                origin,
+                now_ms(),
+            )
+            .map_err(|e| match e {
+                RunRefusal::NoApplication(_) => ApiError::NotFound(e.to_string()),
+                RunRefusal::Problems { name, problems } => ApiError::BadRequest {
+                    message: format!("application {name:?} cannot run ({} problem(s))", problems.len()),
+                    details: problems,
+                },
+                RunRefusal::TooDeep { .. } => ApiError::BadRequest {
+                    message: e.to_string(),
+                    details: Vec::new(),
+                },
+            })?;
         let id = spec.id.clone();
         self.write(Command::CreateRun(spec)).await?;
         let finished = self.wait_for_task(&id, wait.min(MAX_WAIT)).await;

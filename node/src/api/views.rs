@@ -268,6 +268,12 @@ pub fn run_status(r: &RunRecord, tasks: &[StepTask], served: &BTreeSet<String>) 
         application_id: r.spec.id.clone(),
         triggered_by: r.spec.triggered_by.clone(),
     }];
+    if let Some(parent) = &r.spec.parent {
+        triggered_by.push(pb::Trigger {
+            application_id: parent.clone(),
+            triggered_by: "PARENT".into(),
+        });
+    }
     if let Some(of) = &r.spec.replay_of {
         triggered_by.push(pb::Trigger {
             application_id: of.clone(),

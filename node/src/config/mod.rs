@@ -74,7 +74,8 @@ pub enum ConfigError {
         syncpack_index_url = \"https://...\"         IS_SYNCPACK_INDEX_URL (default: pip's)\n  \
         syncpack_base_packages = [\"requests\", \"future\", \"jinja2\", \"six\"]  IS_SYNCPACK_BASE_PACKAGES (comma-separated)\n  \
         syncpack_python = \"python3\"  runs pip     IS_SYNCPACK_PYTHON\n  \
-        syncpack_install_timeout_seconds = 600       IS_SYNCPACK_INSTALL_TIMEOUT_SECONDS\n\n\
+        syncpack_install_timeout_seconds = 600       IS_SYNCPACK_INSTALL_TIMEOUT_SECONDS\n  \
+        base_pack = true  Base Steps pack at bootstrap  IS_BASE_PACK (false: a cluster without it)\n\n\
         Once listening, the node writes the bound address (HOST:PORT and a newline) to \
         DIR/listen-address, replaced atomically: with listen port 0 this is how scripts learn the port.\n\
         IS_ADMIN_PASSWORD sets the password of the administrator 'isadmin' when the data directory \
@@ -175,6 +176,9 @@ pub struct SyncPackSettings {
     /// The Python that runs pip and venv.
     pub python: PathBuf,
     pub install_timeout_seconds: u64,
+    /// Whether a new cluster registers the Base Steps pack (off for a
+    /// cluster whose operators bring their own copies of its content).
+    pub base_pack: bool,
 }
 
 pub const DEFAULT_SYNCPACK_MAX_BYTES: u64 = 100 * 1024 * 1024;
@@ -244,6 +248,7 @@ struct FileConfig {
     syncpack_base_packages: Option<Vec<String>>,
     syncpack_python: Option<PathBuf>,
     syncpack_install_timeout_seconds: Option<u64>,
+    base_pack: Option<bool>,
 }
 
 impl NodeConfig {
@@ -399,6 +404,7 @@ impl NodeConfig {
                 install_timeout_seconds: parsed(&env, "IS_SYNCPACK_INSTALL_TIMEOUT_SECONDS")?
                     .or(file.syncpack_install_timeout_seconds)
                     .unwrap_or(600),
+                base_pack: parsed(&env, "IS_BASE_PACK")?.or(file.base_pack).unwrap_or(true),
             },
         };
         cfg.check()?;

@@ -157,3 +157,24 @@ mod example_file {
         }
     }
 }
+
+#[test]
+fn syncpack_settings_come_from_env_or_file() {
+    let c = NodeConfig::resolve(&Args::default(), no_env).unwrap();
+    assert!(c.syncpacks.use_index && c.syncpacks.base_pack);
+    assert_eq!(c.syncpacks.base_packages, ["requests", "future", "jinja2", "six"]);
+    let env = |k: &str| match k {
+        "IS_SYNCPACK_USE_INDEX" => Some("false".to_string()),
+        "IS_BASE_PACK" => Some("false".to_string()),
+        "IS_SYNCPACK_BASE_PACKAGES" => Some("requests, six,".to_string()),
+        "IS_SYNCPACK_WHEEL_DIR" => Some("/srv/wheels".to_string()),
+        _ => None,
+    };
+    let c = NodeConfig::resolve(&Args::default(), env).unwrap();
+    assert!(!c.syncpacks.use_index && !c.syncpacks.base_pack);
+    assert_eq!(c.syncpacks.base_packages, ["requests", "six"]);
+    assert_eq!(c.syncpacks.wheel_dir, Some(PathBuf::from("/srv/wheels")));
+    let env = |k: &str| (k == "IS_BASE_PACK").then(|| "maybe".to_string());
+    let err = NodeConfig::resolve(&Args::default(), env).unwrap_err();
+    assert!(err.to_string().contains("IS_BASE_PACK"), "{err}");
+}

@@ -27,11 +27,40 @@ pub struct RunSpec {
     pub queue: String,
     pub log_level: LogLevel,
     pub created_ms: u64,
-    /// Who started it: "USER", "SCHEDULE", or "REPLAY".
+    /// Who started it: "USER", "SCHEDULE", "REPLAY", or "APPLICATION" (a
+    /// Trigger Application step of `parent`).
     pub triggered_by: String,
     /// The run this one replays.
     pub replay_of: Option<String>,
+    /// The run whose step started this one.
+    pub parent: Option<String>,
+    /// How many runs started each other down to this one (0: started by a
+    /// user, a schedule or a replay).
+    pub depth: u32,
 }
+
+/// Where a new run comes from (besides its application and params).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOrigin {
+    pub triggered_by: String,
+    pub replay_of: Option<String>,
+    pub parent: Option<String>,
+}
+
+impl RunOrigin {
+    /// A run someone asked for.
+    pub fn by(triggered_by: &str) -> RunOrigin {
+        RunOrigin {
+            triggered_by: triggered_by.to_string(),
+            replay_of: None,
+            parent: None,
+        }
+    }
+}
+
+/// Runs started by Trigger Application steps nest at most this deep, so an
+/// application that triggers itself ends instead of filling the cluster.
+pub const MAX_TRIGGER_DEPTH: u32 = 10;
 
 impl RunSpec {
     /// The run's app variable overrides: its params without the run options.
@@ -134,6 +163,8 @@ impl RunSpec {
             created_ms,
             triggered_by: "USER".into(),
             replay_of: None,
+            parent: None,
+            depth: 0,
         }
     }
 }

@@ -16,7 +16,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::watch;
 
-use super::protocol::{nonblocking, ExecResult, FrameError, FromRunner, LogRecord, ToRunner};
+use super::protocol::{nonblocking, ExecResult, FrameError, FromRunner, LogRecord, RunEnd, ToRunner};
 
 /// How long a new runner may take to import Python and the step API.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -63,6 +63,19 @@ pub trait RunnerHost: Send {
     fn cache_delete(&mut self, key: String) -> impl Future<Output = Result<(), String>> + Send;
     /// The stored document of application `name` as JSON text.
     fn application(&mut self, name: String) -> impl Future<Output = Option<String>> + Send;
+    /// Starts a run of application `name` with `params` (JSON text) as a
+    /// child of the step's run; answers its id.
+    fn run_application(
+        &mut self,
+        name: String,
+        params: String,
+    ) -> impl Future<Output = Result<String, String>> + Send;
+    /// Waits up to `timeout` for run `run_id` to finish.
+    fn await_run(
+        &mut self,
+        run_id: String,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<RunEnd, String>> + Send;
 }
 
 /// One step execution for a runner.
@@ -306,6 +319,28 @@ impl RunnerProcess {
                 )),
                 Ok(FromRunner::CacheDelete { key }) => {
                     Some(ToRunner::CacheDone(host.cache_delete(key).await))
+                }
+                Ok(FromRunner::RunApplication { name, params }) => {
+                    Some(ToRunner::RunStarted(host.run_application(name, params).await))
+                }
+                // A wait may be long: the step's timeout and revocation
+                // still end it.
+                Ok(FromRunner::AwaitRun {
+                    run_id,
+                    timeout_seconds,
+                }) => {
+                    let wait = Duration::try_from_secs_f64(timeout_seconds.max(0.0)).unwrap_or(Duration::MAX);
+                    tokio::select! {
+                        end = host.await_run(run_id, wait) => Some(ToRunner::RunEnded(end)),
+                        _ = sleep_until(deadline) => {
+                            self.kill().await;
+                            return Err(RunnerError::Timeout(timeout.unwrap_or_default()));
+                        }
+                        _ = cancelled(cancel) => {
+                            self.kill().await;
+                            return Err(RunnerError::Revoked);
+                        }
+                    }
                 }
                 Ok(FromRunner::RunnerError { message }) => return Err(RunnerError::Internal(message)),
                 Ok(other) => return Err(RunnerError::Internal(format!("unexpected frame {other:?}"))),

@@ -38,6 +38,24 @@ pub enum ToRunner {
     ApplicationDoc(Option<String>),
     /// The answer to cache writes and deletes, once they are durable.
     CacheDone(Result<(), String>),
+    /// The answer to [`FromRunner::RunApplication`]: the new run's id, or
+    /// why it could not start.
+    RunStarted(Result<String, String>),
+    /// The answer to [`FromRunner::AwaitRun`].
+    RunEnded(Result<RunEnd, String>),
+}
+
+/// Where a run stands when [`FromRunner::AwaitRun`] stops waiting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunEnd {
+    /// SUCCESS, FAILURE or REVOKED; the current state when the wait timed out.
+    pub state: String,
+    pub finished: bool,
+    /// (step name, pickle of its saved data) of the run's terminal steps
+    /// (those no other step takes data from), in application order.
+    pub outputs: Vec<(String, Option<Vec<u8>>)>,
+    /// "step: error" of each step that failed.
+    pub failures: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +105,17 @@ pub enum FromRunner {
     },
     CacheDelete {
         key: String,
+    },
+    /// Start a run of an application (a Trigger Application step); `params`
+    /// is the run's params as JSON text.
+    RunApplication {
+        name: String,
+        params: String,
+    },
+    /// Wait (at most `timeout_seconds`) until a run has finished.
+    AwaitRun {
+        run_id: String,
+        timeout_seconds: f64,
     },
     /// The JSON answer of `ipaascore._runner.validate`.
     Validated {

@@ -104,6 +104,45 @@ mod ishost {
         done(ask(&FromRunner::CacheDelete { key })?)
     }
 
+    /// Starts a run of application `name` (params as JSON text) as a child
+    /// of the running step's run; answers the run id.
+    #[pyfunction]
+    fn run_application(name: String, params: String) -> PyResult<String> {
+        match ask(&FromRunner::RunApplication { name, params })? {
+            ToRunner::RunStarted(Ok(id)) => Ok(id),
+            ToRunner::RunStarted(Err(e)) => Err(pyo3::exceptions::PyRuntimeError::new_err(e)),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Waits up to `timeout_seconds` for a run to finish; answers (state,
+    /// finished, [(terminal step, pickle or None)], [failure]).
+    #[pyfunction]
+    #[allow(clippy::type_complexity)]
+    fn await_run(
+        py: Python<'_>,
+        run_id: String,
+        timeout_seconds: f64,
+    ) -> PyResult<(String, bool, Vec<(String, Option<Py<PyBytes>>)>, Vec<String>)> {
+        let msg = FromRunner::AwaitRun {
+            run_id,
+            timeout_seconds,
+        };
+        match ask(&msg)? {
+            ToRunner::RunEnded(Ok(end)) => Ok((
+                end.state,
+                end.finished,
+                end.outputs
+                    .into_iter()
+                    .map(|(step, data)| (step, data.map(|b| PyBytes::new(py, &b).unbind())))
+                    .collect(),
+                end.failures,
+            )),
+            ToRunner::RunEnded(Err(e)) => Err(pyo3::exceptions::PyRuntimeError::new_err(e)),
+            other => Err(unexpected(other)),
+        }
+    }
+
     fn done(answer: ToRunner) -> PyResult<()> {
         match answer {
             ToRunner::CacheDone(Ok(())) => Ok(()),
@@ -114,7 +153,7 @@ mod ishost {
 
     fn unexpected(frame: ToRunner) -> PyErr {
         pyo3::exceptions::PyConnectionError::new_err(format!(
-            "protocol error: the node sent {frame:?} while a cache answer was expected"
+            "protocol error: the node sent {frame:?}, which is not the answer to the runner's request"
         ))
     }
 }

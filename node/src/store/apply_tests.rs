@@ -198,3 +198,64 @@ fn revoking_a_run_cancels_its_ready_steps_and_purge_is_handed_to_the_store() {
     c.apply(Command::Purge { before_ms: 100 });
     assert_eq!(c.ops, vec![StoreOp::Purge { before_ms: 100 }]);
 }
+
+#[test]
+fn a_run_is_planned_from_the_content_as_it_is_and_refused_with_every_reason() {
+    use crate::model::run::{RunOrigin, MAX_TRIGGER_DEPTH};
+    use crate::store::queries::RunRefusal;
+    let mut c = Content::default();
+    c.apply(Command::PutStep(
+        crate::model::step::StepRecord::validate("F", "class F: pass").unwrap(),
+    ));
+    let app = |json: serde_json::Value| {
+        Command::PutApplication(crate::model::application::Application::validate(json).unwrap())
+    };
+    c.apply(app(
+        serde_json::json!({"name": "a", "steps": [{"name": "S", "file": "F"}]}),
+    ));
+    c.apply(app(
+        serde_json::json!({"name": "b", "steps": [{"name": "S", "file": "Missing"}]}),
+    ));
+    let plan = |c: &Content, name: &str, params: serde_json::Value, origin: RunOrigin| {
+        let params = params.as_object().cloned().unwrap_or_default();
+        c.plan_run(format!("isapp-{name}"), name, params, origin, 5)
+    };
+
+    let spec = plan(&c, "a", serde_json::json!({"queue": "q1"}), RunOrigin::by("USER")).unwrap();
+    assert_eq!((spec.queue.as_str(), spec.depth, spec.created_ms), ("q1", 0, 5));
+    assert_eq!(
+        plan(&c, "nope", serde_json::json!({}), RunOrigin::by("USER")),
+        Err(RunRefusal::NoApplication("nope".into()))
+    );
+    match plan(&c, "b", serde_json::json!({"queue": 7}), RunOrigin::by("USER")) {
+        Err(RunRefusal::Problems { problems, .. }) => assert_eq!(problems.len(), 2, "{problems:?}"),
+        other => panic!("{other:?}"),
+    }
+
+    // A child is one deeper than its parent, up to the limit.
+    let mut parent = spec;
+    for _ in 0..MAX_TRIGGER_DEPTH {
+        c.apply(Command::CreateRun(parent.clone()));
+        let origin = RunOrigin {
+            triggered_by: "APPLICATION".into(),
+            replay_of: None,
+            parent: Some(parent.id.clone()),
+        };
+        let mut child = plan(&c, "a", serde_json::json!({}), origin).unwrap();
+        assert_eq!(child.depth, parent.depth + 1);
+        child.id = format!("isapp-{}", child.depth);
+        parent = child;
+    }
+    c.apply(Command::CreateRun(parent.clone()));
+    let origin = RunOrigin {
+        triggered_by: "APPLICATION".into(),
+        replay_of: None,
+        parent: Some(parent.id.clone()),
+    };
+    assert_eq!(
+        plan(&c, "a", serde_json::json!({}), origin),
+        Err(RunRefusal::TooDeep {
+            parent: parent.id.clone()
+        })
+    );
+}

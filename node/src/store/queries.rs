@@ -8,7 +8,22 @@ use serde_json::{Map, Value};
 use super::Content;
 use crate::model::application::{AppVariable, Application};
 use crate::model::has_value;
+use crate::model::run::{RunOptions, RunOrigin, RunSpec, MAX_TRIGGER_DEPTH};
 use crate::model::task::{KeptOutcome, StepTask, TaskState};
+
+/// Why a run cannot be created.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RunRefusal {
+    #[error("no application named {0:?} (list them with GET /api/v1/applications)")]
+    NoApplication(String),
+    #[error("application {name:?} cannot run ({} problem(s)): {}", problems.len(), problems.join("; "))]
+    Problems { name: String, problems: Vec<String> },
+    #[error(
+        "run {parent} is already {MAX_TRIGGER_DEPTH} Trigger Application steps deep; \
+         does an application trigger itself?"
+    )]
+    TooDeep { parent: String },
+}
 
 /// What an attempt of a step needs from the replicated state.
 #[derive(Debug, Clone)]
@@ -136,6 +151,59 @@ impl Content {
             }
         }
         Ok(inputs)
+    }
+
+    /// The specification of a new run `id` of application `name`, frozen
+    /// from the content as it is now; or why there can be none.
+    pub fn plan_run(
+        &self,
+        id: String,
+        name: &str,
+        params: Map<String, Value>,
+        origin: RunOrigin,
+        now_ms: u64,
+    ) -> Result<RunSpec, RunRefusal> {
+        let app = self
+            .applications
+            .get(name)
+            .ok_or_else(|| RunRefusal::NoApplication(name.to_string()))?;
+        let depth = match &origin.parent {
+            None => 0,
+            Some(parent) => {
+                let depth = self.runs.get(parent).map_or(0, |r| r.spec.depth) + 1;
+                if depth > MAX_TRIGGER_DEPTH {
+                    return Err(RunRefusal::TooDeep {
+                        parent: parent.clone(),
+                    });
+                }
+                depth
+            }
+        };
+        let (options, mut problems) = match RunOptions::resolve(&params, app) {
+            Ok(options) => (Some(options), Vec::new()),
+            Err(problems) => (None, problems),
+        };
+        let configuration = options.as_ref().and_then(|o| o.configuration.as_deref());
+        problems.extend(self.run_problems(app, &params, configuration));
+        match options {
+            Some(options) if problems.is_empty() => Ok(RunSpec {
+                id,
+                app: app.clone(),
+                params,
+                configuration: options.configuration,
+                queue: options.queue,
+                log_level: options.log_level,
+                created_ms: now_ms,
+                triggered_by: origin.triggered_by,
+                replay_of: origin.replay_of,
+                parent: origin.parent,
+                depth,
+            }),
+            _ => Err(RunRefusal::Problems {
+                name: name.to_string(),
+                problems,
+            }),
+        }
     }
 
     /// Every reason a run of `app` with `params` cannot start (DESIGN 3

@@ -46,6 +46,10 @@ class FakeHost(types.ModuleType):
         self.apps = {}
         self.now = 1000000.0
         self.calls = []
+        # application name -> (state, finished, [(terminal step, data)], failures)
+        # of the runs run_application starts
+        self.children = {}
+        self.started = {}
 
     # _ishost.log(levelno: int, levelname: str, module: str, message: str, created: float)
     def log(self, levelno, levelname, module, message, created):
@@ -91,6 +95,28 @@ class FakeHost(types.ModuleType):
         assert isinstance(key, str)
         self.calls.append(("delete", key))
         self.store.pop(key, None)
+
+    # _ishost.run_application(name: str, params: str) -> str (the run id)
+    def run_application(self, name, params):
+        assert isinstance(name, str)
+        assert isinstance(params, str)
+        import json
+        self.calls.append(("run_application", name, json.loads(params)))
+        if name not in self.children:
+            raise RuntimeError("no application named %r" % name)
+        run_id = "isapp-%d" % (len(self.started) + 1)
+        self.started[run_id] = name
+        return run_id
+
+    # _ishost.await_run(run_id: str, timeout_seconds: float)
+    #   -> (state, finished, [(step, bytes | None)], [failure])
+    def await_run(self, run_id, timeout_seconds):
+        assert isinstance(run_id, str)
+        assert type(timeout_seconds) is float, timeout_seconds
+        import pickle
+        self.calls.append(("await_run", run_id, timeout_seconds))
+        state, finished, outputs, failures = self.children[self.started[run_id]]
+        return (state, finished, [(step, pickle.dumps(data)) for step, data in outputs], failures)
 
     # helpers for assertions
     def messages(self, module=None, levelno=None):

@@ -1,0 +1,215 @@
+//! The node services a running step asks for over its runner's pipe: its
+//! log records (kept within the task's log budget and streamed to
+//! watchers), the shared cache, application documents, and runs of other
+//! applications started by Trigger Application steps (and waited for).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::worker::WorkerContext;
+use crate::model::application::edges;
+use crate::model::run::RunOrigin;
+use crate::model::task::{LogLine, TaskState};
+use crate::model::task_log::LogBudget;
+use crate::python::process::RunnerHost;
+use crate::python::protocol::{LogRecord, RunEnd};
+use crate::raft::propose;
+use crate::store::{Command, Event};
+use crate::util::now_ms;
+
+/// The node services of one running step.
+pub(super) struct StepHost {
+    task_id: String,
+    /// The run the step belongs to (none for a step run alone).
+    run_id: Option<String>,
+    ctx: WorkerContext,
+    logs: Vec<LogLine>,
+    /// What the task's log may still keep; records past it are only counted.
+    budget: LogBudget,
+}
+
+impl StepHost {
+    pub(super) fn new(
+        task_id: String,
+        run_id: Option<String>,
+        ctx: WorkerContext,
+        budget: LogBudget,
+    ) -> StepHost {
+        StepHost {
+            task_id,
+            run_id,
+            ctx,
+            logs: Vec::new(),
+            budget,
+        }
+    }
+
+    /// Where run `run_id` stands; with its terminal steps' data and its
+    /// failures once it has finished.
+    fn run_end(&self, run_id: &str) -> Result<RunEnd, String> {
+        let content = &self.ctx.content;
+        let run = content
+            .run(run_id)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no run {run_id} (it may have expired)"))?;
+        let finished = run.run.state.is_terminal();
+        let mut end = RunEnd {
+            state: run.run.state.as_str().to_string(),
+            finished,
+            outputs: Vec::new(),
+            failures: Vec::new(),
+        };
+        if !finished {
+            return Ok(end);
+        }
+        let feeds: HashSet<usize> = edges(&run.spec.app.steps)
+            .into_iter()
+            .map(|(from, _)| from)
+            .collect();
+        for task in content.run_tasks(&run).map_err(|e| e.to_string())? {
+            let index = task.spec.run.as_ref().map(|(_, i)| *i);
+            if task.state == TaskState::Failure {
+                let error = task
+                    .attempts
+                    .last()
+                    .and_then(|a| a.error.clone())
+                    .unwrap_or_default();
+                end.failures.push(format!("{}: {error}", task.spec.step_name));
+            }
+            if index.is_some_and(|i| !feeds.contains(&i)) {
+                let data = content.result_pickle(&task.spec.id).map_err(|e| e.to_string())?;
+                end.outputs.push((task.spec.step_name.clone(), data));
+            }
+        }
+        Ok(end)
+    }
+
+    /// The attempt's log records, ending with the marker that counts the
+    /// dropped ones if any were (it is also streamed to watchers).
+    pub(super) fn finish(mut self) -> Vec<LogLine> {
+        if let Some(marker) = self.budget.marker(now_ms() as f64 / 1000.0) {
+            self.ctx.events.send(Event::TaskLog {
+                id: self.task_id.clone(),
+                line: marker.clone(),
+            });
+            self.logs.push(marker);
+        }
+        self.logs
+    }
+}
+
+impl RunnerHost for StepHost {
+    async fn log(&mut self, r: LogRecord) {
+        if !self.budget.admit(&r.message) {
+            return;
+        }
+        let line = LogLine {
+            time: r.time,
+            level: r.level,
+            levelno: r.levelno,
+            module: r.module,
+            message: r.message,
+        };
+        self.ctx.events.send(Event::TaskLog {
+            id: self.task_id.clone(),
+            line: line.clone(),
+        });
+        self.logs.push(line);
+    }
+
+    async fn application(&mut self, name: String) -> Option<String> {
+        let sm = self.ctx.content.read();
+        sm.content.applications.get(&name).map(|a| a.doc.to_string())
+    }
+
+    async fn cache_get(&mut self, key: String) -> Option<Vec<u8>> {
+        let sm = self.ctx.content.read();
+        sm.content
+            .cache
+            .get(&key)
+            .filter(|e| e.is_live(now_ms()))
+            .map(|e| e.value.clone())
+    }
+
+    async fn cache_set(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+        expiry_seconds: Option<f64>,
+    ) -> Result<(), String> {
+        let expires_at_ms = expiry_seconds.map(|s| now_ms() + (s.max(0.0) * 1000.0) as u64);
+        propose(
+            &self.ctx.raft,
+            Command::CacheSet {
+                key,
+                value,
+                expires_at_ms,
+            },
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    }
+
+    async fn run_application(&mut self, name: String, params: String) -> Result<String, String> {
+        let Some(parent) = self.run_id.clone() else {
+            return Err(
+                "a step run alone cannot trigger an application; run it inside an application".into(),
+            );
+        };
+        let params = match serde_json::from_str(&params) {
+            Ok(Value::Object(params)) => params,
+            Ok(other) => return Err(format!("the run's params must be a dict, got {other}")),
+            Err(e) => return Err(format!("the run's params are not JSON: {e}")),
+        };
+        let origin = RunOrigin {
+            triggered_by: "APPLICATION".into(),
+            replay_of: None,
+            parent: Some(parent),
+        };
+        let id = format!("isapp-{}", uuid::Uuid::new_v4());
+        let spec = self
+            .ctx
+            .content
+            .read()
+            .content
+            .plan_run(id.clone(), &name, params, origin, now_ms())
+            .map_err(|e| e.to_string())?;
+        propose(&self.ctx.raft, Command::CreateRun(spec))
+            .await
+            .map_err(|e| format!("the run of {name:?} was not created: {e}"))?;
+        Ok(id)
+    }
+
+    async fn await_run(&mut self, run_id: String, timeout: Duration) -> Result<RunEnd, String> {
+        let deadline = tokio::time::Instant::now().checked_add(timeout);
+        loop {
+            // Registered before the state is read, so a change in between
+            // still wakes this wait.
+            let change = self.ctx.events.next_change(&run_id);
+            let end = self.run_end(&run_id)?;
+            if end.finished {
+                return Ok(end);
+            }
+            let woke = match deadline {
+                Some(d) => tokio::time::timeout_at(d, change).await.is_ok(),
+                None => {
+                    change.await;
+                    true
+                }
+            };
+            if !woke {
+                return self.run_end(&run_id);
+            }
+        }
+    }
+
+    async fn cache_delete(&mut self, key: String) -> Result<(), String> {
+        propose(&self.ctx.raft, Command::CacheDelete { key })
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
