@@ -56,6 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "TaskStatus.result_href",
         "RunStep.waiting_for",
         "RunStatus.last_run",
+        "Trigger.step",
     ] {
         builder = builder.field_attribute(v1(field), "#[serde(skip_serializing_if = \"Option::is_none\")]");
     }

@@ -289,7 +289,15 @@ async fn trigger_application_runs_a_child_saves_its_output_and_fails_with_it() {
     assert_eq!(
         children[0]["triggered_by"],
         json!([{"application_id": children[0]["id"], "triggered_by": "APPLICATION"},
-               {"application_id": done["id"], "triggered_by": "PARENT"}])
+               {"application_id": done["id"], "triggered_by": "PARENT", "step": "T"}])
+    );
+    let (_, parent_status) = node
+        .rest("GET", done["href"].as_str().unwrap(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        parent_status["children"],
+        json!([{"id": children[0]["id"], "href": children[0]["href"], "app_name": "child", "step": "T"}])
     );
 
     // A failing child fails the step, saying which of its steps failed.
@@ -343,4 +351,53 @@ async fn an_application_that_triggers_itself_stops_at_the_nesting_limit() {
     let runs = runs_of(&node, "looping").await;
     assert_eq!(runs.len(), 11, "no run after the refused one");
     assert!(runs[..10].iter().all(|r| r["state"] == "SUCCESS"), "{runs:?}");
+}
+
+#[tokio::test]
+async fn revoking_a_run_revokes_the_child_its_step_waits_for() {
+    let node = TestNode::start().await.unwrap();
+    node.put_step("Nap").await.unwrap();
+    let markers = is_tests::Markers::new().unwrap();
+    let child = json!({"name": "slow_child", "steps": [{"name": "N", "file": "Nap", "wait_for": markers.path("never")}]});
+    let parent = json!({"name": "waiting_parent", "steps": [{"name": "T", "file": "TriggerApplication",
+        "application_name": "slow_child"}]});
+    for app in [child, parent] {
+        let (status, body) = node
+            .rest("POST", "/api/v1/applications", Some(&app))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, started) = node
+        .rest(
+            "POST",
+            "/api/v1/applications/waiting_parent/run?wait=0",
+            Some(&json!({})),
+        )
+        .await
+        .unwrap();
+    assert!(status == 200 || status == 202, "{started}");
+    let parent_id = started["id"].as_str().unwrap().to_string();
+    // Once the child's step runs, revoke the parent.
+    let child = is_tests::poll(RUN_WITHIN, async || {
+        let runs = runs_of(&node, "slow_child").await;
+        Ok(match runs.first() {
+            Some(r) if r["steps"][0]["state"] == "STARTED" => is_tests::Progress::Done(r.clone()),
+            _ => is_tests::Progress::NotYet(format!("the child's step is not running: {runs:?}")),
+        })
+    })
+    .await
+    .unwrap();
+    let (status, body) = node
+        .rest("POST", &format!("/api/v1/tasks/{parent_id}/revoke"), None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let child_done = node
+        .wait_terminal(child["id"].as_str().unwrap(), RUN_WITHIN)
+        .await
+        .unwrap();
+    assert_eq!(child_done["state"], "REVOKED", "{child_done}");
+    let parent_done = node.wait_terminal(&parent_id, RUN_WITHIN).await.unwrap();
+    assert_eq!(parent_done["state"], "REVOKED", "{parent_done}");
 }

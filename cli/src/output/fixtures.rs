@@ -88,6 +88,7 @@ pub(crate) fn run_status() -> RunStatus {
         triggered_by: vec![Trigger {
             application_id: "isapp-1".into(),
             triggered_by: "USER".into(),
+            step: None,
         }],
         steps: vec![
             run_step("t-1", "Fetch", TaskState::Success, 1),

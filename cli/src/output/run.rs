@@ -4,7 +4,7 @@
 
 use is_proto::json::from_proto_struct;
 use is_proto::prost_types::Struct;
-use is_proto::v1::{RunStatus, RunStep, TaskState, Trigger};
+use is_proto::v1::{ChildRun, RunStatus, RunStep, TaskState, Trigger};
 use serde_json::Value;
 
 use super::fields::or_dash;
@@ -114,6 +114,9 @@ pub(crate) fn run_sheet(status: &RunStatus) -> String {
     field("Log level", status.log_level.to_string());
     field("Variables", variables(status.app_vars.as_ref()));
     field("Triggered by", triggered_by(&status.triggered_by));
+    if !status.children.is_empty() {
+        field("Started runs", children(&status.children));
+    }
     field("Created", datetime(status.created_time));
     field("Started", status.start_time.map(datetime).unwrap_or_default());
     field("Ended", ended(status.start_time, status.end_time));
@@ -191,28 +194,93 @@ fn variables(vars: Option<&Struct>) -> String {
         .join(", ")
 }
 
-/// Who started a run: `USER`, `SCHEDULE`, `REPLAY (replay of isapp-...)`.
+/// Who started a run: `USER`, `SCHEDULE`, `REPLAY (replay of isapp-...)`,
+/// `APPLICATION (step T of isapp-...)`.
 fn triggered_by(entries: &[Trigger]) -> String {
     let mut how = "";
-    let mut replay_of = None;
+    let mut origin = None;
     for entry in entries {
-        if entry.triggered_by == "REPLAY_OF" {
-            replay_of = Some(entry.application_id.as_str());
-        } else if how.is_empty() {
-            how = &entry.triggered_by;
+        match entry.triggered_by.as_str() {
+            "REPLAY_OF" => origin = Some(format!("replay of {}", entry.application_id)),
+            "PARENT" => {
+                origin = Some(format!(
+                    "step {} of {}",
+                    entry.step.as_deref().unwrap_or("?"),
+                    entry.application_id
+                ))
+            }
+            _ if how.is_empty() => how = &entry.triggered_by,
+            _ => {}
         }
     }
-    match replay_of {
-        Some(of) if how.is_empty() => format!("replay of {of}"),
-        Some(of) => format!("{how} (replay of {of})"),
+    match origin {
+        Some(origin) if how.is_empty() => origin,
+        Some(origin) => format!("{how} ({origin})"),
         None => how.to_string(),
     }
+}
+
+/// The runs a run's Trigger Application steps started, one per line.
+fn children(children: &[ChildRun]) -> String {
+    children
+        .iter()
+        .map(|c| format!("{} ({}, started by step {})", c.id, c.app_name, c.step))
+        .collect::<Vec<_>>()
+        .join("\n               ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::output::fixtures::{run_status, run_step};
+
+    #[test]
+    fn a_triggered_run_names_its_parent_step_and_a_parent_its_children() {
+        let child = RunStatus {
+            triggered_by: vec![
+                Trigger {
+                    application_id: "isapp-c".into(),
+                    triggered_by: "APPLICATION".into(),
+                    step: None,
+                },
+                Trigger {
+                    application_id: "isapp-p".into(),
+                    triggered_by: "PARENT".into(),
+                    step: Some("Kick".into()),
+                },
+            ],
+            ..run_status()
+        };
+        let text = run_sheet(&child);
+        assert!(
+            text.contains("Triggered by:  APPLICATION (step Kick of isapp-p)\n"),
+            "{text}"
+        );
+        let parent = RunStatus {
+            children: vec![
+                ChildRun {
+                    id: "isapp-c".into(),
+                    href: "/api/v1/tasks/isapp-c".into(),
+                    app_name: "nightly".into(),
+                    step: "Kick".into(),
+                },
+                ChildRun {
+                    id: "isapp-d".into(),
+                    href: "/api/v1/tasks/isapp-d".into(),
+                    app_name: "nightly".into(),
+                    step: "Kick".into(),
+                },
+            ],
+            ..run_status()
+        };
+        let text = run_sheet(&parent);
+        assert!(
+            text.contains(
+                "Started runs:  isapp-c (nightly, started by step Kick)\n               isapp-d (nightly, started by step Kick)\n"
+            ),
+            "{text}"
+        );
+    }
     use is_proto::json::to_proto_struct;
     use serde_json::Map;
 
@@ -307,10 +375,12 @@ mod tests {
                 Trigger {
                     application_id: "isapp-2".into(),
                     triggered_by: "REPLAY".into(),
+                    step: None,
                 },
                 Trigger {
                     application_id: "isapp-1".into(),
                     triggered_by: "REPLAY_OF".into(),
+                    step: None,
                 },
             ],
             steps: vec![
@@ -334,6 +404,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Started:       -\nEnded:         -\n"), "{text}");
+        assert!(!text.contains("Started runs"), "{text}");
         assert!(
             text.contains(
                 "  Fetch  PENDING  0        t-4   waiting: no worker subscribed to queue nobody_serves\n"

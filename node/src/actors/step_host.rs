@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::worker::WorkerContext;
 use crate::model::application::edges;
-use crate::model::run::RunOrigin;
-use crate::model::task::{LogLine, TaskState};
+use crate::model::run::{ParentLink, RunOrigin};
+use crate::model::task::{LogLine, TaskSpec, TaskState};
 use crate::model::task_log::LogBudget;
 use crate::python::process::RunnerHost;
 use crate::python::protocol::{LogRecord, RunEnd};
@@ -22,6 +22,7 @@ use crate::util::now_ms;
 /// The node services of one running step.
 pub(super) struct StepHost {
     task_id: String,
+    step_name: String,
     /// The run the step belongs to (none for a step run alone).
     run_id: Option<String>,
     ctx: WorkerContext,
@@ -31,15 +32,11 @@ pub(super) struct StepHost {
 }
 
 impl StepHost {
-    pub(super) fn new(
-        task_id: String,
-        run_id: Option<String>,
-        ctx: WorkerContext,
-        budget: LogBudget,
-    ) -> StepHost {
+    pub(super) fn new(spec: &TaskSpec, ctx: WorkerContext, budget: LogBudget) -> StepHost {
         StepHost {
-            task_id,
-            run_id,
+            task_id: spec.id.clone(),
+            step_name: spec.step_name.clone(),
+            run_id: spec.run.as_ref().map(|(run, _)| run.clone()),
             ctx,
             logs: Vec::new(),
             budget,
@@ -153,8 +150,13 @@ impl RunnerHost for StepHost {
         .map_err(|e| e.to_string())
     }
 
-    async fn run_application(&mut self, name: String, params: String) -> Result<String, String> {
-        let Some(parent) = self.run_id.clone() else {
+    async fn run_application(
+        &mut self,
+        name: String,
+        params: String,
+        blocking: bool,
+    ) -> Result<String, String> {
+        let Some(run_id) = self.run_id.clone() else {
             return Err(
                 "a step run alone cannot trigger an application; run it inside an application".into(),
             );
@@ -167,7 +169,12 @@ impl RunnerHost for StepHost {
         let origin = RunOrigin {
             triggered_by: "APPLICATION".into(),
             replay_of: None,
-            parent: Some(parent),
+            parent: Some(ParentLink {
+                run_id,
+                task_id: self.task_id.clone(),
+                step_name: self.step_name.clone(),
+                blocking,
+            }),
         };
         let id = format!("isapp-{}", uuid::Uuid::new_v4());
         let spec = self

@@ -256,12 +256,7 @@ impl Worker {
             })
         };
 
-        let mut host = StepHost::new(
-            task_id.clone(),
-            spec.run.as_ref().map(|(run, _)| run.clone()),
-            ctx.clone(),
-            LogBudget::new(ctx.max_task_log_bytes, logged),
-        );
+        let mut host = StepHost::new(&spec, ctx.clone(), LogBudget::new(ctx.max_task_log_bytes, logged));
         let outcome = match input {
             Err(reason) => Some(Outcome::Failure {
                 error: reason,

@@ -267,17 +267,20 @@ pub fn run_status(r: &RunRecord, tasks: &[StepTask], served: &BTreeSet<String>) 
     let mut triggered_by = vec![pb::Trigger {
         application_id: r.spec.id.clone(),
         triggered_by: r.spec.triggered_by.clone(),
+        step: None,
     }];
     if let Some(parent) = &r.spec.parent {
         triggered_by.push(pb::Trigger {
-            application_id: parent.clone(),
+            application_id: parent.run_id.clone(),
             triggered_by: "PARENT".into(),
+            step: Some(parent.step_name.clone()),
         });
     }
     if let Some(of) = &r.spec.replay_of {
         triggered_by.push(pb::Trigger {
             application_id: of.clone(),
             triggered_by: "REPLAY_OF".into(),
+            step: None,
         });
     }
     pb::RunStatus {
@@ -295,6 +298,16 @@ pub fn run_status(r: &RunRecord, tasks: &[StepTask], served: &BTreeSet<String>) 
         steps,
         triggered_by,
         last_run: None,
+        children: r
+            .children
+            .iter()
+            .map(|c| pb::ChildRun {
+                id: c.run_id.clone(),
+                href: href(&c.run_id),
+                app_name: c.app_name.clone(),
+                step: c.step_name.clone(),
+            })
+            .collect(),
     }
 }
 

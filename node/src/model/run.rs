@@ -32,11 +32,29 @@ pub struct RunSpec {
     pub triggered_by: String,
     /// The run this one replays.
     pub replay_of: Option<String>,
-    /// The run whose step started this one.
-    pub parent: Option<String>,
+    /// The run (and its step) that started this one.
+    pub parent: Option<ParentLink>,
     /// How many runs started each other down to this one (0: started by a
     /// user, a schedule or a replay).
     pub depth: u32,
+}
+
+/// The step of another run that started a run (Trigger Application).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParentLink {
+    pub run_id: String,
+    pub task_id: String,
+    pub step_name: String,
+    /// The step waits for this run: revoking the parent revokes it too.
+    pub blocking: bool,
+}
+
+/// A run started by a step of the run that records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChildLink {
+    pub run_id: String,
+    pub app_name: String,
+    pub step_name: String,
 }
 
 /// Where a new run comes from (besides its application and params).
@@ -44,7 +62,7 @@ pub struct RunSpec {
 pub struct RunOrigin {
     pub triggered_by: String,
     pub replay_of: Option<String>,
-    pub parent: Option<String>,
+    pub parent: Option<ParentLink>,
 }
 
 impl RunOrigin {

@@ -69,6 +69,7 @@ pub trait RunnerHost: Send {
         &mut self,
         name: String,
         params: String,
+        blocking: bool,
     ) -> impl Future<Output = Result<String, String>> + Send;
     /// Waits up to `timeout` for run `run_id` to finish.
     fn await_run(
@@ -320,9 +321,13 @@ impl RunnerProcess {
                 Ok(FromRunner::CacheDelete { key }) => {
                     Some(ToRunner::CacheDone(host.cache_delete(key).await))
                 }
-                Ok(FromRunner::RunApplication { name, params }) => {
-                    Some(ToRunner::RunStarted(host.run_application(name, params).await))
-                }
+                Ok(FromRunner::RunApplication {
+                    name,
+                    params,
+                    blocking,
+                }) => Some(ToRunner::RunStarted(
+                    host.run_application(name, params, blocking).await,
+                )),
                 // A wait may be long: the step's timeout and revocation
                 // still end it.
                 Ok(FromRunner::AwaitRun {

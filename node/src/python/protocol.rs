@@ -111,6 +111,9 @@ pub enum FromRunner {
     RunApplication {
         name: String,
         params: String,
+        /// The step will wait for the run (revoking the step's run then
+        /// revokes it too).
+        blocking: bool,
     },
     /// Wait (at most `timeout_seconds`) until a run has finished.
     AwaitRun {

@@ -107,8 +107,12 @@ mod ishost {
     /// Starts a run of application `name` (params as JSON text) as a child
     /// of the running step's run; answers the run id.
     #[pyfunction]
-    fn run_application(name: String, params: String) -> PyResult<String> {
-        match ask(&FromRunner::RunApplication { name, params })? {
+    fn run_application(name: String, params: String, blocking: bool) -> PyResult<String> {
+        match ask(&FromRunner::RunApplication {
+            name,
+            params,
+            blocking,
+        })? {
             ToRunner::RunStarted(Ok(id)) => Ok(id),
             ToRunner::RunStarted(Err(e)) => Err(pyo3::exceptions::PyRuntimeError::new_err(e)),
             other => Err(unexpected(other)),

@@ -216,6 +216,12 @@ fn a_run_is_planned_from_the_content_as_it_is_and_refused_with_every_reason() {
     c.apply(app(
         serde_json::json!({"name": "b", "steps": [{"name": "S", "file": "Missing"}]}),
     ));
+    let link = |run: &str| crate::model::run::ParentLink {
+        run_id: run.to_string(),
+        task_id: format!("{}-0", run.trim_start_matches("isapp-")),
+        step_name: "S".into(),
+        blocking: false,
+    };
     let plan = |c: &Content, name: &str, params: serde_json::Value, origin: RunOrigin| {
         let params = params.as_object().cloned().unwrap_or_default();
         c.plan_run(format!("isapp-{name}"), name, params, origin, 5)
@@ -239,7 +245,7 @@ fn a_run_is_planned_from_the_content_as_it_is_and_refused_with_every_reason() {
         let origin = RunOrigin {
             triggered_by: "APPLICATION".into(),
             replay_of: None,
-            parent: Some(parent.id.clone()),
+            parent: Some(link(&parent.id)),
         };
         let mut child = plan(&c, "a", serde_json::json!({}), origin).unwrap();
         assert_eq!(child.depth, parent.depth + 1);
@@ -250,7 +256,7 @@ fn a_run_is_planned_from_the_content_as_it_is_and_refused_with_every_reason() {
     let origin = RunOrigin {
         triggered_by: "APPLICATION".into(),
         replay_of: None,
-        parent: Some(parent.id.clone()),
+        parent: Some(link(&parent.id)),
     };
     assert_eq!(
         plan(&c, "a", serde_json::json!({}), origin),
@@ -258,4 +264,55 @@ fn a_run_is_planned_from_the_content_as_it_is_and_refused_with_every_reason() {
             parent: parent.id.clone()
         })
     );
+}
+
+#[test]
+fn revoking_a_run_revokes_the_children_its_steps_wait_for_and_notes_them() {
+    use crate::model::run::ParentLink;
+    let mut c = Content::default();
+    let app = r#"{"name": "a", "steps": [{"name": "A", "file": "F"}]}"#;
+    c.apply(Command::CreateRun(RunSpec::for_test("isapp-p", app, 10)));
+    let child = |id: &str, parent: &str, blocking: bool| {
+        let mut spec = RunSpec::for_test(id, app, 11);
+        spec.parent = Some(ParentLink {
+            run_id: parent.into(),
+            task_id: format!("{}-0", parent.trim_start_matches("isapp-")),
+            step_name: "A".into(),
+            blocking,
+        });
+        Command::CreateRun(spec)
+    };
+    c.apply(child("isapp-waited", "isapp-p", true));
+    c.apply(child("isapp-grandchild", "isapp-waited", true));
+    c.apply(child("isapp-detached", "isapp-p", false));
+    let children: Vec<&str> = c.runs["isapp-p"]
+        .children
+        .iter()
+        .map(|l| l.run_id.as_str())
+        .collect();
+    assert_eq!(children, ["isapp-waited", "isapp-detached"]);
+
+    let mut changed = Vec::new();
+    c.apply_noting(
+        Command::RevokeRun {
+            id: "isapp-p".into(),
+            at_ms: 50,
+        },
+        &mut changed,
+    );
+    for (run, state) in [
+        ("isapp-p", TaskState::Revoked),
+        ("isapp-waited", TaskState::Revoked),
+        ("isapp-grandchild", TaskState::Revoked),
+        ("isapp-detached", TaskState::Pending),
+    ] {
+        let record = c.any_run(run).unwrap();
+        assert_eq!(
+            record.run.state.is_terminal(),
+            state == TaskState::Revoked,
+            "{run}"
+        );
+    }
+    assert!(changed.contains(&"isapp-grandchild".to_string()), "{changed:?}");
+    assert!(!changed.contains(&"isapp-detached".to_string()), "{changed:?}");
 }

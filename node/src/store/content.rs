@@ -220,9 +220,15 @@ impl Content {
             Command::CreateRun(spec) => {
                 let mut ids = vec![spec.id.clone()];
                 ids.extend(self.run_task_ids(&spec.id));
+                // The parent lists its children.
+                ids.extend(spec.parent.as_ref().map(|p| p.run_id.clone()));
                 ids
             }
-            Command::RevokeRun { id, .. } => self.run_task_ids(id),
+            Command::RevokeRun { id, .. } => self
+                .revocation_of(id)
+                .iter()
+                .flat_map(|run| self.run_task_ids(run))
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -325,14 +331,19 @@ impl Content {
             Command::Task { id, event } => self.apply_task_event(&id, event),
             Command::CreateRun(spec) => self.create_run(spec),
             Command::RevokeRun { id, at_ms } => {
-                let Some(record) = self.runs.get_mut(&id) else {
+                let Some(record) = self.runs.get(&id) else {
                     return ignored(format!("no run {id}"));
                 };
-                let actions = record.run.apply(RunEvent::Revoked);
-                if actions.is_empty() {
+                if record.run.state.is_terminal() {
                     return ignored(format!("run {id} is already {}", record.run.state.as_str()));
                 }
-                self.carry_out(&id, actions, at_ms);
+                for run_id in self.revocation_of(&id) {
+                    let Some(record) = self.runs.get_mut(&run_id) else {
+                        continue;
+                    };
+                    let actions = record.run.apply(RunEvent::Revoked);
+                    self.carry_out(&run_id, actions, at_ms);
+                }
                 task_result(true, None)
             }
             Command::Purge { before_ms } => {

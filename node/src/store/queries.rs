@@ -170,10 +170,10 @@ impl Content {
         let depth = match &origin.parent {
             None => 0,
             Some(parent) => {
-                let depth = self.runs.get(parent).map_or(0, |r| r.spec.depth) + 1;
+                let depth = self.runs.get(&parent.run_id).map_or(0, |r| r.spec.depth) + 1;
                 if depth > MAX_TRIGGER_DEPTH {
                     return Err(RunRefusal::TooDeep {
-                        parent: parent.clone(),
+                        parent: parent.run_id.clone(),
                     });
                 }
                 depth

@@ -10,7 +10,7 @@ use super::content::{ignored, task_result, Content, Effect, StoreOp};
 use super::{Command, CommandResult};
 use crate::engine::run::{self, Run, RunAction, RunEvent};
 use crate::engine::{step_task, Applied, TaskEvent};
-use crate::model::run::{step_task_id, RunSpec};
+use crate::model::run::{step_task_id, ChildLink, RunSpec};
 use crate::model::task::{Outcome, StepTask, TaskSpec};
 
 /// A run as replicated: what was asked and where it stands.
@@ -21,6 +21,8 @@ pub struct RunRecord {
     /// Step task ids, in application order.
     pub task_ids: Vec<String>,
     pub end_ms: Option<u64>,
+    /// Runs its Trigger Application steps started, oldest first.
+    pub children: Vec<ChildLink>,
 }
 
 impl Content {
@@ -55,6 +57,18 @@ impl Content {
             task_ids.push(id);
         }
         let (id, at_ms) = (spec.id.clone(), spec.created_ms);
+        if let Some(parent) = &spec.parent {
+            // The parent is running (its step asked for this run); should it
+            // have ended meanwhile, the child still names it.
+            if let Some(record) = self.runs.get_mut(&parent.run_id) {
+                record.children.push(ChildLink {
+                    run_id: id.clone(),
+                    app_name: spec.app.name.clone(),
+                    step_name: parent.step_name.clone(),
+                });
+                self.dirty_runs.push(parent.run_id.clone());
+            }
+        }
         self.dirty_runs.push(id.clone());
         self.runs.insert(
             id.clone(),
@@ -63,10 +77,33 @@ impl Content {
                 run,
                 task_ids,
                 end_ms: None,
+                children: Vec::new(),
             },
         );
         self.carry_out(&id, actions, at_ms);
         task_result(true, None)
+    }
+
+    /// The runs revoking run `id` revokes: it, and the unfinished runs its
+    /// steps wait for (Trigger Application, blocking), theirs in turn.
+    pub(super) fn revocation_of(&self, id: &str) -> Vec<String> {
+        let mut runs = vec![id.to_string()];
+        let mut next = 0;
+        while let Some(run_id) = runs.get(next).cloned() {
+            next += 1;
+            let Some(record) = self.runs.get(&run_id) else {
+                continue;
+            };
+            for child in &record.children {
+                let waited_for = self.runs.get(&child.run_id).is_some_and(|c| {
+                    !c.run.state.is_terminal() && c.spec.parent.as_ref().is_some_and(|p| p.blocking)
+                });
+                if waited_for && !runs.contains(&child.run_id) {
+                    runs.push(child.run_id.clone());
+                }
+            }
+        }
+        runs
     }
 
     pub(super) fn apply_task_event(&mut self, id: &str, event: TaskEvent) -> CommandResult {

@@ -96,12 +96,13 @@ class FakeHost(types.ModuleType):
         self.calls.append(("delete", key))
         self.store.pop(key, None)
 
-    # _ishost.run_application(name: str, params: str) -> str (the run id)
-    def run_application(self, name, params):
+    # _ishost.run_application(name: str, params: str, blocking: bool) -> str (the run id)
+    def run_application(self, name, params, blocking):
         assert isinstance(name, str)
         assert isinstance(params, str)
+        assert type(blocking) is bool, blocking
         import json
-        self.calls.append(("run_application", name, json.loads(params)))
+        self.calls.append(("run_application", name, json.loads(params), blocking))
         if name not in self.children:
             raise RuntimeError("no application named %r" % name)
         run_id = "isapp-%d" % (len(self.started) + 1)

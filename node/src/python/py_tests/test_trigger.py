@@ -16,7 +16,7 @@ def test_blocking_saves_the_one_terminal_steps_data(host):
     host.children["child"] = ("SUCCESS", True, [("Last", {"rows": 3})], [])
     data = run_ok(trigger_source(), parameters={"application_name": "child", "params": {"who": "x"}})
     assert data == {"rows": 3}
-    assert host.calls[0] == ("run_application", "child", {"who": "x"})
+    assert host.calls[0] == ("run_application", "child", {"who": "x"}, True)
     assert host.calls[1] == ("await_run", "isapp-1", 3600.0)
 
 
@@ -45,7 +45,7 @@ def test_non_blocking_saves_the_run_id_and_does_not_wait(host):
     host.children["child"] = ("PENDING", False, [], [])
     data = run_ok(trigger_source(), parameters={"application_name": "child", "blocking": False})
     assert data == {"application_name": "child", "application_id": "isapp-1"}
-    assert [c[0] for c in host.calls] == ["run_application"]
+    assert host.calls == [("run_application", "child", {}, False)]
 
 
 def test_an_unknown_application_or_bad_params_fail_clearly(host):

@@ -36,10 +36,11 @@ class ChildRun:
         return {name: data for name, data in self.outputs}
 
 
-def trigger_application(name, params=None):
+def trigger_application(name, params=None, blocking=True):
     """Starts a run of application ``name``; ``params`` are the run's params
     (app variable overrides and the options ``configuration``, ``queue``,
-    ``log_level``).  Answers the new run's id."""
+    ``log_level``).  ``blocking``: the step will wait for the run, so
+    revoking the step's run revokes it too.  Answers the new run's id."""
     if not isinstance(name, str) or not name:
         raise ValueError("the application to trigger must be a non-empty name, got %r" % (name,))
     if params is None:
@@ -50,7 +51,7 @@ def trigger_application(name, params=None):
         text = json.dumps(params)
     except (TypeError, ValueError) as exc:
         raise TypeError("params of a triggered run must be JSON values: %s" % exc) from exc
-    return _host().run_application(name, text)
+    return _host().run_application(name, text, bool(blocking))
 
 
 def wait_for_application(run_id, timeout):

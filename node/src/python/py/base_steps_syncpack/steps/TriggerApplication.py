@@ -25,9 +25,10 @@ class TriggerApplication(BaseStep):
     def execute(self):
         name = self.get_parameter("application_name")
         params = self.get_parameter("params") or {}
-        run_id = trigger_application(name, params)
+        blocking = self.get_parameter("blocking")
+        run_id = trigger_application(name, params, blocking)
         self.logger.info("started application %s as run %s" % (name, run_id))
-        if not self.get_parameter("blocking"):
+        if not blocking:
             self.save_data_for_next_step({"application_name": name, "application_id": run_id})
             return
         child = wait_for_application(run_id, self.get_parameter("timeout"))
