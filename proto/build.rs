@@ -35,6 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "AppVariable.sample_value",
         "ConfigVariable.value",
         "TaskStatus.result",
+        "CacheEntry.value",
     ] {
         builder = builder.field_attribute(v1(field), "#[serde(serialize_with = \"crate::json::value\")]");
     }
@@ -57,6 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "RunStep.waiting_for",
         "RunStatus.last_run",
         "Trigger.step",
+        "CacheEntry.note",
     ] {
         builder = builder.field_attribute(v1(field), "#[serde(skip_serializing_if = \"Option::is_none\")]");
     }
@@ -71,10 +73,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "#[serde(tag = \"type\", rename_all = \"lowercase\")]",
         )
         .type_attribute(v1("AnyTask.kind"), "#[serde(untagged)]")
-        .field_attribute(
-            v1("CacheEntry.value"),
-            "#[serde(rename = \"value_base64\", serialize_with = \"crate::json::base64\")]",
-        );
+        // REST answers the pickle itself with `?raw=true`, not inside JSON.
+        .field_attribute(v1("CacheEntry.pickle"), "#[serde(skip)]");
     builder.compile_fds(descriptors)?;
     Ok(())
 }

@@ -6,7 +6,6 @@
 //! protobuf numbers are doubles: an integral number comes back as an
 //! integer (`1`, not `1.0`), and integers beyond 2^53 lose precision.
 
-use base64::Engine;
 use prost_types::value::Kind;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
@@ -101,10 +100,6 @@ pub(crate) fn object<S: Serializer>(v: &Option<prost_types::Struct>, s: S) -> Re
         None => s.serialize_none(),
         Some(st) => JsonObject(st).serialize(s),
     }
-}
-
-pub(crate) fn base64<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 /// Serializes a protobuf value as the JSON it stands for, without building

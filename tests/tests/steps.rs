@@ -237,7 +237,45 @@ async fn the_cache_is_shared_between_runs() {
     assert_eq!(body["result"], json!({"n": 42}), "{body}");
     let (status, entry) = node.rest("GET", "/api/v1/cache/shared-key", None).await.unwrap();
     assert_eq!(status, 200);
-    assert!(entry["size"].as_u64().unwrap() > 0);
+    assert_eq!(entry["value"], json!({"n": 42}), "{entry}");
+    assert_eq!(entry["expires_at"], Value::Null, "{entry}");
+    // The pickle itself only on request.
+    let raw = node
+        .http
+        .get(node.url("/api/v1/cache/shared-key?raw=true"))
+        .basic_auth("isadmin", Some(is_tests::PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.headers()["content-type"], "application/octet-stream");
+    let pickle = raw.bytes().await.unwrap();
+    assert_eq!(pickle.len() as u64, entry["size"].as_u64().unwrap());
+    assert_eq!(pickle[0], 0x80, "a pickle starts with the PROTO opcode");
+    // iscli shows the same, and saves the pickle.
+    let shown = is_tests::iscli_ok(&node, &["cache", "get", "shared-key"]);
+    assert!(shown.contains("Value:\n  {\n    \"n\": 42\n  }"), "{shown}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("entry.pickle");
+    is_tests::iscli_ok(
+        &node,
+        &["cache", "get", "shared-key", "--raw", file.to_str().unwrap()],
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), pickle.to_vec());
+
+    // A Python object has no JSON rendering; keys may hold slashes.
+    let (_, body) = run(&node, json!({"name": "Modes", "mode": "cache_put_object"}), 30).await;
+    assert_eq!(body["state"], "SUCCESS", "{body}");
+    let (status, entry) = node
+        .rest("GET", "/api/v1/cache/some%20app/when", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{entry}");
+    assert_eq!(entry["value"], Value::Null, "{entry}");
+    assert!(entry["note"].as_str().unwrap().contains("?raw=true"), "{entry}");
+    let (status, _) = node.rest("GET", "/api/v1/cache/no-such-key", None).await.unwrap();
+    assert_eq!(status, 404);
+    let out = is_tests::iscli_ok(&node, &["cache", "delete", "some app/when"]);
+    assert!(out.contains("deleted cache entry some app/when"), "{out}");
     let (status, _) = node
         .rest("DELETE", "/api/v1/cache/shared-key", None)
         .await

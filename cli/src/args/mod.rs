@@ -5,13 +5,14 @@
 //! Two styles live side by side: the original product's flags
 //! (`iscli -usf step.py`, `iscli -AIkn pack -V 1.0`, in `legacy`) and
 //! subcommands (`iscli step list`), one file per noun: `step`, `app`,
-//! `task`, `config`, `pack`, `cluster`; `params` reads `--param KEY=VALUE`. To add
+//! `task`, `config`, `pack`, `cluster`, `cache`; `params` reads `--param KEY=VALUE`. To add
 //! a subcommand, add a variant to `Command` (or to one of the per-noun
 //! enums) and its handler in `commands`.
 
 use clap::{Parser, Subcommand};
 
 mod app;
+mod cache;
 mod cluster;
 mod config;
 mod legacy;
@@ -23,6 +24,7 @@ mod task;
 mod tests;
 
 pub(crate) use app::{AppCommand, AppRun};
+pub(crate) use cache::CacheCommand;
 pub(crate) use cluster::ClusterCommand;
 pub(crate) use config::ConfigCommand;
 pub(crate) use legacy::{ContentKind, LegacyArgs, SyncPackOps, UploadRequest};
@@ -161,6 +163,10 @@ pub(crate) enum Command {
     /// The cluster of nodes
     #[command(subcommand)]
     Cluster(ClusterCommand),
+
+    /// The shared cache (what Cache Save steps and IpaasContentManager store)
+    #[command(subcommand)]
+    Cache(CacheCommand),
 
     /// Tasks: runs of a step or of an application (state, logs, result;
     /// listing, replay, revocation)

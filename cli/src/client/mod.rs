@@ -10,7 +10,8 @@
 use std::time::Duration;
 
 use is_proto::v1::{
-    About, AddNodeRequest, ClusterStatus, Empty, IdRequest, NameRequest, RemoveNodeRequest, SyncPackRef,
+    About, AddNodeRequest, CacheDeleted, CacheEntry, CacheRequest, ClusterStatus, Empty, IdRequest,
+    NameRequest, RemoveNodeRequest, SyncPackRef,
 };
 use is_proto::IntegrationServiceClient;
 use serde_json::Value;
@@ -75,6 +76,29 @@ impl Client {
 
     fn fail(&self, status: Status) -> CliError {
         map_status(&status, &self.user, &self.addr)
+    }
+
+    // ---- cache ----
+
+    pub(crate) async fn get_cache_entry(&mut self, key: &str, raw: bool) -> Result<CacheEntry, CliError> {
+        let request = CacheRequest {
+            key: key.to_string(),
+            raw,
+        };
+        match self.rpc.get_cache_entry(request).await {
+            Ok(r) => Ok(r.into_inner()),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    pub(crate) async fn delete_cache_entry(&mut self, key: &str) -> Result<CacheDeleted, CliError> {
+        let request = NameRequest {
+            name: key.to_string(),
+        };
+        match self.rpc.delete_cache_entry(request).await {
+            Ok(r) => Ok(r.into_inner()),
+            Err(s) => Err(self.fail(s)),
+        }
     }
 
     // ---- system ----

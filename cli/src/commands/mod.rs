@@ -2,8 +2,8 @@
 //! connecting, calling the RPCs (`client`) and printing the answers (pretty
 //! JSON with `--json`, else the readable forms of `output`).
 //!
-//! One file per noun: `step`, `task`, `app`, `config`, `pack` (list, show,
-//! delete), `syncpack` (`-A`/`-I`, following an install);
+//! One file per noun: `step`, `task`, `app`, `config`, `cache`, `pack`
+//! (list, show, delete), `syncpack` (`-A`/`-I`, following an install);
 //! following a run (`app run`, `task replay`, `task logs isapp-... -f`,
 //! the live view of `live`) is `runs`. The decisions of following (what an
 //! event calls for, when it is over, how to show a run on this stdout) are
@@ -22,6 +22,7 @@ use crate::settings::{self, ConnectionFlags};
 use crate::upload;
 
 mod app;
+mod cache;
 mod config;
 mod follow;
 mod follow_run;
@@ -136,6 +137,7 @@ async fn run_command(command: Command, ctx: &Context) -> Result<Outcome, CliErro
         }
         Command::Task(cmd) => task::run(&mut client, cmd, ctx).await,
         Command::Pack(cmd) => pack::run(&mut client, cmd, ctx).await,
+        Command::Cache(cmd) => cache::run(&mut client, cmd, ctx).await,
     }
 }
 

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::error::{ApiError, ApiErrorKind, CliError};
 
+mod cache;
 mod catalog;
 mod fields;
 #[cfg(test)]
@@ -34,6 +35,7 @@ mod table;
 mod task;
 mod time;
 
+pub(crate) use cache::cache_sheet;
 pub(crate) use catalog::{list_table, step_sheet};
 pub(crate) use fields::text;
 pub(crate) use logs::{late_logs, log_line, log_lines, SeenLogs};

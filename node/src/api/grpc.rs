@@ -214,8 +214,9 @@ impl IntegrationService for GrpcApi {
         Ok(Response::new(Box::pin(events.map(Ok))))
     }
 
-    async fn get_cache_entry(&self, request: Request<NameRequest>) -> Answer<CacheEntry> {
-        answer(self.svc.cache_get(&request.into_inner().name))
+    async fn get_cache_entry(&self, request: Request<CacheRequest>) -> Answer<CacheEntry> {
+        let request = request.into_inner();
+        answer(self.svc.cache_get(&request.key, request.raw))
     }
 
     async fn delete_cache_entry(&self, request: Request<NameRequest>) -> Answer<CacheDeleted> {

@@ -8,6 +8,7 @@
 //! (`raft::service`), which must carry the cluster secret instead.
 
 pub mod auth;
+pub mod cache;
 pub mod error;
 pub mod grpc;
 pub mod packs;

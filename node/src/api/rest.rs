@@ -460,8 +460,29 @@ async fn task_events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-async fn get_cache(State(s): State<Service>, Path(key): Path<String>) -> Answer<pb::CacheEntry> {
-    s.cache_get(&key).map(Json)
+#[derive(serde::Deserialize)]
+struct CacheQuery {
+    raw: Option<String>,
+}
+
+/// `GET /cache/{key}`: the entry with its value as JSON; with `?raw=true`
+/// the stored pickle itself (`application/octet-stream`).
+async fn get_cache(
+    State(s): State<Service>,
+    Path(key): Path<String>,
+    Query(q): Query<CacheQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let raw = super::rest_packs::flag(&q.raw, "raw")?;
+    let entry = s.cache_get(&key, raw)?;
+    match entry.pickle {
+        Some(pickle) if raw => Ok((
+            [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
+            pickle,
+        )
+            .into_response()),
+        _ => Ok(Json(entry).into_response()),
+    }
 }
 
 async fn delete_cache(State(s): State<Service>, Path(key): Path<String>) -> Answer<pb::CacheDeleted> {
@@ -545,7 +566,7 @@ pub fn routes(syncpack_max: u64) -> Router<Service> {
         .route("/schedule/{id}", delete(later(SCHEDULES)))
         .route("/reports", get(later(REPORTS)))
         .route("/reports/{id}", get(later(REPORTS)).delete(later(REPORTS)))
-        .route("/cache/{key}", get(get_cache).delete(delete_cache))
+        .route("/cache/{*key}", get(get_cache).delete(delete_cache))
         .route("/about", get(about))
         .route(
             "/license",

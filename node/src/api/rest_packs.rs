@@ -17,7 +17,7 @@ use super::{ApiError, Service};
 use crate::model::lenient::bool_of;
 
 /// `?force=true` and the other flags, in the spellings the original took.
-fn flag(v: &Option<String>, name: &str) -> Result<bool, ApiError> {
+pub(super) fn flag(v: &Option<String>, name: &str) -> Result<bool, ApiError> {
     match v {
         None => Ok(false),
         Some(text) => bool_of(&Value::String(text.clone()))

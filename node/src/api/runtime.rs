@@ -9,7 +9,7 @@ use is_proto::v1 as pb;
 use serde_json::{Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::views::{self, secs};
+use super::views;
 use super::{ApiError, Service};
 use crate::engine::TaskEvent;
 use crate::model::task::{KeptOutcome, StepTask, TaskSpec, TaskState};
@@ -360,31 +360,5 @@ impl Service {
         Ok(futures::StreamExt::map(events, |e| pb::TaskEvent {
             event: Some(e),
         }))
-    }
-
-    pub fn cache_get(&self, key: &str) -> Result<pb::CacheEntry, ApiError> {
-        let sm = self.inner.content.read();
-        let entry = sm
-            .content
-            .cache
-            .get(key)
-            .filter(|e| e.is_live(now_ms()))
-            .ok_or_else(|| ApiError::NotFound(format!("no cache entry {key:?} (or it expired)")))?;
-        Ok(pb::CacheEntry {
-            key: key.to_string(),
-            value: entry.value.clone(),
-            size: entry.value.len() as u64,
-            expires_at: entry.expires_at_ms.map(secs),
-        })
-    }
-
-    pub async fn cache_delete(&self, key: &str) -> Result<pb::CacheDeleted, ApiError> {
-        match self.write(Command::CacheDelete { key: key.to_string() }).await? {
-            crate::store::CommandResult::Deleted { existed: true } => Ok(pb::CacheDeleted {
-                key: key.to_string(),
-                deleted: true,
-            }),
-            _ => Err(ApiError::NotFound(format!("no cache entry {key:?}"))),
-        }
     }
 }
