@@ -22,6 +22,7 @@ mod fixtures;
 mod iscli;
 mod node;
 mod poll;
+pub mod services;
 
 pub use fixtures::{examples_dir, step_source, syncpack_dir, wheel_dir, Markers};
 pub use iscli::{iscli, iscli_command, iscli_json, iscli_ok, iscli_out, position_of};

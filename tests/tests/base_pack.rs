@@ -185,6 +185,13 @@ async fn query_rest_and_a_subclass_of_it_query_a_local_server() {
         )),
         "{missing}"
     );
+    // What it saved before failing stays visible in its task.
+    let (_, task) = node
+        .rest("GET", missing["href"].as_str().unwrap(), None)
+        .await
+        .unwrap();
+    assert_eq!(task["result"]["http_code"], 404, "{task}");
+    assert_eq!(task["result"]["body"], json!({"error": "no such path"}), "{task}");
 }
 
 /// The step API calls real packs make beyond the core: the stored

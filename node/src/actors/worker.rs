@@ -261,6 +261,7 @@ impl Worker {
             Err(reason) => Some(Outcome::Failure {
                 error: reason,
                 traceback: None,
+                saved: None,
             }),
             Ok((input, env)) => Self::execute(state, &spec, input, env, &mut host, &mut cancel).await,
         };
@@ -436,6 +437,7 @@ impl Worker {
                 return Some(Outcome::Failure {
                     error: format!("{e} (for the step's SyncPack environment)"),
                     traceback: None,
+                    saved: None,
                 })
             }
         };
@@ -443,6 +445,7 @@ impl Worker {
             return Some(Outcome::Failure {
                 error: "no Python runner is available on this worker".into(),
                 traceback: None,
+                saved: None,
             });
         };
         let job = Job {
@@ -463,6 +466,7 @@ impl Worker {
                              (max_output_bytes in the node config); save less or raise the limit"
                         ),
                         traceback: None,
+                        saved: None,
                     });
                 }
                 Some(Outcome::Success { json, pickle })
@@ -471,7 +475,11 @@ impl Worker {
                 error_type,
                 message,
                 traceback,
+                saved,
             }) => {
+                // What it saved before failing is shown, within the same limit.
+                let saved =
+                    saved.filter(|(_, pickle)| pickle.as_ref().map_or(0, Vec::len) as u64 <= max_output);
                 let error = if error_type == "MemoryError" {
                     // The interpreter may be in a poor state after running out
                     // of memory: replace it.
@@ -490,6 +498,7 @@ impl Worker {
                 Some(Outcome::Failure {
                     error,
                     traceback: Some(traceback),
+                    saved,
                 })
             }
             Err(RunnerError::Revoked) => {
@@ -507,6 +516,7 @@ impl Worker {
                 Some(Outcome::Failure {
                     error,
                     traceback: None,
+                    saved: None,
                 })
             }
         }

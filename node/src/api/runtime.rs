@@ -96,6 +96,10 @@ impl Service {
             Some(KeptOutcome::Success { json_bytes, .. }) if *json_bytes <= self.inner.max_inline_result => {
                 content.result_json(&t.spec.id)?
             }
+            Some(KeptOutcome::Failure {
+                saved_json_bytes: Some(bytes),
+                ..
+            }) if *bytes <= self.inner.max_inline_result => content.result_json(&t.spec.id)?,
             _ => None,
         };
         Ok(views::TaskView {

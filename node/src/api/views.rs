@@ -39,7 +39,7 @@ fn waiting_for(t: &StepTask, served: bool) -> Option<String> {
 /// What a failed task shows as its traceback: the traceback, else the error.
 fn shown_traceback(t: &StepTask) -> Option<String> {
     match &t.outcome {
-        Some(KeptOutcome::Failure { error, traceback }) => {
+        Some(KeptOutcome::Failure { error, traceback, .. }) => {
             Some(traceback.clone().unwrap_or_else(|| error.clone()))
         }
         _ => None,
@@ -201,7 +201,21 @@ pub fn task_status(t: &StepTask, served: bool, view: &TaskView) -> pb::TaskStatu
             result_size = Some(*json_bytes);
             (Value::Null, None, None)
         }
-        (Some(KeptOutcome::Failure { error, .. }), _) => {
+        // What the step saved before it failed, if anything.
+        (Some(KeptOutcome::Failure { error, .. }), Some(json)) => (
+            serde_json::from_str(json).unwrap_or_else(|_| Value::String(json.clone())),
+            shown_traceback(t),
+            Some(error.clone()),
+        ),
+        (
+            Some(KeptOutcome::Failure {
+                error,
+                saved_json_bytes,
+                ..
+            }),
+            None,
+        ) => {
+            result_size = *saved_json_bytes;
             (Value::Null, shown_traceback(t), Some(error.clone()))
         }
         (None, _) => (Value::Null, None, None),

@@ -193,6 +193,7 @@ pub(crate) fn finished_for_test(attempt: u32, ok: bool, at_ms: u64) -> TaskEvent
             Outcome::Failure {
                 error: "boom".into(),
                 traceback: None,
+                saved: None,
             }
         },
         logs: vec![],

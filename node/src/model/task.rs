@@ -75,6 +75,8 @@ pub enum Outcome {
         /// One line: the exception type and message, or why the runner failed.
         error: String,
         traceback: Option<String>,
+        /// What the step saved before it failed: (JSON rendering, pickle).
+        saved: Option<(String, Option<Vec<u8>>)>,
     },
 }
 
@@ -87,9 +89,14 @@ impl Outcome {
                 json_bytes: json.len() as u64,
                 pickle_bytes: pickle.as_ref().map(|p| p.len() as u64),
             },
-            Outcome::Failure { error, traceback } => KeptOutcome::Failure {
+            Outcome::Failure {
+                error,
+                traceback,
+                saved,
+            } => KeptOutcome::Failure {
                 error: error.clone(),
                 traceback: traceback.clone(),
+                saved_json_bytes: saved.as_ref().map(|(json, _)| json.len() as u64),
             },
         }
     }
@@ -107,6 +114,9 @@ pub enum KeptOutcome {
     Failure {
         error: String,
         traceback: Option<String>,
+        /// Size of the JSON rendering of what the step saved before it
+        /// failed (kept in the store like a success's data).
+        saved_json_bytes: Option<u64>,
     },
 }
 

@@ -80,6 +80,8 @@ pub enum ExecResult {
         error_type: String,
         message: String,
         traceback: String,
+        /// What the step saved before it failed: (JSON rendering, pickle).
+        saved: Option<(String, Option<Vec<u8>>)>,
     },
 }
 

@@ -325,6 +325,7 @@ fn execute(
                 error_type: "ConfigurationError".into(),
                 message,
                 traceback: String::new(),
+                saved: None,
             })
         }
     };
@@ -354,24 +355,29 @@ fn execute(
             }
         }
     }
-    let result = runner.call_method1("execute", (request,))?;
-    let field = |name: &str| result.get_item(name);
+    let result = runner
+        .call_method1("execute", (request,))?
+        .cast_into::<PyDict>()?;
+    let field = |name: &str| result.as_any().get_item(name);
+    let pickle = match result.get_item("pickle")? {
+        Some(p) if !p.is_none() => Some(p.cast::<PyBytes>()?.as_bytes().to_vec()),
+        _ => None,
+    };
     if field("ok")?.extract::<bool>()? {
-        let pickle = field("pickle")?;
-        let pickle = if pickle.is_none() {
-            None
-        } else {
-            Some(pickle.cast::<PyBytes>()?.as_bytes().to_vec())
-        };
         Ok(ExecResult::Success {
             pickle,
             json: field("json")?.extract()?,
         })
     } else {
+        let saved = match result.get_item("json")? {
+            Some(json) => Some((json.extract()?, pickle)),
+            None => None,
+        };
         Ok(ExecResult::Failure {
             error_type: field("error_type")?.extract()?,
             message: field("message")?.extract()?,
             traceback: field("traceback")?.extract()?,
+            saved,
         })
     }
 }

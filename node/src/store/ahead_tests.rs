@@ -85,6 +85,7 @@ fn outcome_event(task: &StepTask, ok: bool, at_ms: u64) -> TaskEvent {
             Outcome::Failure {
                 error: "boom".into(),
                 traceback: None,
+                saved: None,
             }
         },
         logs: vec![],

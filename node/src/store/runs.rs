@@ -208,7 +208,11 @@ impl Content {
                 lines: logs,
             });
         }
-        if let Outcome::Success { json, pickle } = outcome {
+        let saved = match outcome {
+            Outcome::Success { json, pickle } => Some((json, pickle)),
+            Outcome::Failure { saved, .. } => saved,
+        };
+        if let Some((json, pickle)) = saved {
             self.pending_bytes += json.len() as u64 + pickle.as_ref().map_or(0, |p| p.len() as u64);
             self.ops.push(StoreOp::Result {
                 task_id: id.to_string(),

@@ -566,3 +566,28 @@ def test_step_classes_work_outside_a_runner():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "fine"
     assert "WARNING S: outside runner" in result.stderr
+
+
+def test_a_failed_step_keeps_what_it_saved_before_failing():
+    source = step_source("""
+        class SavesThenFails(BaseStep):
+            def execute(self):
+                self.save_data_for_next_step({"http_code": 404, "body": "no such device"})
+                raise ValueError("the device is gone")
+    """)
+    response = run(source)
+    assert not response["ok"]
+    assert "the device is gone" in response["message"]
+    assert pickle.loads(response["pickle"]) == {"http_code": 404, "body": "no such device"}
+    assert json.loads(response["json"]) == {"http_code": 404, "body": "no such device"}
+
+
+def test_a_step_that_fails_before_saving_adds_no_data():
+    source = step_source("""
+        class JustFails(BaseStep):
+            def execute(self):
+                raise ValueError("nothing saved")
+    """)
+    response = run(source)
+    assert not response["ok"]
+    assert "pickle" not in response and "json" not in response

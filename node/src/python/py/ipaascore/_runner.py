@@ -369,6 +369,23 @@ def _failure(exc, message=None, error_type=None):
     }
 
 
+def _with_saved(failure, step):
+    """``failure`` with what ``step`` saved before it failed (``pickle``,
+    ``json``), which its task shows as its result; a step that saved
+    nothing, or failed before it existed, adds nothing."""
+    if step is None:
+        return failure
+    saved = _basestep_module._state_of(step).saved
+    if saved is _basestep_module._NOTHING:
+        return failure
+    try:
+        failure["pickle"] = pickle.dumps(saved, protocol=PICKLE_PROTOCOL)
+    except BaseException:
+        failure["pickle"] = None
+    failure["json"] = ipaas_logger.mask(render_json(saved))
+    return failure
+
+
 def _import_hint(exc, packs):
     """What to do about a module a step cannot import. ``packs`` is the
     request's ``syncpacks``: ``{"activated": [pack names], "importable":
@@ -546,6 +563,7 @@ def execute(request):
         return _failure(exc, "invalid request: %s" % _failure_message(exc), "InvalidRequest")
     try:
         with _Capture():
+            step = None
             try:
                 class_name = request.get("class_name")
                 if not class_name:
@@ -578,7 +596,7 @@ def execute(request):
                     return _failure(exc, message)
                 return {"ok": True, "pickle": blob, "json": render_json(saved)}
             except BaseException as exc:
-                return _failure(exc)
+                return _with_saved(_failure(exc), step)
     finally:
         ipaas_logger.set_threshold(previous_threshold)
         ipaas_logger.clear_secrets()
