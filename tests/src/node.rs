@@ -288,6 +288,59 @@ impl TestNode {
         .await
     }
 
+    /// Runs application `app` (no params) and waits up to `within` for it
+    /// to end; answers the run status.
+    pub async fn run_app(&self, app: &str, within: Duration) -> Result<Value> {
+        let (status, body) = self
+            .rest(
+                "POST",
+                &format!("/api/v1/applications/{app}/run"),
+                Some(&serde_json::json!({})),
+            )
+            .await?;
+        anyhow::ensure!(
+            status == 200 || status == 202,
+            "running {app} answered {status}: {body}"
+        );
+        let id = body["id"].as_str().context("a run status without an id")?;
+        self.wait_terminal(id, within).await
+    }
+
+    /// The task status of step `name` of a run status.
+    pub async fn step_task(&self, run: &Value, name: &str) -> Result<Value> {
+        let step = run["steps"]
+            .as_array()
+            .and_then(|steps| steps.iter().find(|s| s["name"] == name))
+            .with_context(|| format!("no step {name} in {run}"))?;
+        let href = step["href"].as_str().context("a step without href")?;
+        let (status, task) = self.rest("GET", href, None).await?;
+        anyhow::ensure!(status == 200, "GET {href} answered {status}: {task}");
+        Ok(task)
+    }
+
+    /// Calls the API and insists on the answer `status` with an error that
+    /// mentions `says`; answers the body.
+    pub async fn refused(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        status: u16,
+        says: &str,
+    ) -> Result<Value> {
+        let (got, answer) = self.rest(method, path, body).await?;
+        anyhow::ensure!(
+            got == status,
+            "{method} {path} answered {got}, not {status}: {answer}"
+        );
+        let error = answer["error"].as_str().unwrap_or_default();
+        anyhow::ensure!(
+            error.contains(says),
+            "{method} {path}: the error does not say {says:?}: {answer}"
+        );
+        Ok(answer)
+    }
+
     /// Polls a run or task (`GET /api/v1/tasks/{id}`) until it is SUCCESS,
     /// FAILURE or REVOKED and answers its status; fails after `within`.
     pub async fn wait_terminal(&self, id: &str, within: Duration) -> Result<Value> {

@@ -55,36 +55,12 @@ async fn device_server() -> String {
 
 /// Runs `app` and waits for it to end; answers the run status.
 async fn run(node: &TestNode, app: &str) -> Value {
-    let (status, body) = node
-        .rest(
-            "POST",
-            &format!("/api/v1/applications/{app}/run"),
-            Some(&json!({})),
-        )
-        .await
-        .unwrap();
-    assert!(status == 200 || status == 202, "{status} {body}");
-    let id = body["id"].as_str().unwrap().to_string();
-    node.wait_terminal(&id, RUN_WITHIN).await.unwrap()
+    node.run_app(app, RUN_WITHIN).await.unwrap()
 }
 
 /// What the step task `name` of a finished run saved (its JSON rendering).
 async fn result_of(node: &TestNode, run: &Value, name: &str) -> Value {
-    let step = run["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no step {name} in {run}"));
-    let (status, task) = node
-        .rest(
-            "GET",
-            &format!("/api/v1/tasks/{}", step["id"].as_str().unwrap()),
-            None,
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{task}");
+    let task = node.step_task(run, name).await.unwrap();
     assert_eq!(task["state"], "SUCCESS", "{task}");
     task["result"].clone()
 }

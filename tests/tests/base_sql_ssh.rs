@@ -18,34 +18,12 @@ async fn put(node: &TestNode, path: &str, doc: Value) {
 }
 
 async fn run(node: &TestNode, app: &str) -> Value {
-    let (status, body) = node
-        .rest(
-            "POST",
-            &format!("/api/v1/applications/{app}/run"),
-            Some(&json!({})),
-        )
-        .await
-        .unwrap();
-    assert!(status == 200 || status == 202, "{status} {body}");
-    node.wait_terminal(body["id"].as_str().unwrap(), RUN_WITHIN)
-        .await
-        .unwrap()
+    node.run_app(app, RUN_WITHIN).await.unwrap()
 }
 
 /// The task of step `name` in a finished run.
 async fn task(node: &TestNode, run: &Value, name: &str) -> Value {
-    let step = run["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no step {name} in {run}"));
-    let (status, task) = node
-        .rest("GET", step["href"].as_str().unwrap(), None)
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{task}");
-    task
+    node.step_task(run, name).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -43,34 +43,12 @@ fn upload_and_install(node: &TestNode, pack: &str, version: &str) -> Duration {
 }
 
 async fn run(node: &TestNode, app: &str) -> Value {
-    let (status, body) = node
-        .rest(
-            "POST",
-            &format!("/api/v1/applications/{app}/run"),
-            Some(&json!({})),
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{body}");
-    let id = body["id"].as_str().unwrap().to_string();
-    node.wait_terminal(&id, RUN_WITHIN).await.unwrap()
+    node.run_app(app, RUN_WITHIN).await.unwrap()
 }
 
 /// The data a run's step saved.
 async fn step_result(node: &TestNode, run: &Value, step: &str) -> Value {
-    let task = run["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == step)
-        .unwrap_or_else(|| panic!("no step {step} in {run}"));
-    let id = task["id"].as_str().unwrap();
-    let (status, body) = node
-        .rest("GET", &format!("/api/v1/tasks/{id}"), None)
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{body}");
-    body["result"].clone()
+    node.step_task(run, step).await.unwrap()["result"].clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,31 +308,25 @@ async fn content_belongs_to_one_pack_and_an_activated_pack_is_deleted_only_with_
     upload_and_install(&node, "test_syncpack", "0.0.1");
 
     // A user upload may not replace or delete what a pack owns.
-    let (code, body) = node
-        .rest(
-            "POST",
-            "/api/v1/steps",
-            Some(&json!({"name": "EchoGreeting", "data": "class EchoGreeting: pass"})),
-        )
-        .await
-        .unwrap();
-    assert_eq!(code, 409, "{body}");
-    assert!(
-        body["error"]
-            .as_str()
-            .unwrap()
-            .contains("SyncPack test_syncpack 0.0.1"),
-        "{body}"
-    );
-    let (code, body) = node
-        .rest("DELETE", "/api/v1/applications/integration_template", None)
-        .await
-        .unwrap();
-    assert_eq!(code, 409, "{body}");
-    assert!(
-        body["error"].as_str().unwrap().contains("base_steps_syncpack"),
-        "{body}"
-    );
+    let step = json!({"name": "EchoGreeting", "data": "class EchoGreeting: pass"});
+    node.refused(
+        "POST",
+        "/api/v1/steps",
+        Some(&step),
+        409,
+        "SyncPack test_syncpack 0.0.1",
+    )
+    .await
+    .unwrap();
+    node.refused(
+        "DELETE",
+        "/api/v1/applications/integration_template",
+        None,
+        409,
+        "base_steps_syncpack",
+    )
+    .await
+    .unwrap();
 
     // Another pack claiming a name test_syncpack owns is refused, naming the owner.
     let clash = zip_file(
@@ -372,18 +344,15 @@ async fn content_belongs_to_one_pack_and_an_activated_pack_is_deleted_only_with_
     )
     .await;
     assert_eq!(code, 200, "{body}");
-    let (code, body) = node
-        .rest("POST", "/api/v1/syncpacks/clash/activate?version=1.0", None)
-        .await
-        .unwrap();
-    assert_eq!(code, 409, "{body}");
-    assert!(
-        body["error"]
-            .as_str()
-            .unwrap()
-            .contains("belongs to SyncPack test_syncpack 0.0.1"),
-        "{body}"
-    );
+    node.refused(
+        "POST",
+        "/api/v1/syncpacks/clash/activate?version=1.0",
+        None,
+        409,
+        "belongs to SyncPack test_syncpack 0.0.1",
+    )
+    .await
+    .unwrap();
 
     // Deleting the activated pack needs force, and takes its content with it.
     let (code, body) = node

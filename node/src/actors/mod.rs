@@ -15,6 +15,7 @@ pub mod inbox;
 pub mod installer;
 pub mod mesh;
 pub mod messages;
+mod pack_runners;
 pub mod shared;
 mod step_host;
 pub mod supervisor;

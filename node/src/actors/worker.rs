@@ -22,6 +22,7 @@ use super::dispatcher::{dispatcher, DispatchMsg};
 use super::exec_input::{self, ExecInput};
 use super::inbox;
 use super::messages::{Handoff, Readiness, RunOrder};
+use super::pack_runners::{self, PackRunners};
 use super::shared::NodeShared;
 use super::step_host::StepHost;
 use crate::engine::step_task::StartInfo;
@@ -31,7 +32,6 @@ use crate::model::task_log::LogBudget;
 use crate::python::process::{Job, RunnerConfig, RunnerError, RunnerProcess};
 use crate::python::protocol::ExecResult;
 use crate::raft::{enqueue, propose, Raft};
-use crate::store::packs::EnvPart;
 use crate::store::{Command, CommandResult, ContentHandle, Events};
 use crate::syncpack::env::EnvSettings;
 use crate::util::now_ms;
@@ -58,16 +58,6 @@ pub struct WorkerContext {
     pub shared: NodeShared,
     /// Where this node's SyncPack environments are.
     pub pack_envs: Arc<EnvSettings>,
-}
-
-/// Runners of SyncPack environments one worker keeps, besides its platform
-/// runner: switching between a few packs costs no cold start.
-const MAX_PACK_RUNNERS: usize = 3;
-
-/// A runner of one SyncPack environment (its site directories).
-struct PackRunner {
-    sites: Vec<PathBuf>,
-    runner: Option<RunnerProcess>,
 }
 
 pub struct WorkerArgs {
@@ -104,8 +94,8 @@ pub struct WorkerState {
     runner: Option<RunnerProcess>,
     /// Consecutive runner failures, for the restart backoff.
     failures: u32,
-    /// Pack environment runners, least recently used first.
-    pack_runners: Vec<PackRunner>,
+    /// Pack environment runners.
+    pack_runners: PackRunners,
 }
 
 pub struct Worker;
@@ -206,11 +196,13 @@ impl Worker {
         let sites = match environment {
             None => Ok(None),
             Some(Err(e)) => Err(e),
-            Some(Ok(parts)) => Self::site_dirs(&ctx, &parts).map(|sites| {
-                parts
-                    .first()
-                    .map(|own| (sites, format!("{}.steps.{}", own.name, spec.class_name)))
-            }),
+            Some(Ok(parts)) => {
+                pack_runners::site_dirs(&ctx.pack_envs, ctx.raft.node_id(), &parts).map(|sites| {
+                    parts
+                        .first()
+                        .map(|own| (sites, format!("{}.steps.{}", own.name, spec.class_name)))
+                })
+            }
         };
         // Upstream data is read from the store outside the memory lock.
         let input = inputs
@@ -265,7 +257,7 @@ impl Worker {
             }),
             Ok((input, env)) => Self::execute(state, &spec, input, env, &mut host, &mut cancel).await,
         };
-        state.pack_runners.retain(|p| p.runner.is_some());
+        state.pack_runners.drop_discarded();
         if state.runner.is_none() {
             Self::runner_lost(myself, state);
         } else {
@@ -356,58 +348,15 @@ impl Worker {
         true
     }
 
-    /// The site directories of a pack step's environment on this node.
-    fn site_dirs(ctx: &WorkerContext, parts: &[EnvPart]) -> Result<Vec<PathBuf>, String> {
-        let mut sites = Vec::with_capacity(parts.len() + 1);
-        for p in parts {
-            match ctx.pack_envs.installed_site(&p.name, &p.version, &p.sha256) {
-                Some(site) => sites.push(site),
-                None => {
-                    return Err(format!(
-                        "SyncPack {} {} is not installed on node {}; install it (iscli -Ikn {} -V {}) and run again",
-                        p.name,
-                        p.version,
-                        ctx.raft.node_id(),
-                        p.name,
-                        p.version
-                    ))
-                }
-            }
-        }
-        sites.extend(ctx.pack_envs.base_site());
-        Ok(sites)
-    }
-
-    /// The runner slot for `env` (None: the platform runner), starting a
-    /// pack environment's runner when none is kept.
+    /// The runner slot for `env` (None: the platform runner).
     async fn runner_for(
         state: &mut WorkerState,
         env: Option<Vec<PathBuf>>,
     ) -> Result<&mut Option<RunnerProcess>, RunnerError> {
-        let Some(sites) = env else {
-            return Ok(&mut state.runner);
-        };
-        let at = match state.pack_runners.iter().position(|p| p.sites == sites) {
-            Some(at) => {
-                let used = state.pack_runners.remove(at);
-                state.pack_runners.push(used);
-                state.pack_runners.len() - 1
-            }
-            None => {
-                let mut cfg = state.args.ctx.runner.clone();
-                cfg.site_dirs = sites.clone();
-                let runner = RunnerProcess::spawn(&cfg).await?;
-                if state.pack_runners.len() >= MAX_PACK_RUNNERS {
-                    state.pack_runners.remove(0);
-                }
-                state.pack_runners.push(PackRunner {
-                    sites,
-                    runner: Some(runner),
-                });
-                state.pack_runners.len() - 1
-            }
-        };
-        Ok(&mut state.pack_runners[at].runner)
+        match env {
+            None => Ok(&mut state.runner),
+            Some(sites) => state.pack_runners.slot(&state.args.ctx.runner, sites).await,
+        }
     }
 
     /// Runs the step in the runner; `None` means there is nothing to record
@@ -544,7 +493,7 @@ impl Actor for Worker {
             args,
             runner: None,
             failures: 0,
-            pack_runners: Vec::new(),
+            pack_runners: PackRunners::default(),
         })
     }
 

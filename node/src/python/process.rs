@@ -292,13 +292,9 @@ impl RunnerProcess {
         loop {
             let frame = tokio::select! {
                 f = nonblocking::read::<FromRunner>(&mut self.stdout) => f,
-                _ = sleep_until(deadline) => {
+                e = interrupted(deadline, timeout, cancel) => {
                     self.kill().await;
-                    return Err(RunnerError::Timeout(timeout.unwrap_or_default()));
-                }
-                _ = cancelled(cancel) => {
-                    self.kill().await;
-                    return Err(RunnerError::Revoked);
+                    return Err(e);
                 }
             };
             let reply = match frame {
@@ -337,13 +333,9 @@ impl RunnerProcess {
                     let wait = Duration::try_from_secs_f64(timeout_seconds.max(0.0)).unwrap_or(Duration::MAX);
                     tokio::select! {
                         end = host.await_run(run_id, wait) => Some(ToRunner::RunEnded(end)),
-                        _ = sleep_until(deadline) => {
+                        e = interrupted(deadline, timeout, cancel) => {
                             self.kill().await;
-                            return Err(RunnerError::Timeout(timeout.unwrap_or_default()));
-                        }
-                        _ = cancelled(cancel) => {
-                            self.kill().await;
-                            return Err(RunnerError::Revoked);
+                            return Err(e);
                         }
                     }
                 }
@@ -355,6 +347,19 @@ impl RunnerProcess {
                 self.send(&reply).await?;
             }
         }
+    }
+}
+
+/// What ends an attempt from outside: its deadline (`timeout` after it
+/// started) or the cancel switch. Resolves to the error the attempt ends with.
+async fn interrupted(
+    deadline: Option<tokio::time::Instant>,
+    timeout: Option<Duration>,
+    cancel: &mut watch::Receiver<bool>,
+) -> RunnerError {
+    tokio::select! {
+        _ = sleep_until(deadline) => RunnerError::Timeout(timeout.unwrap_or_default()),
+        _ = cancelled(cancel) => RunnerError::Revoked,
     }
 }
 
