@@ -463,3 +463,61 @@ async fn a_pack_installs_on_every_node_of_a_cluster_and_its_steps_run_on_each() 
     }
     assert_eq!(nodes.len(), 3, "the naps ran on {nodes:?} only");
 }
+
+/// A pack whose dependency cannot be installed: `-AIkn` fails showing the
+/// install log, the pack shows the node's state and log, and it is not
+/// listed as installed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_install_shows_its_log_and_the_pack_is_not_installed() {
+    let node = node_with_wheels().await;
+    let src = tempfile::tempdir().unwrap();
+    let pkg = src.path().join("broken_pack");
+    std::fs::create_dir_all(pkg.join("steps")).unwrap();
+    std::fs::write(
+        src.path().join("setup.py"),
+        "from setuptools import setup\nsetup()\n",
+    )
+    .unwrap();
+    std::fs::write(pkg.join("__init__.py"), "").unwrap();
+    std::fs::write(pkg.join("steps/__init__.py"), "").unwrap();
+    std::fs::write(
+        pkg.join("meta.json"),
+        json!({"name": "broken_pack", "version": "1.0", "summary": "needs what is not there",
+               "requires_dist": ["no-such-package-4711>=1"]})
+        .to_string(),
+    )
+    .unwrap();
+    let (code, out, err) = iscli_out(&node, &["-ukf", src.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = iscli_out(&node, &["-AIkn", "broken_pack", "-V", "1.0"]);
+    assert_ne!(code, 0, "the install cannot succeed: {out}{err}");
+    assert!(
+        format!("{out}{err}").contains("no-such-package-4711"),
+        "the log is shown: {out}{err}"
+    );
+
+    let (_, shown) = node
+        .rest("GET", "/api/v1/syncpacks/broken_pack", None)
+        .await
+        .unwrap();
+    assert_eq!(shown["nodes"][0]["state"], "failed", "{shown}");
+    assert!(
+        shown["nodes"][0]["log"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no-such-package-4711"),
+        "{shown}"
+    );
+    let (_, installed) = node
+        .rest("GET", "/api/v1/syncpacks?only_installed=true", None)
+        .await
+        .unwrap();
+    let names: Vec<&str> = installed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(!names.contains(&"broken_pack"), "{installed}");
+    assert!(names.contains(&"base_steps_syncpack"), "{installed}");
+}
