@@ -58,6 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "RunStep.waiting_for",
         "RunStatus.last_run",
         "Trigger.step",
+        "Trigger.schedule_id",
         "CacheEntry.note",
     ] {
         builder = builder.field_attribute(v1(field), "#[serde(skip_serializing_if = \"Option::is_none\")]");

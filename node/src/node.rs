@@ -190,6 +190,11 @@ impl Node {
                 events.clone(),
                 pack_envs,
             )),
+            tokio::spawn(crate::actors::scheduler::run(
+                member.raft.clone(),
+                member.content.clone(),
+                Duration::from_secs_f64(cfg.schedule_grace_seconds),
+            )),
         ];
         let cluster_addr = match &cfg.cluster_secret {
             Some(secret) => {

@@ -194,7 +194,7 @@ async fn unimplemented_operations_say_so_on_both_transports() {
     assert_eq!(status, 404, "{body}");
 
     let mut grpc = node.grpc().await.unwrap();
-    let err = grpc.list_schedules(Empty {}).await.unwrap_err();
+    let err = grpc.get_license(Empty {}).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unimplemented);
-    assert!(err.message().contains("schedules"), "{}", err.message());
+    assert!(err.message().contains("licensing"), "{}", err.message());
 }

@@ -5,9 +5,10 @@
 //! Two styles live side by side: the original product's flags
 //! (`iscli -usf step.py`, `iscli -AIkn pack -V 1.0`, in `legacy`) and
 //! subcommands (`iscli step list`), one file per noun: `step`, `app`,
-//! `task`, `config`, `pack`, `cluster`, `cache`; `params` reads `--param KEY=VALUE`. To add
-//! a subcommand, add a variant to `Command` (or to one of the per-noun
-//! enums) and its handler in `commands`.
+//! `task`, `config`, `pack`, `cluster`, `cache`, `schedule`, `report`;
+//! `params` reads `--param KEY=VALUE`. To add a subcommand, add a variant
+//! to `Command` (or to one of the per-noun enums) and its handler in
+//! `commands`.
 
 use clap::{Parser, Subcommand};
 
@@ -18,6 +19,8 @@ mod config;
 mod legacy;
 mod pack;
 mod params;
+mod report;
+mod schedule;
 mod step;
 mod task;
 #[cfg(test)]
@@ -29,6 +32,8 @@ pub(crate) use cluster::ClusterCommand;
 pub(crate) use config::ConfigCommand;
 pub(crate) use legacy::{ContentKind, LegacyArgs, SyncPackOps, UploadRequest};
 pub(crate) use pack::PackCommand;
+pub(crate) use report::{ReportCommand, ReportList};
+pub(crate) use schedule::{ScheduleAdd, ScheduleCommand, ScheduleSource};
 pub(crate) use step::{StepCommand, StepRun};
 pub(crate) use task::TaskCommand;
 
@@ -67,6 +72,14 @@ Examples:
   iscli app get integration_template --json
   iscli cluster status                      members, leader, health
   iscli cluster add 4 10.0.0.4:8080         a new voting member (same cluster_secret)
+  iscli schedule add --app integration_template --every 3600
+                                            run an application every hour
+  iscli schedule add --app integration_template --cron '0 2 * * *' --timezone Europe/Paris
+  iscli schedule list                       schedules, next and last fire times
+  iscli schedule show sched-...             a schedule and its history
+  iscli schedule disable sched-...          keep it, stop firing
+  iscli report list --app integration_template
+  iscli report show report-...              a run's report, section by section
 
 Connection settings come from the flags, else IS_HOST, IS_PORT, IS_USER,
 IS_PASSWORD, else ~/.config/iscli/config.toml (keys host, port, username,
@@ -172,6 +185,16 @@ pub(crate) enum Command {
     /// listing, replay, revocation)
     #[command(subcommand)]
     Task(TaskCommand),
+
+    /// Schedules: applications run every N seconds or on a cron (adding,
+    /// listing, history, enabling, disabling, deleting)
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+
+    /// Reports: what runs of applications with generate_report on found,
+    /// as tables (listing, showing, deleting)
+    #[command(subcommand)]
+    Report(ReportCommand),
 }
 
 /// The one thing this invocation does.
@@ -210,6 +233,10 @@ impl Cli {
             Command::App(AppCommand::Run(run)) => {
                 run.params()?;
             }
+            Command::Schedule(ScheduleCommand::Add(add)) => {
+                add.source()?;
+            }
+            Command::Report(ReportCommand::List(list)) => list.check()?,
             _ => {}
         }
         Ok(Action::Command(command.clone()))

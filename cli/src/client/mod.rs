@@ -1,11 +1,12 @@
 //! The connection to isnode: opening the gRPC channel and one typed method
 //! per RPC the CLI uses, answering the node's typed messages as they come:
 //! `content` (steps, applications, configurations, syncpacks), `tasks`
-//! (running steps and applications, tasks, runs and their events) and the
-//! system calls (this file); the interceptor that puts `authorization:
-//! Basic ...` on every call (`auth`), and the mapping of every failure
-//! (transport errors and `Status` with its JSON details) to a `CliError`
-//! (`status`). Nothing else in the crate sees tonic.
+//! (running steps and applications, tasks, runs and their events),
+//! `schedules` (schedules and reports) and the system calls (this file);
+//! the interceptor that puts `authorization: Basic ...` on every call
+//! (`auth`), and the mapping of every failure (transport errors and
+//! `Status` with its JSON details) to a `CliError` (`status`). Nothing else
+//! in the crate sees tonic.
 
 use std::time::Duration;
 
@@ -24,12 +25,14 @@ use crate::settings::Settings;
 
 mod auth;
 mod content;
+mod schedules;
 mod status;
 mod tasks;
 
 use auth::BasicAuth;
 use status::{connect_reason, innermost, map_status};
 
+pub(crate) use schedules::ReportQuery;
 pub(crate) use tasks::task_kind;
 
 /// Largest answer accepted from the server (lists of steps with sources can

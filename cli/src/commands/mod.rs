@@ -3,7 +3,9 @@
 //! JSON with `--json`, else the readable forms of `output`).
 //!
 //! One file per noun: `step`, `task`, `app`, `config`, `cache`, `pack`
-//! (list, show, delete), `syncpack` (`-A`/`-I`, following an install);
+//! (list, show, delete), `syncpack` (`-A`/`-I`, following an install),
+//! `schedule` (add, list, show, enable, disable, delete), `report` (list,
+//! following the pages with --all; show, delete);
 //! following a run (`app run`, `task replay`, `task logs isapp-... -f`,
 //! the live view of `live`) is `runs`. The decisions of following (what an
 //! event calls for, when it is over, how to show a run on this stdout) are
@@ -14,7 +16,7 @@ use is_proto::v1::TaskState;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::args::{Action, ClusterCommand, Command};
+use crate::args::{Action, ClusterCommand, Command, ScheduleCommand};
 use crate::client::Client;
 use crate::error::CliError;
 use crate::output;
@@ -27,7 +29,9 @@ mod config;
 mod follow;
 mod follow_run;
 mod pack;
+mod report;
 mod runs;
+mod schedule;
 mod step;
 mod syncpack;
 mod task;
@@ -111,6 +115,12 @@ pub(crate) async fn run(action: Action, ctx: &Context) -> Result<Outcome, CliErr
             let mut client = ctx.connect().await?;
             syncpack::run(&mut client, &ops, ctx).await
         }
+        Action::Command(Command::Schedule(ScheduleCommand::Add(what))) => {
+            // The --file is read and checked before touching the network.
+            let body = schedule::body(&what)?;
+            let mut client = ctx.connect().await?;
+            schedule::add(&mut client, body, ctx).await
+        }
         Action::Command(command) => run_command(command, ctx).await,
     }
 }
@@ -138,6 +148,8 @@ async fn run_command(command: Command, ctx: &Context) -> Result<Outcome, CliErro
         Command::Task(cmd) => task::run(&mut client, cmd, ctx).await,
         Command::Pack(cmd) => pack::run(&mut client, cmd, ctx).await,
         Command::Cache(cmd) => cache::run(&mut client, cmd, ctx).await,
+        Command::Schedule(cmd) => schedule::run(&mut client, cmd, ctx).await,
+        Command::Report(cmd) => report::run(&mut client, cmd, ctx).await,
     }
 }
 

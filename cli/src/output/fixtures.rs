@@ -89,6 +89,7 @@ pub(crate) fn run_status() -> RunStatus {
             application_id: "isapp-1".into(),
             triggered_by: "USER".into(),
             step: None,
+            schedule_id: None,
         }],
         steps: vec![
             run_step("t-1", "Fetch", TaskState::Success, 1),

@@ -4,7 +4,9 @@
 //! `run` (application runs: state changes, outcome, run sheet, run list),
 //! `run_logs` (the merged log lines of a run's steps), `system` (about and
 //! cluster status), `syncpack` (the list and sheet of syncpacks, the lines
-//! of following an install), with the helpers they share: `states` (state
+//! of following an install), `schedule` (the list and sheet of schedules
+//! with their history), `report` (the list of reports, one report's
+//! sections as tables), with the helpers they share: `states` (state
 //! names, final and failed states), `fields` (reading free-form JSON
 //! values), `table`, `time` and `style` (state colours).
 //!
@@ -25,8 +27,10 @@ mod fields;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod logs;
+mod report;
 mod run;
 mod run_logs;
+mod schedule;
 mod states;
 mod style;
 mod syncpack;
@@ -39,11 +43,13 @@ pub(crate) use cache::cache_sheet;
 pub(crate) use catalog::{list_table, step_sheet};
 pub(crate) use fields::text;
 pub(crate) use logs::{late_logs, log_line, log_lines, SeenLogs};
+pub(crate) use report::{report_sheet, report_table};
 pub(crate) use run::{
     change_line, run_outcome, run_replayed, run_sheet, run_started, run_still_running, runs_table,
     state_with_attempt,
 };
 pub(crate) use run_logs::{run_logs, run_logs_section, run_logs_text, RunLogs, StepLogs};
+pub(crate) use schedule::{schedule_added, schedule_sheet, schedule_table, schedule_toggled};
 pub(crate) use states::{is_failed, is_final, state_text};
 pub(crate) use style::paint;
 pub(crate) use syncpack::{install_logs, node_progress, pack_sheet, pack_table};

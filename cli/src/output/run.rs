@@ -242,11 +242,13 @@ mod tests {
                     application_id: "isapp-c".into(),
                     triggered_by: "APPLICATION".into(),
                     step: None,
+                    schedule_id: None,
                 },
                 Trigger {
                     application_id: "isapp-p".into(),
                     triggered_by: "PARENT".into(),
                     step: Some("Kick".into()),
+                    schedule_id: None,
                 },
             ],
             ..run_status()
@@ -376,11 +378,13 @@ mod tests {
                     application_id: "isapp-2".into(),
                     triggered_by: "REPLAY".into(),
                     step: None,
+                    schedule_id: None,
                 },
                 Trigger {
                     application_id: "isapp-1".into(),
                     triggered_by: "REPLAY_OF".into(),
                     step: None,
+                    schedule_id: None,
                 },
             ],
             steps: vec![

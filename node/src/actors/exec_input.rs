@@ -98,7 +98,7 @@ mod tests {
         c.apply(Command::PutStep(
             crate::model::step::StepRecord::validate("F", "class F: pass").unwrap(),
         ));
-        c.apply(Command::CreateRun(RunSpec::for_test(
+        c.apply(Command::create_run(RunSpec::for_test(
             "isapp-r",
             r#"{"name": "a", "app_variables": [{"name": "v", "value": 1}],
                 "steps": [{"name": "A", "file": "F", "output_to": ["B"], "p": 1},

@@ -16,6 +16,7 @@ pub mod installer;
 pub mod mesh;
 pub mod messages;
 mod pack_runners;
+pub mod scheduler;
 pub mod shared;
 mod step_host;
 pub mod supervisor;

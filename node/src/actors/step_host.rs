@@ -169,6 +169,7 @@ impl RunnerHost for StepHost {
         let origin = RunOrigin {
             triggered_by: "APPLICATION".into(),
             replay_of: None,
+            schedule: None,
             parent: Some(ParentLink {
                 run_id,
                 task_id: self.task_id.clone(),
@@ -184,7 +185,7 @@ impl RunnerHost for StepHost {
             .content
             .plan_run(id.clone(), &name, params, origin, now_ms())
             .map_err(|e| e.to_string())?;
-        propose(&self.ctx.raft, Command::CreateRun(spec))
+        propose(&self.ctx.raft, Command::create_run(spec))
             .await
             .map_err(|e| format!("the run of {name:?} was not created: {e}"))?;
         Ok(id)

@@ -303,11 +303,37 @@ impl IntegrationService for GrpcApi {
         )
     }
 
+    async fn put_schedule(&self, request: Request<Json>) -> Answer<Json> {
+        let doc = match parse(&request.into_inner().json) {
+            Ok(doc) => doc,
+            Err(e) => return answer(Err(e)),
+        };
+        answer(self.svc.put_schedule(doc).await.map(json))
+    }
+
+    async fn list_schedules(&self, _request: Request<Empty>) -> Answer<Json> {
+        Ok(Response::new(json(self.svc.list_schedules())))
+    }
+
+    async fn get_schedule(&self, request: Request<IdRequest>) -> Answer<Json> {
+        answer(self.svc.get_schedule(&request.into_inner().id).map(json))
+    }
+
+    async fn update_schedule(&self, request: Request<UpdateScheduleRequest>) -> Answer<Json> {
+        let r = request.into_inner();
+        let patch = match parse(&r.json) {
+            Ok(doc) => doc,
+            Err(e) => return answer(Err(e)),
+        };
+        answer(self.svc.update_schedule(&r.id, patch).await.map(json))
+    }
+
+    async fn delete_schedule(&self, request: Request<IdRequest>) -> Answer<Deleted> {
+        answer(self.svc.delete_schedule(&request.into_inner().id).await)
+    }
+
     later! {
-        put_schedule(Json) -> Json: "schedules";
-        list_schedules(Empty) -> Json: "schedules";
-        delete_schedule(IdRequest) -> Deleted: "schedules";
-        list_reports(Empty) -> Json: "reports";
+        list_reports(ListReportsRequest) -> Json: "reports";
         get_report(IdRequest) -> Json: "reports";
         delete_report(IdRequest) -> Deleted: "reports";
         get_license(Empty) -> Json: "licensing";

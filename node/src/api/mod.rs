@@ -17,6 +17,7 @@ pub mod rest;
 pub mod rest_packs;
 pub mod runs;
 pub mod runtime;
+pub mod schedules;
 pub mod server;
 pub mod service;
 pub mod views;

@@ -29,7 +29,7 @@ impl Service {
         version: Option<&str>,
         force: bool,
     ) -> Result<Value, ApiError> {
-        let (version, wheel_ref, requires) = {
+        let (version, wheel_ref, requires, meta_doc) = {
             let sm = self.inner.content.read();
             let pack = sm
                 .content
@@ -44,7 +44,7 @@ impl Service {
                 ))
             })?;
             let requires: Vec<String> = pv.meta.required_names().collect();
-            (v.to_string(), pv.wheel.clone(), requires)
+            (v.to_string(), pv.wheel.clone(), requires, pv.meta.doc.clone())
         };
         let Some(wheel_ref) = wheel_ref else {
             return Err(ApiError::Conflict(format!(
@@ -79,6 +79,9 @@ impl Service {
             .pack_steps(name, &version, &contents, &unpacked, &requires)
             .await?;
         let (applications, configurations) = self.pack_documents(name, &contents)?;
+        // Checked before anything changes; put once the content they run is
+        // there (a slot whose application is missing records why).
+        let schedules = self.pack_schedule_commands(name, &meta_doc)?;
         refusal(
             self.write(Command::ActivateSyncPack {
                 name: name.to_string(),
@@ -90,6 +93,9 @@ impl Service {
             })
             .await?,
         )?;
+        if !schedules.is_empty() {
+            self.write(Command::Batch(schedules)).await?;
+        }
         self.get_syncpack(name)
     }
 

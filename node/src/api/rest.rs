@@ -460,6 +460,26 @@ async fn task_events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
+async fn post_schedule(State(s): State<Service>, body: JsonBody) -> Answer<Value> {
+    s.put_schedule(body.0).await.map(Json)
+}
+
+async fn list_schedules(State(s): State<Service>) -> Json<Value> {
+    Json(s.list_schedules())
+}
+
+async fn get_schedule(State(s): State<Service>, Path(id): Path<String>) -> Answer<Value> {
+    s.get_schedule(&id).map(Json)
+}
+
+async fn put_schedule(State(s): State<Service>, Path(id): Path<String>, body: JsonBody) -> Answer<Value> {
+    s.update_schedule(&id, body.0).await.map(Json)
+}
+
+async fn delete_schedule(State(s): State<Service>, Path(id): Path<String>) -> Answer<pb::Deleted> {
+    s.delete_schedule(&id).await.map(Json)
+}
+
 #[derive(serde::Deserialize)]
 struct CacheQuery {
     raw: Option<String>,
@@ -532,7 +552,6 @@ pub async fn no_route(req: Request) -> ApiError {
 
 /// Every REST route; `syncpack_max` is the largest wheel upload.
 pub fn routes(syncpack_max: u64) -> Router<Service> {
-    const SCHEDULES: &str = "schedules";
     const REPORTS: &str = "reports";
     const LICENSE: &str = "licensing";
     const ROLES: &str = "roles";
@@ -562,8 +581,11 @@ pub fn routes(syncpack_max: u64) -> Router<Service> {
             "/configurations/{name}",
             get(get_configuration).delete(delete_configuration),
         )
-        .route("/schedule", post(later(SCHEDULES)).get(later(SCHEDULES)))
-        .route("/schedule/{id}", delete(later(SCHEDULES)))
+        .route("/schedule", post(post_schedule).get(list_schedules))
+        .route(
+            "/schedule/{id}",
+            get(get_schedule).put(put_schedule).delete(delete_schedule),
+        )
         .route("/reports", get(later(REPORTS)))
         .route("/reports/{id}", get(later(REPORTS)).delete(later(REPORTS)))
         .route("/cache/{*key}", get(get_cache).delete(delete_cache))

@@ -59,6 +59,7 @@ impl Service {
             triggered_by: triggered_by.to_string(),
             replay_of,
             parent: None,
+            schedule: None,
         };
         let spec = self
             .inner
@@ -84,7 +85,7 @@ impl Service {
                 },
             })?;
         let id = spec.id.clone();
-        self.write(Command::CreateRun(spec)).await?;
+        self.write(Command::create_run(spec)).await?;
         let finished = self.wait_for_task(&id, wait.min(MAX_WAIT)).await;
         Ok(pb::RunAnswer {
             finished,

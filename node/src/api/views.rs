@@ -282,12 +282,14 @@ pub fn run_status(r: &RunRecord, tasks: &[StepTask], served: &BTreeSet<String>) 
         application_id: r.spec.id.clone(),
         triggered_by: r.spec.triggered_by.clone(),
         step: None,
+        schedule_id: r.spec.schedule.clone(),
     }];
     if let Some(parent) = &r.spec.parent {
         triggered_by.push(pb::Trigger {
             application_id: parent.run_id.clone(),
             triggered_by: "PARENT".into(),
             step: Some(parent.step_name.clone()),
+            schedule_id: None,
         });
     }
     if let Some(of) = &r.spec.replay_of {
@@ -295,6 +297,7 @@ pub fn run_status(r: &RunRecord, tasks: &[StepTask], served: &BTreeSet<String>) 
             application_id: of.clone(),
             triggered_by: "REPLAY_OF".into(),
             step: None,
+            schedule_id: None,
         });
     }
     pb::RunStatus {

@@ -67,6 +67,7 @@ pub enum ConfigError {
         cluster_secret = \"...\"  node-to-node auth   IS_CLUSTER_SECRET (same on every node, >= 16 chars)\n  \
         join = [\"host:port\", ...]  members to join  IS_JOIN (comma-separated; only read when DIR is new)\n  \
         drain_timeout_seconds = 30  on SIGTERM       IS_DRAIN_TIMEOUT_SECONDS\n  \
+        schedule_grace_seconds = 60  late slots fire IS_SCHEDULE_GRACE_SECONDS (older ones are recorded as missed)\n  \
         cluster_listen = \"<listen host>:<port+10000>\"  actor network  IS_CLUSTER_LISTEN (with cluster_secret)\n  \
         syncpack_max_bytes = 104857600  wheel upload  IS_SYNCPACK_MAX_BYTES\n  \
         syncpack_wheel_dir = \"/path\"  local wheels   IS_SYNCPACK_WHEEL_DIR (offline installs; pip --find-links)\n  \
@@ -154,6 +155,9 @@ pub struct NodeConfig {
     pub join: Vec<String>,
     /// On SIGTERM, how long running steps may take to finish.
     pub drain_timeout_seconds: f64,
+    /// How late a schedule's slot may still fire (after a leader change or
+    /// an outage); older slots are recorded as missed.
+    pub schedule_grace_seconds: f64,
     /// The actor network's listener (ractor_cluster), HOST:PORT; used only
     /// with a cluster secret. Default: the listen host, port + 10000.
     pub cluster_listen: String,
@@ -240,6 +244,7 @@ struct FileConfig {
     cluster_secret: Option<String>,
     join: Option<Vec<String>>,
     drain_timeout_seconds: Option<f64>,
+    schedule_grace_seconds: Option<f64>,
     cluster_listen: Option<String>,
     syncpack_max_bytes: Option<u64>,
     syncpack_wheel_dir: Option<PathBuf>,
@@ -370,6 +375,10 @@ impl NodeConfig {
             drain_timeout_seconds: parsed::<f64>(&env, "IS_DRAIN_TIMEOUT_SECONDS")?
                 .or(file.drain_timeout_seconds)
                 .unwrap_or(30.0)
+                .max(0.0),
+            schedule_grace_seconds: parsed::<f64>(&env, "IS_SCHEDULE_GRACE_SECONDS")?
+                .or(file.schedule_grace_seconds)
+                .unwrap_or(60.0)
                 .max(0.0),
             cluster_listen,
             syncpacks: SyncPackSettings {

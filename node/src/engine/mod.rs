@@ -4,6 +4,7 @@
 //! events through these functions, and tests assert on their answers.
 
 pub mod run;
+pub mod schedule;
 pub mod step_task;
 
 pub use step_task::{Applied, TaskEvent};

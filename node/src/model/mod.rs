@@ -13,6 +13,7 @@ pub mod lenient;
 pub mod node;
 pub mod retry;
 pub mod run;
+pub mod schedule;
 pub mod step;
 pub mod syncpack;
 pub mod task;

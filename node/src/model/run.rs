@@ -37,6 +37,8 @@ pub struct RunSpec {
     /// How many runs started each other down to this one (0: started by a
     /// user, a schedule or a replay).
     pub depth: u32,
+    /// The schedule whose slot started it.
+    pub schedule: Option<String>,
 }
 
 /// The step of another run that started a run (Trigger Application).
@@ -63,6 +65,7 @@ pub struct RunOrigin {
     pub triggered_by: String,
     pub replay_of: Option<String>,
     pub parent: Option<ParentLink>,
+    pub schedule: Option<String>,
 }
 
 impl RunOrigin {
@@ -72,6 +75,7 @@ impl RunOrigin {
             triggered_by: triggered_by.to_string(),
             replay_of: None,
             parent: None,
+            schedule: None,
         }
     }
 }
@@ -183,6 +187,7 @@ impl RunSpec {
             replay_of: None,
             parent: None,
             depth: 0,
+            schedule: None,
         }
     }
 }

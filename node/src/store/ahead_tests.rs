@@ -124,7 +124,7 @@ fn what_starts_ahead_of_a_success_is_what_applying_it_queues() {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let app = random_app(&mut rng);
         let mut c = Content::default();
-        c.apply(Command::CreateRun(RunSpec::for_test(
+        c.apply(Command::create_run(RunSpec::for_test(
             "isapp-r",
             &app.to_string(),
             0,
@@ -238,7 +238,7 @@ fn what_starts_ahead_of_a_success_is_what_applying_it_queues() {
 #[test]
 fn a_join_starts_ahead_only_after_its_last_upstream() {
     let mut c = Content::default();
-    c.apply(Command::CreateRun(RunSpec::for_test(
+    c.apply(Command::create_run(RunSpec::for_test(
         "isapp-r",
         r#"{"name": "a", "steps": [{"name": "A", "file": "F", "output_to": ["J"]},
                                   {"name": "B", "file": "F", "output_to": ["J"]},

@@ -69,7 +69,7 @@ fn start(attempt: u32) -> TaskEvent {
 #[test]
 fn a_finished_step_queues_the_next_in_the_same_entry() {
     let mut c = Content::default();
-    c.apply(Command::CreateRun(run_spec(
+    c.apply(Command::create_run(run_spec(
         r#"{"name": "a", "steps": [{"name": "A", "file": "F", "x": 1, "output_to": ["B"]},
                                   {"name": "B", "file": "G", "retry_max": 1, "retry_countdown": 2}]}"#,
     )));
@@ -137,7 +137,7 @@ fn a_batch_applies_in_order_and_notes_every_changed_task_and_run() {
     let mut changed = Vec::new();
     let result = c.apply_noting(
         Command::Batch(vec![
-            Command::CreateRun(run_spec(
+            Command::create_run(run_spec(
                 r#"{"name": "a", "steps": [{"name": "A", "file": "F"}]}"#,
             )),
             Command::Task {
@@ -175,7 +175,7 @@ fn a_batch_applies_in_order_and_notes_every_changed_task_and_run() {
 #[test]
 fn revoking_a_run_cancels_its_ready_steps_and_purge_is_handed_to_the_store() {
     let mut c = Content::default();
-    c.apply(Command::CreateRun(run_spec(
+    c.apply(Command::create_run(run_spec(
         r#"{"name": "a", "steps": [{"name": "A", "file": "F", "output_to": ["B"]}, {"name": "B", "file": "F"}]}"#,
     )));
     c.effects.clear();
@@ -241,10 +241,11 @@ fn a_run_is_planned_from_the_content_as_it_is_and_refused_with_every_reason() {
     // A child is one deeper than its parent, up to the limit.
     let mut parent = spec;
     for _ in 0..MAX_TRIGGER_DEPTH {
-        c.apply(Command::CreateRun(parent.clone()));
+        c.apply(Command::create_run(parent.clone()));
         let origin = RunOrigin {
             triggered_by: "APPLICATION".into(),
             replay_of: None,
+            schedule: None,
             parent: Some(link(&parent.id)),
         };
         let mut child = plan(&c, "a", serde_json::json!({}), origin).unwrap();
@@ -252,10 +253,11 @@ fn a_run_is_planned_from_the_content_as_it_is_and_refused_with_every_reason() {
         child.id = format!("isapp-{}", child.depth);
         parent = child;
     }
-    c.apply(Command::CreateRun(parent.clone()));
+    c.apply(Command::create_run(parent.clone()));
     let origin = RunOrigin {
         triggered_by: "APPLICATION".into(),
         replay_of: None,
+        schedule: None,
         parent: Some(link(&parent.id)),
     };
     assert_eq!(
@@ -271,7 +273,7 @@ fn revoking_a_run_revokes_the_children_its_steps_wait_for_and_notes_them() {
     use crate::model::run::ParentLink;
     let mut c = Content::default();
     let app = r#"{"name": "a", "steps": [{"name": "A", "file": "F"}]}"#;
-    c.apply(Command::CreateRun(RunSpec::for_test("isapp-p", app, 10)));
+    c.apply(Command::create_run(RunSpec::for_test("isapp-p", app, 10)));
     let child = |id: &str, parent: &str, blocking: bool| {
         let mut spec = RunSpec::for_test(id, app, 11);
         spec.parent = Some(ParentLink {
@@ -280,7 +282,7 @@ fn revoking_a_run_revokes_the_children_its_steps_wait_for_and_notes_them() {
             step_name: "A".into(),
             blocking,
         });
-        Command::CreateRun(spec)
+        Command::create_run(spec)
     };
     c.apply(child("isapp-waited", "isapp-p", true));
     c.apply(child("isapp-grandchild", "isapp-waited", true));
@@ -315,4 +317,62 @@ fn revoking_a_run_revokes_the_children_its_steps_wait_for_and_notes_them() {
     }
     assert!(changed.contains(&"isapp-grandchild".to_string()), "{changed:?}");
     assert!(!changed.contains(&"isapp-detached".to_string()), "{changed:?}");
+}
+
+#[test]
+fn each_schedule_slot_is_recorded_once_and_overlap_skip_is_recorded() {
+    use crate::model::schedule::{Overlap, Schedule, SlotOutcome, SlotState, Trigger};
+    use crate::store::schedules::SlotDecision;
+    let mut c = Content::default();
+    let schedule = Schedule {
+        id: "sched-1".into(),
+        entry_id: "e".into(),
+        application_id: "a".into(),
+        params: Default::default(),
+        enabled: true,
+        overlap: Overlap::Skip,
+        trigger: Trigger::Every { every_ms: 1000 },
+        schedule_doc: serde_json::Value::Null,
+        owner: None,
+        state: SlotState::default(),
+    };
+    c.apply(Command::PutSchedule {
+        schedule: schedule.clone(),
+        reset_slots: true,
+    });
+    let app = r#"{"name": "a", "steps": [{"name": "A", "file": "F"}]}"#;
+    let fire = |id: &str, slot: u64| Command::ScheduleSlot {
+        id: "sched-1".into(),
+        slot_ms: slot,
+        decision: SlotDecision::Fire(Box::new(RunSpec::for_test(id, app, slot))),
+    };
+    assert!(matches!(
+        c.apply(fire("isapp-1", 1000)),
+        CommandResult::Task { changed: true, .. }
+    ));
+    // The same slot again (another leader, a retry) changes nothing.
+    assert!(matches!(
+        c.apply(fire("isapp-dup", 1000)),
+        CommandResult::Task { changed: false, .. }
+    ));
+    assert!(!c.runs.contains_key("isapp-dup"));
+    // The first run is unfinished: the next slot is skipped, and says why.
+    c.apply(fire("isapp-2", 2000));
+    assert!(!c.runs.contains_key("isapp-2"));
+    let history = &c.schedules["sched-1"].state.history;
+    assert_eq!(history.len(), 2);
+    assert!(matches!(&history[1].outcome, SlotOutcome::Skipped { reason } if reason.contains("isapp-1")));
+    // Replacing the schedule keeps its slots unless told to reset them;
+    // disabled, it records nothing.
+    let mut disabled = schedule;
+    disabled.enabled = false;
+    c.apply(Command::PutSchedule {
+        schedule: disabled,
+        reset_slots: false,
+    });
+    assert_eq!(c.schedules["sched-1"].state.last_slot_ms, Some(2000));
+    assert!(matches!(
+        c.apply(fire("isapp-3", 3000)),
+        CommandResult::Task { changed: false, .. }
+    ));
 }

@@ -41,7 +41,7 @@ pub enum Command {
     /// A new step task, PENDING.
     CreateTask(TaskSpec),
     /// A new application run; its root steps are queued in the same entry.
-    CreateRun(RunSpec),
+    CreateRun(Box<RunSpec>),
     /// Revoke a run: pending steps never start, running ones are stopped.
     RevokeRun {
         id: String,
@@ -102,6 +102,22 @@ pub enum Command {
         configurations: Vec<Configuration>,
         force: bool,
     },
+    /// Create or replace a schedule. `reset_slots`: count its slots from
+    /// its new anchor (its timing changed, or it was enabled again);
+    /// otherwise the replicated slot state is kept.
+    PutSchedule {
+        schedule: crate::model::schedule::Schedule,
+        reset_slots: bool,
+    },
+    DeleteSchedule {
+        id: String,
+    },
+    /// The leader's decision for one due slot of a schedule.
+    ScheduleSlot {
+        id: String,
+        slot_ms: u64,
+        decision: super::schedules::SlotDecision,
+    },
     /// Ask every node to build the version's environment.
     RequestPackInstall {
         name: String,
@@ -153,4 +169,12 @@ pub enum CommandResult {
 pub enum Refusal {
     NotFound,
     Conflict,
+}
+
+impl Command {
+    /// `CreateRun` of `spec` (boxed: a run's specification is the largest
+    /// command, and a batch should not pay its size for every entry).
+    pub fn create_run(spec: RunSpec) -> Command {
+        Command::CreateRun(Box::new(spec))
+    }
 }

@@ -220,7 +220,7 @@ async fn results_and_logs_waiting_for_the_store_are_read_from_memory() {
     let app = r#"{"name": "a", "steps": [{"name": "s", "file": "F"}]}"#;
     sm.apply([normal(
         1,
-        Command::CreateRun(RunSpec::for_test("isapp-r1", app, 10)),
+        Command::create_run(RunSpec::for_test("isapp-r1", app, 10)),
     )])
     .await
     .expect("create the run");

@@ -59,6 +59,7 @@ pub enum DocKey {
     Node(u64),
     Cache(String),
     SyncPack(String),
+    Schedule(String),
 }
 
 /// What applying an entry leaves for the disk store to write in the same
@@ -111,6 +112,8 @@ pub struct Content {
     pub nodes: BTreeMap<u64, NodeInfo>,
     /// SyncPacks by name (wheels are blobs in the store, not here).
     pub syncpacks: BTreeMap<String, crate::model::syncpack::SyncPack>,
+    /// Schedules by id.
+    pub schedules: BTreeMap<String, crate::model::schedule::Schedule>,
     /// Effects of the entries applied since the last drain (not replicated).
     #[serde(skip)]
     pub effects: Vec<Effect>,
@@ -329,7 +332,7 @@ impl Content {
                 task_result(true, None)
             }
             Command::Task { id, event } => self.apply_task_event(&id, event),
-            Command::CreateRun(spec) => self.create_run(spec),
+            Command::CreateRun(spec) => self.create_run(*spec),
             Command::RevokeRun { id, at_ms } => {
                 let Some(record) = self.runs.get(&id) else {
                     return ignored(format!("no run {id}"));
@@ -378,6 +381,16 @@ impl Content {
                 delete(&mut self.cache, &key)
             }
             Command::PutBlobChunk { sha256, index, bytes } => self.put_blob_chunk(sha256, index, bytes),
+            Command::PutSchedule {
+                schedule,
+                reset_slots,
+            } => self.put_schedule(schedule, reset_slots),
+            Command::DeleteSchedule { id } => self.delete_schedule(&id),
+            Command::ScheduleSlot {
+                id,
+                slot_ms,
+                decision,
+            } => self.decide_slot(&id, slot_ms, decision),
             cmd @ (Command::PutSyncPack { .. }
             | Command::DeleteSyncPack { .. }
             | Command::ActivateSyncPack { .. }

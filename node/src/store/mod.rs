@@ -21,6 +21,7 @@ pub mod log_store;
 pub mod packs;
 pub mod queries;
 pub mod runs;
+pub mod schedules;
 pub mod state_machine;
 
 #[cfg(test)]

@@ -217,6 +217,7 @@ impl Content {
                 self.remove_content(kind, item);
             }
         }
+        self.delete_owned_schedules(name);
         if let Some(p) = self.syncpacks.get_mut(name) {
             p.active = None;
         }

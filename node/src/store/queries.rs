@@ -198,6 +198,7 @@ impl Content {
                 replay_of: origin.replay_of,
                 parent: origin.parent,
                 depth,
+                schedule: origin.schedule,
             }),
             _ => Err(RunRefusal::Problems {
                 name: name.to_string(),

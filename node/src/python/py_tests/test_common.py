@@ -44,6 +44,7 @@ EXPECTED_FILES = [
     "ipaascommon/ipaas_manager.py",
     "ipaascommon/ipaas_utils.py",
     "ipaascommon/json_utils.py",
+    "ipaascommon/report_manager.py",
     "ipaascommon/serializer.py",
     "ipaascore/BaseStep.py",
     "ipaascore/__init__.py",

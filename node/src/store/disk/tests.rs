@@ -33,7 +33,7 @@ fn apply(disk: &Disk, c: &mut Content, cmd: Command) -> Written {
 fn finished_run(disk: &Disk, c: &mut Content, id: &str, app: &str, created: u64, lines: u64) {
     let doc = ONE_STEP.replace("\"a\"", &format!("{app:?}"));
     let spec = RunSpec::for_test(id, &doc, created);
-    apply(disk, c, Command::CreateRun(spec));
+    apply(disk, c, Command::create_run(spec));
     let task = crate::model::run::step_task_id(id, 0);
     apply(
         disk,
@@ -97,7 +97,7 @@ fn a_finished_run_leaves_memory_and_is_read_back_from_the_store() {
     apply(
         &disk,
         &mut c,
-        Command::CreateRun(RunSpec::for_test("isapp-2", ONE_STEP, 20)),
+        Command::create_run(RunSpec::for_test("isapp-2", ONE_STEP, 20)),
     );
     drop(r);
     drop(disk);
@@ -223,7 +223,7 @@ fn a_snapshot_carries_the_whole_store_to_another() {
     apply(
         &disk,
         &mut c,
-        Command::CreateRun(RunSpec::for_test("isapp-2", ONE_STEP, 20)),
+        Command::create_run(RunSpec::for_test("isapp-2", ONE_STEP, 20)),
     );
     let file = dir.path().join("snap");
     let meta = disk.dump(disk.reader().unwrap(), &file, |_| "s1".into()).unwrap();

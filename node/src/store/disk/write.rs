@@ -72,6 +72,7 @@ fn doc_key(key: &DocKey) -> Vec<u8> {
         DocKey::Node(id) => (b'n', id.to_string()),
         DocKey::Cache(n) => (b'k', n.clone()),
         DocKey::SyncPack(n) => (b'p', n.clone()),
+        DocKey::Schedule(n) => (b'h', n.clone()),
     };
     let mut out = vec![kind];
     out.extend_from_slice(name.as_bytes());
@@ -108,6 +109,11 @@ fn doc_value(content: &Content, key: &DocKey) -> Result<Option<Vec<u8>>, DiskErr
             .syncpacks
             .get(n)
             .map(|v| encode("a SyncPack", v))
+            .transpose()?,
+        DocKey::Schedule(n) => content
+            .schedules
+            .get(n)
+            .map(|v| encode("a schedule", v))
             .transpose()?,
     })
 }
@@ -148,6 +154,9 @@ pub(super) fn load_doc(content: &mut Content, key: &[u8], value: &[u8]) -> Resul
         }
         b'p' => {
             content.syncpacks.insert(name, decode("a SyncPack", value)?);
+        }
+        b'h' => {
+            content.schedules.insert(name, decode("a schedule", value)?);
         }
         other => {
             return Err(DiskError::Decode {

@@ -34,6 +34,7 @@ import threading
 import traceback
 import types
 
+from ipaascommon import report_manager as _report_manager
 from ipaascore import BaseStep as _basestep_module
 from ipaascore import ipaas_logger
 
@@ -386,6 +387,70 @@ def _with_saved(failure, step):
     return failure
 
 
+def _masked_native(value):
+    """JSON-native ``value`` with the secrets masked in every string (keys
+    included), so a secret that JSON would escape is masked too."""
+    if isinstance(value, str):
+        return ipaas_logger.mask(value)
+    if isinstance(value, list):
+        return [_masked_native(item) for item in value]
+    if isinstance(value, dict):
+        return {ipaas_logger.mask(key): _masked_native(item) for key, item in value.items()}
+    return value
+
+
+def _unrendered_report(report, exc):
+    """The report dict shown in place of a report that cannot be rendered."""
+    report_id = getattr(report, "report_id", None)
+    name = getattr(report, "name", None)
+    return {
+        "report_id": report_id if isinstance(report_id, str) else None,
+        "name": name if isinstance(name, str) else None,
+        "app_name": None,
+        "section": None,
+        "flag": None,
+        "columns": [],
+        "rows": [],
+        "sub_reports": [],
+        "error": "the report could not be rendered: %s: %s" % (type(exc).__name__, _failure_message(exc)),
+    }
+
+
+def _reports_json(reports):
+    """The JSON text of the list of ``reports``' dicts, secrets masked
+    (never raises)."""
+    try:
+        dicts = []
+        for report in reports:
+            try:
+                rendered = _masked_native(json_native(report.to_dict()))
+                json.dumps(rendered, allow_nan=False)
+            except BaseException as exc:
+                rendered = _masked_native(_unrendered_report(report, exc))
+            dicts.append(rendered)
+        return ipaas_logger.mask(json.dumps(dicts, allow_nan=False, default=_safe_repr))
+    except BaseException as exc:
+        try:
+            message = "the reports could not be rendered: %s: %s" % (type(exc).__name__, _failure_message(exc))
+            return ipaas_logger.mask(json.dumps([{
+                "report_id": None, "name": None, "app_name": None, "section": None, "flag": None,
+                "columns": [], "rows": [], "sub_reports": [], "error": message,
+            }]))
+        except BaseException:
+            return '[{"report_id": null, "name": null, "app_name": null, "section": null, ' \
+                   '"flag": null, "columns": [], "rows": [], "sub_reports": [], ' \
+                   '"error": "the reports could not be rendered"}]'
+
+
+def _attach_reports(response, generate_report):
+    """Add ``"reports"`` to ``response`` when the run asks for reports and
+    the step built some; stop collecting either way."""
+    reports = _report_manager._end_collection()
+    if generate_report and reports:
+        response["reports"] = _reports_json(reports)
+    return response
+
+
 def _import_hint(exc, packs):
     """What to do about a module a step cannot import. ``packs`` is the
     request's ``syncpacks``: ``{"activated": [pack names], "importable":
@@ -528,7 +593,8 @@ def execute(request):
          "run_params": {name: value}, "config": {name: value (decrypted)},
          "secret_config": [config names whose values are masked in logs] (optional),
          "upstream": [{"name": str, "data": bytes|None, "parameters": {name: value}}],
-         "log_level": int (or a level name)}
+         "log_level": int (or a level name),
+         "generate_report": bool (optional: the application's generate_report)}
 
     The class is instantiated with the context, its required parameters are
     checked (``validate_parameter_values``), then ``execute()`` runs.
@@ -536,7 +602,16 @@ def execute(request):
     Returns ``{"ok": True, "pickle": bytes|None, "json": str}`` (``pickle``
     None: nothing saved; ``json``: the saved data rendered for display) or
     ``{"ok": False, "error_type", "message", "traceback"}`` for any
-    exception, ``SystemExit`` and ``KeyboardInterrupt`` included.
+    exception, ``SystemExit`` and ``KeyboardInterrupt`` included (with
+    ``pickle`` and ``json`` when the step saved data before failing).
+
+    Either response also has ``"reports"`` when ``generate_report`` is true
+    and the step created reports (``ipaascommon.report_manager``): a JSON
+    text, secrets masked, of the list of the reports that are not a
+    sub-report of another, in creation order, each as its ``to_dict()``
+    (a report that cannot be rendered is replaced by a dict of the same
+    keys with empty content and an ``"error"`` text).  Reports are
+    collected from the start to the end of this call only.
     """
     previous_threshold = ipaas_logger.get_threshold()
     try:
@@ -562,41 +637,50 @@ def execute(request):
         ipaas_logger.clear_secrets()
         return _failure(exc, "invalid request: %s" % _failure_message(exc), "InvalidRequest")
     try:
+        _report_manager._begin_collection()
         with _Capture():
-            step = None
-            try:
-                class_name = request.get("class_name")
-                if not class_name:
-                    raise ValueError("the request names no class (class_name)")
-                source = request.get("source")
-                module_name = request.get("module")
-                if not module_name and not isinstance(source, str):
-                    raise ValueError("the request carries no step source (source)")
-                try:
-                    cls = _get_class(class_name, source, request.get("source_hash"), module_name)
-                except ModuleNotFoundError as exc:
-                    hint = _import_hint(exc, request.get("syncpacks") or {})
-                    return _failure(exc, "%s; %s" % (_failure_message(exc), hint))
-                step = _instantiate(cls, context)
-                step.validate_parameter_values()
-                _call_execute(step)
-                state = _basestep_module._state_of(step)
-                saved = state.saved
-                if saved is _basestep_module._NOTHING:
-                    return {"ok": True, "pickle": None, "json": "null"}
-                try:
-                    blob = pickle.dumps(saved, protocol=PICKLE_PROTOCOL)
-                except BaseException as exc:
-                    where = ""
-                    if state.saved_at is not None:
-                        where = " (saved at %s line %d)" % state.saved_at
-                    message = ("the data saved with save_data_for_next_step()%s cannot be pickled: "
-                               "it is a %s and pickling failed with %s: %s"
-                               % (where, type(saved).__name__, type(exc).__name__, _safe_str(exc)))
-                    return _failure(exc, message)
-                return {"ok": True, "pickle": blob, "json": render_json(saved)}
-            except BaseException as exc:
-                return _with_saved(_failure(exc), step)
+            response = _run_step(request, context)
+            return _attach_reports(response, context.generate_report)
     finally:
+        _report_manager._end_collection()
         ipaas_logger.set_threshold(previous_threshold)
         ipaas_logger.clear_secrets()
+
+
+def _run_step(request, context):
+    """``execute``'s work once the context is built: the response without
+    its reports (never raises)."""
+    step = None
+    try:
+        class_name = request.get("class_name")
+        if not class_name:
+            raise ValueError("the request names no class (class_name)")
+        source = request.get("source")
+        module_name = request.get("module")
+        if not module_name and not isinstance(source, str):
+            raise ValueError("the request carries no step source (source)")
+        try:
+            cls = _get_class(class_name, source, request.get("source_hash"), module_name)
+        except ModuleNotFoundError as exc:
+            hint = _import_hint(exc, request.get("syncpacks") or {})
+            return _failure(exc, "%s; %s" % (_failure_message(exc), hint))
+        step = _instantiate(cls, context)
+        step.validate_parameter_values()
+        _call_execute(step)
+        state = _basestep_module._state_of(step)
+        saved = state.saved
+        if saved is _basestep_module._NOTHING:
+            return {"ok": True, "pickle": None, "json": "null"}
+        try:
+            blob = pickle.dumps(saved, protocol=PICKLE_PROTOCOL)
+        except BaseException as exc:
+            where = ""
+            if state.saved_at is not None:
+                where = " (saved at %s line %d)" % state.saved_at
+            message = ("the data saved with save_data_for_next_step()%s cannot be pickled: "
+                       "it is a %s and pickling failed with %s: %s"
+                       % (where, type(saved).__name__, type(exc).__name__, _safe_str(exc)))
+            return _failure(exc, message)
+        return {"ok": True, "pickle": blob, "json": render_json(saved)}
+    except BaseException as exc:
+        return _with_saved(_failure(exc), step)
