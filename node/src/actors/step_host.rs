@@ -83,6 +83,31 @@ impl StepHost {
         Ok(end)
     }
 
+    /// Adds the reports the step built (JSON text of a list) to its run's
+    /// report. A failure to record them is logged, not the step's failure.
+    pub(super) async fn save_reports(&self, sections: String) {
+        let Some(run_id) = self.run_id.clone() else {
+            return;
+        };
+        let app_name = {
+            let sm = self.ctx.content.read();
+            sm.content.runs.get(&run_id).map(|r| r.spec.app.name.clone())
+        };
+        let Some(app_name) = app_name else {
+            return;
+        };
+        let cmd = Command::AddReport {
+            run_id,
+            app_name,
+            step_name: self.step_name.clone(),
+            at_ms: now_ms(),
+            sections,
+        };
+        if let Err(e) = propose(&self.ctx.raft, cmd).await {
+            tracing::warn!(task = %self.task_id, error = %e, "cannot record the step's report");
+        }
+    }
+
     /// The attempt's log records, ending with the marker that counts the
     /// dropped ones if any were (it is also streamed to watchers).
     pub(super) fn finish(mut self) -> Vec<LogLine> {

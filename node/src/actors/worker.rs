@@ -405,7 +405,14 @@ impl Worker {
         };
         let result = runner.execute(job, host, timeout, cancel).await;
         match result {
-            Ok(ExecResult::Success { pickle, json }) => {
+            Ok(ExecResult::Success {
+                pickle,
+                json,
+                reports,
+            }) => {
+                if let Some(sections) = reports {
+                    host.save_reports(sections).await;
+                }
                 let size = pickle.as_ref().map_or(0, Vec::len);
                 let max = max_output;
                 if size as u64 > max {
@@ -425,7 +432,11 @@ impl Worker {
                 message,
                 traceback,
                 saved,
+                reports,
             }) => {
+                if let Some(sections) = reports {
+                    host.save_reports(sections).await;
+                }
                 // What it saved before failing is shown, within the same limit.
                 let saved =
                     saved.filter(|(_, pickle)| pickle.as_ref().map_or(0, Vec::len) as u64 <= max_output);

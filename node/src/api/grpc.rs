@@ -332,10 +332,31 @@ impl IntegrationService for GrpcApi {
         answer(self.svc.delete_schedule(&request.into_inner().id).await)
     }
 
+    async fn list_reports(&self, request: Request<ListReportsRequest>) -> Answer<Json> {
+        let r = request.into_inner();
+        let query = super::reports::ReportQuery {
+            app: Some(r.app).filter(|a| !a.is_empty()),
+            since: r.since,
+            until: r.until,
+            cursor: Some(r.cursor).filter(|c| !c.is_empty()),
+            limit: if r.limit == 0 { 50 } else { r.limit as usize },
+        };
+        answer(
+            self.svc
+                .list_reports(&query)
+                .map(|(reports, next)| json(serde_json::json!({"reports": reports, "next_cursor": next}))),
+        )
+    }
+
+    async fn get_report(&self, request: Request<IdRequest>) -> Answer<Json> {
+        answer(self.svc.get_report(&request.into_inner().id).map(json))
+    }
+
+    async fn delete_report(&self, request: Request<IdRequest>) -> Answer<Deleted> {
+        answer(self.svc.delete_report(&request.into_inner().id).await)
+    }
+
     later! {
-        list_reports(ListReportsRequest) -> Json: "reports";
-        get_report(IdRequest) -> Json: "reports";
-        delete_report(IdRequest) -> Deleted: "reports";
         get_license(Empty) -> Json: "licensing";
         put_license(Json) -> Json: "licensing";
         delete_license(Empty) -> Json: "licensing";

@@ -13,6 +13,7 @@ pub mod error;
 pub mod grpc;
 pub mod pack_activation;
 pub mod packs;
+pub mod reports;
 pub mod rest;
 pub mod rest_packs;
 pub mod runs;

@@ -460,6 +460,44 @@ async fn task_events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
+#[derive(serde::Deserialize)]
+struct ReportListQuery {
+    app: Option<String>,
+    since: Option<f64>,
+    until: Option<f64>,
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /reports`: a page of reports, newest first, as a JSON array; when
+/// more follow, `X-Next-Cursor` holds the cursor of the next page.
+async fn list_reports(
+    State(s): State<Service>,
+    Query(q): Query<ReportListQuery>,
+) -> Result<(axum::http::HeaderMap, Json<Vec<Value>>), ApiError> {
+    let query = crate::api::reports::ReportQuery {
+        app: q.app,
+        since: q.since,
+        until: q.until,
+        cursor: q.cursor,
+        limit: q.limit.unwrap_or(50),
+    };
+    let (page, next) = s.list_reports(&query)?;
+    let mut headers = axum::http::HeaderMap::new();
+    if let Some(next) = next.and_then(|n| axum::http::HeaderValue::from_str(&n).ok()) {
+        headers.insert("x-next-cursor", next);
+    }
+    Ok((headers, Json(page)))
+}
+
+async fn get_report(State(s): State<Service>, Path(id): Path<String>) -> Answer<Value> {
+    s.get_report(&id).map(Json)
+}
+
+async fn delete_report(State(s): State<Service>, Path(id): Path<String>) -> Answer<pb::Deleted> {
+    s.delete_report(&id).await.map(Json)
+}
+
 async fn post_schedule(State(s): State<Service>, body: JsonBody) -> Answer<Value> {
     s.put_schedule(body.0).await.map(Json)
 }
@@ -552,7 +590,6 @@ pub async fn no_route(req: Request) -> ApiError {
 
 /// Every REST route; `syncpack_max` is the largest wheel upload.
 pub fn routes(syncpack_max: u64) -> Router<Service> {
-    const REPORTS: &str = "reports";
     const LICENSE: &str = "licensing";
     const ROLES: &str = "roles";
     let api = Router::new()
@@ -586,8 +623,8 @@ pub fn routes(syncpack_max: u64) -> Router<Service> {
             "/schedule/{id}",
             get(get_schedule).put(put_schedule).delete(delete_schedule),
         )
-        .route("/reports", get(later(REPORTS)))
-        .route("/reports/{id}", get(later(REPORTS)).delete(later(REPORTS)))
+        .route("/reports", get(list_reports))
+        .route("/reports/{id}", get(get_report).delete(delete_report))
         .route("/cache/{*key}", get(get_cache).delete(delete_cache))
         .route("/about", get(about))
         .route(

@@ -11,6 +11,7 @@ pub mod error;
 pub mod json_text;
 pub mod lenient;
 pub mod node;
+pub mod report;
 pub mod retry;
 pub mod run;
 pub mod schedule;

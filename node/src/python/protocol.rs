@@ -75,6 +75,9 @@ pub enum ExecResult {
         pickle: Option<Vec<u8>>,
         /// JSON rendering of the saved data for display.
         json: String,
+        /// JSON text of the reports the step built (`report_manager`),
+        /// when its application generates reports.
+        reports: Option<String>,
     },
     Failure {
         error_type: String,
@@ -82,6 +85,7 @@ pub enum ExecResult {
         traceback: String,
         /// What the step saved before it failed: (JSON rendering, pickle).
         saved: Option<(String, Option<Vec<u8>>)>,
+        reports: Option<String>,
     },
 }
 
@@ -234,6 +238,7 @@ mod tests {
         let msg = FromRunner::Finished(ExecResult::Success {
             pickle: Some(vec![1, 2, 3]),
             json: "{}".into(),
+            reports: Some("[]".into()),
         });
         let mut buf = Vec::new();
         blocking::write(&mut buf, &msg).unwrap();

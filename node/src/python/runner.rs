@@ -326,6 +326,7 @@ fn execute(
                 message,
                 traceback: String::new(),
                 saved: None,
+                reports: None,
             })
         }
     };
@@ -363,10 +364,15 @@ fn execute(
         Some(p) if !p.is_none() => Some(p.cast::<PyBytes>()?.as_bytes().to_vec()),
         _ => None,
     };
+    let reports = match result.get_item("reports")? {
+        Some(text) if !text.is_none() => Some(text.extract::<String>()?),
+        _ => None,
+    };
     if field("ok")?.extract::<bool>()? {
         Ok(ExecResult::Success {
             pickle,
             json: field("json")?.extract()?,
+            reports,
         })
     } else {
         let saved = match result.get_item("json")? {
@@ -378,6 +384,7 @@ fn execute(
             message: field("message")?.extract()?,
             traceback: field("traceback")?.extract()?,
             saved,
+            reports,
         })
     }
 }

@@ -118,6 +118,18 @@ pub enum Command {
         slot_ms: u64,
         decision: super::schedules::SlotDecision,
     },
+    /// Tables a step of run `run_id` built (`sections`: the JSON text of a
+    /// list of report documents), added to the run's report.
+    AddReport {
+        run_id: String,
+        app_name: String,
+        step_name: String,
+        at_ms: u64,
+        sections: String,
+    },
+    DeleteReport {
+        run_id: String,
+    },
     /// Ask every node to build the version's environment.
     RequestPackInstall {
         name: String,

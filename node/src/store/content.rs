@@ -83,7 +83,19 @@ pub enum StoreOp {
     Doc(DocKey),
     /// Forget finished runs and tasks that ended before `before_ms`, with
     /// their logs and results.
-    Purge { before_ms: u64 },
+    Purge {
+        before_ms: u64,
+    },
+    /// Sections for a run's report (created with the first).
+    Report {
+        run_id: String,
+        app_name: String,
+        at_ms: u64,
+        sections: Vec<crate::model::report::ReportSection>,
+    },
+    DeleteReport {
+        run_id: String,
+    },
     /// A chunk of a blob (a SyncPack wheel).
     Blob {
         sha256: String,
@@ -91,7 +103,9 @@ pub enum StoreOp {
         bytes: Vec<u8>,
     },
     /// Forget every chunk of a blob.
-    DeleteBlob { sha256: String },
+    DeleteBlob {
+        sha256: String,
+    },
 }
 
 /// The replicated state that memory holds: the documents, and the runs and
@@ -129,6 +143,9 @@ pub struct Content {
     /// and before the store, until the store's commit is done.
     #[serde(skip)]
     pub committing: Option<std::sync::Arc<super::disk::Batch>>,
+    /// A report changed since the last commit (the store writes it at once).
+    #[serde(skip)]
+    pub reports_pending: bool,
     /// A SyncPack command was applied since the last drain.
     #[serde(skip)]
     pub packs_changed: bool,
@@ -381,6 +398,41 @@ impl Content {
                 delete(&mut self.cache, &key)
             }
             Command::PutBlobChunk { sha256, index, bytes } => self.put_blob_chunk(sha256, index, bytes),
+            Command::AddReport {
+                run_id,
+                app_name,
+                step_name,
+                at_ms,
+                sections,
+            } => {
+                // The runner wrote the text: a list of documents, else nothing usable.
+                let docs: Vec<serde_json::Value> = serde_json::from_str(&sections).unwrap_or_default();
+                let sections: Vec<_> = docs
+                    .into_iter()
+                    .map(|doc| crate::model::report::ReportSection {
+                        step: step_name.clone(),
+                        doc,
+                    })
+                    .collect();
+                if sections.is_empty() {
+                    return ignored(format!(
+                        "the report sections of run {run_id} are not a list of documents"
+                    ));
+                }
+                self.ops.push(StoreOp::Report {
+                    run_id,
+                    app_name,
+                    at_ms,
+                    sections,
+                });
+                self.reports_pending = true;
+                task_result(true, None)
+            }
+            Command::DeleteReport { run_id } => {
+                self.ops.push(StoreOp::DeleteReport { run_id });
+                self.reports_pending = true;
+                task_result(true, None)
+            }
             Command::PutSchedule {
                 schedule,
                 reset_slots,

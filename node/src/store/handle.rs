@@ -89,6 +89,32 @@ impl ContentHandle {
         self.disk.result_json(&r, id)
     }
 
+    /// Run `run_id`'s report as the store holds it (sections reach the
+    /// store with its next commit, within a second of the step's end).
+    pub fn report(&self, run_id: &str) -> Result<Option<crate::model::report::Report>, DiskError> {
+        let r = self.disk.reader()?;
+        self.disk.report(&r, run_id)
+    }
+
+    /// A page of reports, newest first (see `Disk::reports`).
+    pub fn reports(
+        &self,
+        app: Option<&str>,
+        since_ms: Option<u64>,
+        until_ms: Option<u64>,
+        after: Option<&super::disk::ReportCursor>,
+        limit: usize,
+    ) -> Result<
+        (
+            Vec<crate::model::report::Report>,
+            Option<super::disk::ReportCursor>,
+        ),
+        DiskError,
+    > {
+        let r = self.disk.reader()?;
+        self.disk.reports(&r, app, since_ms, until_ms, after, limit)
+    }
+
     /// The pickle of what a task saved.
     pub fn result_pickle(&self, id: &str) -> Result<Option<Vec<u8>>, DiskError> {
         if let Some((_, pickle)) = self.read().content.pending_result(id) {

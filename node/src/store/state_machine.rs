@@ -284,11 +284,13 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             results.push(result);
         }
         self.settle_written(&mut sm.content).map_err(sm_err)?;
-        let due = self.disk.due(&sm.content, !purges.is_empty());
+        // An expiry's answer is what it deleted, and reports are read from
+        // the store only: both are written now.
+        let write_now = !purges.is_empty() || std::mem::take(&mut sm.content.reports_pending);
+        let due = self.disk.due(&sm.content, write_now);
         let written = match due {
             disk::Due::Wait => disk::Written::default(),
-            // An expiry's answer is what it deleted: written now.
-            _ if !purges.is_empty() => self
+            _ if write_now => self
                 .commit_now(&mut sm, due == disk::Due::Flush)
                 .map_err(sm_err)?,
             // One batch is written at a time; the next waits in memory.

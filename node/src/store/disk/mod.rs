@@ -29,6 +29,7 @@
 
 mod keys;
 mod read;
+mod reports;
 mod snapshot;
 mod write;
 
@@ -40,6 +41,7 @@ use openraft::{LogId, StoredMembership};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 pub use read::{RunFilter, RunPage, RunsCursor};
+pub use reports::ReportCursor;
 pub use snapshot::{read_header, SnapshotMeta, Tee};
 pub use write::{Batch, Due, Written};
 
@@ -97,9 +99,15 @@ const ENDS: Table = TableDefinition::new("ends");
 /// (`keys::blob`), as uploaded (wheels are compressed already).
 const BLOBS: Table = TableDefinition::new("blobs");
 
+/// Reports by run id (LZ4-compressed), and their indexes by creation time:
+/// all, and by application (`keys::index`).
+const REPORTS: Table = TableDefinition::new("reports");
+const REPORT_TIME: Table = TableDefinition::new("report_time");
+const REPORT_APP: Table = TableDefinition::new("report_app");
+
 /// Every table, in the order snapshots carry them (a table's number in a
 /// snapshot is its position here; new tables go last).
-const TABLES: [Table; 15] = [
+const TABLES: [Table; 18] = [
     META,
     DOCS,
     HOT_RUNS,
@@ -115,6 +123,9 @@ const TABLES: [Table; 15] = [
     RUN_TRIGGER,
     ENDS,
     BLOBS,
+    REPORTS,
+    REPORT_TIME,
+    REPORT_APP,
 ];
 
 const META_FORMAT: &[u8] = b"format";

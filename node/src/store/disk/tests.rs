@@ -264,3 +264,58 @@ fn a_store_of_another_format_is_refused_naming_both() {
     assert!(err.contains("\"isnode-store 0\""), "{err}");
     assert!(err.contains(FORMAT), "{err}");
 }
+
+#[test]
+fn a_runs_report_grows_by_sections_is_paged_by_application_and_expires_with_its_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = Disk::open(dir.path()).unwrap();
+    let mut c = Content::default();
+    let add = |run: &str, app: &str, at: u64, name: &str| Command::AddReport {
+        run_id: run.into(),
+        app_name: app.into(),
+        step_name: "S".into(),
+        at_ms: at,
+        sections: serde_json::json!([{"name": name}]).to_string(),
+    };
+    finished_run(&disk, &mut c, "isapp-1", "a", 10, 0);
+    apply(&disk, &mut c, add("isapp-1", "a", 10, "first"));
+    apply(&disk, &mut c, add("isapp-1", "a", 11, "second"));
+    apply(&disk, &mut c, add("isapp-2", "b", 20, "other"));
+    apply(&disk, &mut c, add("isapp-3", "a", 30, "newest"));
+    let r = disk.reader().unwrap();
+    let one = disk.report(&r, "isapp-1").unwrap().unwrap();
+    assert_eq!(
+        (one.created_ms, one.sections.len()),
+        (10, 2),
+        "sections are added to the run's one report"
+    );
+    let (page, next) = disk.reports(&r, Some("a"), None, None, None, 1).unwrap();
+    assert_eq!(page[0].run_id, "isapp-3");
+    let (rest, none) = disk
+        .reports(&r, Some("a"), None, None, next.as_ref(), 10)
+        .unwrap();
+    assert_eq!((rest.len(), rest[0].run_id.as_str(), none), (1, "isapp-1", None));
+    let (all, _) = disk.reports(&r, None, Some(15), None, None, 10).unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>(),
+        ["isapp-3", "isapp-2"]
+    );
+    drop(r);
+    apply(
+        &disk,
+        &mut c,
+        Command::DeleteReport {
+            run_id: "isapp-2".into(),
+        },
+    );
+    // isapp-1 ended at 11: its report goes with it.
+    apply(&disk, &mut c, Command::Purge { before_ms: 12 });
+    let r = disk.reader().unwrap();
+    assert!(disk.report(&r, "isapp-1").unwrap().is_none());
+    assert!(disk.report(&r, "isapp-2").unwrap().is_none());
+    let (all, _) = disk.reports(&r, None, None, None, None, 10).unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>(),
+        ["isapp-3"]
+    );
+}

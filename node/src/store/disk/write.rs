@@ -21,7 +21,7 @@ use crate::store::RunRecord;
 /// until the commit: opening a redb table looks it up in the transaction's
 /// table tree and closing it writes its root back, which cost more than the
 /// few inserts a batch makes in most tables.
-struct Tables<'t> {
+pub(super) struct Tables<'t> {
     w: &'t WriteTransaction,
     open: Vec<(String, RawTable<'t>)>,
 }
@@ -34,7 +34,7 @@ impl<'t> Tables<'t> {
         Tables { w, open: Vec::new() }
     }
 
-    fn get(
+    pub(super) fn get(
         &mut self,
         def: super::Table,
     ) -> Result<&mut redb::Table<'t, &'static [u8], &'static [u8]>, DiskError> {
@@ -49,13 +49,13 @@ impl<'t> Tables<'t> {
         Ok(&mut self.open[at].1)
     }
 
-    fn insert(&mut self, def: super::Table, key: &[u8], value: &[u8]) -> Result<(), DiskError> {
+    pub(super) fn insert(&mut self, def: super::Table, key: &[u8], value: &[u8]) -> Result<(), DiskError> {
         self.get(def)?.insert(key, value).map_err(rerr)?;
         Ok(())
     }
 
     /// Removes `key`, answering the size of what was there.
-    fn remove(&mut self, def: super::Table, key: &[u8]) -> Result<u64, DiskError> {
+    pub(super) fn remove(&mut self, def: super::Table, key: &[u8]) -> Result<u64, DiskError> {
         let removed = self.get(def)?.remove(key).map_err(rerr)?;
         Ok(removed.map_or(0, |v| v.value().len() as u64))
     }
@@ -336,6 +336,13 @@ impl Disk {
                         written.purged += count;
                         deleted += bytes;
                     }
+                    StoreOp::Report {
+                        run_id,
+                        app_name,
+                        at_ms,
+                        sections,
+                    } => super::reports::add(&mut t, run_id, app_name, *at_ms, sections)?,
+                    StoreOp::DeleteReport { run_id } => deleted += super::reports::delete(&mut t, run_id)?,
                     StoreOp::Blob { sha256, index, bytes } => {
                         t.insert(super::BLOBS, &keys::blob(sha256, *index), bytes)?;
                     }
@@ -497,6 +504,8 @@ fn purge(t: &mut Tables, before_ms: u64) -> Result<(u64, u64), DiskError> {
                 for task_id in &record.task_ids {
                     bytes += forget_task(t, task_id)?;
                 }
+                // A run's report expires with it.
+                bytes += super::reports::delete(t, id)?;
             }
         } else {
             bytes += forget_task(t, id)?;
