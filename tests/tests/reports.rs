@@ -143,6 +143,17 @@ async fn each_run_has_its_own_report_readable_over_rest_and_iscli() {
     let listed = iscli_ok(&node, &["report", "list", "--app", "inventory"]);
     assert!(listed.contains(a_id), "{listed}");
 
+    // Kept past its run's expiry on request.
+    let (status, kept) = node
+        .rest(
+            "PUT",
+            &format!("/api/v1/reports/{a_id}"),
+            Some(&json!({"keep": true})),
+        )
+        .await
+        .unwrap();
+    assert_eq!((status, &kept["kept"]), (200, &json!(true)), "{kept}");
+
     iscli_ok(&node, &["report", "delete", a_id]);
     let (status, _) = node
         .rest("GET", &format!("/api/v1/reports/{a_id}"), None)

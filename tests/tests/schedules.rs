@@ -419,3 +419,47 @@ async fn iscli_adds_lists_disables_and_deletes_schedules() {
     );
     assert_eq!(code, 2, "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slots_that_passed_the_grace_period_while_the_node_was_down_are_recorded_as_missed() {
+    let mut node = TestNode::start_with(&[("IS_SCHEDULE_GRACE_SECONDS", "1")])
+        .await
+        .unwrap();
+    emit_app(&node, "beat", json!({"name": "E", "file": "Emit", "value": 1})).await;
+    let (status, created) = node
+        .rest("POST", "/api/v1/schedule", Some(&every("beat", "beat", 1.0)))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/schedule/{id}");
+    node.poll_until(&path, Duration::from_secs(20), |_, e| fired(e).len() >= 2)
+        .await
+        .unwrap();
+    node.kill9();
+    // The outage: slots fall due while no node runs.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    node.restart().await.unwrap();
+    let entry = node
+        .poll_until(&path, Duration::from_secs(30), |_, e| {
+            let history = e["history"].as_array().cloned().unwrap_or_default();
+            let missed_at = history.iter().position(|h| h["outcome"] == "missed");
+            missed_at.is_some_and(|i| history[i + 1..].iter().any(|h| h["outcome"] == "fired"))
+        })
+        .await
+        .unwrap();
+    let history = entry["history"].as_array().unwrap();
+    let missed = history.iter().find(|h| h["outcome"] == "missed").unwrap();
+    assert!(missed["count"].as_u64().unwrap() >= 2, "{missed}");
+    assert!(
+        missed["reason"].as_str().unwrap().contains("grace period of 1 s"),
+        "{missed}"
+    );
+    // Still one decision per slot, in order.
+    let mut expected = history[0]["slot"].as_f64().unwrap();
+    for h in history {
+        let slot = h["slot"].as_f64().unwrap();
+        assert!((slot - expected).abs() < 0.001, "{entry}");
+        expected = slot + h["count"].as_f64().unwrap_or(1.0);
+    }
+}

@@ -1,6 +1,7 @@
 //! Reports over the API (DESIGN 4.10): pages of reports, newest first, by
 //! application and time; one report with its sections (each the table a
-//! step built, with the step's name); deleting one.
+//! step built, with the step's name); keeping one past its run's expiry;
+//! deleting one.
 
 use serde_json::{json, Value};
 
@@ -22,7 +23,7 @@ fn not_found(id: &str) -> ApiError {
 /// What a listing shows of a report.
 fn summary(r: &Report) -> Value {
     json!({"id": r.id(), "app_name": r.app_name, "application_id": r.run_id, "created": secs(r.created_ms),
-           "sections": r.sections.len()})
+           "sections": r.sections.len(), "kept": r.kept})
 }
 
 fn full(r: &Report) -> Value {
@@ -38,7 +39,7 @@ fn full(r: &Report) -> Value {
         })
         .collect();
     json!({"id": r.id(), "app_name": r.app_name, "application_id": r.run_id, "created": secs(r.created_ms),
-           "sections": sections})
+           "kept": r.kept, "sections": sections})
 }
 
 fn cursor_text(c: &ReportCursor) -> String {
@@ -93,6 +94,22 @@ impl Service {
 
     pub fn get_report(&self, id: &str) -> Result<Value, ApiError> {
         Ok(full(&self.report_of(id)?))
+    }
+
+    /// `PUT /reports/{id}` `{"keep": true}`: keeps the report when its run
+    /// expires (`false`: it goes with the run again).
+    pub async fn keep_report(&self, id: &str, doc: Value) -> Result<Value, ApiError> {
+        let keep = doc
+            .get("keep")
+            .and_then(crate::model::lenient::bool_of)
+            .ok_or_else(|| ApiError::bad_request("give {\"keep\": true} or {\"keep\": false}"))?;
+        let report = self.report_of(id)?;
+        self.write(Command::KeepReport {
+            run_id: report.run_id,
+            keep,
+        })
+        .await?;
+        self.get_report(id)
     }
 
     pub async fn delete_report(&self, id: &str) -> Result<is_proto::v1::Deleted, ApiError> {

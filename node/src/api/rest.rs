@@ -494,6 +494,10 @@ async fn get_report(State(s): State<Service>, Path(id): Path<String>) -> Answer<
     s.get_report(&id).map(Json)
 }
 
+async fn put_report(State(s): State<Service>, Path(id): Path<String>, body: JsonBody) -> Answer<Value> {
+    s.keep_report(&id, body.0).await.map(Json)
+}
+
 async fn delete_report(State(s): State<Service>, Path(id): Path<String>) -> Answer<pb::Deleted> {
     s.delete_report(&id).await.map(Json)
 }
@@ -624,7 +628,10 @@ pub fn routes(syncpack_max: u64) -> Router<Service> {
             get(get_schedule).put(put_schedule).delete(delete_schedule),
         )
         .route("/reports", get(list_reports))
-        .route("/reports/{id}", get(get_report).delete(delete_report))
+        .route(
+            "/reports/{id}",
+            get(get_report).put(put_report).delete(delete_report),
+        )
         .route("/cache/{*key}", get(get_cache).delete(delete_cache))
         .route("/about", get(about))
         .route(

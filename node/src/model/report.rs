@@ -13,6 +13,8 @@ pub struct Report {
     /// When its first section arrived.
     pub created_ms: u64,
     pub sections: Vec<ReportSection>,
+    /// Kept when its run expires (else it goes with the run).
+    pub kept: bool,
 }
 
 /// One top-level table a step built (its sub-reports inside).

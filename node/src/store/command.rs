@@ -130,6 +130,11 @@ pub enum Command {
     DeleteReport {
         run_id: String,
     },
+    /// Keep a report when its run expires, or let it go with the run again.
+    KeepReport {
+        run_id: String,
+        keep: bool,
+    },
     /// Ask every node to build the version's environment.
     RequestPackInstall {
         name: String,

@@ -96,6 +96,10 @@ pub enum StoreOp {
     DeleteReport {
         run_id: String,
     },
+    KeepReport {
+        run_id: String,
+        keep: bool,
+    },
     /// A chunk of a blob (a SyncPack wheel).
     Blob {
         sha256: String,
@@ -430,6 +434,11 @@ impl Content {
             }
             Command::DeleteReport { run_id } => {
                 self.ops.push(StoreOp::DeleteReport { run_id });
+                self.reports_pending = true;
+                task_result(true, None)
+            }
+            Command::KeepReport { run_id, keep } => {
+                self.ops.push(StoreOp::KeepReport { run_id, keep });
                 self.reports_pending = true;
                 task_result(true, None)
             }

@@ -41,6 +41,7 @@ pub(super) fn add(
                 app_name: app_name.to_string(),
                 created_ms: at_ms,
                 sections: sections.to_vec(),
+                kept: false,
             }
         }
     };
@@ -68,6 +69,40 @@ pub(super) fn delete(t: &mut Tables, run_id: &str) -> Result<u64, DiskError> {
         &keys::index(&keys::name(&report.app_name), report.created_ms, run_id),
     )?;
     Ok(bytes.len() as u64)
+}
+
+/// Marks run `run_id`'s report kept (or not) when its run expires.
+pub(super) fn keep(t: &mut Tables, run_id: &str, keep: bool) -> Result<(), DiskError> {
+    let found = t
+        .get(REPORTS)?
+        .get(run_id.as_bytes())
+        .map_err(rerr)?
+        .map(|v| v.value().to_vec());
+    let Some(bytes) = found else {
+        return Ok(());
+    };
+    let mut report: Report = decode("a report", &decompress("a report", &bytes)?)?;
+    report.kept = keep;
+    t.insert(
+        REPORTS,
+        run_id.as_bytes(),
+        &compress(&encode("a report", &report)?),
+    )
+}
+
+/// Deletes run `run_id`'s report as its run expires, unless it is kept.
+pub(super) fn expire(t: &mut Tables, run_id: &str) -> Result<u64, DiskError> {
+    let found = t
+        .get(REPORTS)?
+        .get(run_id.as_bytes())
+        .map_err(rerr)?
+        .map(|v| v.value().to_vec());
+    match found {
+        Some(bytes) if !decode::<Report>("a report", &decompress("a report", &bytes)?)?.kept => {
+            delete(t, run_id)
+        }
+        _ => Ok(0),
+    }
 }
 
 /// Where a page of reports ends: the (creation time, run id) of its last.

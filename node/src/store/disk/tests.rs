@@ -319,3 +319,32 @@ fn a_runs_report_grows_by_sections_is_paged_by_application_and_expires_with_its_
         ["isapp-3"]
     );
 }
+
+#[test]
+fn a_kept_report_outlives_its_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = Disk::open(dir.path()).unwrap();
+    let mut c = Content::default();
+    for run in ["isapp-k", "isapp-g"] {
+        finished_run(&disk, &mut c, run, "a", 10, 0);
+        let sections = serde_json::json!([{"name": "t"}]).to_string();
+        let add = Command::AddReport {
+            run_id: run.into(),
+            app_name: "a".into(),
+            step_name: "S".into(),
+            at_ms: 10,
+            sections,
+        };
+        apply(&disk, &mut c, add);
+    }
+    let keep = Command::KeepReport {
+        run_id: "isapp-k".into(),
+        keep: true,
+    };
+    apply(&disk, &mut c, keep);
+    apply(&disk, &mut c, Command::Purge { before_ms: 100 });
+    let r = disk.reader().unwrap();
+    assert!(disk.run(&r, "isapp-k").unwrap().is_none(), "the run expired");
+    assert!(disk.report(&r, "isapp-k").unwrap().is_some_and(|rep| rep.kept));
+    assert!(disk.report(&r, "isapp-g").unwrap().is_none());
+}

@@ -343,6 +343,7 @@ impl Disk {
                         sections,
                     } => super::reports::add(&mut t, run_id, app_name, *at_ms, sections)?,
                     StoreOp::DeleteReport { run_id } => deleted += super::reports::delete(&mut t, run_id)?,
+                    StoreOp::KeepReport { run_id, keep } => super::reports::keep(&mut t, run_id, *keep)?,
                     StoreOp::Blob { sha256, index, bytes } => {
                         t.insert(super::BLOBS, &keys::blob(sha256, *index), bytes)?;
                     }
@@ -504,8 +505,8 @@ fn purge(t: &mut Tables, before_ms: u64) -> Result<(u64, u64), DiskError> {
                 for task_id in &record.task_ids {
                     bytes += forget_task(t, task_id)?;
                 }
-                // A run's report expires with it.
-                bytes += super::reports::delete(t, id)?;
+                // A run's report expires with it, unless kept.
+                bytes += super::reports::expire(t, id)?;
             }
         } else {
             bytes += forget_task(t, id)?;
