@@ -26,6 +26,37 @@ async fn emit_app(node: &TestNode, name: &str, step: Value) {
     assert_eq!(status, 200, "{body}");
 }
 
+/// Checks that a one-second schedule's history decides every slot once, in
+/// order (fired, or missed with a reason); answers (due, fired, missed).
+fn slots_decided_once(entry: &Value) -> (u64, u64, u64) {
+    let history = entry["history"].as_array().unwrap();
+    let (mut due, mut fired, mut missed) = (0u64, 0u64, 0u64);
+    let mut expected = history[0]["slot"].as_f64().unwrap();
+    for h in history {
+        let slot = h["slot"].as_f64().unwrap();
+        assert!(
+            (slot - expected).abs() < 0.001,
+            "slot {slot} follows {expected}: every slot is decided once, in order: {entry}"
+        );
+        let count = match h["outcome"].as_str().unwrap() {
+            "fired" => {
+                fired += 1;
+                1
+            }
+            "missed" => {
+                assert!(!h["reason"].as_str().unwrap_or_default().is_empty(), "{h}");
+                let n = h["count"].as_u64().unwrap();
+                missed += n;
+                n
+            }
+            other => panic!("slot {slot} was {other}: {h}"),
+        };
+        due += count;
+        expected = slot + count as f64;
+    }
+    (due, fired, missed)
+}
+
 fn fired(entry: &Value) -> Vec<&Value> {
     entry["history"]
         .as_array()
@@ -309,31 +340,7 @@ async fn killing_the_leader_neither_duplicates_nor_silently_loses_a_slot() {
     assert_eq!(status, 200, "{entry}\n{}", c.logs());
 
     let history = entry["history"].as_array().unwrap();
-    let mut due = 0u64;
-    let (mut fired, mut missed) = (0u64, 0u64);
-    let mut expected = history[0]["slot"].as_f64().unwrap();
-    for h in history {
-        let slot = h["slot"].as_f64().unwrap();
-        assert!(
-            (slot - expected).abs() < 0.001,
-            "slot {slot} follows {expected}: every slot is decided once, in order: {entry}"
-        );
-        let count = match h["outcome"].as_str().unwrap() {
-            "fired" => {
-                fired += 1;
-                1
-            }
-            "missed" => {
-                assert!(!h["reason"].as_str().unwrap_or_default().is_empty(), "{h}");
-                let n = h["count"].as_u64().unwrap();
-                missed += n;
-                n
-            }
-            other => panic!("slot {slot} was {other}: {h}"),
-        };
-        due += count;
-        expected = slot + count as f64;
-    }
+    let (due, fired, missed) = slots_decided_once(&entry);
     let (_, runs) = c
         .rest(other, "GET", "/api/v1/tasks?app=beat&limit=1000", None)
         .await
@@ -455,11 +462,5 @@ async fn slots_that_passed_the_grace_period_while_the_node_was_down_are_recorded
         missed["reason"].as_str().unwrap().contains("grace period of 1 s"),
         "{missed}"
     );
-    // Still one decision per slot, in order.
-    let mut expected = history[0]["slot"].as_f64().unwrap();
-    for h in history {
-        let slot = h["slot"].as_f64().unwrap();
-        assert!((slot - expected).abs() < 0.001, "{entry}");
-        expected = slot + h["count"].as_f64().unwrap_or(1.0);
-    }
+    slots_decided_once(&entry);
 }

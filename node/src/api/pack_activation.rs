@@ -29,23 +29,10 @@ impl Service {
         version: Option<&str>,
         force: bool,
     ) -> Result<Value, ApiError> {
-        let (version, wheel_ref, requires, meta_doc) = {
-            let sm = self.inner.content.read();
-            let pack = sm
-                .content
-                .syncpacks
-                .get(name)
-                .ok_or_else(|| Self::pack_not_found(name))?;
-            let (v, pv) = pack.version_of(version).ok_or_else(|| {
-                ApiError::NotFound(format!(
-                    "SyncPack {name} has no version {:?} (it has {})",
-                    version.unwrap_or_default(),
-                    pack.versions.keys().cloned().collect::<Vec<_>>().join(", ")
-                ))
-            })?;
+        let (version, wheel_ref, requires, meta_doc) = self.with_pack_version(name, version, |v, pv| {
             let requires: Vec<String> = pv.meta.required_names().collect();
             (v.to_string(), pv.wheel.clone(), requires, pv.meta.doc.clone())
-        };
+        })?;
         let Some(wheel_ref) = wheel_ref else {
             return Err(ApiError::Conflict(format!(
                 "{name} ships with the node and is always activated"

@@ -224,6 +224,30 @@ impl Service {
         ))
     }
 
+    /// What `read` answers of version `version` of pack `name` (the newest
+    /// when None), or why there is no such version.
+    pub(super) fn with_pack_version<T>(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        read: impl FnOnce(&str, &PackVersion) -> T,
+    ) -> Result<T, ApiError> {
+        let sm = self.inner.content.read();
+        let pack = sm
+            .content
+            .syncpacks
+            .get(name)
+            .ok_or_else(|| Self::pack_not_found(name))?;
+        let (v, pv) = pack.version_of(version).ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "SyncPack {name} has no version {:?} (it has {})",
+                version.unwrap_or_default(),
+                pack.versions.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+        Ok(read(v, pv))
+    }
+
     /// The pack as `GET /syncpacks/{name}` shows it: the activated version
     /// (else the newest) at the top level, every version below.
     pub fn get_syncpack(&self, name: &str) -> Result<Value, ApiError> {
@@ -267,21 +291,7 @@ impl Service {
         name: &str,
         version: Option<&str>,
     ) -> Result<(Value, bool), ApiError> {
-        let version = {
-            let sm = self.inner.content.read();
-            let pack = sm
-                .content
-                .syncpacks
-                .get(name)
-                .ok_or_else(|| Self::pack_not_found(name))?;
-            let (v, _) = pack.version_of(version).ok_or_else(|| {
-                ApiError::NotFound(format!(
-                    "SyncPack {name} has no version {:?}",
-                    version.unwrap_or_default()
-                ))
-            })?;
-            v.to_string()
-        };
+        let version = self.with_pack_version(name, version, |v, _| v.to_string())?;
         refusal(
             self.write(Command::RequestPackInstall {
                 name: name.to_string(),

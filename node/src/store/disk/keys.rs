@@ -35,6 +35,29 @@ pub(super) fn index(prefix: &[u8], created_ms: u64, id: &str) -> Vec<u8> {
     out
 }
 
+/// The range of an index's entries under `prefix` a page walks (newest
+/// first, from the end): created in `since_ms..until_ms`, and before the
+/// entry `after` (time, id) names, when given.
+pub(super) fn page_range(
+    prefix: &[u8],
+    since_ms: Option<u64>,
+    until_ms: Option<u64>,
+    after: Option<(u64, &str)>,
+) -> (Vec<u8>, Vec<u8>) {
+    let lo = index(prefix, since_ms.unwrap_or(0), "");
+    let hi = match (after, until_ms) {
+        (Some((t, _)), Some(u)) if u <= t => index(prefix, u, ""),
+        (Some((t, id)), _) => index(prefix, t, id),
+        (None, Some(u)) => index(prefix, u, ""),
+        (None, None) => {
+            let mut end = prefix.to_vec();
+            end.extend_from_slice(&[0xff; 9]);
+            end
+        }
+    };
+    (lo, hi)
+}
+
 /// The (time, id) an index entry of `prefix_len` names.
 pub(super) fn index_parts(key: &[u8], prefix_len: usize) -> Option<(u64, &str)> {
     let rest = key.get(prefix_len..)?;

@@ -172,17 +172,12 @@ impl Disk {
             (None, None, Some(s)) => (RUN_STATE, keys::state(s)),
             (None, None, None) => (RUN_TIME, Vec::new()),
         };
-        let lo = keys::index(&prefix, filter.since_ms.unwrap_or(0), "");
-        let hi = match (after, filter.until_ms) {
-            (Some(c), Some(u)) if u <= c.created_ms => keys::index(&prefix, u, ""),
-            (Some(c), _) => keys::index(&prefix, c.created_ms, &c.id),
-            (None, Some(u)) => keys::index(&prefix, u, ""),
-            (None, None) => {
-                let mut end = prefix.clone();
-                end.extend_from_slice(&[0xff; 9]);
-                end
-            }
-        };
+        let (lo, hi) = keys::page_range(
+            &prefix,
+            filter.since_ms,
+            filter.until_ms,
+            after.map(|c| (c.created_ms, c.id.as_str())),
+        );
         let index = r.open_table(table).map_err(rerr)?;
         let mut page = RunPage::default();
         for item in index.range(lo.as_slice()..hi.as_slice()).map_err(rerr)?.rev() {

@@ -137,17 +137,12 @@ impl Disk {
             Some(app) => (REPORT_APP, keys::name(app)),
             None => (REPORT_TIME, Vec::new()),
         };
-        let lo = keys::index(&prefix, since_ms.unwrap_or(0), "");
-        let hi = match (after, until_ms) {
-            (Some((t, _)), Some(u)) if u <= *t => keys::index(&prefix, u, ""),
-            (Some((t, id)), _) => keys::index(&prefix, *t, id),
-            (None, Some(u)) => keys::index(&prefix, u, ""),
-            (None, None) => {
-                let mut end = prefix.clone();
-                end.extend_from_slice(&[0xff; 9]);
-                end
-            }
-        };
+        let (lo, hi) = keys::page_range(
+            &prefix,
+            since_ms,
+            until_ms,
+            after.map(|(t, id)| (*t, id.as_str())),
+        );
         let index = r.open_table(table).map_err(rerr)?;
         let mut page = Vec::new();
         for item in index.range(lo.as_slice()..hi.as_slice()).map_err(rerr)?.rev() {
