@@ -212,7 +212,9 @@ impl Sshd {
             .spawn()
             .context("start sshd")?;
         let private_key = std::fs::read_to_string(path("client_key"))?;
-        let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+        // The user running the test (its key is the one authorized).
+        let whoami = Command::new("id").arg("-un").output().context("run id -un")?;
+        let user = String::from_utf8_lossy(&whoami.stdout).trim().to_string();
         let mut sshd = Sshd {
             _dir: dir,
             child,
