@@ -191,3 +191,42 @@ async fn unimplemented_operations_say_so_on_both_transports() {
     assert_eq!(err.code(), tonic::Code::Unimplemented);
     assert!(err.message().contains("licensing"), "{}", err.message());
 }
+
+#[tokio::test]
+async fn the_auth_scheme_is_case_insensitive_and_user_names_cannot_forge_log_lines() {
+    use base64::Engine;
+    let node = TestNode::start().await.unwrap();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    for scheme in ["BASIC", "basic", "Basic"] {
+        let resp = node
+            .http
+            .get(node.url("/api/v1/about"))
+            .header(
+                "authorization",
+                format!("{scheme} {}", b64(&format!("isadmin:{PASSWORD}"))),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{scheme}");
+    }
+    let forged = "evil\n2026-01-01T00:00:00Z  INFO is_node: FORGED admin login\u{1b}[2J";
+    let resp = node
+        .http
+        .get(node.url("/api/v1/about"))
+        .header("authorization", format!("Basic {}", b64(&format!("{forged}:x"))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    node.wait_for_log("authentication failed", std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    let log = node.log();
+    assert!(
+        !log.lines().any(|l| l.starts_with("2026-01-01T00:00:00Z")),
+        "a forged line: {log}"
+    );
+    assert!(!log.contains('\u{1b}'), "an escape sequence reached the log");
+    assert!(log.contains("evil\\n2026"), "the name is logged escaped: {log}");
+}

@@ -201,3 +201,47 @@ async fn applications_over_the_node_limits_get_400_naming_the_setting() {
         vec!["application \"dense\" has 3 edges; this node accepts at most 2 (max_app_edges)".to_string()]
     );
 }
+
+/// One name rule for steps, applications, configurations and schedules:
+/// printable, at most 200 characters, no path parts or control characters.
+#[tokio::test]
+async fn names_with_control_characters_path_parts_or_no_end_are_refused() {
+    let node = TestNode::start().await.unwrap();
+    let long = "n".repeat(10_000);
+    for (name, says) in [
+        ("nul\u{0}byte", "control"),
+        ("two\nlines", "control"),
+        ("..", "\"..\""),
+        ("a/b", "'/'"),
+        (long.as_str(), "more than 200"),
+    ] {
+        let app = json!({"name": name, "steps": [{"name": "S", "file": "F"}]});
+        let cfg = json!({"name": name, "configuration_data": []});
+        let schedule = json!({"application_id": "integration_template", "entry_id": name,
+            "schedule": {"schedule_type": "frequency", "schedule_info": {"run_every": 60}}});
+        for (path, doc) in [
+            ("/api/v1/applications", app),
+            ("/api/v1/configurations", cfg),
+            ("/api/v1/schedule", schedule),
+        ] {
+            let found = problems(&node, path, doc).await;
+            assert!(
+                mentions(&found, &[says]),
+                "{path} {:?}: {found:?}",
+                name.chars().take(20).collect::<String>()
+            );
+        }
+        let (status, body) = node
+            .rest(
+                "POST",
+                "/api/v1/steps",
+                Some(&json!({"name": name, "data": "class X: pass"})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 400, "{body}");
+    }
+    // Nothing of those was stored.
+    let (_, apps) = node.rest("GET", "/api/v1/applications", None).await.unwrap();
+    assert_eq!(apps.as_array().unwrap().len(), 1, "only the template: {apps}");
+}

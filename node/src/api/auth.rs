@@ -84,11 +84,13 @@ impl Authenticator {
     }
 }
 
-/// Splits an `Authorization: Basic ...` header into user and password.
+/// Splits an `Authorization: Basic ...` header into user and password
+/// (the scheme's name is case-insensitive, RFC 9110).
 pub fn parse_basic(value: &str) -> Option<(String, String)> {
-    let encoded = value
-        .strip_prefix("Basic ")
-        .or_else(|| value.strip_prefix("basic "))?;
+    let (scheme, encoded) = value.trim_start().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
     let decoded = String::from_utf8(B64.decode(encoded.trim()).ok()?).ok()?;
     let (user, password) = decoded.split_once(':')?;
     Some((user.to_string(), password.to_string()))
@@ -119,7 +121,8 @@ pub async fn require_auth(State(auth): State<Authenticator>, mut req: Request, n
             req.extensions_mut().insert(Principal(user));
             return next.run(req).await;
         }
-        tracing::warn!(user = %user, path = %req.uri().path(), "authentication failed");
+        // Escaped: a user name with a newline or ESC cannot forge log lines.
+        tracing::warn!(user = ?user, path = ?req.uri().path(), "authentication failed");
     }
     if is_grpc(&req) {
         tonic::Status::from(ApiError::Unauthorized).into_http()
@@ -138,5 +141,10 @@ mod tests {
         assert_eq!(parse_basic(&v), Some(("isadmin".into(), "pa:ss".into())));
         assert_eq!(parse_basic("Bearer x"), None);
         assert_eq!(parse_basic("Basic !!!"), None);
+        for scheme in ["BASIC", "basic", "bAsIc"] {
+            let v = format!("{scheme} {}", B64.encode("u:p"));
+            assert_eq!(parse_basic(&v), Some(("u".into(), "p".into())), "{scheme}");
+        }
+        assert_eq!(parse_basic(&format!("Basicx {}", B64.encode("u:p"))), None);
     }
 }

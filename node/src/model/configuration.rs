@@ -53,13 +53,13 @@ impl Configuration {
         };
         let mut problems = Vec::new();
         let name = match obj.get("name") {
-            Some(Value::String(s)) if !s.trim().is_empty() && !s.contains('/') => Some(s.clone()),
-            Some(Value::String(s)) => {
-                problems.push(format!(
-                    "\"name\" must be non-empty and contain no '/', got {s:?}"
-                ));
-                None
-            }
+            Some(Value::String(s)) => match crate::model::names::name_problem(s) {
+                Some(why) => {
+                    problems.push(format!("\"name\" {why}, got {s:?}"));
+                    None
+                }
+                None => Some(s.clone()),
+            },
             None | Some(Value::Null) => {
                 problems.push("\"name\" is required".to_string());
                 None

@@ -10,6 +10,7 @@ pub mod configuration;
 pub mod error;
 pub mod json_text;
 pub mod lenient;
+pub mod names;
 pub mod node;
 pub mod report;
 pub mod retry;

@@ -171,8 +171,8 @@ impl ScheduleDoc {
             None | Some(Value::Null) => application_id.clone(),
             _ => text("entry_id", &mut problems),
         };
-        if entry_id.len() > 200 || entry_id.chars().any(char::is_control) {
-            problems.push("\"entry_id\" must be at most 200 characters without control characters".into());
+        if let Some(why) = super::names::name_problem(&entry_id).filter(|_| !entry_id.is_empty()) {
+            problems.push(format!("\"entry_id\" {why}, got {entry_id:?}"));
         }
         let params = match obj.get("params") {
             None | Some(Value::Null) => Map::new(),

@@ -54,6 +54,8 @@ impl StepRecord {
         let mut problems = Vec::new();
         if name.is_empty() {
             problems.push("\"name\" is required: the step's class name".to_string());
+        } else if let Some(why) = crate::model::names::name_problem(name) {
+            problems.push(format!("\"name\" {why}"));
         } else if !is_python_identifier(name) {
             problems.push(format!(
                 "\"name\" must be a Python class name (letters, digits, underscore; not starting with a digit), got {name:?}"

@@ -52,19 +52,17 @@ fn validate_name(obj: &Map<String, Value>, problems: &mut Vec<String>) -> Option
             problems.push("\"name\" is required".to_string());
             None
         }
-        Some(Value::String(s)) if s.trim().is_empty() => {
-            problems.push("\"name\" must not be empty".to_string());
-            None
-        }
-        Some(Value::String(s)) if s.chars().any(char::is_whitespace) => {
-            problems.push(format!("\"name\" must not contain spaces, got {s:?}"));
-            None
-        }
-        Some(Value::String(s)) if s.contains('/') => {
-            problems.push(format!("\"name\" must not contain '/', got {s:?}"));
-            None
-        }
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::String(s)) => match crate::model::names::name_problem(s) {
+            Some(why) => {
+                problems.push(format!("\"name\" {why}, got {s:?}"));
+                None
+            }
+            None if s.chars().any(char::is_whitespace) => {
+                problems.push(format!("\"name\" must not contain spaces, got {s:?}"));
+                None
+            }
+            None => Some(s.clone()),
+        },
         Some(other) => {
             problems.push(format!("\"name\" must be a string, got {}", json_type(other)));
             None
