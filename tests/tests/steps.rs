@@ -83,6 +83,15 @@ async fn upload_records_metadata_and_rejects_broken_code() {
         "{body}"
     );
 
+    // Code that ends its runner at import is the code's fault: 400, and the
+    // next upload is checked by a fresh runner.
+    let (src, _) = invalid("ExitsAtImport", "os._exit");
+    let (status, body) = upload(&node, "ExitsAtImport", &src).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("exited with status 7"), "{body}");
+    let (status, body) = upload(&node, "Modes", &step_source("Modes").unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+
     let (status, _) = node.rest("GET", "/api/v1/steps/Broken", None).await.unwrap();
     assert_eq!(status, 404, "a rejected step is not stored");
 }
