@@ -86,6 +86,22 @@ impl Node {
         // With listen port 0 this file is how scripts and tests learn the port.
         write_listen_address(data_dir, local_addr)?;
         let cfg = &cfg.with_bound_port(local_addr.port());
+        // The connection cap, not the descriptor limit, refuses clients: it
+        // stays below the open-file limit with room for the node's own files.
+        let file_limit = crate::api::listen::raise_file_limit();
+        let listen_limits = crate::api::listen::ListenLimits {
+            header_timeout: Duration::from_secs_f64(cfg.header_read_timeout_seconds),
+            max_connections: match usize::try_from(file_limit.saturating_sub(256)) {
+                Ok(room) if room >= 16 && room < cfg.max_connections => room,
+                _ => cfg.max_connections,
+            },
+        };
+        tracing::info!(
+            file_limit,
+            max_connections = listen_limits.max_connections,
+            header_read_timeout_seconds = cfg.header_read_timeout_seconds,
+            "listener limits"
+        );
 
         let settings = RaftSettings {
             snapshot_every: cfg.snapshot_every,
@@ -175,7 +191,11 @@ impl Node {
             },
             worker_queues,
             worker_prefix: format!("node{}", cfg.node_id),
-            others: vec![Box::new(ListenerChild { router, listener })],
+            others: vec![Box::new(ListenerChild {
+                router,
+                listener,
+                limits: listen_limits,
+            })],
         };
         // The listener serves before a leader is known: peers need this
         // node's Raft RPCs to elect one.

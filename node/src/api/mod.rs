@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cache;
 pub mod error;
 pub mod grpc;
+pub mod listen;
 pub mod pack_activation;
 pub mod packs;
 pub mod reports;

@@ -14,6 +14,7 @@ pub struct ApiServer;
 pub struct ListenerChild {
     pub router: axum::Router,
     pub listener: std::net::TcpListener,
+    pub limits: super::listen::ListenLimits,
 }
 
 impl crate::actors::supervisor::ChildSpec for ListenerChild {
@@ -29,10 +30,12 @@ impl crate::actors::supervisor::ChildSpec for ListenerChild {
         let router = self.router.clone();
         let listener = self.listener.try_clone();
         let name = self.name();
+        let limits = self.limits;
         Box::pin(async move {
             let args = ApiServerArgs {
                 router,
                 listener: listener?,
+                limits,
             };
             let (actor, _) = Actor::spawn_linked(Some(name), ApiServer, args, supervisor).await?;
             Ok(actor.get_cell())
@@ -43,6 +46,7 @@ impl crate::actors::supervisor::ChildSpec for ListenerChild {
 pub struct ApiServerArgs {
     pub router: axum::Router,
     pub listener: std::net::TcpListener,
+    pub limits: super::listen::ListenLimits,
 }
 
 #[derive(ractor_cluster::RactorMessage)]
@@ -71,10 +75,10 @@ impl Actor for ApiServer {
         let listener = tokio::net::TcpListener::from_std(std_listener)?;
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(async move {
-            let result = axum::serve(listener, args.router)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
+            let shutdown = async {
+                let _ = rx.await;
+            };
+            let result = super::listen::serve(listener, args.router, args.limits, shutdown)
                 .await
                 .map_err(|e| e.to_string());
             let _ = myself.cast(ApiServerMsg::Exited(result));

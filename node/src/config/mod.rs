@@ -68,6 +68,8 @@ pub enum ConfigError {
         join = [\"host:port\", ...]  members to join  IS_JOIN (comma-separated; only read when DIR is new)\n  \
         drain_timeout_seconds = 30  on SIGTERM       IS_DRAIN_TIMEOUT_SECONDS\n  \
         schedule_grace_seconds = 60  late slots fire IS_SCHEDULE_GRACE_SECONDS (older ones are recorded as missed)\n  \
+        header_read_timeout_seconds = 10  slow or silent clients are closed  IS_HEADER_READ_TIMEOUT_SECONDS\n  \
+        max_connections = 4096  open at once on the listener  IS_MAX_CONNECTIONS\n  \
         cluster_listen = \"<listen host>:<port+10000>\"  actor network  IS_CLUSTER_LISTEN (with cluster_secret)\n  \
         syncpack_max_bytes = 104857600  wheel upload  IS_SYNCPACK_MAX_BYTES\n  \
         syncpack_wheel_dir = \"/path\"  local wheels   IS_SYNCPACK_WHEEL_DIR (offline installs; pip --find-links)\n  \
@@ -158,6 +160,10 @@ pub struct NodeConfig {
     /// How late a schedule's slot may still fire (after a leader change or
     /// an outage); older slots are recorded as missed.
     pub schedule_grace_seconds: f64,
+    /// A client's request headers (and first bytes) must arrive within this.
+    pub header_read_timeout_seconds: f64,
+    /// Connections the listener holds at once; more are closed at once.
+    pub max_connections: usize,
     /// The actor network's listener (ractor_cluster), HOST:PORT; used only
     /// with a cluster secret. Default: the listen host, port + 10000.
     pub cluster_listen: String,
@@ -245,6 +251,8 @@ struct FileConfig {
     join: Option<Vec<String>>,
     drain_timeout_seconds: Option<f64>,
     schedule_grace_seconds: Option<f64>,
+    header_read_timeout_seconds: Option<f64>,
+    max_connections: Option<usize>,
     cluster_listen: Option<String>,
     syncpack_max_bytes: Option<u64>,
     syncpack_wheel_dir: Option<PathBuf>,
@@ -380,6 +388,12 @@ impl NodeConfig {
                 .or(file.schedule_grace_seconds)
                 .unwrap_or(60.0)
                 .max(0.0),
+            header_read_timeout_seconds: parsed::<f64>(&env, "IS_HEADER_READ_TIMEOUT_SECONDS")?
+                .or(file.header_read_timeout_seconds)
+                .unwrap_or(10.0),
+            max_connections: parsed::<usize>(&env, "IS_MAX_CONNECTIONS")?
+                .or(file.max_connections)
+                .unwrap_or(4096),
             cluster_listen,
             syncpacks: SyncPackSettings {
                 max_bytes: parsed(&env, "IS_SYNCPACK_MAX_BYTES")?
@@ -439,6 +453,18 @@ impl NodeConfig {
             return Err(ConfigError::Invalid(format!(
                 "max_body_bytes must be at least 1024, got {}",
                 self.max_body_bytes
+            )));
+        }
+        if !(0.1..=3600.0).contains(&self.header_read_timeout_seconds) {
+            return Err(ConfigError::Invalid(format!(
+                "header_read_timeout_seconds must be from 0.1 to 3600, got {} (IS_HEADER_READ_TIMEOUT_SECONDS)",
+                self.header_read_timeout_seconds
+            )));
+        }
+        if self.max_connections < 16 {
+            return Err(ConfigError::Invalid(format!(
+                "max_connections must be at least 16, got {} (IS_MAX_CONNECTIONS)",
+                self.max_connections
             )));
         }
         if self.max_app_steps == 0 {

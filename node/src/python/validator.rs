@@ -93,33 +93,32 @@ impl Validator {
             *guard = Some(r);
         }
         let runner = guard.as_mut().expect("runner was just started");
-        let answer = match tokio::time::timeout(self.timeout, runner.validate(class_name, source, module))
-            .await
-        {
-            Ok(Ok(answer)) => answer,
-            // The runner was up and took the code: its death is the
-            // code's doing (os._exit, a crash at import), so a 400.
-            Ok(Err(RunnerError::Died(reason))) => {
-                *guard = None;
-                return Err(ValidationError::Invalid {
-                    message: format!(
+        let answer =
+            match tokio::time::timeout(self.timeout, runner.validate(class_name, source, module)).await {
+                Ok(Ok(answer)) => answer,
+                // The runner was up and took the code: its death is the
+                // code's doing (os._exit, a crash at import), so a 400.
+                Ok(Err(RunnerError::Died(reason))) => {
+                    *guard = None;
+                    return Err(ValidationError::Invalid {
+                        message: format!(
                         "loading the step ended its Python runner ({reason}); a step module must not exit \
                              or crash when it is imported or instantiated"
                     ),
-                    line: None,
-                    traceback: None,
-                });
-            }
-            Ok(Err(e)) => {
-                *guard = None;
-                return Err(e.into());
-            }
-            Err(_) => {
-                runner.kill().await;
-                *guard = None;
-                return Err(ValidationError::Timeout(self.timeout));
-            }
-        };
+                        line: None,
+                        traceback: None,
+                    });
+                }
+                Ok(Err(e)) => {
+                    *guard = None;
+                    return Err(e.into());
+                }
+                Err(_) => {
+                    runner.kill().await;
+                    *guard = None;
+                    return Err(ValidationError::Timeout(self.timeout));
+                }
+            };
         if answer.get("ok") == Some(&serde_json::Value::Bool(true)) {
             let mut meta = answer;
             if let Some(obj) = meta.as_object_mut() {

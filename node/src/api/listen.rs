@@ -1,0 +1,110 @@
+//! Serving the API on its listener so that no client can hold the node:
+//! a connection that sends nothing, or whose request headers do not arrive
+//! within `header_timeout`, is closed; at most `max_connections` are open
+//! at once (one more is closed as soon as it is accepted, so the node keeps
+//! answering the connections it has, Raft peers included).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// Limits of the listener (node settings `header_read_timeout_seconds`,
+/// `max_connections`).
+#[derive(Debug, Clone, Copy)]
+pub struct ListenLimits {
+    pub header_timeout: Duration,
+    pub max_connections: usize,
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets open
+/// connections finish their requests.
+pub async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    limits: ListenLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let builder = Arc::new(builder);
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                // Out of descriptors or the like: the connections open go
+                // on; try again shortly rather than spin.
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(peer = %peer, max = limits.max_connections, "connection refused: the node holds its most connections");
+            drop(stream);
+            continue;
+        };
+        let (builder, router, watcher) = (builder.clone(), router.clone(), graceful.watcher());
+        tokio::spawn(async move {
+            // A client that connects and says nothing is let go: the
+            // protocol is only known from its first bytes.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(limits.header_timeout, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(router))
+                .into_owned();
+            if let Err(e) = watcher.watch(connection).await {
+                tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    // In-flight requests finish; the caller bounds how long it waits.
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// Raises this process's open-file limit to its hard limit, so the
+/// connection cap, not the descriptor limit, is what refuses clients.
+/// Answers the limit now in force.
+pub fn raise_file_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 0;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                lim.rlim_cur = lim.rlim_max;
+            }
+        }
+    }
+    lim.rlim_cur
+}

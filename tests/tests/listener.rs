@@ -1,0 +1,78 @@
+//! The listener holds against clients that connect and wait (issue 13,
+//! item 5): a connection that sends nothing, or sends its request headers
+//! too slowly, is closed after the header-read timeout; past the
+//! connection cap a new connection is closed at once, and the node keeps
+//! answering.
+
+use std::time::Duration;
+
+use is_tests::TestNode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Waits (up to `within`) for the server to close `conn`; answers whether it did.
+async fn closed_within(conn: &mut TcpStream, within: Duration) -> bool {
+    let mut buf = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, conn.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            // Bytes (a 408 answer, say): keep reading until the close.
+            Ok(Ok(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[tokio::test]
+async fn silent_and_slow_clients_are_closed_after_the_header_timeout() {
+    let node = TestNode::start_with(&[("IS_HEADER_READ_TIMEOUT_SECONDS", "1")])
+        .await
+        .unwrap();
+    let addr = format!("127.0.0.1:{}", node.port);
+    let mut silent = TcpStream::connect(&addr).await.unwrap();
+    let mut slow = TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /api/v1/about HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(10)).await,
+        "a silent connection stays open"
+    );
+    assert!(
+        closed_within(&mut slow, Duration::from_secs(10)).await,
+        "a slow-headers connection stays open"
+    );
+    // A normal client is served as before.
+    let (status, _) = node.rest("GET", "/api/v1/about", None).await.unwrap();
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn past_the_connection_cap_new_connections_are_closed_and_the_node_still_answers() {
+    let node = TestNode::start_with(&[
+        ("IS_MAX_CONNECTIONS", "16"),
+        ("IS_HEADER_READ_TIMEOUT_SECONDS", "60"),
+    ])
+    .await
+    .unwrap();
+    let addr = format!("127.0.0.1:{}", node.port);
+    let mut held = Vec::new();
+    for _ in 0..24 {
+        held.push(TcpStream::connect(&addr).await.unwrap());
+    }
+    let mut refused = 0;
+    for conn in &mut held {
+        if closed_within(conn, Duration::from_millis(300)).await {
+            refused += 1;
+        }
+    }
+    assert!(
+        refused >= 8,
+        "24 idle connections against a cap of 16: only {refused} closed"
+    );
+    println!("{refused} of 24 idle connections closed at once (cap 16)");
+    drop(held);
+    let (status, _) = node.rest("GET", "/api/v1/about", None).await.unwrap();
+    assert_eq!(status, 200, "the node answers once the idle clients are gone");
+}
