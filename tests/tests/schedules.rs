@@ -57,6 +57,20 @@ fn slots_decided_once(entry: &Value) -> (u64, u64, u64) {
     (due, fired, missed)
 }
 
+/// Disables schedule `id`; answers its entry.
+async fn disable(node: &TestNode, id: &str) -> Value {
+    let (status, entry) = node
+        .rest(
+            "PUT",
+            &format!("/api/v1/schedule/{id}"),
+            Some(&json!({"enabled": false})),
+        )
+        .await
+        .unwrap();
+    assert_eq!((status, &entry["enabled"]), (200, &json!(false)), "{entry}");
+    entry
+}
+
 fn fired(entry: &Value) -> Vec<&Value> {
     entry["history"]
         .as_array()
@@ -88,15 +102,7 @@ async fn a_run_every_schedule_fires_at_its_rate_and_disabling_stops_it_at_once()
     assert!(created["next_fire"].as_f64().is_some(), "{created}");
     // The measuring window: ten seconds of a two-second schedule.
     tokio::time::sleep(Duration::from_secs(10)).await;
-    let (status, stopped) = node
-        .rest(
-            "PUT",
-            &format!("/api/v1/schedule/{id}"),
-            Some(&json!({"enabled": false})),
-        )
-        .await
-        .unwrap();
-    assert_eq!((status, &stopped["enabled"]), (200, &json!(false)), "{stopped}");
+    let stopped = disable(&node, &id).await;
     let count = fired(&stopped).len();
     println!("run_every 2 fired {count} times in 10 s");
     assert!((4..=6).contains(&count), "fired {count} times: {stopped}");
@@ -268,15 +274,7 @@ async fn a_syncpacks_schedules_come_and_go_with_it() {
     .await
     .unwrap();
     // Disabling a pack's schedule is allowed.
-    let (status, body) = node
-        .rest(
-            "PUT",
-            &format!("/api/v1/schedule/{id}"),
-            Some(&json!({"enabled": false})),
-        )
-        .await
-        .unwrap();
-    assert_eq!((status, &body["enabled"]), (200, &json!(false)), "{body}");
+    disable(&node, id).await;
     let (status, body) = node
         .rest("DELETE", "/api/v1/syncpacks/test_syncpack?force=true", None)
         .await
