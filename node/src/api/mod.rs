@@ -17,6 +17,7 @@ pub mod packs;
 pub mod reports;
 pub mod rest;
 pub mod rest_packs;
+pub mod rest_schedules;
 pub mod runs;
 pub mod runtime;
 pub mod schedules;
