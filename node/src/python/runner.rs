@@ -119,15 +119,13 @@ mod ishost {
         }
     }
 
-    /// Waits up to `timeout_seconds` for a run to finish; answers (state,
-    /// finished, [(terminal step, pickle or None)], [failure]).
+    /// What `await_run` answers Python: (state, finished, [(terminal step,
+    /// pickle or None)], [failure]).
+    type RunEndTuple = (String, bool, Vec<(String, Option<Py<PyBytes>>)>, Vec<String>);
+
+    /// Waits up to `timeout_seconds` for a run to finish.
     #[pyfunction]
-    #[allow(clippy::type_complexity)]
-    fn await_run(
-        py: Python<'_>,
-        run_id: String,
-        timeout_seconds: f64,
-    ) -> PyResult<(String, bool, Vec<(String, Option<Py<PyBytes>>)>, Vec<String>)> {
+    fn await_run(py: Python<'_>, run_id: String, timeout_seconds: f64) -> PyResult<RunEndTuple> {
         let msg = FromRunner::AwaitRun {
             run_id,
             timeout_seconds,
