@@ -146,3 +146,35 @@ async fn the_run_log_level_drops_lower_records() {
         .iter()
         .any(|l| l["level"] == "INFO"));
 }
+
+#[tokio::test]
+async fn a_secret_a_step_saves_is_stored_and_shown_masked() {
+    let node = TestNode::start().await.unwrap();
+    node.put_step("Echo").await.unwrap();
+    put_config(
+        &node,
+        json!({"name": "vault", "configuration_data": [
+            {"name": "password", "value": SECRET, "encrypted": true}]}),
+    )
+    .await;
+    put_app(
+        &node,
+        json!({"name": "leaky", "configuration": "vault",
+               "steps": [{"name": "echo", "file": "Echo", "n": 1, "tags": ["${config.password}"],
+                          "who": "token ${config.password}", "output_to": ["again"]},
+                         {"name": "again", "file": "Echo", "n": 2, "tags": [], "who": "${config.password}"}]}),
+    )
+    .await;
+    let run = run_to_end(&node, "leaky", json!({})).await;
+    assert_eq!(run["state"], "SUCCESS", "{run}");
+    let task = step_task(&node, &run, "echo").await;
+    assert_eq!(
+        task["result"],
+        json!({"n": 1, "tags": ["******"], "who": "token ******"}),
+        "{task}"
+    );
+    let task = step_task(&node, &run, "again").await;
+    assert_eq!(task["result"]["who"], "******", "{task}");
+    let hits = files_containing(node.dir.path(), SECRET.as_bytes());
+    assert!(hits.is_empty(), "plaintext secret in {hits:?}");
+}

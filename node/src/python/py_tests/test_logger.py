@@ -1,6 +1,7 @@
 """self.logger: levels, formatting, records, log_level filtering, masking."""
 
 import logging
+import pickle
 import subprocess
 import sys
 import time
@@ -202,3 +203,39 @@ def test_a_failing_host_does_not_fail_the_step(host, monkeypatch, capfd):
     response = run(source)
     assert response["ok"] is True
     assert "log delivery failed" in capfd.readouterr().err
+
+
+def test_a_saved_result_holds_secrets_masked_and_other_data_as_it_is():
+    source = step_source(
+        """
+        import collections
+        Pair = collections.namedtuple("Pair", "user password")
+
+        class SavesToken(BaseStep):
+            def execute(self):
+                pw = self.get_parameter("password")
+                self.save_data_for_next_step({
+                    "header": "Bearer " + pw, pw: "as a key", "nested": [(pw,), {pw}],
+                    "pair": Pair("admin", pw), "raw": pw.encode(), "count": 3, "other": "plain"})
+        """
+    )
+    response = run(source, parameters={"password": "${config.pw}"},
+                   config={"pw": "Tr0ub4dor"}, secret_config=["pw"])
+    assert response["ok"], response
+    saved = pickle.loads(response["pickle"])
+    assert saved["header"] == "Bearer ******"
+    assert saved["******"] == "as a key"
+    assert saved["nested"] == [("******",), {"******"}]
+    assert tuple(saved["pair"]) == ("admin", "******") and saved["pair"].password == "******"
+    assert saved["raw"] == b"******"
+    assert (saved["count"], saved["other"]) == (3, "plain")
+    assert "Tr0ub4dor" not in response["json"]
+
+
+def test_data_without_secrets_is_passed_on_as_the_same_object():
+    ipaas_logger.set_secrets(["Tr0ub4dor"])
+    try:
+        data = {"a": [1, "x", (2, "y")], "b": {"z"}}
+        assert ipaas_logger.mask_value(data) is data
+    finally:
+        ipaas_logger.clear_secrets()

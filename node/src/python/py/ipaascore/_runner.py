@@ -379,6 +379,7 @@ def _with_saved(failure, step):
     saved = _basestep_module._state_of(step).saved
     if saved is _basestep_module._NOTHING:
         return failure
+    saved = ipaas_logger.mask_value(saved)
     try:
         failure["pickle"] = pickle.dumps(saved, protocol=PICKLE_PROTOCOL)
     except BaseException:
@@ -669,6 +670,9 @@ def _run_step(request, context):
         _call_execute(step)
         state = _basestep_module._state_of(step)
         saved = state.saved
+        # The stored result holds secrets masked, as the log does.
+        if saved is not _basestep_module._NOTHING:
+            saved = ipaas_logger.mask_value(saved)
         if saved is _basestep_module._NOTHING:
             return {"ok": True, "pickle": None, "json": "null"}
         try:

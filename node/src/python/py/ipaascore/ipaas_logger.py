@@ -110,6 +110,37 @@ def mask(text):
     return text
 
 
+def mask_value(value, _depth=0):
+    """``value`` with every registered secret masked in the strings it holds
+    (dict keys and values, lists, tuples, sets, nested up to 100 deep); the
+    same object when nothing in it needed masking. Other objects are kept
+    as they are."""
+    if not _secrets or _depth > 100:
+        return value
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            text = bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return value
+        masked = mask(text)
+        return value if masked == text else type(value)(masked.encode("utf-8"))
+    if isinstance(value, dict):
+        masked = {mask_value(k, _depth + 1): mask_value(v, _depth + 1) for k, v in value.items()}
+        same = len(masked) == len(value) and all(
+            mk is k and masked[mk] is v for (k, v), mk in zip(value.items(), masked))
+        return value if same else masked
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [mask_value(item, _depth + 1) for item in value]
+        if all(a is b for a, b in zip(items, value)):
+            return value
+        if isinstance(value, tuple) and hasattr(value, "_fields"):
+            return type(value)(*items)
+        return type(value)(items)
+    return value
+
+
 def emit(levelno, module, message, created=None):
     """Send one record to the host unless its level is below the threshold."""
     levelno = int(levelno)
