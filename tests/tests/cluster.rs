@@ -187,6 +187,23 @@ async fn three_nodes_form_one_cluster_and_every_node_takes_writes() -> Result<()
         .unwrap_or_default()
         .to_string();
     assert_eq!(grpc_status, "16", "UNAUTHENTICATED without the secret");
+    // A message announced as 512 MiB is refused from its headers: the
+    // secret is checked before the node reads (or waits for) the body.
+    let mut huge = vec![0u8, 0x20, 0, 0, 0];
+    huge.extend_from_slice(&[7u8; 64]);
+    let resp = c
+        .http
+        .post(c.url(leader, "/integration.internal.v1.ClusterInternal/AppendEntries"))
+        .header("content-type", "application/grpc")
+        .body(huge)
+        .send()
+        .await?;
+    let grpc_status = resp
+        .headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert_eq!(grpc_status, "16", "refused before the message is read");
     Ok(())
 }
 

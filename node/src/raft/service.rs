@@ -10,6 +10,7 @@ use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use tonic::service::interceptor::{InterceptedService, Interceptor};
 use tonic::{Request, Response, Status};
 
 use super::network::SECRET_HEADER;
@@ -20,28 +21,37 @@ use crate::util::wire::{decode, encode};
 pub struct InternalApi {
     raft: Raft,
     content: ContentHandle,
+}
+
+/// The service behind its secret check.
+pub type InternalService = InterceptedService<ClusterInternalServer<InternalApi>, SecretCheck>;
+
+pub fn server(raft: Raft, content: ContentHandle, secret: Option<&str>) -> InternalService {
+    let api = InternalApi { raft, content };
+    // Peers' messages (log entries with step outputs, snapshot chunks) are
+    // as large as they must be, so the secret is checked from the headers
+    // before any body is read: a caller without it cannot make the node
+    // read a large message.
+    let check = SecretCheck {
+        secret: secret.map(|s| Sha256::digest(s.as_bytes()).into()),
+    };
+    InterceptedService::new(
+        ClusterInternalServer::new(api)
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX),
+        check,
+    )
+}
+
+/// Checks every call's cluster secret before its message is read.
+#[derive(Clone)]
+pub struct SecretCheck {
     /// SHA-256 of the cluster secret; None refuses every call.
     secret: Option<[u8; 32]>,
 }
 
-pub fn server(
-    raft: Raft,
-    content: ContentHandle,
-    secret: Option<&str>,
-) -> ClusterInternalServer<InternalApi> {
-    let api = InternalApi {
-        raft,
-        content,
-        secret: secret.map(|s| Sha256::digest(s.as_bytes()).into()),
-    };
-    ClusterInternalServer::new(api)
-        .max_decoding_message_size(usize::MAX)
-        .max_encoding_message_size(usize::MAX)
-}
-
-impl InternalApi {
-    /// Checks the secret and decodes the payload.
-    fn open<T: DeserializeOwned>(&self, req: Request<Blob>) -> Result<T, Status> {
+impl Interceptor for SecretCheck {
+    fn call(&mut self, req: Request<()>) -> Result<Request<()>, Status> {
         let Some(expected) = self.secret else {
             return Err(Status::permission_denied(
                 "this node has no cluster_secret and accepts no peer calls; give every node the same cluster_secret",
@@ -62,6 +72,13 @@ impl InternalApi {
                 "wrong cluster secret: every node of a cluster needs the same cluster_secret",
             ));
         }
+        Ok(req)
+    }
+}
+
+impl InternalApi {
+    /// Decodes the payload (the secret was checked by [`SecretCheck`]).
+    fn open<T: DeserializeOwned>(&self, req: Request<Blob>) -> Result<T, Status> {
         decode(&req.into_inner().data)
             .map_err(|e| Status::invalid_argument(format!("undecodable payload: {e}")))
     }
