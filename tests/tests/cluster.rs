@@ -433,6 +433,29 @@ async fn membership_changes_through_iscli_on_a_follower() -> Result<()> {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // A node that does not answer is refused before anything changes: the
+    // cluster keeps its members and takes writes.
+    let closed = is_tests::ClosedPort::new()?;
+    let out = iscli(&["cluster", "add", "9", &format!("127.0.0.1:{}", closed.port)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        err.contains("does not answer") && err.contains("Nothing was changed"),
+        "{err}"
+    );
+    let (status, view) = c.rest(follower, "GET", "/api/v1/cluster", None).await?;
+    assert_eq!(
+        (status, view["members"].as_array().map(Vec::len)),
+        (200, Some(2)),
+        "{view}"
+    );
+    c.post_ok(
+        follower,
+        "/api/v1/configurations",
+        &json!({"name": "after-refusal", "configuration_data": []}),
+    )
+    .await?;
+
     // The removed node is stopped and comes back as a fresh member, as an
     // operator would bring a replaced machine in (it also asks to join by
     // itself; adding a member that is already in is not an error).

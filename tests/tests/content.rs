@@ -230,3 +230,29 @@ async fn the_auth_scheme_is_case_insensitive_and_user_names_cannot_forge_log_lin
     assert!(!log.contains('\u{1b}'), "an escape sequence reached the log");
     assert!(log.contains("evil\\n2026"), "the name is logged escaped: {log}");
 }
+
+/// The one bad membership call that once bricked a single node: adding a
+/// member that does not answer is refused at once and changes nothing.
+#[tokio::test]
+async fn adding_a_member_that_does_not_answer_is_refused_and_the_node_keeps_writing() {
+    let node = TestNode::start().await.unwrap();
+    let closed = is_tests::ClosedPort::new().unwrap();
+    let doc = serde_json::json!({"id": 2, "address": format!("127.0.0.1:{}", closed.port)});
+    let (status, body) = node
+        .rest("POST", "/api/v1/cluster/nodes", Some(&doc))
+        .await
+        .unwrap();
+    assert!((400..500).contains(&status), "{status} {body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("does not answer"),
+        "{body}"
+    );
+    let (_, cluster) = node.rest("GET", "/api/v1/cluster", None).await.unwrap();
+    assert_eq!(cluster["members"].as_array().map(Vec::len), Some(1), "{cluster}");
+    let cfg = serde_json::json!({"name": "still-writable", "configuration_data": []});
+    let (status, body) = node
+        .rest("POST", "/api/v1/configurations", Some(&cfg))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+}

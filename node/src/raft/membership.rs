@@ -11,6 +11,9 @@ use openraft::{BasicNode, ChangeMembers};
 use super::{forward, LeaderRequest, Leadership, ProposeError, Raft};
 use crate::store::NodeId;
 
+/// How long a node about to be added has to answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
 fn from_raft<E>(e: OpenRaftError<NodeId, E>) -> ProposeError
 where
     E: Into<ProposeError> + std::error::Error,
@@ -32,6 +35,28 @@ pub(super) async fn add_voter_here(raft: &Raft, id: NodeId, addr: String) -> Res
                 "node {id} is already a member with another address; remove it first"
             ))),
         };
+    }
+    // A node that does not answer (a wrong address, not started, another
+    // cluster secret) would become a member that can never catch up, and a
+    // voter the majority then waits for: it is refused before anything changes.
+    let answered: Result<super::status::ClusterView, _> = raft
+        .peers
+        .call(&addr, super::network::Method::Status, &(), Some(PROBE_TIMEOUT))
+        .await;
+    match answered {
+        Ok(view) if view.answered_by != id => {
+            return Err(ProposeError::Membership(format!(
+                "the node at {addr} is node {}, not node {id}; give its own id",
+                view.answered_by
+            )))
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return Err(ProposeError::Membership(format!(
+                "node {id} at {addr} does not answer ({e}); check the address, that the node runs, and \
+                 that it has this cluster's cluster_secret. Nothing was changed"
+            )))
+        }
     }
     raft.add_learner(id, BasicNode::new(addr), true)
         .await
