@@ -63,12 +63,7 @@ fn decisions(content: &ContentHandle, now: u64, grace_ms: u64) -> (Vec<Command>,
         for plan in due(s, now, grace_ms) {
             let (slot_ms, decision) = match plan {
                 SlotPlan::Fire { slot_ms } => {
-                    let origin = RunOrigin {
-                        triggered_by: "SCHEDULE".into(),
-                        replay_of: None,
-                        parent: None,
-                        schedule: Some(s.id.clone()),
-                    };
+                    let origin = RunOrigin::scheduled(&s.id);
                     let id = format!("isapp-{}", uuid::Uuid::new_v4());
                     let decision = match c.plan_run(id, &s.application_id, s.params.clone(), origin, now) {
                         Ok(spec) => SlotDecision::Fire(Box::new(spec)),

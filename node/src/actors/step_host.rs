@@ -191,17 +191,12 @@ impl RunnerHost for StepHost {
             Ok(other) => return Err(format!("the run's params must be a dict, got {other}")),
             Err(e) => return Err(format!("the run's params are not JSON: {e}")),
         };
-        let origin = RunOrigin {
-            triggered_by: "APPLICATION".into(),
-            replay_of: None,
-            schedule: None,
-            parent: Some(ParentLink {
-                run_id,
-                task_id: self.task_id.clone(),
-                step_name: self.step_name.clone(),
-                blocking,
-            }),
-        };
+        let origin = RunOrigin::child_of(ParentLink {
+            run_id,
+            task_id: self.task_id.clone(),
+            step_name: self.step_name.clone(),
+            blocking,
+        });
         let id = format!("isapp-{}", uuid::Uuid::new_v4());
         let spec = self
             .ctx

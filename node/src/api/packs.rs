@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
+use super::views::secs;
 use super::{ApiError, Service};
 use crate::model::syncpack::{normalise, PackVersion, SyncPack, WheelRef, BASE_PACK};
 use crate::store::{Command, CommandResult, Refusal};
@@ -51,10 +52,6 @@ pub(super) fn refusal(result: CommandResult) -> Result<CommandResult, ApiError> 
         } => Err(ApiError::NotFound(reason)),
         other => Ok(other),
     }
-}
-
-fn secs(ms: u64) -> f64 {
-    ms as f64 / 1000.0
 }
 
 impl Service {
@@ -224,6 +221,14 @@ impl Service {
         ))
     }
 
+    /// Pack `name` in `content`, or the 404 naming it.
+    fn pack_in<'c>(content: &'c crate::store::Content, name: &str) -> Result<&'c SyncPack, ApiError> {
+        content
+            .syncpacks
+            .get(name)
+            .ok_or_else(|| Self::pack_not_found(name))
+    }
+
     /// What `read` answers of version `version` of pack `name` (the newest
     /// when None), or why there is no such version.
     pub(super) fn with_pack_version<T>(
@@ -233,11 +238,7 @@ impl Service {
         read: impl FnOnce(&str, &PackVersion) -> T,
     ) -> Result<T, ApiError> {
         let sm = self.inner.content.read();
-        let pack = sm
-            .content
-            .syncpacks
-            .get(name)
-            .ok_or_else(|| Self::pack_not_found(name))?;
+        let pack = Self::pack_in(&sm.content, name)?;
         let (v, pv) = pack.version_of(version).ok_or_else(|| {
             ApiError::NotFound(format!(
                 "SyncPack {name} has no version {:?} (it has {})",
@@ -252,11 +253,7 @@ impl Service {
     /// (else the newest) at the top level, every version below.
     pub fn get_syncpack(&self, name: &str) -> Result<Value, ApiError> {
         let sm = self.inner.content.read();
-        let pack = sm
-            .content
-            .syncpacks
-            .get(name)
-            .ok_or_else(|| Self::pack_not_found(name))?;
+        let pack = Self::pack_in(&sm.content, name)?;
         let nodes: Vec<u64> = sm.content.nodes.keys().copied().collect();
         let (version, _) = pack.version_of(None).ok_or_else(|| Self::pack_not_found(name))?;
         Ok(show(pack, version, &nodes))
@@ -300,11 +297,7 @@ impl Service {
             .await?,
         )?;
         let sm = self.inner.content.read();
-        let pack = sm
-            .content
-            .syncpacks
-            .get(name)
-            .ok_or_else(|| Self::pack_not_found(name))?;
+        let pack = Self::pack_in(&sm.content, name)?;
         let nodes: Vec<u64> = sm.content.nodes.keys().copied().collect();
         let done = pack
             .versions

@@ -5,14 +5,11 @@
 
 use serde_json::{json, Value};
 
+use super::views::secs;
 use super::{ApiError, Service};
 use crate::model::report::{run_of_report_id, Report};
 use crate::store::disk::ReportCursor;
 use crate::store::Command;
-
-fn secs(ms: u64) -> f64 {
-    ms as f64 / 1000.0
-}
 
 fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!(

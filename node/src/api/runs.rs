@@ -56,10 +56,8 @@ impl Service {
         replay_of: Option<String>,
     ) -> Result<pb::RunAnswer, ApiError> {
         let origin = RunOrigin {
-            triggered_by: triggered_by.to_string(),
             replay_of,
-            parent: None,
-            schedule: None,
+            ..RunOrigin::by(triggered_by)
         };
         let spec = self
             .inner

@@ -5,15 +5,12 @@
 
 use serde_json::{json, Map, Value};
 
+use super::views::secs;
 use super::{ApiError, Service};
 use crate::engine::schedule::{check_cron, next_fire};
 use crate::model::schedule::{Schedule, ScheduleDoc, SlotOutcome, SlotState};
 use crate::store::{Command, CommandResult};
 use crate::util::now_ms;
-
-fn secs(ms: u64) -> f64 {
-    ms as f64 / 1000.0
-}
 
 fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!(

@@ -78,6 +78,22 @@ impl RunOrigin {
             schedule: None,
         }
     }
+
+    /// A run a Trigger Application step of another run started.
+    pub fn child_of(parent: ParentLink) -> RunOrigin {
+        RunOrigin {
+            parent: Some(parent),
+            ..RunOrigin::by("APPLICATION")
+        }
+    }
+
+    /// A run a slot of schedule `id` fired.
+    pub fn scheduled(id: &str) -> RunOrigin {
+        RunOrigin {
+            schedule: Some(id.to_string()),
+            ..RunOrigin::by("SCHEDULE")
+        }
+    }
 }
 
 /// Runs started by Trigger Application steps nest at most this deep, so an

@@ -242,24 +242,14 @@ fn a_run_is_planned_from_the_content_as_it_is_and_refused_with_every_reason() {
     let mut parent = spec;
     for _ in 0..MAX_TRIGGER_DEPTH {
         c.apply(Command::create_run(parent.clone()));
-        let origin = RunOrigin {
-            triggered_by: "APPLICATION".into(),
-            replay_of: None,
-            schedule: None,
-            parent: Some(link(&parent.id)),
-        };
+        let origin = RunOrigin::child_of(link(&parent.id));
         let mut child = plan(&c, "a", serde_json::json!({}), origin).unwrap();
         assert_eq!(child.depth, parent.depth + 1);
         child.id = format!("isapp-{}", child.depth);
         parent = child;
     }
     c.apply(Command::create_run(parent.clone()));
-    let origin = RunOrigin {
-        triggered_by: "APPLICATION".into(),
-        replay_of: None,
-        schedule: None,
-        parent: Some(link(&parent.id)),
-    };
+    let origin = RunOrigin::child_of(link(&parent.id));
     assert_eq!(
         plan(&c, "a", serde_json::json!({}), origin),
         Err(RunRefusal::TooDeep {
