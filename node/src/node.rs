@@ -14,7 +14,7 @@ use crate::actors::shared::NodeShared;
 use crate::actors::worker::WorkerContext;
 use crate::actors::{NodeServices, Supervisor};
 use crate::api::server::ListenerChild;
-use crate::api::{self, auth::Authenticator, Service, ServiceDeps};
+use crate::api::{self, auth::Authenticator, passwords::PasswordGate, Service, ServiceDeps};
 use crate::config::NodeConfig;
 use crate::crypto::{self, ClusterKey};
 use crate::model::application::AppLimits;
@@ -151,6 +151,12 @@ impl Node {
         .await?;
 
         let shared = NodeShared::default();
+        // Each Argon2 hash holds about 19 MiB: no more at once than cores.
+        let passwords = PasswordGate::new(
+            std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .clamp(1, 4),
+        );
         let svc = Service::new(ServiceDeps {
             raft: member.raft.clone(),
             content: member.content.clone(),
@@ -166,10 +172,11 @@ impl Node {
             served: shared.served.clone(),
             pack_envs: pack_envs.clone(),
             syncpack_max_bytes: cfg.syncpacks.max_bytes,
+            passwords: passwords.clone(),
         });
         let router = api::router(
             svc.clone(),
-            Authenticator::new(member.content.clone()),
+            Authenticator::new(member.content.clone(), passwords),
             cfg.cluster_secret.as_deref(),
         );
         let worker_queues: Vec<Vec<String>> = cfg
@@ -263,6 +270,12 @@ impl Node {
                     tracing::warn!(error = %e, "serving without a leader; writes fail until one is elected")
                 }
             }
+        }
+        if data_dir.join(ADMIN_PASSWORD_FILE).exists() {
+            background.push(tokio::spawn(forget_initial_password(
+                member.content.clone(),
+                data_dir.join(ADMIN_PASSWORD_FILE),
+            )));
         }
         let purge = tokio::spawn(purge_expired(
             member.raft.clone(),
@@ -434,6 +447,45 @@ async fn purge_expired(raft: raft::Raft, expires: Duration) {
     }
 }
 
+/// Deletes the generated password's file once it no longer is the
+/// administrator's password (changed through the API, on any node). Checked
+/// every few seconds while the file exists: a string comparison of the
+/// stored hash, and one slow verification at start.
+async fn forget_initial_password(content: crate::store::ContentHandle, path: PathBuf) {
+    let admin_hash = || {
+        let sm = content.read();
+        sm.content.users.get(ADMIN_USER).map(|u| u.password_hash.clone())
+    };
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    let mut known: Option<String> = None;
+    loop {
+        tick.tick().await;
+        let Some(hash) = admin_hash() else { continue };
+        if known.as_ref() == Some(&hash) {
+            continue;
+        }
+        let saved = std::fs::read_to_string(&path).unwrap_or_default();
+        let (pw, h) = (saved.trim().to_string(), hash.clone());
+        let still = tokio::task::spawn_blocking(move || crypto::verify_password(&pw, &h))
+            .await
+            .unwrap_or(true);
+        if still {
+            known = Some(hash);
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => tracing::info!(
+                path = %path.display(),
+                "the administrator's password was changed: deleted the file holding the generated one"
+            ),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot delete the file of the generated administrator password")
+            }
+        }
+        return;
+    }
+}
+
 /// Stores the Base Steps pack, then creates the cluster identity, key and
 /// administrator. The password comes
 /// from `IS_ADMIN_PASSWORD`, else from a password file left by an earlier
@@ -458,7 +510,7 @@ async fn bootstrap(svc: &Service, data_dir: &Path, base_pack: bool) -> Result<()
         admin: User {
             name: ADMIN_USER.to_string(),
             password_hash,
-            roles: vec!["administrator".to_string()],
+            role: Some(crate::model::user::Role::Administrator),
         },
     };
     match svc.write(cmd).await {
@@ -504,7 +556,8 @@ fn generated_password(data_dir: &Path) -> Result<String, NodeError> {
     f.sync_all().map_err(io_err)?;
     println!(
         "Generated the password of the administrator '{ADMIN_USER}': {password}\n\
-         It is saved in {} (mode 0600); this is the only time it is printed.",
+         It is saved in {} (mode 0600) until the administrator changes it, then the file is deleted;\n\
+         this is the only time it is printed.",
         path.display()
     );
     Ok(password)

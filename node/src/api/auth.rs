@@ -1,86 +1,162 @@
-//! HTTP Basic authentication for every REST and gRPC call (gRPC metadata is
-//! HTTP headers, so one middleware covers both transports).
+//! Authentication and authorisation of every REST and gRPC call (gRPC
+//! metadata is HTTP headers, so one middleware covers both transports):
+//! HTTP Basic with a user's password, or `Bearer` with an API key; then the
+//! permission the operation needs (`api::access`) against the caller's role.
 //!
-//! Password hashes are deliberately slow, so a successful check is remembered
-//! as a salted SHA-256 digest of the credentials, tied to the stored hash: a
-//! password change invalidates it.
+//! Failed attempts back off per address and per user (`api::login_limit`);
+//! password hashes are computed by `api::passwords`, which bounds their
+//! cost. An API key is checked by comparing SHA-256 digests in constant
+//! time.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use super::login_limit::LoginLimiter;
+use super::passwords::{same_bytes, PasswordGate};
 use super::ApiError;
-use crate::crypto;
+use crate::model::user::{split_api_key, Permission, Role};
 use crate::store::ContentHandle;
-
-/// user -> (stored hash at check time, digest of the accepted credentials)
-type VerifiedCache = Arc<Mutex<HashMap<String, (String, [u8; 32])>>>;
 
 #[derive(Clone)]
 pub struct Authenticator {
     content: ContentHandle,
-    salt: [u8; 16],
-    verified: VerifiedCache,
+    passwords: PasswordGate,
+    limiter: LoginLimiter,
 }
 
-/// The user an authenticated request acts as.
+/// Who an authenticated request acts as.
 #[derive(Debug, Clone)]
-pub struct Principal(pub String);
+pub struct Principal {
+    pub user: String,
+    /// None: the user's role was taken away; it may do nothing.
+    pub role: Option<Role>,
+    /// The id of the API key used, if one was.
+    pub api_key: Option<String>,
+}
 
-impl Authenticator {
-    pub fn new(content: ContentHandle) -> Authenticator {
-        let mut salt = [0u8; 16];
-        rand::rng().fill_bytes(&mut salt);
-        Authenticator {
-            content,
-            salt,
-            verified: Arc::default(),
+impl Principal {
+    pub fn may(&self, p: Permission) -> bool {
+        self.role.is_some_and(|r| r.permits(p))
+    }
+
+    /// Err(403) unless the caller holds `p`.
+    pub fn require(&self, p: Permission, what: &str) -> Result<(), ApiError> {
+        if self.may(p) {
+            Ok(())
+        } else {
+            Err(self.forbidden(p, what))
         }
     }
 
-    fn digest(&self, user: &str, password: &str) -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update(self.salt);
-        h.update(user.as_bytes());
-        h.update([0u8]);
-        h.update(password.as_bytes());
-        h.finalize().into()
+    pub fn forbidden(&self, p: Permission, what: &str) -> ApiError {
+        ApiError::Forbidden(format!(
+            "{} ({}) lacks the '{}' permission needed to {what}; ask an administrator for a role that has it",
+            self.user,
+            self.role.map_or("no role", Role::name),
+            p.name()
+        ))
+    }
+}
+
+/// Credentials a request carries.
+enum Credentials {
+    Password { user: String, password: String },
+    ApiKey(String),
+}
+
+fn credentials(value: &str) -> Option<Credentials> {
+    if let Some((user, password)) = parse_basic(value) {
+        return Some(Credentials::Password { user, password });
+    }
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| Credentials::ApiKey(token.trim().to_string()))
+}
+
+/// Why authentication did not let a request through.
+enum Denied {
+    Unauthorized,
+    /// Too many failures: try again after this many milliseconds.
+    Backoff(u64),
+}
+
+impl Authenticator {
+    pub fn new(content: ContentHandle, passwords: PasswordGate) -> Authenticator {
+        Authenticator {
+            content,
+            passwords,
+            limiter: LoginLimiter::default(),
+        }
+    }
+
+    async fn authenticate(&self, creds: Credentials, addr: Option<IpAddr>) -> Result<Principal, Denied> {
+        let now = crate::util::now_ms();
+        let user_key = match &creds {
+            Credentials::Password { user, .. } => Some(user.as_str()),
+            Credentials::ApiKey(_) => None,
+        };
+        if let Some(ms) = self.limiter.blocked_for(addr, user_key, now) {
+            return Err(Denied::Backoff(ms));
+        }
+        let principal = match &creds {
+            Credentials::Password { user, password } => self.check_password(user, password).await,
+            Credentials::ApiKey(text) => self.check_key(text, now),
+        };
+        match principal {
+            Some(p) => {
+                self.limiter.succeeded(addr, user_key);
+                Ok(p)
+            }
+            None => {
+                self.limiter.failed(addr, user_key, crate::util::now_ms());
+                Err(Denied::Unauthorized)
+            }
+        }
     }
 
     /// Checks a user's password against the replicated user table.
-    pub async fn check(&self, user: &str, password: &str) -> bool {
-        let stored = {
+    pub async fn check_password(&self, user: &str, password: &str) -> Option<Principal> {
+        let found = {
             let sm = self.content.read();
-            match sm.content.users.get(user) {
-                Some(u) => u.password_hash.clone(),
-                None => return false,
-            }
+            sm.content
+                .users
+                .get(user)
+                .map(|u| (u.password_hash.clone(), u.role))
         };
-        let digest = self.digest(user, password);
-        if let Some((hash, d)) = self.verified.lock().unwrap_or_else(|p| p.into_inner()).get(user) {
-            if *hash == stored && *d == digest {
-                return true;
-            }
+        let ok = self
+            .passwords
+            .verify(user, password, found.as_ref().map(|(h, _)| h.as_str()))
+            .await;
+        let (_, role) = found.filter(|_| ok)?;
+        Some(Principal {
+            user: user.to_string(),
+            role,
+            api_key: None,
+        })
+    }
+
+    fn check_key(&self, text: &str, now_ms: u64) -> Option<Principal> {
+        let (id, secret) = split_api_key(text)?;
+        let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        let sm = self.content.read();
+        let key = sm.content.api_keys.get(id)?;
+        if !same_bytes(&key.secret_sha256, &digest) || key.expires_ms.is_some_and(|e| e <= now_ms) {
+            return None;
         }
-        let (pw, hash) = (password.to_string(), stored.clone());
-        let ok = tokio::task::spawn_blocking(move || crypto::verify_password(&pw, &hash))
-            .await
-            .unwrap_or(false);
-        if ok {
-            self.verified
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(user.to_string(), (stored, digest));
-        }
-        ok
+        let owner_role = sm.content.users.get(&key.owner)?.role;
+        Some(Principal {
+            user: key.owner.clone(),
+            role: key.effective_role(owner_role),
+            api_key: Some(key.id.clone()),
+        })
     }
 }
 
@@ -107,6 +183,12 @@ fn is_grpc(req: &Request) -> bool {
 /// itself (`raft::service`).
 pub const INTERNAL_PREFIX: &str = "/integration.internal.v1.";
 
+fn peer_ip(req: &Request) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip())
+}
+
 pub async fn require_auth(State(auth): State<Authenticator>, mut req: Request, next: Next) -> Response {
     if req.uri().path().starts_with(INTERNAL_PREFIX) {
         return next.run(req).await;
@@ -115,19 +197,42 @@ pub async fn require_auth(State(auth): State<Authenticator>, mut req: Request, n
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(parse_basic);
-    if let Some((user, password)) = creds {
-        if auth.check(&user, &password).await {
-            req.extensions_mut().insert(Principal(user));
-            return next.run(req).await;
+        .and_then(credentials);
+    let addr = peer_ip(&req);
+    let error = match creds {
+        None => ApiError::Unauthorized,
+        Some(creds) => {
+            let shown_user = match &creds {
+                Credentials::Password { user, .. } => user.clone(),
+                Credentials::ApiKey(text) => split_api_key(text)
+                    .map_or("(malformed key)", |(id, _)| id)
+                    .to_string(),
+            };
+            match auth.authenticate(creds, addr).await {
+                Ok(principal) => {
+                    let needed = super::access::required(req.method(), req.uri().path());
+                    if principal.may(needed) {
+                        req.extensions_mut().insert(principal);
+                        return next.run(req).await;
+                    }
+                    let what = format!("{} {}", req.method(), req.uri().path());
+                    principal.forbidden(needed, &what)
+                }
+                Err(Denied::Backoff(ms)) => ApiError::TooManyAttempts {
+                    retry_after_seconds: ms.div_ceil(1000),
+                },
+                Err(Denied::Unauthorized) => {
+                    // Escaped: a user name with a newline or ESC cannot forge log lines.
+                    tracing::warn!(user = ?shown_user, peer = ?addr, path = ?req.uri().path(), "authentication failed");
+                    ApiError::Unauthorized
+                }
+            }
         }
-        // Escaped: a user name with a newline or ESC cannot forge log lines.
-        tracing::warn!(user = ?user, path = ?req.uri().path(), "authentication failed");
-    }
+    };
     if is_grpc(&req) {
-        tonic::Status::from(ApiError::Unauthorized).into_http()
+        tonic::Status::from(error).into_http()
     } else {
-        ApiError::Unauthorized.into_response()
+        error.into_response()
     }
 }
 

@@ -13,8 +13,16 @@ pub enum ApiError {
     /// Bad input; `details` lists every problem found.
     #[error("{message}")]
     BadRequest { message: String, details: Vec<String> },
-    #[error("authentication required: send HTTP Basic credentials of a user (e.g. isadmin)")]
+    #[error("authentication required: send HTTP Basic credentials of a user (e.g. isadmin) or `Authorization: Bearer` with an API key")]
     Unauthorized,
+    /// Authenticated, but the caller's role lacks the permission; the
+    /// message names it.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(
+        "too many failed logins from this address or for this user: try again in {retry_after_seconds} s"
+    )]
+    TooManyAttempts { retry_after_seconds: u64 },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -49,6 +57,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -62,6 +72,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => tonic::Code::InvalidArgument,
             ApiError::Unauthorized => tonic::Code::Unauthenticated,
+            ApiError::Forbidden(_) => tonic::Code::PermissionDenied,
+            ApiError::TooManyAttempts { .. } => tonic::Code::ResourceExhausted,
             ApiError::NotFound(_) => tonic::Code::NotFound,
             ApiError::Conflict(_) => tonic::Code::AlreadyExists,
             ApiError::PayloadTooLarge { .. } => tonic::Code::ResourceExhausted,
@@ -129,6 +141,10 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"Integration Service\""),
             );
+        }
+        if let ApiError::TooManyAttempts { retry_after_seconds } = self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
         }
         resp
     }

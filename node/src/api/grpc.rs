@@ -40,6 +40,15 @@ fn params_of(params: Option<is_proto::prost_types::Struct>) -> serde_json::Map<S
     params.as_ref().map(from_proto_struct).unwrap_or_default()
 }
 
+/// The caller, as the authentication middleware found it.
+fn principal<T>(request: &Request<T>) -> Result<super::auth::Principal, Status> {
+    request
+        .extensions()
+        .get::<super::auth::Principal>()
+        .cloned()
+        .ok_or_else(|| Status::from(ApiError::Unauthorized))
+}
+
 fn json(v: Value) -> Json {
     Json { json: v.to_string() }
 }
@@ -123,7 +132,8 @@ impl IntegrationService for GrpcApi {
     }
 
     async fn get_configuration(&self, request: Request<NameRequest>) -> Answer<Configuration> {
-        let cfg = self.svc.get_configuration(&request.into_inner().name)?;
+        let caller = principal(&request)?;
+        let cfg = self.svc.get_configuration(&request.into_inner().name, &caller)?;
         Ok(Response::new(views::configuration(&cfg)))
     }
 
@@ -356,14 +366,79 @@ impl IntegrationService for GrpcApi {
         answer(self.svc.delete_report(&request.into_inner().id).await)
     }
 
+    async fn list_roles(&self, _request: Request<Empty>) -> Answer<Json> {
+        Ok(Response::new(json(self.svc.list_roles())))
+    }
+
+    async fn list_role_owners(&self, _request: Request<Empty>) -> Answer<Json> {
+        Ok(Response::new(json(self.svc.list_role_owners())))
+    }
+
+    async fn get_role_owner(&self, request: Request<NameRequest>) -> Answer<Json> {
+        answer(self.svc.get_role_owner(&request.into_inner().name).map(json))
+    }
+
+    async fn put_role_owner(&self, request: Request<RoleOwner>) -> Answer<Json> {
+        let r = request.into_inner();
+        answer(self.svc.set_role(&r.owner, Some(&r.role)).await.map(json))
+    }
+
+    async fn delete_role_owner(&self, request: Request<RoleOwner>) -> Answer<Json> {
+        answer(
+            self.svc
+                .set_role(&request.into_inner().owner, None)
+                .await
+                .map(json),
+        )
+    }
+
+    async fn who_am_i(&self, request: Request<Empty>) -> Answer<Json> {
+        let p = principal(&request)?;
+        Ok(Response::new(json(self.svc.whoami(&p))))
+    }
+
+    async fn list_users(&self, _request: Request<Empty>) -> Answer<Json> {
+        Ok(Response::new(json(self.svc.list_users())))
+    }
+
+    async fn create_user(&self, request: Request<CreateUserRequest>) -> Answer<Json> {
+        let r = request.into_inner();
+        let role = if r.role.is_empty() { "viewer" } else { &r.role };
+        answer(self.svc.create_user(&r.name, &r.password, role).await.map(json))
+    }
+
+    async fn delete_user(&self, request: Request<NameRequest>) -> Answer<Deleted> {
+        answer(self.svc.delete_user(&request.into_inner().name).await)
+    }
+
+    async fn set_password(&self, request: Request<SetPasswordRequest>) -> Answer<Json> {
+        let p = principal(&request)?;
+        let r = request.into_inner();
+        let name = if r.name.is_empty() { p.user.clone() } else { r.name };
+        answer(self.svc.set_password(&p, &name, &r.password).await.map(json))
+    }
+
+    async fn create_api_key(&self, request: Request<CreateApiKeyRequest>) -> Answer<Json> {
+        let p = principal(&request)?;
+        let r = request.into_inner();
+        let role = Some(r.role.as_str()).filter(|s| !s.is_empty());
+        let days = Some(r.expires_in_days).filter(|d| *d > 0);
+        answer(self.svc.create_api_key(&p, &r.label, role, days).await.map(json))
+    }
+
+    async fn list_api_keys(&self, request: Request<Empty>) -> Answer<Json> {
+        let p = principal(&request)?;
+        Ok(Response::new(json(self.svc.list_api_keys(&p))))
+    }
+
+    async fn revoke_api_key(&self, request: Request<IdRequest>) -> Answer<Deleted> {
+        let p = principal(&request)?;
+        answer(self.svc.revoke_api_key(&p, &request.into_inner().id).await)
+    }
+
     later! {
         get_license(Empty) -> Json: "licensing";
         put_license(Json) -> Json: "licensing";
         delete_license(Empty) -> Json: "licensing";
-        list_roles(Empty) -> Json: "roles";
-        list_role_owners(Empty) -> Json: "roles";
-        get_role_owner(NameRequest) -> Json: "roles";
-        put_role_owner(RoleOwner) -> Json: "roles";
-        delete_role_owner(RoleOwner) -> Json: "roles";
     }
 }

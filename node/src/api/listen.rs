@@ -68,6 +68,14 @@ pub async fn serve(
                 Ok(Ok(n)) if n > 0 => {}
                 _ => return,
             }
+            // The peer's address, for login back-off and logs (`api::auth`).
+            let router = tower::ServiceExt::map_request(
+                router,
+                move |mut r: axum::http::Request<hyper::body::Incoming>| {
+                    r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                    r
+                },
+            );
             let connection = builder
                 .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(router))
                 .into_owned();

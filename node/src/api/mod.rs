@@ -7,22 +7,27 @@
 //! reaches a handler of either transport, except node-to-node calls
 //! (`raft::service`), which must carry the cluster secret instead.
 
+pub mod access;
 pub mod auth;
 pub mod cache;
 pub mod error;
 pub mod grpc;
 pub mod listen;
+pub mod login_limit;
 pub mod pack_activation;
 pub mod packs;
+pub mod passwords;
 pub mod reports;
 pub mod rest;
 pub mod rest_packs;
 pub mod rest_schedules;
+pub mod rest_users;
 pub mod runs;
 pub mod runtime;
 pub mod schedules;
 pub mod server;
 pub mod service;
+pub mod users;
 pub mod views;
 
 pub use error::ApiError;

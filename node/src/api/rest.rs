@@ -156,9 +156,13 @@ async fn list_configurations(State(s): State<Service>, Query(q): Query<PageQuery
     listing(q, |p| s.list_configurations(p))
 }
 
-/// The stored document, encrypted values as ciphertext.
-async fn get_configuration(State(s): State<Service>, Path(name): Path<String>) -> Answer<Value> {
-    s.get_configuration(&name).map(|c| Json(c.doc))
+/// The stored document as the caller's role may see it.
+async fn get_configuration(
+    State(s): State<Service>,
+    axum::Extension(caller): axum::Extension<super::auth::Principal>,
+    Path(name): Path<String>,
+) -> Answer<Value> {
+    s.get_configuration(&name, &caller).map(|c| Json(c.doc))
 }
 
 async fn delete_configuration(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::Deleted> {
@@ -533,7 +537,6 @@ pub async fn no_route(req: Request) -> ApiError {
 /// Every REST route; `syncpack_max` is the largest wheel upload.
 pub fn routes(syncpack_max: u64) -> Router<Service> {
     const LICENSE: &str = "licensing";
-    const ROLES: &str = "roles";
     let api = Router::new()
         .route("/steps", post(post_step).get(list_steps))
         .route("/steps/run", post(run_step))
@@ -566,16 +569,11 @@ pub fn routes(syncpack_max: u64) -> Router<Service> {
             "/license",
             get(later(LICENSE)).post(later(LICENSE)).delete(later(LICENSE)),
         )
-        .route("/roles", get(later(ROLES)))
-        .route(
-            "/roles/owner",
-            get(later(ROLES)).post(later(ROLES)).delete(later(ROLES)),
-        )
-        .route("/roles/owner/{owner}", get(later(ROLES)))
         .route("/cluster", get(cluster))
         .route("/cluster/nodes", post(add_node))
         .route("/cluster/nodes/{id}", delete(remove_node))
         .merge(super::rest_packs::routes(syncpack_max))
-        .merge(super::rest_schedules::routes());
+        .merge(super::rest_schedules::routes())
+        .merge(super::rest_users::routes());
     Router::new().nest("/api/v1", api)
 }

@@ -40,6 +40,7 @@ pub(super) struct Inner {
     /// Where this node keeps wheels and pack environments.
     pub(super) pack_envs: std::sync::Arc<crate::syncpack::env::EnvSettings>,
     pub(super) syncpack_max_bytes: u64,
+    pub(super) passwords: super::passwords::PasswordGate,
 }
 
 /// What the service is built from.
@@ -57,6 +58,8 @@ pub struct ServiceDeps {
     pub pack_envs: std::sync::Arc<crate::syncpack::env::EnvSettings>,
     /// The largest SyncPack wheel accepted.
     pub syncpack_max_bytes: u64,
+    /// Hashes passwords of new users and changed passwords.
+    pub passwords: super::passwords::PasswordGate,
 }
 
 /// The three kinds of named content documents, for messages and lookups.
@@ -127,6 +130,7 @@ impl Service {
                 served: deps.served,
                 pack_envs: deps.pack_envs,
                 syncpack_max_bytes: deps.syncpack_max_bytes,
+                passwords: deps.passwords,
             }),
         }
     }
@@ -315,13 +319,22 @@ impl Service {
         page.of(&sm.content.configurations, |c| views::summary(&c.name, &c.doc))
     }
 
-    /// The stored configuration: encrypted values are ciphertext only.
-    pub fn get_configuration(&self, name: &str) -> Result<Configuration, ApiError> {
+    /// The stored configuration as the caller's role may see it: for an
+    /// administrator encrypted values are ciphertext only; an operator sees
+    /// them masked; a viewer sees no values.
+    pub fn get_configuration(
+        &self,
+        name: &str,
+        caller: &super::auth::Principal,
+    ) -> Result<Configuration, ApiError> {
+        let view = caller
+            .role
+            .map_or(crate::model::user::ConfigView::Hidden, |r| r.config_view());
         let sm = self.inner.content.read();
         sm.content
             .configurations
             .get(name)
-            .cloned()
+            .map(|c| c.as_seen(view))
             .ok_or_else(|| Kind::Configuration.not_found(name))
     }
 

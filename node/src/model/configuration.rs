@@ -160,6 +160,37 @@ impl Configuration {
     }
 }
 
+impl Configuration {
+    /// The configuration as a role may see it (`ConfigView`): values left
+    /// as stored, encrypted ones masked, or every value left out.
+    pub fn as_seen(&self, view: crate::model::user::ConfigView) -> Configuration {
+        use crate::model::user::ConfigView;
+        let mut seen = self.clone();
+        if view == ConfigView::Full {
+            return seen;
+        }
+        if let Some(Value::Array(items)) = seen.doc.get_mut("configuration_data") {
+            for obj in items.iter_mut().filter_map(Value::as_object_mut) {
+                let encrypted = obj.get("encrypted") == Some(&Value::Bool(true));
+                match view {
+                    ConfigView::Hidden => {
+                        obj.remove("value");
+                    }
+                    ConfigView::Masked if encrypted => {
+                        obj.insert("value".into(), Value::String(MASK.into()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        seen.data = variables(&seen.doc);
+        seen
+    }
+}
+
+/// What a masked secret shows (the same mask as step logs).
+pub const MASK: &str = "******";
+
 /// The typed variables of a valid document.
 fn variables(doc: &Value) -> Vec<ConfigVariable> {
     doc.get("configuration_data")
@@ -198,6 +229,25 @@ impl<'de> Deserialize<'de> for Configuration {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn roles_see_values_as_their_view_allows() {
+        use crate::model::user::ConfigView;
+        let c = Configuration::validate(json!({"name": "c", "configuration_data": [
+            {"name": "host", "value": "db1"},
+            {"name": "pw", "value": "enc:v1:AAAA", "encrypted": true}
+        ]}))
+        .unwrap();
+        assert_eq!(c.as_seen(ConfigView::Full), c);
+        let masked = c.as_seen(ConfigView::Masked);
+        assert_eq!(masked.doc["configuration_data"][0]["value"], "db1");
+        assert_eq!(masked.doc["configuration_data"][1]["value"], MASK);
+        assert_eq!(masked.data[1].value, json!(MASK));
+        let hidden = c.as_seen(ConfigView::Hidden);
+        assert!(hidden.doc["configuration_data"][0].get("value").is_none());
+        assert!(hidden.doc["configuration_data"][1].get("value").is_none());
+        assert_eq!(hidden.doc["configuration_data"][1]["encrypted"], true);
+    }
 
     #[test]
     fn validates_the_demo_shape() {

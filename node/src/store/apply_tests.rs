@@ -12,7 +12,7 @@ fn admin(hash: &str) -> User {
     User {
         name: "isadmin".into(),
         password_hash: hash.into(),
-        roles: vec!["admin".into()],
+        role: Some(crate::model::user::Role::Administrator),
     }
 }
 

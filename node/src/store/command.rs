@@ -150,6 +150,27 @@ pub enum Command {
     /// Commands proposed together (group commit, see `raft::proposer`),
     /// applied in order; never nested.
     Batch(Vec<Command>),
+    /// Create a user; refused if the name is taken.
+    CreateUser(User),
+    SetUserPassword {
+        name: String,
+        password_hash: String,
+    },
+    /// Give a user a role, or take it away (None). Refused if it would
+    /// leave the cluster without an administrator.
+    SetUserRole {
+        name: String,
+        role: Option<crate::model::user::Role>,
+    },
+    /// Delete a user and its API keys; refused for the last administrator.
+    DeleteUser {
+        name: String,
+    },
+    /// Create an API key; refused if its owner does not exist.
+    PutApiKey(crate::model::user::ApiKey),
+    DeleteApiKey {
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -60,6 +60,7 @@ pub enum DocKey {
     Cache(String),
     SyncPack(String),
     Schedule(String),
+    ApiKey(String),
 }
 
 /// What applying an entry leaves for the disk store to write in the same
@@ -119,6 +120,8 @@ pub enum StoreOp {
 pub struct Content {
     pub cluster: Option<ClusterIdentity>,
     pub users: BTreeMap<String, User>,
+    /// API keys by id (`model::user::ApiKey`: digests, never secrets).
+    pub api_keys: BTreeMap<String, crate::model::user::ApiKey>,
     pub steps: BTreeMap<String, StepRecord>,
     pub applications: BTreeMap<String, Application>,
     /// Secrets sealed.
@@ -447,6 +450,12 @@ impl Content {
                 reset_slots,
             } => self.put_schedule(schedule, reset_slots),
             Command::DeleteSchedule { id } => self.delete_schedule(&id),
+            Command::CreateUser(user) => self.create_user(user),
+            Command::SetUserPassword { name, password_hash } => self.set_user_password(&name, password_hash),
+            Command::SetUserRole { name, role } => self.set_user_role(&name, role),
+            Command::DeleteUser { name } => self.delete_user(&name),
+            Command::PutApiKey(key) => self.put_api_key(key),
+            Command::DeleteApiKey { id } => self.delete_api_key(&id),
             Command::ScheduleSlot {
                 id,
                 slot_ms,

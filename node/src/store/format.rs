@@ -13,7 +13,7 @@ pub(crate) const FORMAT_FILE: &str = "FORMAT";
 
 /// The current format. Change it whenever the encoding of `Entry`, `Meta`,
 /// `Command` or the snapshot changes, so older directories are refused.
-const CURRENT: &str = "isnode-raft 5";
+const CURRENT: &str = "isnode-raft 6";
 
 /// Checks the marker of `dir`, or writes it when the directory holds no data
 /// yet (`has_data`: a log, vote or snapshot file exists).

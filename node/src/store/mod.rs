@@ -23,6 +23,7 @@ pub mod queries;
 pub mod runs;
 pub mod schedules;
 pub mod state_machine;
+mod users;
 
 #[cfg(test)]
 mod apply_tests;

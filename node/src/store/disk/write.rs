@@ -73,6 +73,7 @@ fn doc_key(key: &DocKey) -> Vec<u8> {
         DocKey::Cache(n) => (b'k', n.clone()),
         DocKey::SyncPack(n) => (b'p', n.clone()),
         DocKey::Schedule(n) => (b'h', n.clone()),
+        DocKey::ApiKey(id) => (b'y', id.clone()),
     };
     let mut out = vec![kind];
     out.extend_from_slice(name.as_bytes());
@@ -114,6 +115,11 @@ fn doc_value(content: &Content, key: &DocKey) -> Result<Option<Vec<u8>>, DiskErr
             .schedules
             .get(n)
             .map(|v| encode("a schedule", v))
+            .transpose()?,
+        DocKey::ApiKey(id) => content
+            .api_keys
+            .get(id)
+            .map(|v| encode("an API key", v))
             .transpose()?,
     })
 }
@@ -157,6 +163,9 @@ pub(super) fn load_doc(content: &mut Content, key: &[u8], value: &[u8]) -> Resul
         }
         b'h' => {
             content.schedules.insert(name, decode("a schedule", value)?);
+        }
+        b'y' => {
+            content.api_keys.insert(name, decode("an API key", value)?);
         }
         other => {
             return Err(DiskError::Decode {
