@@ -1,6 +1,7 @@
 //! `isnode` with no arguments is the embedded default of DESIGN 4.8:
 //! data in ./is-data, REST + gRPC on 127.0.0.1:8080, a generated admin
-//! password saved with mode 0600 and printed once. SIGTERM stops it cleanly.
+//! password saved with mode 0600 and printed once, its file deleted once the
+//! administrator changes it. SIGTERM stops it cleanly.
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
@@ -66,6 +67,25 @@ async fn no_arguments_gives_a_working_node_on_8080() {
         1,
         "the password is printed exactly once"
     );
+
+    // Once the administrator changes the password, the file goes.
+    let resp = http
+        .put("http://127.0.0.1:8080/api/v1/users/isadmin/password")
+        .basic_auth("isadmin", Some(&password))
+        .json(&serde_json::json!({"password": "a-password-of-my-own"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    poll(Duration::from_secs(20), async || {
+        Ok(if pw_file.exists() {
+            Progress::NotYet("initial-admin-password is still there".into())
+        } else {
+            Progress::Done(())
+        })
+    })
+    .await
+    .unwrap();
 
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

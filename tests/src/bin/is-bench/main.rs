@@ -17,7 +17,11 @@
 //!   dispatch_p50_ms, dispatch_p99_ms.
 //! - `scale-setup`, `scale-runs`, `list-latency`: the scale benchmark
 //!   (`scale.rs`).
+//! - `login-burst --port P --password PW --pid PID [--count N]`,
+//!   `idle-flood --port P --password PW [--count N] [--wait S]`: the node
+//!   under attack (`attack.rs`).
 
+mod attack;
 mod scale;
 
 use std::path::PathBuf;
@@ -35,6 +39,8 @@ struct Opts {
     clients: usize,
     exe: Option<PathBuf>,
     app: Option<String>,
+    pid: Option<u32>,
+    wait_seconds: u64,
 }
 
 fn parse(args: &[String]) -> Result<Opts> {
@@ -45,6 +51,8 @@ fn parse(args: &[String]) -> Result<Opts> {
         clients: 8,
         exe: None,
         app: None,
+        pid: None,
+        wait_seconds: 12,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -56,6 +64,8 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--clients" => opts.clients = value()?.parse()?,
             "--exe" => opts.exe = Some(PathBuf::from(value()?)),
             "--app" => opts.app = Some(value()?.clone()),
+            "--pid" => opts.pid = Some(value()?.parse()?),
+            "--wait" => opts.wait_seconds = value()?.parse()?,
             other => bail!("unknown option {other}"),
         }
     }
@@ -414,9 +424,11 @@ async fn main() -> Result<()> {
         "scale-setup" => scale::setup(&opts).await?,
         "scale-runs" => scale::runs(&opts).await?,
         "list-latency" => scale::list_latency(&opts).await?,
+        "login-burst" => attack::login_burst(&opts).await?,
+        "idle-flood" => attack::idle_flood(&opts).await?,
         other => bail!(
             "unknown benchmark {other}; known: content-writes, runner-start, step-latency, step-throughput, \
-             engine, runs, scale-setup, scale-runs, list-latency"
+             engine, runs, scale-setup, scale-runs, list-latency, login-burst, idle-flood"
         ),
     };
     println!("{result}");
