@@ -176,7 +176,11 @@ impl Node {
         });
         let router = api::router(
             svc.clone(),
-            Authenticator::new(member.content.clone(), passwords),
+            Authenticator::new(
+                member.content.clone(),
+                passwords,
+                crate::api::audit::AuditSink::start(member.raft.clone()),
+            ),
             cfg.cluster_secret.as_deref(),
         );
         let worker_queues: Vec<Vec<String>> = cfg
@@ -280,6 +284,7 @@ impl Node {
         let purge = tokio::spawn(purge_expired(
             member.raft.clone(),
             Duration::from_secs(cfg.result_expires_seconds),
+            Duration::from_secs(cfg.audit_expires_seconds),
         ));
         tracing::info!(%local_addr, data_dir = %data_dir.display(), "isnode is serving REST and gRPC");
         Ok(Node {
@@ -420,9 +425,10 @@ async fn pump_effects(mut effects: tokio::sync::mpsc::UnboundedReceiver<Effect>)
     }
 }
 
-/// Forgets finished runs and tasks older than `expires`, through Raft, on
-/// the leader, a few times per expiry period.
-async fn purge_expired(raft: raft::Raft, expires: Duration) {
+/// Forgets finished runs and tasks older than `expires`, and audit records
+/// older than `audit_expires`, through Raft, on the leader, a few times per
+/// (run) expiry period.
+async fn purge_expired(raft: raft::Raft, expires: Duration, audit_expires: Duration) {
     let every = (expires / 10).clamp(Duration::from_secs(1), Duration::from_secs(600));
     let mut tick = tokio::time::interval(every);
     tick.tick().await;
@@ -443,6 +449,10 @@ async fn purge_expired(raft: raft::Raft, expires: Duration) {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging expired results failed"),
+        }
+        let before_ms = crate::util::now_ms().saturating_sub(audit_expires.as_millis() as u64);
+        if let Err(e) = raft::propose(&raft, Command::PurgeAudit { before_ms }).await {
+            tracing::warn!(error = %e, "purging expired audit records failed");
         }
     }
 }

@@ -92,6 +92,18 @@ pub fn required(method: &Method, path: &str) -> Permission {
     }
 }
 
+/// Whether a call changes something (and so is recorded in the audit
+/// trail whatever its outcome): REST writes, and gRPC methods that need
+/// more than `read` or change the caller's own password or keys.
+pub fn is_change(method: &Method, path: &str) -> bool {
+    match path.strip_prefix(GRPC_PREFIX) {
+        Some(name) => {
+            required(method, path) != Read || matches!(name, "SetPassword" | "CreateApiKey" | "RevokeApiKey")
+        }
+        None => !matches!(*method, Method::GET | Method::HEAD),
+    }
+}
+
 fn rest_permission(method: &Method, path: &str) -> Permission {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let read = matches!(*method, Method::GET | Method::HEAD);

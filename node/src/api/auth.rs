@@ -18,6 +18,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+use super::audit::{AuditSink, Tap};
 use super::login_limit::LoginLimiter;
 use super::passwords::{same_bytes, PasswordGate};
 use super::ApiError;
@@ -29,6 +30,7 @@ pub struct Authenticator {
     content: ContentHandle,
     passwords: PasswordGate,
     limiter: LoginLimiter,
+    audit: AuditSink,
 }
 
 /// Who an authenticated request acts as.
@@ -89,11 +91,12 @@ enum Denied {
 }
 
 impl Authenticator {
-    pub fn new(content: ContentHandle, passwords: PasswordGate) -> Authenticator {
+    pub fn new(content: ContentHandle, passwords: PasswordGate, audit: AuditSink) -> Authenticator {
         Authenticator {
             content,
             passwords,
             limiter: LoginLimiter::default(),
+            audit,
         }
     }
 
@@ -189,50 +192,118 @@ fn peer_ip(req: &Request) -> Option<IpAddr> {
         .map(|ConnectInfo(a)| a.ip())
 }
 
-pub async fn require_auth(State(auth): State<Authenticator>, mut req: Request, next: Next) -> Response {
+/// The HTTP status a gRPC answer stands for (its `grpc-status` header,
+/// present when a call failed before any message; absent means OK so far).
+fn grpc_http_status(resp: &Response) -> u16 {
+    let code = resp
+        .headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .unwrap_or(0);
+    match tonic::Code::from(code) {
+        tonic::Code::Ok => 200,
+        tonic::Code::InvalidArgument | tonic::Code::FailedPrecondition | tonic::Code::OutOfRange => 400,
+        tonic::Code::Unauthenticated => 401,
+        tonic::Code::PermissionDenied => 403,
+        tonic::Code::NotFound => 404,
+        tonic::Code::AlreadyExists | tonic::Code::Aborted => 409,
+        tonic::Code::ResourceExhausted => 429,
+        tonic::Code::Unimplemented => 501,
+        tonic::Code::Unavailable => 503,
+        _ => 500,
+    }
+}
+
+/// Authenticates, checks the permission, runs the handler, and records the
+/// call in the audit trail when it changed something or was refused.
+pub async fn require_auth(State(auth): State<Authenticator>, req: Request, next: Next) -> Response {
     if req.uri().path().starts_with(INTERNAL_PREFIX) {
         return next.run(req).await;
     }
+    let grpc = is_grpc(&req);
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let change = super::access::is_change(&method, &path);
+    let (mut req, tapped) = if change {
+        let (parts, body) = req.into_parts();
+        let (body, tapped) = Tap::wrap(body);
+        (Request::from_parts(parts, body), Some(tapped))
+    } else {
+        (req, None)
+    };
+    let addr = peer_ip(&req);
+    let (who, outcome) = admit(&auth, &mut req, addr).await;
+    let resp = match outcome {
+        Ok(()) => next.run(req).await,
+        Err(error) if grpc => tonic::Status::from(error).into_http(),
+        Err(error) => error.into_response(),
+    };
+    let status = if grpc {
+        grpc_http_status(&resp)
+    } else {
+        resp.status().as_u16()
+    };
+    if change || matches!(status, 401 | 403 | 429) {
+        let action = match path.strip_prefix("/integration.v1.IntegrationService/") {
+            Some(m) => format!("gRPC {m}"),
+            None => format!("{method} {path}"),
+        };
+        auth.audit.record(crate::model::audit::AuditRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            at_ms: crate::util::now_ms(),
+            user: who.as_ref().map(|p| p.user.clone()),
+            api_key: who.and_then(|p| p.api_key),
+            address: addr.map(|a| a.to_string()),
+            action,
+            target: tapped.map(|t| t.target(grpc)).unwrap_or_default(),
+            status,
+        });
+    }
+    resp
+}
+
+/// Who the request is (if it authenticated), and whether it may go on.
+async fn admit(
+    auth: &Authenticator,
+    req: &mut Request,
+    addr: Option<IpAddr>,
+) -> (Option<Principal>, Result<(), ApiError>) {
     let creds = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(credentials);
-    let addr = peer_ip(&req);
-    let error = match creds {
-        None => ApiError::Unauthorized,
-        Some(creds) => {
-            let shown_user = match &creds {
-                Credentials::Password { user, .. } => user.clone(),
-                Credentials::ApiKey(text) => split_api_key(text)
-                    .map_or("(malformed key)", |(id, _)| id)
-                    .to_string(),
-            };
-            match auth.authenticate(creds, addr).await {
-                Ok(principal) => {
-                    let needed = super::access::required(req.method(), req.uri().path());
-                    if principal.may(needed) {
-                        req.extensions_mut().insert(principal);
-                        return next.run(req).await;
-                    }
-                    let what = format!("{} {}", req.method(), req.uri().path());
-                    principal.forbidden(needed, &what)
-                }
-                Err(Denied::Backoff(ms)) => ApiError::TooManyAttempts {
-                    retry_after_seconds: ms.div_ceil(1000),
-                },
-                Err(Denied::Unauthorized) => {
-                    // Escaped: a user name with a newline or ESC cannot forge log lines.
-                    tracing::warn!(user = ?shown_user, peer = ?addr, path = ?req.uri().path(), "authentication failed");
-                    ApiError::Unauthorized
-                }
-            }
-        }
+    let Some(creds) = creds else {
+        return (None, Err(ApiError::Unauthorized));
     };
-    if is_grpc(&req) {
-        tonic::Status::from(error).into_http()
-    } else {
-        error.into_response()
+    let shown_user = match &creds {
+        Credentials::Password { user, .. } => user.clone(),
+        Credentials::ApiKey(text) => split_api_key(text)
+            .map_or("(malformed key)", |(id, _)| id)
+            .to_string(),
+    };
+    match auth.authenticate(creds, addr).await {
+        Ok(principal) => {
+            let needed = super::access::required(req.method(), req.uri().path());
+            if principal.may(needed) {
+                req.extensions_mut().insert(principal.clone());
+                return (Some(principal), Ok(()));
+            }
+            let what = format!("{} {}", req.method(), req.uri().path());
+            let refused = principal.forbidden(needed, &what);
+            (Some(principal), Err(refused))
+        }
+        Err(Denied::Backoff(ms)) => (
+            None,
+            Err(ApiError::TooManyAttempts {
+                retry_after_seconds: ms.div_ceil(1000),
+            }),
+        ),
+        Err(Denied::Unauthorized) => {
+            // Escaped: a user name with a newline or ESC cannot forge log lines.
+            tracing::warn!(user = ?shown_user, peer = ?addr, path = ?req.uri().path(), "authentication failed");
+            (None, Err(ApiError::Unauthorized))
+        }
     }
 }
 

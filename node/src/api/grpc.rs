@@ -436,6 +436,12 @@ impl IntegrationService for GrpcApi {
         answer(self.svc.revoke_api_key(&p, &request.into_inner().id).await)
     }
 
+    async fn list_audit(&self, request: Request<ListAuditRequest>) -> Answer<Json> {
+        let r = request.into_inner();
+        let limit = if r.limit == 0 { 50 } else { r.limit as usize };
+        answer(self.svc.list_audit(Some(&r.cursor), limit).map(json))
+    }
+
     later! {
         get_license(Empty) -> Json: "licensing";
         put_license(Json) -> Json: "licensing";

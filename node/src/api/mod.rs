@@ -8,6 +8,7 @@
 //! (`raft::service`), which must carry the cluster secret instead.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod error;

@@ -1,5 +1,5 @@
-//! REST routes for users, roles and API keys (`/users`, `/roles`,
-//! `/apikeys`): decode, call [`Service`], encode.
+//! REST routes for users, roles, API keys and the audit trail (`/users`,
+//! `/roles`, `/apikeys`, `/audit`): decode, call [`Service`], encode.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -125,6 +125,14 @@ async fn revoke_api_key(
     s.revoke_api_key(&p, &id).await.map(Json)
 }
 
+/// `?limit=N&cursor=C`: a page of the audit trail, newest first.
+async fn list_audit(
+    State(s): State<Service>,
+    axum::extract::Query(q): axum::extract::Query<super::audit::AuditQuery>,
+) -> Answer {
+    s.list_audit(q.cursor.as_deref(), q.limit.unwrap_or(50)).map(Json)
+}
+
 pub fn routes() -> Router<Service> {
     Router::new()
         .route("/users", get(list_users).post(create_user))
@@ -141,4 +149,5 @@ pub fn routes() -> Router<Service> {
         .route("/roles/owner/{owner}", get(get_role_owner))
         .route("/apikeys", get(list_api_keys).post(create_api_key))
         .route("/apikeys/{id}", delete(revoke_api_key))
+        .route("/audit", get(list_audit))
 }

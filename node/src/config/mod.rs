@@ -60,6 +60,7 @@ pub enum ConfigError {
         max_task_log_bytes = 10485760  task log      IS_MAX_TASK_LOG_BYTES\n  \
         max_inline_result_bytes = 1048576  result    IS_MAX_INLINE_RESULT_BYTES\n  \
         result_expires_seconds = 86400  run history  IS_RESULT_EXPIRES_SECONDS\n  \
+        audit_expires_seconds = 7776000  audit trail IS_AUDIT_EXPIRES_SECONDS (90 days)\n  \
         step_timeout_seconds = 0  default; 0: none   IS_STEP_TIMEOUT_SECONDS\n  \
         [[worker_pools]] queues = [\"default\"], concurrency = <cores>\n  \
             (repeatable; a pool with no queues serves default)  IS_WORKERS (size of the default pool)\n  \
@@ -149,6 +150,8 @@ pub struct NodeConfig {
     pub max_inline_result_bytes: u64,
     /// Finished runs and tasks (results and logs) are forgotten after this long.
     pub result_expires_seconds: u64,
+    /// Audit records are forgotten after this long.
+    pub audit_expires_seconds: u64,
     /// Shared by the nodes of one cluster; authenticates node-to-node calls.
     /// None: this node accepts no peer traffic (a one-node cluster needs none).
     pub cluster_secret: Option<String>,
@@ -247,6 +250,7 @@ struct FileConfig {
     max_task_log_bytes: Option<u64>,
     max_inline_result_bytes: Option<u64>,
     result_expires_seconds: Option<u64>,
+    audit_expires_seconds: Option<u64>,
     cluster_secret: Option<String>,
     join: Option<Vec<String>>,
     drain_timeout_seconds: Option<f64>,
@@ -368,6 +372,9 @@ impl NodeConfig {
             result_expires_seconds: parsed(&env, "IS_RESULT_EXPIRES_SECONDS")?
                 .or(file.result_expires_seconds)
                 .unwrap_or(24 * 3600),
+            audit_expires_seconds: parsed(&env, "IS_AUDIT_EXPIRES_SECONDS")?
+                .or(file.audit_expires_seconds)
+                .unwrap_or(90 * 24 * 3600),
             cluster_secret: env("IS_CLUSTER_SECRET")
                 .or(file.cluster_secret)
                 .filter(|s| !s.is_empty()),
@@ -459,6 +466,12 @@ impl NodeConfig {
             return Err(ConfigError::Invalid(format!(
                 "header_read_timeout_seconds must be from 0.1 to 3600, got {} (IS_HEADER_READ_TIMEOUT_SECONDS)",
                 self.header_read_timeout_seconds
+            )));
+        }
+        if self.audit_expires_seconds < 60 {
+            return Err(ConfigError::Invalid(format!(
+                "audit_expires_seconds must be at least 60, got {} (IS_AUDIT_EXPIRES_SECONDS)",
+                self.audit_expires_seconds
             )));
         }
         if self.max_connections < 16 {

@@ -6,6 +6,7 @@
 //! documents that passed validation.
 
 pub mod application;
+pub mod audit;
 pub mod configuration;
 pub mod error;
 pub mod json_text;

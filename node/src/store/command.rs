@@ -171,6 +171,12 @@ pub enum Command {
     DeleteApiKey {
         id: String,
     },
+    /// Records of the audit trail (batched by the node that made them).
+    Audit(Vec<crate::model::audit::AuditRecord>),
+    /// Forget audit records made before `before_ms`.
+    PurgeAudit {
+        before_ms: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -111,6 +111,10 @@ pub enum StoreOp {
     DeleteBlob {
         sha256: String,
     },
+    Audit(Vec<crate::model::audit::AuditRecord>),
+    PurgeAudit {
+        before_ms: u64,
+    },
 }
 
 /// The replicated state that memory holds: the documents, and the runs and
@@ -150,7 +154,8 @@ pub struct Content {
     /// and before the store, until the store's commit is done.
     #[serde(skip)]
     pub committing: Option<std::sync::Arc<super::disk::Batch>>,
-    /// A report changed since the last commit (the store writes it at once).
+    /// A report or audit record changed since the last commit: the store
+    /// writes it at once, as both are read from the store only.
     #[serde(skip)]
     pub reports_pending: bool,
     /// A SyncPack command was applied since the last drain.
@@ -456,6 +461,15 @@ impl Content {
             Command::DeleteUser { name } => self.delete_user(&name),
             Command::PutApiKey(key) => self.put_api_key(key),
             Command::DeleteApiKey { id } => self.delete_api_key(&id),
+            Command::Audit(records) => {
+                self.reports_pending = true;
+                self.ops.push(StoreOp::Audit(records));
+                CommandResult::None
+            }
+            Command::PurgeAudit { before_ms } => {
+                self.ops.push(StoreOp::PurgeAudit { before_ms });
+                CommandResult::None
+            }
             Command::ScheduleSlot {
                 id,
                 slot_ms,

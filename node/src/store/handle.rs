@@ -115,6 +115,23 @@ impl ContentHandle {
         self.disk.reports(&r, app, since_ms, until_ms, after, limit)
     }
 
+    /// A page of the audit trail, newest first (see `Disk::audit`).
+    #[allow(clippy::type_complexity)]
+    pub fn audit(
+        &self,
+        after: Option<&super::disk::AuditCursor>,
+        limit: usize,
+    ) -> Result<
+        (
+            Vec<crate::model::audit::AuditRecord>,
+            Option<super::disk::AuditCursor>,
+        ),
+        DiskError,
+    > {
+        let r = self.disk.reader()?;
+        self.disk.audit(&r, after, limit)
+    }
+
     /// The pickle of what a task saved.
     pub fn result_pickle(&self, id: &str) -> Result<Option<Vec<u8>>, DiskError> {
         if let Some((_, pickle)) = self.read().content.pending_result(id) {

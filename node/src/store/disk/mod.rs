@@ -27,6 +27,7 @@
 //! **Invariant:** logs and results are written once, compressed, keyed by
 //! task id; memory keeps only their sizes.
 
+mod audit;
 mod keys;
 mod read;
 mod reports;
@@ -40,6 +41,7 @@ use std::time::{Duration, Instant};
 use openraft::{LogId, StoredMembership};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
+pub use audit::AuditCursor;
 pub use read::{RunFilter, RunPage, RunsCursor};
 pub use reports::ReportCursor;
 pub use snapshot::{read_header, SnapshotMeta, Tee};
@@ -104,10 +106,12 @@ const BLOBS: Table = TableDefinition::new("blobs");
 const REPORTS: Table = TableDefinition::new("reports");
 const REPORT_TIME: Table = TableDefinition::new("report_time");
 const REPORT_APP: Table = TableDefinition::new("report_app");
+/// The audit trail, by time then record id (`disk::audit`).
+const AUDIT: Table = TableDefinition::new("audit");
 
 /// Every table, in the order snapshots carry them (a table's number in a
 /// snapshot is its position here; new tables go last).
-const TABLES: [Table; 18] = [
+const TABLES: [Table; 19] = [
     META,
     DOCS,
     HOT_RUNS,
@@ -126,6 +130,7 @@ const TABLES: [Table; 18] = [
     REPORTS,
     REPORT_TIME,
     REPORT_APP,
+    AUDIT,
 ];
 
 const META_FORMAT: &[u8] = b"format";

@@ -366,6 +366,8 @@ impl Disk {
                             deleted += gone;
                         }
                     }
+                    StoreOp::Audit(records) => super::audit::add(&mut t, records)?,
+                    StoreOp::PurgeAudit { before_ms } => deleted += super::audit::purge(&mut t, *before_ms)?,
                 }
             }
             for (key, value) in &batch.docs {

@@ -11,7 +11,8 @@ use super::Opts;
 
 /// `VmRSS` and `VmHWM` (peak) of process `pid`, in MiB.
 fn memory_mib(pid: u32) -> Result<(f64, f64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("read the node's /proc status")?;
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).context("read the node's /proc status")?;
     let field = |name: &str| -> f64 {
         status
             .lines()
@@ -81,7 +82,11 @@ pub(crate) async fn idle_flood(o: &Opts) -> Result<Value> {
     let http = reqwest::Client::new();
     let url = format!("http://{addr}/api/v1/about");
     let asked = Instant::now();
-    let answer = http.get(&url).basic_auth("isadmin", Some(&o.password)).send().await;
+    let answer = http
+        .get(&url)
+        .basic_auth("isadmin", Some(&o.password))
+        .send()
+        .await;
     let answered_ms = asked.elapsed().as_secs_f64() * 1000.0;
     let status = answer.map(|r| r.status().as_u16()).unwrap_or(0);
     // Past the header-read timeout (10 s by default) the node has closed
