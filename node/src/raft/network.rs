@@ -157,6 +157,23 @@ pub struct PeerClient {
     peers: Peers,
     target: NodeId,
     addr: String,
+    /// Whether the last failed call was refused (wrong secret, no secret)
+    /// rather than unanswered: it picks the backoff openraft asks for next.
+    refused: std::sync::atomic::AtomicBool,
+}
+
+/// How long openraft waits before retry `n` to a peer that failed: a peer
+/// that does not answer is tried again soon (it may be restarting, and a
+/// member that hears nothing for an election timeout disrupts the cluster);
+/// one that refuses (a wrong or missing cluster secret) will not heal by
+/// itself, so retries slow down to one per 30 s rather than fill the log.
+pub fn retry_delays(refused: bool) -> impl Iterator<Item = Duration> + Send + 'static {
+    let b = if refused {
+        crate::util::Backoff::new(Duration::from_secs(1), Duration::from_secs(30))
+    } else {
+        crate::util::Backoff::new(Duration::from_millis(100), Duration::from_secs(1))
+    };
+    (1u32..).map(move |n| b.delay(n))
 }
 
 impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
@@ -167,6 +184,7 @@ impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
             peers: self.peers.clone(),
             target,
             addr: node.addr.clone(),
+            refused: Default::default(),
         }
     }
 }
@@ -183,15 +201,28 @@ impl PeerClient {
             .peers
             .call(&self.addr, method, request, Some(option.hard_ttl()))
             .await
-            .map_err(|e| match e {
-                PeerError::Unreachable { .. } => RPCError::Unreachable(Unreachable::new(&e)),
-                _ => RPCError::Network(NetworkError::new(&e)),
+            .map_err(|e| {
+                // Unreachable is the error openraft backs off after
+                // (`backoff`); a refusal is one too.
+                let refused = matches!(e, PeerError::Refused { .. } | PeerError::NoSecret(_));
+                self.refused.store(refused, std::sync::atomic::Ordering::Relaxed);
+                match e {
+                    PeerError::Unreachable { .. } | PeerError::Refused { .. } | PeerError::NoSecret(_) => {
+                        RPCError::Unreachable(Unreachable::new(&e))
+                    }
+                    _ => RPCError::Network(NetworkError::new(&e)),
+                }
             })?;
         answer.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
     }
 }
 
 impl RaftNetwork<TypeConfig> for PeerClient {
+    fn backoff(&self) -> openraft::network::Backoff {
+        let refused = self.refused.load(std::sync::atomic::Ordering::Relaxed);
+        openraft::network::Backoff::new(retry_delays(refused))
+    }
+
     async fn append_entries(
         &mut self,
         rpc: AppendEntriesRequest<TypeConfig>,
@@ -217,5 +248,22 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         option: RPCOption,
     ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
         self.rpc(Method::Vote, &rpc, &option).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_peers_are_retried_ever_more_slowly_silent_ones_soon() {
+        let ms = |refused| {
+            retry_delays(refused)
+                .take(7)
+                .map(|d| d.as_millis())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ms(false), vec![100, 200, 400, 800, 1000, 1000, 1000]);
+        assert_eq!(ms(true), vec![1000, 2000, 4000, 8000, 16000, 30000, 30000]);
     }
 }
