@@ -19,6 +19,8 @@ pub const DEFAULT_MAX_APP_STEPS: usize = 2_000;
 pub const DEFAULT_MAX_APP_EDGES: usize = 20_000;
 pub const DEFAULT_MAX_TASK_LOG_BYTES: u64 = 10 * 1024 * 1024;
 pub const DEFAULT_MAX_INLINE_RESULT_BYTES: u64 = 1024 * 1024;
+/// Runners run as this user when the node runs as root.
+pub const DEFAULT_RUNNER_USER: &str = "nobody";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -53,7 +55,10 @@ pub enum ConfigError {
         snapshot_every = 5000  entries per snapshot  IS_SNAPSHOT_EVERY\n  \
         keep_after_snapshot = 1000  log kept         IS_KEEP_AFTER_SNAPSHOT\n  \
         log_format = \"text\" | \"json\"               IS_LOG_FORMAT\n  \
-        runner_memory_limit_mb = 2048  per runner    IS_RUNNER_MEMORY_MB (0: no limit)\n  \
+        runner_memory_limit_mb = 2048  per runner    IS_RUNNER_MEMORY_MB (0: no limit; with a cgroup, its whole process tree)\n  \
+        runner_user = \"nobody\"  runners run as it  IS_RUNNER_USER (when the node runs as root)\n  \
+        runner_shared_dirs = []  steps read+write    IS_RUNNER_SHARED_DIRS (comma-separated; all else is closed to steps)\n  \
+        validation_timeout_seconds = 30  step upload IS_VALIDATION_TIMEOUT_SECONDS (loading longer is a 400)\n  \
         max_output_bytes = 67108864  step output     IS_MAX_OUTPUT_BYTES\n  \
         max_app_steps = 2000  per application        IS_MAX_APP_STEPS\n  \
         max_app_edges = 20000  per application       IS_MAX_APP_EDGES\n  \
@@ -115,7 +120,44 @@ pub enum Mode {
         /// packs it requires, the base packages'), searched after `--lib`.
         #[arg(long, value_name = "DIR")]
         site: Vec<PathBuf>,
+        #[command(flatten)]
+        sandbox: RunnerSandboxArgs,
     },
+}
+
+/// The sandbox a runner applies to itself (decided by the node,
+/// `python::sandbox`; applied by `python::confine`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunnerSandboxArgs {
+    /// The runner's private temporary directory (its only writable place).
+    #[arg(long, value_name = "DIR")]
+    pub tmp: Option<PathBuf>,
+    /// Switch to this user id (with --gid).
+    #[arg(long, requires = "gid")]
+    pub uid: Option<u32>,
+    #[arg(long, requires = "uid")]
+    pub gid: Option<u32>,
+    /// cgroup directories to join.
+    #[arg(long, value_name = "DIR")]
+    pub cgroup: Vec<PathBuf>,
+    /// New PID and mount namespaces.
+    #[arg(long)]
+    pub namespaces: bool,
+    /// Restrict the file system with Landlock to --read, --tmp and devices.
+    #[arg(long)]
+    pub landlock: bool,
+    /// Paths readable under Landlock.
+    #[arg(long, value_name = "PATH")]
+    pub read: Vec<PathBuf>,
+    /// Directories readable and writable under Landlock.
+    #[arg(long, value_name = "DIR")]
+    pub shared: Vec<PathBuf>,
+    /// RLIMIT_AS of each process.
+    #[arg(long)]
+    pub memory_bytes: Option<u64>,
+    /// RLIMIT_NPROC.
+    #[arg(long)]
+    pub max_processes: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -130,8 +172,18 @@ pub struct NodeConfig {
     pub log_format: LogFormat,
     pub log_level: String,
     pub worker_pools: Vec<WorkerPool>,
-    /// Address-space limit of each Python runner (None: unlimited).
+    /// Memory limit of each Python runner (None: unlimited): its whole
+    /// process tree where a cgroup can be made, else each process's
+    /// address space.
     pub runner_memory_limit_mb: Option<u64>,
+    /// The user runners run as when the node runs as root (a name or a
+    /// numeric uid).
+    pub runner_user: String,
+    /// Directories steps may read and write besides their private
+    /// temporary directory (a drop folder shared with other programs).
+    pub runner_shared_dirs: Vec<PathBuf>,
+    /// How long loading an uploaded step may take.
+    pub validation_timeout_seconds: f64,
     /// Timeout of steps that set none (None: no limit).
     pub step_timeout_seconds: Option<f64>,
     /// Largest pickle a step may save for the steps after it.
@@ -149,6 +201,8 @@ pub struct NodeConfig {
     pub max_inline_result_bytes: u64,
     /// Finished runs and tasks (results and logs) are forgotten after this long.
     pub result_expires_seconds: u64,
+    /// IS_ADMIN_PASSWORD: the administrator's password for a new data directory.
+    pub admin_password: Option<String>,
     /// Shared by the nodes of one cluster; authenticates node-to-node calls.
     /// None: this node accepts no peer traffic (a one-node cluster needs none).
     pub cluster_secret: Option<String>,
@@ -240,6 +294,9 @@ struct FileConfig {
     log_level: Option<String>,
     worker_pools: Option<Vec<WorkerPool>>,
     runner_memory_limit_mb: Option<u64>,
+    runner_user: Option<String>,
+    runner_shared_dirs: Option<Vec<PathBuf>>,
+    validation_timeout_seconds: Option<f64>,
     step_timeout_seconds: Option<f64>,
     max_output_bytes: Option<u64>,
     max_app_steps: Option<usize>,
@@ -347,6 +404,21 @@ impl NodeConfig {
                 0 => None,
                 mb => Some(mb),
             },
+            runner_user: env("IS_RUNNER_USER")
+                .or(file.runner_user)
+                .unwrap_or_else(|| DEFAULT_RUNNER_USER.to_string()),
+            runner_shared_dirs: match env("IS_RUNNER_SHARED_DIRS") {
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|d| !d.is_empty())
+                    .map(PathBuf::from)
+                    .collect(),
+                None => file.runner_shared_dirs.unwrap_or_default(),
+            },
+            validation_timeout_seconds: parsed::<f64>(&env, "IS_VALIDATION_TIMEOUT_SECONDS")?
+                .or(file.validation_timeout_seconds)
+                .unwrap_or(30.0),
             step_timeout_seconds: parsed::<f64>(&env, "IS_STEP_TIMEOUT_SECONDS")?
                 .or(file.step_timeout_seconds)
                 .filter(|s| *s > 0.0),
@@ -368,6 +440,7 @@ impl NodeConfig {
             result_expires_seconds: parsed(&env, "IS_RESULT_EXPIRES_SECONDS")?
                 .or(file.result_expires_seconds)
                 .unwrap_or(24 * 3600),
+            admin_password: env("IS_ADMIN_PASSWORD"),
             cluster_secret: env("IS_CLUSTER_SECRET")
                 .or(file.cluster_secret)
                 .filter(|s| !s.is_empty()),
@@ -492,6 +565,18 @@ impl NodeConfig {
                     "runner_memory_limit_mb must be 0 (no limit) or at least 64, got {mb}: CPython itself needs more"
                 )));
             }
+        }
+        if self.runner_user.trim().is_empty() {
+            return Err(ConfigError::Invalid(
+                "runner_user must name a user (IS_RUNNER_USER); runners of a root node never run as root"
+                    .into(),
+            ));
+        }
+        if !(0.5..=3600.0).contains(&self.validation_timeout_seconds) {
+            return Err(ConfigError::Invalid(format!(
+                "validation_timeout_seconds must be from 0.5 to 3600, got {} (IS_VALIDATION_TIMEOUT_SECONDS)",
+                self.validation_timeout_seconds
+            )));
         }
         for (i, p) in self.worker_pools.iter().enumerate() {
             if p.queues.iter().any(|q| q.trim().is_empty()) {
