@@ -238,15 +238,17 @@ impl SandboxPlan {
                 match blocked_ancestor(p, u.uid, u.gid) {
                     None => {}
                     Some(b) if b != p && namespaces => exposed.push(p.to_path_buf()),
-                    Some(b) => return Err(SandboxError::Io {
-                        what: format!(
+                    Some(b) => {
+                        return Err(SandboxError::Io {
+                            what: format!(
                             "runners run as {} but {} is closed to it at {} (open it, or set runner_user)",
                             u.name,
                             p.display(),
                             b.display()
                         ),
-                        source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
-                    }),
+                            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+                        })
+                    }
                 }
             }
         }
