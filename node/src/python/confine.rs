@@ -20,7 +20,8 @@ use landlock::{
     RulesetStatus, Scope, ABI,
 };
 
-use super::sandbox::{blocked_ancestor, DEVICES};
+use super::fs_access::blocked_ancestor;
+use super::sandbox::DEVICES;
 
 /// The Landlock ABI whose rights this code was written and tested against;
 /// older kernels get what they support of it.

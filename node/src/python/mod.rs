@@ -6,6 +6,7 @@
 pub mod cgroup;
 pub mod confine;
 pub mod embedded;
+mod fs_access;
 pub mod process;
 pub mod protocol;
 pub mod runner;

@@ -96,34 +96,33 @@ impl Validator {
             *guard = Some(r);
         }
         let runner = guard.as_mut().expect("runner was just started");
-        let answer = match tokio::time::timeout(self.timeout, runner.validate(class_name, source, module))
-            .await
-        {
-            Ok(Ok(answer)) => answer,
-            // The runner was up and took the code: whatever broke it
-            // (os._exit, a crash, a corrupted pipe) is the code's doing,
-            // so a 400; the next upload gets a fresh runner.
-            Ok(Err(e)) => {
-                *guard = None;
-                let reason = match e {
-                    RunnerError::Died(reason) => reason,
-                    other => other.to_string(),
-                };
-                return Err(ValidationError::Invalid {
-                    message: format!(
+        let answer =
+            match tokio::time::timeout(self.timeout, runner.validate(class_name, source, module)).await {
+                Ok(Ok(answer)) => answer,
+                // The runner was up and took the code: whatever broke it
+                // (os._exit, a crash, a corrupted pipe) is the code's doing,
+                // so a 400; the next upload gets a fresh runner.
+                Ok(Err(e)) => {
+                    *guard = None;
+                    let reason = match e {
+                        RunnerError::Died(reason) => reason,
+                        other => other.to_string(),
+                    };
+                    return Err(ValidationError::Invalid {
+                        message: format!(
                         "loading the step ended its Python runner ({reason}); a step module must not exit \
                              or crash when it is imported or instantiated"
                     ),
-                    line: None,
-                    traceback: None,
-                });
-            }
-            Err(_) => {
-                runner.kill().await;
-                *guard = None;
-                return Err(ValidationError::Timeout(self.timeout));
-            }
-        };
+                        line: None,
+                        traceback: None,
+                    });
+                }
+                Err(_) => {
+                    runner.kill().await;
+                    *guard = None;
+                    return Err(ValidationError::Timeout(self.timeout));
+                }
+            };
         if answer.get("ok") == Some(&serde_json::Value::Bool(true)) {
             let mut meta = answer;
             if let Some(obj) = meta.as_object_mut() {
