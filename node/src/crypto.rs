@@ -29,6 +29,8 @@ pub enum CryptoError {
     Hash(String),
     #[error("the cluster key must be 32 bytes, got {0}")]
     KeyLength(usize),
+    #[error("configuration value {name:?}: {reason}")]
+    Value { name: String, reason: String },
 }
 
 /// The cluster's symmetric key, created once at bootstrap and replicated.
@@ -83,6 +85,30 @@ impl ClusterKey {
             .decrypt(XNonce::from_slice(nonce), payload)
             .map_err(|_| CryptoError::WrongKey)
     }
+}
+
+/// Opens the (name, ciphertext) pairs of a configuration with the cluster
+/// key `key`; answers (name, plaintext), each plaintext the JSON text that
+/// was sealed. The node calls this for the run of an attempt, just before
+/// the attempt goes to its runner, so runners never hold the key.
+pub fn open_values(key: &[u8], sealed: &[(String, String)]) -> Result<Vec<(String, String)>, CryptoError> {
+    if sealed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = ClusterKey::from_bytes(key)?;
+    sealed
+        .iter()
+        .map(|(name, text)| {
+            let fail = |reason: String| CryptoError::Value {
+                name: name.clone(),
+                reason,
+            };
+            let plain = key.open(text).map_err(|e| fail(e.to_string()))?;
+            let plain =
+                String::from_utf8(plain).map_err(|_| fail("the decrypted value is not text".into()))?;
+            Ok((name.clone(), plain))
+        })
+        .collect()
 }
 
 /// True when the text has the shape of sealed ciphertext.

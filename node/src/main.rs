@@ -1,18 +1,33 @@
 //! `isnode`: parses the command line, sets up logging, runs the node until
-//! SIGTERM or Ctrl-C.
+//! SIGTERM or Ctrl-C; or, as `isnode runner`, a sandboxed Python runner.
+//! Before any thread starts, the node makes itself non-dumpable (so no
+//! process of another user, a runner included, can read its memory or
+//! `/proc/<pid>/environ`) and wipes its secrets from its environment.
 
 use anyhow::Context;
 use clap::Parser;
-use is_node::config::{Args, LogFormat, Mode, NodeConfig};
+use is_node::config::{Args, LogFormat, Mode, NodeConfig, RunnerSandboxArgs};
 use is_node::node::Node;
+use is_node::python::confine::Confinement;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if let Some(Mode::Runner { lib, site }) = &args.mode {
-        std::process::exit(is_node::python::runner::main(lib, site));
+    if let Some(Mode::Runner { lib, site, sandbox }) = &args.mode {
+        std::process::exit(is_node::python::runner::main(lib, site, &confinement(sandbox)));
+    }
+    // SAFETY: prctl with integer arguments only.
+    if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } != 0 {
+        anyhow::bail!(
+            "cannot make the node non-dumpable: {}",
+            std::io::Error::last_os_error()
+        );
     }
     let cfg = NodeConfig::resolve(&args, |k| std::env::var(k).ok())?;
+    // Read into the config: nothing else needs them in the environment.
+    for secret in [c"IS_ADMIN_PASSWORD", c"IS_CLUSTER_SECRET"] {
+        forget_env(secret);
+    }
     let filter = EnvFilter::try_new(&cfg.log_level)
         .with_context(|| format!("log_level {:?} is not a valid tracing filter", cfg.log_level))?;
     let fmt = tracing_subscriber::fmt()
@@ -50,4 +65,35 @@ async fn wait_for_stop_signal() -> anyhow::Result<()> {
         r = tokio::signal::ctrl_c() => r.context("cannot watch Ctrl-C")?,
     }
     Ok(())
+}
+
+fn confinement(a: &RunnerSandboxArgs) -> Confinement {
+    Confinement {
+        tmp: a.tmp.clone(),
+        user: a.uid.zip(a.gid),
+        cgroups: a.cgroup.clone(),
+        namespaces: a.namespaces,
+        landlock: a.landlock,
+        read: a.read.clone(),
+        shared: a.shared.clone(),
+        memory_bytes: a.memory_bytes,
+        max_processes: a.max_processes,
+    }
+}
+
+/// Overwrites the value of variable `name` where the kernel shows the
+/// process's initial environment (`/proc/<pid>/environ` reads that memory,
+/// which `unsetenv` leaves as it is), then removes the variable.
+/// Called before any thread starts.
+fn forget_env(name: &std::ffi::CStr) {
+    // SAFETY: single-threaded; getenv answers a pointer into the environment
+    // block (or null), whose value bytes up to the NUL are ours to overwrite.
+    unsafe {
+        let value = libc::getenv(name.as_ptr());
+        if !value.is_null() {
+            let len = libc::strlen(value);
+            std::ptr::write_bytes(value, 0, len);
+        }
+        libc::unsetenv(name.as_ptr());
+    }
 }

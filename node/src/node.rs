@@ -21,14 +21,13 @@ use crate::model::application::AppLimits;
 use crate::model::node::NodeInfo;
 use crate::model::user::{User, ADMIN_USER};
 use crate::python::process::RunnerConfig;
+use crate::python::sandbox::{SandboxError, SandboxPlan};
 use crate::python::validator::Validator;
 use crate::raft::network::Peers;
 use crate::raft::{self, membership, RaftError, RaftSettings};
 use crate::store::{Command, CommandResult, Effect, Events};
 use crate::syncpack::env::EnvSettings;
 
-/// How long loading an uploaded step may take.
-const VALIDATION_TIMEOUT: Duration = Duration::from_secs(30);
 /// Snapshot once the Raft log not yet purged holds this many bytes (see
 /// `RaftSettings::snapshot_log_bytes`): with step results of a megabyte in
 /// entries, `snapshot_every` entries alone let the log reach gigabytes.
@@ -52,6 +51,8 @@ pub enum NodeError {
     Supervisor(String),
     #[error(transparent)]
     Mesh(#[from] crate::actors::mesh::MeshError),
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
 }
 
 /// A running node; dropping it does not stop it, call [`Node::shutdown`].
@@ -113,14 +114,26 @@ impl Node {
             path: lib_dir.display().to_string(),
             source,
         })?;
+        let exe = std::env::current_exe().map_err(|source| NodeError::DataDir {
+            path: "the isnode executable".into(),
+            source,
+        })?;
+        let memory_limit_bytes = cfg.runner_memory_limit_mb.map(|mb| mb * 1024 * 1024);
+        let sandbox = SandboxPlan::decide(
+            data_dir,
+            &exe,
+            &lib_dir,
+            &cfg.runner_user,
+            &cfg.runner_shared_dirs,
+            memory_limit_bytes,
+        )?;
+        tracing::info!("{}", sandbox.describe(memory_limit_bytes));
         let runner = RunnerConfig {
-            exe: std::env::current_exe().map_err(|source| NodeError::DataDir {
-                path: "the isnode executable".into(),
-                source,
-            })?,
+            exe,
             lib_dir,
-            memory_limit_bytes: cfg.runner_memory_limit_mb.map(|mb| mb * 1024 * 1024),
+            memory_limit_bytes,
             site_dirs: Vec::new(),
+            sandbox: Arc::new(sandbox),
         };
         let pack_envs = Arc::new(EnvSettings {
             root: data_dir.join("syncpacks"),
@@ -161,7 +174,10 @@ impl Node {
             raft: member.raft.clone(),
             content: member.content.clone(),
             events: events.clone(),
-            validator: Validator::new(runner.clone(), VALIDATION_TIMEOUT),
+            validator: Validator::new(
+                runner.clone(),
+                Duration::from_secs_f64(cfg.validation_timeout_seconds),
+            ),
             node_id: cfg.node_id,
             body_limit: cfg.max_body_bytes,
             app_limits: AppLimits {
@@ -263,8 +279,14 @@ impl Node {
                 Ok(leader) => {
                     tracing::info!(node_id = cfg.node_id, leader, "raft member ready");
                     if member.content.read().content.cluster.is_none() && leader == cfg.node_id {
-                        bootstrap(&svc, data_dir, cfg.syncpacks.base_pack).await?;
-                    } else if std::env::var_os("IS_ADMIN_PASSWORD").is_some() {
+                        bootstrap(
+                            &svc,
+                            data_dir,
+                            cfg.admin_password.as_deref(),
+                            cfg.syncpacks.base_pack,
+                        )
+                        .await?;
+                    } else if cfg.admin_password.is_some() {
                         tracing::info!(
                             "IS_ADMIN_PASSWORD is ignored: this data directory is already bootstrapped"
                         );
@@ -500,11 +522,16 @@ async fn forget_initial_password(content: crate::store::ContentHandle, path: Pat
 /// administrator. The password comes
 /// from `IS_ADMIN_PASSWORD`, else from a password file left by an earlier
 /// interrupted bootstrap, else it is generated, saved (mode 0600) and printed.
-async fn bootstrap(svc: &Service, data_dir: &Path, base_pack: bool) -> Result<(), NodeError> {
-    let password = match std::env::var("IS_ADMIN_PASSWORD") {
-        Ok(p) if !p.is_empty() => p,
-        Ok(_) => return Err(NodeError::Bootstrap("IS_ADMIN_PASSWORD is set but empty".into())),
-        Err(_) => generated_password(data_dir)?,
+async fn bootstrap(
+    svc: &Service,
+    data_dir: &Path,
+    admin_password: Option<&str>,
+    base_pack: bool,
+) -> Result<(), NodeError> {
+    let password = match admin_password {
+        Some(p) if !p.is_empty() => p.to_string(),
+        Some(_) => return Err(NodeError::Bootstrap("IS_ADMIN_PASSWORD is set but empty".into())),
+        None => generated_password(data_dir)?,
     };
     let password_hash = crypto::hash_password(&password).map_err(|e| NodeError::Bootstrap(e.to_string()))?;
     // Before the administrator exists, so the first request that can log

@@ -84,11 +84,14 @@ impl LocalCluster {
     /// Runs `cluster.sh DIR ARGS...`; answers its stdout, fails with its
     /// stderr and the node logs.
     pub fn script(&self, args: &[&str]) -> Result<String> {
+        // A shared directory must exist to be shared.
+        drop(crate::shared_tempdir()?);
         let out = Command::new(script())
             .arg(self.dir.path())
             .args(args)
             .env("ISNODE", bin("isnode"))
             .env("IS_ADMIN_PASSWORD", PASSWORD)
+            .env("IS_RUNNER_SHARED_DIRS", crate::runner_shared_root())
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .output()
             .context("run cluster.sh")?;

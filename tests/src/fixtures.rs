@@ -59,10 +59,29 @@ pub struct Markers {
     dir: tempfile::TempDir,
 }
 
+/// Where tests put files their steps read or write: every node the harness
+/// starts lists it in `runner_shared_dirs`, since runners are closed off
+/// from the rest of the file system. Sticky and open to all, like /tmp,
+/// because runners run as an unprivileged user.
+pub fn runner_shared_root() -> PathBuf {
+    std::env::temp_dir().join("is-tests-shared")
+}
+
+/// A new directory under [`runner_shared_root`] that steps may write to.
+pub fn shared_tempdir() -> Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    let root = runner_shared_root();
+    std::fs::create_dir_all(&root).context("create the shared test directory")?;
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o1777))?;
+    let dir = tempfile::tempdir_in(&root)?;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))?;
+    Ok(dir)
+}
+
 impl Markers {
     pub fn new() -> Result<Markers> {
         Ok(Markers {
-            dir: tempfile::tempdir()?,
+            dir: shared_tempdir()?,
         })
     }
 

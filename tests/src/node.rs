@@ -108,6 +108,8 @@ impl TestNode {
             }
             _ => {}
         }
+        // Created before the node starts: a shared directory must exist to be shared.
+        drop(crate::shared_tempdir()?);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -118,6 +120,7 @@ impl TestNode {
             .arg("--listen")
             .arg("127.0.0.1:0")
             .env("IS_ADMIN_PASSWORD", PASSWORD)
+            .env("IS_RUNNER_SHARED_DIRS", crate::runner_shared_root())
             .stdout(log.try_clone()?)
             .stderr(log)
             .stdin(Stdio::null());
@@ -186,6 +189,11 @@ impl TestNode {
             })
         })
         .await
+    }
+
+    /// The node's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     pub fn log(&self) -> String {

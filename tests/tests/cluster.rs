@@ -146,7 +146,7 @@ async fn three_nodes_form_one_cluster_and_every_node_takes_writes() -> Result<()
         assert_eq!(m["health"], "up", "{seen}");
         assert_eq!(m["this_node"], json!(m["id"] == json!(follower)), "{seen}");
     }
-    let marker = tempfile::tempdir()?;
+    let marker = is_tests::shared_tempdir()?;
     upload(&c, follower, &marker.path().to_string_lossy()).await?;
     let (status, _) = c.rest(follower, "GET", "/api/v1/applications/five", None).await?;
     assert_eq!(status, 200, "read-your-writes on the node written to");
@@ -211,7 +211,7 @@ async fn three_nodes_form_one_cluster_and_every_node_takes_writes() -> Result<()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_leader_under_load_loses_no_run() -> Result<()> {
     let c = Arc::new(LocalCluster::up(3, &[]).await?);
-    let marker = tempfile::tempdir()?;
+    let marker = is_tests::shared_tempdir()?;
     let first = c.leader()?;
     upload(&c, first, &marker.path().to_string_lossy()).await?;
 
@@ -253,7 +253,7 @@ async fn killing_the_leader_under_load_loses_no_run() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolling_restart_under_load_loses_no_run() -> Result<()> {
     let c = Arc::new(LocalCluster::up(3, &[]).await?);
-    let marker = tempfile::tempdir()?;
+    let marker = is_tests::shared_tempdir()?;
     upload(&c, 1, &marker.path().to_string_lossy()).await?;
 
     let accepted = Arc::new(Mutex::new(Vec::new()));

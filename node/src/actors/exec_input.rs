@@ -1,6 +1,7 @@
 //! What a worker sends its runner for one attempt: the request document of
 //! `ipaascore._runner.execute`, the upstream steps' saved data, and the
-//! run's encrypted configuration values (decrypted only inside the runner).
+//! run's encrypted configuration values, decrypted here (the runner never
+//! holds the cluster key).
 //! The replicated state answers what the attempt needs
 //! (`Content::step_inputs`); this module only puts it in the runner's shape.
 
@@ -14,9 +15,9 @@ use crate::store::queries::{StepInputs, UpstreamData};
 pub struct ExecInput {
     pub request: Value,
     pub upstream_data: Vec<Option<Vec<u8>>>,
-    /// (variable name, ciphertext) of encrypted configuration values.
+    /// (variable name, JSON text) of the run's encrypted configuration
+    /// values, decrypted.
     pub secrets: Vec<(String, String)>,
-    pub cluster_key: Vec<u8>,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -25,8 +26,8 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The runner input of an attempt of `spec`. `handoff` carries the data of
 /// an upstream step whose success is not applied yet (the step started
-/// ahead of that apply).
-pub fn build(spec: &TaskSpec, inputs: StepInputs, handoff: Option<&Handoff>) -> ExecInput {
+/// ahead of that apply). An `Err` says why the run's secrets do not decrypt.
+pub fn build(spec: &TaskSpec, inputs: StepInputs, handoff: Option<&Handoff>) -> Result<ExecInput, String> {
     let source_hash = hex(&Sha256::digest(inputs.source.as_bytes()));
     let mut request = json!({
         "task_id": spec.id,
@@ -48,7 +49,6 @@ pub fn build(spec: &TaskSpec, inputs: StepInputs, handoff: Option<&Handoff>) -> 
         request: Value::Null,
         upstream_data: Vec::new(),
         secrets: Vec::new(),
-        cluster_key: Vec::new(),
     };
     if let Some(run) = inputs.run {
         request["application_name"] = json!(run.app_name);
@@ -79,11 +79,11 @@ pub fn build(spec: &TaskSpec, inputs: StepInputs, handoff: Option<&Handoff>) -> 
         }
         request["upstream"] = Value::Array(upstream);
         request["config"] = Value::Object(run.config);
-        input.secrets = run.secrets;
-        input.cluster_key = run.cluster_key;
+        input.secrets = crate::crypto::open_values(&run.cluster_key, &run.secrets)
+            .map_err(|e| format!("ConfigurationError: cannot decrypt {e}"))?;
     }
     input.request = request;
-    input
+    Ok(input)
 }
 
 #[cfg(test)]
@@ -111,7 +111,7 @@ mod tests {
             from_task: "r-0".into(),
             pickle: Some(vec![7]),
         };
-        let input = build(&task.spec, inputs, Some(&handoff));
+        let input = build(&task.spec, inputs, Some(&handoff)).unwrap();
         assert_eq!(input.upstream_data, vec![Some(vec![7])]);
         assert_eq!(
             input.request["upstream"],
@@ -124,6 +124,9 @@ mod tests {
             pickle: Some(vec![9]),
         };
         let inputs = c.step_inputs(&task).unwrap();
-        assert_eq!(build(&task.spec, inputs, Some(&other)).upstream_data, vec![None]);
+        assert_eq!(
+            build(&task.spec, inputs, Some(&other)).unwrap().upstream_data,
+            vec![None]
+        );
     }
 }

@@ -213,7 +213,7 @@ impl Worker {
                 Ok(inputs)
             })
             .and_then(|inputs| {
-                let mut input = exec_input::build(&spec, inputs, handoff.as_ref());
+                let mut input = exec_input::build(&spec, inputs, handoff.as_ref())?;
                 // For the runner's hint when an import fails.
                 input.request["syncpacks"] = serde_json::json!({
                     "activated": activated,
@@ -401,7 +401,6 @@ impl Worker {
             request_json: input.request.to_string(),
             upstream_data: input.upstream_data,
             secrets: input.secrets,
-            cluster_key: input.cluster_key,
         };
         let result = runner.execute(job, host, timeout, cancel).await;
         match result {

@@ -3,10 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
 use serde::Deserialize;
 
 use crate::util::addr::split_addr;
+
+mod args;
+pub use args::{Args, Mode, RunnerSandboxArgs};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./is-data";
@@ -19,6 +21,8 @@ pub const DEFAULT_MAX_APP_STEPS: usize = 2_000;
 pub const DEFAULT_MAX_APP_EDGES: usize = 20_000;
 pub const DEFAULT_MAX_TASK_LOG_BYTES: u64 = 10 * 1024 * 1024;
 pub const DEFAULT_MAX_INLINE_RESULT_BYTES: u64 = 1024 * 1024;
+/// Runners run as this user when the node runs as root.
+pub const DEFAULT_RUNNER_USER: &str = "nobody";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -36,89 +40,6 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// `isnode` command line. Settings not given here come from the environment,
-/// then the config file, then the defaults shown.
-#[derive(Debug, Parser, Default)]
-#[command(
-    name = "isnode",
-    version,
-    about = "Integration Service node. With no arguments it starts the embedded default: a one-node \
-             cluster with data in ./is-data serving REST and gRPC on 127.0.0.1:8080.",
-    after_help = "CONFIG FILE (TOML, all keys optional)      ENVIRONMENT OVERRIDE\n  \
-        node_id = 1                                IS_NODE_ID\n  \
-        data_dir = \"./is-data\"                     IS_DATA_DIR\n  \
-        listen = \"127.0.0.1:8080\"  port 0: any     IS_LISTEN\n  \
-        advertise = \"<listen>\"  address peers use  IS_ADVERTISE (port 0: the bound port)\n  \
-        max_body_bytes = 33554432  request limit     IS_MAX_BODY_BYTES\n  \
-        snapshot_every = 5000  entries per snapshot  IS_SNAPSHOT_EVERY\n  \
-        keep_after_snapshot = 1000  log kept         IS_KEEP_AFTER_SNAPSHOT\n  \
-        log_format = \"text\" | \"json\"               IS_LOG_FORMAT\n  \
-        runner_memory_limit_mb = 2048  per runner    IS_RUNNER_MEMORY_MB (0: no limit)\n  \
-        max_output_bytes = 67108864  step output     IS_MAX_OUTPUT_BYTES\n  \
-        max_app_steps = 2000  per application        IS_MAX_APP_STEPS\n  \
-        max_app_edges = 20000  per application       IS_MAX_APP_EDGES\n  \
-        max_task_log_bytes = 10485760  task log      IS_MAX_TASK_LOG_BYTES\n  \
-        max_inline_result_bytes = 1048576  result    IS_MAX_INLINE_RESULT_BYTES\n  \
-        result_expires_seconds = 86400  run history  IS_RESULT_EXPIRES_SECONDS\n  \
-        audit_expires_seconds = 7776000  audit trail IS_AUDIT_EXPIRES_SECONDS (90 days)\n  \
-        step_timeout_seconds = 0  default; 0: none   IS_STEP_TIMEOUT_SECONDS\n  \
-        [[worker_pools]] queues = [\"default\"], concurrency = <cores>\n  \
-            (repeatable; a pool with no queues serves default)  IS_WORKERS (size of the default pool)\n  \
-        log_level = \"info,openraft=warn\"           IS_LOG\n  \
-        cluster_secret = \"...\"  node-to-node auth   IS_CLUSTER_SECRET (same on every node, >= 16 chars)\n  \
-        join = [\"host:port\", ...]  members to join  IS_JOIN (comma-separated; only read when DIR is new)\n  \
-        drain_timeout_seconds = 30  on SIGTERM       IS_DRAIN_TIMEOUT_SECONDS\n  \
-        schedule_grace_seconds = 60  late slots fire IS_SCHEDULE_GRACE_SECONDS (older ones are recorded as missed)\n  \
-        header_read_timeout_seconds = 10  slow or silent clients are closed  IS_HEADER_READ_TIMEOUT_SECONDS\n  \
-        max_connections = 4096  open at once on the listener  IS_MAX_CONNECTIONS\n  \
-        cluster_listen = \"<listen host>:<port+10000>\"  actor network  IS_CLUSTER_LISTEN (with cluster_secret)\n  \
-        syncpack_max_bytes = 104857600  wheel upload  IS_SYNCPACK_MAX_BYTES\n  \
-        syncpack_wheel_dir = \"/path\"  local wheels   IS_SYNCPACK_WHEEL_DIR (offline installs; pip --find-links)\n  \
-        syncpack_use_index = true  PyPI or index_url IS_SYNCPACK_USE_INDEX (false: only the wheel dir)\n  \
-        syncpack_index_url = \"https://...\"         IS_SYNCPACK_INDEX_URL (default: pip's)\n  \
-        syncpack_base_packages = [\"requests\", \"future\", \"jinja2\", \"six\"]  IS_SYNCPACK_BASE_PACKAGES (comma-separated)\n  \
-        syncpack_python = \"python3\"  runs pip     IS_SYNCPACK_PYTHON\n  \
-        syncpack_install_timeout_seconds = 600       IS_SYNCPACK_INSTALL_TIMEOUT_SECONDS\n  \
-        base_pack = true  Base Steps pack at bootstrap  IS_BASE_PACK (false: a cluster without it)\n\n\
-        Once listening, the node writes the bound address (HOST:PORT and a newline) to \
-        DIR/listen-address, replaced atomically: with listen port 0 this is how scripts learn the port.\n\
-        IS_ADMIN_PASSWORD sets the password of the administrator 'isadmin' when the data directory \
-        is new; without it a random password is generated, written to DIR/initial-admin-password \
-        (mode 0600) and printed once.\n\
-        SIGTERM or Ctrl-C drains the node: it takes no more steps, lets running ones finish \
-        (up to drain_timeout_seconds), hands Raft leadership to another voter and exits 0."
-)]
-pub struct Args {
-    /// Directory holding this node's Raft log, snapshots and keys.
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// Address of the REST + gRPC listener (port 0: any free port; the
-    /// bound address is written to DIR/listen-address).
-    #[arg(long, value_name = "HOST:PORT")]
-    pub listen: Option<String>,
-    /// TOML file with further settings (see below).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    #[command(subcommand)]
-    pub mode: Option<Mode>,
-}
-
-/// Internal process roles of the same binary.
-#[derive(Debug, clap::Subcommand)]
-pub enum Mode {
-    /// A Python step runner, started by a node's step actors (not for direct use).
-    #[command(hide = true)]
-    Runner {
-        /// Directory holding the embedded ipaascore/ipaascommon packages.
-        #[arg(long, value_name = "DIR")]
-        lib: PathBuf,
-        /// Site directories of a SyncPack environment (the pack's, those of
-        /// packs it requires, the base packages'), searched after `--lib`.
-        #[arg(long, value_name = "DIR")]
-        site: Vec<PathBuf>,
-    },
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeConfig {
     pub node_id: u64,
@@ -131,8 +52,18 @@ pub struct NodeConfig {
     pub log_format: LogFormat,
     pub log_level: String,
     pub worker_pools: Vec<WorkerPool>,
-    /// Address-space limit of each Python runner (None: unlimited).
+    /// Memory limit of each Python runner (None: unlimited): its whole
+    /// process tree where a cgroup can be made, else each process's
+    /// address space.
     pub runner_memory_limit_mb: Option<u64>,
+    /// The user runners run as when the node runs as root (a name or a
+    /// numeric uid).
+    pub runner_user: String,
+    /// Directories steps may read and write besides their private
+    /// temporary directory (a drop folder shared with other programs).
+    pub runner_shared_dirs: Vec<PathBuf>,
+    /// How long loading an uploaded step may take.
+    pub validation_timeout_seconds: f64,
     /// Timeout of steps that set none (None: no limit).
     pub step_timeout_seconds: Option<f64>,
     /// Largest pickle a step may save for the steps after it.
@@ -152,6 +83,8 @@ pub struct NodeConfig {
     pub result_expires_seconds: u64,
     /// Audit records are forgotten after this long.
     pub audit_expires_seconds: u64,
+    /// IS_ADMIN_PASSWORD: the administrator's password for a new data directory.
+    pub admin_password: Option<String>,
     /// Shared by the nodes of one cluster; authenticates node-to-node calls.
     /// None: this node accepts no peer traffic (a one-node cluster needs none).
     pub cluster_secret: Option<String>,
@@ -243,6 +176,9 @@ struct FileConfig {
     log_level: Option<String>,
     worker_pools: Option<Vec<WorkerPool>>,
     runner_memory_limit_mb: Option<u64>,
+    runner_user: Option<String>,
+    runner_shared_dirs: Option<Vec<PathBuf>>,
+    validation_timeout_seconds: Option<f64>,
     step_timeout_seconds: Option<f64>,
     max_output_bytes: Option<u64>,
     max_app_steps: Option<usize>,
@@ -351,6 +287,21 @@ impl NodeConfig {
                 0 => None,
                 mb => Some(mb),
             },
+            runner_user: env("IS_RUNNER_USER")
+                .or(file.runner_user)
+                .unwrap_or_else(|| DEFAULT_RUNNER_USER.to_string()),
+            runner_shared_dirs: match env("IS_RUNNER_SHARED_DIRS") {
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|d| !d.is_empty())
+                    .map(PathBuf::from)
+                    .collect(),
+                None => file.runner_shared_dirs.unwrap_or_default(),
+            },
+            validation_timeout_seconds: parsed::<f64>(&env, "IS_VALIDATION_TIMEOUT_SECONDS")?
+                .or(file.validation_timeout_seconds)
+                .unwrap_or(30.0),
             step_timeout_seconds: parsed::<f64>(&env, "IS_STEP_TIMEOUT_SECONDS")?
                 .or(file.step_timeout_seconds)
                 .filter(|s| *s > 0.0),
@@ -375,6 +326,7 @@ impl NodeConfig {
             audit_expires_seconds: parsed(&env, "IS_AUDIT_EXPIRES_SECONDS")?
                 .or(file.audit_expires_seconds)
                 .unwrap_or(90 * 24 * 3600),
+            admin_password: env("IS_ADMIN_PASSWORD"),
             cluster_secret: env("IS_CLUSTER_SECRET")
                 .or(file.cluster_secret)
                 .filter(|s| !s.is_empty()),
@@ -505,6 +457,18 @@ impl NodeConfig {
                     "runner_memory_limit_mb must be 0 (no limit) or at least 64, got {mb}: CPython itself needs more"
                 )));
             }
+        }
+        if self.runner_user.trim().is_empty() {
+            return Err(ConfigError::Invalid(
+                "runner_user must name a user (IS_RUNNER_USER); runners of a root node never run as root"
+                    .into(),
+            ));
+        }
+        if !(0.5..=3600.0).contains(&self.validation_timeout_seconds) {
+            return Err(ConfigError::Invalid(format!(
+                "validation_timeout_seconds must be from 0.5 to 3600, got {} (IS_VALIDATION_TIMEOUT_SECONDS)",
+                self.validation_timeout_seconds
+            )));
         }
         for (i, p) in self.worker_pools.iter().enumerate() {
             if p.queues.iter().any(|q| q.trim().is_empty()) {

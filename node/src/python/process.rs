@@ -1,5 +1,6 @@
-//! The host side of a runner: spawns `isnode runner` with resource limits,
-//! sends it work over the pipe, serves its host-service requests (logs,
+//! The host side of a runner: spawns `isnode runner` in its sandbox (a
+//! cleared environment, its own process group, the flags of
+//! [`SandboxPlan::prepare`]), sends it work over the pipe, serves its host-service requests (logs,
 //! cache) while a step runs, and turns every way a runner can go wrong —
 //! crash, exit, hang past the timeout, revocation — into a [`RunnerError`]
 //! that names the reason.
@@ -10,6 +11,8 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
+
+use super::sandbox::{RunnerResources, SandboxPlan};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -28,10 +31,13 @@ pub struct RunnerConfig {
     pub exe: PathBuf,
     /// Directory holding the embedded `ipaascore`/`ipaascommon` packages.
     pub lib_dir: PathBuf,
-    /// Address-space limit of each runner (RLIMIT_AS), in bytes.
+    /// Memory limit of each runner in bytes: its cgroup (the whole tree)
+    /// where the plan has one, and RLIMIT_AS of each process.
     pub memory_limit_bytes: Option<u64>,
     /// Site directories of a SyncPack environment (empty: the platform's).
     pub site_dirs: Vec<PathBuf>,
+    /// The node's sandbox, decided once at start.
+    pub sandbox: Arc<SandboxPlan>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,9 +91,9 @@ pub struct Job {
     pub request_json: String,
     /// Pickles of the upstream steps' saved data, in `upstream` order.
     pub upstream_data: Vec<Option<Vec<u8>>>,
-    /// Encrypted configuration values (name, ciphertext) and the key to open them.
+    /// The run's encrypted configuration values, decrypted by the node:
+    /// (name, JSON text of the value).
     pub secrets: Vec<(String, String)>,
-    pub cluster_key: Vec<u8>,
 }
 
 pub struct RunnerProcess {
@@ -95,6 +101,8 @@ pub struct RunnerProcess {
     stdin: ChildStdin,
     stdout: ChildStdout,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    /// Its temporary directory and cgroups, removed when it is dropped.
+    _resources: RunnerResources,
     pub pid: u32,
     pub python_version: String,
     /// How long the runner took from spawn to ready.
@@ -120,6 +128,10 @@ fn describe(status: ExitStatus) -> String {
 impl RunnerProcess {
     pub async fn spawn(cfg: &RunnerConfig) -> Result<RunnerProcess, RunnerError> {
         let started = Instant::now();
+        let sandbox = cfg
+            .sandbox
+            .prepare(&cfg.exe, &cfg.lib_dir, &cfg.site_dirs, cfg.memory_limit_bytes)
+            .map_err(|e| RunnerError::Spawn(e.to_string()))?;
         let mut cmd = Command::new(&cfg.exe);
         cmd.arg("runner")
             .arg("--lib")
@@ -129,30 +141,24 @@ impl RunnerProcess {
                     .iter()
                     .flat_map(|d| [std::ffi::OsStr::new("--site"), d.as_os_str()]),
             )
+            .args(&sandbox.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
-            // Python's own traceback on fatal signals lands in the stderr tail.
-            .env("PYTHONFAULTHANDLER", "1")
-            .env("PYTHONUNBUFFERED", "1")
-            .env_remove("IS_ADMIN_PASSWORD");
-        let limit = cfg.memory_limit_bytes;
-        // SAFETY: only async-signal-safe calls (prctl, setrlimit) between fork and exec.
+            // Nothing of the node's environment (its secrets included)
+            // reaches step code: only what Python needs.
+            .env_clear()
+            .envs(sandbox.env.iter().map(|(k, v)| (k, v)))
+            // Without a PID namespace, the group is what the node can kill.
+            .process_group(0);
+        // SAFETY: only an async-signal-safe call (prctl) between fork and
+        // exec; everything else is applied by runner mode itself.
         unsafe {
-            cmd.pre_exec(move || {
+            cmd.pre_exec(|| {
                 // A runner must not outlive its node (e.g. after kill -9).
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                     return Err(std::io::Error::last_os_error());
-                }
-                if let Some(bytes) = limit {
-                    let lim = libc::rlimit {
-                        rlim_cur: bytes,
-                        rlim_max: bytes,
-                    };
-                    if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
                 }
                 Ok(())
             });
@@ -191,6 +197,7 @@ impl RunnerProcess {
             stdin,
             stdout,
             stderr_tail,
+            _resources: sandbox.resources,
             pid,
             python_version: String::new(),
             start_time: Duration::ZERO,
@@ -240,6 +247,12 @@ impl RunnerProcess {
     pub async fn kill(&mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
+        // Without a PID namespace, what the runner started may still run in
+        // its process group.
+        if let Ok(pgid) = i32::try_from(self.pid) {
+            // SAFETY: kill has no memory effects; the group is the runner's.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        }
     }
 
     async fn send(&mut self, msg: &ToRunner) -> Result<(), RunnerError> {
@@ -285,7 +298,6 @@ impl RunnerProcess {
             request_json: job.request_json,
             upstream_data: job.upstream_data,
             secrets: job.secrets,
-            cluster_key: job.cluster_key,
         })
         .await?;
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);

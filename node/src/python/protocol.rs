@@ -26,10 +26,11 @@ pub enum ToRunner {
     Execute {
         request_json: String,
         upstream_data: Vec<Option<Vec<u8>>>,
-        /// (configuration variable, ciphertext): decrypted by the runner
-        /// with `cluster_key` into the request's `config`, and masked in logs.
+        /// (configuration variable, JSON text of its value) of the run's
+        /// encrypted values, decrypted by the node: added to the request's
+        /// `config` and masked in logs and results. The runner never holds
+        /// the cluster key.
         secrets: Vec<(String, String)>,
-        cluster_key: Vec<u8>,
     },
     /// The answer to [`FromRunner::CacheGet`].
     CacheValue(Option<Vec<u8>>),

@@ -1,7 +1,8 @@
-//! The runner process (`isnode runner --lib DIR`): embeds CPython, puts the
-//! embedded `ipaascore`/`ipaascommon` packages on `sys.path`, then serves
-//! frames from its host one at a time — validate a step, execute a step —
-//! until the pipe closes.
+//! The runner process (`isnode runner --lib DIR`): confines itself first
+//! (`confine.rs`), then embeds CPython, puts the embedded
+//! `ipaascore`/`ipaascommon` packages on `sys.path`, and serves frames from
+//! its host one at a time — validate a step, execute a step — until the
+//! pipe closes. After each frame it kills whatever the step left running.
 //!
 //! Host services (logs, the cache) are the native module `_ishost`; it is
 //! the only Python-visible piece of Rust, and it talks to the host over the
@@ -14,11 +15,13 @@
 use std::fs::File;
 use std::os::fd::FromRawFd;
 use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
+use super::confine::{self, Confinement, Role};
 use super::protocol::{blocking, ExecResult, FrameError, FromRunner, ToRunner};
 
 struct Channel {
@@ -28,7 +31,20 @@ struct Channel {
 
 static CHANNEL: Mutex<Option<Channel>> = Mutex::new(None);
 
+/// The pid of the process that speaks to the node. A process a step forks
+/// inherits the pipe but must never use it: its frames would interleave with
+/// the runner's.
+static RUNNER_PID: AtomicI32 = AtomicI32::new(0);
+
+fn is_runner_process() -> bool {
+    // SAFETY: getpid has no preconditions.
+    (unsafe { libc::getpid() }) == RUNNER_PID.load(Ordering::Relaxed)
+}
+
 fn with_channel<T>(f: impl FnOnce(&mut Channel) -> Result<T, FrameError>) -> Result<T, FrameError> {
+    if !is_runner_process() {
+        return Err(FrameError::Closed);
+    }
     let mut guard = CHANNEL.lock().unwrap_or_else(|p| p.into_inner());
     let ch = guard.as_mut().ok_or(FrameError::Closed)?;
     f(ch)
@@ -161,7 +177,26 @@ mod ishost {
 }
 
 /// Runs the runner process; returns its exit code.
-pub fn main(lib_dir: &Path, site_dirs: &[std::path::PathBuf]) -> i32 {
+pub fn main(lib_dir: &Path, site_dirs: &[std::path::PathBuf], confinement: &Confinement) -> i32 {
+    let pid_namespace = match confine::apply(confinement) {
+        Ok(Role::Relay(code)) => return code,
+        Ok(Role::Runner {
+            pid_namespace,
+            host_pid,
+        }) => {
+            // What a step may report as its runner (os.getpid() is 1 in a
+            // PID namespace); single-threaded still, so setting is safe.
+            std::env::set_var("IS_RUNNER_PID", host_pid.to_string());
+            pid_namespace
+        }
+        Err(e) => {
+            // The pipe is not set up yet: the node reads this from stderr.
+            eprintln!("{e}");
+            return 71;
+        }
+    };
+    // SAFETY: getpid has no preconditions.
+    RUNNER_PID.store(unsafe { libc::getpid() }, Ordering::Relaxed);
     // SAFETY: fds 0 and 1 are the pipes the host gave us; nothing else in
     // this process uses them once they are wrapped here, and fd 1 is then
     // pointed at stderr so that writes by C code cannot corrupt the protocol.
@@ -180,7 +215,7 @@ pub fn main(lib_dir: &Path, site_dirs: &[std::path::PathBuf]) -> i32 {
 
     pyo3::append_to_inittab!(ishost);
     Python::initialize();
-    let result = Python::attach(|py| serve(py, lib_dir, site_dirs));
+    let result = Python::attach(|py| serve(py, lib_dir, site_dirs, pid_namespace));
     match result {
         Ok(()) => 0,
         Err(e) => {
@@ -217,7 +252,12 @@ fn py_error(py: Python<'_>, e: PyErr) -> String {
     format!("{tb}{e}")
 }
 
-fn serve(py: Python<'_>, lib_dir: &Path, site_dirs: &[std::path::PathBuf]) -> Result<(), String> {
+fn serve(
+    py: Python<'_>,
+    lib_dir: &Path,
+    site_dirs: &[std::path::PathBuf],
+    pid_namespace: bool,
+) -> Result<(), String> {
     let sys = py.import("sys").map_err(|e| py_error(py, e))?;
     let path = sys.getattr("path").map_err(|e| py_error(py, e))?;
     path.call_method1("insert", (0, lib_dir.to_string_lossy().as_ref()))
@@ -262,16 +302,7 @@ fn serve(py: Python<'_>, lib_dir: &Path, site_dirs: &[std::path::PathBuf]) -> Re
                 request_json,
                 upstream_data,
                 secrets,
-                cluster_key,
-            } => match execute(
-                py,
-                &runner,
-                &json,
-                &request_json,
-                upstream_data,
-                &secrets,
-                &cluster_key,
-            ) {
+            } => match execute(py, &runner, &json, &request_json, upstream_data, &secrets) {
                 Ok(result) => FromRunner::Finished(result),
                 Err(e) => FromRunner::RunnerError {
                     message: py_error(py, e),
@@ -281,28 +312,15 @@ fn serve(py: Python<'_>, lib_dir: &Path, site_dirs: &[std::path::PathBuf]) -> Re
                 message: format!("protocol error: unexpected frame {other:?} while idle"),
             },
         };
+        if !is_runner_process() {
+            // A process the step forked came back here: it has no business
+            // with the node's pipe.
+            // SAFETY: _exit ends this process at once, running nothing else.
+            unsafe { libc::_exit(0) };
+        }
+        confine::end_leftovers(pid_namespace);
         send(&answer).map_err(|e| e.to_string())?;
     }
-}
-
-/// Decrypts the run's encrypted configuration values; the plaintext exists
-/// only in this process, and the names are handed to the step API to mask.
-fn open_secrets(secrets: &[(String, String)], key: &[u8]) -> Result<Vec<(String, String)>, String> {
-    if secrets.is_empty() {
-        return Ok(Vec::new());
-    }
-    let key = crate::crypto::ClusterKey::from_bytes(key).map_err(|e| e.to_string())?;
-    secrets
-        .iter()
-        .map(|(name, sealed)| {
-            let plain = key
-                .open(sealed)
-                .map_err(|e| format!("cannot decrypt configuration value {name:?}: {e}"))?;
-            String::from_utf8(plain)
-                .map(|json| (name.clone(), json))
-                .map_err(|_| format!("configuration value {name:?} is not text"))
-        })
-        .collect()
 }
 
 fn execute(
@@ -312,23 +330,12 @@ fn execute(
     request_json: &str,
     upstream_data: Vec<Option<Vec<u8>>>,
     secrets: &[(String, String)],
-    cluster_key: &[u8],
 ) -> PyResult<ExecResult> {
     let request = json.call_method1("loads", (request_json,))?;
     let request = request.cast_into::<PyDict>()?;
-    let opened = match open_secrets(secrets, cluster_key) {
-        Ok(o) => o,
-        Err(message) => {
-            return Ok(ExecResult::Failure {
-                error_type: "ConfigurationError".into(),
-                message,
-                traceback: String::new(),
-                saved: None,
-                reports: None,
-            })
-        }
-    };
-    if !opened.is_empty() {
+    // The node decrypted the run's encrypted values; their names go to the
+    // step API, which masks the values in logs and results.
+    if !secrets.is_empty() {
         let config = match request.get_item("config")? {
             Some(c) => c.cast_into::<PyDict>()?,
             None => {
@@ -338,7 +345,7 @@ fn execute(
             }
         };
         let names = PyList::empty(py);
-        for (name, value_json) in &opened {
+        for (name, value_json) in secrets {
             config.set_item(name, json.call_method1("loads", (value_json,))?)?;
             names.append(name)?;
         }

@@ -2,6 +2,9 @@
 //! wait behind long-running steps) compiles the source, finds the class,
 //! checks it subclasses BaseStep and instantiates it, reporting the class's
 //! metadata. The runner is started on first use and replaced when it dies.
+//! It runs in the same sandbox as step runners; whatever a module starts
+//! while it loads is killed once loading ends (or with the runner, when
+//! loading kills it or outlasts the timeout).
 
 use std::time::Duration;
 
@@ -96,10 +99,15 @@ impl Validator {
         let answer =
             match tokio::time::timeout(self.timeout, runner.validate(class_name, source, module)).await {
                 Ok(Ok(answer)) => answer,
-                // The runner was up and took the code: its death is the
-                // code's doing (os._exit, a crash at import), so a 400.
-                Ok(Err(RunnerError::Died(reason))) => {
+                // The runner was up and took the code: whatever broke it
+                // (os._exit, a crash, a corrupted pipe) is the code's doing,
+                // so a 400; the next upload gets a fresh runner.
+                Ok(Err(e)) => {
                     *guard = None;
+                    let reason = match e {
+                        RunnerError::Died(reason) => reason,
+                        other => other.to_string(),
+                    };
                     return Err(ValidationError::Invalid {
                         message: format!(
                         "loading the step ended its Python runner ({reason}); a step module must not exit \
@@ -108,10 +116,6 @@ impl Validator {
                         line: None,
                         traceback: None,
                     });
-                }
-                Ok(Err(e)) => {
-                    *guard = None;
-                    return Err(e.into());
                 }
                 Err(_) => {
                     runner.kill().await;

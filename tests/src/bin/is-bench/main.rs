@@ -135,6 +135,7 @@ async fn runner_start(o: &Opts) -> Result<Value> {
         lib_dir: lib.path().to_path_buf(),
         memory_limit_bytes: None,
         site_dirs: Vec::new(),
+        sandbox: std::sync::Arc::new(is_node::python::sandbox::SandboxPlan::disabled()),
     };
     let mut lat = Vec::with_capacity(o.count);
     for _ in 0..o.count {
