@@ -86,7 +86,8 @@ launch() {
     echo "cluster.sh: node $i is already running (pid $(pid_of "$i"))" >&2
     return 1
   fi
-  IS_NODE_ID=$i IS_CLUSTER_SECRET="$SECRET" IS_JOIN="$join" IS_WORKERS="${IS_WORKERS:-2}" \
+  # Every node gets the same key-encryption key (it seals the cluster key).
+  IS_NODE_ID=$i IS_CLUSTER_SECRET="$SECRET" IS_KEY_FILE="$dir/cluster.kek" IS_JOIN="$join" IS_WORKERS="${IS_WORKERS:-2}" \
     setsid "$(isnode)" --data-dir "$dir/node$i" --listen "$(addr "$i")" \
     >>"$dir/node$i.log" 2>&1 </dev/null &
   echo $! >"$dir/node$i.pid"
@@ -155,6 +156,7 @@ case "$cmd" in
     SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
     printf 'N=%s\nBASE_PORT=%s\nSECRET=%s\n' "$N" "$BASE_PORT" "$SECRET" >"$dir/cluster.env"
     chmod 600 "$dir/cluster.env"
+    (umask 077; head -c 32 /dev/urandom | base64 >"$dir/cluster.kek")
     launch 1 ""
     wait_for "node 1 to serve" 60 has_leader 1
     for i in $(seq 2 "$N"); do

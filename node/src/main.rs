@@ -25,7 +25,7 @@ fn main() -> anyhow::Result<()> {
     }
     let cfg = NodeConfig::resolve(&args, |k| std::env::var(k).ok())?;
     // Read into the config: nothing else needs them in the environment.
-    for secret in [c"IS_ADMIN_PASSWORD", c"IS_CLUSTER_SECRET"] {
+    for secret in [c"IS_ADMIN_PASSWORD", c"IS_CLUSTER_SECRET", c"IS_KEY"] {
         forget_env(secret);
     }
     let filter = EnvFilter::try_new(&cfg.log_level)

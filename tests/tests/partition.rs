@@ -107,6 +107,8 @@ impl Net {
             .arg(self.addr(i))
             .env("IS_NODE_ID", i.to_string())
             .env("IS_CLUSTER_SECRET", SECRET)
+            // The same key-encryption key on every member.
+            .env("IS_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
             .env("IS_ADMIN_PASSWORD", PASSWORD)
             .env("IS_WORKERS", "1")
             .stdout(log.try_clone()?)

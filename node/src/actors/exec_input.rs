@@ -27,7 +27,12 @@ fn hex(bytes: &[u8]) -> String {
 /// The runner input of an attempt of `spec`. `handoff` carries the data of
 /// an upstream step whose success is not applied yet (the step started
 /// ahead of that apply). An `Err` says why the run's secrets do not decrypt.
-pub fn build(spec: &TaskSpec, inputs: StepInputs, handoff: Option<&Handoff>) -> Result<ExecInput, String> {
+pub fn build(
+    spec: &TaskSpec,
+    inputs: StepInputs,
+    handoff: Option<&Handoff>,
+    keys: &crate::crypto::KeyRing,
+) -> Result<ExecInput, String> {
     let source_hash = hex(&Sha256::digest(inputs.source.as_bytes()));
     let mut request = json!({
         "task_id": spec.id,
@@ -79,8 +84,13 @@ pub fn build(spec: &TaskSpec, inputs: StepInputs, handoff: Option<&Handoff>) -> 
         }
         request["upstream"] = Value::Array(upstream);
         request["config"] = Value::Object(run.config);
-        input.secrets = crate::crypto::open_values(&run.cluster_key, &run.secrets)
-            .map_err(|e| format!("ConfigurationError: cannot decrypt {e}"))?;
+        if !run.secrets.is_empty() {
+            let key = keys.cluster_key(&run.cluster_key).map_err(|e| {
+                format!("ConfigurationError: cannot decrypt the configuration's secrets: {e}")
+            })?;
+            input.secrets = crate::crypto::open_values(&key, &run.secrets)
+                .map_err(|e| format!("ConfigurationError: cannot decrypt {e}"))?;
+        }
     }
     input.request = request;
     Ok(input)
@@ -89,6 +99,12 @@ pub fn build(spec: &TaskSpec, inputs: StepInputs, handoff: Option<&Handoff>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test_keys() -> crate::crypto::KeyRing {
+        use base64::Engine;
+        let kek = base64::engine::general_purpose::STANDARD.encode([3u8; 32]);
+        crate::crypto::KeyRing::load(Some(&kek), std::path::Path::new("/nonexistent")).unwrap()
+    }
     use crate::model::run::RunSpec;
     use crate::store::{Command, Content};
 
@@ -111,7 +127,7 @@ mod tests {
             from_task: "r-0".into(),
             pickle: Some(vec![7]),
         };
-        let input = build(&task.spec, inputs, Some(&handoff)).unwrap();
+        let input = build(&task.spec, inputs, Some(&handoff), &test_keys()).unwrap();
         assert_eq!(input.upstream_data, vec![Some(vec![7])]);
         assert_eq!(
             input.request["upstream"],
@@ -125,7 +141,9 @@ mod tests {
         };
         let inputs = c.step_inputs(&task).unwrap();
         assert_eq!(
-            build(&task.spec, inputs, Some(&other)).unwrap().upstream_data,
+            build(&task.spec, inputs, Some(&other), &test_keys())
+                .unwrap()
+                .upstream_data,
             vec![None]
         );
     }

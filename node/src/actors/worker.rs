@@ -58,6 +58,8 @@ pub struct WorkerContext {
     pub shared: NodeShared,
     /// Where this node's SyncPack environments are.
     pub pack_envs: Arc<EnvSettings>,
+    /// Opens the cluster key, to decrypt a run's secrets for its runner.
+    pub keys: crate::crypto::KeyRing,
 }
 
 pub struct WorkerArgs {
@@ -213,7 +215,7 @@ impl Worker {
                 Ok(inputs)
             })
             .and_then(|inputs| {
-                let mut input = exec_input::build(&spec, inputs, handoff.as_ref())?;
+                let mut input = exec_input::build(&spec, inputs, handoff.as_ref(), &ctx.keys)?;
                 // For the runner's hint when an import fails.
                 input.request["syncpacks"] = serde_json::json!({
                     "activated": activated,

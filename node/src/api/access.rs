@@ -76,6 +76,7 @@ pub const GRPC: &[(&str, Permission)] = &[
     ("ClusterStatus", Read),
     ("AddClusterNode", Admin),
     ("RemoveClusterNode", Admin),
+    ("RotateClusterKey", Admin),
 ];
 
 const GRPC_PREFIX: &str = "/integration.v1.IntegrationService/";
@@ -113,7 +114,7 @@ fn rest_permission(method: &Method, path: &str) -> Permission {
         ["users", ..] | ["roles", "owner", ..] | ["audit", ..] => Admin,
         ["apikeys", ..] => Read,
         _ if read => Read,
-        ["cluster", "nodes", ..] | ["license"] => Admin,
+        ["cluster", "nodes" | "rotate-key", ..] | ["license"] => Admin,
         ["applications", "run"] | ["applications", _, "run"] | ["steps", "run"] => Run,
         ["tasks", _, "replay" | "revoke"] => Run,
         ["tasks"] | ["tasks", _] if *method == Method::DELETE => Run,
@@ -180,6 +181,7 @@ mod tests {
             (Method::POST, "/api/v1/cluster/nodes", Admin),
             (Method::DELETE, "/api/v1/cluster/nodes/2", Admin),
             (Method::GET, "/api/v1/cluster", Read),
+            (Method::POST, "/api/v1/cluster/rotate-key", Admin),
             (Method::GET, "/nowhere", Read),
         ];
         for (method, path, want) in cases {

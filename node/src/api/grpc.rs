@@ -436,6 +436,10 @@ impl IntegrationService for GrpcApi {
         answer(self.svc.revoke_api_key(&p, &request.into_inner().id).await)
     }
 
+    async fn rotate_cluster_key(&self, _request: Request<Empty>) -> Answer<Json> {
+        answer(self.svc.rotate_cluster_key().await.map(json))
+    }
+
     async fn list_audit(&self, request: Request<ListAuditRequest>) -> Answer<Json> {
         let r = request.into_inner();
         let limit = if r.limit == 0 { 50 } else { r.limit as usize };

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod cache;
 pub mod error;
 pub mod grpc;
+pub mod keys;
 pub mod listen;
 pub mod login_limit;
 pub mod pack_activation;

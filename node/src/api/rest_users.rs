@@ -1,5 +1,6 @@
-//! REST routes for users, roles, API keys and the audit trail (`/users`,
-//! `/roles`, `/apikeys`, `/audit`): decode, call [`Service`], encode.
+//! REST routes for users, roles, API keys, the audit trail and the cluster
+//! key (`/users`, `/roles`, `/apikeys`, `/audit`, `/cluster/rotate-key`):
+//! decode, call [`Service`], encode.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -133,6 +134,10 @@ async fn list_audit(
     s.list_audit(q.cursor.as_deref(), q.limit.unwrap_or(50)).map(Json)
 }
 
+async fn rotate_key(State(s): State<Service>) -> Answer {
+    s.rotate_cluster_key().await.map(Json)
+}
+
 pub fn routes() -> Router<Service> {
     Router::new()
         .route("/users", get(list_users).post(create_user))
@@ -150,4 +155,5 @@ pub fn routes() -> Router<Service> {
         .route("/apikeys", get(list_api_keys).post(create_api_key))
         .route("/apikeys/{id}", delete(revoke_api_key))
         .route("/audit", get(list_audit))
+        .route("/cluster/rotate-key", axum::routing::post(rotate_key))
 }

@@ -41,6 +41,7 @@ pub(super) struct Inner {
     pub(super) pack_envs: std::sync::Arc<crate::syncpack::env::EnvSettings>,
     pub(super) syncpack_max_bytes: u64,
     pub(super) passwords: super::passwords::PasswordGate,
+    pub(super) keys: crypto::KeyRing,
 }
 
 /// What the service is built from.
@@ -60,6 +61,8 @@ pub struct ServiceDeps {
     pub syncpack_max_bytes: u64,
     /// Hashes passwords of new users and changed passwords.
     pub passwords: super::passwords::PasswordGate,
+    /// This node's key-encryption key, which opens the cluster key.
+    pub keys: crypto::KeyRing,
 }
 
 /// The three kinds of named content documents, for messages and lookups.
@@ -131,6 +134,7 @@ impl Service {
                 pack_envs: deps.pack_envs,
                 syncpack_max_bytes: deps.syncpack_max_bytes,
                 passwords: deps.passwords,
+                keys: deps.keys,
             }),
         }
     }
@@ -155,12 +159,20 @@ impl Service {
             .map_err(ApiError::from)
     }
 
-    fn cluster_key(&self) -> Result<ClusterKey, ApiError> {
+    pub(super) fn cluster_key(&self) -> Result<ClusterKey, ApiError> {
         let sm = self.inner.content.read();
         let identity = sm.content.cluster.as_ref().ok_or_else(|| {
             ApiError::Unavailable("the cluster is not bootstrapped yet; retry in a moment".into())
         })?;
-        ClusterKey::from_bytes(&identity.cluster_key).map_err(|e| ApiError::Internal(e.to_string()))
+        self.inner
+            .keys
+            .cluster_key(&identity.cluster_key)
+            .map_err(|e| ApiError::Unavailable(e.to_string()))
+    }
+
+    /// This node's key-encryption key.
+    pub fn keys(&self) -> &crypto::KeyRing {
+        &self.inner.keys
     }
 
     async fn delete(&self, kind: Kind, name: &str, cmd: Command) -> Result<pb::Deleted, ApiError> {

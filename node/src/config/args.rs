@@ -39,6 +39,8 @@ use clap::Parser;
             (repeatable; a pool with no queues serves default)  IS_WORKERS (size of the default pool)\n  \
         log_level = \"info,openraft=warn\"           IS_LOG\n  \
         cluster_secret = \"...\"  node-to-node auth   IS_CLUSTER_SECRET (same on every node, >= 16 chars)\n  \
+        key_file = \"DATA/key-encryption-key\"  seals the cluster key  IS_KEY_FILE (or IS_KEY: base64 of 32 bytes;\n  \
+                                              the same on every node; generated, mode 0600, when missing)\n  \
         join = [\"host:port\", ...]  members to join  IS_JOIN (comma-separated; only read when DIR is new)\n  \
         drain_timeout_seconds = 30  on SIGTERM       IS_DRAIN_TIMEOUT_SECONDS\n  \
         schedule_grace_seconds = 60  late slots fire IS_SCHEDULE_GRACE_SECONDS (older ones are recorded as missed)\n  \

@@ -85,6 +85,10 @@ pub struct NodeConfig {
     pub audit_expires_seconds: u64,
     /// IS_ADMIN_PASSWORD: the administrator's password for a new data directory.
     pub admin_password: Option<String>,
+    /// The key-encryption key's file (None: `DATA/key-encryption-key`,
+    /// generated when missing); `key`, from `IS_KEY`, takes precedence.
+    pub key_file: Option<PathBuf>,
+    pub key: Option<String>,
     /// Shared by the nodes of one cluster; authenticates node-to-node calls.
     /// None: this node accepts no peer traffic (a one-node cluster needs none).
     pub cluster_secret: Option<String>,
@@ -167,6 +171,7 @@ pub enum LogFormat {
 struct FileConfig {
     node_id: Option<u64>,
     data_dir: Option<PathBuf>,
+    key_file: Option<PathBuf>,
     listen: Option<String>,
     advertise: Option<String>,
     max_body_bytes: Option<u64>,
@@ -327,6 +332,8 @@ impl NodeConfig {
                 .or(file.audit_expires_seconds)
                 .unwrap_or(90 * 24 * 3600),
             admin_password: env("IS_ADMIN_PASSWORD"),
+            key_file: env("IS_KEY_FILE").map(PathBuf::from).or(file.key_file),
+            key: env("IS_KEY").filter(|k| !k.is_empty()),
             cluster_secret: env("IS_CLUSTER_SECRET")
                 .or(file.cluster_secret)
                 .filter(|s| !s.is_empty()),

@@ -36,6 +36,9 @@ use crate::syncpack::env::EnvSettings;
 const SNAPSHOT_LOG_BYTES: u64 = 64 << 20;
 
 pub const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
+/// The key-encryption key's file in the data directory, when `key_file`
+/// does not name another.
+pub const KEK_FILE: &str = "key-encryption-key";
 /// Holds the bound listener address, `HOST:PORT` and a newline.
 pub const LISTEN_ADDRESS_FILE: &str = "listen-address";
 
@@ -55,6 +58,8 @@ pub enum NodeError {
     Mesh(#[from] crate::actors::mesh::MeshError),
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
+    #[error(transparent)]
+    Keys(#[from] crypto::KeyError),
 }
 
 /// A running node; dropping it does not stop it, call [`Node::shutdown`].
@@ -130,6 +135,10 @@ impl Node {
             memory_limit_bytes,
         )?;
         tracing::info!("{}", sandbox.describe(memory_limit_bytes));
+        let keys = crypto::KeyRing::load(
+            cfg.key.as_deref(),
+            &cfg.key_file.clone().unwrap_or_else(|| data_dir.join(KEK_FILE)),
+        )?;
         let runner = RunnerConfig {
             exe,
             lib_dir,
@@ -191,6 +200,7 @@ impl Node {
             pack_envs: pack_envs.clone(),
             syncpack_max_bytes: cfg.syncpacks.max_bytes,
             passwords: passwords.clone(),
+            keys: keys.clone(),
         });
         let router = api::router(
             svc.clone(),
@@ -217,6 +227,7 @@ impl Node {
                 max_task_log_bytes: cfg.max_task_log_bytes,
                 shared: shared.clone(),
                 pack_envs: pack_envs.clone(),
+                keys: keys.clone(),
             },
             worker_queues,
             worker_prefix: format!("node{}", cfg.node_id),
@@ -298,6 +309,16 @@ impl Node {
                     tracing::warn!(error = %e, "serving without a leader; writes fail until one is elected")
                 }
             }
+        }
+        let sealed = member
+            .content
+            .read()
+            .content
+            .cluster
+            .as_ref()
+            .map(|c| c.cluster_key.clone());
+        if let Some(Err(e)) = sealed.map(|s| keys.cluster_key(&s)) {
+            tracing::error!(error = %e, "configuration secrets cannot be opened on this node");
         }
         if data_dir.join(ADMIN_PASSWORD_FILE).exists() {
             background.push(tokio::spawn(forget_initial_password(
@@ -506,7 +527,7 @@ async fn bootstrap(
     }
     let cmd = Command::Bootstrap {
         cluster_id: uuid::Uuid::new_v4().to_string(),
-        cluster_key: ClusterKey::generate_bytes(),
+        cluster_key: svc.keys().seal_cluster_key(&ClusterKey::generate_bytes()),
         admin: User {
             name: ADMIN_USER.to_string(),
             password_hash,

@@ -177,6 +177,15 @@ pub enum Command {
     PurgeAudit {
         before_ms: u64,
     },
+    /// A new cluster key (sealed) and every configuration re-sealed under
+    /// it; `previous` names each configuration it replaces with the
+    /// SHA-256 of the document it was made from. Refused if the set of
+    /// configurations or any of them changed meanwhile.
+    RotateClusterKey {
+        sealed_key: Vec<u8>,
+        configurations: Vec<crate::model::configuration::Configuration>,
+        previous: Vec<(String, [u8; 32])>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

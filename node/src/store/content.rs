@@ -20,6 +20,8 @@ use crate::model::user::User;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClusterIdentity {
     pub cluster_id: String,
+    /// The cluster key sealed under the nodes' key-encryption key
+    /// (`crypto::KeyRing`); never the key itself.
     pub cluster_key: Vec<u8>,
 }
 
@@ -461,6 +463,11 @@ impl Content {
             Command::DeleteUser { name } => self.delete_user(&name),
             Command::PutApiKey(key) => self.put_api_key(key),
             Command::DeleteApiKey { id } => self.delete_api_key(&id),
+            Command::RotateClusterKey {
+                sealed_key,
+                configurations,
+                previous,
+            } => self.rotate_cluster_key(sealed_key, configurations, previous),
             Command::Audit(records) => {
                 self.reports_pending = true;
                 self.ops.push(StoreOp::Audit(records));

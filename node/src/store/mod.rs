@@ -20,6 +20,7 @@ pub mod handle;
 pub mod log_store;
 pub mod packs;
 pub mod queries;
+pub mod rotation;
 pub mod runs;
 pub mod schedules;
 pub mod state_machine;

@@ -1,8 +1,12 @@
 //! Secrets at rest: the per-cluster AEAD key that seals encrypted
-//! configuration values, and slow password hashes for users.
+//! configuration values (itself sealed by each node's key-encryption key,
+//! `keyring`), and slow password hashes for users.
 //!
 //! Ciphertext travels as text `enc:v1:<base64(nonce || ciphertext)>` so it can
 //! sit inside a JSON document, be exported and be uploaded again unchanged.
+
+mod keyring;
+pub use keyring::{KeyError, KeyRing};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -91,11 +95,10 @@ impl ClusterKey {
 /// key `key`; answers (name, plaintext), each plaintext the JSON text that
 /// was sealed. The node calls this for the run of an attempt, just before
 /// the attempt goes to its runner, so runners never hold the key.
-pub fn open_values(key: &[u8], sealed: &[(String, String)]) -> Result<Vec<(String, String)>, CryptoError> {
-    if sealed.is_empty() {
-        return Ok(Vec::new());
-    }
-    let key = ClusterKey::from_bytes(key)?;
+pub fn open_values(
+    key: &ClusterKey,
+    sealed: &[(String, String)],
+) -> Result<Vec<(String, String)>, CryptoError> {
     sealed
         .iter()
         .map(|(name, text)| {
