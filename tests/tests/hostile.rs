@@ -185,15 +185,22 @@ async fn a_step_reads_nothing_of_the_data_directory_the_node_or_other_runners() 
     let tmp = PathBuf::from(env["tmpdir"].as_str().unwrap());
     assert_eq!(env["home"], env["tmpdir"], "{env}");
     assert!(tmp.starts_with(data.join("tmp")), "{env}");
-    // The other worker's runner has its own temporary directory: closed.
-    let other = std::fs::read_dir(data.join("tmp"))
+    // Every other runner (the other worker's, the upload validator's) has
+    // its own temporary directory, closed to this one.
+    let dirs: Vec<String> = std::fs::read_dir(data.join("tmp"))
         .unwrap()
         .flatten()
-        .map(|e| e.path())
-        .find(|p| *p != tmp)
-        .expect("two runners, two temporary directories");
-    let result = attack(&node, json!({"attack": "list", "path": path(&other)})).await;
-    refused("another runner's temporary directory", &result);
+        .map(|e| path(&e.path()))
+        .collect();
+    let result = attack(&node, json!({"attack": "list_others", "path": dirs})).await;
+    let others = result["others"].as_object().unwrap();
+    assert!(!others.is_empty(), "no other runner to try: {result}");
+    for (dir, answer) in others {
+        refused(
+            &format!("another runner's directory {dir}"),
+            &json!({"error": answer}),
+        );
+    }
     // Nor may it signal the node: outside its PID namespace, the node's pid
     // names no process it can see.
     let result = attack(&node, json!({"attack": "kill", "pid": node_pid})).await;
