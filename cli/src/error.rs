@@ -20,8 +20,11 @@ pub(crate) enum CliError {
     Local(String),
     /// The server cannot be reached at all.
     Connect { addr: String, reason: String },
-    /// The server rejected the credentials (401).
+    /// The server rejected the user's password (401).
     Auth { user: String },
+    /// The server rejected the API key (401): revoked, expired or mistyped.
+    /// Only the key's public id is kept, never its secret.
+    KeyAuth { key_id: String },
     /// The server answered with an error.
     Api(ApiError),
 }
@@ -50,6 +53,9 @@ pub(crate) enum ApiErrorKind {
     AlreadyExists,
     /// The request body is too large (413).
     TooLarge,
+    /// Too many failed logins: the node makes this address or user wait
+    /// (429).
+    TooManyAttempts,
     /// The server does not implement this feature yet.
     Unimplemented,
     /// The server (or the cluster) cannot serve right now.
@@ -78,6 +84,10 @@ impl CliError {
             CliError::Auth { user } => {
                 format!("authentication failed for user '{user}' — check -U/-p or IS_USER/IS_PASSWORD.")
             }
+            CliError::KeyAuth { key_id } => format!(
+                "the API key isk_{key_id}_… was refused (revoked, expired or mistyped) — check \
+                 --api-key or IS_API_KEY, or have a new one made with 'iscli key create'."
+            ),
             // The server's line already says what kind of failure it is.
             CliError::Api(api) => api.error.clone(),
         }
@@ -95,8 +105,11 @@ impl CliError {
     /// (it is unreachable, refuses our credentials, or cannot serve now).
     pub(crate) fn is_fatal_for_batch(&self) -> bool {
         match self {
-            CliError::Connect { .. } | CliError::Auth { .. } => true,
-            CliError::Api(api) => api.kind == ApiErrorKind::Unavailable,
+            CliError::Connect { .. } | CliError::Auth { .. } | CliError::KeyAuth { .. } => true,
+            CliError::Api(api) => matches!(
+                api.kind,
+                ApiErrorKind::Unavailable | ApiErrorKind::TooManyAttempts
+            ),
             CliError::Usage(_) | CliError::Local(_) => false,
         }
     }
@@ -156,6 +169,15 @@ mod tests {
         assert_eq!(
             e.render(),
             "error: authentication failed for user 'isadmin' — check -U/-p or IS_USER/IS_PASSWORD."
+        );
+        assert!(e.is_fatal_for_batch());
+        let e = CliError::KeyAuth {
+            key_id: "1a2b".into(),
+        };
+        assert_eq!(
+            e.render(),
+            "error: the API key isk_1a2b_… was refused (revoked, expired or mistyped) — check \
+             --api-key or IS_API_KEY, or have a new one made with 'iscli key create'."
         );
         assert!(e.is_fatal_for_batch());
     }

@@ -5,7 +5,8 @@
 //! file), `client` (gRPC connection, auth, error mapping), `commands`
 //! (carrying out actions), `upload` (`-u`), `output` (rendering for
 //! people), `live` (the live view of a run: its graph, redrawn in place),
-//! `error` (`CliError`, messages and exit codes), `wheel` (building a
+//! `error` (`CliError`, messages and exit codes), `password` (where a new
+//! password comes from: flag, stdin or a prompt), `wheel` (building a
 //! syncpack's wheel from its sources for `-ukf DIR`); `scratch` holds the
 //! tests' scratch directories.
 
@@ -15,6 +16,7 @@ mod commands;
 mod error;
 mod live;
 mod output;
+mod password;
 #[cfg(test)]
 mod scratch;
 mod settings;

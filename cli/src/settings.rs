@@ -1,7 +1,8 @@
 //! Connection settings: where the server is and who we are. Owns the
 //! precedence rule (flag > environment > config file > built-in default),
-//! the location and format of `~/.config/iscli/config.toml`, and the check
-//! that a password was given. `resolve` is a pure function of its inputs so
+//! the location and format of `~/.config/iscli/config.toml`, the choice
+//! between a user's password and an API key (`Credentials`), and the check
+//! that one of them was given. `resolve` is a pure function of its inputs so
 //! the rule is tested without touching the real environment; `load` is the
 //! thin impure wrapper that reads the process environment and the file.
 
@@ -23,6 +24,10 @@ pub(crate) const ENV_HOST: &str = "IS_HOST";
 pub(crate) const ENV_PORT: &str = "IS_PORT";
 pub(crate) const ENV_USER: &str = "IS_USER";
 pub(crate) const ENV_PASSWORD: &str = "IS_PASSWORD";
+pub(crate) const ENV_API_KEY: &str = "IS_API_KEY";
+
+/// What the text of every API key starts with (`isk_<id>_<secret>`).
+pub(crate) const API_KEY_PREFIX: &str = "isk_";
 
 /// Values given on the command line (None = flag not given).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,6 +36,7 @@ pub(crate) struct ConnectionFlags {
     pub(crate) port: Option<u16>,
     pub(crate) username: Option<String>,
     pub(crate) password: Option<String>,
+    pub(crate) api_key: Option<String>,
 }
 
 /// The contents of `config.toml`. Every key is optional.
@@ -42,6 +48,7 @@ pub(crate) struct FileConfig {
     #[serde(alias = "user")]
     pub(crate) username: Option<String>,
     pub(crate) password: Option<String>,
+    pub(crate) api_key: Option<String>,
 }
 
 /// A port written as a number (`port = 8080`) or a string (`port = "8080"`).
@@ -64,8 +71,48 @@ pub(crate) struct LoadedFile {
 pub(crate) struct Settings {
     pub(crate) host: String,
     pub(crate) port: u16,
-    pub(crate) username: String,
-    pub(crate) password: String,
+    pub(crate) credentials: Credentials,
+}
+
+/// Who the calls act as. `Debug` hides the secrets, so that no log or test
+/// failure shows them.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Credentials {
+    /// HTTP Basic with a user's password.
+    Password { username: String, password: String },
+    /// `authorization: Bearer isk_...`: the key acts as the user who made it.
+    ApiKey(String),
+}
+
+#[cfg(test)]
+impl Credentials {
+    /// A user's name and password.
+    pub(crate) fn password(username: &str, password: &str) -> Credentials {
+        Credentials::Password {
+            username: username.to_string(),
+            password: password.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Password { username, .. } => {
+                write!(f, "Password {{ username: {username:?}, password: <hidden> }}")
+            }
+            Credentials::ApiKey(key) => write!(f, "ApiKey({:?}, secret hidden)", api_key_id(key)),
+        }
+    }
+}
+
+/// The public id of an API key's text (`isk_<id>_<secret>` gives `<id>`),
+/// the only part of a key that may be shown; None when the text is not
+/// shaped like a key.
+pub(crate) fn api_key_id(key: &str) -> Option<&str> {
+    let (id, secret) = key.strip_prefix(API_KEY_PREFIX)?.split_once('_')?;
+    let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    (plain(id) && plain(secret)).then_some(id)
 }
 
 impl Settings {
@@ -134,6 +181,91 @@ pub(crate) fn resolve(
         },
     };
 
+    let credentials = match api_key(flags, &env, cfg, &file_hint)? {
+        Some(key) => Credentials::ApiKey(key),
+        None => password_credentials(flags, &env, cfg, &file_hint)?,
+    };
+    Ok(Settings {
+        host,
+        port,
+        credentials,
+    })
+}
+
+/// The API key to use, if any. The first place that names credentials at
+/// all decides between a key and a password: the flags (--api-key, or
+/// -U/-p), then the environment (IS_API_KEY, or IS_USER/IS_PASSWORD), then
+/// the config file (api_key, or username/password). A key named together
+/// with a user or password in the same place is a usage error rather
+/// than a silent choice.
+fn api_key(
+    flags: &ConnectionFlags,
+    env: &dyn Fn(&str) -> Option<String>,
+    cfg: Option<&FileConfig>,
+    file_hint: &str,
+) -> Result<Option<String>, CliError> {
+    let both = |place: &str, key: &str, user: &str| {
+        CliError::Usage(format!(
+            "{place} gives both {key} and {user}: give one — an API key acts as the user who \
+             created it, so it needs no user name or password"
+        ))
+    };
+    if let Some(key) = &flags.api_key {
+        if flags.username.is_some() || flags.password.is_some() {
+            return Err(both(
+                "the command line",
+                "--api-key",
+                "-U/--username or -p/--password",
+            ));
+        }
+        return checked_key(key, "--api-key").map(Some);
+    }
+    if flags.username.is_some() || flags.password.is_some() {
+        return Ok(None);
+    }
+    let env_user = env(ENV_USER).is_some() || env(ENV_PASSWORD).is_some();
+    if let Some(key) = env(ENV_API_KEY) {
+        if env_user {
+            return Err(both("the environment", ENV_API_KEY, "IS_USER or IS_PASSWORD"));
+        }
+        return checked_key(&key, ENV_API_KEY).map(Some);
+    }
+    if env_user {
+        return Ok(None);
+    }
+    match cfg {
+        Some(c) => match &c.api_key {
+            Some(_) if c.username.is_some() || c.password.is_some() => {
+                Err(both(file_hint, "api_key", "username or password"))
+            }
+            Some(key) => checked_key(key, file_hint).map(Some),
+            None => Ok(None),
+        },
+        None => Ok(None),
+    }
+}
+
+/// The key without surrounding white space (a key pasted from a file keeps
+/// its newline), once it is shaped like one; the message never shows it.
+fn checked_key(key: &str, source: &str) -> Result<String, CliError> {
+    let key = key.trim();
+    if api_key_id(key).is_none() {
+        return Err(CliError::Usage(format!(
+            "the API key from {source} is not shaped like one: keys look like \
+             isk_<id>_<secret>; copy it whole from what 'iscli key create' printed"
+        )));
+    }
+    Ok(key.to_string())
+}
+
+/// A user and password: the user from the first place that names one (else
+/// isadmin), the password likewise (it has no default).
+fn password_credentials(
+    flags: &ConnectionFlags,
+    env: &dyn Fn(&str) -> Option<String>,
+    cfg: Option<&FileConfig>,
+    file_hint: &str,
+) -> Result<Credentials, CliError> {
     let username = flags
         .username
         .clone()
@@ -149,16 +281,11 @@ pub(crate) fn resolve(
         .ok_or_else(|| {
             CliError::Usage(format!(
                 "no password given for user '{username}' — pass -p/--password, \
-                 set IS_PASSWORD, or add password = \"...\" to {file_hint}"
+                 set IS_PASSWORD, or add password = \"...\" to {file_hint} \
+                 (or use an API key: --api-key or IS_API_KEY)"
             ))
         })?;
-
-    Ok(Settings {
-        host,
-        port,
-        username,
-        password,
-    })
+    Ok(Credentials::Password { username, password })
 }
 
 /// Reads the real environment and config file, then calls `resolve`.
@@ -227,163 +354,5 @@ fn bad_port(text: &str, source: &str) -> CliError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k: &str| map.get(k).cloned()
-    }
-
-    fn file(text: &str) -> LoadedFile {
-        let path = PathBuf::from("/home/op/.config/iscli/config.toml");
-        LoadedFile {
-            config: parse_config(text, &path).expect("valid config"),
-            path,
-        }
-    }
-
-    #[test]
-    fn defaults_apply_when_nothing_is_given_except_password() {
-        let flags = ConnectionFlags {
-            password: Some("pw".into()),
-            ..Default::default()
-        };
-        let s = resolve(&flags, &env_of(&[]), None).unwrap();
-        assert_eq!(
-            s,
-            Settings {
-                host: "127.0.0.1".into(),
-                port: 8080,
-                username: "isadmin".into(),
-                password: "pw".into(),
-            }
-        );
-        assert_eq!(s.address(), "127.0.0.1:8080");
-    }
-
-    #[test]
-    fn flag_beats_env_beats_file_beats_default() {
-        let f = file("host = \"file-host\"\nport = 7000\nusername = \"fileuser\"\npassword = \"filepw\"\n");
-        let env = env_of(&[
-            ("IS_HOST", "env-host"),
-            ("IS_PORT", "7100"),
-            ("IS_USER", "envuser"),
-            ("IS_PASSWORD", "envpw"),
-        ]);
-        // Everything from flags.
-        let flags = ConnectionFlags {
-            host: Some("flag-host".into()),
-            port: Some(7200),
-            username: Some("flaguser".into()),
-            password: Some("flagpw".into()),
-        };
-        let s = resolve(&flags, &env, Some(&f)).unwrap();
-        assert_eq!(
-            (s.host.as_str(), s.port, s.username.as_str(), s.password.as_str()),
-            ("flag-host", 7200, "flaguser", "flagpw")
-        );
-        // No flags: environment wins over the file.
-        let s = resolve(&ConnectionFlags::default(), &env, Some(&f)).unwrap();
-        assert_eq!(
-            (s.host.as_str(), s.port, s.username.as_str(), s.password.as_str()),
-            ("env-host", 7100, "envuser", "envpw")
-        );
-        // No flags, no env: the file.
-        let s = resolve(&ConnectionFlags::default(), &env_of(&[]), Some(&f)).unwrap();
-        assert_eq!(
-            (s.host.as_str(), s.port, s.username.as_str(), s.password.as_str()),
-            ("file-host", 7000, "fileuser", "filepw")
-        );
-    }
-
-    #[test]
-    fn sources_mix_per_key_and_empty_env_counts_as_unset() {
-        let f = file("port = \"9000\"\npassword = \"filepw\"\n");
-        let env = env_of(&[("IS_HOST", ""), ("IS_USER", "envuser")]);
-        let flags = ConnectionFlags {
-            host: Some("10.0.0.5".into()),
-            ..Default::default()
-        };
-        let s = resolve(&flags, &env, Some(&f)).unwrap();
-        assert_eq!(s.host, "10.0.0.5");
-        assert_eq!(s.port, 9000);
-        assert_eq!(s.username, "envuser");
-        assert_eq!(s.password, "filepw");
-        let s = resolve(&ConnectionFlags::default(), &env, Some(&f)).unwrap();
-        assert_eq!(s.host, "127.0.0.1");
-    }
-
-    #[test]
-    fn missing_password_is_a_usage_error_that_says_how_to_give_one() {
-        let err = resolve(&ConnectionFlags::default(), &env_of(&[("IS_USER", "ops")]), None).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
-        let text = err.render();
-        assert!(text.contains("user 'ops'"), "{text}");
-        assert!(text.contains("-p/--password"), "{text}");
-        assert!(text.contains("IS_PASSWORD"), "{text}");
-        assert!(text.contains("config.toml"), "{text}");
-    }
-
-    #[test]
-    fn bad_ports_are_reported_with_their_source() {
-        let flags = ConnectionFlags {
-            password: Some("pw".into()),
-            ..Default::default()
-        };
-        let err = resolve(&flags, &env_of(&[("IS_PORT", "http")]), None).unwrap_err();
-        assert!(err.render().contains("IS_PORT"));
-        let err = resolve(&flags, &env_of(&[]), Some(&file("port = 70000\n"))).unwrap_err();
-        assert!(err.render().contains("config.toml"));
-        assert_eq!(err.exit_code(), 2);
-    }
-
-    #[test]
-    fn hosts_are_normalized() {
-        let flags = |h: &str| ConnectionFlags {
-            host: Some(h.into()),
-            password: Some("pw".into()),
-            ..Default::default()
-        };
-        let env = env_of(&[]);
-        assert_eq!(
-            resolve(&flags("http://node1/"), &env, None).unwrap().host,
-            "node1"
-        );
-        let v6 = resolve(&flags("[::1]"), &env, None).unwrap();
-        assert_eq!(v6.host, "::1");
-        assert_eq!(v6.address(), "[::1]:8080");
-        assert!(resolve(&flags("https://node1"), &env, None).is_err());
-        assert!(resolve(&flags("node1/x"), &env, None).is_err());
-        assert!(resolve(&flags("node1:8080"), &env, None).is_err());
-    }
-
-    #[test]
-    fn config_path_honours_xdg_then_home() {
-        assert_eq!(
-            config_path(Some("/xdg"), Some("/home/op")),
-            Some(PathBuf::from("/xdg/iscli/config.toml"))
-        );
-        assert_eq!(
-            config_path(Some("relative"), Some("/home/op")),
-            Some(PathBuf::from("/home/op/.config/iscli/config.toml"))
-        );
-        assert_eq!(
-            config_path(None, Some("/home/op")),
-            Some(PathBuf::from("/home/op/.config/iscli/config.toml"))
-        );
-        assert_eq!(config_path(None, None), None);
-    }
-
-    #[test]
-    fn config_file_rejects_unknown_keys_and_accepts_user_alias() {
-        let path = Path::new("/c.toml");
-        assert!(parse_config("hots = \"x\"\n", path).is_err());
-        let c = parse_config("user = \"ops\"\n", path).unwrap();
-        assert_eq!(c.username.as_deref(), Some("ops"));
-    }
-}
+#[path = "settings_tests.rs"]
+mod tests;

@@ -360,6 +360,7 @@ mod tests {
                 port: Some(9090),
                 username: Some("ops".into()),
                 password: Some("pw".into()),
+                api_key: None,
             }
         );
     }

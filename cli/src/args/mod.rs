@@ -5,8 +5,8 @@
 //! Two styles live side by side: the original product's flags
 //! (`iscli -usf step.py`, `iscli -AIkn pack -V 1.0`, in `legacy`) and
 //! subcommands (`iscli step list`), one file per noun: `step`, `app`,
-//! `task`, `config`, `pack`, `cluster`, `cache`, `schedule`, `report`;
-//! `params` reads `--param KEY=VALUE`. To add a subcommand, add a variant
+//! `task`, `config`, `pack`, `cluster`, `cache`, `schedule`, `report`,
+//! `users` (`user`, `role`, `key`); `params` reads `--param KEY=VALUE`. To add a subcommand, add a variant
 //! to `Command` (or to one of the per-noun enums) and its handler in
 //! `commands`.
 
@@ -25,6 +25,9 @@ mod step;
 mod task;
 #[cfg(test)]
 mod tests;
+mod users;
+#[cfg(test)]
+mod users_tests;
 
 pub(crate) use app::{AppCommand, AppRun};
 pub(crate) use cache::CacheCommand;
@@ -36,6 +39,9 @@ pub(crate) use report::{ReportCommand, ReportList};
 pub(crate) use schedule::{ScheduleAdd, ScheduleCommand, ScheduleSource};
 pub(crate) use step::{StepCommand, StepRun};
 pub(crate) use task::TaskCommand;
+pub(crate) use users::{KeyCommand, RoleCommand, UserCommand};
+#[cfg(test)]
+pub(crate) use users::{KeyCreate, RoleName, UserAdd, UserPasswd};
 
 use crate::error::CliError;
 use crate::settings::ConnectionFlags;
@@ -80,10 +86,18 @@ Examples:
   iscli schedule disable sched-...          keep it, stop firing
   iscli report list --app integration_template
   iscli report show report-...              a run's report, section by section
+  iscli whoami                              your user, role and permissions
+  iscli user add olga --role operator       a new user (the password is asked for)
+  iscli user passwd                         change your own password
+  iscli role assign olga viewer             change a user's role
+  iscli key create --label ci               an API key acting as you, shown once
+  iscli --api-key isk_... task list         call with an API key instead of -U/-p
 
 Connection settings come from the flags, else IS_HOST, IS_PORT, IS_USER,
-IS_PASSWORD, else ~/.config/iscli/config.toml (keys host, port, username,
-password; $XDG_CONFIG_HOME is honoured), else 127.0.0.1:8080 as user isadmin.";
+IS_PASSWORD, IS_API_KEY, else ~/.config/iscli/config.toml (keys host, port,
+username, password, api_key; $XDG_CONFIG_HOME is honoured), else
+127.0.0.1:8080 as user isadmin. Credentials come from the first of these
+places that names any: an API key there, or a user and password there.";
 
 /// Command-line client of the Integration Service (talks gRPC to isnode).
 #[derive(Debug, Parser)]
@@ -129,9 +143,15 @@ pub(crate) struct ConnectionArgs {
     #[arg(short = 'U', long, global = true, value_name = "USER")]
     pub(crate) username: Option<String>,
 
-    /// Password [env: IS_PASSWORD]; required from some source
+    /// Password [env: IS_PASSWORD]; required from some source unless an
+    /// API key is given
     #[arg(short = 'p', long, global = true, value_name = "PASSWORD")]
     pub(crate) password: Option<String>,
+
+    /// Call with this API key (isk_...) instead of a user and password; the
+    /// key acts as the user who created it [env: IS_API_KEY]
+    #[arg(long, global = true, value_name = "KEY")]
+    pub(crate) api_key: Option<String>,
 
     /// Plain connection without TLS (the default and, for now, the only mode)
     #[arg(short = 'i', long, global = true)]
@@ -146,6 +166,7 @@ impl ConnectionArgs {
             port: self.port,
             username: self.username.clone(),
             password: self.password.clone(),
+            api_key: self.api_key.clone(),
         }
     }
 }
@@ -195,6 +216,24 @@ pub(crate) enum Command {
     /// as tables (listing, showing, deleting)
     #[command(subcommand)]
     Report(ReportCommand),
+
+    /// Show who you are calling as: user, role, permissions (and the API
+    /// key's id when you call with one)
+    #[command(name = "whoami")]
+    WhoAmI,
+
+    /// Users: listing, adding, deleting, changing passwords
+    #[command(subcommand)]
+    User(UserCommand),
+
+    /// Roles: what each may do, and which user holds which
+    #[command(subcommand)]
+    Role(RoleCommand),
+
+    /// API keys: credentials for scripts that act as you (creating,
+    /// listing, revoking)
+    #[command(subcommand, visible_alias = "apikey")]
+    Key(KeyCommand),
 }
 
 /// The one thing this invocation does.

@@ -2,8 +2,9 @@
 //! per RPC the CLI uses, answering the node's typed messages as they come:
 //! `content` (steps, applications, configurations, syncpacks), `tasks`
 //! (running steps and applications, tasks, runs and their events),
-//! `schedules` (schedules and reports) and the system calls (this file);
-//! the interceptor that puts `authorization: Basic ...` on every call
+//! `schedules` (schedules and reports), `users` (users, roles, API keys)
+//! and the system calls (this file); the interceptor that puts the
+//! credentials (`Basic` password or `Bearer` API key) on every call
 //! (`auth`), and the mapping of every failure (transport errors and
 //! `Status` with its JSON details) to a `CliError` (`status`). Nothing else
 //! in the crate sees tonic.
@@ -21,19 +22,21 @@ use tonic::transport::{Channel, Endpoint};
 use tonic::Status;
 
 use crate::error::{ApiError, ApiErrorKind, CliError};
-use crate::settings::Settings;
+use crate::settings::{Credentials, Settings};
 
 mod auth;
 mod content;
 mod schedules;
 mod status;
 mod tasks;
+mod users;
 
-use auth::BasicAuth;
+use auth::Authorization;
 use status::{connect_reason, innermost, map_status};
 
 pub(crate) use schedules::ReportQuery;
 pub(crate) use tasks::task_kind;
+pub(crate) use users::NewKey;
 
 /// Largest answer accepted from the server (lists of steps with sources can
 /// be large).
@@ -42,8 +45,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An authenticated connection to one node.
 pub(crate) struct Client {
-    rpc: IntegrationServiceClient<InterceptedService<Channel, BasicAuth>>,
-    user: String,
+    rpc: IntegrationServiceClient<InterceptedService<Channel, Authorization>>,
+    /// Who the calls act as, for the message of a refused login.
+    credentials: Credentials,
     addr: String,
 }
 
@@ -54,6 +58,8 @@ impl Client {
     /// Opens the channel (plain HTTP/2; TLS is not available yet).
     pub(crate) async fn connect(settings: &Settings) -> Result<Client, CliError> {
         let addr = settings.address();
+        // Checked before connecting: a key no header can carry is a usage error.
+        let auth = Authorization::new(&settings.credentials)?;
         let uri = format!("http://{addr}");
         let endpoint = Endpoint::from_shared(uri)
             .map_err(|e| CliError::Usage(format!("invalid server address {addr}: {}", innermost(&e))))?;
@@ -66,19 +72,18 @@ impl Client {
                 addr: addr.clone(),
                 reason: connect_reason(&e),
             })?;
-        let auth = BasicAuth::new(&settings.username, &settings.password);
         let rpc = IntegrationServiceClient::with_interceptor(channel, auth)
             .max_decoding_message_size(MAX_RESPONSE_BYTES)
             .max_encoding_message_size(usize::MAX);
         Ok(Client {
             rpc,
-            user: settings.username.clone(),
+            credentials: settings.credentials.clone(),
             addr,
         })
     }
 
     fn fail(&self, status: Status) -> CliError {
-        map_status(&status, &self.user, &self.addr)
+        map_status(&status, &self.credentials, &self.addr)
     }
 
     // ---- cache ----
@@ -211,8 +216,7 @@ mod tests {
         let settings = Settings {
             host: "127.0.0.1".into(),
             port,
-            username: "isadmin".into(),
-            password: "pw".into(),
+            credentials: Credentials::password("isadmin", "pw"),
         };
         let err = match Client::connect(&settings).await {
             Ok(_) => panic!("connected to a closed port"),

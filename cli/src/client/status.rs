@@ -9,17 +9,15 @@ use serde_json::Value;
 use tonic::{Code, Status};
 
 use crate::error::{ApiError, ApiErrorKind, CliError};
+use crate::settings::{api_key_id, Credentials};
 
-/// Turns a failed call into a `CliError`. `user` and `addr` only appear in
+/// Turns a failed call into a `CliError`. `credentials` (the user's name,
+/// an API key's public id; never a secret) and `addr` only appear in
 /// messages.
-pub(super) fn map_status(status: &Status, user: &str, addr: &str) -> CliError {
+pub(super) fn map_status(status: &Status, credentials: &Credentials, addr: &str) -> CliError {
     let body = parse_error_body(status.details());
     match status.code() {
-        Code::Unauthenticated => {
-            return CliError::Auth {
-                user: user.to_string(),
-            }
-        }
+        Code::Unauthenticated => return refused_login(credentials),
         // A transport failure (the node went away mid-call) has no JSON body;
         // an Unavailable the server chose to send (no leader ...) has one.
         Code::Unavailable | Code::Unknown if body.is_none() && is_transport_failure(status) => {
@@ -47,16 +45,43 @@ pub(super) fn map_status(status: &Status, user: &str, addr: &str) -> CliError {
         Code::PermissionDenied => ApiErrorKind::PermissionDenied,
         Code::NotFound => ApiErrorKind::NotFound,
         Code::AlreadyExists => ApiErrorKind::AlreadyExists,
+        // The same code answers a body over the limit and a login back-off.
+        Code::ResourceExhausted if is_login_backoff(status, body.as_ref()) => ApiErrorKind::TooManyAttempts,
         Code::ResourceExhausted | Code::OutOfRange => ApiErrorKind::TooLarge,
         Code::Unimplemented => ApiErrorKind::Unimplemented,
         Code::Unavailable => ApiErrorKind::Unavailable,
         _ => ApiErrorKind::Internal,
     };
-    let (error, details) = match body {
+    let (mut error, details) = match body {
         Some((error, details)) => (error.unwrap_or_else(|| fallback_line(status)), details),
         None => (fallback_line(status), Vec::new()),
     };
+    if kind == ApiErrorKind::PermissionDenied && !error.contains("administrator") {
+        error.push_str(" — ask an administrator for a role that allows it");
+    }
     CliError::Api(ApiError { kind, error, details })
+}
+
+/// What a refused login says: the user, or the API key's public id.
+fn refused_login(credentials: &Credentials) -> CliError {
+    match credentials {
+        Credentials::Password { username, .. } => CliError::Auth {
+            user: username.clone(),
+        },
+        Credentials::ApiKey(key) => CliError::KeyAuth {
+            key_id: api_key_id(key).unwrap_or("?").to_string(),
+        },
+    }
+}
+
+/// True when a ResourceExhausted is the node holding back logins after
+/// too many failures ("... try again in N s") rather than a body over the
+/// size limit.
+fn is_login_backoff(status: &Status, body: Option<&(Option<String>, Vec<String>)>) -> bool {
+    let line = body
+        .and_then(|(error, _)| error.as_deref())
+        .unwrap_or_else(|| status.message());
+    line.contains("too many failed logins") || line.contains("try again in")
 }
 
 /// Reads `{"error": "...", "details": [...]}`. None when the bytes are empty
@@ -167,8 +192,12 @@ mod tests {
         Status::with_details(code, msg, Bytes::from(details.to_string()))
     }
 
+    fn admin() -> Credentials {
+        Credentials::password("isadmin", "pw")
+    }
+
     fn render(s: &Status) -> String {
-        map_status(s, "isadmin", "127.0.0.1:8080").render()
+        map_status(s, &admin(), "127.0.0.1:8080").render()
     }
 
     #[test]
@@ -185,7 +214,7 @@ mod tests {
              \x20 - step 'a' sends output to unknown step 'zz'\n\
              \x20 - cycle: a -> b -> a"
         );
-        let e = map_status(&s, "u", "a");
+        let e = map_status(&s, &admin(), "a");
         assert_eq!(e.exit_code(), 1);
         match e {
             CliError::Api(api) => assert_eq!(api.kind, ApiErrorKind::InvalidArgument),
@@ -259,7 +288,7 @@ mod tests {
         // A transport error turned into a Status on this side (has a source).
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
         let s = Status::from_error(Box::new(io));
-        let e = map_status(&s, "isadmin", "127.0.0.1:8080");
+        let e = map_status(&s, &admin(), "127.0.0.1:8080");
         assert_eq!(
             e,
             CliError::Connect {
@@ -268,7 +297,7 @@ mod tests {
             }
         );
         let s = Status::unavailable("error trying to connect: tcp connect error");
-        assert!(matches!(map_status(&s, "u", "a"), CliError::Connect { .. }));
+        assert!(matches!(map_status(&s, &admin(), "a"), CliError::Connect { .. }));
         // A bare Unavailable from the server without a body stays an API error.
         let s = Status::unavailable("draining");
         assert_eq!(render(&s), "error: draining");
@@ -287,6 +316,58 @@ mod tests {
             "m",
             r#"{"error": "role 'viewer' may not delete steps"}"#,
         );
-        assert_eq!(render(&s), "error: role 'viewer' may not delete steps");
+        assert_eq!(
+            render(&s),
+            "error: role 'viewer' may not delete steps — ask an administrator for a role that allows it"
+        );
+    }
+
+    #[test]
+    fn a_forbidden_call_keeps_the_nodes_line_naming_the_permission() {
+        let line = "victor (viewer) lacks the 'run' permission needed to POST \
+                    /integration.v1.IntegrationService/RunApplication; ask an administrator for a \
+                    role that has it";
+        let s = status(
+            Code::PermissionDenied,
+            line,
+            &serde_json::json!({"error": line, "details": []}).to_string(),
+        );
+        assert_eq!(render(&s), format!("error: {line}"));
+    }
+
+    #[test]
+    fn a_login_back_off_is_told_apart_from_a_body_too_large() {
+        let line = "too many failed logins from this address or for this user: try again in 7 s";
+        let s = status(
+            Code::ResourceExhausted,
+            line,
+            &serde_json::json!({"error": line, "details": []}).to_string(),
+        );
+        let e = map_status(&s, &admin(), "a");
+        assert_eq!(e.render(), format!("error: {line}"));
+        assert!(e.is_fatal_for_batch());
+        match e {
+            CliError::Api(api) => assert_eq!(api.kind, ApiErrorKind::TooManyAttempts),
+            other => panic!("{other:?}"),
+        }
+        let s = status(
+            Code::ResourceExhausted,
+            "body of 80 MiB exceeds the 64 MiB limit",
+            "",
+        );
+        assert!(!map_status(&s, &admin(), "a").is_fatal_for_batch());
+    }
+
+    #[test]
+    fn a_refused_api_key_is_named_by_its_id_only() {
+        let s = status(Code::Unauthenticated, "authentication required", "");
+        let e = map_status(&s, &Credentials::ApiKey("isk_9f8e_s3cr3t".into()), "a");
+        assert_eq!(
+            e,
+            CliError::KeyAuth {
+                key_id: "9f8e".into()
+            }
+        );
+        assert!(!e.render().contains("s3cr3t"));
     }
 }

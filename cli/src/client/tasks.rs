@@ -14,6 +14,7 @@ use tonic::Streaming;
 use super::status::map_status;
 use super::{id_req, incomplete, name_req, Client};
 use crate::error::CliError;
+use crate::settings::Credentials;
 
 impl Client {
     /// Runs one step alone. Answers whether it finished within
@@ -170,7 +171,7 @@ impl Client {
         match self.rpc.watch_task(id_req(id)).await {
             Ok(r) => Ok(TaskEvents {
                 stream: r.into_inner(),
-                user: self.user.clone(),
+                credentials: self.credentials.clone(),
                 addr: self.addr.clone(),
             }),
             Err(s) => Err(self.fail(s)),
@@ -187,7 +188,7 @@ pub(crate) fn task_kind(any: AnyTask) -> Result<Kind, CliError> {
 /// The events of one task, in the order the node sent them.
 pub(crate) struct TaskEvents {
     stream: Streaming<TaskEvent>,
-    user: String,
+    credentials: Credentials,
     addr: String,
 }
 
@@ -197,7 +198,7 @@ impl TaskEvents {
     pub(crate) async fn next(&mut self) -> Result<Option<TaskEvent>, CliError> {
         match self.stream.message().await {
             Ok(next) => Ok(next),
-            Err(s) => Err(map_status(&s, &self.user, &self.addr)),
+            Err(s) => Err(map_status(&s, &self.credentials, &self.addr)),
         }
     }
 }

@@ -5,7 +5,8 @@
 //! One file per noun: `step`, `task`, `app`, `config`, `cache`, `pack`
 //! (list, show, delete), `syncpack` (`-A`/`-I`, following an install),
 //! `schedule` (add, list, show, enable, disable, delete), `report` (list,
-//! following the pages with --all; show, delete);
+//! following the pages with --all; show, delete), `users` (whoami, users,
+//! roles, API keys; a new password is read before connecting);
 //! following a run (`app run`, `task replay`, `task logs isapp-... -f`,
 //! the live view of `live`) is `runs`. The decisions of following (what an
 //! event calls for, when it is over, how to show a run on this stdout) are
@@ -35,6 +36,7 @@ mod schedule;
 mod step;
 mod syncpack;
 mod task;
+mod users;
 
 /// How a command ended when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +123,12 @@ pub(crate) async fn run(action: Action, ctx: &Context) -> Result<Outcome, CliErr
             let mut client = ctx.connect().await?;
             schedule::add(&mut client, body, ctx).await
         }
+        Action::Command(Command::User(cmd)) => {
+            // A new password is read (or asked for) before touching the network.
+            let action = users::prepare_user(cmd)?;
+            let mut client = ctx.connect().await?;
+            users::user(&mut client, action, ctx).await
+        }
         Action::Command(command) => run_command(command, ctx).await,
     }
 }
@@ -150,6 +158,13 @@ async fn run_command(command: Command, ctx: &Context) -> Result<Outcome, CliErro
         Command::Cache(cmd) => cache::run(&mut client, cmd, ctx).await,
         Command::Schedule(cmd) => schedule::run(&mut client, cmd, ctx).await,
         Command::Report(cmd) => report::run(&mut client, cmd, ctx).await,
+        Command::WhoAmI => users::whoami(&mut client, ctx).await,
+        Command::User(cmd) => {
+            let action = users::prepare_user(cmd)?;
+            users::user(&mut client, action, ctx).await
+        }
+        Command::Role(cmd) => users::role(&mut client, cmd, ctx).await,
+        Command::Key(cmd) => users::key(&mut client, cmd, ctx).await,
     }
 }
 

@@ -6,13 +6,14 @@
 //! cluster status), `syncpack` (the list and sheet of syncpacks, the lines
 //! of following an install), `schedule` (the list and sheet of schedules
 //! with their history), `report` (the list of reports, one report's
-//! sections as tables), with the helpers they share: `states` (state
+//! sections as tables), `users` (users, roles and API keys), with the helpers they share: `states` (state
 //! names, final and failed states), `fields` (reading free-form JSON
 //! values), `table`, `time` and `style` (state colours).
 //!
 //! Every renderer is pure (typed message in, text out); the JSON `--json`
 //! prints is the message's own serialization ([`json_text`]). Writing to
-//! stdout happens only in [`emit`] and [`draw`].
+//! stdout happens only in [`emit`] and [`draw`]; a warning that must not
+//! mix with what a script reads from stdout goes to stderr ([`warn`]).
 
 use std::io::Write;
 
@@ -38,6 +39,7 @@ mod system;
 mod table;
 mod task;
 mod time;
+mod users;
 
 pub(crate) use cache::cache_sheet;
 pub(crate) use catalog::{list_table, step_sheet};
@@ -57,6 +59,10 @@ pub(crate) use system::{about_sheet, cluster_sheet};
 pub(crate) use task::{
     revoked, state_line, still_running, task_logs, task_outcome, task_sheet, task_started,
 };
+pub(crate) use users::{
+    key_table, key_warning, password_changed, role_changed, role_owner_line, role_table, user_created,
+    user_table, whoami_sheet,
+};
 
 /// Writes `text` to stdout, adding the final newline if missing. Colour
 /// escape codes are stripped when stdout is not a terminal that shows
@@ -65,6 +71,11 @@ pub(crate) use task::{
 /// ignored instead of panicking like `println!`.
 pub(crate) fn emit(text: &str) {
     write_text(&mut anstream::stdout().lock(), text);
+}
+
+/// Writes `text` to stderr (colours as [`emit`] decides for stderr).
+pub(crate) fn warn(text: &str) {
+    write_text(&mut anstream::stderr().lock(), text);
 }
 
 /// Writes a frame of the live view exactly as it is: its cursor movements
