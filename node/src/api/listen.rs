@@ -1,10 +1,14 @@
 //! Serving the API on its listener so that no client can hold the node:
 //! a connection that sends nothing, or whose request headers do not arrive
 //! within `header_timeout`, is closed; at most `max_connections` are open
-//! at once (one more is closed as soon as it is accepted, so the node keeps
-//! answering the connections it has, Raft peers included).
+//! at once. At the cap, the oldest connection that has not sent a byte yet
+//! is closed to make room for the new one, so a flood of silent clients
+//! cannot keep a client that speaks from being served; only when every
+//! connection is in use is a new one closed at once. Connections in use
+//! (Raft peers included) are never closed for another.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -12,7 +16,21 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
+
+/// Connections accepted that have not sent a byte yet, oldest first, each
+/// with the switch that closes it.
+#[derive(Default)]
+struct Silent {
+    next: u64,
+    waiting: BTreeMap<u64, oneshot::Sender<()>>,
+}
+
+type SilentSet = Arc<Mutex<Silent>>;
+
+fn lock(s: &SilentSet) -> std::sync::MutexGuard<'_, Silent> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// Limits of the listener (node settings `header_read_timeout_seconds`,
 /// `max_connections`).
@@ -38,6 +56,7 @@ pub async fn serve(
     builder.http2().timer(TokioTimer::new());
     let builder = Arc::new(builder);
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let silent = SilentSet::default();
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -54,19 +73,52 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tracing::warn!(peer = %peer, max = limits.max_connections, "connection refused: the node holds its most connections");
-            drop(stream);
-            continue;
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                // Make room by closing the oldest silent connection; its
+                // slot is free as soon as its task sees the switch.
+                let oldest = lock(&silent).waiting.pop_first();
+                let freed = match oldest {
+                    Some((_, close)) => {
+                        let _ = close.send(());
+                        tokio::time::timeout(Duration::from_secs(1), slots.clone().acquire_owned())
+                            .await
+                            .ok()
+                            .and_then(Result::ok)
+                    }
+                    None => None,
+                };
+                let Some(slot) = freed else {
+                    tracing::warn!(peer = %peer, max = limits.max_connections, "connection refused: the node holds its most connections, all in use");
+                    drop(stream);
+                    continue;
+                };
+                slot
+            }
         };
         let (builder, router, watcher) = (builder.clone(), router.clone(), graceful.watcher());
+        let silent = silent.clone();
         tokio::spawn(async move {
             // A client that connects and says nothing is let go: the
-            // protocol is only known from its first bytes.
+            // protocol is only known from its first bytes. Until it speaks
+            // it may be closed to make room for another.
+            let (close, closed) = oneshot::channel();
+            let id = {
+                let mut s = lock(&silent);
+                s.next += 1;
+                let id = s.next;
+                s.waiting.insert(id, close);
+                id
+            };
             let mut first = [0u8; 1];
-            match tokio::time::timeout(limits.header_timeout, stream.peek(&mut first)).await {
-                Ok(Ok(n)) if n > 0 => {}
-                _ => return,
+            let spoke = tokio::select! {
+                r = tokio::time::timeout(limits.header_timeout, stream.peek(&mut first)) => matches!(r, Ok(Ok(n)) if n > 0),
+                _ = closed => false,
+            };
+            lock(&silent).waiting.remove(&id);
+            if !spoke {
+                return;
             }
             // The peer's address, for login back-off and logs (`api::auth`).
             let router = tower::ServiceExt::map_request(

@@ -65,6 +65,12 @@ pub(crate) async fn login_burst(o: &Opts) -> Result<Value> {
     }))
 }
 
+/// Whether the node still holds `s` open (a read would wait, not end).
+fn is_open(s: &tokio::net::TcpStream) -> bool {
+    let mut buf = [0u8; 1];
+    matches!(s.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+}
+
 /// Opens `--count` connections that send nothing and holds them; while
 /// they are open, an authenticated `GET /about` on a new connection must
 /// be answered. Reports how many the node accepted, how long it answered
@@ -79,6 +85,9 @@ pub(crate) async fn idle_flood(o: &Opts) -> Result<Value> {
             Err(_) => refused += 1,
         }
     }
+    // Let the node accept them all, then count those it keeps open.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let open_before = held.iter().filter(|s| is_open(s)).count();
     let http = reqwest::Client::new();
     let url = format!("http://{addr}/api/v1/about");
     let asked = Instant::now();
@@ -92,18 +101,11 @@ pub(crate) async fn idle_flood(o: &Opts) -> Result<Value> {
     // Past the header-read timeout (10 s by default) the node has closed
     // every silent connection: a read sees the end of the stream.
     tokio::time::sleep(Duration::from_secs(o.wait_seconds)).await;
-    let mut still_open = 0usize;
-    for s in &held {
-        let mut buf = [0u8; 1];
-        match s.try_read(&mut buf) {
-            Ok(0) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => still_open += 1,
-            _ => {}
-        }
-    }
+    let still_open = held.iter().filter(|s| is_open(s)).count();
     Ok(json!({
         "idle_connections_opened": held.len(),
         "connect_refused": refused,
+        "held_open_during_flood": open_before,
         "about_status_during_flood": status,
         "about_answered_ms": (answered_ms * 10.0).round() / 10.0,
         "still_open_after_s": o.wait_seconds,
