@@ -384,6 +384,14 @@ async fn the_audit_trail_records_changes_refusals_and_failed_logins() {
     )
     .await;
     assert_eq!(status, 401);
+    // Without credentials nothing is recorded: an anonymous flood makes no writes.
+    let anonymous = reqwest::Client::new()
+        .post(node.url("/api/v1/steps"))
+        .json(&json!({"name": "X", "data": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
     // Over gRPC too: the target is read from the message.
     let mut grpc = grpc_client(node.port, "isadmin", is_tests::PASSWORD)
         .await
@@ -423,6 +431,9 @@ async fn the_audit_trail_records_changes_refusals_and_failed_logins() {
     assert_eq!(find("DELETE /api/v1/steps/Echo", 403)["user"], "victor");
     assert_eq!(find("GET /api/v1/steps", 401)["user"], Value::Null);
     assert_eq!(find("gRPC DeleteStep", 200)["target"], "Echo");
+    assert!(!records
+        .iter()
+        .any(|r| r["action"] == "POST /api/v1/steps" && r["status"] == 401));
     // Reads are not recorded; nothing holds a password.
     assert!(!records.iter().any(|r| r["action"] == "GET /api/v1/audit"));
     assert!(!serde_json::to_string(records)

@@ -1,5 +1,6 @@
-//! The audit trail as the API makes it: every change, every refused call
-//! and every failed login becomes an [`AuditRecord`] (who, what, when, from
+//! The audit trail as the API makes it: every change, every call refused
+//! for want of a permission and every failed login (credentials that did
+//! not authenticate) becomes an [`AuditRecord`] (who, what, when, from
 //! where, how it ended), made by the authentication middleware after the
 //! handler answered, and replicated in batches through Raft by [`AuditSink`].
 //!

@@ -232,6 +232,7 @@ pub async fn require_auth(State(auth): State<Authenticator>, req: Request, next:
         (req, None)
     };
     let addr = peer_ip(&req);
+    let presented = req.headers().contains_key(header::AUTHORIZATION);
     let (who, outcome) = admit(&auth, &mut req, addr).await;
     let resp = match outcome {
         Ok(()) => next.run(req).await,
@@ -243,7 +244,14 @@ pub async fn require_auth(State(auth): State<Authenticator>, req: Request, next:
     } else {
         resp.status().as_u16()
     };
-    if change || matches!(status, 401 | 403 | 429) {
+    // Recorded: what a caller changed or was refused, and failed logins.
+    // Calls without credentials and throttled attempts (429) are not, so
+    // an anonymous flood cannot turn into writes.
+    let record = match &who {
+        Some(_) => change || status == 403,
+        None => presented && status == 401,
+    };
+    if record {
         let action = match path.strip_prefix("/integration.v1.IntegrationService/") {
             Some(m) => format!("gRPC {m}"),
             None => format!("{method} {path}"),
