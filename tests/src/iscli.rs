@@ -1,14 +1,39 @@
 //! Running `iscli` against a node: with explicit connection flags (the
-//! environment is ignored), and the checks most CLI tests share.
+//! environment and the user's config file are ignored), and the checks
+//! most CLI tests share.
 
 use std::process::{Command, Output, Stdio};
 
 use crate::{bin, TestNode};
 
-/// An `iscli` command with host, port and credentials given as flags (and
-/// not taken from the environment), its stdin closed.
-pub fn iscli_command(port: u16, user: &str, password: &str, args: &[&str]) -> Command {
+/// The environment variables `iscli` reads its connection settings and
+/// credentials from.
+const ISCLI_ENV: [&str; 5] = ["IS_HOST", "IS_PORT", "IS_USER", "IS_PASSWORD", "IS_API_KEY"];
+
+/// An `iscli` command that takes nothing from the environment of the test
+/// or from the config file of whoever runs it: every `IS_*` variable it
+/// reads is removed and `XDG_CONFIG_HOME` names a directory that does not
+/// exist, so only the flags a test gives count. Its stdin is closed.
+pub fn iscli_bare() -> Command {
     let mut cmd = Command::new(bin("iscli"));
+    for name in ISCLI_ENV {
+        cmd.env_remove(name);
+    }
+    cmd.env("XDG_CONFIG_HOME", no_config_home()).stdin(Stdio::null());
+    cmd
+}
+
+/// An absolute path where no directory is: `iscli` finds no config file
+/// under it.
+fn no_config_home() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("is-tests-no-config-{}", std::process::id()))
+}
+
+/// An `iscli` command with host, port and credentials given as flags (and
+/// nothing taken from the environment or a config file, see
+/// [`iscli_bare`]), its stdin closed.
+pub fn iscli_command(port: u16, user: &str, password: &str, args: &[&str]) -> Command {
+    let mut cmd = iscli_bare();
     cmd.args([
         "-H",
         "127.0.0.1",
@@ -20,12 +45,7 @@ pub fn iscli_command(port: u16, user: &str, password: &str, args: &[&str]) -> Co
         "-p",
         password,
     ])
-    .args(args)
-    .env_remove("IS_HOST")
-    .env_remove("IS_PORT")
-    .env_remove("IS_USER")
-    .env_remove("IS_PASSWORD")
-    .stdin(Stdio::null());
+    .args(args);
     cmd
 }
 

@@ -27,7 +27,7 @@ pub mod services;
 pub use fixtures::{
     examples_dir, runner_shared_root, shared_tempdir, step_source, syncpack_dir, wheel_dir, Markers,
 };
-pub use iscli::{iscli, iscli_command, iscli_json, iscli_ok, iscli_out, position_of};
+pub use iscli::{iscli, iscli_bare, iscli_command, iscli_json, iscli_ok, iscli_out, position_of};
 pub use node::TestNode;
 pub use poll::{poll, poll_every, stays, Progress};
 

@@ -7,9 +7,9 @@
 //! password, and the back-off after failed logins.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-use is_tests::{bin, iscli_command, step_source, TestNode, PASSWORD};
+use is_tests::{iscli_bare, iscli_command, step_source, TestNode, PASSWORD};
 use serde_json::{json, Value};
 
 /// Exit code, stdout and stderr of a finished `iscli`.
@@ -69,13 +69,9 @@ fn with_stdin(node: &TestNode, user: &str, password: &str, args: &[&str], stdin:
 
 /// `iscli --api-key KEY ARGS`, with no user or password from anywhere.
 fn with_key(node: &TestNode, key: &str, args: &[&str]) -> Ran {
-    let output = Command::new(bin("iscli"))
+    let output = iscli_bare()
         .args(["-H", "127.0.0.1", "-P", &node.port.to_string(), "--api-key", key])
         .args(args)
-        .env_remove("IS_USER")
-        .env_remove("IS_PASSWORD")
-        .env_remove("IS_API_KEY")
-        .stdin(Stdio::null())
         .output()
         .expect("run iscli");
     Ran::of(output)

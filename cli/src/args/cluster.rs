@@ -1,4 +1,5 @@
-//! `iscli cluster ...`: the cluster's status, adding and removing nodes.
+//! `iscli cluster ...`: the cluster's status, adding and removing nodes,
+//! and rotating the cluster key.
 
 use clap::Subcommand;
 
@@ -20,4 +21,22 @@ pub(crate) enum ClusterCommand {
         /// Node id
         id: u64,
     },
+    /// Make a new cluster key and seal every encrypted configuration value
+    /// again under it (administrators only)
+    ///
+    /// The cluster key encrypts the values of configurations marked
+    /// encrypted. Rotating it decrypts every such value with the old key
+    /// and encrypts it with a new one, in one replicated change: every
+    /// node uses the new key from then on, and the ciphertext `config get`
+    /// shows changes while the values stay the same. If a configuration
+    /// changes meanwhile, nothing is rotated and the command fails: run it
+    /// again. With --json: the node's answer, {"result": "rotated",
+    /// "configurations": N, "values": M}.
+    #[command(after_help = ROTATE_KEY_HELP)]
+    RotateKey,
 }
+
+const ROTATE_KEY_HELP: &str = "\
+Examples:
+  iscli cluster rotate-key                 prints how many values were sealed again
+  iscli cluster rotate-key --json";

@@ -6,13 +6,14 @@
 //! (`iscli -usf step.py`, `iscli -AIkn pack -V 1.0`, in `legacy`) and
 //! subcommands (`iscli step list`), one file per noun: `step`, `app`,
 //! `task`, `config`, `pack`, `cluster`, `cache`, `schedule`, `report`,
-//! `users` (`user`, `role`, `key`); `params` reads `--param KEY=VALUE`. To add a subcommand, add a variant
-//! to `Command` (or to one of the per-noun enums) and its handler in
-//! `commands`.
+//! `users` (`user`, `role`, `key`), `audit`; `params` reads
+//! `--param KEY=VALUE`. To add a subcommand, add a variant to `Command`
+//! (or to one of the per-noun enums) and its handler in `commands`.
 
 use clap::{Parser, Subcommand};
 
 mod app;
+mod audit;
 mod cache;
 mod cluster;
 mod config;
@@ -30,6 +31,7 @@ mod users;
 mod users_tests;
 
 pub(crate) use app::{AppCommand, AppRun};
+pub(crate) use audit::AuditList;
 pub(crate) use cache::CacheCommand;
 pub(crate) use cluster::ClusterCommand;
 pub(crate) use config::ConfigCommand;
@@ -78,6 +80,7 @@ Examples:
   iscli app get integration_template --json
   iscli cluster status                      members, leader, health
   iscli cluster add 4 10.0.0.4:8080         a new voting member (same cluster_secret)
+  iscli cluster rotate-key                  a new cluster key; encrypted values sealed again
   iscli schedule add --app integration_template --every 3600
                                             run an application every hour
   iscli schedule add --app integration_template --cron '0 2 * * *' --timezone Europe/Paris
@@ -92,6 +95,7 @@ Examples:
   iscli role assign olga viewer             change a user's role
   iscli key create --label ci               an API key acting as you, shown once
   iscli --api-key isk_... task list         call with an API key instead of -U/-p
+  iscli audit                               who changed what, and what was refused
 
 Connection settings come from the flags, else IS_HOST, IS_PORT, IS_USER,
 IS_PASSWORD, IS_API_KEY, else ~/.config/iscli/config.toml (keys host, port,
@@ -194,7 +198,7 @@ pub(crate) enum Command {
     #[command(subcommand, visible_alias = "syncpack")]
     Pack(PackCommand),
 
-    /// The cluster of nodes
+    /// The cluster: its nodes (status, adding, removing) and its key
     #[command(subcommand)]
     Cluster(ClusterCommand),
 
@@ -234,6 +238,16 @@ pub(crate) enum Command {
     /// listing, revoking)
     #[command(subcommand, visible_alias = "apikey")]
     Key(KeyCommand),
+
+    /// The audit trail, newest first: every change, every call refused for
+    /// want of a permission and every failed login (administrators only)
+    ///
+    /// One page of at most --limit records; when more follow, the last line
+    /// says the --cursor that gets the next page. --all gets every page.
+    /// With --json: the node's answer, {"records": [...], "next_cursor": ...}
+    /// (with --all, every record and a null cursor).
+    #[command(after_help = audit::AUDIT_HELP)]
+    Audit(AuditList),
 }
 
 /// The one thing this invocation does.

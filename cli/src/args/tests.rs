@@ -65,6 +65,36 @@ fn subcommands_parse() {
         action(&["cluster", "remove", "4"]).unwrap(),
         Action::Command(Command::Cluster(ClusterCommand::Remove { id: 4 }))
     );
+    assert_eq!(
+        action(&["cluster", "rotate-key", "--json"]).unwrap(),
+        Action::Command(Command::Cluster(ClusterCommand::RotateKey))
+    );
     assert_eq!(action(&["about"]).unwrap(), Action::Command(Command::About));
     assert_eq!(action(&["--cli-version"]).unwrap(), Action::CliVersion);
+}
+
+#[test]
+fn rotate_key_takes_no_arguments_and_says_what_it_does() {
+    for line in [
+        &["iscli", "cluster", "rotate-key", "now"][..],
+        &["iscli", "cluster", "rotate-key", "--force"],
+        &["iscli", "cluster", "rotatekey"],
+    ] {
+        let err = Cli::try_parse_from(line).expect_err(&format!("{line:?} parsed"));
+        assert_eq!(err.exit_code(), 2, "{line:?}");
+    }
+    let mut cli = Cli::command();
+    let help = cli
+        .find_subcommand_mut("cluster")
+        .and_then(|c| c.find_subcommand_mut("rotate-key"))
+        .expect("cluster rotate-key")
+        .render_long_help()
+        .to_string();
+    for says in [
+        "new cluster key",
+        "encrypted configuration value",
+        "administrators only",
+    ] {
+        assert!(help.contains(says), "{says:?} not in:\n{help}");
+    }
 }

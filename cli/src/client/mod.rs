@@ -2,8 +2,9 @@
 //! per RPC the CLI uses, answering the node's typed messages as they come:
 //! `content` (steps, applications, configurations, syncpacks), `tasks`
 //! (running steps and applications, tasks, runs and their events),
-//! `schedules` (schedules and reports), `users` (users, roles, API keys)
-//! and the system calls (this file); the interceptor that puts the
+//! `schedules` (schedules and reports), `users` (users, roles, API keys,
+//! the audit trail) and the system calls (this file: about, the cluster's
+//! members and its key); the interceptor that puts the
 //! credentials (`Basic` password or `Bearer` API key) on every call
 //! (`auth`), and the mapping of every failure (transport errors and
 //! `Status` with its JSON details) to a `CliError` (`status`). Nothing else
@@ -143,6 +144,15 @@ impl Client {
     pub(crate) async fn remove_cluster_node(&mut self, node_id: u64) -> Result<ClusterStatus, CliError> {
         match self.rpc.remove_cluster_node(RemoveNodeRequest { node_id }).await {
             Ok(r) => Ok(r.into_inner()),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// A new cluster key, every encrypted configuration value sealed again
+    /// under it: `{"result": "rotated", "configurations": N, "values": M}`.
+    pub(crate) async fn rotate_cluster_key(&mut self) -> Result<Value, CliError> {
+        match self.rpc.rotate_cluster_key(Empty {}).await {
+            Ok(r) => Ok(document(&r.into_inner().json)),
             Err(s) => Err(self.fail(s)),
         }
     }

@@ -1,9 +1,12 @@
-//! The RPCs of users, roles and API keys. Their answers are JSON documents
-//! (the caller, lists, a user, a key); they come back as values for
-//! `output` to read tolerantly, and unchanged for `--json`. Passwords go
-//! out in requests only; nothing here keeps or logs them.
+//! The RPCs of users, roles, API keys and the audit trail. Their answers
+//! are JSON documents (the caller, lists, a user, a key, a page of audit
+//! records); they come back as values for `output` to read tolerantly, and
+//! unchanged for `--json`. Passwords go out in requests only; nothing here
+//! keeps or logs them.
 
-use is_proto::v1::{CreateApiKeyRequest, CreateUserRequest, Empty, Json, RoleOwner, SetPasswordRequest};
+use is_proto::v1::{
+    CreateApiKeyRequest, CreateUserRequest, Empty, Json, ListAuditRequest, RoleOwner, SetPasswordRequest,
+};
 use serde_json::Value;
 use tonic::Response;
 
@@ -145,6 +148,24 @@ impl Client {
     pub(crate) async fn revoke_api_key(&mut self, id: &str) -> Result<DeletedName, CliError> {
         match self.rpc.revoke_api_key(id_req(id)).await {
             Ok(r) => Ok(deleted_name(r.into_inner().name, id)),
+            Err(s) => Err(self.fail(s)),
+        }
+    }
+
+    /// One page of the audit trail, newest first: `{"records": [...],
+    /// "next_cursor": ...}`. `cursor`: the previous page's `next_cursor`
+    /// (None: the newest records); `limit`: None for the node's 50.
+    pub(crate) async fn list_audit(
+        &mut self,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Value, CliError> {
+        let req = ListAuditRequest {
+            cursor: cursor.unwrap_or_default().to_string(),
+            limit: limit.unwrap_or(0),
+        };
+        match self.rpc.list_audit(req).await {
+            Ok(r) => Ok(json_of(r)),
             Err(s) => Err(self.fail(s)),
         }
     }

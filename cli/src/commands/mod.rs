@@ -4,9 +4,11 @@
 //!
 //! One file per noun: `step`, `task`, `app`, `config`, `cache`, `pack`
 //! (list, show, delete), `syncpack` (`-A`/`-I`, following an install),
-//! `schedule` (add, list, show, enable, disable, delete), `report` (list,
-//! following the pages with --all; show, delete), `users` (whoami, users,
-//! roles, API keys; a new password is read before connecting);
+//! `cluster` (members, rotating the cluster key), `schedule` (add, list,
+//! show, enable, disable, delete), `report` (list, following the pages
+//! with --all; show, delete), `users` (whoami, users, roles, API keys; a
+//! new password is read before connecting), `audit` (the audit trail,
+//! following the pages with --all; `pages` gathers them for both);
 //! following a run (`app run`, `task replay`, `task logs isapp-... -f`,
 //! the live view of `live`) is `runs`. The decisions of following (what an
 //! event calls for, when it is over, how to show a run on this stdout) are
@@ -17,7 +19,7 @@ use is_proto::v1::TaskState;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::args::{Action, ClusterCommand, Command, ScheduleCommand};
+use crate::args::{Action, Command, ScheduleCommand};
 use crate::client::Client;
 use crate::error::CliError;
 use crate::output;
@@ -25,11 +27,14 @@ use crate::settings::{self, ConnectionFlags};
 use crate::upload;
 
 mod app;
+mod audit;
 mod cache;
+mod cluster;
 mod config;
 mod follow;
 mod follow_run;
 mod pack;
+mod pages;
 mod report;
 mod runs;
 mod schedule;
@@ -144,15 +149,7 @@ async fn run_command(command: Command, ctx: &Context) -> Result<Outcome, CliErro
             ctx.print(&about, output::about_sheet)?;
             Ok(Outcome::Success)
         }
-        Command::Cluster(cmd) => {
-            let status = match cmd {
-                ClusterCommand::Status => client.cluster_status().await?,
-                ClusterCommand::Add { id, address } => client.add_cluster_node(id, address).await?,
-                ClusterCommand::Remove { id } => client.remove_cluster_node(id).await?,
-            };
-            ctx.print(&status, output::cluster_sheet)?;
-            Ok(Outcome::Success)
-        }
+        Command::Cluster(cmd) => cluster::run(&mut client, cmd, ctx).await,
         Command::Task(cmd) => task::run(&mut client, cmd, ctx).await,
         Command::Pack(cmd) => pack::run(&mut client, cmd, ctx).await,
         Command::Cache(cmd) => cache::run(&mut client, cmd, ctx).await,
@@ -165,6 +162,7 @@ async fn run_command(command: Command, ctx: &Context) -> Result<Outcome, CliErro
         }
         Command::Role(cmd) => users::role(&mut client, cmd, ctx).await,
         Command::Key(cmd) => users::key(&mut client, cmd, ctx).await,
+        Command::Audit(list) => audit::list(&mut client, list, ctx).await,
     }
 }
 

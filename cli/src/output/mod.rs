@@ -2,13 +2,14 @@
 //! `catalog` (lists of stored content, the step sheet), `task` (task
 //! progress lines, outcomes, the task sheet), `logs` (log lines of a task),
 //! `run` (application runs: state changes, outcome, run sheet, run list),
-//! `run_logs` (the merged log lines of a run's steps), `system` (about and
-//! cluster status), `syncpack` (the list and sheet of syncpacks, the lines
+//! `run_logs` (the merged log lines of a run's steps), `system` (about,
+//! cluster status, key rotation), `syncpack` (the list and sheet of syncpacks, the lines
 //! of following an install), `schedule` (the list and sheet of schedules
 //! with their history), `report` (the list of reports, one report's
-//! sections as tables), `users` (users, roles and API keys), with the helpers they share: `states` (state
-//! names, final and failed states), `fields` (reading free-form JSON
-//! values), `table`, `time` and `style` (state colours).
+//! sections as tables), `users` (users, roles and API keys), `audit` (the
+//! audit trail), with the helpers they share: `states` (state names, final
+//! and failed states), `fields` (reading free-form JSON values), `table`,
+//! `time` and `style` (state colours).
 //!
 //! Every renderer is pure (typed message in, text out); the JSON `--json`
 //! prints is the message's own serialization ([`json_text`]). Writing to
@@ -22,6 +23,7 @@ use serde_json::Value;
 
 use crate::error::{ApiError, ApiErrorKind, CliError};
 
+mod audit;
 mod cache;
 mod catalog;
 mod fields;
@@ -41,6 +43,7 @@ mod task;
 mod time;
 mod users;
 
+pub(crate) use audit::audit_table;
 pub(crate) use cache::cache_sheet;
 pub(crate) use catalog::{list_table, step_sheet};
 pub(crate) use fields::text;
@@ -55,7 +58,7 @@ pub(crate) use schedule::{schedule_added, schedule_sheet, schedule_table, schedu
 pub(crate) use states::{is_failed, is_final, state_text};
 pub(crate) use style::paint;
 pub(crate) use syncpack::{install_logs, node_progress, pack_sheet, pack_table};
-pub(crate) use system::{about_sheet, cluster_sheet};
+pub(crate) use system::{about_sheet, cluster_sheet, key_rotated};
 pub(crate) use task::{
     revoked, state_line, still_running, task_logs, task_outcome, task_sheet, task_started,
 };

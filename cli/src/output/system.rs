@@ -1,11 +1,13 @@
 //! The node and its cluster for people: `iscli about` and `iscli cluster
 //! ...`. Each sheet lists the answer's fields under their JSON names, in
 //! the order `--json` prints them (by name), as `name: value` lines, a
-//! block of lines for a map and a table for a list of members.
+//! block of lines for a map and a table for a list of members; `cluster
+//! rotate-key` answers one line.
 
 use is_proto::v1::{About, ClusterMember, ClusterStatus};
+use serde_json::Value;
 
-use super::fields::or_dash;
+use super::fields::{or_dash, text};
 use super::table::table;
 
 /// What one field of a sheet shows.
@@ -134,6 +136,27 @@ fn indented(text: &str) -> String {
     text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
+/// `iscli cluster rotate-key`: `rotated the cluster key: 3 values in 2
+/// configurations sealed again`.
+pub(crate) fn key_rotated(answer: &Value) -> String {
+    let values = or_dash(text(answer, "values"));
+    let configurations = or_dash(text(answer, "configurations"));
+    format!(
+        "rotated the cluster key: {values} {} in {configurations} {} sealed again",
+        plural(&values, "value"),
+        plural(&configurations, "configuration")
+    )
+}
+
+/// `noun`, with an `s` unless `count` is 1.
+fn plural(count: &str, noun: &str) -> String {
+    if count == "1" {
+        noun.to_string()
+    } else {
+        format!("{noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,5 +248,28 @@ mod tests {
             ..status
         };
         assert!(cluster_sheet(&alone).contains("\nmembers:        -\n"));
+    }
+
+    #[test]
+    fn a_rotation_says_how_much_was_sealed_again() {
+        let answer = serde_json::json!({"result": "rotated", "configurations": 2, "values": 3});
+        assert_eq!(
+            key_rotated(&answer),
+            "rotated the cluster key: 3 values in 2 configurations sealed again"
+        );
+        let one = serde_json::json!({"result": "rotated", "configurations": 1, "values": 1});
+        assert_eq!(
+            key_rotated(&one),
+            "rotated the cluster key: 1 value in 1 configuration sealed again"
+        );
+        let none = serde_json::json!({"result": "rotated", "configurations": 0, "values": 0});
+        assert_eq!(
+            key_rotated(&none),
+            "rotated the cluster key: 0 values in 0 configurations sealed again"
+        );
+        assert_eq!(
+            key_rotated(&serde_json::json!({})),
+            "rotated the cluster key: - values in - configurations sealed again"
+        );
     }
 }
