@@ -94,12 +94,14 @@ pub fn required(method: &Method, path: &str) -> Permission {
 }
 
 /// Whether a call changes something (and so is recorded in the audit
-/// trail whatever its outcome): REST writes, and gRPC methods that need
-/// more than `read` or change the caller's own password or keys.
+/// trail whatever its outcome): REST methods other than GET and HEAD, and
+/// gRPC methods other than the reads (`Get…`, `List…`, `Watch…`, `About`,
+/// `WhoAmI`, `ClusterStatus`).
 pub fn is_change(method: &Method, path: &str) -> bool {
     match path.strip_prefix(GRPC_PREFIX) {
         Some(name) => {
-            required(method, path) != Read || matches!(name, "SetPassword" | "CreateApiKey" | "RevokeApiKey")
+            !(["Get", "List", "Watch"].iter().any(|p| name.starts_with(p))
+                || matches!(name, "About" | "WhoAmI" | "ClusterStatus"))
         }
         None => !matches!(*method, Method::GET | Method::HEAD),
     }
