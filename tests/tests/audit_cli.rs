@@ -144,8 +144,7 @@ async fn the_audit_trail_and_key_rotation_through_iscli() {
     assert!(!table.contains("(more records follow"), "{table}");
 
     // A page at a time: the last line gives the cursor of the next page.
-    // (Reading the trail over gRPC may itself be recorded, so the newest
-    // records can change between calls; what lies past a cursor cannot.)
+    // (Past a cursor the trail cannot change, whatever is recorded meanwhile.)
     let first = iscli_ok(&node, &["audit", "--limit", "1"]);
     assert_eq!(
         first.lines().count(),
@@ -161,7 +160,9 @@ async fn the_audit_trail_and_key_rotation_through_iscli() {
         &node,
         &["audit", "--limit", "1000", "--cursor", cursor],
     ));
-    assert!(older.len() > 4, "{older:?}");
+    // At least the user, the configuration and the refusal lie past the
+    // newest record: enough for pages of one and of two.
+    assert!(older.len() >= 3, "{older:?}");
     let second = iscli_json(&node, &["audit", "--limit", "1", "--cursor", cursor]);
     assert_eq!(records(&second), older[..1], "{second}");
     assert!(second["next_cursor"].is_string(), "{second}");
