@@ -83,7 +83,10 @@ Examples:
 
 Connection settings come from the flags, else IS_HOST, IS_PORT, IS_USER,
 IS_PASSWORD, else ~/.config/iscli/config.toml (keys host, port, username,
-password; $XDG_CONFIG_HOME is honoured), else 127.0.0.1:8080 as user isadmin.";
+password; $XDG_CONFIG_HOME is honoured), else 127.0.0.1:8080 as user isadmin.
+
+The same operations over REST are described by the node's OpenAPI document,
+GET http://HOST:PORT/api/v1/openapi.json (no credentials needed).";
 
 /// Command-line client of the Integration Service (talks gRPC to isnode).
 #[derive(Debug, Parser)]

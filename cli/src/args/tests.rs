@@ -68,3 +68,9 @@ fn subcommands_parse() {
     assert_eq!(action(&["about"]).unwrap(), Action::Command(Command::About));
     assert_eq!(action(&["--cli-version"]).unwrap(), Action::CliVersion);
 }
+
+#[test]
+fn top_level_help_says_where_the_openapi_document_is() {
+    let help = Cli::command().render_long_help().to_string();
+    assert!(help.contains("/api/v1/openapi.json"), "{help}");
+}

@@ -353,12 +353,32 @@ async fn replay(
     run_answer(s.replay(&id, wait_of(&q, 0.0)?).await?)
 }
 
+/// One server-sent event of `GET /tasks/{id}/events` (schema only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct TaskEventFrame {
+    event: EventName,
+    /// The event as JSON: `{"type": state|log|end, ...}`; an `end` event
+    /// holds the final status.
+    data: String,
+}
+
+/// The name of a server-sent event: the `type` its data carries.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum EventName {
+    State,
+    Log,
+    End,
+}
+
 /// Server-sent events: every state change and log record of a run or task
 /// as it happens (events `state`, `log`, `end`; each `data` is JSON with
 /// the same `type`), ending with the final status.
 #[utoipa::path(get, path = "/tasks/{id}/events", tag = "tasks",
     params(("id" = String, Path, description = "a run id or a step task id")),
-    responses((status = 200, description = "the event stream", content_type = "text/event-stream", body = String)))]
+    responses((status = 200, description = "the event stream", content_type = "text/event-stream", body = TaskEventFrame)))]
 async fn task_events(
     State(s): State<Service>,
     Path(id): Path<String>,
