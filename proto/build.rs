@@ -7,6 +7,10 @@
 //! The attributes below fix what proto3 cannot say: enum fields serialize
 //! as their state name, free-form values as JSON, oneofs inline, and a few
 //! optional fields are left out of the JSON when unset.
+//!
+//! They derive `utoipa::ToSchema` as well, for the REST bridge's OpenAPI
+//! document; every serde attribute below that changes a field's JSON type
+//! has its `#[schema(...)]` twin, so the schema says what serde writes.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = ["proto/integration.proto", "proto/internal.proto"];
@@ -15,8 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let descriptors = protox::compile(files, ["proto"])?;
     let v1 = |path: &str| format!(".integration.v1.{path}");
-    let mut builder =
-        tonic_prost_build::configure().type_attribute(".integration.v1", "#[derive(serde::Serialize)]");
+    let mut builder = tonic_prost_build::configure()
+        .type_attribute(".integration.v1", "#[derive(serde::Serialize, utoipa::ToSchema)]");
     for field in [
         "TaskStatus.state",
         "RunStep.state",
@@ -24,7 +28,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Attempt.state",
         "StateChange.state",
     ] {
-        builder = builder.field_attribute(v1(field), "#[serde(serialize_with = \"crate::json::state\")]");
+        builder = builder
+            .field_attribute(v1(field), "#[serde(serialize_with = \"crate::json::state\")]")
+            .field_attribute(v1(field), "#[schema(value_type = crate::json::StateName)]");
     }
     for field in [
         "DeclaredParameter.description",
@@ -37,7 +43,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "TaskStatus.result",
         "CacheEntry.value",
     ] {
-        builder = builder.field_attribute(v1(field), "#[serde(serialize_with = \"crate::json::value\")]");
+        // Any JSON value, null included.
+        builder = builder
+            .field_attribute(v1(field), "#[serde(serialize_with = \"crate::json::value\")]")
+            .field_attribute(v1(field), "#[schema(value_type = Value)]");
     }
     for field in [
         "AppStep.params",
@@ -45,7 +54,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "RunStepRequest.params",
         "RunApplicationRequest.params",
     ] {
-        builder = builder.field_attribute(v1(field), "#[serde(serialize_with = \"crate::json::object\")]");
+        builder = builder
+            .field_attribute(v1(field), "#[serde(serialize_with = \"crate::json::object\")]")
+            .field_attribute(v1(field), "#[schema(value_type = Option<Object>)]");
     }
     for field in [
         "ContentSummary.friendly_name",
@@ -74,6 +85,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "#[serde(tag = \"type\", rename_all = \"lowercase\")]",
         )
         .type_attribute(v1("AnyTask.kind"), "#[serde(untagged)]")
+        // utoipa knows no `transparent`: the oneof is the schema of what a
+        // transparent `AnyTask` writes, so it takes the name.
+        .type_attribute(v1("AnyTask.kind"), "#[schema(as = AnyTask)]")
+        .message_attribute(v1("AnyTask"), "#[schema(as = AnyTaskMessage)]")
         // REST answers the pickle itself with `?raw=true`, not inside JSON.
         .field_attribute(v1("CacheEntry.pickle"), "#[serde(skip)]");
     builder.compile_fds(descriptors)?;

@@ -74,6 +74,25 @@ pub fn state_name(state: i32) -> &'static str {
     }
 }
 
+/// The schema of a task state as JSON writes it: a string, one of the names
+/// [`state_name`] gives (the OpenAPI document's `StateName`).
+pub struct StateName;
+
+impl utoipa::PartialSchema for StateName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use TaskState::*;
+        let names =
+            [Unspecified, Pending, Started, Retry, Success, Failure, Revoked].map(|s| state_name(s as i32));
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("a task or run state"))
+            .enum_values(Some(names))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for StateName {}
+
 /// The state of a name as JSON and screens write it, if it is one.
 pub fn state_of(name: &str) -> Option<TaskState> {
     use TaskState::*;

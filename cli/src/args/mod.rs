@@ -101,7 +101,10 @@ Connection settings come from the flags, else IS_HOST, IS_PORT, IS_USER,
 IS_PASSWORD, IS_API_KEY, else ~/.config/iscli/config.toml (keys host, port,
 username, password, api_key; $XDG_CONFIG_HOME is honoured), else
 127.0.0.1:8080 as user isadmin. Credentials come from the first of these
-places that names any: an API key there, or a user and password there.";
+places that names any: an API key there, or a user and password there.
+
+The same operations over REST are described by the node's OpenAPI document,
+GET http://HOST:PORT/api/v1/openapi.json (no credentials needed).";
 
 /// Command-line client of the Integration Service (talks gRPC to isnode).
 #[derive(Debug, Parser)]

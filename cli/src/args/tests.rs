@@ -98,3 +98,9 @@ fn rotate_key_takes_no_arguments_and_says_what_it_does() {
         assert!(help.contains(says), "{says:?} not in:\n{help}");
     }
 }
+
+#[test]
+fn top_level_help_says_where_the_openapi_document_is() {
+    let help = Cli::command().render_long_help().to_string();
+    assert!(help.contains("/api/v1/openapi.json"), "{help}");
+}

@@ -179,9 +179,12 @@ impl Tapped {
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// At most this many records (default 50).
     pub limit: Option<usize>,
 }
 

@@ -221,6 +221,10 @@ pub async fn require_auth(State(auth): State<Authenticator>, req: Request, next:
     if req.uri().path().starts_with(INTERNAL_PREFIX) {
         return next.run(req).await;
     }
+    // The one public document: the API's description, no data (api::openapi).
+    if req.method() == axum::http::Method::GET && req.uri().path() == super::openapi::PATH {
+        return next.run(req).await;
+    }
     let grpc = is_grpc(&req);
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let change = super::access::is_change(&method, &path);

@@ -25,6 +25,9 @@ pub enum ApiError {
     TooManyAttempts { retry_after_seconds: u64 },
     #[error("{0}")]
     NotFound(String),
+    /// A path of the API asked with a method it does not serve.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
     #[error("the request body is larger than the limit of {limit} bytes (raise max_body_bytes in the node config)")]
@@ -60,6 +63,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
@@ -75,6 +79,7 @@ impl ApiError {
             ApiError::Forbidden(_) => tonic::Code::PermissionDenied,
             ApiError::TooManyAttempts { .. } => tonic::Code::ResourceExhausted,
             ApiError::NotFound(_) => tonic::Code::NotFound,
+            ApiError::MethodNotAllowed(_) => tonic::Code::Unimplemented,
             ApiError::Conflict(_) => tonic::Code::AlreadyExists,
             ApiError::PayloadTooLarge { .. } => tonic::Code::ResourceExhausted,
             ApiError::NotImplemented(_) => tonic::Code::Unimplemented,
@@ -85,7 +90,41 @@ impl ApiError {
 
     /// The error document of DESIGN 4.3: `{"error": "...", "details": [...]}`.
     pub fn body(&self) -> serde_json::Value {
-        json!({"error": self.to_string(), "details": self.details()})
+        json!(ErrorDoc {
+            error: self.to_string(),
+            details: self.details(),
+        })
+    }
+}
+
+/// The error document every failed REST call answers (DESIGN 4.3); also the
+/// schema the OpenAPI document gives for error answers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDoc {
+    /// What went wrong, in one line.
+    pub error: String,
+    /// Every problem found, for bad input; empty otherwise.
+    pub details: Vec<String>,
+}
+
+/// A query string that does not fit its operation (a malformed string, a
+/// value of the wrong type) is bad input, answered in the error document.
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(r: axum::extract::rejection::QueryRejection) -> ApiError {
+        ApiError::BadRequest {
+            message: "invalid query string".into(),
+            details: vec![r.body_text()],
+        }
+    }
+}
+
+/// A path segment that cannot be read (bad percent-encoding, not UTF-8).
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(r: axum::extract::rejection::PathRejection) -> ApiError {
+        ApiError::BadRequest {
+            message: "invalid path".into(),
+            details: vec![r.body_text()],
+        }
     }
 }
 

@@ -5,7 +5,8 @@
 //!
 //! **Invariant:** every request passes [`auth::require_auth`] before it
 //! reaches a handler of either transport, except node-to-node calls
-//! (`raft::service`), which must carry the cluster secret instead.
+//! (`raft::service`), which must carry the cluster secret instead, and
+//! `GET /api/v1/openapi.json` (the public document, [`openapi`]).
 
 pub mod access;
 pub mod audit;
@@ -16,6 +17,7 @@ pub mod grpc;
 pub mod keys;
 pub mod listen;
 pub mod login_limit;
+pub mod openapi;
 pub mod pack_activation;
 pub mod packs;
 pub mod passwords;
@@ -23,6 +25,8 @@ pub mod reports;
 pub mod rest;
 pub mod rest_packs;
 pub mod rest_schedules;
+pub mod rest_system;
+pub mod rest_tasks;
 pub mod rest_users;
 pub mod runs;
 pub mod runtime;
@@ -59,11 +63,12 @@ pub fn router(svc: Service, auth: auth::Authenticator, cluster_secret: Option<&s
             cluster_secret,
         ))
         .into_axum_router();
-    rest::routes(svc.syncpack_max_bytes())
-        .with_state(svc)
+    let (rest, _) = rest::routes(svc.syncpack_max_bytes()).split_for_parts();
+    rest.with_state(svc)
         .layer(DefaultBodyLimit::max(limit))
         .merge(grpc)
         .fallback(rest::no_route)
+        .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(auth, auth::require_auth))
         .layer(
             // Failed requests are logged where the error is made (api::error);

@@ -1,25 +1,70 @@
-//! The REST bridge (`/api/v1`): thin handlers that decode JSON, call the
-//! shared [`Service`] and encode its answer. Operations of the contract that
-//! later features provide answer 501 with the feature's name.
+//! The REST bridge (`/api/v1`): the shared extractors whose rejections use
+//! the API's error document, the content handlers (steps, applications,
+//! configurations), and [`routes`], which assembles every REST module's
+//! routes together with their OpenAPI operations (`api::openapi`).
+//! Operations of the contract that later features provide answer 501 with
+//! the feature's name.
 
-use std::time::Duration;
-
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::StatusCode;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
-use futures::StreamExt;
+use axum::Json;
 use is_proto::v1 as pb;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::runtime::LogPage;
 use super::{ApiError, Service};
 
 /// Every answer is one of the typed messages (`api::views`) as JSON, or a
 /// stored document as it was uploaded.
-type Answer<T> = Result<Json<T>, ApiError>;
+pub(super) type Answer<T> = Result<Json<T>, ApiError>;
+
+/// `axum::extract::Query` answering a malformed query string, or a value of
+/// the wrong type, with the API's error document (400).
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// `axum::extract::Path` answering an unreadable path segment with the
+/// API's error document (400).
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+/// The whole request body, read with the API's rejections: 413 past the
+/// body limit, 400 when it cannot be read.
+pub struct RawBody(pub axum::body::Bytes);
+
+impl FromRequest<Service> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &Service) -> Result<Self, Self::Rejection> {
+        axum::body::Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|r| {
+                if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge {
+                        limit: state.body_limit(),
+                    }
+                } else {
+                    ApiError::bad_request(format!("cannot read the request body: {r}"))
+                }
+            })
+    }
+}
+
+impl RawBody {
+    /// The body as JSON, or None when it is empty or only white space.
+    pub fn optional_json(&self) -> Result<Option<Value>, ApiError> {
+        if self.0.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        serde_json::from_slice(&self.0)
+            .map(Some)
+            .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
+    }
+}
 
 /// A JSON request body whose rejections use the API's error document:
 /// 413 past the body limit, 400 naming the line and column of bad JSON.
@@ -29,23 +74,11 @@ impl FromRequest<Service> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &Service) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|r| {
-            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge {
-                    limit: state.body_limit(),
-                }
-            } else {
-                ApiError::bad_request(format!("cannot read the request body: {r}"))
-            }
-        })?;
-        if bytes.is_empty() {
-            return Err(ApiError::bad_request(
-                "the request body is empty; send a JSON document",
-            ));
-        }
-        serde_json::from_slice(&bytes)
+        RawBody::from_request(req, state)
+            .await?
+            .optional_json()?
             .map(JsonBody)
-            .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
+            .ok_or_else(|| ApiError::bad_request("the request body is empty; send a JSON document"))
     }
 }
 
@@ -59,6 +92,22 @@ fn required_str<'a>(doc: &'a Value, key: &str, problems: &mut Vec<String>) -> &'
     }
 }
 
+/// The body of `POST /steps` (schema only: the handler reads the document
+/// itself so that it can list every problem).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct StepUpload {
+    /// The step's class name.
+    name: String,
+    /// The Python source defining the class.
+    data: String,
+}
+
+/// Add or overwrite a step; 400 with the Python error if it does not
+/// compile or defines no class `name`.
+#[utoipa::path(post, path = "/steps", tag = "steps",
+    request_body = StepUpload,
+    responses((status = 200, description = "the step is stored", body = pb::Stored)))]
 async fn post_step(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer<pb::Stored> {
     let mut problems = Vec::new();
     let name = required_str(&doc, "name", &mut problems);
@@ -72,9 +121,13 @@ async fn post_step(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer<
     s.put_step(name, data).await.map(Json)
 }
 
-#[derive(serde::Deserialize)]
-struct PageQuery {
+/// `?limit=N&cursor=C` of a content listing.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct PageQuery {
+    /// Start after this name: the `X-Next-Cursor` of the previous page.
     cursor: Option<String>,
+    /// At most this many items (at least 1); the whole list without it.
     limit: Option<usize>,
 }
 
@@ -102,7 +155,7 @@ fn listing(q: PageQuery, list: impl FnOnce(&crate::api::service::NamePage) -> pb
 
 /// The headers of a page that more follow: `X-Next-Cursor` (percent-encoded,
 /// ready for a query string) and, when `link` gives its address, `Link`.
-fn next_page_headers(
+pub(super) fn next_page_headers(
     cursor: Option<&str>,
     link: impl FnOnce(&str) -> Option<String>,
 ) -> axum::http::HeaderMap {
@@ -119,237 +172,8 @@ fn next_page_headers(
     headers
 }
 
-async fn list_steps(State(s): State<Service>, Query(q): Query<PageQuery>) -> Listing {
-    listing(q, |p| s.list_steps(p))
-}
-
-async fn get_step(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::StepInfo> {
-    s.get_step(&name).map(Json)
-}
-
-async fn delete_step(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::Deleted> {
-    s.delete_step(&name).await.map(Json)
-}
-
-async fn post_application(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer<pb::Stored> {
-    s.put_application(doc).await.map(Json)
-}
-
-async fn list_applications(State(s): State<Service>, Query(q): Query<PageQuery>) -> Listing {
-    listing(q, |p| s.list_applications(p))
-}
-
-/// The document as uploaded (unknown keys included), ready to upload again.
-async fn get_application(State(s): State<Service>, Path(name): Path<String>) -> Answer<Value> {
-    s.get_application(&name).map(|a| Json(a.doc))
-}
-
-async fn delete_application(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::Deleted> {
-    s.delete_application(&name).await.map(Json)
-}
-
-async fn post_configuration(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer<pb::Stored> {
-    s.put_configuration(doc).await.map(Json)
-}
-
-async fn list_configurations(State(s): State<Service>, Query(q): Query<PageQuery>) -> Listing {
-    listing(q, |p| s.list_configurations(p))
-}
-
-/// The stored document as the caller's role may see it.
-async fn get_configuration(
-    State(s): State<Service>,
-    axum::Extension(caller): axum::Extension<super::auth::Principal>,
-    Path(name): Path<String>,
-) -> Answer<Value> {
-    s.get_configuration(&name, &caller).map(|c| Json(c.doc))
-}
-
-async fn delete_configuration(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::Deleted> {
-    s.delete_configuration(&name).await.map(Json)
-}
-
-#[derive(serde::Deserialize)]
-struct WaitQuery {
-    wait: Option<f64>,
-}
-
-/// A wait of more than [`MAX_WAIT`](super::runtime::MAX_WAIT) waits that
-/// long (the original product capped it so, and clients written for it ask
-/// for more); a negative one is refused.
-fn wait_of(q: &WaitQuery, default: f64) -> Result<Duration, ApiError> {
-    let w = q.wait.unwrap_or(default);
-    if w.is_nan() || w < 0.0 {
-        return Err(ApiError::bad_request(format!(
-            "wait must be a number of seconds from 0 (longer than {} waits {0}), got {w}",
-            super::runtime::MAX_WAIT.as_secs()
-        )));
-    }
-    Ok(Duration::from_secs_f64(
-        w.min(super::runtime::MAX_WAIT.as_secs_f64()),
-    ))
-}
-
-/// `POST /steps/run?wait=5 {"name": step, ...params}`: 200 with the task
-/// status if it finished within `wait`, else 202 with its id.
-async fn run_step(
-    State(s): State<Service>,
-    Query(q): Query<WaitQuery>,
-    JsonBody(doc): JsonBody,
-) -> Result<axum::response::Response, ApiError> {
-    let Value::Object(mut params) = doc else {
-        return Err(ApiError::bad_request(
-            "the body must be a JSON object: {\"name\": step, ...parameters}",
-        ));
-    };
-    let name = match params.remove("name") {
-        Some(Value::String(n)) if !n.is_empty() => n,
-        _ => {
-            return Err(ApiError::BadRequest {
-                message: "which step? the body needs \"name\"".into(),
-                details: vec!["\"name\" is required and must be the step's name".into()],
-            })
-        }
-    };
-    let ran = s.run_step(&name, params, wait_of(&q, 5.0)?).await?;
-    let Some(task) = ran.task else {
-        return Err(ApiError::Internal(
-            "the step started but its status is missing".into(),
-        ));
-    };
-    if ran.finished {
-        return Ok((StatusCode::OK, Json(task)).into_response());
-    }
-    // Still going: where to follow it.
-    let short = json!({"id": task.id, "href": task.href, "state": is_proto::json::state_name(task.state)});
-    Ok((StatusCode::ACCEPTED, Json(short)).into_response())
-}
-
-/// The query of `GET /tasks/{id}`, read as text so that a bad number gets
-/// the API's error document.
-#[derive(serde::Deserialize)]
-struct TaskQuery {
-    wait: Option<String>,
-    logs_offset: Option<String>,
-    logs_limit: Option<String>,
-}
-
-/// A non-negative integer query parameter, if given.
-fn count_param(name: &str, value: Option<&str>) -> Result<Option<u64>, ApiError> {
-    value
-        .map(|v| {
-            v.parse::<u64>().map_err(|_| ApiError::BadRequest {
-                message: format!("invalid {name}"),
-                details: vec![format!("{name} must be a non-negative integer, got {v:?}")],
-            })
-        })
-        .transpose()
-}
-
-/// `GET /tasks/{id}?wait=N&logs_offset=O&logs_limit=L`: with `wait`,
-/// answers once the task or run is finished or after N seconds (a long
-/// poll), whichever comes first; a step task's log is paged by
-/// `logs_offset` and `logs_limit` (default: the whole log).
-async fn get_task(
-    State(s): State<Service>,
-    Path(id): Path<String>,
-    Query(q): Query<TaskQuery>,
-) -> Answer<pb::AnyTask> {
-    let wait = match q.wait.as_deref() {
-        None => None,
-        Some(w) => Some(
-            w.parse::<f64>()
-                .map_err(|_| ApiError::bad_request(format!("wait must be a number of seconds, got {w:?}")))?,
-        ),
-    };
-    let wait = wait_of(&WaitQuery { wait }, 0.0)?;
-    let logs = LogPage {
-        offset: count_param("logs_offset", q.logs_offset.as_deref())?.unwrap_or(0),
-        limit: count_param("logs_limit", q.logs_limit.as_deref())?,
-    };
-    if !wait.is_zero() {
-        s.wait_for_task(&id, wait).await;
-    }
-    s.any_task_status(&id, logs).await.map(Json)
-}
-
-#[derive(serde::Deserialize)]
-struct ResultQuery {
-    format: Option<String>,
-}
-
-/// `GET /tasks/{id}/result[?format=pickle]`: the whole result, as JSON text
-/// or as the pickle the step saved.
-async fn get_task_result(
-    State(s): State<Service>,
-    Path(id): Path<String>,
-    Query(q): Query<ResultQuery>,
-) -> Result<axum::response::Response, ApiError> {
-    let r = s.task_result(&id, q.format.as_deref().unwrap_or(""))?;
-    Ok(([(axum::http::header::CONTENT_TYPE, r.content_type)], r.data).into_response())
-}
-
-async fn revoke_task(State(s): State<Service>, Path(id): Path<String>) -> Answer<pb::AnyTask> {
-    s.revoke_any(&id).await.map(Json)
-}
-
-async fn revoke_all(State(s): State<Service>) -> Answer<pb::RevokedAll> {
-    s.revoke_all().await.map(Json)
-}
-
-#[derive(serde::Deserialize)]
-struct ListQuery {
-    app: Option<String>,
-    state: Option<String>,
-    triggered_by: Option<String>,
-    since: Option<f64>,
-    until: Option<f64>,
-    cursor: Option<String>,
-    limit: Option<usize>,
-}
-
-/// `GET /tasks`: a page of runs, newest first, as a JSON array. When more
-/// follow, `X-Next-Cursor` holds the cursor of the next page and `Link`
-/// its address (`rel="next"`).
-async fn list_tasks(
-    State(s): State<Service>,
-    Query(q): Query<ListQuery>,
-) -> Result<(axum::http::HeaderMap, Json<Vec<pb::RunStatus>>), ApiError> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 1000);
-    let query = crate::api::runs::RunQuery {
-        app: q.app,
-        state: q.state,
-        triggered_by: q.triggered_by,
-        since: q.since,
-        until: q.until,
-        cursor: q.cursor,
-        limit,
-    };
-    let next_page = |cursor: &str| {
-        let mut url = format!("/api/v1/tasks?limit={limit}&cursor={cursor}");
-        for (k, v) in [
-            ("app", &query.app),
-            ("state", &query.state),
-            ("triggered_by", &query.triggered_by),
-        ] {
-            if let Some(v) = v {
-                url.push_str(&format!("&{k}={}", percent(v)));
-            }
-        }
-        for (k, v) in [("since", query.since), ("until", query.until)] {
-            if let Some(v) = v {
-                url.push_str(&format!("&{k}={v}"));
-            }
-        }
-        url
-    };
-    let list = s.list_runs(query.clone()).await?;
-    let headers = next_page_headers(list.next_cursor.as_deref(), |c| Some(next_page(c)));
-    Ok((headers, Json(list.runs)))
-}
-
 /// Percent-encodes a query value (everything but unreserved characters).
-fn percent(s: &str) -> String {
+pub(super) fn percent(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -361,169 +185,97 @@ fn percent(s: &str) -> String {
     out
 }
 
-/// A started run answers its status, finished or not.
-fn run_answer(answer: pb::RunAnswer) -> Answer<pb::RunStatus> {
-    answer
-        .run
-        .map(Json)
-        .ok_or_else(|| ApiError::Internal("the run started but its status is missing".into()))
+/// The steps, in name order.
+#[utoipa::path(get, path = "/steps", tag = "steps", params(PageQuery),
+    responses((status = 200, description = "the steps (a page of them with `limit`)",
+        body = Vec<pb::ContentSummary>,
+        headers(("x-next-cursor" = String, description = "the cursor of the next page, when more follow")))))]
+async fn list_steps(State(s): State<Service>, Query(q): Query<PageQuery>) -> Listing {
+    listing(q, |p| s.list_steps(p))
 }
 
-/// The run parameters of a request body: `{"params": {...}}`, or the body
-/// itself when it has no `params` key; none when the body is empty.
-fn run_params(body: Option<Value>) -> Result<Map<String, Value>, ApiError> {
-    match body {
-        None | Some(Value::Null) => Ok(Map::new()),
-        Some(Value::Object(mut m)) => match m.remove("params") {
-            Some(Value::Object(p)) => Ok(p),
-            Some(Value::Null) | None => Ok(m),
-            Some(other) => Err(ApiError::bad_request(format!(
-                "\"params\" must be an object, got {other}"
-            ))),
-        },
-        Some(other) => Err(ApiError::bad_request(format!(
-            "the body must be a JSON object, got {other}"
-        ))),
-    }
+/// One step: its source, friendly name, description, version and declared parameters.
+#[utoipa::path(get, path = "/steps/{name}", tag = "steps",
+    params(("name" = String, Path, description = "the step's class name")),
+    responses((status = 200, description = "the step", body = pb::StepInfo)))]
+async fn get_step(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::StepInfo> {
+    s.get_step(&name).map(Json)
 }
 
-/// `POST /applications/run?wait=N {"name", "params"}`: 200 with the run status.
-async fn run_application(
+#[utoipa::path(delete, path = "/steps/{name}", tag = "steps",
+    params(("name" = String, Path, description = "the step's class name")),
+    responses((status = 200, description = "whether the step existed", body = pb::Deleted)))]
+async fn delete_step(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::Deleted> {
+    s.delete_step(&name).await.map(Json)
+}
+
+/// Add or overwrite an application (DESIGN 4.2); 400 listing every problem.
+#[utoipa::path(post, path = "/applications", tag = "applications",
+    request_body(content = Object, description = "the application document"),
+    responses((status = 200, description = "the application is stored", body = pb::Stored)))]
+async fn post_application(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer<pb::Stored> {
+    s.put_application(doc).await.map(Json)
+}
+
+/// The applications, in name order.
+#[utoipa::path(get, path = "/applications", tag = "applications", params(PageQuery),
+    responses((status = 200, description = "the applications (a page of them with `limit`)",
+        body = Vec<pb::ContentSummary>,
+        headers(("x-next-cursor" = String, description = "the cursor of the next page, when more follow")))))]
+async fn list_applications(State(s): State<Service>, Query(q): Query<PageQuery>) -> Listing {
+    listing(q, |p| s.list_applications(p))
+}
+
+/// The document as uploaded (unknown keys included), ready to upload again.
+#[utoipa::path(get, path = "/applications/{name}", tag = "applications",
+    params(("name" = String, Path, description = "the application's name")),
+    responses((status = 200, description = "the application document as uploaded", body = Object)))]
+async fn get_application(State(s): State<Service>, Path(name): Path<String>) -> Answer<Value> {
+    s.get_application(&name).map(|a| Json(a.doc))
+}
+
+#[utoipa::path(delete, path = "/applications/{name}", tag = "applications",
+    params(("name" = String, Path, description = "the application's name")),
+    responses((status = 200, description = "whether the application existed", body = pb::Deleted)))]
+async fn delete_application(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::Deleted> {
+    s.delete_application(&name).await.map(Json)
+}
+
+/// Add or overwrite a configuration; values marked `encrypted` are sealed.
+#[utoipa::path(post, path = "/configurations", tag = "configurations",
+    request_body(content = Object, description = "the configuration document"),
+    responses((status = 200, description = "the configuration is stored", body = pb::Stored)))]
+async fn post_configuration(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer<pb::Stored> {
+    s.put_configuration(doc).await.map(Json)
+}
+
+/// The configurations, in name order.
+#[utoipa::path(get, path = "/configurations", tag = "configurations", params(PageQuery),
+    responses((status = 200, description = "the configurations (a page of them with `limit`)",
+        body = Vec<pb::ContentSummary>,
+        headers(("x-next-cursor" = String, description = "the cursor of the next page, when more follow")))))]
+async fn list_configurations(State(s): State<Service>, Query(q): Query<PageQuery>) -> Listing {
+    listing(q, |p| s.list_configurations(p))
+}
+
+/// The stored document as the caller's role may see it (values masked for
+/// operators, hidden for viewers).
+#[utoipa::path(get, path = "/configurations/{name}", tag = "configurations",
+    params(("name" = String, Path, description = "the configuration's name")),
+    responses((status = 200, description = "the configuration document", body = Object)))]
+async fn get_configuration(
     State(s): State<Service>,
-    Query(q): Query<WaitQuery>,
-    JsonBody(doc): JsonBody,
-) -> Answer<pb::RunStatus> {
-    let Some(name) = doc.get("name").and_then(Value::as_str).map(str::to_string) else {
-        return Err(ApiError::BadRequest {
-            message: "which application? the body needs \"name\"".into(),
-            details: vec!["\"name\" is required and must be the application's name".into()],
-        });
-    };
-    let mut doc = doc;
-    if let Some(m) = doc.as_object_mut() {
-        m.remove("name");
-    }
-    let params = run_params(Some(doc))?;
-    run_answer(
-        s.run_application(&name, params, wait_of(&q, 0.0)?, "USER", None)
-            .await?,
-    )
-}
-
-/// `POST /applications/{name}/run?wait=N`, body optional.
-async fn run_named_application(
-    State(s): State<Service>,
+    axum::Extension(caller): axum::Extension<super::auth::Principal>,
     Path(name): Path<String>,
-    Query(q): Query<WaitQuery>,
-    body: axum::body::Bytes,
-) -> Answer<pb::RunStatus> {
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        Some(
-            serde_json::from_slice(&body)
-                .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?,
-        )
-    };
-    run_answer(
-        s.run_application(&name, run_params(body)?, wait_of(&q, 0.0)?, "USER", None)
-            .await?,
-    )
+) -> Answer<Value> {
+    s.get_configuration(&name, &caller).map(|c| Json(c.doc))
 }
 
-async fn application_logs(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::RunStatus> {
-    s.application_logs(&name).await.map(Json)
-}
-
-async fn replay(
-    State(s): State<Service>,
-    Path(id): Path<String>,
-    Query(q): Query<WaitQuery>,
-) -> Answer<pb::RunStatus> {
-    run_answer(s.replay(&id, wait_of(&q, 0.0)?).await?)
-}
-
-async fn task_events(
-    State(s): State<Service>,
-    Path(id): Path<String>,
-) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, std::convert::Infallible>>>, ApiError> {
-    use pb::task_event::Event as E;
-    let stream = s.watch_task(&id)?.map(|e| {
-        // The SSE event name is the `type` the JSON carries.
-        let kind = match &e.event {
-            Some(E::State(_)) => "state",
-            Some(E::Log(_)) => "log",
-            Some(E::End(_)) => "end",
-            None => "message",
-        };
-        let data = serde_json::to_string(&e).unwrap_or_else(|err| {
-            json!({"type": "error", "message": format!("cannot encode the event: {err}")}).to_string()
-        });
-        Ok(SseEvent::default().event(kind).data(data))
-    });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
-}
-
-#[derive(serde::Deserialize)]
-struct CacheQuery {
-    raw: Option<String>,
-}
-
-/// `GET /cache/{key}`: the entry with its value as JSON; with `?raw=true`
-/// the stored pickle itself (`application/octet-stream`).
-async fn get_cache(
-    State(s): State<Service>,
-    Path(key): Path<String>,
-    Query(q): Query<CacheQuery>,
-) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
-    let raw = super::rest_packs::flag(&q.raw, "raw")?;
-    let entry = s.cache_get(&key, raw)?;
-    match entry.pickle {
-        Some(pickle) if raw => Ok((
-            [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
-            pickle,
-        )
-            .into_response()),
-        _ => Ok(Json(entry).into_response()),
-    }
-}
-
-async fn delete_cache(State(s): State<Service>, Path(key): Path<String>) -> Answer<pb::CacheDeleted> {
-    s.cache_delete(&key).await.map(Json)
-}
-
-async fn about(State(s): State<Service>) -> Answer<pb::About> {
-    Ok(Json(s.about()))
-}
-
-async fn cluster(State(s): State<Service>) -> Answer<pb::ClusterStatus> {
-    Ok(Json(s.cluster_status().await))
-}
-
-/// `{"id": 2, "address": "host:port"}`
-async fn add_node(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer<pb::ClusterStatus> {
-    let id = doc
-        .get("id")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| ApiError::bad_request("\"id\" (the node id, a positive integer) is required"))?;
-    let address = doc
-        .get("address")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::bad_request("\"address\" (the node's HOST:PORT listener) is required"))?;
-    s.add_cluster_node(id, address).await.map(Json)
-}
-
-async fn remove_node(State(s): State<Service>, Path(id): Path<String>) -> Answer<pb::ClusterStatus> {
-    let id: u64 = id
-        .parse()
-        .map_err(|_| ApiError::bad_request(format!("node id {id:?} is not a positive integer")))?;
-    s.remove_cluster_node(id).await.map(Json)
-}
-
-/// A handler for an operation a later feature provides.
-fn later(feature: &'static str) -> impl Fn() -> std::future::Ready<ApiError> + Clone + Send + 'static {
-    move || std::future::ready(ApiError::NotImplemented(feature))
+#[utoipa::path(delete, path = "/configurations/{name}", tag = "configurations",
+    params(("name" = String, Path, description = "the configuration's name")),
+    responses((status = 200, description = "whether the configuration existed", body = pb::Deleted)))]
+async fn delete_configuration(State(s): State<Service>, Path(name): Path<String>) -> Answer<pb::Deleted> {
+    s.delete_configuration(&name).await.map(Json)
 }
 
 pub async fn no_route(req: Request) -> ApiError {
@@ -534,46 +286,30 @@ pub async fn no_route(req: Request) -> ApiError {
     ))
 }
 
-/// Every REST route; `syncpack_max` is the largest wheel upload.
-pub fn routes(syncpack_max: u64) -> Router<Service> {
-    const LICENSE: &str = "licensing";
-    let api = Router::new()
-        .route("/steps", post(post_step).get(list_steps))
-        .route("/steps/run", post(run_step))
-        .route("/steps/{name}", get(get_step).delete(delete_step))
-        .route("/applications", post(post_application).get(list_applications))
-        .route("/applications/run", post(run_application))
-        .route(
-            "/applications/{name}",
-            get(get_application).delete(delete_application),
-        )
-        .route("/applications/{name}/run", post(run_named_application))
-        .route("/applications/{name}/logs", get(application_logs))
-        .route("/tasks", get(list_tasks).delete(revoke_all))
-        .route("/tasks/{id}", get(get_task).delete(revoke_task))
-        .route("/tasks/{id}/result", get(get_task_result))
-        .route("/tasks/{id}/replay", post(replay))
-        .route("/tasks/{id}/revoke", post(revoke_task))
-        .route("/tasks/{id}/events", get(task_events))
-        .route(
-            "/configurations",
-            post(post_configuration).get(list_configurations),
-        )
-        .route(
-            "/configurations/{name}",
-            get(get_configuration).delete(delete_configuration),
-        )
-        .route("/cache/{*key}", get(get_cache).delete(delete_cache))
-        .route("/about", get(about))
-        .route(
-            "/license",
-            get(later(LICENSE)).post(later(LICENSE)).delete(later(LICENSE)),
-        )
-        .route("/cluster", get(cluster))
-        .route("/cluster/nodes", post(add_node))
-        .route("/cluster/nodes/{id}", delete(remove_node))
+/// A path that exists, asked with a method it does not serve.
+pub async fn method_not_allowed(req: Request) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "{} is not an operation of {}; /api/v1/openapi.json lists the operations",
+        req.method(),
+        req.uri().path()
+    ))
+}
+
+/// Every REST route with its OpenAPI operation: each is registered from
+/// its handler's `#[utoipa::path]` (method and path included), so no route
+/// exists without its documentation. `syncpack_max` is the largest wheel upload.
+pub fn routes(syncpack_max: u64) -> OpenApiRouter<Service> {
+    let api = OpenApiRouter::new()
+        .routes(routes!(post_step, list_steps))
+        .routes(routes!(get_step, delete_step))
+        .routes(routes!(post_application, list_applications))
+        .routes(routes!(get_application, delete_application))
+        .routes(routes!(post_configuration, list_configurations))
+        .routes(routes!(get_configuration, delete_configuration))
+        .merge(super::rest_tasks::routes())
+        .merge(super::rest_system::routes())
         .merge(super::rest_packs::routes(syncpack_max))
         .merge(super::rest_schedules::routes())
         .merge(super::rest_users::routes());
-    Router::new().nest("/api/v1", api)
+    OpenApiRouter::new().nest("/api/v1", api)
 }

@@ -4,15 +4,17 @@
 
 use std::io::Write;
 
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use futures::StreamExt;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::packs::UploadedFile;
+use super::rest::{Path, Query};
 use super::{ApiError, Service};
 use crate::model::lenient::bool_of;
 
@@ -25,10 +27,22 @@ pub(super) fn flag(v: &Option<String>, name: &str) -> Result<bool, ApiError> {
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UploadQuery {
+    /// The wheel's file name (`NAME-VERSION-py3-none-any.whl`), for a raw body.
     file_name: Option<String>,
+    /// `true` to replace an uploaded version of the same number.
     force: Option<String>,
+}
+
+/// The multipart form of an upload (schema only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct UploadForm {
+    /// The wheel.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
 }
 
 /// Appends `bytes` to `out`, refusing more than `max` in all.
@@ -41,6 +55,11 @@ fn append(out: &mut std::fs::File, written: &mut u64, bytes: &[u8], max: u64) ->
         .map_err(|e| ApiError::Internal(format!("cannot store the upload: {e}")))
 }
 
+/// Upload a SyncPack wheel: a `multipart/form-data` field `file`, or the
+/// wheel as the body with `?file_name=`. Every entry is inspected first.
+#[utoipa::path(post, path = "/syncpacks", tag = "syncpacks", params(UploadQuery),
+    request_body(content((UploadForm = "multipart/form-data"), (Vec<u8> = "application/octet-stream"))),
+    responses((status = 200, description = "the uploaded version", body = Object)))]
 async fn upload(
     State(s): State<Service>,
     Query(q): Query<UploadQuery>,
@@ -115,26 +134,48 @@ pub fn wheel_to_file(s: &Service, bytes: &[u8]) -> Result<UploadedFile, ApiError
     Ok(file)
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// `true`: only packs installed on every node.
     only_installed: Option<String>,
+    /// `true`: only activated packs.
     only_activated: Option<String>,
 }
 
+/// The SyncPacks with their versions.
+#[utoipa::path(get, path = "/syncpacks", tag = "syncpacks", params(ListQuery),
+    responses((status = 200, description = "the SyncPacks", body = Value)))]
 async fn list(State(s): State<Service>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
     let installed = flag(&q.only_installed, "only_installed")?;
     let activated = flag(&q.only_activated, "only_activated")?;
     Ok(Json(s.list_syncpacks(installed, activated)))
 }
 
+/// One SyncPack: its versions, content and install state per node.
+#[utoipa::path(get, path = "/syncpacks/{name}", tag = "syncpacks",
+    params(("name" = String, Path, description = "the pack's name")),
+    responses((status = 200, description = "the SyncPack", body = Object)))]
 async fn show(State(s): State<Service>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
     s.get_syncpack(&name).map(Json)
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct VersionQuery {
+    /// The version (default: the newest, or for a delete every version).
     version: Option<String>,
+    /// `true` to go ahead despite what would refuse it.
     force: Option<String>,
+}
+
+/// The optional body of activate and install (schema only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct VersionBody {
+    version: Option<String>,
+    #[schema(value_type = Option<bool>)]
+    force: Option<Value>,
 }
 
 /// `?version=&force=`, or the same as a JSON body `{"version", "force"}`.
@@ -168,6 +209,10 @@ async fn version_and_force(
     Ok((version, force))
 }
 
+/// Delete a SyncPack, or one version of it.
+#[utoipa::path(delete, path = "/syncpacks/{name}", tag = "syncpacks",
+    params(("name" = String, Path, description = "the pack's name"), VersionQuery),
+    responses((status = 200, description = "what was deleted", body = Object)))]
 async fn delete(
     State(s): State<Service>,
     Path(name): Path<String>,
@@ -179,6 +224,12 @@ async fn delete(
         .map(Json)
 }
 
+/// Activate a version: its steps, applications and configurations
+/// replace the previous version's in one step.
+#[utoipa::path(post, path = "/syncpacks/{name}/activate", tag = "syncpacks",
+    params(("name" = String, Path, description = "the pack's name"), VersionQuery),
+    request_body(content = Option<VersionBody>, description = "the version and force, instead of the query (optional)"),
+    responses((status = 200, description = "the activation", body = Object)))]
 async fn activate(
     State(s): State<Service>,
     Path(name): Path<String>,
@@ -191,7 +242,13 @@ async fn activate(
         .map(Json)
 }
 
-/// 202 with `{"href"}` to follow while some node still installs, else 200.
+/// Install a version on every node: 202 with `{"href"}` to follow while
+/// some node still installs, else 200.
+#[utoipa::path(post, path = "/syncpacks/{name}/install", tag = "syncpacks",
+    params(("name" = String, Path, description = "the pack's name"), VersionQuery),
+    request_body(content = Option<VersionBody>, description = "the version, instead of the query (optional)"),
+    responses((status = 200, description = "installed on every node", body = Object),
+        (status = 202, description = "some node still installs; follow `href`", body = Object)))]
 async fn install(
     State(s): State<Service>,
     Path(name): Path<String>,
@@ -210,16 +267,15 @@ async fn install(
 }
 
 /// The `/syncpacks` routes, with the upload's own body limit.
-pub fn routes(max_upload: u64) -> Router<Service> {
+pub(super) fn routes(max_upload: u64) -> OpenApiRouter<Service> {
     let limit = usize::try_from(max_upload.saturating_add(1 << 20)).unwrap_or(usize::MAX);
-    Router::new()
-        .route(
-            "/syncpacks",
-            post(upload)
-                .layer(axum::extract::DefaultBodyLimit::max(limit))
-                .get(list),
-        )
-        .route("/syncpacks/{name}", get(show).delete(delete))
-        .route("/syncpacks/{name}/activate", post(activate))
-        .route("/syncpacks/{name}/install", post(install))
+    let upload = OpenApiRouter::new()
+        .routes(routes!(upload))
+        .layer(axum::extract::DefaultBodyLimit::max(limit));
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .merge(upload)
+        .routes(routes!(show, delete))
+        .routes(routes!(activate))
+        .routes(routes!(install))
 }

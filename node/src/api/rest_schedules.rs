@@ -1,28 +1,36 @@
 //! The REST side of schedules and reports (`/schedule`, `/reports`):
 //! thin handlers over `api::schedules` and `api::reports`.
 
-use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::extract::State;
+use axum::Json;
 use is_proto::v1 as pb;
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::rest::JsonBody;
+use super::rest::{Answer, JsonBody, Path, Query};
 use super::{ApiError, Service};
 
-type Answer<T> = Result<Json<T>, ApiError>;
-
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ReportListQuery {
+    /// Only reports of this application.
     app: Option<String>,
+    /// Only reports made at or after this time (seconds since the epoch).
     since: Option<f64>,
+    /// Only reports made before this time (seconds since the epoch).
     until: Option<f64>,
+    /// The `X-Next-Cursor` of the previous page.
     cursor: Option<String>,
+    /// At most this many reports (default 50).
     limit: Option<usize>,
 }
 
 /// `GET /reports`: a page of reports, newest first, as a JSON array; when
 /// more follow, `X-Next-Cursor` holds the cursor of the next page.
+#[utoipa::path(get, path = "/reports", tag = "reports", params(ReportListQuery),
+    responses((status = 200, description = "a page of reports, newest first", body = Vec<Object>,
+        headers(("x-next-cursor" = String, description = "the cursor of the next page, when more follow")))))]
 async fn list_reports(
     State(s): State<Service>,
     Query(q): Query<ReportListQuery>,
@@ -42,48 +50,71 @@ async fn list_reports(
     Ok((headers, Json(page)))
 }
 
+/// One report: its sections, each a table a step built.
+#[utoipa::path(get, path = "/reports/{id}", tag = "reports",
+    params(("id" = String, Path, description = "`report-<application>-<run id>`")),
+    responses((status = 200, description = "the report", body = Object)))]
 async fn get_report(State(s): State<Service>, Path(id): Path<String>) -> Answer<Value> {
     s.get_report(&id).map(Json)
 }
 
+/// Store a report under `id` (kept as sent).
+#[utoipa::path(put, path = "/reports/{id}", tag = "reports",
+    params(("id" = String, Path, description = "`report-<application>-<run id>`")),
+    request_body(content = Object, description = "the report"),
+    responses((status = 200, description = "the stored report", body = Object)))]
 async fn put_report(State(s): State<Service>, Path(id): Path<String>, body: JsonBody) -> Answer<Value> {
     s.keep_report(&id, body.0).await.map(Json)
 }
 
+#[utoipa::path(delete, path = "/reports/{id}", tag = "reports",
+    params(("id" = String, Path, description = "`report-<application>-<run id>`")),
+    responses((status = 200, description = "whether the report existed", body = pb::Deleted)))]
 async fn delete_report(State(s): State<Service>, Path(id): Path<String>) -> Answer<pb::Deleted> {
     s.delete_report(&id).await.map(Json)
 }
 
+/// Add a schedule entry (`run_every` or crontab with a time zone).
+#[utoipa::path(post, path = "/schedule", tag = "schedules",
+    request_body(content = Object, description = "the schedule document (DESIGN 4.10)"),
+    responses((status = 200, description = "the stored schedule", body = Object)))]
 async fn post_schedule(State(s): State<Service>, body: JsonBody) -> Answer<Value> {
     s.put_schedule(body.0).await.map(Json)
 }
 
+#[utoipa::path(get, path = "/schedule", tag = "schedules",
+    responses((status = 200, description = "the schedules with their slot state", body = Value)))]
 async fn list_schedules(State(s): State<Service>) -> Json<Value> {
     Json(s.list_schedules())
 }
 
+#[utoipa::path(get, path = "/schedule/{id}", tag = "schedules",
+    params(("id" = String, Path, description = "the schedule's id")),
+    responses((status = 200, description = "the schedule with its slot state", body = Object)))]
 async fn get_schedule(State(s): State<Service>, Path(id): Path<String>) -> Answer<Value> {
     s.get_schedule(&id).map(Json)
 }
 
+/// Replace a schedule entry.
+#[utoipa::path(put, path = "/schedule/{id}", tag = "schedules",
+    params(("id" = String, Path, description = "the schedule's id")),
+    request_body(content = Object, description = "the schedule document (DESIGN 4.10)"),
+    responses((status = 200, description = "the stored schedule", body = Object)))]
 async fn put_schedule(State(s): State<Service>, Path(id): Path<String>, body: JsonBody) -> Answer<Value> {
     s.update_schedule(&id, body.0).await.map(Json)
 }
 
+#[utoipa::path(delete, path = "/schedule/{id}", tag = "schedules",
+    params(("id" = String, Path, description = "the schedule's id")),
+    responses((status = 200, description = "whether the schedule existed", body = pb::Deleted)))]
 async fn delete_schedule(State(s): State<Service>, Path(id): Path<String>) -> Answer<pb::Deleted> {
     s.delete_schedule(&id).await.map(Json)
 }
 
-pub fn routes() -> Router<Service> {
-    Router::new()
-        .route("/schedule", post(post_schedule).get(list_schedules))
-        .route(
-            "/schedule/{id}",
-            get(get_schedule).put(put_schedule).delete(delete_schedule),
-        )
-        .route("/reports", get(list_reports))
-        .route(
-            "/reports/{id}",
-            get(get_report).put(put_report).delete(delete_report),
-        )
+pub(super) fn routes() -> OpenApiRouter<Service> {
+    OpenApiRouter::new()
+        .routes(routes!(post_schedule, list_schedules))
+        .routes(routes!(get_schedule, put_schedule, delete_schedule))
+        .routes(routes!(list_reports))
+        .routes(routes!(get_report, put_report, delete_report))
 }
