@@ -1,8 +1,8 @@
 //! The listener holds against clients that connect and wait (issue 13,
 //! item 5): a connection that sends nothing, or sends its request headers
 //! too slowly, is closed after the header-read timeout; past the
-//! connection cap a new connection is closed at once, and the node keeps
-//! answering.
+//! connection cap the oldest silent connection makes room for the new one,
+//! and the node keeps answering.
 
 use std::time::Duration;
 

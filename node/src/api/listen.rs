@@ -98,19 +98,20 @@ pub async fn serve(
             }
         };
         let (builder, router, watcher) = (builder.clone(), router.clone(), graceful.watcher());
+        // Until it speaks, a connection may be closed to make room for
+        // another; numbered here, in the order of acceptance.
+        let (close, closed) = oneshot::channel();
+        let id = {
+            let mut s = lock(&silent);
+            s.next += 1;
+            let id = s.next;
+            s.waiting.insert(id, close);
+            id
+        };
         let silent = silent.clone();
         tokio::spawn(async move {
             // A client that connects and says nothing is let go: the
-            // protocol is only known from its first bytes. Until it speaks
-            // it may be closed to make room for another.
-            let (close, closed) = oneshot::channel();
-            let id = {
-                let mut s = lock(&silent);
-                s.next += 1;
-                let id = s.next;
-                s.waiting.insert(id, close);
-                id
-            };
+            // protocol is only known from its first bytes.
             let mut first = [0u8; 1];
             let spoke = tokio::select! {
                 r = tokio::time::timeout(limits.header_timeout, stream.peek(&mut first)) => matches!(r, Ok(Ok(n)) if n > 0),
