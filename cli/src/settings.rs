@@ -1,7 +1,9 @@
 //! Connection settings: where the server is and who we are. Owns the
 //! precedence rule (flag > environment > config file > built-in default),
 //! the location and format of `~/.config/iscli/config.toml`, and the check
-//! that a password was given. `resolve` is a pure function of its inputs so
+//! that a password was given, and whether the connection uses TLS (a host
+//! given without `-i` means https, as in the original product; no host at
+//! all means the plain local default). `resolve` is a pure function of its inputs so
 //! the rule is tested without touching the real environment; `load` is the
 //! thin impure wrapper that reads the process environment and the file.
 
@@ -23,6 +25,8 @@ pub(crate) const ENV_HOST: &str = "IS_HOST";
 pub(crate) const ENV_PORT: &str = "IS_PORT";
 pub(crate) const ENV_USER: &str = "IS_USER";
 pub(crate) const ENV_PASSWORD: &str = "IS_PASSWORD";
+pub(crate) const ENV_CA: &str = "IS_CA";
+pub(crate) const ENV_INSECURE: &str = "IS_INSECURE";
 
 /// Values given on the command line (None = flag not given).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,6 +35,10 @@ pub(crate) struct ConnectionFlags {
     pub(crate) port: Option<u16>,
     pub(crate) username: Option<String>,
     pub(crate) password: Option<String>,
+    /// `-i/--insecure`: plain HTTP/2, no TLS.
+    pub(crate) insecure: bool,
+    /// `--ca FILE`: a PEM certificate (a CA's or the node's own) to trust.
+    pub(crate) ca: Option<PathBuf>,
 }
 
 /// The contents of `config.toml`. Every key is optional.
@@ -42,6 +50,10 @@ pub(crate) struct FileConfig {
     #[serde(alias = "user")]
     pub(crate) username: Option<String>,
     pub(crate) password: Option<String>,
+    /// PEM certificate to trust besides the system's roots.
+    pub(crate) ca: Option<PathBuf>,
+    /// true: plain connections (like `-i`).
+    pub(crate) insecure: Option<bool>,
 }
 
 /// A port written as a number (`port = 8080`) or a string (`port = "8080"`).
@@ -66,6 +78,17 @@ pub(crate) struct Settings {
     pub(crate) port: u16,
     pub(crate) username: String,
     pub(crate) password: String,
+    pub(crate) transport: Transport,
+}
+
+/// How the connection is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// Plain HTTP/2 (`-i`, an `http://` host, or no host at all).
+    Plain,
+    /// TLS; the server's certificate is verified against the system's
+    /// roots and `ca`, if given.
+    Tls { ca: Option<PathBuf> },
 }
 
 impl Settings {
@@ -111,13 +134,31 @@ pub(crate) fn resolve(
         None => "~/.config/iscli/config.toml".to_string(),
     };
 
-    let host = flags
+    let given_host = flags
         .host
         .clone()
         .or_else(|| env(ENV_HOST))
-        .or_else(|| cfg.and_then(|c| c.host.clone()))
-        .unwrap_or_else(|| DEFAULT_HOST.to_string());
-    let host = normalize_host(&host)?;
+        .or_else(|| cfg.and_then(|c| c.host.clone()));
+    let (host, scheme) = normalize_host(given_host.as_deref().unwrap_or(DEFAULT_HOST))?;
+    let ca = flags
+        .ca
+        .clone()
+        .or_else(|| env(ENV_CA).map(PathBuf::from))
+        .or_else(|| cfg.and_then(|c| c.ca.clone()));
+    let insecure = flags.insecure
+        || match env(ENV_INSECURE) {
+            Some(v) => parse_bool(&v, ENV_INSECURE)?,
+            None => cfg.and_then(|c| c.insecure).unwrap_or(false),
+        };
+    let transport = match scheme {
+        _ if insecure => Transport::Plain,
+        Some(Scheme::Http) => Transport::Plain,
+        Some(Scheme::Https) => Transport::Tls { ca },
+        // A host named anywhere means https, as in the original product;
+        // so does a certificate to trust. Otherwise the plain local default.
+        None if given_host.is_some() || ca.is_some() => Transport::Tls { ca },
+        None => Transport::Plain,
+    };
 
     let port = match flags.port {
         Some(p) => p,
@@ -158,7 +199,25 @@ pub(crate) fn resolve(
         port,
         username,
         password,
+        transport,
     })
+}
+
+fn parse_bool(text: &str, source: &str) -> Result<bool, CliError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => Err(CliError::Usage(format!(
+            "invalid value '{text}' in {source}: expected true or false"
+        ))),
+    }
+}
+
+/// The scheme a host was written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Http,
+    Https,
 }
 
 /// Reads the real environment and config file, then calls `resolve`.
@@ -184,16 +243,17 @@ pub(crate) fn load(flags: &ConnectionFlags) -> Result<Settings, CliError> {
     resolve(flags, &var, file.as_ref())
 }
 
-/// Accepts `host`, `[v6addr]`, `v6addr` and `http://host` (scheme dropped);
-/// refuses `https://`, which needs TLS.
-fn normalize_host(raw: &str) -> Result<String, CliError> {
+/// Accepts `host`, `[v6addr]`, `v6addr`, `http://host` and `https://host`;
+/// answers the host and the scheme it was written with.
+fn normalize_host(raw: &str) -> Result<(String, Option<Scheme>), CliError> {
     let trimmed = raw.trim();
-    if trimmed.starts_with("https://") {
-        return Err(CliError::Usage(format!(
-            "host '{raw}' asks for TLS, which iscli does not support yet; use a plain host name"
-        )));
-    }
-    let host = trimmed.strip_prefix("http://").unwrap_or(trimmed);
+    let (scheme, host) = if let Some(rest) = trimmed.strip_prefix("https://") {
+        (Some(Scheme::Https), rest)
+    } else if let Some(rest) = trimmed.strip_prefix("http://") {
+        (Some(Scheme::Http), rest)
+    } else {
+        (None, trimmed)
+    };
     let host = host.trim_end_matches('/');
     let host = host
         .strip_prefix('[')
@@ -209,7 +269,7 @@ fn normalize_host(raw: &str) -> Result<String, CliError> {
             "invalid host '{raw}': give a host name or IP address (the port goes in -P/--port)"
         )));
     }
-    Ok(host.to_string())
+    Ok((host.to_string(), scheme))
 }
 
 fn parse_port(text: &str, source: &str) -> Result<u16, CliError> {
@@ -261,6 +321,7 @@ mod tests {
                 port: 8080,
                 username: "isadmin".into(),
                 password: "pw".into(),
+                transport: Transport::Plain,
             }
         );
         assert_eq!(s.address(), "127.0.0.1:8080");
@@ -281,6 +342,7 @@ mod tests {
             port: Some(7200),
             username: Some("flaguser".into()),
             password: Some("flagpw".into()),
+            ..Default::default()
         };
         let s = resolve(&flags, &env, Some(&f)).unwrap();
         assert_eq!(
@@ -357,7 +419,10 @@ mod tests {
         let v6 = resolve(&flags("[::1]"), &env, None).unwrap();
         assert_eq!(v6.host, "::1");
         assert_eq!(v6.address(), "[::1]:8080");
-        assert!(resolve(&flags("https://node1"), &env, None).is_err());
+        assert_eq!(
+            resolve(&flags("https://node1"), &env, None).unwrap().host,
+            "node1"
+        );
         assert!(resolve(&flags("node1/x"), &env, None).is_err());
         assert!(resolve(&flags("node1:8080"), &env, None).is_err());
     }
@@ -385,5 +450,84 @@ mod tests {
         assert!(parse_config("hots = \"x\"\n", path).is_err());
         let c = parse_config("user = \"ops\"\n", path).unwrap();
         assert_eq!(c.username.as_deref(), Some("ops"));
+    }
+
+    #[test]
+    fn a_named_host_means_tls_unless_insecure_and_no_host_means_the_plain_default() {
+        let env = env_of(&[]);
+        let with = |f: ConnectionFlags| {
+            resolve(
+                &ConnectionFlags {
+                    password: Some("pw".into()),
+                    ..f
+                },
+                &env,
+                None,
+            )
+            .unwrap()
+            .transport
+        };
+        let tls = Transport::Tls { ca: None };
+        assert_eq!(with(ConnectionFlags::default()), Transport::Plain);
+        let host = |h: &str| ConnectionFlags {
+            host: Some(h.into()),
+            ..Default::default()
+        };
+        assert_eq!(with(host("node1")), tls);
+        assert_eq!(with(host("https://node1")), tls);
+        assert_eq!(with(host("http://node1")), Transport::Plain);
+        assert_eq!(
+            with(ConnectionFlags {
+                insecure: true,
+                ..host("node1")
+            }),
+            Transport::Plain
+        );
+        assert_eq!(
+            with(ConnectionFlags {
+                insecure: true,
+                ..host("https://node1")
+            }),
+            Transport::Plain
+        );
+        // A certificate to trust asks for TLS even on the default host.
+        assert_eq!(
+            with(ConnectionFlags {
+                ca: Some("/n.pem".into()),
+                ..Default::default()
+            }),
+            Transport::Tls {
+                ca: Some("/n.pem".into())
+            }
+        );
+    }
+
+    #[test]
+    fn ca_and_insecure_come_from_flag_env_or_file() {
+        let f = file("host = \"node1\"\nca = \"/file.pem\"\npassword = \"pw\"\n");
+        let none = ConnectionFlags::default();
+        let s = resolve(&none, &env_of(&[]), Some(&f)).unwrap();
+        assert_eq!(
+            s.transport,
+            Transport::Tls {
+                ca: Some("/file.pem".into())
+            }
+        );
+        let s = resolve(&none, &env_of(&[("IS_CA", "/env.pem")]), Some(&f)).unwrap();
+        assert_eq!(
+            s.transport,
+            Transport::Tls {
+                ca: Some("/env.pem".into())
+            }
+        );
+        let s = resolve(&none, &env_of(&[("IS_INSECURE", "true")]), Some(&f)).unwrap();
+        assert_eq!(s.transport, Transport::Plain);
+        let f = file("host = \"node1\"\ninsecure = true\npassword = \"pw\"\n");
+        assert_eq!(
+            resolve(&none, &env_of(&[]), Some(&f)).unwrap().transport,
+            Transport::Plain
+        );
+        let err = resolve(&none, &env_of(&[("IS_INSECURE", "maybe")]), Some(&f)).unwrap_err();
+        assert!(err.render().contains("IS_INSECURE"), "{}", err.render());
     }
 }

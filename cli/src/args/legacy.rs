@@ -360,6 +360,8 @@ mod tests {
                 port: Some(9090),
                 username: Some("ops".into()),
                 password: Some("pw".into()),
+                insecure: true,
+                ca: None,
             }
         );
     }

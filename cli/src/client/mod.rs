@@ -5,8 +5,8 @@
 //! `schedules` (schedules and reports) and the system calls (this file);
 //! the interceptor that puts `authorization: Basic ...` on every call
 //! (`auth`), and the mapping of every failure (transport errors and
-//! `Status` with its JSON details) to a `CliError` (`status`). Nothing else
-//! in the crate sees tonic.
+//! `Status` with its JSON details) to a `CliError` (`status`), and TLS
+//! (`tls`). Nothing else in the crate sees tonic.
 
 use std::time::Duration;
 
@@ -21,13 +21,14 @@ use tonic::transport::{Channel, Endpoint};
 use tonic::Status;
 
 use crate::error::{ApiError, ApiErrorKind, CliError};
-use crate::settings::Settings;
+use crate::settings::{Settings, Transport};
 
 mod auth;
 mod content;
 mod schedules;
 mod status;
 mod tasks;
+mod tls;
 
 use auth::BasicAuth;
 use status::{connect_reason, innermost, map_status};
@@ -51,20 +52,42 @@ pub(crate) struct Client {
 pub(crate) type DeletedName = String;
 
 impl Client {
-    /// Opens the channel (plain HTTP/2; TLS is not available yet).
+    /// Opens the channel: plain HTTP/2, or TLS verifying the server's
+    /// certificate (`settings.transport`).
     pub(crate) async fn connect(settings: &Settings) -> Result<Client, CliError> {
         let addr = settings.address();
-        let uri = format!("http://{addr}");
-        let endpoint = Endpoint::from_shared(uri)
-            .map_err(|e| CliError::Usage(format!("invalid server address {addr}: {}", innermost(&e))))?;
+        let invalid = |e: tonic::transport::Error| {
+            CliError::Usage(format!("invalid server address {addr}: {}", innermost(&e)))
+        };
+        let (endpoint, ca) = match &settings.transport {
+            Transport::Plain => (
+                Endpoint::from_shared(format!("http://{addr}")).map_err(invalid)?,
+                None,
+            ),
+            Transport::Tls { ca } => {
+                let endpoint = Endpoint::from_shared(format!("https://{addr}"))
+                    .map_err(invalid)?
+                    .tls_config(tls::config(ca.as_deref())?)
+                    .map_err(invalid)?;
+                (endpoint, ca.as_ref().map(|p| p.display().to_string()))
+            }
+        };
         let channel = endpoint
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
             .connect()
             .await
-            .map_err(|e| CliError::Connect {
-                addr: addr.clone(),
-                reason: connect_reason(&e),
+            .map_err(|e| match tls::failure(&e) {
+                Some((reason, certificate)) => CliError::Tls {
+                    addr: addr.clone(),
+                    reason,
+                    certificate,
+                    ca,
+                },
+                None => CliError::Connect {
+                    addr: addr.clone(),
+                    reason: connect_reason(&e),
+                },
             })?;
         let auth = BasicAuth::new(&settings.username, &settings.password);
         let rpc = IntegrationServiceClient::with_interceptor(channel, auth)
@@ -213,6 +236,7 @@ mod tests {
             port,
             username: "isadmin".into(),
             password: "pw".into(),
+            transport: Transport::Plain,
         };
         let err = match Client::connect(&settings).await {
             Ok(_) => panic!("connected to a closed port"),
