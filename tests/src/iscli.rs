@@ -25,7 +25,29 @@ pub fn iscli_command(port: u16, user: &str, password: &str, args: &[&str]) -> Co
     .env_remove("IS_PORT")
     .env_remove("IS_USER")
     .env_remove("IS_PASSWORD")
+    .env_remove("IS_CA")
+    .env_remove("IS_INSECURE")
     .stdin(Stdio::null());
+    cmd
+}
+
+/// An `iscli` command over TLS to 127.0.0.1:`port` as the administrator
+/// (`-H` without `-i`), trusting `ca` if given; the environment is ignored.
+pub fn iscli_tls_command(port: u16, ca: Option<&std::path::Path>, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin("iscli"));
+    cmd.args(["-H", "127.0.0.1", "-P", &port.to_string()])
+        .args(["-U", "isadmin", "-p", crate::PASSWORD]);
+    if let Some(ca) = ca {
+        cmd.arg("--ca").arg(ca);
+    }
+    cmd.args(args)
+        .env_remove("IS_HOST")
+        .env_remove("IS_PORT")
+        .env_remove("IS_USER")
+        .env_remove("IS_PASSWORD")
+        .env_remove("IS_CA")
+        .env_remove("IS_INSECURE")
+        .stdin(Stdio::null());
     cmd
 }
 

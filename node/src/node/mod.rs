@@ -96,10 +96,11 @@ impl Node {
             addr: cfg.listen.clone(),
             source,
         })?;
+        let cfg = &cfg.with_bound_port(local_addr.port());
+        // Before the address is announced: whoever reads it finds the certificate.
+        let tls = tls::setup(cfg)?;
         // With listen port 0 this file is how scripts and tests learn the port.
         write_listen_address(data_dir, local_addr)?;
-        let cfg = &cfg.with_bound_port(local_addr.port());
-        let tls = tls::setup(cfg)?;
         // The connection cap, not the descriptor limit, refuses clients: it
         // stays below the open-file limit with room for the node's own files.
         let file_limit = crate::api::listen::raise_file_limit();

@@ -60,9 +60,8 @@ pub(super) fn setup(cfg: &NodeConfig) -> Result<NodeTls, NodeError> {
         sha256 = %cert.fingerprint(),
         peers_verified_with = %trust.from.display(),
         allow_plain_loopback = cfg.tls.allow_plain_loopback,
-        "TLS is on; clients verify this certificate (iscli --ca FILE, curl --cacert FILE) and can compare its \
-         SHA-256 fingerprint {}",
-        cert.fingerprint()
+        "TLS is on; clients verify this certificate (iscli --ca FILE, curl --cacert FILE) and can compare \
+         its SHA-256 fingerprint (sha256)"
     );
     Ok(NodeTls {
         listen: Some(ListenTls {
