@@ -111,7 +111,7 @@ pub async fn serve(
                         Err(_) => Err("TLS handshake not finished within the header timeout".into()),
                     }
                 }
-                Some(tls) if tls.allow_plain_loopback && peer.ip().is_loopback() => {
+                Some(tls) if tls.allow_plain_loopback && peer.ip().to_canonical().is_loopback() => {
                     serve_one(&builder, stream, router, watcher).await
                 }
                 Some(_) => serve_one(&builder, stream, refuse_plain_router(), watcher).await,
