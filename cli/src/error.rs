@@ -20,6 +20,14 @@ pub(crate) enum CliError {
     Local(String),
     /// The server cannot be reached at all.
     Connect { addr: String, reason: String },
+    /// The TLS handshake failed: `certificate` when the server's certificate
+    /// was not trusted (`ca` names the `--ca` file given, if any).
+    Tls {
+        addr: String,
+        reason: String,
+        certificate: bool,
+        ca: Option<String>,
+    },
     /// The server rejected the user's password (401).
     Auth { user: String },
     /// The server rejected the API key (401): revoked, expired or mistyped.
@@ -81,6 +89,30 @@ impl CliError {
                 "cannot connect to {addr} ({reason}) — is isnode running? \
                  Set -H/-P or IS_HOST/IS_PORT."
             ),
+            CliError::Tls {
+                addr,
+                reason,
+                certificate: true,
+                ca: None,
+            } => format!(
+                "the server at {addr} presented a certificate iscli does not trust ({reason}) — if the \
+                 node's certificate is self-signed, pass --ca with it (the node's DATA/tls-cert.pem; its \
+                 SHA-256 fingerprint, which the node logs at every start, must match), or set IS_CA."
+            ),
+            CliError::Tls {
+                addr,
+                reason,
+                certificate: true,
+                ca: Some(ca),
+            } => format!(
+                "the server at {addr} presented a certificate that neither {ca} nor the system's roots \
+                 vouch for ({reason}) — pass --ca with the node's certificate or its CA (compare its \
+                 SHA-256 fingerprint with the one the node logs at every start)."
+            ),
+            CliError::Tls { addr, reason, .. } => format!(
+                "TLS with {addr} failed ({reason}) — if the node serves plain HTTP, pass -i (or give the \
+                 host as http://HOST)."
+            ),
             CliError::Auth { user } => {
                 format!("authentication failed for user '{user}' — check -U/-p or IS_USER/IS_PASSWORD.")
             }
@@ -105,7 +137,10 @@ impl CliError {
     /// (it is unreachable, refuses our credentials, or cannot serve now).
     pub(crate) fn is_fatal_for_batch(&self) -> bool {
         match self {
-            CliError::Connect { .. } | CliError::Auth { .. } | CliError::KeyAuth { .. } => true,
+            CliError::Connect { .. }
+            | CliError::Tls { .. }
+            | CliError::Auth { .. }
+            | CliError::KeyAuth { .. } => true,
             CliError::Api(api) => matches!(
                 api.kind,
                 ApiErrorKind::Unavailable | ApiErrorKind::TooManyAttempts

@@ -1,8 +1,10 @@
 //! Connection settings: where the server is and who we are. Owns the
 //! precedence rule (flag > environment > config file > built-in default),
 //! the location and format of `~/.config/iscli/config.toml`, the choice
-//! between a user's password and an API key (`Credentials`), and the check
-//! that one of them was given. `resolve` is a pure function of its inputs so
+//! between a user's password and an API key (`Credentials`), the check
+//! that one of them was given, and whether the connection uses TLS (a host
+//! given without `-i` means https, as in the original product; no host at
+//! all means the plain local default). `resolve` is a pure function of its inputs so
 //! the rule is tested without touching the real environment; `load` is the
 //! thin impure wrapper that reads the process environment and the file.
 
@@ -25,6 +27,8 @@ pub(crate) const ENV_PORT: &str = "IS_PORT";
 pub(crate) const ENV_USER: &str = "IS_USER";
 pub(crate) const ENV_PASSWORD: &str = "IS_PASSWORD";
 pub(crate) const ENV_API_KEY: &str = "IS_API_KEY";
+pub(crate) const ENV_CA: &str = "IS_CA";
+pub(crate) const ENV_INSECURE: &str = "IS_INSECURE";
 
 /// What the text of every API key starts with (`isk_<id>_<secret>`).
 pub(crate) const API_KEY_PREFIX: &str = "isk_";
@@ -37,6 +41,10 @@ pub(crate) struct ConnectionFlags {
     pub(crate) username: Option<String>,
     pub(crate) password: Option<String>,
     pub(crate) api_key: Option<String>,
+    /// `-i/--insecure`: plain HTTP/2, no TLS.
+    pub(crate) insecure: bool,
+    /// `--ca FILE`: a PEM certificate (a CA's or the node's own) to trust.
+    pub(crate) ca: Option<PathBuf>,
 }
 
 /// The contents of `config.toml`. Every key is optional.
@@ -49,6 +57,10 @@ pub(crate) struct FileConfig {
     pub(crate) username: Option<String>,
     pub(crate) password: Option<String>,
     pub(crate) api_key: Option<String>,
+    /// PEM certificate to trust besides the system's roots.
+    pub(crate) ca: Option<PathBuf>,
+    /// true: plain connections (like `-i`).
+    pub(crate) insecure: Option<bool>,
 }
 
 /// A port written as a number (`port = 8080`) or a string (`port = "8080"`).
@@ -72,6 +84,17 @@ pub(crate) struct Settings {
     pub(crate) host: String,
     pub(crate) port: u16,
     pub(crate) credentials: Credentials,
+    pub(crate) transport: Transport,
+}
+
+/// How the connection is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// Plain HTTP/2 (`-i`, an `http://` host, or no host at all).
+    Plain,
+    /// TLS; the server's certificate is verified against the system's
+    /// roots and `ca`, if given.
+    Tls { ca: Option<PathBuf> },
 }
 
 /// Who the calls act as. `Debug` hides the secrets, so that no log or test
@@ -158,13 +181,31 @@ pub(crate) fn resolve(
         None => "~/.config/iscli/config.toml".to_string(),
     };
 
-    let host = flags
+    let given_host = flags
         .host
         .clone()
         .or_else(|| env(ENV_HOST))
-        .or_else(|| cfg.and_then(|c| c.host.clone()))
-        .unwrap_or_else(|| DEFAULT_HOST.to_string());
-    let host = normalize_host(&host)?;
+        .or_else(|| cfg.and_then(|c| c.host.clone()));
+    let (host, scheme) = normalize_host(given_host.as_deref().unwrap_or(DEFAULT_HOST))?;
+    let ca = flags
+        .ca
+        .clone()
+        .or_else(|| env(ENV_CA).map(PathBuf::from))
+        .or_else(|| cfg.and_then(|c| c.ca.clone()));
+    let insecure = flags.insecure
+        || match env(ENV_INSECURE) {
+            Some(v) => parse_bool(&v, ENV_INSECURE)?,
+            None => cfg.and_then(|c| c.insecure).unwrap_or(false),
+        };
+    let transport = match scheme {
+        _ if insecure => Transport::Plain,
+        Some(Scheme::Http) => Transport::Plain,
+        Some(Scheme::Https) => Transport::Tls { ca },
+        // A host named anywhere means https, as in the original product;
+        // so does a certificate to trust. Otherwise the plain local default.
+        None if given_host.is_some() || ca.is_some() => Transport::Tls { ca },
+        None => Transport::Plain,
+    };
 
     let port = match flags.port {
         Some(p) => p,
@@ -189,7 +230,25 @@ pub(crate) fn resolve(
         host,
         port,
         credentials,
+        transport,
     })
+}
+
+fn parse_bool(text: &str, source: &str) -> Result<bool, CliError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => Err(CliError::Usage(format!(
+            "invalid value '{text}' in {source}: expected true or false"
+        ))),
+    }
+}
+
+/// The scheme a host was written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Http,
+    Https,
 }
 
 /// The API key to use, if any. The first place that names credentials at
@@ -311,16 +370,17 @@ pub(crate) fn load(flags: &ConnectionFlags) -> Result<Settings, CliError> {
     resolve(flags, &var, file.as_ref())
 }
 
-/// Accepts `host`, `[v6addr]`, `v6addr` and `http://host` (scheme dropped);
-/// refuses `https://`, which needs TLS.
-fn normalize_host(raw: &str) -> Result<String, CliError> {
+/// Accepts `host`, `[v6addr]`, `v6addr`, `http://host` and `https://host`;
+/// answers the host and the scheme it was written with.
+fn normalize_host(raw: &str) -> Result<(String, Option<Scheme>), CliError> {
     let trimmed = raw.trim();
-    if trimmed.starts_with("https://") {
-        return Err(CliError::Usage(format!(
-            "host '{raw}' asks for TLS, which iscli does not support yet; use a plain host name"
-        )));
-    }
-    let host = trimmed.strip_prefix("http://").unwrap_or(trimmed);
+    let (scheme, host) = if let Some(rest) = trimmed.strip_prefix("https://") {
+        (Some(Scheme::Https), rest)
+    } else if let Some(rest) = trimmed.strip_prefix("http://") {
+        (Some(Scheme::Http), rest)
+    } else {
+        (None, trimmed)
+    };
     let host = host.trim_end_matches('/');
     let host = host
         .strip_prefix('[')
@@ -336,7 +396,7 @@ fn normalize_host(raw: &str) -> Result<String, CliError> {
             "invalid host '{raw}': give a host name or IP address (the port goes in -P/--port)"
         )));
     }
-    Ok(host.to_string())
+    Ok((host.to_string(), scheme))
 }
 
 fn parse_port(text: &str, source: &str) -> Result<u16, CliError> {

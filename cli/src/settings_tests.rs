@@ -41,6 +41,7 @@ fn defaults_apply_when_nothing_is_given_except_password() {
             host: "127.0.0.1".into(),
             port: 8080,
             credentials: Credentials::password("isadmin", "pw"),
+            transport: Transport::Plain,
         }
     );
     assert_eq!(s.address(), "127.0.0.1:8080");
@@ -61,7 +62,7 @@ fn flag_beats_env_beats_file_beats_default() {
         port: Some(7200),
         username: Some("flaguser".into()),
         password: Some("flagpw".into()),
-        api_key: None,
+        ..Default::default()
     };
     let s = resolve(&flags, &env, Some(&f)).unwrap();
     assert_eq!(
@@ -137,7 +138,10 @@ fn hosts_are_normalized() {
     let v6 = resolve(&flags("[::1]"), &env, None).unwrap();
     assert_eq!(v6.host, "::1");
     assert_eq!(v6.address(), "[::1]:8080");
-    assert!(resolve(&flags("https://node1"), &env, None).is_err());
+    assert_eq!(
+        resolve(&flags("https://node1"), &env, None).unwrap().host,
+        "node1"
+    );
     assert!(resolve(&flags("node1/x"), &env, None).is_err());
     assert!(resolve(&flags("node1:8080"), &env, None).is_err());
 }
@@ -257,4 +261,83 @@ fn debug_output_hides_secrets_and_keys_show_only_their_id() {
         "{shown}"
     );
     assert!(shown.contains("1a2b3c") && shown.contains("olga"), "{shown}");
+}
+
+#[test]
+fn a_named_host_means_tls_unless_insecure_and_no_host_means_the_plain_default() {
+    let env = env_of(&[]);
+    let with = |f: ConnectionFlags| {
+        resolve(
+            &ConnectionFlags {
+                password: Some("pw".into()),
+                ..f
+            },
+            &env,
+            None,
+        )
+        .unwrap()
+        .transport
+    };
+    let tls = Transport::Tls { ca: None };
+    assert_eq!(with(ConnectionFlags::default()), Transport::Plain);
+    let host = |h: &str| ConnectionFlags {
+        host: Some(h.into()),
+        ..Default::default()
+    };
+    assert_eq!(with(host("node1")), tls);
+    assert_eq!(with(host("https://node1")), tls);
+    assert_eq!(with(host("http://node1")), Transport::Plain);
+    assert_eq!(
+        with(ConnectionFlags {
+            insecure: true,
+            ..host("node1")
+        }),
+        Transport::Plain
+    );
+    assert_eq!(
+        with(ConnectionFlags {
+            insecure: true,
+            ..host("https://node1")
+        }),
+        Transport::Plain
+    );
+    // A certificate to trust asks for TLS even on the default host.
+    assert_eq!(
+        with(ConnectionFlags {
+            ca: Some("/n.pem".into()),
+            ..Default::default()
+        }),
+        Transport::Tls {
+            ca: Some("/n.pem".into())
+        }
+    );
+}
+
+#[test]
+fn ca_and_insecure_come_from_flag_env_or_file() {
+    let f = file("host = \"node1\"\nca = \"/file.pem\"\npassword = \"pw\"\n");
+    let none = ConnectionFlags::default();
+    let s = resolve(&none, &env_of(&[]), Some(&f)).unwrap();
+    assert_eq!(
+        s.transport,
+        Transport::Tls {
+            ca: Some("/file.pem".into())
+        }
+    );
+    let s = resolve(&none, &env_of(&[("IS_CA", "/env.pem")]), Some(&f)).unwrap();
+    assert_eq!(
+        s.transport,
+        Transport::Tls {
+            ca: Some("/env.pem".into())
+        }
+    );
+    let s = resolve(&none, &env_of(&[("IS_INSECURE", "true")]), Some(&f)).unwrap();
+    assert_eq!(s.transport, Transport::Plain);
+    let f = file("host = \"node1\"\ninsecure = true\npassword = \"pw\"\n");
+    assert_eq!(
+        resolve(&none, &env_of(&[]), Some(&f)).unwrap().transport,
+        Transport::Plain
+    );
+    let err = resolve(&none, &env_of(&[("IS_INSECURE", "maybe")]), Some(&f)).unwrap_err();
+    assert!(err.render().contains("IS_INSECURE"), "{}", err.render());
 }

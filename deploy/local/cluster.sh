@@ -12,12 +12,17 @@
 #   cluster.sh DIR down             stop every node (SIGTERM, then SIGKILL)
 #
 # Every node gets the administrator password $IS_ADMIN_PASSWORD (required).
+# With CLUSTER_TLS=1 at `up`, the cluster serves TLS (clients and between
+# nodes): node 1 generates a self-signed certificate, copied to
+# DIR/tls-cert.pem and DIR/tls-key.pem, which every node then serves (and
+# verifies its peers with); URLs are https; trust DIR/tls-cert.pem
+# (iscli --ca DIR/tls-cert.pem, curl --cacert DIR/tls-cert.pem).
 # The isnode binary is $ISNODE, else target/release/isnode or
 # target/debug/isnode of this repository, else isnode on the PATH.
 set -euo pipefail
 
 usage() {
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -64,6 +69,20 @@ check_index() {
 
 addr() { echo "127.0.0.1:$((BASE_PORT + $1))"; }
 
+scheme() { if [ "${TLS:-0}" = 1 ]; then echo https; else echo http; fi; }
+
+# The TLS settings of a node (into the array tls_env): the shared
+# certificate once node 1 made it.
+set_tls_env() {
+  tls_env=()
+  [ "${TLS:-0}" = 1 ] || return 0
+  if [ -f "$dir/tls-cert.pem" ]; then
+    tls_env=("IS_TLS_CERT_FILE=$dir/tls-cert.pem" "IS_TLS_KEY_FILE=$dir/tls-key.pem")
+  else
+    tls_env=(IS_TLS=self-signed)
+  fi
+}
+
 # Whether PID runs: a killed node whose parent is gone stays a zombie until
 # init reaps it, and a zombie is not running.
 alive() {
@@ -87,8 +106,9 @@ launch() {
     return 1
   fi
   # Every node gets the same key-encryption key (it seals the cluster key).
-  IS_NODE_ID=$i IS_CLUSTER_SECRET="$SECRET" IS_KEY_FILE="$dir/cluster.kek" IS_JOIN="$join" IS_WORKERS="${IS_WORKERS:-2}" \
-    setsid "$(isnode)" --data-dir "$dir/node$i" --listen "$(addr "$i")" \
+  set_tls_env
+  env ${tls_env[@]+"${tls_env[@]}"} IS_NODE_ID="$i" IS_CLUSTER_SECRET="$SECRET" IS_KEY_FILE="$dir/cluster.kek" IS_JOIN="$join" \
+    IS_WORKERS="${IS_WORKERS:-2}" setsid "$(isnode)" --data-dir "$dir/node$i" --listen "$(addr "$i")" \
     >>"$dir/node$i.log" 2>&1 </dev/null &
   echo $! >"$dir/node$i.pid"
 }
@@ -102,7 +122,9 @@ others() {
 }
 
 cluster_json() {
-  curl -sf -m 2 -u "isadmin:$IS_ADMIN_PASSWORD" "http://$(addr "$1")/api/v1/cluster" 2>/dev/null
+  local tls=()
+  [ "${TLS:-0}" = 1 ] && tls=(--cacert "$dir/tls-cert.pem")
+  curl -sf -m 2 ${tls[@]+"${tls[@]}"} -u "isadmin:$IS_ADMIN_PASSWORD" "$(scheme)://$(addr "$1")/api/v1/cluster" 2>/dev/null
 }
 
 # The leader's index as node I sees it, if I knows one and it is a member.
@@ -154,17 +176,28 @@ case "$cmd" in
       exit 1
     fi
     SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-    printf 'N=%s\nBASE_PORT=%s\nSECRET=%s\n' "$N" "$BASE_PORT" "$SECRET" >"$dir/cluster.env"
+    TLS=${CLUSTER_TLS:-0}
+    case "$TLS" in
+      0|1) ;;
+      *) echo "cluster.sh: CLUSTER_TLS must be 1 (TLS) or 0 (plain), got '$TLS'" >&2; exit 2 ;;
+    esac
+    printf 'N=%s\nBASE_PORT=%s\nSECRET=%s\nTLS=%s\n' "$N" "$BASE_PORT" "$SECRET" "$TLS" >"$dir/cluster.env"
     chmod 600 "$dir/cluster.env"
     (umask 077; head -c 32 /dev/urandom | base64 >"$dir/cluster.kek")
     launch 1 ""
+    if [ "$TLS" = 1 ]; then
+      # Node 1 writes its certificate before it listens; every node shares it.
+      wait_for "node 1's certificate" 60 test -f "$dir/node1/tls-cert.pem"
+      (umask 077; cp "$dir/node1/tls-key.pem" "$dir/tls-key.pem")
+      cp "$dir/node1/tls-cert.pem" "$dir/tls-cert.pem"
+    fi
     wait_for "node 1 to serve" 60 has_leader 1
     for i in $(seq 2 "$N"); do
       launch "$i" "$(addr 1)"
     done
     wait_for "all $N nodes to be voters" 120 all_voters
     for i in $(seq 1 "$N"); do
-      echo "http://$(addr "$i")"
+      echo "$(scheme)://$(addr "$i")"
     done
     ;;
   kill)

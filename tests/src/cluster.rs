@@ -17,6 +17,9 @@ pub struct LocalCluster {
     pub size: usize,
     pub base_port: u16,
     env: Vec<(String, String)>,
+    /// Whether the cluster serves TLS (`CLUSTER_TLS=1`): URLs are https and
+    /// `http` trusts the certificate every node shares.
+    tls: bool,
     pub http: reqwest::Client,
 }
 
@@ -62,13 +65,27 @@ fn rand_u16() -> u16 {
 impl LocalCluster {
     /// `cluster.sh DIR up N BASE_PORT`, with extra environment for every node.
     pub async fn up(n: usize, env: &[(&str, &str)]) -> Result<LocalCluster> {
+        Self::up_with(n, env, false).await
+    }
+
+    /// `CLUSTER_TLS=1 cluster.sh DIR up N BASE_PORT`: every node serves,
+    /// and verifies its peers with, one self-signed certificate.
+    pub async fn up_tls(n: usize, env: &[(&str, &str)]) -> Result<LocalCluster> {
+        Self::up_with(n, env, true).await
+    }
+
+    async fn up_with(n: usize, env: &[(&str, &str)], tls: bool) -> Result<LocalCluster> {
         let dir = tempfile::tempdir()?;
         let base_port = free_base(n);
-        let c = LocalCluster {
+        let mut env: Vec<(String, String)> =
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        env.push(("CLUSTER_TLS".into(), if tls { "1" } else { "0" }.into()));
+        let mut c = LocalCluster {
             dir,
             size: n,
             base_port,
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            env,
+            tls,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(40))
                 .build()?,
@@ -78,7 +95,16 @@ impl LocalCluster {
         if urls.len() != n {
             bail!("cluster.sh up printed {urls:?}, expected {n} URLs");
         }
+        if tls {
+            let pem = std::fs::read(c.cert_path()).context("read the cluster's certificate")?;
+            c.http = crate::https_client(Some(&pem))?;
+        }
         Ok(c)
+    }
+
+    /// The certificate every node of a TLS cluster serves.
+    pub fn cert_path(&self) -> PathBuf {
+        self.dir.path().join("tls-cert.pem")
     }
 
     /// Runs `cluster.sh DIR ARGS...`; answers its stdout, fails with its
@@ -128,7 +154,8 @@ impl LocalCluster {
     }
 
     pub fn url(&self, i: usize, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.base_port + i as u16)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}{path}", self.base_port + i as u16)
     }
 
     /// An authenticated REST call to node `i`.

@@ -8,7 +8,15 @@ use crate::{bin, TestNode};
 
 /// The environment variables `iscli` reads its connection settings and
 /// credentials from.
-const ISCLI_ENV: [&str; 5] = ["IS_HOST", "IS_PORT", "IS_USER", "IS_PASSWORD", "IS_API_KEY"];
+const ISCLI_ENV: [&str; 7] = [
+    "IS_HOST",
+    "IS_PORT",
+    "IS_USER",
+    "IS_PASSWORD",
+    "IS_API_KEY",
+    "IS_CA",
+    "IS_INSECURE",
+];
 
 /// An `iscli` command that takes nothing from the environment of the test
 /// or from the config file of whoever runs it: every `IS_*` variable it
@@ -46,6 +54,19 @@ pub fn iscli_command(port: u16, user: &str, password: &str, args: &[&str]) -> Co
         password,
     ])
     .args(args);
+    cmd
+}
+
+/// An `iscli` command over TLS to 127.0.0.1:`port` as the administrator
+/// (`-H` without `-i`), trusting `ca` if given; the environment is ignored.
+pub fn iscli_tls_command(port: u16, ca: Option<&std::path::Path>, args: &[&str]) -> Command {
+    let mut cmd = iscli_bare();
+    cmd.args(["-H", "127.0.0.1", "-P", &port.to_string()])
+        .args(["-U", "isadmin", "-p", crate::PASSWORD]);
+    if let Some(ca) = ca {
+        cmd.arg("--ca").arg(ca);
+    }
+    cmd.args(args);
     cmd
 }
 

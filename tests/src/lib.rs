@@ -27,7 +27,9 @@ pub mod services;
 pub use fixtures::{
     examples_dir, runner_shared_root, shared_tempdir, step_source, syncpack_dir, wheel_dir, Markers,
 };
-pub use iscli::{iscli, iscli_bare, iscli_command, iscli_json, iscli_ok, iscli_out, position_of};
+pub use iscli::{
+    iscli, iscli_bare, iscli_command, iscli_json, iscli_ok, iscli_out, iscli_tls_command, position_of,
+};
 pub use node::TestNode;
 pub use poll::{poll, poll_every, stays, Progress};
 
@@ -96,6 +98,25 @@ pub async fn grpc_client(port: u16, user: &str, password: &str) -> Result<GrpcCl
     Ok(is_proto::IntegrationServiceClient::with_interceptor(
         channel, auth,
     ))
+}
+
+/// A REST client over https trusting only the PEM certificates in
+/// `trusted` (none: it trusts nothing, so every server is refused).
+pub fn https_client(trusted: Option<&[u8]>) -> Result<reqwest::Client> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(trusted.unwrap_or_default()) {
+        roots.add(cert?)?;
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(reqwest::Client::builder()
+        .use_preconfigured_tls(config)
+        .timeout(std::time::Duration::from_secs(40))
+        .build()?)
 }
 
 /// An administrator's REST call to `url`; answers the status and the JSON

@@ -26,6 +26,9 @@ pub struct TestNode {
     extra_env: Vec<(String, String)>,
     /// The `--config` file the node is started with, if any.
     config: Option<PathBuf>,
+    /// Whether the node serves TLS with its self-signed certificate
+    /// ([`TestNode::start_tls`]): URLs are https and `http` trusts it.
+    tls: bool,
     pub http: reqwest::Client,
 }
 
@@ -51,10 +54,34 @@ impl TestNode {
             child: None,
             extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             config: None,
+            tls: false,
             http: reqwest::Client::new(),
         };
         node.spawn().await?;
         Ok(node)
+    }
+
+    /// Starts a node with `tls = "self-signed"` and extra environment
+    /// variables; its REST client trusts the certificate it generated.
+    pub async fn start_tls(env: &[(&str, &str)]) -> Result<TestNode> {
+        let mut all = vec![("IS_TLS", "self-signed")];
+        all.extend_from_slice(env);
+        let mut node = TestNode {
+            dir: tempfile::tempdir()?,
+            port: 0,
+            child: None,
+            extra_env: all.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            config: None,
+            tls: true,
+            http: reqwest::Client::new(),
+        };
+        node.spawn().await?;
+        Ok(node)
+    }
+
+    /// The self-signed certificate of a node started with [`TestNode::start_tls`].
+    pub fn cert_path(&self) -> PathBuf {
+        self.data_dir().join("tls-cert.pem")
     }
 
     /// Starts a node with `--config FILE`, FILE holding `toml` (written into
@@ -70,6 +97,7 @@ impl TestNode {
             child: None,
             extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             config: Some(config),
+            tls: false,
             http: reqwest::Client::new(),
         };
         node.spawn().await?;
@@ -91,7 +119,8 @@ impl TestNode {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{}", self.port, path)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}{}", self.port, path)
     }
 
     fn listen_address_path(&self) -> PathBuf {
@@ -132,6 +161,11 @@ impl TestNode {
         }
         self.child = Some(cmd.spawn().context("spawn isnode")?);
         self.port = self.wait_bound().await?;
+        if self.tls {
+            // Written before the node listens.
+            let pem = std::fs::read(self.cert_path()).context("read the node's certificate")?;
+            self.http = crate::https_client(Some(&pem))?;
+        }
         self.wait_ready().await
     }
 

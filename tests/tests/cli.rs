@@ -209,6 +209,8 @@ async fn connection_settings_come_from_the_environment() {
     let out = std::process::Command::new(is_tests::bin("iscli"))
         .args(["about", "--json"])
         .env("IS_HOST", "127.0.0.1")
+        // A named host means TLS unless told otherwise; this node is plain.
+        .env("IS_INSECURE", "true")
         .env("IS_PORT", node.port.to_string())
         .env("IS_USER", "isadmin")
         .env("IS_PASSWORD", is_tests::PASSWORD)

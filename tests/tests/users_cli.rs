@@ -70,7 +70,15 @@ fn with_stdin(node: &TestNode, user: &str, password: &str, args: &[&str], stdin:
 /// `iscli --api-key KEY ARGS`, with no user or password from anywhere.
 fn with_key(node: &TestNode, key: &str, args: &[&str]) -> Ran {
     let output = iscli_bare()
-        .args(["-H", "127.0.0.1", "-P", &node.port.to_string(), "--api-key", key])
+        .args([
+            "-H",
+            "127.0.0.1",
+            "-P",
+            &node.port.to_string(),
+            "-i",
+            "--api-key",
+            key,
+        ])
         .args(args)
         .output()
         .expect("run iscli");

@@ -361,6 +361,8 @@ mod tests {
                 username: Some("ops".into()),
                 password: Some("pw".into()),
                 api_key: None,
+                insecure: true,
+                ca: None,
             }
         );
     }

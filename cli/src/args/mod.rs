@@ -160,9 +160,17 @@ pub(crate) struct ConnectionArgs {
     #[arg(long, global = true, value_name = "KEY")]
     pub(crate) api_key: Option<String>,
 
-    /// Plain connection without TLS (the default and, for now, the only mode)
+    /// Plain connection without TLS [env: IS_INSECURE]. Without it, a host
+    /// given by -H, IS_HOST or the config file is reached over TLS (https);
+    /// with no host at all, 127.0.0.1:8080 is plain
     #[arg(short = 'i', long, global = true)]
     pub(crate) insecure: bool,
+
+    /// PEM certificate to trust besides the system's roots: the CA of the
+    /// node's certificate, or the certificate itself (a self-signed node's
+    /// DATA/tls-cert.pem) [env: IS_CA]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) ca: Option<std::path::PathBuf>,
 }
 
 impl ConnectionArgs {
@@ -174,6 +182,8 @@ impl ConnectionArgs {
             username: self.username.clone(),
             password: self.password.clone(),
             api_key: self.api_key.clone(),
+            insecure: self.insecure,
+            ca: self.ca.clone(),
         }
     }
 }

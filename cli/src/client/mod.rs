@@ -7,8 +7,8 @@
 //! members and its key); the interceptor that puts the
 //! credentials (`Basic` password or `Bearer` API key) on every call
 //! (`auth`), and the mapping of every failure (transport errors and
-//! `Status` with its JSON details) to a `CliError` (`status`). Nothing else
-//! in the crate sees tonic.
+//! `Status` with its JSON details) to a `CliError` (`status`), and TLS
+//! (`tls`). Nothing else in the crate sees tonic.
 
 use std::time::Duration;
 
@@ -23,13 +23,14 @@ use tonic::transport::{Channel, Endpoint};
 use tonic::Status;
 
 use crate::error::{ApiError, ApiErrorKind, CliError};
-use crate::settings::{Credentials, Settings};
+use crate::settings::{Credentials, Settings, Transport};
 
 mod auth;
 mod content;
 mod schedules;
 mod status;
 mod tasks;
+mod tls;
 mod users;
 
 use auth::Authorization;
@@ -56,22 +57,44 @@ pub(crate) struct Client {
 pub(crate) type DeletedName = String;
 
 impl Client {
-    /// Opens the channel (plain HTTP/2; TLS is not available yet).
+    /// Opens the channel: plain HTTP/2, or TLS verifying the server's
+    /// certificate (`settings.transport`).
     pub(crate) async fn connect(settings: &Settings) -> Result<Client, CliError> {
         let addr = settings.address();
         // Checked before connecting: a key no header can carry is a usage error.
         let auth = Authorization::new(&settings.credentials)?;
-        let uri = format!("http://{addr}");
-        let endpoint = Endpoint::from_shared(uri)
-            .map_err(|e| CliError::Usage(format!("invalid server address {addr}: {}", innermost(&e))))?;
+        let invalid = |e: tonic::transport::Error| {
+            CliError::Usage(format!("invalid server address {addr}: {}", innermost(&e)))
+        };
+        let (endpoint, ca) = match &settings.transport {
+            Transport::Plain => (
+                Endpoint::from_shared(format!("http://{addr}")).map_err(invalid)?,
+                None,
+            ),
+            Transport::Tls { ca } => {
+                let endpoint = Endpoint::from_shared(format!("https://{addr}"))
+                    .map_err(invalid)?
+                    .tls_config(tls::config(ca.as_deref())?)
+                    .map_err(invalid)?;
+                (endpoint, ca.as_ref().map(|p| p.display().to_string()))
+            }
+        };
         let channel = endpoint
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
             .connect()
             .await
-            .map_err(|e| CliError::Connect {
-                addr: addr.clone(),
-                reason: connect_reason(&e),
+            .map_err(|e| match tls::failure(&e) {
+                Some((reason, certificate)) => CliError::Tls {
+                    addr: addr.clone(),
+                    reason,
+                    certificate,
+                    ca,
+                },
+                None => CliError::Connect {
+                    addr: addr.clone(),
+                    reason: connect_reason(&e),
+                },
             })?;
         let rpc = IntegrationServiceClient::with_interceptor(channel, auth)
             .max_decoding_message_size(MAX_RESPONSE_BYTES)
@@ -227,6 +250,7 @@ mod tests {
             host: "127.0.0.1".into(),
             port,
             credentials: Credentials::password("isadmin", "pw"),
+            transport: Transport::Plain,
         };
         let err = match Client::connect(&settings).await {
             Ok(_) => panic!("connected to a closed port"),

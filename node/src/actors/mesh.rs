@@ -4,13 +4,20 @@
 //! connected, process groups (workers, dispatch inboxes) span the nodes.
 //!
 //! Sessions authenticate with the cluster secret as ractor_cluster's cookie.
+//! With TLS on, sessions are encrypted with ractor_cluster's own TLS support
+//! (`IncomingEncryptionMode::Tls`, `client_connect_enc`) and peers verified
+//! like the node-to-node gRPC calls. ractor_cluster runs the server side of
+//! the handshake inside its listener actor without a deadline, so a client
+//! that stalls its handshake delays new sessions (not open ones) until it
+//! goes; the actor port should face only the other nodes.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorRef};
-use ractor_cluster::{NodeServer, NodeServerMessage};
+use ractor_cluster::{IncomingEncryptionMode, NodeServer, NodeServerMessage};
+use rustls::pki_types::ServerName;
 
 use crate::raft::Raft;
 use crate::store::ContentHandle;
@@ -28,6 +35,14 @@ pub enum MeshError {
     Start { addr: String, message: String },
 }
 
+/// TLS of the actor network: the node's certificate for sessions it
+/// accepts, and the trust for sessions it opens.
+#[derive(Clone)]
+pub struct MeshTls {
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    pub connector: tokio_rustls::TlsConnector,
+}
+
 /// The ractor_cluster name of node `id`.
 fn node_name(id: u64) -> String {
     format!("isnode-{id}")
@@ -39,6 +54,7 @@ pub async fn start(
     listen: &str,
     secret: &str,
     max_frame: u64,
+    tls: Option<&MeshTls>,
 ) -> Result<ActorRef<NodeServerMessage>, MeshError> {
     let (host, port) =
         crate::util::addr::split_addr(listen).ok_or_else(|| MeshError::Address(listen.into()))?;
@@ -48,7 +64,7 @@ pub async fn start(
         secret.to_string(),
         node_name(id),
         host.to_string(),
-        None,
+        tls.map(|t| IncomingEncryptionMode::Tls(t.acceptor.clone())),
         Some(ractor_cluster::node::NodeConnectionMode::Isolated),
     )
     .with_listen_addr(ip)
@@ -64,7 +80,12 @@ pub async fn start(
 
 /// Keeps a session to every other registered member of the Raft cluster
 /// (ractor_cluster drops the duplicate when two nodes dial each other).
-pub async fn keep_connected(server: ActorRef<NodeServerMessage>, raft: Raft, content: ContentHandle) {
+pub async fn keep_connected(
+    server: ActorRef<NodeServerMessage>,
+    raft: Raft,
+    content: ContentHandle,
+    tls: Option<MeshTls>,
+) {
     let me = raft.node_id();
     // node id -> (failures, next attempt)
     let mut retry: HashMap<u64, (u32, Instant)> = HashMap::new();
@@ -104,19 +125,52 @@ pub async fn keep_connected(server: ActorRef<NodeServerMessage>, raft: Raft, con
             if Instant::now() < next {
                 continue;
             }
-            match ractor_cluster::client_connect(&server, addr.as_str()).await {
+            match connect(&server, &addr, tls.as_ref()).await {
                 Ok(()) => {
                     tracing::info!(peer = id, %addr, "actor network session opened");
                     // Authentication completes in the background; look again later.
                     retry.insert(id, (0, Instant::now() + Duration::from_secs(2)));
                 }
-                Err(e) => {
+                Err((tls_failed, e)) => {
+                    // A refused certificate does not heal by itself: say so once.
+                    if tls_failed && failures == 0 {
+                        tracing::warn!(peer = id, %addr, error = %e, "cannot open an actor network session; retrying");
+                    }
                     let failures = failures + 1;
                     let delay = RECONNECT.delay(failures);
                     tracing::debug!(peer = id, %addr, error = %e, ?delay, "cannot reach the peer's actor network");
                     retry.insert(id, (failures, Instant::now() + delay));
                 }
             }
+        }
+    }
+}
+
+/// Opens a session to `addr`, over TLS when `tls` is given (the peer's
+/// certificate must name the host of `addr`). An error says whether TLS
+/// failed, and why.
+async fn connect(
+    server: &ActorRef<NodeServerMessage>,
+    addr: &str,
+    tls: Option<&MeshTls>,
+) -> Result<(), (bool, String)> {
+    match tls {
+        None => ractor_cluster::client_connect(server, addr)
+            .await
+            .map_err(|e| (false, e.to_string())),
+        Some(tls) => {
+            let host = crate::util::addr::split_addr(addr)
+                .map(|(h, _)| h.trim_start_matches('[').trim_end_matches(']').to_string())
+                .ok_or_else(|| (false, format!("{addr:?} is not HOST:PORT")))?;
+            let name = ServerName::try_from(host).map_err(|e| (false, e.to_string()))?;
+            ractor_cluster::client_connect_enc(server, addr, tls.connector.clone(), name)
+                .await
+                .map_err(|e| match e {
+                    ractor_cluster::ClientConnectErr::Encryption(e) => {
+                        (true, format!("TLS handshake failed: {e}"))
+                    }
+                    other => (false, other.to_string()),
+                })
         }
     }
 }

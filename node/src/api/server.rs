@@ -15,6 +15,7 @@ pub struct ListenerChild {
     pub router: axum::Router,
     pub listener: std::net::TcpListener,
     pub limits: super::listen::ListenLimits,
+    pub tls: Option<super::listen::ListenTls>,
 }
 
 impl crate::actors::supervisor::ChildSpec for ListenerChild {
@@ -31,11 +32,13 @@ impl crate::actors::supervisor::ChildSpec for ListenerChild {
         let listener = self.listener.try_clone();
         let name = self.name();
         let limits = self.limits;
+        let tls = self.tls.clone();
         Box::pin(async move {
             let args = ApiServerArgs {
                 router,
                 listener: listener?,
                 limits,
+                tls,
             };
             let (actor, _) = Actor::spawn_linked(Some(name), ApiServer, args, supervisor).await?;
             Ok(actor.get_cell())
@@ -47,6 +50,7 @@ pub struct ApiServerArgs {
     pub router: axum::Router,
     pub listener: std::net::TcpListener,
     pub limits: super::listen::ListenLimits,
+    pub tls: Option<super::listen::ListenTls>,
 }
 
 #[derive(ractor_cluster::RactorMessage)]
@@ -78,7 +82,7 @@ impl Actor for ApiServer {
             let shutdown = async {
                 let _ = rx.await;
             };
-            let result = super::listen::serve(listener, args.router, args.limits, shutdown)
+            let result = super::listen::serve(listener, args.router, args.limits, args.tls, shutdown)
                 .await
                 .map_err(|e| e.to_string());
             let _ = myself.cast(ApiServerMsg::Exited(result));

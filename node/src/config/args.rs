@@ -47,6 +47,13 @@ use clap::Parser;
         header_read_timeout_seconds = 10  slow or silent clients are closed  IS_HEADER_READ_TIMEOUT_SECONDS\n  \
         max_connections = 4096  open at once on the listener  IS_MAX_CONNECTIONS\n  \
         cluster_listen = \"<listen host>:<port+10000>\"  actor network  IS_CLUSTER_LISTEN (with cluster_secret)\n  \
+        tls = \"self-signed\" | \"off\"  TLS with a certificate generated once in DIR  IS_TLS\n  \
+                                              (DIR/tls-cert.pem, key DIR/tls-key.pem mode 0600; its SHA-256 is logged at start)\n  \
+        tls_cert_file = \"/path/cert.pem\"  PEM chain   IS_TLS_CERT_FILE (with tls_key_file: TLS on; default: plain)\n  \
+        tls_key_file = \"/path/key.pem\"  PEM key       IS_TLS_KEY_FILE\n  \
+        tls_ca_file = \"/path/ca.pem\"  verifies peers  IS_TLS_CA_FILE (CA or the peers' certificates, concatenated;\n  \
+                                              default: this node's own certificate)\n  \
+        allow_plain_loopback = false  with TLS      IS_ALLOW_PLAIN_LOOPBACK (true: plain HTTP from 127.0.0.1/::1 too)\n  \
         syncpack_max_bytes = 104857600  wheel upload  IS_SYNCPACK_MAX_BYTES\n  \
         syncpack_wheel_dir = \"/path\"  local wheels   IS_SYNCPACK_WHEEL_DIR (offline installs; pip --find-links)\n  \
         syncpack_use_index = true  PyPI or index_url IS_SYNCPACK_USE_INDEX (false: only the wheel dir)\n  \

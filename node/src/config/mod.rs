@@ -8,7 +8,9 @@ use serde::Deserialize;
 use crate::util::addr::split_addr;
 
 mod args;
+mod tls;
 pub use args::{Args, Mode, RunnerSandboxArgs};
+pub use tls::{TlsMode, TlsSettings};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./is-data";
@@ -107,6 +109,8 @@ pub struct NodeConfig {
     /// The actor network's listener (ractor_cluster), HOST:PORT; used only
     /// with a cluster secret. Default: the listen host, port + 10000.
     pub cluster_listen: String,
+    /// TLS of the listener and of node-to-node traffic (`config/tls.rs`).
+    pub tls: TlsSettings,
     pub syncpacks: SyncPackSettings,
 }
 
@@ -199,6 +203,11 @@ struct FileConfig {
     header_read_timeout_seconds: Option<f64>,
     max_connections: Option<usize>,
     cluster_listen: Option<String>,
+    tls: Option<String>,
+    tls_cert_file: Option<PathBuf>,
+    tls_key_file: Option<PathBuf>,
+    tls_ca_file: Option<PathBuf>,
+    allow_plain_loopback: Option<bool>,
     syncpack_max_bytes: Option<u64>,
     syncpack_wheel_dir: Option<PathBuf>,
     syncpack_use_index: Option<bool>,
@@ -217,6 +226,7 @@ impl NodeConfig {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let tls = tls::resolve(&env, &file)?;
         fn parsed<T: std::str::FromStr>(
             env: &impl Fn(&str) -> Option<String>,
             name: &str,
@@ -361,6 +371,7 @@ impl NodeConfig {
                 .or(file.max_connections)
                 .unwrap_or(4096),
             cluster_listen,
+            tls,
             syncpacks: SyncPackSettings {
                 max_bytes: parsed(&env, "IS_SYNCPACK_MAX_BYTES")?
                     .or(file.syncpack_max_bytes)

@@ -178,3 +178,63 @@ fn syncpack_settings_come_from_env_or_file() {
     let err = NodeConfig::resolve(&Args::default(), env).unwrap_err();
     assert!(err.to_string().contains("IS_BASE_PACK"), "{err}");
 }
+
+#[test]
+fn tls_is_off_by_default_and_comes_from_files_or_self_signed() {
+    let c = NodeConfig::resolve(&Args::default(), no_env).unwrap();
+    assert_eq!(c.tls.mode, TlsMode::Off);
+    assert!(!c.tls.is_on() && !c.tls.allow_plain_loopback);
+    let env = |k: &str| match k {
+        "IS_TLS_CERT_FILE" => Some("/c.pem".to_string()),
+        "IS_TLS_KEY_FILE" => Some("/k.pem".to_string()),
+        "IS_TLS_CA_FILE" => Some("/ca.pem".to_string()),
+        "IS_ALLOW_PLAIN_LOOPBACK" => Some("true".to_string()),
+        _ => None,
+    };
+    let c = NodeConfig::resolve(&Args::default(), env).unwrap();
+    assert_eq!(
+        c.tls.mode,
+        TlsMode::Files {
+            cert: "/c.pem".into(),
+            key: "/k.pem".into()
+        }
+    );
+    assert_eq!(c.tls.ca_file, Some(PathBuf::from("/ca.pem")));
+    assert!(c.tls.allow_plain_loopback);
+    let env = |k: &str| (k == "IS_TLS").then(|| "self-signed".to_string());
+    assert_eq!(
+        NodeConfig::resolve(&Args::default(), env).unwrap().tls.mode,
+        TlsMode::SelfSigned
+    );
+}
+
+#[test]
+fn contradictory_or_partial_tls_settings_are_refused_saying_what_to_give() {
+    let refused = |pairs: &'static [(&'static str, &'static str)]| {
+        let env = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        NodeConfig::resolve(&Args::default(), env)
+            .unwrap_err()
+            .to_string()
+    };
+    let e = refused(&[("IS_TLS_CERT_FILE", "/c.pem")]);
+    assert!(e.contains("tls_key_file") && e.contains("give both"), "{e}");
+    let e = refused(&[("IS_TLS_KEY_FILE", "/k.pem")]);
+    assert!(e.contains("tls_cert_file"), "{e}");
+    let e = refused(&[
+        ("IS_TLS", "self-signed"),
+        ("IS_TLS_CERT_FILE", "/c.pem"),
+        ("IS_TLS_KEY_FILE", "/k.pem"),
+    ]);
+    assert!(e.contains("not both"), "{e}");
+    let e = refused(&[("IS_TLS", "yes")]);
+    assert!(e.contains("\"self-signed\" or \"off\""), "{e}");
+    let e = refused(&[("IS_ALLOW_PLAIN_LOOPBACK", "sometimes")]);
+    assert!(e.contains("IS_ALLOW_PLAIN_LOOPBACK"), "{e}");
+    // "off" switches TLS off whatever else is set.
+    let env = |k: &str| match k {
+        "IS_TLS" => Some("off".to_string()),
+        "IS_TLS_CERT_FILE" => Some("/c.pem".to_string()),
+        _ => None,
+    };
+    assert!(!NodeConfig::resolve(&Args::default(), env).unwrap().tls.is_on());
+}

@@ -1,11 +1,13 @@
 //! Secrets at rest: the per-cluster AEAD key that seals encrypted
 //! configuration values (itself sealed by each node's key-encryption key,
-//! `keyring`), and slow password hashes for users.
+//! `keyring`), slow password hashes for users, and the node's TLS
+//! certificate and configurations (`tls`).
 //!
 //! Ciphertext travels as text `enc:v1:<base64(nonce || ciphertext)>` so it can
 //! sit inside a JSON document, be exported and be uploaded again unchanged.
 
 mod keyring;
+pub mod tls;
 pub use keyring::{KeyError, KeyRing};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};

@@ -8,6 +8,7 @@ use std::time::Duration;
 use ractor::Actor;
 
 mod admin_password;
+mod tls;
 use admin_password::{forget_initial_password, generated_password};
 
 use crate::actors::dispatcher::{dispatcher, DispatchMsg};
@@ -60,6 +61,10 @@ pub enum NodeError {
     Sandbox(#[from] SandboxError),
     #[error(transparent)]
     Keys(#[from] crypto::KeyError),
+    #[error(transparent)]
+    Tls(#[from] crypto::tls::TlsError),
+    #[error("the TLS configuration cannot be built: {0}")]
+    TlsConfig(String),
 }
 
 /// A running node; dropping it does not stop it, call [`Node::shutdown`].
@@ -91,9 +96,11 @@ impl Node {
             addr: cfg.listen.clone(),
             source,
         })?;
+        let cfg = &cfg.with_bound_port(local_addr.port());
+        // Before the address is announced: whoever reads it finds the certificate.
+        let tls = tls::setup(cfg)?;
         // With listen port 0 this file is how scripts and tests learn the port.
         write_listen_address(data_dir, local_addr)?;
-        let cfg = &cfg.with_bound_port(local_addr.port());
         // The connection cap, not the descriptor limit, refuses clients: it
         // stays below the open-file limit with room for the node's own files.
         let file_limit = crate::api::listen::raise_file_limit();
@@ -169,7 +176,7 @@ impl Node {
             &data_dir.join("raft"),
             &settings,
             events.clone(),
-            Peers::new(cfg.cluster_secret.clone()),
+            Peers::new(cfg.cluster_secret.clone(), tls.peers.clone()),
             !joining,
         )
         .await?;
@@ -235,6 +242,7 @@ impl Node {
                 router,
                 listener,
                 limits: listen_limits,
+                tls: tls.listen.clone(),
             })],
         };
         // The listener serves before a leader is known: peers need this
@@ -259,11 +267,19 @@ impl Node {
         let cluster_addr = match &cfg.cluster_secret {
             Some(secret) => {
                 let max_frame = cfg.max_output_bytes + 1024 * 1024;
-                let server = mesh::start(cfg.node_id, &cfg.cluster_listen, secret, max_frame).await?;
+                let server = mesh::start(
+                    cfg.node_id,
+                    &cfg.cluster_listen,
+                    secret,
+                    max_frame,
+                    tls.mesh.as_ref(),
+                )
+                .await?;
                 background.push(tokio::spawn(mesh::keep_connected(
                     server,
                     member.raft.clone(),
                     member.content.clone(),
+                    tls.mesh.clone(),
                 )));
                 Some(advertised_cluster_addr(cfg))
             }
@@ -331,7 +347,7 @@ impl Node {
             Duration::from_secs(cfg.result_expires_seconds),
             Duration::from_secs(cfg.audit_expires_seconds),
         ));
-        tracing::info!(%local_addr, data_dir = %data_dir.display(), "isnode is serving REST and gRPC");
+        tracing::info!(%local_addr, scheme = tls.scheme(), data_dir = %data_dir.display(), "isnode is serving REST and gRPC");
         Ok(Node {
             raft: member.raft,
             supervisor,

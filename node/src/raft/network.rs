@@ -1,7 +1,9 @@
 //! Node-to-node calls over the peers' gRPC listeners (`ClusterInternal`):
 //! openraft's RPCs, and what a member asks of the leader (writes proposed on
 //! a follower, membership changes, a new node's request to join). Every call carries the cluster secret;
-//! payloads are bincode (both ends run the same build).
+//! payloads are bincode (both ends run the same build). With TLS on, peers
+//! are called over https and their certificates verified against the PEM
+//! the node is given ([`PeerTls`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,7 +20,7 @@ use openraft::raft::{
 use openraft::BasicNode;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 use crate::store::{NodeId, TypeConfig};
 use crate::util::wire::{decode, encode};
@@ -39,8 +41,20 @@ pub enum PeerError {
     Unreachable { addr: String, message: String },
     #[error("peer {addr} refused the call: {message}")]
     Refused { addr: String, message: String },
+    #[error(
+        "TLS with peer {addr} failed: {message} (every node must trust the others' certificates: \
+         tls_ca_file / IS_TLS_CA_FILE, by default the node's own certificate)"
+    )]
+    Tls { addr: String, message: String },
     #[error("cannot encode or decode a message for peer {addr}: {message}")]
     Codec { addr: String, message: String },
+}
+
+/// TLS toward peers: the PEM certificates (a CA's, or the peers' own)
+/// their listeners are verified against.
+#[derive(Clone)]
+pub struct PeerTls {
+    pub trusted_pem: Arc<[u8]>,
 }
 
 /// Connections to peers by address, shared by the Raft network and the
@@ -48,6 +62,7 @@ pub enum PeerError {
 #[derive(Clone)]
 pub struct Peers {
     secret: Option<Arc<str>>,
+    tls: Option<PeerTls>,
     channels: Arc<Mutex<HashMap<String, Channel>>>,
     /// When each address last answered a call: the leader calls every
     /// member at least once per heartbeat, so this is their health.
@@ -55,9 +70,10 @@ pub struct Peers {
 }
 
 impl Peers {
-    pub fn new(secret: Option<String>) -> Peers {
+    pub fn new(secret: Option<String>, tls: Option<PeerTls>) -> Peers {
         Peers {
             secret: secret.map(Arc::from),
+            tls,
             channels: Arc::default(),
             answered: Arc::default(),
         }
@@ -74,10 +90,16 @@ impl Peers {
         if let Some(c) = channels.get(addr) {
             return Ok(c.clone());
         }
-        let endpoint = Endpoint::from_shared(format!("http://{addr}")).map_err(|e| PeerError::Address {
+        let address = |e: tonic::transport::Error| PeerError::Address {
             addr: addr.to_string(),
             message: e.to_string(),
-        })?;
+        };
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let mut endpoint = Endpoint::from_shared(format!("{scheme}://{addr}")).map_err(address)?;
+        if let Some(tls) = &self.tls {
+            let config = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(&*tls.trusted_pem));
+            endpoint = endpoint.tls_config(config).map_err(address)?;
+        }
         let channel = endpoint
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
@@ -123,20 +145,43 @@ impl Peers {
         }
         match answer {
             Ok(resp) => decode(&resp.into_inner().data).map_err(|e| codec(&e)),
-            Err(status) => Err(match status.code() {
-                tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Unknown => {
+            Err(status) => Err(match (tls_failure(&status), status.code()) {
+                (Some(message), _) => PeerError::Tls {
+                    addr: addr.to_string(),
+                    message,
+                },
+                (None, tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Unknown) => {
                     PeerError::Unreachable {
                         addr: addr.to_string(),
                         message: status.message().to_string(),
                     }
                 }
-                _ => PeerError::Refused {
+                (None, _) => PeerError::Refused {
                     addr: addr.to_string(),
                     message: status.message().to_string(),
                 },
             }),
         }
     }
+}
+
+/// The TLS error behind a failed call, if that is why it failed (a
+/// certificate the node does not trust, say).
+fn tls_failure(status: &tonic::Status) -> Option<String> {
+    let mut cur = std::error::Error::source(status);
+    while let Some(e) = cur {
+        // tokio-rustls reports TLS errors inside an io::Error, whose
+        // `source` skips them.
+        let inner = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+        if let Some(tls) = inner.or_else(|| e.downcast_ref::<rustls::Error>()) {
+            return Some(tls.to_string());
+        }
+        cur = e.source();
+    }
+    None
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -204,12 +249,16 @@ impl PeerClient {
             .map_err(|e| {
                 // Unreachable is the error openraft backs off after
                 // (`backoff`); a refusal is one too.
-                let refused = matches!(e, PeerError::Refused { .. } | PeerError::NoSecret(_));
+                let refused = matches!(
+                    e,
+                    PeerError::Refused { .. } | PeerError::NoSecret(_) | PeerError::Tls { .. }
+                );
                 self.refused.store(refused, std::sync::atomic::Ordering::Relaxed);
                 match e {
-                    PeerError::Unreachable { .. } | PeerError::Refused { .. } | PeerError::NoSecret(_) => {
-                        RPCError::Unreachable(Unreachable::new(&e))
-                    }
+                    PeerError::Unreachable { .. }
+                    | PeerError::Refused { .. }
+                    | PeerError::NoSecret(_)
+                    | PeerError::Tls { .. } => RPCError::Unreachable(Unreachable::new(&e)),
                     _ => RPCError::Network(NetworkError::new(&e)),
                 }
             })?;

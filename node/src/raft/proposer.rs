@@ -158,7 +158,7 @@ mod tests {
             dir.path(),
             &settings,
             Events::default(),
-            raft::network::Peers::new(None),
+            raft::network::Peers::new(None, None),
             true,
         )
         .await
