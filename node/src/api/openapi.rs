@@ -249,6 +249,7 @@ mod tests {
         ("GET", "/cluster", Read),
         ("POST", "/cluster/nodes", Admin),
         ("DELETE", "/cluster/nodes/{id}", Admin),
+        ("POST", "/cluster/rotate-key", Admin),
         ("GET", "/configurations", Read),
         ("POST", "/configurations", Write),
         ("GET", "/configurations/{name}", Read),
