@@ -203,10 +203,20 @@ async fn a_tls_cluster_replicates_over_tls_and_refuses_a_peer_it_does_not_trust(
     }
     // The actor network's sessions are TLS too: ractor_cluster reports a
     // session only once its handshake succeeded.
+    // Sessions open in the background: wait for every node's.
     for i in 1..=3 {
-        let log = std::fs::read_to_string(c.dir.path().join(format!("node{i}.log"))).unwrap();
+        let path = c.dir.path().join(format!("node{i}.log"));
+        let log = is_tests::poll(Duration::from_secs(20), async || {
+            let log = std::fs::read_to_string(&path)?;
+            Ok(if log.contains("TCP Session opened") {
+                is_tests::Progress::Done(log)
+            } else {
+                is_tests::Progress::NotYet(format!("node {i} opened no actor session: {}", c.logs()))
+            })
+        })
+        .await
+        .unwrap();
         assert!(log.contains("TLS is on"), "node {i}: {}", c.logs());
-        assert!(log.contains("TCP Session opened"), "node {i}: {}", c.logs());
         assert!(!log.contains("TLS handshake failed"), "node {i}: {}", c.logs());
     }
 
