@@ -47,3 +47,19 @@ pub async fn stays(within: Duration, mut look: impl AsyncFnMut() -> Result<()>) 
     }
     look().await
 }
+
+/// Waits (up to `within`) for the server to close `conn`, reading and
+/// dropping whatever it sends first (a 408 answer, say); answers whether
+/// it closed.
+pub async fn closed_within(conn: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, conn.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}

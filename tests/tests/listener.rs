@@ -6,23 +6,9 @@
 
 use std::time::Duration;
 
-use is_tests::TestNode;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use is_tests::{closed_within, TestNode};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-
-/// Waits (up to `within`) for the server to close `conn`; answers whether it did.
-async fn closed_within(conn: &mut TcpStream, within: Duration) -> bool {
-    let mut buf = [0u8; 1024];
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        match tokio::time::timeout_at(deadline, conn.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => return true,
-            // Bytes (a 408 answer, say): keep reading until the close.
-            Ok(Ok(_)) => continue,
-            Err(_) => return false,
-        }
-    }
-}
 
 #[tokio::test]
 async fn silent_and_slow_clients_are_closed_after_the_header_timeout() {

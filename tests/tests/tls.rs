@@ -8,11 +8,11 @@
 use std::time::Duration;
 
 use is_tests::cluster::LocalCluster;
-use is_tests::{https_client, iscli_command, iscli_tls_command, TestNode, PASSWORD};
+use is_tests::{closed_within, https_client, iscli_command, iscli_tls_command, TestNode, PASSWORD};
 use rustls::pki_types::pem::PemObject;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 /// Every message of an error and its causes, one after the other.
@@ -45,19 +45,6 @@ fn run(mut cmd: std::process::Command) -> (i32, String, String) {
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
-}
-
-/// Waits (up to `within`) for the server to close `conn`; answers whether it did.
-async fn closed_within(conn: &mut TcpStream, within: Duration) -> bool {
-    let mut buf = [0u8; 1024];
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        match tokio::time::timeout_at(deadline, conn.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => return true,
-            Ok(Ok(_)) => continue,
-            Err(_) => return false,
-        }
-    }
 }
 
 #[tokio::test]
