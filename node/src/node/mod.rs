@@ -493,6 +493,10 @@ async fn purge_expired(raft: raft::Raft, expires: Duration, audit_expires: Durat
     let every = (expires / 10).clamp(Duration::from_secs(1), Duration::from_secs(600));
     let mut tick = tokio::time::interval(every);
     tick.tick().await;
+    // The log index a snapshot must reach since something expired: a
+    // trigger while a snapshot is being built is dropped by openraft, so
+    // it is asked again at each tick until a snapshot covers the purge.
+    let mut snapshot_to: Option<u64> = None;
     loop {
         tick.tick().await;
         let is_leader = raft.current_leader().await == Some(raft.metrics().borrow().id);
@@ -504,12 +508,18 @@ async fn purge_expired(raft: raft::Raft, expires: Duration, audit_expires: Durat
             // Something expired: a new snapshot lets the log that still
             // holds it be purged (and the old snapshot file go).
             Ok(crate::store::CommandResult::Deleted { existed: true }) => {
-                if let Err(e) = raft.trigger().snapshot().await {
-                    tracing::warn!(error = %e, "taking a snapshot after expiry failed");
-                }
+                snapshot_to = raft.metrics().borrow().last_applied.map(|l| l.index);
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging expired results failed"),
+        }
+        if let Some(at) = snapshot_to {
+            let taken = raft.metrics().borrow().snapshot.map(|l| l.index);
+            if taken.is_some_and(|t| t >= at) {
+                snapshot_to = None;
+            } else if let Err(e) = raft.trigger().snapshot().await {
+                tracing::warn!(error = %e, "taking a snapshot after expiry failed");
+            }
         }
         let before_ms = crate::util::now_ms().saturating_sub(audit_expires.as_millis() as u64);
         if let Err(e) = raft::propose(&raft, Command::PurgeAudit { before_ms }).await {
