@@ -208,15 +208,16 @@ pub struct PeerClient {
 }
 
 /// How long openraft waits before retry `n` to a peer that failed: a peer
-/// that does not answer is tried again soon (it may be restarting, and a
-/// member that hears nothing for an election timeout disrupts the cluster);
-/// one that refuses (a wrong or missing cluster secret) will not heal by
+/// that does not answer is tried again every 500 ms (openraft's own
+/// pace: it may be restarting, and while replication to it waits it gets
+/// no heartbeats either, so a longer wait makes it start elections); one
+/// that refuses (a wrong or missing cluster secret) will not heal by
 /// itself, so retries slow down to one per 30 s rather than fill the log.
 pub fn retry_delays(refused: bool) -> impl Iterator<Item = Duration> + Send + 'static {
     let b = if refused {
         crate::util::Backoff::new(Duration::from_secs(1), Duration::from_secs(30))
     } else {
-        crate::util::Backoff::new(Duration::from_millis(100), Duration::from_secs(1))
+        crate::util::Backoff::new(Duration::from_millis(500), Duration::from_millis(500))
     };
     (1u32..).map(move |n| b.delay(n))
 }
@@ -312,7 +313,7 @@ mod tests {
                 .map(|d| d.as_millis())
                 .collect::<Vec<_>>()
         };
-        assert_eq!(ms(false), vec![100, 200, 400, 800, 1000, 1000, 1000]);
+        assert_eq!(ms(false), vec![500; 7]);
         assert_eq!(ms(true), vec![1000, 2000, 4000, 8000, 16000, 30000, 30000]);
     }
 }
