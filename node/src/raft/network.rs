@@ -41,6 +41,9 @@ pub enum PeerError {
     Unreachable { addr: String, message: String },
     #[error("peer {addr} refused the call: {message}")]
     Refused { addr: String, message: String },
+    /// The peer does not accept this node's cluster secret.
+    #[error("peer {addr} does not accept this node's cluster secret: {message}")]
+    Denied { addr: String, message: String },
     #[error(
         "TLS with peer {addr} failed: {message} (every node must trust the others' certificates: \
          tls_ca_file / IS_TLS_CA_FILE, by default the node's own certificate)"
@@ -156,6 +159,10 @@ impl Peers {
                         message: status.message().to_string(),
                     }
                 }
+                (None, tonic::Code::Unauthenticated | tonic::Code::PermissionDenied) => PeerError::Denied {
+                    addr: addr.to_string(),
+                    message: status.message().to_string(),
+                },
                 (None, _) => PeerError::Refused {
                     addr: addr.to_string(),
                     message: status.message().to_string(),
@@ -249,15 +256,16 @@ impl PeerClient {
             .await
             .map_err(|e| {
                 // Unreachable is the error openraft backs off after
-                // (`backoff`); a refusal is one too.
+                // (`backoff`): a silent peer, and one that will not accept
+                // this node (secret, certificate), which waits longer.
                 let refused = matches!(
                     e,
-                    PeerError::Refused { .. } | PeerError::NoSecret(_) | PeerError::Tls { .. }
+                    PeerError::Denied { .. } | PeerError::NoSecret(_) | PeerError::Tls { .. }
                 );
                 self.refused.store(refused, std::sync::atomic::Ordering::Relaxed);
                 match e {
                     PeerError::Unreachable { .. }
-                    | PeerError::Refused { .. }
+                    | PeerError::Denied { .. }
                     | PeerError::NoSecret(_)
                     | PeerError::Tls { .. } => RPCError::Unreachable(Unreachable::new(&e)),
                     _ => RPCError::Network(NetworkError::new(&e)),
