@@ -1,11 +1,28 @@
 // What every spec shares: a page that fails its test on any console error or
 // uncaught exception, signing in, and saving a screenshot of a page.
+//
+// FIXTURES (IS_E2E_FIXTURES, prepared by tests/tests/web_ui.rs) holds the
+// files specs upload: the example SyncPack wheel
+// `test_syncpack-0.0.1-py3-none-any.whl` (built from
+// tests/fixtures/examples/syncpacks/test_syncpack) and every step of
+// tests/fixtures/steps as `NAME.py`; `fixture(name)` gives a file's path.
 import { test as base, expect, type Page } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-export const ADMIN = { user: "admin", password: process.env.IS_ADMIN_PASSWORD ?? "change-me" };
+// The node's administrator is `isadmin`; its password is IS_ADMIN_PASSWORD.
+export const ADMIN = {
+  user: process.env.IS_ADMIN_USER ?? "isadmin",
+  password: process.env.IS_ADMIN_PASSWORD ?? "change-me",
+};
 export const FIXTURES = process.env.IS_E2E_FIXTURES ?? path.resolve("fixtures");
+
+/** The path of a file of FIXTURES; fails at once, naming it, when it is not there. */
+export function fixture(name: string): string {
+  const p = path.join(FIXTURES, name);
+  if (!fs.existsSync(p)) throw new Error(`no fixture ${p}: run the specs through tests/tests/web_ui.rs, which prepares IS_E2E_FIXTURES`);
+  return p;
+}
 const SHOTS = process.env.IS_SCREENSHOTS ?? path.resolve("screenshots");
 
 interface Fixtures {
