@@ -312,12 +312,18 @@ pub async fn require_auth(State(auth): State<Authenticator>, req: Request, next:
     };
     let addr = peer_ip(&req);
     let presented = req.headers().contains_key(header::AUTHORIZATION);
+    // Scripts (the web UI) mark their calls so that a 401 carries no Basic
+    // challenge: a browser would answer one with its own password prompt.
+    let script = req.headers().contains_key("x-requested-with");
     let (who, outcome) = admit(&auth, &mut req, addr).await;
-    let resp = match outcome {
+    let mut resp = match outcome {
         Ok(()) => next.run(req).await,
         Err(error) if grpc => tonic::Status::from(error).into_http(),
         Err(error) => error.into_response(),
     };
+    if script {
+        resp.headers_mut().remove(header::WWW_AUTHENTICATE);
+    }
     let status = if grpc {
         grpc_http_status(&resp)
     } else {
