@@ -10,11 +10,8 @@ import { test as base, expect, type Page } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-// The node's administrator is `isadmin`; its password is IS_ADMIN_PASSWORD.
-export const ADMIN = {
-  user: process.env.IS_ADMIN_USER ?? "isadmin",
-  password: process.env.IS_ADMIN_PASSWORD ?? "change-me",
-};
+// A new node's administrator is `isadmin` (its password from IS_ADMIN_PASSWORD).
+export const ADMIN = { user: process.env.IS_ADMIN_USER ?? "isadmin", password: process.env.IS_ADMIN_PASSWORD ?? "change-me" };
 export const FIXTURES = process.env.IS_E2E_FIXTURES ?? path.resolve("fixtures");
 
 /** The path of a file of FIXTURES; fails at once, naming it, when it is not there. */
