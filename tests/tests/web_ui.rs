@@ -274,3 +274,120 @@ async fn every_page_works_in_chromium_against_a_real_node() {
     );
     println!("screenshots of {} pages in {}", PAGES.len(), shots.display());
 }
+
+/// A GET of `path` without credentials, with an `Accept` header; answers
+/// the status, the headers and the body.
+async fn anonymous_get(
+    node: &TestNode,
+    path: &str,
+    accept: &str,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let resp = reqwest::Client::new()
+        .get(node.url(path))
+        .header(reqwest::header::ACCEPT, accept)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.text().await.unwrap())
+}
+
+fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// A browser reaches the sign-in page and its scripts without a session,
+/// also at a page's own address (a reload or a bookmark); the page may
+/// load from this node only (CSP) and is checked again at each visit,
+/// while its content-named assets are cached for good. The API still
+/// wants credentials, also from a browser navigation, and a client that
+/// does not ask for HTML gets the API's JSON answers for an unknown path,
+/// also under /assets/: 401 without credentials, 404 with them.
+#[tokio::test]
+async fn the_node_serves_the_ui_to_a_browser_without_a_session() {
+    let node = TestNode::start().await.unwrap();
+    let html = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+    let (status, headers, index) = anonymous_get(&node, "/", html).await;
+    assert_eq!(status, 200, "{index}");
+    assert!(
+        header(&headers, "content-type").starts_with("text/html"),
+        "{headers:?}"
+    );
+    let csp = header(&headers, "content-security-policy");
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "CSP: {csp:?}"
+    );
+    assert_eq!(header(&headers, "cache-control"), "no-cache", "{headers:?}");
+
+    let (status, headers, page) = anonymous_get(&node, "/apps/some%20app", html).await;
+    assert_eq!(status, 200, "a page's own address: {page}");
+    assert!(
+        header(&headers, "content-type").starts_with("text/html"),
+        "{headers:?}"
+    );
+    assert_eq!(page, index, "a page's own address answers the same index.html");
+
+    // The script index.html loads (Vite names it assets/index-HASH.js).
+    let script = index
+        .split("src=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|src| src.starts_with("/assets/") && src.ends_with(".js"))
+        .unwrap_or_else(|| panic!("index.html loads no /assets/*.js: {index}"));
+    let (status, headers, body) = anonymous_get(&node, script, "*/*").await;
+    assert_eq!(status, 200, "{script}");
+    assert!(
+        header(&headers, "content-type").starts_with("text/javascript"),
+        "{headers:?}"
+    );
+    let cache = header(&headers, "cache-control");
+    let max_age: u64 = cache
+        .split(',')
+        .find_map(|part| part.trim().strip_prefix("max-age="))
+        .and_then(|age| age.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        max_age >= 365 * 24 * 3600 && cache.contains("immutable"),
+        "{script}: cache-control {cache:?}"
+    );
+    assert!(!body.is_empty());
+
+    for accept in ["application/json", html] {
+        let (status, _, body) = anonymous_get(&node, "/api/v1/steps", accept).await;
+        assert_eq!(status, 401, "GET /api/v1/steps, Accept {accept}: {body}");
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert!(error["error"].is_string(), "{body}");
+    }
+    // Not the UI's: the API answers, in JSON; without credentials it asks
+    // for them (it does not say which paths exist), with them it is a 404.
+    for path in ["/nonexistent", "/assets/nonexistent.js"] {
+        let (status, headers, body) = anonymous_get(&node, path, "application/json").await;
+        assert_eq!(status, 401, "{path} without credentials: {body}");
+        assert!(
+            header(&headers, "content-type").starts_with("application/json"),
+            "{path}: {headers:?}"
+        );
+        let resp = node
+            .http
+            .get(node.url(path))
+            .basic_auth("isadmin", Some(PASSWORD))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 404, "{path}");
+        assert!(
+            header(resp.headers(), "content-type").starts_with("application/json"),
+            "{path}: {:?}",
+            resp.headers()
+        );
+        let error: Value = resp.json().await.unwrap();
+        assert!(error["error"].is_string(), "{path}: {error}");
+    }
+}
