@@ -187,7 +187,8 @@ function Editor({ name }: { name?: string }) {
   };
 
   const save = async (asName?: string, replace = false) => {
-    const appName = (asName ?? String(state.meta.name ?? "")).trim();
+    // A stored application keeps its name (Save As stores a copy).
+    const appName = (asName ?? stored.current ?? String(state.meta.name ?? "")).trim();
     setSaveError(null);
     setNotice(null);
     const local: string[] = [];
@@ -199,7 +200,7 @@ function Editor({ name }: { name?: string }) {
       setSaveError(new ApiError(400, "The application cannot be saved yet.", local));
       return;
     }
-    const next = asName !== undefined ? setMeta(state, "name", appName) : state;
+    const next = state.meta.name !== appName ? setMeta(state, "name", appName) : state;
     const doc = toDocument(next);
     setSaving(true);
     try {
@@ -247,7 +248,7 @@ function Editor({ name }: { name?: string }) {
     <label className="ed-meta-field">
       {label}
       <input
-        value={String(state.meta[key] ?? "")}
+        value={key === "name" && stored.current !== null ? stored.current : String(state.meta[key] ?? "")}
         onChange={(e) => update((s) => setMeta(s, key, e.target.value), `meta:${key}`)}
         aria-invalid={key === "name" && problems.name.length ? true : undefined}
         readOnly={key === "name" && stored.current !== null}
@@ -361,7 +362,7 @@ function Editor({ name }: { name?: string }) {
               onClick={() => {
                 const n = confirmReplace;
                 setConfirmReplace(null);
-                void save(n === state.meta.name ? undefined : n, true);
+                void save(n, true);
               }}
             >
               Replace
@@ -372,7 +373,7 @@ function Editor({ name }: { name?: string }) {
       ) : null}
       {configure ? (
         <ConfigurePane
-          app={toDocument(state)}
+          app={toDocument(stored.current !== null ? setMeta(state, "name", stored.current) : state)}
           onClose={() => setConfigure(false)}
           onSaved={(doc) => {
             const saved = withMetaOf(state, doc as AppDocument);

@@ -57,12 +57,11 @@ export function historyReducer<S>(h: History<S>, a: HistoryAction<S>): History<S
     case "reset":
       return start(a.state);
     case "saved":
-      // The stored state becomes the present (it may add what the save set,
-      // such as the name) without losing the way back.
-      if (a.state === h.present) return { ...h, saved: a.state, lastKey: null };
       // Changed meanwhile: the newer present stays (and is unsaved).
       if (a.base !== undefined && a.base !== h.present) return { ...h, saved: a.state, lastKey: null };
-      return { ...h, past: [...h.past, h.present], present: a.state, future: [], saved: a.state, lastKey: null };
+      // The stored state takes the present's place (it may add what the save
+      // set, such as the name): saving is not a change to undo.
+      return { ...h, present: a.state, saved: a.state, lastKey: null };
   }
 }
 
