@@ -76,7 +76,9 @@ fn build_ui() {
         out.display()
     );
     let mut code = String::from(
-        "/// (path under the UI's root, contents), as Vite built them.\npub(super) static FILES: &[(&str, &[u8])] = &[\n",
+        "/// (path under the UI's root, contents as Vite built them, gzip of them\n\
+         /// for text files that shrink).\n\
+         pub(super) static FILES: &[(&str, &[u8], Option<&[u8]>)] = &[\n",
     );
     for f in &files {
         let rel = f
@@ -84,14 +86,42 @@ fn build_ui() {
             .expect("under out")
             .to_string_lossy()
             .replace('\\', "/");
+        let gz = gzip_beside(f).map_or("None".to_string(), |g| {
+            format!("Some(include_bytes!({:?}))", g.display().to_string())
+        });
         code.push_str(&format!(
-            "    ({rel:?}, include_bytes!({:?})),\n",
+            "    ({rel:?}, include_bytes!({:?}), {gz}),\n",
             f.display().to_string()
         ));
     }
     code.push_str("];\n");
     let dest = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("embedded_ui.rs");
     std::fs::write(dest, code).expect("write embedded_ui.rs");
+}
+
+/// Writes `<file>.gz` next to a text asset and answers its path, or None
+/// for files that do not shrink by a tenth (images, tiny files).
+fn gzip_beside(file: &Path) -> Option<PathBuf> {
+    use std::io::Write;
+    let text = matches!(
+        file.extension().and_then(|e| e.to_str()),
+        Some("js" | "css" | "html" | "svg" | "json" | "txt")
+    );
+    if !text {
+        return None;
+    }
+    let raw = std::fs::read(file).expect("read a built UI file");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(&raw).expect("gzip in memory");
+    let gz = enc.finish().expect("gzip in memory");
+    if gz.len() * 10 > raw.len() * 9 {
+        return None;
+    }
+    let mut name = file.as_os_str().to_owned();
+    name.push(".gz");
+    let path = PathBuf::from(name);
+    std::fs::write(&path, gz).expect("write a gzip of a UI file");
+    Some(path)
 }
 
 fn modified(p: &Path) -> Option<std::time::SystemTime> {
@@ -152,7 +182,7 @@ fn collect_all(dir: &Path, out: &mut Vec<PathBuf>) {
         let p = e.path();
         if p.is_dir() {
             collect_all(&p, out);
-        } else {
+        } else if p.extension().is_none_or(|x| x != "gz") {
             out.push(p);
         }
     }

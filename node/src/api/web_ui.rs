@@ -26,11 +26,19 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsa
     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; \
     base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-fn file(path: &str) -> Option<&'static [u8]> {
+/// An embedded file: its bytes and, for text that shrinks, their gzip.
+fn file(path: &str) -> Option<(&'static [u8], Option<&'static [u8]>)> {
     embedded::FILES
         .iter()
-        .find(|(p, _)| *p == path)
-        .map(|(_, bytes)| *bytes)
+        .find(|(p, _, _)| *p == path)
+        .map(|(_, bytes, gz)| (*bytes, *gz))
+}
+
+fn accepts_gzip(req: &Request) -> bool {
+    req.headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.split(',').any(|e| e.trim().starts_with("gzip")))
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -66,7 +74,7 @@ fn wanted(req: &Request) -> Option<&'static str> {
     }
     let rel = path.trim_start_matches('/');
     if !rel.is_empty() && rel != "index.html" {
-        if let Some((p, _)) = embedded::FILES.iter().find(|(p, _)| *p == rel) {
+        if let Some((p, _, _)) = embedded::FILES.iter().find(|(p, _, _)| *p == rel) {
             return Some(p);
         }
     }
@@ -84,9 +92,11 @@ pub async fn fallback(req: Request) -> axum::response::Response {
     let Some(path) = wanted(&req) else {
         return super::rest::no_route(req).await.into_response();
     };
-    let Some(bytes) = file(path) else {
+    let Some((plain, gz)) = file(path) else {
         return super::rest::no_route(req).await.into_response();
     };
+    let gz = gz.filter(|_| accepts_gzip(&req));
+    let bytes = gz.unwrap_or(plain);
     // Vite names assets after their content, so they never change; the page
     // itself is checked each time so a new node version is picked up.
     let cache = if path.starts_with("assets/") {
@@ -105,6 +115,10 @@ pub async fn fallback(req: Request) -> axum::response::Response {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if gz.is_some() {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -133,20 +147,41 @@ mod tests {
     #[test]
     fn the_build_embedded_a_page_and_its_assets() {
         assert!(file("index.html").is_some());
-        let assets: Vec<_> = embedded::FILES
+        let assets: Vec<&str> = embedded::FILES
             .iter()
-            .filter(|(p, _)| p.starts_with("assets/"))
+            .map(|(p, _, _)| *p)
+            .filter(|p| p.starts_with("assets/"))
             .collect();
         assert!(
-            assets.iter().any(|(p, _)| p.ends_with(".js")),
+            assets.iter().any(|p| p.ends_with(".js")),
             "no script among {assets:?}"
         );
-        let index = std::str::from_utf8(file("index.html").unwrap()).unwrap();
+        let index = std::str::from_utf8(file("index.html").unwrap().0).unwrap();
         // The page loads only from this node: no address of another host.
         assert!(
             !index.contains("http://") && !index.contains("https://"),
             "{index}"
         );
+    }
+
+    #[test]
+    fn scripts_are_compressed_once_and_unpack_to_themselves() {
+        use std::io::Read;
+        let (name, plain, gz) = embedded::FILES
+            .iter()
+            .filter(|(p, _, _)| p.ends_with(".js"))
+            .max_by_key(|(_, plain, _)| plain.len())
+            .expect("a script");
+        let gz: &[u8] = gz.unwrap_or_else(|| panic!("{name} has no gzip"));
+        assert!(
+            gz.len() < plain.len() / 2,
+            "{name}: {} of {}",
+            gz.len(),
+            plain.len()
+        );
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(gz).read_to_end(&mut back).unwrap();
+        assert_eq!(back.as_slice(), *plain);
     }
 
     #[test]
@@ -166,9 +201,9 @@ mod tests {
         assert_eq!(wanted(&req(Method::POST, "/apps/x", html)), None);
         // A script asking for an unknown path keeps the API's JSON 404.
         assert_eq!(wanted(&req(Method::GET, "/nope", "application/json")), None);
-        let (asset, _) = embedded::FILES
+        let (asset, _, _) = embedded::FILES
             .iter()
-            .find(|(p, _)| p.starts_with("assets/"))
+            .find(|(p, _, _)| p.starts_with("assets/"))
             .unwrap();
         assert_eq!(
             wanted(&req(Method::GET, &format!("/{asset}"), "*/*")),
