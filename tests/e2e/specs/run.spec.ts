@@ -53,6 +53,9 @@ test("Run turns both steps green live", async ({ page }) => {
 
   await expect(node(page, "fetch")).toHaveAttribute("data-state", "STARTED");
   await expect(node(page, "fetch")).toHaveClass(/st-running/);
+  // The step panel opened during the run shows the record the step logged.
+  await page.getByRole("button", { name: /^Step fetch/ }).click();
+  await expect(page.getByRole("region", { name: "Step fetch" }).getByRole("table")).toContainText("working on fetch");
   await expect(node(page, "fetch")).toHaveAttribute("data-state", "SUCCESS");
   await expect(node(page, "store")).toHaveAttribute("data-state", "STARTED");
   await expect(node(page, "store")).toHaveAttribute("data-state", "SUCCESS");
@@ -63,6 +66,7 @@ test("Run turns both steps green live", async ({ page }) => {
   await shot(page, "application-run");
 
   // The run is in the application's run list and the step panel shows its log and result.
+  await page.getByRole("button", { name: "Close step panel" }).click();
   await expect(page.getByRole("region", { name: "Runs of this application" }).getByRole("button", { name: /SUCCESS/ })).toHaveCount(1);
   await page.getByRole("button", { name: /^Step store/ }).click();
   const panel = page.getByRole("region", { name: "Step store" });
@@ -139,4 +143,29 @@ test("Custom Run passes an overridden application variable", async ({ page }) =>
   await expect(panel.getByRole("table")).toContainText("greeting custom-visitor");
   await panel.getByRole("tab", { name: "Result" }).click();
   await expect(panel.getByLabel("Saved data")).toContainText("hello custom-visitor");
+});
+
+test("a child run started by a Trigger Application step shows as a link", async ({ page }) => {
+  const cls = unique("Leaf");
+  await step(page, cls, `        self.save_data_for_next_step("leaf done")\n`);
+  const child = unique("child");
+  await adminApi(page, "POST", "/applications", { name: child, steps: [{ name: "leaf", file: cls }] });
+  const parent = unique("parent");
+  await adminApi(page, "POST", "/applications", {
+    name: parent,
+    steps: [{ name: "kick", file: "TriggerApplication", application_name: child, blocking: true }],
+  });
+  await signIn(page);
+  await page.goto(`/apps/${parent}`);
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await expect(node(page, "kick")).toHaveAttribute("data-state", "SUCCESS");
+  const link = node(page, "kick").getByRole("link", { name: new RegExp(`child run: ${child}`) });
+  await expect(link).toBeVisible();
+  await link.click();
+  await expect(page).toHaveURL(new RegExp(`/apps/${child}\\?run=isapp-`));
+  await expect(node(page, "leaf")).toHaveAttribute("data-state", "SUCCESS");
+  const bar = page.getByRole("region", { name: "Selected run" });
+  await expect(bar).toContainText("Started by step kick");
+  await bar.getByRole("link", { name: new RegExp(parent) }).click();
+  await expect(page).toHaveURL(new RegExp(`/apps/${parent}\\?run=isapp-`));
 });

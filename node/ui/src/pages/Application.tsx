@@ -14,7 +14,7 @@ import { ConfirmDialog, CustomRunDialog } from "./app/RunDialogs";
 import { RunList } from "./app/RunList";
 import { StepPanel } from "./app/StepPanel";
 import { isTerminal, type AppDoc, type RunStatus, type RunStep } from "./app/types";
-import { useLiveRun } from "./app/useLiveRun";
+import { primeRun, useLiveRun } from "./app/useLiveRun";
 
 type Side = "runs" | "step" | "configure";
 
@@ -76,6 +76,7 @@ export function ApplicationPage({ name }: { name: string }) {
 
   const showRun = useCallback(
     (r: RunStatus) => {
+      primeRun(r);
       setRefresh((n) => n + 1);
       navigate(`/apps/${enc(name)}?run=${enc(r.id)}`);
     },

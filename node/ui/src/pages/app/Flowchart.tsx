@@ -4,7 +4,7 @@
 // yellow with the attempt number and the reason, not run yet grey. Each
 // step is a button that opens the step panel; a step that started a child
 // run links to it.
-import { memo, useMemo } from "react";
+import { memo, useCallback, useMemo, useState } from "react";
 import { Link } from "wouter";
 import {
   Background,
@@ -14,6 +14,7 @@ import {
   ReactFlow,
   type Edge,
   type Node,
+  type NodeChange,
   type NodeProps,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
@@ -100,8 +101,18 @@ export interface FlowchartProps {
 export function Flowchart({ steps, statuses, children, selected, onSelect }: FlowchartProps) {
   // Layout depends on the graph only, not on the run.
   const layout = useMemo(() => flowOf(steps, () => ({}), "runstep"), [steps]);
+  // The nodes are rebuilt on every change of the run; React Flow keeps a
+  // node's measured size only in the node objects it is given, so the sizes
+  // it reports are kept here and handed back (else nodes hide to re-measure).
+  const [sizes, setSizes] = useState<Record<string, { width: number; height: number }>>({});
+  const onNodesChange = useCallback((changes: NodeChange<StepNodeType>[]) => {
+    const measured: Record<string, { width: number; height: number }> = {};
+    for (const c of changes) if (c.type === "dimensions" && c.dimensions) measured[c.id] = c.dimensions;
+    if (Object.keys(measured).length) setSizes((m) => ({ ...m, ...measured }));
+  }, []);
   const nodes: StepNodeType[] = layout.nodes.map((n) => ({
     ...n,
+    measured: sizes[n.id],
     type: "runstep" as const,
     data: {
       step: n.data.step,
@@ -129,6 +140,7 @@ export function Flowchart({ steps, statuses, children, selected, onSelect }: Flo
         elementsSelectable={false}
         // A node without a click handler lets clicks through to the pane.
         onNodeClick={(_, n) => onSelect(n.id)}
+        onNodesChange={onNodesChange}
         fitView
         fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
         minZoom={0.2}

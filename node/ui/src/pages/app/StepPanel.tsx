@@ -66,9 +66,11 @@ export function StepPanel({ step, status, logs, live, onClose }: StepPanelProps)
     setTask(null);
     setTaskError(null);
     if (!taskId) return;
-    return logs.subscribe((e) => {
+    const stop = logs.subscribe((e) => {
       if (e.id === taskId) add([e]);
     });
+    add(logs.received(taskId));
+    return stop;
   }, [taskId, logs]);
 
   // The step task's status, read again whenever its state changes.

@@ -10,9 +10,16 @@ import { isTerminal, type LogEvent, type RunStatus, type RunStep, type StateEven
 
 type LogListener = (e: LogEvent) => void;
 
-/** Log records of a run as they arrive, for any number of listeners. */
+/**
+ * Log records of a run as they arrive, for any number of listeners. The
+ * records of each step task are also kept (up to a bound) from the moment
+ * the page started following: the API answers a running step's records
+ * only on the live stream, so a panel opened mid-run replays them here.
+ */
 export class LogBus {
   private listeners = new Set<LogListener>();
+  private kept = new Map<string, LogEvent[]>();
+  static readonly KEEP = 5000;
   subscribe(l: LogListener): () => void {
     this.listeners.add(l);
     return () => {
@@ -20,7 +27,17 @@ export class LogBus {
     };
   }
   emit(e: LogEvent) {
+    let list = this.kept.get(e.id);
+    if (!list) this.kept.set(e.id, (list = []));
+    if (list.length < LogBus.KEEP) list.push(e);
     this.listeners.forEach((l) => l(e));
+  }
+  /** What the stream brought so far for one step task. */
+  received(taskId: string): LogEvent[] {
+    return this.kept.get(taskId) ?? [];
+  }
+  clear() {
+    this.kept.clear();
   }
 }
 
@@ -70,6 +87,15 @@ const sleep = (ms: number, signal: AbortSignal) =>
     });
   });
 
+// The answer of the call that started a run, so that the page showing it
+// can follow its events at once instead of reading the status first.
+let primed: RunStatus | null = null;
+
+/** Hands a run status just received (e.g. from POST /applications/run) to the next useLiveRun of that id. */
+export function primeRun(r: RunStatus) {
+  primed = r;
+}
+
 export interface LiveRun {
   run: RunStatus | null;
   error: unknown;
@@ -94,6 +120,7 @@ export function useLiveRun(runId: string | null): LiveRun {
     setRunState(null);
     setError(null);
     setLive(false);
+    bus.clear();
     if (!runId) return;
     const ac = new AbortController();
     const signal = ac.signal;
@@ -110,10 +137,17 @@ export function useLiveRun(runId: string | null): LiveRun {
         return null;
       }
     };
+    let soon: ReturnType<typeof setTimeout> | undefined;
     const onEvent = (e: TaskEvent): boolean => {
       const d = e.data as { type?: string; status?: RunStatus };
       if (e.kind === "state") {
-        setRunState((prev) => (prev ? applyState(prev, d as StateEvent) : prev));
+        const st = d as StateEvent;
+        setRunState((prev) => (prev ? applyState(prev, st) : prev));
+        // When a step waits or retries, read why and until when.
+        if (st.id !== runId && (st.state === "RETRY" || st.state === "PENDING")) {
+          clearTimeout(soon);
+          soon = setTimeout(() => void refresh(), 250);
+        }
       } else if (e.kind === "log") {
         bus.emit(d as LogEvent);
       } else if (e.kind === "end") {
@@ -123,7 +157,14 @@ export function useLiveRun(runId: string | null): LiveRun {
       return false;
     };
     (async () => {
-      const first = await refresh();
+      let first: RunStatus | null;
+      if (primed && primed.id === runId) {
+        first = primed;
+        primed = null;
+        setRunState(first);
+      } else {
+        first = await refresh();
+      }
       if (!first || isTerminal(first.state)) return;
       let ended = false;
       for (let tries = 0; !ended && !signal.aborted; tries++) {
@@ -158,6 +199,7 @@ export function useLiveRun(runId: string | null): LiveRun {
     return () => {
       ac.abort();
       clearInterval(poll);
+      clearTimeout(soon);
     };
   }, [runId, bus]);
 
