@@ -195,6 +195,7 @@ export function ApplicationPage({ name }: { name: string }) {
             <StepPanel
               key={`${stepDoc.name}\u0000${runId ?? ""}`}
               step={stepDoc}
+              steps={doc.steps}
               status={statuses.get(stepDoc.name)}
               logs={live.logs}
               live={live.live}

@@ -2,7 +2,7 @@
 // name, description, owning SyncPack, last run, schedules) with search as
 // you type and the actions Run, Open and Delete the caller's role allows;
 // a second tab lists runs of every application with filters.
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { Link, useLocation, useSearch } from "wouter";
 import { can, del, enc, page, post, withQuery } from "../api";
 import { ErrorBox, Pager, StateBadge, time } from "../components/common";
@@ -64,21 +64,19 @@ function Applications() {
   const [reload, setReload] = useState(0);
   const [deleting, setDeleting] = useState<AppItem | null>(null);
   const [runError, setRunError] = useState<unknown>(null);
-  const first = useRef(true);
+  const [starting, setStarting] = useState<string | null>(null);
   const cursor = cursors[cursors.length - 1];
 
   // Search as you type: wait for a pause, then start from the first page.
   useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
+    const q = typed.trim();
+    if (q === query) return;
     const t = setTimeout(() => {
-      setQuery(typed.trim());
+      setQuery(q);
       setCursors([""]);
     }, 250);
     return () => clearTimeout(t);
-  }, [typed]);
+  }, [typed, query]);
 
   useEffect(() => {
     const ac = new AbortController();
@@ -103,12 +101,14 @@ function Applications() {
   // The node filters by `search`; the same test here keeps the page right
   // while a node that ignores the parameter answers.
   const needle = query.toLowerCase();
-  const shown = (items ?? []).filter(
-    (a) => !needle || [a.name, a.friendly_name, a.description].some((t) => t?.toLowerCase().includes(needle)),
-  );
+  const matches = (a: AppItem) =>
+    !needle || [a.name, a.friendly_name, a.description].some((t) => t?.toLowerCase().includes(needle));
+  const shown = (items ?? []).filter(matches);
+  const searchIgnored = !!needle && !!items && shown.length < items.length;
 
   async function run(a: AppItem) {
     setRunError(null);
+    setStarting(a.name);
     try {
       const r = await post<RunStatus>(`/applications/${enc(a.name)}/run`, { params: { log_level: 1 } });
       setMessage({ app: a.name, run: r.id });
@@ -119,6 +119,8 @@ function Applications() {
       );
     } catch (e) {
       setRunError(e);
+    } finally {
+      setStarting(null);
     }
   }
 
@@ -148,6 +150,9 @@ function Applications() {
           </span>
         ) : null}
       </div>
+      {searchIgnored ? (
+        <p className="notice">This node does not search applications itself: only the matches on this page are shown.</p>
+      ) : null}
       <ErrorBox error={runError} />
       <ErrorBox error={error} />
       {items && shown.length === 0 ? (
@@ -192,7 +197,11 @@ function Applications() {
                   <Schedules list={a.schedules} />
                 </td>
                 <td className="int-actions">
-                  {mayRun ? <button onClick={() => run(a)}>Run</button> : null}
+                  {mayRun ? (
+                    <button onClick={() => run(a)} disabled={starting === a.name}>
+                      Run
+                    </button>
+                  ) : null}
                   <Link className="button" href={appHref(a.name)}>
                     Open
                   </Link>

@@ -5,7 +5,7 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { enc, get } from "../../api";
 import { ErrorBox, StateBadge, time } from "../../components/common";
-import type { AppStep } from "../../components/graph";
+import { edgesOf, type AppStep } from "../../components/graph";
 import { LogTable } from "./LogTable";
 import type { LogBus } from "./useLiveRun";
 import {
@@ -33,6 +33,8 @@ const logKey = (l: LogRecord) => `${l.time}\u0000${l.levelno}\u0000${l.module}\u
 
 export interface StepPanelProps {
   step: AppStep;
+  /** Every step of the application (for the arrows in and out of this one). */
+  steps: AppStep[];
   /** The step in the selected run, if it has one. */
   status?: RunStep;
   logs: LogBus;
@@ -40,7 +42,7 @@ export interface StepPanelProps {
   onClose: () => void;
 }
 
-export function StepPanel({ step, status, logs, live, onClose }: StepPanelProps) {
+export function StepPanel({ step, steps, status, logs, live, onClose }: StepPanelProps) {
   const [tab, setTab] = useState<Tab>(status?.state === "FAILURE" ? "result" : status ? "log" : "params");
   const id = useId();
   const [task, setTask] = useState<TaskStatus | null>(null);
@@ -117,7 +119,7 @@ export function StepPanel({ step, status, logs, live, onClose }: StepPanelProps)
         ))}
       </div>
       <div role="tabpanel" id={`${id}-${tab}-panel`} aria-labelledby={`${id}-${tab}`} className="run-tabpanel">
-        {tab === "params" && <Parameters step={step} />}
+        {tab === "params" && <Parameters step={step} steps={steps} />}
         {tab === "log" &&
           (taskId ? (
             <>
@@ -135,7 +137,7 @@ export function StepPanel({ step, status, logs, live, onClose }: StepPanelProps)
 }
 
 /** The step's parameter values from the application, with its declarations. */
-function Parameters({ step }: { step: AppStep }) {
+function Parameters({ step, steps }: { step: AppStep; steps: AppStep[] }) {
   const [info, setInfo] = useState<StepInfo | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
@@ -155,6 +157,9 @@ function Parameters({ step }: { step: AppStep }) {
     (k) => !STRUCTURE_KEYS.has(k) && !RETRY_KEYS.includes(k) && !declaredNames.has(k),
   );
   const retries = RETRY_KEYS.filter((k) => step[k] !== undefined);
+  const edges = edgesOf(steps);
+  const from = edges.filter(([, b]) => b === step.name).map(([a]) => a);
+  const to = edges.filter(([a]) => a === step.name).map(([, b]) => b);
   return (
     <div>
       {error ? (
@@ -217,8 +222,8 @@ function Parameters({ step }: { step: AppStep }) {
       )}
       <h3>Data flow</h3>
       <ul className="run-facts">
-        <li>sends to: {step.output_to?.length ? step.output_to.join(", ") : "—"}</li>
-        <li>reads from: {step.data_from?.length ? step.data_from.join(", ") : "—"}</li>
+        <li>reads from: {from.length ? from.join(", ") : "—"}</li>
+        <li>sends to: {to.length ? to.join(", ") : "—"}</li>
         {step.syncpack ? <li>SyncPack: {step.syncpack}</li> : null}
       </ul>
     </div>
