@@ -138,10 +138,17 @@ test("a viewer sees no Run or Delete buttons", async ({ page }) => {
 
   await row.getByRole("link", { name: "Open" }).click();
   await expect(page.locator('[data-step="only"]')).toHaveAttribute("data-state", "SUCCESS");
-  for (const name of ["Run", "Debug Run", "Custom Run", "Replay", "Revoke", "Delete", "Configure"]) {
+  for (const name of ["Run", "Debug Run", "Custom Run", "Replay", "Revoke", "Delete"]) {
     await expect(page.getByRole("button", { name, exact: true })).toHaveCount(0);
   }
   await expect(page.getByRole("link", { name: "Edit", exact: true })).toHaveCount(0);
+  // Configure opens the pane read-only (no Save) for a viewer.
+  await page.getByRole("button", { name: "Configure" }).click();
+  const pane = page.getByRole("dialog", { name: /Configure/ });
+  await expect(pane).toBeVisible();
+  await expect(pane.getByRole("button", { name: "Save", exact: true })).toHaveCount(0);
+  await pane.getByRole("button", { name: "Close" }).first().click();
+  await expect(pane).toHaveCount(0);
   // Reading is allowed: the step panel opens with the step's log.
   await page.getByRole("button", { name: /^Step only/ }).click();
   await expect(page.getByRole("region", { name: "Step only" }).getByRole("table")).toContainText("quick");

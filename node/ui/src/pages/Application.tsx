@@ -16,7 +16,7 @@ import { StepPanel } from "./app/StepPanel";
 import { isTerminal, type AppDoc, type RunStatus, type RunStep } from "./app/types";
 import { primeRun, useLiveRun } from "./app/useLiveRun";
 
-type Side = "runs" | "step" | "configure";
+type Side = "runs" | "step";
 
 export function ApplicationPage({ name }: { name: string }) {
   const search = useSearch();
@@ -32,7 +32,7 @@ export function ApplicationPage({ name }: { name: string }) {
 
   const [side, setSide] = useState<Side>("runs");
   const [step, setStep] = useState<string | null>(null);
-  const [dialog, setDialog] = useState<"custom" | "revoke" | null>(null);
+  const [dialog, setDialog] = useState<"custom" | "revoke" | "configure" | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [refresh, setRefresh] = useState(0);
@@ -160,15 +160,12 @@ export function ApplicationPage({ name }: { name: string }) {
             </>
           ) : null}
           {mayWrite ? (
-            <>
-              <Link className="button" href={`/editor/${enc(name)}`}>
-                Edit
-              </Link>
-              <button aria-pressed={side === "configure"} onClick={() => setSide(side === "configure" ? "runs" : "configure")}>
-                Configure
-              </button>
-            </>
+            <Link className="button" href={`/editor/${enc(name)}`}>
+              Edit
+            </Link>
           ) : null}
+          {/* Every role may look; the pane itself offers saving only to writers. */}
+          <button onClick={() => setDialog("configure")}>Configure</button>
         </div>
       </header>
       <ErrorBox error={actionError} />
@@ -182,16 +179,7 @@ export function ApplicationPage({ name }: { name: string }) {
           onSelect={onSelect}
         />
         <aside className="run-side">
-          {side === "configure" ? (
-            <ConfigurePane
-              app={doc}
-              onSaved={(d) => {
-                setDoc(d as AppDoc);
-                setSide("runs");
-              }}
-              onClose={() => setSide("runs")}
-            />
-          ) : side === "step" && stepDoc ? (
+          {side === "step" && stepDoc ? (
             <StepPanel
               key={`${stepDoc.name}\u0000${runId ?? ""}`}
               step={stepDoc}
@@ -214,6 +202,16 @@ export function ApplicationPage({ name }: { name: string }) {
             setDialog(null);
             showRun(r);
           }}
+        />
+      ) : null}
+      {dialog === "configure" ? (
+        <ConfigurePane
+          app={doc}
+          onSaved={(d) => {
+            setDoc(d as AppDoc);
+            setDialog(null);
+          }}
+          onClose={() => setDialog(null)}
         />
       ) : null}
       {dialog === "revoke" && runId ? (
