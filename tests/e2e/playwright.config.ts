@@ -1,6 +1,6 @@
 // End-to-end tests of the web UI. tests/tests/web_ui.rs starts a real node,
 // prepares what the specs upload (steps, a SyncPack wheel) and runs
-// `npx playwright test` with:
+// `playwright test` here (node_modules/.bin/playwright) with:
 //   IS_UI_URL            the node's address (or a Vite dev server proxying to one)
 //   IS_ADMIN_PASSWORD    the password of `isadmin`
 //   IS_E2E_FIXTURES      directory of files the specs upload (see fixtures.ts)

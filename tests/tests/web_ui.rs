@@ -1,4 +1,4 @@
-//! The web UI (issue 14) in a real browser: `npx playwright test` in
+//! The web UI (issue 14) in a real browser: `playwright test` in
 //! tests/e2e drives Debian's Chromium against a node serving its embedded
 //! UI, and each page of [`PAGES`] must leave its screenshot in
 //! `target/ui-screenshots`. Beside it, what the node serves to a browser
@@ -76,7 +76,7 @@ fn check_prerequisites(e2e: &Path) {
          `apt-get install chromium chromium-driver` (.ci/run does), or point IS_CHROMIUM at a Chromium",
         browser.display()
     );
-    let playwright = e2e.join("node_modules/@playwright/test/package.json");
+    let playwright = e2e.join("node_modules/.bin/playwright");
     assert!(
         playwright.is_file(),
         "{} is missing: install the browser tests' packages with `cd tests/e2e && npm ci` \
@@ -223,9 +223,11 @@ async fn every_page_works_in_chromium_against_a_real_node() {
     }
     std::fs::create_dir_all(&output).unwrap();
 
-    let mut command = tokio::process::Command::new("npx");
+    // Playwright's own command rather than npx, so that the process ended
+    // on a timeout is Playwright itself (its Chromium goes with it).
+    let mut command = tokio::process::Command::new(e2e.join("node_modules/.bin/playwright"));
     command
-        .args(["--no", "playwright", "test"])
+        .arg("test")
         .current_dir(&e2e)
         .env("IS_UI_URL", node.url(""))
         .env("IS_ADMIN_PASSWORD", PASSWORD)
@@ -245,7 +247,7 @@ async fn every_page_works_in_chromium_against_a_real_node() {
                 tail(&node.log(), 80)
             )
         })
-        .expect("run npx playwright test in tests/e2e (is Node.js with npm installed?)");
+        .expect("run tests/e2e/node_modules/.bin/playwright (is Node.js installed?)");
     let took = started.elapsed();
     let text = format!(
         "{}{}",
