@@ -22,14 +22,14 @@ test("creates a crontab schedule, seeing its next fire times before saving and n
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Schedules" }).click();
   await page.getByRole("button", { name: "New schedule" }).click();
   const dialog = page.getByRole("dialog", { name: "New schedule" });
-  await dialog.getByLabel("Application").fill(app);
+  await dialog.getByLabel("Application", { exact: true }).fill(app);
   await dialog.getByLabel("Entry id").fill(entry);
   await dialog.getByRole("radio", { name: "Crontab" }).check();
   await dialog.getByLabel("Preset").selectOption({ label: "Weekdays (Monday to Friday) at…" });
   await dialog.getByLabel("Time of day").fill("07:30");
-  await expect(dialog.getByLabel("Minute")).toHaveValue("30");
-  await expect(dialog.getByLabel("Hour")).toHaveValue("7");
-  await expect(dialog.getByLabel("Day of week")).toHaveValue("1-5");
+  await expect(dialog.getByLabel("Minute", { exact: true })).toHaveValue("30");
+  await expect(dialog.getByLabel("Hour", { exact: true })).toHaveValue("7");
+  await expect(dialog.getByLabel("Day of week", { exact: true })).toHaveValue("1-5");
   await dialog.getByLabel("Time zone").fill("Europe/Paris");
 
   const fires = dialog.getByRole("region", { name: "Next fire times" });
@@ -65,14 +65,14 @@ test("a frequency schedule previews its fire times; a wrong crontab shows the no
   await page.goto("/schedules");
   await page.getByRole("button", { name: "New schedule" }).click();
   const dialog = page.getByRole("dialog", { name: "New schedule" });
-  await dialog.getByLabel("Application").fill(app);
+  await dialog.getByLabel("Application", { exact: true }).fill(app);
   await dialog.getByLabel("Run every").fill("15");
   await dialog.getByLabel("Unit").selectOption("minutes");
   const fires = dialog.getByRole("region", { name: "Next fire times" });
   await expect(fires.getByRole("listitem")).toHaveCount(5);
 
   await dialog.getByRole("radio", { name: "Crontab" }).check();
-  await dialog.getByLabel("Minute").fill("75");
+  await dialog.getByLabel("Minute", { exact: true }).fill("75");
   await expect(fires.getByRole("alert")).toBeVisible();
   await dialog.getByRole("button", { name: "Cancel" }).click();
 });

@@ -68,12 +68,12 @@ function ReportList() {
             placeholder="every application"
             aria-label="Application"
           />
-          <datalist id="pg-report-apps">
-            {apps.map((a) => (
-              <option key={a} value={a} />
-            ))}
-          </datalist>
         </label>
+        <datalist id="pg-report-apps">
+          {apps.map((a) => (
+            <option key={a} value={a} />
+          ))}
+        </datalist>
         {list.loading ? <Loading what="reports" /> : null}
       </div>
       <ErrorBox error={list.error} />

@@ -84,10 +84,14 @@ export function SchedulesPage() {
 
   async function toggle(e: ScheduleEntry, enabled: boolean) {
     setActionError(null);
+    // The switch moves at once; the node's answer (with the new next fire)
+    // replaces the row, or the row goes back when the change is refused.
+    const swap = (row: ScheduleEntry) => setEntries((list) => list && list.map((x) => (x.id === e.id ? row : x)));
+    swap({ ...e, enabled });
     try {
-      await put(`/schedule/${enc(e.id)}`, { enabled });
-      load();
+      swap(await put<ScheduleEntry>(`/schedule/${enc(e.id)}`, { enabled }));
     } catch (err) {
+      swap(e);
       setActionError(err);
     }
   }
@@ -434,13 +438,6 @@ function ScheduleDialog(props: {
                 if (!entryTouched) setEntryId(e.target.value ? `${e.target.value} schedule` : "");
               }}
             />
-            <datalist id="pg-app-suggestions">
-              {apps.map((a) => (
-                <option key={a.name} value={a.name}>
-                  {a.friendly_name ?? ""}
-                </option>
-              ))}
-            </datalist>
           </label>
           <label>
             Entry id
@@ -454,19 +451,26 @@ function ScheduleDialog(props: {
             />
           </label>
         </div>
+        <datalist id="pg-app-suggestions">
+          {apps.map((a) => (
+            <option key={a.name} value={a.name}>
+              {a.friendly_name ?? ""}
+            </option>
+          ))}
+        </datalist>
         {replaces ? <p className="notice">A schedule with this entry id exists: saving replaces it.</p> : null}
         <div className="row">
           <label className="inline">
             <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
             Enabled
           </label>
-          <label className="inline">
+          <label className="inline" htmlFor="pg-overlap">
             While the previous run is unfinished
-            <select value={overlap} onChange={(e) => setOverlap(e.target.value)}>
-              <option value="skip">skip the slot</option>
-              <option value="allow">start another run</option>
-            </select>
           </label>
+          <select id="pg-overlap" value={overlap} onChange={(e) => setOverlap(e.target.value)}>
+            <option value="skip">skip the slot</option>
+            <option value="allow">start another run</option>
+          </select>
         </div>
 
         <fieldset className="pg-fieldset">
@@ -505,9 +509,10 @@ function ScheduleDialog(props: {
           ) : (
             <>
               <div className="row">
-                <label className="inline">
+                <label className="inline" htmlFor="pg-preset">
                   Preset
-                  <select value={preset} onChange={(e) => applyPreset(e.target.value)}>
+                </label>
+                <select id="pg-preset" value={preset} onChange={(e) => applyPreset(e.target.value)}>
                     {CRON_PRESETS.map((p) => (
                       <option key={p.id} value={p.id}>
                         {p.label}
@@ -515,7 +520,6 @@ function ScheduleDialog(props: {
                     ))}
                     <option value="custom">Custom (edit the fields)</option>
                   </select>
-                </label>
                 {presetObj?.timed ? (
                   <label className="inline">
                     At
@@ -536,25 +540,29 @@ function ScheduleDialog(props: {
                   <label key={key} title={hint}>
                     {label}
                     <input
+                      aria-label={label}
+                      aria-describedby={`pg-hint-${key}`}
                       value={cron[key]}
                       onChange={(e) => {
                         setCron({ ...cron, [key]: e.target.value });
                         setPreset("custom");
                       }}
                     />
-                    <span className="muted pg-hint">{hint}</span>
+                    <span className="muted pg-hint" id={`pg-hint-${key}`}>
+                      {hint}
+                    </span>
                   </label>
                 ))}
               </div>
               <label className="pg-tz">
                 Time zone
                 <input list="pg-timezones" value={timezone} onChange={(e) => setTimezone(e.target.value)} />
-                <datalist id="pg-timezones">
-                  {allZones.map((z) => (
-                    <option key={z} value={z} />
-                  ))}
-                </datalist>
               </label>
+              <datalist id="pg-timezones">
+                {allZones.map((z) => (
+                  <option key={z} value={z} />
+                ))}
+              </datalist>
             </>
           )}
           <NextFires spec={spec} timezone={type === "crontab" ? timezone.trim() || "UTC" : undefined} />
@@ -563,7 +571,7 @@ function ScheduleDialog(props: {
         <details className="pg-gap">
           <summary>Run parameters (optional)</summary>
           <label>
-            Parameters of each run (JSON object: application variables, configuration, queue, log_level)
+            Parameters of each run, as a JSON object (variable overrides, configuration, queue, log_level)
             <textarea rows={4} value={paramsText} onChange={(e) => setParamsText(e.target.value)} spellCheck={false} />
           </label>
         </details>
