@@ -107,6 +107,9 @@ test("steps: search, open a Base Steps step with its parameters and highlighted 
   const source = page.getByRole("region", { name: "Source of QueryREST" });
   await expect(source).toContainText("class QueryREST");
   await expect(source.locator(".hljs-keyword").first()).toBeVisible();
+  // The Base Steps pack owns it: changed through the pack, never here.
+  await expect(page.getByRole("link", { name: "base_steps_syncpack" })).toBeVisible();
+  await expect(page.getByRole("button", { name: /Edit code|Delete/ })).toHaveCount(0);
   await shot(page, "step");
 });
 
@@ -165,6 +168,7 @@ test("reports: a run's report is listed by application and shown as tables", asy
   await page.getByLabel("Application").fill(app);
   const link = page.getByRole("link", { name: new RegExp(`^Report of ${app}`) });
   await expect(link).toBeVisible();
+  await expect(page.getByRole("table", { name: "Reports" }).getByRole("row")).toHaveCount(2);
   await shot(page, "reports");
   await link.click();
   await expect(page.getByRole("heading", { name: `Report of ${app}` })).toBeVisible();

@@ -7,7 +7,8 @@ import { useEffect, useState } from "react";
 import { Link } from "wouter";
 import { can, enc, get, post, del, type ApiError } from "../api";
 import { Dialog, Empty, ErrorBox, Pager } from "../components/common";
-import { Confirm, Loading, PageHead, SearchBox, Sealed, useDebounced, useDetail, usePaged, valueText } from "./more/bits";
+import { Confirm, Loading, PageHead, SearchBox, Sealed, useDebounced, useDetail, useOwners, usePaged, valueText } from "./more/bits";
+import { OwnedOr } from "./more/Owned";
 
 interface ConfigSummary {
   name: string;
@@ -50,6 +51,7 @@ function ConfigurationList({ onOpen }: { onOpen: (name: string) => void }) {
   const [uploading, setUploading] = useState(false);
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<string | null>(null);
+  const owners = useOwners();
   const needle = search.trim().toLowerCase();
   // The API filters by `search`; the page is filtered here as well so the
   // list narrows as the user types even before the next page arrives.
@@ -98,10 +100,12 @@ function ConfigurationList({ onOpen }: { onOpen: (name: string) => void }) {
                 <td className="pg-clip">{c.description}</td>
                 <td>{c.author}</td>
                 {can("write") ? (
-                  <td>
-                    <button className="danger" aria-label={`Delete ${c.name}`} onClick={() => setDeleting(c.name)}>
-                      Delete
-                    </button>
+                  <td className="pg-nowrap">
+                    <OwnedOr pack={owners?.configurations.get(c.name)} known={owners !== null}>
+                      <button className="danger" aria-label={`Delete ${c.name}`} onClick={() => setDeleting(c.name)}>
+                        Delete
+                      </button>
+                    </OwnedOr>
                   </td>
                 ) : null}
               </tr>
@@ -222,6 +226,8 @@ function ConfigurationView({ name, onBack, onOpen }: { name: string; onBack: () 
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [tick, setTick] = useState(0);
+  const owners = useOwners();
+  const pack = owners?.configurations.get(name);
 
   useEffect(() => {
     const ac = new AbortController();
@@ -255,7 +261,7 @@ function ConfigurationView({ name, onBack, onOpen }: { name: string; onBack: () 
   return (
     <section>
       <PageHead title={doc.friendly_name || doc.name} back={back}>
-        {can("write") && !editing ? (
+        {can("write") && !editing && owners !== null && !pack ? (
           <>
             <button onClick={() => setEditing(true)}>Edit</button>
             <button className="danger" onClick={() => setDeleting(true)}>
@@ -291,6 +297,15 @@ function ConfigurationView({ name, onBack, onOpen }: { name: string; onBack: () 
               <>
                 <dt>Version</dt>
                 <dd>{doc.version}</dd>
+              </>
+            ) : null}
+            {pack ? (
+              <>
+                <dt>SyncPack</dt>
+                <dd>
+                  <Link href={`/syncpacks?name=${enc(pack)}`}>{pack}</Link>{" "}
+                  <span className="muted">(change it by activating another version of the pack)</span>
+                </dd>
               </>
             ) : null}
           </dl>

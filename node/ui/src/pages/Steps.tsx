@@ -8,7 +8,8 @@ import { Link } from "wouter";
 import { can, del, enc, get, post } from "../api";
 import { Dialog, Empty, ErrorBox, Pager } from "../components/common";
 import { PythonCode } from "./more/Code";
-import { Confirm, Loading, PageHead, SearchBox, useDebounced, useDetail, usePaged, valueText } from "./more/bits";
+import { OwnedOr } from "./more/Owned";
+import { Confirm, Loading, PageHead, SearchBox, useDebounced, useDetail, useOwners, usePaged, valueText } from "./more/bits";
 
 interface StepSummary {
   name: string;
@@ -42,6 +43,7 @@ function StepList({ onOpen }: { onOpen: (name: string) => void }) {
   const list = usePaged<StepSummary>("/steps", { search: term });
   const [uploading, setUploading] = useState(false);
   const [deleting, setDeleting] = useState<string | null>(null);
+  const owners = useOwners();
   const needle = search.trim().toLowerCase();
   const shown = list.items.filter(
     (s) =>
@@ -89,10 +91,12 @@ function StepList({ onOpen }: { onOpen: (name: string) => void }) {
                 <td className="pg-clip">{s.description}</td>
                 <td>{s.version}</td>
                 {can("write") ? (
-                  <td>
-                    <button className="danger" aria-label={`Delete ${s.name}`} onClick={() => setDeleting(s.name)}>
-                      Delete
-                    </button>
+                  <td className="pg-nowrap">
+                    <OwnedOr pack={owners?.steps.get(s.name)} known={owners !== null}>
+                      <button className="danger" aria-label={`Delete ${s.name}`} onClick={() => setDeleting(s.name)}>
+                        Delete
+                      </button>
+                    </OwnedOr>
                   </td>
                 ) : null}
               </tr>
@@ -200,6 +204,8 @@ function StepView({ name, onBack }: { name: string; onBack: () => void }) {
   const [tick, setTick] = useState(0);
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
+  const owners = useOwners();
+  const pack = owners?.steps.get(name);
 
   useEffect(() => {
     const ac = new AbortController();
@@ -233,7 +239,7 @@ function StepView({ name, onBack }: { name: string; onBack: () => void }) {
   return (
     <section>
       <PageHead title={step.friendly_name || step.name} back={back}>
-        {can("write") && !editing ? (
+        {can("write") && !editing && owners !== null && !pack ? (
           <>
             <button onClick={() => setEditing(true)}>Edit code</button>
             <button className="danger" onClick={() => setDeleting(true)}>
@@ -251,6 +257,15 @@ function StepView({ name, onBack }: { name: string; onBack: () => void }) {
         <dd>{step.description || <span className="muted">—</span>}</dd>
         <dt>Version</dt>
         <dd>{step.version || <span className="muted">—</span>}</dd>
+        {pack ? (
+          <>
+            <dt>SyncPack</dt>
+            <dd>
+              <Link href={`/syncpacks?name=${enc(pack)}`}>{pack}</Link>{" "}
+              <span className="muted">(change it by activating another version of the pack)</span>
+            </dd>
+          </>
+        ) : null}
       </dl>
       <h2>Parameters</h2>
       {params.length === 0 ? (

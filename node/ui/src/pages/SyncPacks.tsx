@@ -8,7 +8,7 @@ import { useCallback, useEffect, useRef, useState, type DragEvent, type ReactNod
 import { Link } from "wouter";
 import { can, del, enc, get, post, request } from "../api";
 import { Empty, ErrorBox, time } from "../components/common";
-import { Confirm, Loading, PageHead, SearchBox, bytes, useDetail } from "./more/bits";
+import { Confirm, Loading, PageHead, SearchBox, bytes, forgetOwners, useDetail } from "./more/bits";
 import { describeSchedule, type ScheduleSpec } from "./more/schedule";
 import { uploadForm, type Progress } from "./more/upload";
 
@@ -120,6 +120,7 @@ function PackActions(props: {
     props.onError(null);
     try {
       await post(`/syncpacks/${enc(props.name)}/activate?version=${enc(props.version)}`);
+      forgetOwners();
       props.onChanged();
     } catch (e) {
       props.onError(e);
@@ -270,7 +271,7 @@ function PackList(props: {
         <Confirm
           title="Delete SyncPack version"
           action="Delete"
-          onConfirm={() => del(`/syncpacks/${enc(deleting.name)}?version=${enc(deleting.version)}`)}
+          onConfirm={() => del(`/syncpacks/${enc(deleting.name)}?version=${enc(deleting.version)}`).then(forgetOwners)}
           onClose={() => setDeleting(null)}
           onDone={() => {
             setDeleting(null);
@@ -662,7 +663,7 @@ function PackView(props: {
         <Confirm
           title="Delete SyncPack version"
           action="Delete"
-          onConfirm={() => del(`/syncpacks/${enc(name)}?version=${enc(deleting)}`)}
+          onConfirm={() => del(`/syncpacks/${enc(name)}?version=${enc(deleting)}`).then(forgetOwners)}
           onClose={() => setDeleting(null)}
           onDone={() => {
             setDeleting(null);

@@ -4,7 +4,7 @@
 // deletions and small presentational pieces.
 import { useCallback, useEffect, useState, type ReactNode } from "react";
 import { useLocation, useSearch } from "wouter";
-import { page, withQuery } from "../../api";
+import { get, page, withQuery } from "../../api";
 import { Dialog, ErrorBox } from "../../components/common";
 
 /** `value`, once it has stayed the same for `ms` milliseconds. */
@@ -229,4 +229,66 @@ export function Sealed() {
       encrypted
     </span>
   );
+}
+
+/** Which activated SyncPack owns each step, application and configuration. */
+export interface Owners {
+  steps: Map<string, string>;
+  applications: Map<string, string>;
+  configurations: Map<string, string>;
+}
+
+interface PackContent {
+  name: string;
+  content?: { steps?: string[]; applications?: string[]; configurations?: string[] };
+}
+
+let ownersCache: { at: number; value: Promise<Owners> } | null = null;
+
+/** Forgets what `useOwners` learnt (after a pack is activated or deleted). */
+export function forgetOwners() {
+  ownersCache = null;
+}
+
+function loadOwners(): Promise<Owners> {
+  if (ownersCache && Date.now() - ownersCache.at < 30_000) return ownersCache.value;
+  const value = (async () => {
+    const packs = await get<{ name: string }[]>("/syncpacks?only_activated=true");
+    const owners: Owners = { steps: new Map(), applications: new Map(), configurations: new Map() };
+    const names = [...new Set(packs.map((p) => p.name))];
+    const docs = await Promise.all(names.map((n) => get<PackContent>(`/syncpacks/${encodeURIComponent(n)}`)));
+    for (const d of docs) {
+      d.content?.steps?.forEach((s) => owners.steps.set(s, d.name));
+      d.content?.applications?.forEach((a) => owners.applications.set(a, d.name));
+      d.content?.configurations?.forEach((c) => owners.configurations.set(c, d.name));
+    }
+    return owners;
+  })();
+  value.catch(() => {
+    ownersCache = null;
+  });
+  ownersCache = { at: Date.now(), value };
+  return value;
+}
+
+/**
+ * The owners of content, learnt from the activated SyncPacks (content a
+ * pack owns is changed through the pack, so its pages offer no Delete or
+ * Edit). Null while loading; empty when the packs cannot be read.
+ */
+export function useOwners(): Owners | null {
+  const [owners, setOwners] = useState<Owners | null>(null);
+  useEffect(() => {
+    let live = true;
+    loadOwners()
+      .then((o) => live && setOwners(o))
+      .catch(() => {
+        // Unknown owners: every item looks changeable; the API still refuses.
+        if (live) setOwners({ steps: new Map(), applications: new Map(), configurations: new Map() });
+      });
+    return () => {
+      live = false;
+    };
+  }, []);
+  return owners;
 }
