@@ -12,6 +12,8 @@ import { OwnedOr } from "./more/Owned";
 
 interface ConfigSummary {
   name: string;
+  /** The activated SyncPack that owns it (when the node says). */
+  syncpack?: string | null;
   friendly_name?: string | null;
   description?: string | null;
   author?: string | null;
@@ -101,7 +103,10 @@ function ConfigurationList({ onOpen }: { onOpen: (name: string) => void }) {
                 <td>{c.author}</td>
                 {can("write") ? (
                   <td className="pg-nowrap">
-                    <OwnedOr pack={owners?.configurations.get(c.name)} known={owners !== null}>
+                    <OwnedOr
+                      pack={c.syncpack ?? owners?.configurations.get(c.name)}
+                      known={c.syncpack !== undefined || owners !== null}
+                    >
                       <button className="danger" aria-label={`Delete ${c.name}`} onClick={() => setDeleting(c.name)}>
                         Delete
                       </button>
@@ -434,7 +439,10 @@ function ConfigEditor(props: { doc: ConfigDoc; isNew?: boolean; onSaved: (name: 
       e.details = problems;
       throw e;
     }
-    return { ...props.doc, name: name.trim(), friendly_name: friendly, description, configuration_data: data };
+    // `syncpack` is what the node reports about ownership, not part of the document.
+    const { syncpack: _owner, ...rest } = props.doc;
+    void _owner;
+    return { ...rest, name: name.trim(), friendly_name: friendly, description, configuration_data: data };
   }
 
   async function save() {

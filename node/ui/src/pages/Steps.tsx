@@ -13,6 +13,8 @@ import { Confirm, Loading, PageHead, SearchBox, useDebounced, useDetail, useOwne
 
 interface StepSummary {
   name: string;
+  /** The activated SyncPack that owns it (when the node says). */
+  syncpack?: string | null;
   friendly_name?: string | null;
   description?: string | null;
   version?: string | null;
@@ -92,7 +94,10 @@ function StepList({ onOpen }: { onOpen: (name: string) => void }) {
                 <td>{s.version}</td>
                 {can("write") ? (
                   <td className="pg-nowrap">
-                    <OwnedOr pack={owners?.steps.get(s.name)} known={owners !== null}>
+                    <OwnedOr
+                      pack={s.syncpack ?? owners?.steps.get(s.name)}
+                      known={s.syncpack !== undefined || owners !== null}
+                    >
                       <button className="danger" aria-label={`Delete ${s.name}`} onClick={() => setDeleting(s.name)}>
                         Delete
                       </button>
