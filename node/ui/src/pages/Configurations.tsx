@@ -441,7 +441,6 @@ function ConfigEditor(props: { doc: ConfigDoc; isNew?: boolean; onSaved: (name: 
     }
     // `syncpack` is what the node reports about ownership, not part of the document.
     const { syncpack: _owner, ...rest } = props.doc;
-    void _owner;
     return { ...rest, name: name.trim(), friendly_name: friendly, description, configuration_data: data };
   }
 
