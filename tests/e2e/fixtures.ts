@@ -4,7 +4,8 @@ import { test as base, expect, type Page } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-export const ADMIN = { user: "admin", password: process.env.IS_ADMIN_PASSWORD ?? "change-me" };
+// A new node's administrator is `isadmin` (its password from IS_ADMIN_PASSWORD).
+export const ADMIN = { user: process.env.IS_ADMIN_USER ?? "isadmin", password: process.env.IS_ADMIN_PASSWORD ?? "change-me" };
 export const FIXTURES = process.env.IS_E2E_FIXTURES ?? path.resolve("fixtures");
 const SHOTS = process.env.IS_SCREENSHOTS ?? path.resolve("screenshots");
 

@@ -114,7 +114,7 @@ fn rest_permission(method: &Method, path: &str) -> Permission {
         ["users", "me"] if read => Read,
         ["users", _, "password"] if *method == Method::PUT => Read,
         ["users", ..] | ["roles", "owner", ..] | ["audit", ..] => Admin,
-        ["apikeys", ..] => Read,
+        ["apikeys", ..] | ["session"] => Read,
         _ if read => Read,
         ["cluster", "nodes" | "rotate-key", ..] | ["license"] => Admin,
         ["applications", "run"] | ["applications", _, "run"] | ["steps", "run"] => Run,

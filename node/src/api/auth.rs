@@ -1,6 +1,7 @@
 //! Authentication and authorisation of every REST and gRPC call (gRPC
 //! metadata is HTTP headers, so one middleware covers both transports):
-//! HTTP Basic with a user's password, or `Bearer` with an API key; then the
+//! HTTP Basic with a user's password, or `Bearer` with an API key or a web
+//! UI session token (`api::session`); then the
 //! permission the operation needs (`api::access`) against the caller's role.
 //!
 //! Failed attempts back off per address and per user (`api::login_limit`);
@@ -21,6 +22,7 @@ use sha2::{Digest, Sha256};
 use super::audit::{AuditSink, Tap};
 use super::login_limit::LoginLimiter;
 use super::passwords::{same_bytes, PasswordGate};
+use super::session::{SessionMark, Sessions};
 use super::ApiError;
 use crate::model::user::{split_api_key, Permission, Role};
 use crate::store::ContentHandle;
@@ -31,6 +33,7 @@ pub struct Authenticator {
     passwords: PasswordGate,
     limiter: LoginLimiter,
     audit: AuditSink,
+    sessions: Sessions,
 }
 
 /// Who an authenticated request acts as.
@@ -41,6 +44,8 @@ pub struct Principal {
     pub role: Option<Role>,
     /// The id of the API key used, if one was.
     pub api_key: Option<String>,
+    /// The web UI session the request came with, if it did.
+    pub session: Option<SessionMark>,
 }
 
 impl Principal {
@@ -71,6 +76,7 @@ impl Principal {
 enum Credentials {
     Password { user: String, password: String },
     ApiKey(String),
+    Session(String),
 }
 
 fn credentials(value: &str) -> Option<Credentials> {
@@ -78,9 +84,15 @@ fn credentials(value: &str) -> Option<Credentials> {
         return Some(Credentials::Password { user, password });
     }
     let (scheme, token) = value.trim_start().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| Credentials::ApiKey(token.trim().to_string()))
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = token.trim().to_string();
+    Some(if token.starts_with(super::session::TOKEN_PREFIX) {
+        Credentials::Session(token)
+    } else {
+        Credentials::ApiKey(token)
+    })
 }
 
 /// Why authentication did not let a request through.
@@ -91,12 +103,18 @@ enum Denied {
 }
 
 impl Authenticator {
-    pub fn new(content: ContentHandle, passwords: PasswordGate, audit: AuditSink) -> Authenticator {
+    pub fn new(
+        content: ContentHandle,
+        passwords: PasswordGate,
+        audit: AuditSink,
+        sessions: Sessions,
+    ) -> Authenticator {
         Authenticator {
             content,
             passwords,
             limiter: LoginLimiter::default(),
             audit,
+            sessions,
         }
     }
 
@@ -105,6 +123,23 @@ impl Authenticator {
         let user_key = match &creds {
             Credentials::Password { user, .. } => Some(user.as_str()),
             Credentials::ApiKey(_) => None,
+            // An authentic token that ended (expired, signed out, password
+            // changed) is no guess: it does not count as a failed attempt.
+            Credentials::Session(token) => {
+                return match self.sessions.check(token, now) {
+                    Ok((claims, mark)) => self
+                        .session_principal(claims, mark, now)
+                        .ok_or(Denied::Unauthorized),
+                    Err(super::session::Refused::Ended) => Err(Denied::Unauthorized),
+                    Err(super::session::Refused::Forged) => {
+                        if let Some(ms) = self.limiter.blocked_for(addr, None, now) {
+                            return Err(Denied::Backoff(ms));
+                        }
+                        self.limiter.failed(addr, None, now);
+                        Err(Denied::Unauthorized)
+                    }
+                };
+            }
         };
         if let Some(ms) = self.limiter.blocked_for(addr, user_key, now) {
             return Err(Denied::Backoff(ms));
@@ -112,6 +147,7 @@ impl Authenticator {
         let principal = match &creds {
             Credentials::Password { user, password } => self.check_password(user, password).await,
             Credentials::ApiKey(text) => self.check_key(text, now),
+            Credentials::Session(_) => None,
         };
         match principal {
             Some(p) => {
@@ -143,6 +179,40 @@ impl Authenticator {
             user: user.to_string(),
             role,
             api_key: None,
+            session: None,
+        })
+    }
+
+    /// The web UI sessions this node issues and accepts.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// Who an authentic session acts as: its user with the role the user
+    /// has now (capped by the API key's, for a session opened with a key).
+    fn session_principal(
+        &self,
+        claims: super::session::Claims,
+        mark: SessionMark,
+        now: u64,
+    ) -> Option<Principal> {
+        let sm = self.content.read();
+        let role = sm.content.users.get(&claims.u)?.role;
+        let role = match &claims.k {
+            Some(id) => {
+                let key = sm.content.api_keys.get(id)?;
+                if key.expires_ms.is_some_and(|e| e <= now) {
+                    return None;
+                }
+                key.effective_role(role)
+            }
+            None => role,
+        };
+        Some(Principal {
+            user: claims.u,
+            role,
+            api_key: claims.k,
+            session: Some(mark),
         })
     }
 
@@ -159,6 +229,7 @@ impl Authenticator {
             user: key.owner.clone(),
             role: key.effective_role(owner_role),
             api_key: Some(key.id.clone()),
+            session: None,
         })
     }
 }
@@ -225,6 +296,10 @@ pub async fn require_auth(State(auth): State<Authenticator>, req: Request, next:
     if req.method() == axum::http::Method::GET && req.uri().path() == super::openapi::PATH {
         return next.run(req).await;
     }
+    // The web UI's files: public, no data (api::web_ui).
+    if super::web_ui::is_public(&req) {
+        return next.run(req).await;
+    }
     let grpc = is_grpc(&req);
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let change = super::access::is_change(&method, &path);
@@ -237,12 +312,18 @@ pub async fn require_auth(State(auth): State<Authenticator>, req: Request, next:
     };
     let addr = peer_ip(&req);
     let presented = req.headers().contains_key(header::AUTHORIZATION);
+    // Scripts (the web UI) mark their calls so that a 401 carries no Basic
+    // challenge: a browser would answer one with its own password prompt.
+    let script = req.headers().contains_key("x-requested-with");
     let (who, outcome) = admit(&auth, &mut req, addr).await;
-    let resp = match outcome {
+    let mut resp = match outcome {
         Ok(()) => next.run(req).await,
         Err(error) if grpc => tonic::Status::from(error).into_http(),
         Err(error) => error.into_response(),
     };
+    if script {
+        resp.headers_mut().remove(header::WWW_AUTHENTICATE);
+    }
     let status = if grpc {
         grpc_http_status(&resp)
     } else {
@@ -293,12 +374,14 @@ async fn admit(
         Credentials::ApiKey(text) => split_api_key(text)
             .map_or("(malformed key)", |(id, _)| id)
             .to_string(),
+        Credentials::Session(_) => "(session token)".to_string(),
     };
     match auth.authenticate(creds, addr).await {
         Ok(principal) => {
             let needed = super::access::required(req.method(), req.uri().path());
             if principal.may(needed) {
                 req.extensions_mut().insert(principal.clone());
+                req.extensions_mut().insert(auth.sessions.clone());
                 return (Some(principal), Ok(()));
             }
             let what = format!("{} {}", req.method(), req.uri().path());

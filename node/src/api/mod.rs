@@ -5,8 +5,9 @@
 //!
 //! **Invariant:** every request passes [`auth::require_auth`] before it
 //! reaches a handler of either transport, except node-to-node calls
-//! (`raft::service`), which must carry the cluster secret instead, and
-//! `GET /api/v1/openapi.json` (the public document, [`openapi`]).
+//! (`raft::service`), which must carry the cluster secret instead,
+//! `GET /api/v1/openapi.json` (the public document, [`openapi`]) and the
+//! web UI's files ([`web_ui`], which hold no data).
 
 pub mod access;
 pub mod audit;
@@ -25,6 +26,7 @@ pub mod reports;
 pub mod rest;
 pub mod rest_packs;
 pub mod rest_schedules;
+pub mod rest_session;
 pub mod rest_system;
 pub mod rest_tasks;
 pub mod rest_users;
@@ -33,8 +35,10 @@ pub mod runtime;
 pub mod schedules;
 pub mod server;
 pub mod service;
+pub mod session;
 pub mod users;
 pub mod views;
+pub mod web_ui;
 
 pub use error::ApiError;
 pub use service::{Service, ServiceDeps};
@@ -67,7 +71,7 @@ pub fn router(svc: Service, auth: auth::Authenticator, cluster_secret: Option<&s
     rest.with_state(svc)
         .layer(DefaultBodyLimit::max(limit))
         .merge(grpc)
-        .fallback(rest::no_route)
+        .fallback(web_ui::fallback)
         .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(auth, auth::require_auth))
         .layer(

@@ -268,6 +268,8 @@ mod tests {
         ("DELETE", "/roles/owner", Admin),
         ("GET", "/roles/owner/{owner}", Admin),
         ("GET", "/schedule", Read),
+        ("POST", "/session", Read),
+        ("DELETE", "/session", Read),
         ("POST", "/schedule", Write),
         ("GET", "/schedule/{id}", Read),
         ("PUT", "/schedule/{id}", Write),

@@ -310,6 +310,7 @@ pub fn routes(syncpack_max: u64) -> OpenApiRouter<Service> {
         .merge(super::rest_system::routes())
         .merge(super::rest_packs::routes(syncpack_max))
         .merge(super::rest_schedules::routes())
-        .merge(super::rest_users::routes());
+        .merge(super::rest_users::routes())
+        .merge(super::rest_session::routes());
     OpenApiRouter::new().nest("/api/v1", api)
 }

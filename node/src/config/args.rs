@@ -34,6 +34,7 @@ use clap::Parser;
         max_inline_result_bytes = 1048576  result    IS_MAX_INLINE_RESULT_BYTES\n  \
         result_expires_seconds = 86400  run history  IS_RESULT_EXPIRES_SECONDS\n  \
         audit_expires_seconds = 7776000  audit trail IS_AUDIT_EXPIRES_SECONDS (90 days)\n  \
+        session_expires_seconds = 3600  web UI idle  IS_SESSION_EXPIRES_SECONDS (renewed while in use; 24 h at most)\n  \
         step_timeout_seconds = 0  default; 0: none   IS_STEP_TIMEOUT_SECONDS\n  \
         [[worker_pools]] queues = [\"default\"], concurrency = <cores>\n  \
             (repeatable; a pool with no queues serves default)  IS_WORKERS (size of the default pool)\n  \

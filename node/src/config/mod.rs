@@ -85,6 +85,8 @@ pub struct NodeConfig {
     pub result_expires_seconds: u64,
     /// Audit records are forgotten after this long.
     pub audit_expires_seconds: u64,
+    /// A web UI session ends when it was not renewed for this long.
+    pub session_expires_seconds: u64,
     /// IS_ADMIN_PASSWORD: the administrator's password for a new data directory.
     pub admin_password: Option<String>,
     /// The key-encryption key's file (None: `DATA/key-encryption-key`,
@@ -196,6 +198,7 @@ struct FileConfig {
     max_inline_result_bytes: Option<u64>,
     result_expires_seconds: Option<u64>,
     audit_expires_seconds: Option<u64>,
+    session_expires_seconds: Option<u64>,
     cluster_secret: Option<String>,
     join: Option<Vec<String>>,
     drain_timeout_seconds: Option<f64>,
@@ -341,6 +344,9 @@ impl NodeConfig {
             audit_expires_seconds: parsed(&env, "IS_AUDIT_EXPIRES_SECONDS")?
                 .or(file.audit_expires_seconds)
                 .unwrap_or(90 * 24 * 3600),
+            session_expires_seconds: parsed(&env, "IS_SESSION_EXPIRES_SECONDS")?
+                .or(file.session_expires_seconds)
+                .unwrap_or(3600),
             admin_password: env("IS_ADMIN_PASSWORD"),
             key_file: env("IS_KEY_FILE").map(PathBuf::from).or(file.key_file),
             key: env("IS_KEY").filter(|k| !k.is_empty()),
@@ -442,6 +448,12 @@ impl NodeConfig {
             return Err(ConfigError::Invalid(format!(
                 "audit_expires_seconds must be at least 60, got {} (IS_AUDIT_EXPIRES_SECONDS)",
                 self.audit_expires_seconds
+            )));
+        }
+        if !(60..=86_400).contains(&self.session_expires_seconds) {
+            return Err(ConfigError::Invalid(format!(
+                "session_expires_seconds must be between 60 and 86400, got {} (IS_SESSION_EXPIRES_SECONDS)",
+                self.session_expires_seconds
             )));
         }
         if self.max_connections < 16 {

@@ -64,11 +64,23 @@ impl ClusterKey {
     }
 
     pub fn seal(&self, plaintext: &[u8]) -> String {
+        format!("{PREFIX}{}", self.seal_for(AAD, plaintext))
+    }
+
+    pub fn open(&self, sealed: &str) -> Result<Vec<u8>, CryptoError> {
+        let b64 = sealed.strip_prefix(PREFIX).ok_or(CryptoError::NotCiphertext)?;
+        self.open_for(AAD, b64)
+    }
+
+    /// Seals `plaintext` for one purpose (`purpose` is the associated data,
+    /// so a text sealed for one purpose never opens as another: a
+    /// configuration value is no session token). Base64 of nonce + ciphertext.
+    pub fn seal_for(&self, purpose: &[u8], plaintext: &[u8]) -> String {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
         let payload = chacha20poly1305::aead::Payload {
             msg: plaintext,
-            aad: AAD,
+            aad: purpose,
         };
         let ct = self
             .0
@@ -76,17 +88,21 @@ impl ClusterKey {
             .expect("XChaCha20-Poly1305 encryption cannot fail for in-memory buffers");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
-        format!("{PREFIX}{}", B64.encode(out))
+        B64.encode(out)
     }
 
-    pub fn open(&self, sealed: &str) -> Result<Vec<u8>, CryptoError> {
-        let raw = sealed
-            .strip_prefix(PREFIX)
-            .and_then(|b| B64.decode(b).ok())
+    /// Opens what [`ClusterKey::seal_for`] sealed for the same purpose.
+    pub fn open_for(&self, purpose: &[u8], b64: &str) -> Result<Vec<u8>, CryptoError> {
+        let raw = B64
+            .decode(b64)
+            .ok()
             .filter(|raw| raw.len() > NONCE_LEN)
             .ok_or(CryptoError::NotCiphertext)?;
         let (nonce, ct) = raw.split_at(NONCE_LEN);
-        let payload = chacha20poly1305::aead::Payload { msg: ct, aad: AAD };
+        let payload = chacha20poly1305::aead::Payload {
+            msg: ct,
+            aad: purpose,
+        };
         self.0
             .decrypt(XNonce::from_slice(nonce), payload)
             .map_err(|_| CryptoError::WrongKey)

@@ -215,6 +215,11 @@ impl Node {
                 member.content.clone(),
                 passwords,
                 crate::api::audit::AuditSink::start(member.raft.clone()),
+                crate::api::session::Sessions::new(
+                    keys.clone(),
+                    member.content.clone(),
+                    cfg.session_expires_seconds,
+                ),
             ),
             cfg.cluster_secret.as_deref(),
         );

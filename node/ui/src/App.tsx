@@ -1,18 +1,21 @@
 // The frame of every page: sign-in gate, navigation and routes. Each page
 // lives in pages/ and loads only what it shows (the API pages everything).
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { Link, Redirect, Route, Switch, useLocation } from "wouter";
 import { currentSession, onSession, signOut, type Session } from "./api";
 import { LoginPage } from "./pages/Login";
 import { IntegrationsPage } from "./pages/Integrations";
-import { ApplicationPage } from "./pages/Application";
-import { EditorPage } from "./pages/Editor";
 import { ConfigurationsPage } from "./pages/Configurations";
 import { StepsPage } from "./pages/Steps";
 import { SyncPacksPage } from "./pages/SyncPacks";
 import { SchedulesPage } from "./pages/Schedules";
 import { ReportsPage } from "./pages/Reports";
 import { ClusterPage } from "./pages/Cluster";
+
+// The flowchart pages carry the graph canvas: loaded when first opened, so
+// the first page (Integrations) stays small.
+const ApplicationPage = lazy(() => import("./pages/Application").then((m) => ({ default: m.ApplicationPage })));
+const EditorPage = lazy(() => import("./pages/Editor").then((m) => ({ default: m.EditorPage })));
 
 const NAV: [string, string][] = [
   ["/integrations", "Integrations"],
@@ -67,6 +70,7 @@ export function App() {
         <button onClick={() => signOut()}>Sign out</button>
       </nav>
       <main>
+        <Suspense fallback={<p className="muted">Loading…</p>}>
         <Switch>
           <Route path="/integrations" component={IntegrationsPage} />
           <Route path="/apps/:name">{(p) => <ApplicationPage name={decodeURIComponent(p.name)} />}</Route>
@@ -85,6 +89,7 @@ export function App() {
             <p className="empty">There is no page at {location}.</p>
           </Route>
         </Switch>
+        </Suspense>
       </main>
     </div>
   );

@@ -9,6 +9,8 @@ export interface Session {
   name: string;
   role: string;
   permissions: string[];
+  /** When this browser received the token (ms), to renew it half-way. */
+  received_ms?: number;
 }
 
 export class ApiError extends Error {
@@ -37,6 +39,7 @@ export function currentSession(): Session | null {
 }
 
 export function setSession(s: Session | null, reason?: string) {
+  if (s) s.received_ms ??= Date.now();
   if (s) sessionStorage.setItem(KEY, JSON.stringify(s));
   else sessionStorage.removeItem(KEY);
   listeners.forEach((l) => l(s, reason));
@@ -52,7 +55,9 @@ export function can(permission: "read" | "run" | "write" | "admin"): boolean {
 }
 
 function headers(extra?: Record<string, string>): Record<string, string> {
-  const h: Record<string, string> = { Accept: "application/json", ...extra };
+  // X-Requested-With: a 401 then carries no Basic challenge, which would
+  // make the browser show its own password prompt.
+  const h: Record<string, string> = { Accept: "application/json", "X-Requested-With": "is-web-ui", ...extra };
   const s = currentSession();
   if (s && !h.Authorization) h.Authorization = `Bearer ${s.token}`;
   return h;
@@ -90,7 +95,33 @@ export async function request(method: string, path: string, o: RequestOptions = 
   }
   const res = await fetch(`/api/v1${path}`, { method, headers: headers(extra), body, signal: o.signal });
   if (!res.ok) throw await failure(res);
+  renewIfDue();
   return res;
+}
+
+let renewing = false;
+
+/**
+ * A session ends when it is not renewed for the node's idle time
+ * (`session_expires_seconds`): while the user works, the token is renewed
+ * once half of its time has passed.
+ */
+function renewIfDue() {
+  const s = currentSession();
+  if (!s || renewing || !s.received_ms) return;
+  const half = (s.expires_at * 1000 - s.received_ms) / 2;
+  if (Date.now() - s.received_ms < half) return;
+  renewing = true;
+  fetch("/api/v1/session", { method: "POST", headers: headers() })
+    .then(async (res) => {
+      if (res.ok && currentSession()?.token === s.token) setSession((await res.json()) as Session);
+    })
+    .catch(() => {
+      /* the next request tells whether the session still holds */
+    })
+    .finally(() => {
+      renewing = false;
+    });
 }
 
 export async function api<T = unknown>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
@@ -132,7 +163,7 @@ export async function signIn(cred: { user: string; password: string } | { apiKey
     "apiKey" in cred
       ? `Bearer ${cred.apiKey}`
       : `Basic ${btoa(unescape(encodeURIComponent(`${cred.user}:${cred.password}`)))}`;
-  const res = await fetch("/api/v1/session", { method: "POST", headers: { Authorization: auth, Accept: "application/json" } });
+  const res = await fetch("/api/v1/session", { method: "POST", headers: headers({ Authorization: auth }) });
   if (!res.ok) {
     const e = await failure(res);
     throw e;

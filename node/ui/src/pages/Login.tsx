@@ -1,6 +1,6 @@
 // Sign in with a user name and password or with an API key.
 import { useState, type FormEvent } from "react";
-import { signIn } from "../api";
+import { ApiError, signIn } from "../api";
 import { ErrorBox } from "../components/common";
 
 export function LoginPage({ reason }: { reason?: string }) {
@@ -18,7 +18,19 @@ export function LoginPage({ reason }: { reason?: string }) {
     try {
       await signIn(mode === "password" ? { user, password } : { apiKey });
     } catch (err) {
-      setError(err);
+      // The API's 401 text is written for API clients; say it for people.
+      if (err instanceof ApiError && err.status === 401) {
+        setError(
+          new ApiError(
+            401,
+            mode === "password"
+              ? "Sign-in failed: the user name or password is wrong (authentication failed)."
+              : "Sign-in failed: the API key is not valid, expired or revoked (authentication failed).",
+          ),
+        );
+      } else {
+        setError(err);
+      }
     } finally {
       setBusy(false);
     }
