@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useState, type ReactNode } from "react";
 import { useLocation, useSearch } from "wouter";
 import { get, page, withQuery } from "../../api";
-import { Dialog, ErrorBox } from "../../components/common";
+import { Dialog, ErrorBox, Padlock } from "../../components/common";
 
 /** `value`, once it has stayed the same for `ms` milliseconds. */
 export function useDebounced<T>(value: T, ms = 250): T {
@@ -222,10 +222,7 @@ export function bytes(n?: number | null): string {
 export function Sealed() {
   return (
     <span className="pg-sealed" title="Encrypted: the value can be replaced but never read">
-      <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false" className="pg-lock">
-        <path d="M4.5 7V5a3.5 3.5 0 0 1 7 0v2" fill="none" stroke="currentColor" strokeWidth="1.6" />
-        <rect x="2.5" y="7" width="11" height="8" rx="1.5" fill="currentColor" />
-      </svg>
+      <Padlock className="pg-lock" />
       encrypted
     </span>
   );
