@@ -269,6 +269,7 @@ mod tests {
         ("GET", "/roles/owner/{owner}", Admin),
         ("GET", "/schedule", Read),
         ("POST", "/schedule", Write),
+        ("POST", "/schedule/preview", Read),
         ("GET", "/schedule/{id}", Read),
         ("PUT", "/schedule/{id}", Write),
         ("DELETE", "/schedule/{id}", Write),
