@@ -5,7 +5,7 @@
 //! page's busy workers and waiting tasks per queue, and reports of one
 //! application in pages.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use is_tests::{poll, Markers, Progress, TestNode, PASSWORD};
@@ -405,11 +405,12 @@ async fn reports_of_one_application_come_in_pages() {
     }
 }
 
-/// The Integrations page's listing stays fast with many applications and
-/// runs: the newest run is an index lookup per application, not a scan.
+/// The Integrations page's listing with many applications and runs: each
+/// shows its newest run, from memory while fresh and from the store's
+/// index after a restart. (Its speed is measured by tests/bench/ui-first-load.sh.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn five_hundred_applications_with_their_runs_list_within_a_second() {
-    let node = TestNode::start().await.unwrap();
+async fn five_hundred_applications_list_with_their_last_runs_before_and_after_a_restart() {
+    let mut node = TestNode::start().await.unwrap();
     node.put_step("Emit").await.unwrap();
     futures_util::stream::iter(0..500)
         .map(|i| {
@@ -436,18 +437,13 @@ async fn five_hundred_applications_with_their_runs_list_within_a_second() {
         node.wait_terminal(id, RUN_WITHIN).await.unwrap();
     }
     // Once with the last runs just finished (in memory, most of them), and
-    // once they are in the store (written within a second).
-    for wait in [Duration::ZERO, Duration::from_millis(1500)] {
-        tokio::time::sleep(wait).await;
-        let started = Instant::now();
+    // once after a restart (read from the store).
+    for restart in [false, true] {
+        if restart {
+            node.restart().await.unwrap();
+        }
         let (all, _) = page(&node, "/api/v1/applications").await;
-        let took = started.elapsed();
         assert_eq!(all.as_array().unwrap().len(), 501, "500 and the template");
-        assert!(
-            took < Duration::from_secs(1),
-            "listing 500 applications took {took:?}"
-        );
-        eprintln!("GET /applications with 500 applications and 200 runs: {took:?}");
         for (round, i, id) in &ids {
             if *round == 4 {
                 let shown = item(&all, &format!("app_{i:03}"));
