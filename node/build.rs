@@ -61,6 +61,8 @@ fn build_ui() {
     check_node();
     let lock = ui.join("package-lock.json");
     let installed = ui.join("node_modules/.package-lock.json");
+    // Deleted packages are installed again.
+    println!("cargo:rerun-if-changed={}", installed.display());
     if modified(&installed) < modified(&lock) {
         npm(&ui, &["ci", "--no-audit", "--no-fund", "--loglevel=error"], None);
     }

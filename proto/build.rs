@@ -27,6 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "RunStatus.state",
         "Attempt.state",
         "StateChange.state",
+        "RunBrief.state",
     ] {
         builder = builder
             .field_attribute(v1(field), "#[serde(serialize_with = \"crate::json::state\")]")

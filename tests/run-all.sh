@@ -32,3 +32,8 @@ cargo test --workspace --locked -- --include-ignored
 
 # The Python step API (ipaascore/ipaascommon) against a fake host module.
 python3 -m pytest -q node/src/python/py_tests
+
+# The web UI's unit tests (Vitest, pure logic without a browser: the editor's
+# model, undo history and values, the graph, schedules). The cargo build above
+# installed node/ui's packages (node/build.rs runs npm ci).
+npm test --prefix node/ui

@@ -1,6 +1,6 @@
 //! Content round trips through both transports, authentication on both.
 
-use is_proto::v1::{Empty, Json, NameRequest, PutStepRequest};
+use is_proto::v1::{Empty, Json, ListContentRequest, NameRequest, PutStepRequest};
 use is_tests::{examples_dir, grpc_client, TestNode, PASSWORD};
 use serde_json::Value;
 
@@ -49,7 +49,11 @@ async fn rest_upload_is_readable_over_rest_and_grpc() {
         .collect();
     assert_eq!(steps, doc_steps);
 
-    let list = grpc.list_applications(Empty {}).await.unwrap().into_inner();
+    let list = grpc
+        .list_applications(ListContentRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(list.items[0].name, "a_template");
     assert_eq!(list.items[0].friendly_name.as_deref(), Some("Template App"));
 

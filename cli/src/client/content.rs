@@ -4,8 +4,8 @@
 //! yet).
 
 use is_proto::v1::{
-    Application, Configuration, ContentList, Empty, Json, ListSyncPacksRequest, PutStepRequest, StepInfo,
-    Stored, UploadSyncPackRequest,
+    Application, Configuration, ContentList, Json, ListContentRequest, ListSyncPacksRequest, PutStepRequest,
+    StepInfo, Stored, UploadSyncPackRequest,
 };
 use serde_json::Value;
 
@@ -27,7 +27,7 @@ impl Client {
     }
 
     pub(crate) async fn list_steps(&mut self) -> Result<ContentList, CliError> {
-        match self.rpc.list_steps(Empty {}).await {
+        match self.rpc.list_steps(ListContentRequest::default()).await {
             Ok(r) => Ok(r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
@@ -57,7 +57,7 @@ impl Client {
     }
 
     pub(crate) async fn list_applications(&mut self) -> Result<ContentList, CliError> {
-        match self.rpc.list_applications(Empty {}).await {
+        match self.rpc.list_applications(ListContentRequest::default()).await {
             Ok(r) => Ok(r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }
@@ -89,7 +89,7 @@ impl Client {
     }
 
     pub(crate) async fn list_configurations(&mut self) -> Result<ContentList, CliError> {
-        match self.rpc.list_configurations(Empty {}).await {
+        match self.rpc.list_configurations(ListContentRequest::default()).await {
             Ok(r) => Ok(r.into_inner()),
             Err(s) => Err(self.fail(s)),
         }

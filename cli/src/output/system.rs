@@ -50,6 +50,7 @@ pub(crate) fn about_sheet(about: &About) -> String {
 const MEMBER_COLUMNS: &[&str] = &[
     "ID",
     "ADDRESS",
+    "BUSY_WORKERS",
     "HEALTH",
     "LAST_CONTACT_MS",
     "LEADER",
@@ -60,10 +61,18 @@ const MEMBER_COLUMNS: &[&str] = &[
     "WORKERS",
 ];
 
-/// `iscli cluster ...`: the Raft state as the answering node sees it and
-/// one line per member.
+/// The columns of the queue table.
+const QUEUE_COLUMNS: &[&str] = &["QUEUE", "PENDING"];
+
+/// `iscli cluster ...`: the Raft state as the answering node sees it, one
+/// line per member and one per queue.
 pub(crate) fn cluster_sheet(status: &ClusterStatus) -> String {
     let members = status.members.iter().map(member_row).collect();
+    let queues = status
+        .queues
+        .iter()
+        .map(|q| vec![q.queue.clone(), q.pending.to_string()])
+        .collect();
     sheet(&[
         ("answered_by", Entry::Line(status.answered_by.to_string())),
         ("health_seen_by", Entry::Line(status.health_seen_by.to_string())),
@@ -72,6 +81,7 @@ pub(crate) fn cluster_sheet(status: &ClusterStatus) -> String {
         ("leader", Entry::Line(optional(status.leader))),
         ("members", Entry::Table(MEMBER_COLUMNS, members)),
         ("purged_index", Entry::Line(optional(status.purged_index))),
+        ("queues", Entry::Table(QUEUE_COLUMNS, queues)),
         ("snapshot_index", Entry::Line(optional(status.snapshot_index))),
         ("term", Entry::Line(status.term.to_string())),
     ])
@@ -82,6 +92,7 @@ fn member_row(m: &ClusterMember) -> Vec<String> {
     [
         m.id.to_string(),
         m.address.clone(),
+        optional(m.busy_workers),
         m.health.clone(),
         optional(m.last_contact_ms),
         m.leader.to_string(),
@@ -160,6 +171,7 @@ fn plural(count: &str, noun: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use is_proto::v1::QueueDepth;
     use std::collections::HashMap;
 
     fn about() -> About {
@@ -187,6 +199,7 @@ mod tests {
             this_node: leader,
             served_queues: vec!["default".into(), "critical".into()],
             workers: Some(2),
+            busy_workers: Some(u64::from(leader)),
             health: "up".into(),
             last_contact_ms: (!leader).then_some(15),
             replication_lag: (!leader).then_some(3),
@@ -227,6 +240,10 @@ mod tests {
             snapshot_index: None,
             purged_index: None,
             members: vec![member(1, true), member(2, false)],
+            queues: vec![QueueDepth {
+                queue: "default".into(),
+                pending: 4,
+            }],
         };
         assert_eq!(
             cluster_sheet(&status),
@@ -236,10 +253,13 @@ mod tests {
              last_log_index: 12\n\
              leader:         1\n\
              members:\n\
-             \x20 ID  ADDRESS  HEALTH  LAST_CONTACT_MS  LEADER  REPLICATION_LAG  SERVED_QUEUES      THIS_NODE  VOTER  WORKERS\n\
-             \x20 1   n1:8080  up      -                true    -                default, critical  true       true   2\n\
-             \x20 2   n2:8080  up      15               false   3                default, critical  false      true   2\n\
+             \x20 ID  ADDRESS  BUSY_WORKERS  HEALTH  LAST_CONTACT_MS  LEADER  REPLICATION_LAG  SERVED_QUEUES      THIS_NODE  VOTER  WORKERS\n\
+             \x20 1   n1:8080  1             up      -                true    -                default, critical  true       true   2\n\
+             \x20 2   n2:8080  0             up      15               false   3                default, critical  false      true   2\n\
              purged_index:   -\n\
+             queues:\n\
+             \x20 QUEUE    PENDING\n\
+             \x20 default  4\n\
              snapshot_index: -\n\
              term:           3\n"
         );

@@ -94,8 +94,9 @@ pub fn required(method: &Method, path: &str) -> Permission {
 }
 
 /// Whether a call changes something (and so is recorded in the audit
-/// trail whatever its outcome): REST methods other than GET and HEAD, and
-/// gRPC methods other than the reads (`Get…`, `List…`, `Watch…`, `About`,
+/// trail whatever its outcome): REST methods other than GET and HEAD,
+/// except the schedule preview (a POST that only computes), and gRPC
+/// methods other than the reads (`Get…`, `List…`, `Watch…`, `About`,
 /// `WhoAmI`, `ClusterStatus`).
 pub fn is_change(method: &Method, path: &str) -> bool {
     match path.strip_prefix(GRPC_PREFIX) {
@@ -103,7 +104,10 @@ pub fn is_change(method: &Method, path: &str) -> bool {
             !(["Get", "List", "Watch"].iter().any(|p| name.starts_with(p))
                 || matches!(name, "About" | "WhoAmI" | "ClusterStatus"))
         }
-        None => !matches!(*method, Method::GET | Method::HEAD),
+        None => {
+            !(matches!(*method, Method::GET | Method::HEAD)
+                || (*method == Method::POST && path.trim_end_matches('/') == "/api/v1/schedule/preview"))
+        }
     }
 }
 
@@ -116,6 +120,8 @@ fn rest_permission(method: &Method, path: &str) -> Permission {
         ["users", ..] | ["roles", "owner", ..] | ["audit", ..] => Admin,
         ["apikeys", ..] | ["session"] => Read,
         _ if read => Read,
+        // Computes fire times; stores nothing.
+        ["schedule", "preview"] if *method == Method::POST => Read,
         ["cluster", "nodes" | "rotate-key", ..] | ["license"] => Admin,
         ["applications", "run"] | ["applications", _, "run"] | ["steps", "run"] => Run,
         ["tasks", _, "replay" | "revoke"] => Run,
@@ -168,6 +174,8 @@ mod tests {
             (Method::PUT, "/api/v1/reports/r", Write),
             (Method::DELETE, "/api/v1/cache/k", Write),
             (Method::POST, "/api/v1/schedule", Write),
+            (Method::POST, "/api/v1/schedule/preview", Read),
+            (Method::PUT, "/api/v1/schedule/preview", Write),
             (Method::GET, "/api/v1/users", Admin),
             (Method::POST, "/api/v1/users", Admin),
             (Method::GET, "/api/v1/users/me", Read),
@@ -197,5 +205,13 @@ mod tests {
             required(&Method::POST, "/integration.v1.IntegrationService/RunApplication"),
             Run
         );
+    }
+
+    #[test]
+    fn a_schedule_preview_is_not_a_change() {
+        assert!(!is_change(&Method::POST, "/api/v1/schedule/preview"));
+        assert!(is_change(&Method::POST, "/api/v1/schedule"));
+        assert!(is_change(&Method::DELETE, "/api/v1/schedule/preview"));
+        assert!(!is_change(&Method::GET, "/api/v1/schedule"));
     }
 }

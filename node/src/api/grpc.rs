@@ -53,6 +53,15 @@ fn json(v: Value) -> Json {
     Json { json: v.to_string() }
 }
 
+/// A listing's page: `limit` 0 is the whole list, an empty cursor the first page.
+fn name_page(r: ListContentRequest) -> super::catalog::NamePage {
+    super::catalog::NamePage {
+        after: Some(r.cursor).filter(|c| !c.is_empty()),
+        limit: (r.limit > 0).then_some(r.limit as usize),
+        search: Some(r.search),
+    }
+}
+
 fn wait_of(seconds: u32) -> Duration {
     Duration::from_secs(seconds.into())
 }
@@ -84,9 +93,9 @@ impl IntegrationService for GrpcApi {
         answer(self.svc.put_step(&r.name, &r.source).await)
     }
 
-    async fn list_steps(&self, _request: Request<Empty>) -> Answer<ContentList> {
+    async fn list_steps(&self, request: Request<ListContentRequest>) -> Answer<ContentList> {
         Ok(Response::new(
-            self.svc.list_steps(&crate::api::service::NamePage::default()),
+            self.svc.list_steps(&name_page(request.into_inner())),
         ))
     }
 
@@ -103,11 +112,8 @@ impl IntegrationService for GrpcApi {
         answer(self.svc.put_application(doc).await)
     }
 
-    async fn list_applications(&self, _request: Request<Empty>) -> Answer<ContentList> {
-        Ok(Response::new(
-            self.svc
-                .list_applications(&crate::api::service::NamePage::default()),
-        ))
+    async fn list_applications(&self, request: Request<ListContentRequest>) -> Answer<ContentList> {
+        answer(self.svc.list_applications(name_page(request.into_inner())).await)
     }
 
     async fn get_application(&self, request: Request<NameRequest>) -> Answer<Application> {
@@ -124,10 +130,9 @@ impl IntegrationService for GrpcApi {
         answer(self.svc.put_configuration(doc).await)
     }
 
-    async fn list_configurations(&self, _request: Request<Empty>) -> Answer<ContentList> {
+    async fn list_configurations(&self, request: Request<ListContentRequest>) -> Answer<ContentList> {
         Ok(Response::new(
-            self.svc
-                .list_configurations(&crate::api::service::NamePage::default()),
+            self.svc.list_configurations(&name_page(request.into_inner())),
         ))
     }
 

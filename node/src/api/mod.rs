@@ -13,6 +13,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod catalog;
 pub mod error;
 pub mod grpc;
 pub mod keys;

@@ -271,6 +271,7 @@ mod tests {
         ("POST", "/session", Read),
         ("DELETE", "/session", Read),
         ("POST", "/schedule", Write),
+        ("POST", "/schedule/preview", Read),
         ("GET", "/schedule/{id}", Read),
         ("PUT", "/schedule/{id}", Write),
         ("DELETE", "/schedule/{id}", Write),

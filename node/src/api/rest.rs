@@ -13,6 +13,7 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::catalog::NamePage;
 use super::{ApiError, Service};
 
 /// Every answer is one of the typed messages (`api::views`) as JSON, or a
@@ -121,7 +122,7 @@ async fn post_step(State(s): State<Service>, JsonBody(doc): JsonBody) -> Answer<
     s.put_step(name, data).await.map(Json)
 }
 
-/// `?limit=N&cursor=C` of a content listing.
+/// `?limit=N&cursor=C&search=TEXT` of a content listing.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(super) struct PageQuery {
@@ -129,6 +130,24 @@ pub(super) struct PageQuery {
     cursor: Option<String>,
     /// At most this many items (at least 1); the whole list without it.
     limit: Option<usize>,
+    /// Only items whose name, friendly name or description holds this
+    /// text, in any case; a page then holds `limit` such items.
+    search: Option<String>,
+}
+
+impl PageQuery {
+    fn page(self) -> Result<NamePage, ApiError> {
+        if self.limit == Some(0) {
+            return Err(ApiError::bad_request(
+                "limit must be at least 1 (leave it out for the whole list)",
+            ));
+        }
+        Ok(NamePage {
+            after: self.cursor.filter(|c| !c.is_empty()),
+            limit: self.limit,
+            search: self.search,
+        })
+    }
 }
 
 /// A content listing answers the array of its items, in name order: the
@@ -136,17 +155,7 @@ pub(super) struct PageQuery {
 /// (the `X-Next-Cursor` header of the previous page, absent on the last).
 type Listing = Result<(axum::http::HeaderMap, Json<Vec<pb::ContentSummary>>), ApiError>;
 
-fn listing(q: PageQuery, list: impl FnOnce(&crate::api::service::NamePage) -> pb::ContentList) -> Listing {
-    if q.limit == Some(0) {
-        return Err(ApiError::bad_request(
-            "limit must be at least 1 (leave it out for the whole list)",
-        ));
-    }
-    let page = crate::api::service::NamePage {
-        after: q.cursor.filter(|c| !c.is_empty()),
-        limit: q.limit,
-    };
-    let list = list(&page);
+fn listing(list: pb::ContentList) -> Listing {
     Ok((
         next_page_headers(list.next_cursor.as_deref(), |_| None),
         Json(list.items),
@@ -191,7 +200,7 @@ pub(super) fn percent(s: &str) -> String {
         body = Vec<pb::ContentSummary>,
         headers(("x-next-cursor" = String, description = "the cursor of the next page, when more follow")))))]
 async fn list_steps(State(s): State<Service>, Query(q): Query<PageQuery>) -> Listing {
-    listing(q, |p| s.list_steps(p))
+    listing(s.list_steps(&q.page()?))
 }
 
 /// One step: its source, friendly name, description, version and declared parameters.
@@ -217,13 +226,14 @@ async fn post_application(State(s): State<Service>, JsonBody(doc): JsonBody) -> 
     s.put_application(doc).await.map(Json)
 }
 
-/// The applications, in name order.
+/// The applications, in name order, each with the SyncPack that owns it
+/// (`syncpack`), its newest run (`last_run`) and its schedules.
 #[utoipa::path(get, path = "/applications", tag = "applications", params(PageQuery),
     responses((status = 200, description = "the applications (a page of them with `limit`)",
         body = Vec<pb::ContentSummary>,
         headers(("x-next-cursor" = String, description = "the cursor of the next page, when more follow")))))]
 async fn list_applications(State(s): State<Service>, Query(q): Query<PageQuery>) -> Listing {
-    listing(q, |p| s.list_applications(p))
+    listing(s.list_applications(q.page()?).await?)
 }
 
 /// The document as uploaded (unknown keys included), ready to upload again.
@@ -255,7 +265,7 @@ async fn post_configuration(State(s): State<Service>, JsonBody(doc): JsonBody) -
         body = Vec<pb::ContentSummary>,
         headers(("x-next-cursor" = String, description = "the cursor of the next page, when more follow")))))]
 async fn list_configurations(State(s): State<Service>, Query(q): Query<PageQuery>) -> Listing {
-    listing(q, |p| s.list_configurations(p))
+    listing(s.list_configurations(&q.page()?))
 }
 
 /// The stored document as the caller's role may see it (values masked for

@@ -88,6 +88,34 @@ async fn list_schedules(State(s): State<Service>) -> Json<Value> {
     Json(s.list_schedules())
 }
 
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PreviewQuery {
+    /// How many fire times to answer, from 1 to 50 (default 5).
+    count: Option<u32>,
+}
+
+/// The answer of `POST /schedule/preview`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct SchedulePreview {
+    /// The next fire times from now, in seconds since the epoch, oldest first.
+    next_fires: Vec<f64>,
+}
+
+/// The next times a schedule would fire, computed as the scheduler does,
+/// without storing anything; 400 lists every problem, as `POST /schedule` would.
+#[utoipa::path(post, path = "/schedule/preview", tag = "schedules", params(PreviewQuery),
+    request_body(content = Object, description = "the `schedule` of a schedule document: \
+        {\"schedule_type\": \"frequency\", \"schedule_info\": {\"run_every\": seconds}} or \
+        {\"schedule_type\": \"crontab\", \"schedule_info\": {minute, hour, day_of_week, day_of_month, month_of_year, timezone}}"),
+    responses((status = 200, description = "the next fire times", body = SchedulePreview)))]
+async fn preview_schedule(Query(q): Query<PreviewQuery>, body: JsonBody) -> Answer<SchedulePreview> {
+    let fires = crate::api::schedules::preview(&body.0, q.count, crate::util::now_ms())?;
+    Ok(Json(SchedulePreview {
+        next_fires: fires.into_iter().map(super::views::secs).collect(),
+    }))
+}
+
 #[utoipa::path(get, path = "/schedule/{id}", tag = "schedules",
     params(("id" = String, Path, description = "the schedule's id")),
     responses((status = 200, description = "the schedule with its slot state", body = Object)))]
@@ -114,6 +142,7 @@ async fn delete_schedule(State(s): State<Service>, Path(id): Path<String>) -> An
 pub(super) fn routes() -> OpenApiRouter<Service> {
     OpenApiRouter::new()
         .routes(routes!(post_schedule, list_schedules))
+        .routes(routes!(preview_schedule))
         .routes(routes!(get_schedule, put_schedule, delete_schedule))
         .routes(routes!(list_reports))
         .routes(routes!(get_report, put_report, delete_report))

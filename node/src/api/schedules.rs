@@ -7,8 +7,9 @@ use serde_json::{json, Map, Value};
 
 use super::views::secs;
 use super::{ApiError, Service};
-use crate::engine::schedule::{check_cron, next_fire};
-use crate::model::schedule::{Schedule, ScheduleDoc, SlotOutcome, SlotState};
+use crate::engine::schedule::{check_cron, next_fire, preview as engine_preview};
+use crate::model::schedule::{Schedule, ScheduleDoc, SlotOutcome, SlotState, Trigger};
+use crate::model::ModelError;
 use crate::store::{Command, CommandResult};
 use crate::util::now_ms;
 
@@ -98,6 +99,48 @@ pub fn schedule_of(
 
 pub fn parse(doc: &Value) -> Result<ScheduleDoc, ApiError> {
     Ok(ScheduleDoc::parse(doc, check_cron)?)
+}
+
+/// Fire times a preview answers when not told, and at most.
+pub const PREVIEW_DEFAULT: u32 = 5;
+pub const PREVIEW_MAX: u32 = 50;
+
+/// `POST /schedule/preview`: the first `count` slots (ms) a schedule made
+/// at `now_ms` would fire, computed as the scheduler computes them
+/// (`engine::schedule::preview`). `schedule` is the `schedule` part of a
+/// schedule document (a whole document is read for its `schedule`), checked
+/// as `POST /schedule` checks it; every problem is answered at once.
+pub fn preview(schedule: &Value, count: Option<u32>, now_ms: u64) -> Result<Vec<u64>, ApiError> {
+    let count = count.unwrap_or(PREVIEW_DEFAULT);
+    let mut problems = Vec::new();
+    if !(1..=PREVIEW_MAX).contains(&count) {
+        problems.push(format!(
+            "count must be from 1 to {PREVIEW_MAX}, got {count} (leave it out for {PREVIEW_DEFAULT})"
+        ));
+    }
+    let part = match schedule.get("schedule") {
+        Some(inner) if schedule.get("schedule_type").is_none() => inner,
+        _ => schedule,
+    };
+    let trigger = match Trigger::parse(part, check_cron) {
+        Ok(t) => Some(t),
+        Err(ModelError::Invalid { problems: found, .. }) => {
+            problems.extend(found);
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match trigger {
+        Some(t) if problems.is_empty() => Ok(engine_preview(&t, now_ms, count as usize)),
+        _ => Err(ApiError::BadRequest {
+            message: format!(
+                "the schedule cannot be previewed ({} problem{}); send {{\"schedule_type\": \"frequency\", \"schedule_info\": {{\"run_every\": SECONDS}}}} or {{\"schedule_type\": \"crontab\", \"schedule_info\": {{\"minute\", \"hour\", \"day_of_week\", \"day_of_month\", \"month_of_year\", \"timezone\"}}}}",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            ),
+            details: problems,
+        }),
+    }
 }
 
 impl Service {
@@ -263,5 +306,66 @@ impl Service {
             }
         }
         Ok(commands)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn problems(e: ApiError) -> Vec<String> {
+        match e {
+            ApiError::BadRequest { details, .. } => details,
+            other => panic!("not a 400: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_preview_answers_increasing_fire_times_of_either_kind() {
+        let now = 1_767_611_250_000; // 2026-01-05 11:07:30 UTC
+        let quarter = json!({"schedule_type": "crontab", "schedule_info": {"minute": "*/15"}});
+        let fires = preview(&quarter, None, now).unwrap();
+        assert_eq!(fires.len(), 5);
+        assert_eq!(fires[0], 1_767_611_700_000, "11:15:00");
+        assert!(fires.windows(2).all(|w| w[1] - w[0] == 15 * 60_000), "{fires:?}");
+        let every = json!({"schedule_type": "frequency", "schedule_info": {"run_every": 30}});
+        assert_eq!(
+            preview(&every, Some(2), now).unwrap(),
+            vec![now + 30_000, now + 60_000]
+        );
+        // A whole schedule document is read for its schedule.
+        let doc = json!({"application_id": "a", "schedule": every});
+        assert_eq!(preview(&doc, Some(1), now).unwrap(), vec![now + 30_000]);
+    }
+
+    #[test]
+    fn a_preview_names_every_problem_as_post_schedule_does() {
+        let bad = json!({"schedule_type": "crontab",
+            "schedule_info": {"minute": "75", "hour": ["x"], "timezone": "Mars/Olympus"}});
+        let found = problems(preview(&bad, Some(51), 0).unwrap_err());
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(found[0].starts_with("count must be from 1 to 50"), "{found:?}");
+        assert!(found[1].contains("schedule_info.hour"), "{found:?}");
+        assert!(found[2].contains("minute field \"75\""), "{found:?}");
+        assert!(found[3].contains("Mars/Olympus"), "{found:?}");
+        // The same document is refused the same way by POST /schedule.
+        let doc = json!({"application_id": "a", "schedule": bad});
+        assert_eq!(problems(parse(&doc).unwrap_err()), found[1..].to_vec());
+
+        let found = problems(preview(&json!({"schedule_type": "hourly"}), None, 0).unwrap_err());
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("schedule_type"), "{found:?}");
+        assert!(found[1].contains("schedule_info"), "{found:?}");
+        let found = problems(
+            preview(
+                &json!({"schedule_type": "frequency", "schedule_info": {"run_every": 0}}),
+                Some(0),
+                0,
+            )
+            .unwrap_err(),
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[1].contains("run_every"), "{found:?}");
     }
 }

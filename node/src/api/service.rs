@@ -227,11 +227,6 @@ impl Service {
         Ok(stored_answer(Kind::Step, name, result))
     }
 
-    pub fn list_steps(&self, page: &NamePage) -> pb::ContentList {
-        let sm = self.inner.content.read();
-        page.of(&sm.content.steps, views::step_summary)
-    }
-
     pub fn get_step(&self, name: &str) -> Result<pb::StepInfo, ApiError> {
         let sm = self.inner.content.read();
         sm.content
@@ -257,11 +252,6 @@ impl Service {
         let name = app.name.clone();
         let result = self.write(Command::PutApplication(app)).await?;
         Ok(stored_answer(Kind::Application, &name, result))
-    }
-
-    pub fn list_applications(&self, page: &NamePage) -> pb::ContentList {
-        let sm = self.inner.content.read();
-        page.of(&sm.content.applications, |a| views::summary(&a.name, &a.doc))
     }
 
     /// The stored application (REST answers its document as uploaded, gRPC
@@ -326,11 +316,6 @@ impl Service {
         }
     }
 
-    pub fn list_configurations(&self, page: &NamePage) -> pb::ContentList {
-        let sm = self.inner.content.read();
-        page.of(&sm.content.configurations, |c| views::summary(&c.name, &c.doc))
-    }
-
     /// The stored configuration as the caller's role may see it: for an
     /// administrator encrypted values are ciphertext only; an operator sees
     /// them masked; a viewer sees no values.
@@ -384,8 +369,12 @@ impl Service {
     }
 
     /// Members, leader and health (see `raft::status`).
+    /// The busy workers of each member and the tasks waiting on each queue
+    /// come from this node's replicated state, the same on every member.
     pub async fn cluster_status(&self) -> pb::ClusterStatus {
-        views::cluster(crate::raft::status::cluster_view(&self.inner.raft, &self.inner.content).await)
+        let view = crate::raft::status::cluster_view(&self.inner.raft, &self.inner.content).await;
+        let work = self.inner.content.read().content.work_in_flight();
+        views::cluster(view, &work)
     }
 
     /// Adds a node as a voter (it catches up as a learner first).
@@ -410,42 +399,5 @@ impl Service {
         let req = crate::raft::LeaderRequest::RemoveNode { id };
         crate::raft::membership::change(&self.inner.raft, req).await?;
         Ok(self.cluster_status().await)
-    }
-}
-
-/// A page of a listing in name order: up to `limit` items (all when None)
-/// whose names come after `after`. Content lists are ordered maps in
-/// memory, so a page costs its own size.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct NamePage {
-    pub after: Option<String>,
-    pub limit: Option<usize>,
-}
-
-impl NamePage {
-    fn of<V>(
-        &self,
-        items: &std::collections::BTreeMap<String, V>,
-        view: impl Fn(&V) -> pb::ContentSummary,
-    ) -> pb::ContentList {
-        use std::ops::Bound;
-        let from = match &self.after {
-            Some(a) => Bound::Excluded(a.clone()),
-            None => Bound::Unbounded,
-        };
-        let mut rest = items.range::<String, _>((from, Bound::Unbounded));
-        let page: Vec<pb::ContentSummary> = rest
-            .by_ref()
-            .take(self.limit.unwrap_or(usize::MAX))
-            .map(|(_, v)| view(v))
-            .collect();
-        let next_cursor = match rest.next() {
-            Some(_) => page.last().map(|i| i.name.clone()),
-            None => None,
-        };
-        pb::ContentList {
-            items: page,
-            next_cursor,
-        }
     }
 }

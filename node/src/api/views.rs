@@ -3,7 +3,7 @@
 //! as JSON (their serde shape is DESIGN 4.3's). Each answer is built here,
 //! once, for both transports.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use is_proto::json::{to_proto, to_proto_struct};
 use is_proto::v1 as pb;
@@ -11,9 +11,11 @@ use serde_json::Value;
 
 use crate::model::application::Application;
 use crate::model::configuration::Configuration;
+use crate::model::node::node_of_worker;
 use crate::model::step::{DeclaredParameter, StepRecord};
 use crate::model::task::{KeptOutcome, LogLine, StepTask, TaskState};
 use crate::raft::status::ClusterView;
+use crate::store::queries::WorkInFlight;
 use crate::store::RunRecord;
 
 /// Milliseconds since the epoch as the seconds the API shows.
@@ -55,17 +57,20 @@ pub fn summary(name: &str, doc: &Value) -> pb::ContentSummary {
         description: text("description"),
         version: text("version"),
         author: text("author"),
+        ..Default::default()
     }
 }
 
 pub fn step_summary(step: &StepRecord) -> pb::ContentSummary {
-    let meta = step.meta.clone().unwrap_or_default();
+    let meta = step.meta.as_ref();
+    let text =
+        |f: fn(&crate::model::step::StepMeta) -> &String| Some(meta.map(f).cloned().unwrap_or_default());
     pb::ContentSummary {
         name: step.name.clone(),
-        friendly_name: Some(meta.friendly_name),
-        description: Some(meta.description),
-        version: Some(meta.version),
-        author: None,
+        friendly_name: text(|m| &m.friendly_name),
+        description: text(|m| &m.description),
+        version: text(|m| &m.version),
+        ..Default::default()
     }
 }
 
@@ -328,7 +333,21 @@ pub fn run_status(r: &RunRecord, tasks: &[StepTask], served: &BTreeSet<String>) 
     }
 }
 
-pub fn cluster(view: ClusterView) -> pb::ClusterStatus {
+/// The cluster, with each member's busy workers (its STARTED tasks) and
+/// every queue some member serves or some task waits on, from `work`.
+pub fn cluster(view: ClusterView, work: &WorkInFlight) -> pb::ClusterStatus {
+    let mut busy: BTreeMap<u64, u64> = BTreeMap::new();
+    for (worker, n) in &work.started_by_worker {
+        if let Some(node) = node_of_worker(worker) {
+            *busy.entry(node).or_default() += n;
+        }
+    }
+    let mut queues = work.pending_by_queue.clone();
+    for m in &view.members {
+        for q in m.served_queues.iter().flatten() {
+            queues.entry(q.clone()).or_default();
+        }
+    }
     pb::ClusterStatus {
         answered_by: view.answered_by,
         health_seen_by: view.health_seen_by,
@@ -348,11 +367,16 @@ pub fn cluster(view: ClusterView) -> pb::ClusterStatus {
                 leader: m.leader,
                 this_node: m.this_node,
                 served_queues: m.served_queues.unwrap_or_default(),
+                busy_workers: m.workers.map(|_| busy.get(&m.id).copied().unwrap_or(0)),
                 workers: m.workers,
                 health: m.health.as_str().to_string(),
                 last_contact_ms: m.last_contact_ms,
                 replication_lag: m.replication_lag,
             })
+            .collect(),
+        queues: queues
+            .into_iter()
+            .map(|(queue, pending)| pb::QueueDepth { queue, pending })
             .collect(),
     }
 }

@@ -17,19 +17,54 @@ use croner::Cron;
 
 use crate::model::schedule::{Schedule, Trigger};
 
-/// Checks a five-field cron pattern and an IANA time zone name.
-pub fn check_cron(pattern: &str, timezone: Option<&str>) -> Result<(), String> {
-    if pattern.split_whitespace().count() != 5 {
-        return Err(format!(
+/// A cron pattern's fields, in order, as schedule documents name them,
+/// with the values each takes.
+const FIELDS: [(&str, &str); 5] = [
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day_of_month", "1-31"),
+    ("month_of_year", "1-12 or JAN-DEC"),
+    ("day_of_week", "0-7 or SUN-SAT, 0 and 7 both Sunday"),
+];
+
+/// Checks a five-field cron pattern and an IANA time zone name, answering
+/// every problem: each field that is wrong on its own is named.
+pub fn check_cron(pattern: &str, timezone: Option<&str>) -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    let fields: Vec<&str> = pattern.split_whitespace().collect();
+    if fields.len() != FIELDS.len() {
+        problems.push(format!(
             "cron pattern {pattern:?} must have five fields: minute hour day_of_month month_of_year day_of_week"
         ));
+    } else if let Err(whole) = Cron::from_str(pattern) {
+        for (i, field) in fields.iter().copied().enumerate() {
+            let mut alone = ["*"; 5];
+            alone[i] = field;
+            if let Err(e) = Cron::from_str(&alone.join(" ")) {
+                let (name, values) = FIELDS[i];
+                problems.push(format!(
+                    "cron pattern {pattern:?}: the {name} field {field:?} is not valid ({e}); it takes {values}, \
+                     a list (1,15), a range (1-5), a step (*/15) or *"
+                ));
+            }
+        }
+        // Fields fine one by one but not together: the pattern as a whole.
+        if problems.is_empty() {
+            problems.push(format!("cron pattern {pattern:?} is not valid: {whole}"));
+        }
     }
-    Cron::from_str(pattern).map_err(|e| format!("cron pattern {pattern:?} is not valid: {e}"))?;
     if let Some(tz) = timezone {
-        Tz::from_str(tz)
-            .map_err(|_| format!("unknown time zone {tz:?} (use an IANA name such as Europe/Paris)"))?;
+        if Tz::from_str(tz).is_err() {
+            problems.push(format!(
+                "unknown time zone {tz:?} (use an IANA name such as Europe/Paris)"
+            ));
+        }
     }
-    Ok(())
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// The first slot strictly after `after_ms`.
@@ -70,6 +105,22 @@ pub fn next_fire(s: &Schedule) -> Option<u64> {
         s.state.anchor_ms,
         s.state.last_slot_ms.unwrap_or(s.state.anchor_ms),
     )
+}
+
+/// The first `count` slots of a schedule with `trigger` made at `now_ms`:
+/// what the scheduler would fire (a new schedule is anchored at its
+/// creation). Fewer when the pattern has no more occurrences.
+pub fn preview(trigger: &Trigger, now_ms: u64, count: usize) -> Vec<u64> {
+    let mut slots = Vec::with_capacity(count);
+    let mut after = now_ms;
+    while slots.len() < count {
+        let Some(slot) = next_slot_after(trigger, now_ms, after) else {
+            break;
+        };
+        slots.push(slot);
+        after = slot;
+    }
+    slots
 }
 
 /// What is due now for one schedule, in slot order.
@@ -245,10 +296,45 @@ mod tests {
     #[test]
     fn bad_patterns_and_zones_are_refused_naming_them() {
         assert!(check_cron("*/5 * * * *", Some("America/New_York")).is_ok());
-        assert!(check_cron("61 * * * *", None).unwrap_err().contains("61 * * * *"));
-        assert!(check_cron("* * * *", None).unwrap_err().contains("five fields"));
-        assert!(check_cron("* * * * *", Some("Mars/Olympus"))
-            .unwrap_err()
-            .contains("Mars/Olympus"));
+        assert!(check_cron("61 * * * *", None).unwrap_err()[0].contains("61 * * * *"));
+        assert!(check_cron("* * * *", None).unwrap_err()[0].contains("five fields"));
+        assert!(check_cron("* * * * *", Some("Mars/Olympus")).unwrap_err()[0].contains("Mars/Olympus"));
+        // Every problem at once, each bad field by its name.
+        let all = check_cron("61 25 * * *", Some("Mars/Olympus")).unwrap_err();
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(all[0].contains("minute field \"61\""), "{all:?}");
+        assert!(all[1].contains("hour field \"25\""), "{all:?}");
+        assert!(all[2].contains("Mars/Olympus"), "{all:?}");
+    }
+
+    #[test]
+    fn a_preview_lists_the_slots_the_scheduler_would_fire() {
+        let utc = Tz::UTC;
+        let now = ms(utc, 2026, 1, 5, 11, 7, 30);
+        let quarter = Trigger::Cron {
+            pattern: "*/15 * * * *".into(),
+            timezone: None,
+        };
+        assert_eq!(
+            preview(&quarter, now, 5),
+            vec![
+                ms(utc, 2026, 1, 5, 11, 15, 0),
+                ms(utc, 2026, 1, 5, 11, 30, 0),
+                ms(utc, 2026, 1, 5, 11, 45, 0),
+                ms(utc, 2026, 1, 5, 12, 0, 0),
+                ms(utc, 2026, 1, 5, 12, 15, 0)
+            ]
+        );
+        // The same slots a new schedule made now fires.
+        let s = schedule(quarter.clone(), now);
+        assert_eq!(next_fire(&s), Some(preview(&quarter, now, 1)[0]));
+        let every = Trigger::Every { every_ms: 90_000 };
+        assert_eq!(preview(&every, 1_000, 3), vec![91_000, 181_000, 271_000]);
+        // In a time zone: 09:00 in Paris is 08:00 UTC in winter.
+        let paris = Trigger::Cron {
+            pattern: "0 9 * * *".into(),
+            timezone: Some("Europe/Paris".into()),
+        };
+        assert_eq!(preview(&paris, now, 1), vec![ms(utc, 2026, 1, 6, 8, 0, 0)]);
     }
 }

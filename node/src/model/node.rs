@@ -28,3 +28,28 @@ impl NodeInfo {
         q
     }
 }
+
+/// The prefix of the names of node `id`'s workers (`node<id>/worker-<n>`),
+/// the names attempts record as their worker.
+pub fn worker_prefix(id: u64) -> String {
+    format!("node{id}")
+}
+
+/// The node a worker name (as [`worker_prefix`] spells it) belongs to.
+pub fn node_of_worker(worker: &str) -> Option<u64> {
+    let (prefix, _) = worker.split_once('/')?;
+    prefix.strip_prefix("node")?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_name_tells_its_node() {
+        let name = format!("{}/worker-3", worker_prefix(12));
+        assert_eq!(node_of_worker(&name), Some(12));
+        assert_eq!(node_of_worker("w"), None);
+        assert_eq!(node_of_worker("nodeX/worker-1"), None);
+    }
+}

@@ -26,6 +26,22 @@ pub enum Trigger {
     },
 }
 
+impl Trigger {
+    /// Reads the `schedule` part of a schedule document
+    /// (`{"schedule_type", "schedule_info"}`) as `ScheduleDoc::parse` does,
+    /// answering every problem at once.
+    pub fn parse(
+        schedule: &Value,
+        check_cron: impl Fn(&str, Option<&str>) -> Result<(), Vec<String>>,
+    ) -> Result<Trigger, ModelError> {
+        let mut problems = Vec::new();
+        match trigger_of(schedule, &mut problems, &check_cron) {
+            Some(trigger) if problems.is_empty() => Ok(trigger),
+            _ => Err(ModelError::invalid("the schedule", problems)),
+        }
+    }
+}
+
 /// What a due slot does while the previous run of its schedule is unfinished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Overlap {
@@ -146,7 +162,7 @@ impl ScheduleDoc {
     /// `check_cron` checks a pattern and a time zone (the engine owns cron).
     pub fn parse(
         doc: &Value,
-        check_cron: impl Fn(&str, Option<&str>) -> Result<(), String>,
+        check_cron: impl Fn(&str, Option<&str>) -> Result<(), Vec<String>>,
     ) -> Result<ScheduleDoc, ModelError> {
         let mut problems = Vec::new();
         let Some(obj) = doc.as_object() else {
@@ -221,7 +237,7 @@ impl ScheduleDoc {
 fn trigger_of(
     schedule: &Value,
     problems: &mut Vec<String>,
-    check_cron: &impl Fn(&str, Option<&str>) -> Result<(), String>,
+    check_cron: &impl Fn(&str, Option<&str>) -> Result<(), Vec<String>>,
 ) -> Option<Trigger> {
     let Some(obj) = schedule.as_object() else {
         problems.push(
@@ -229,73 +245,85 @@ fn trigger_of(
         );
         return None;
     };
-    let info = obj.get("schedule_info").and_then(Value::as_object);
-    let Some(info) = info else {
+    let kind = obj.get("schedule_type").and_then(Value::as_str);
+    if !matches!(kind, Some("frequency" | "crontab")) {
+        problems.push(format!(
+            "\"schedule.schedule_type\" must be \"frequency\" or \"crontab\", got {}",
+            obj.get("schedule_type")
+                .map_or("nothing".to_string(), Value::to_string)
+        ));
+    }
+    let Some(info) = obj.get("schedule_info").and_then(Value::as_object) else {
         problems.push("\"schedule.schedule_info\" must be an object".into());
         return None;
     };
-    match obj.get("schedule_type").and_then(Value::as_str) {
-        Some("frequency") => {
-            let every = info.get("run_every").and_then(|v| match v {
-                Value::Number(n) => n.as_f64(),
-                Value::String(s) => s.trim().parse().ok(),
-                _ => None,
-            });
-            match every {
-                Some(s) if (0.1..=366.0 * 86_400.0).contains(&s) => Some(Trigger::Every {
-                    every_ms: (s * 1000.0).round() as u64,
-                }),
-                _ => {
-                    problems.push(format!(
-                        "\"schedule_info.run_every\" must be a number of seconds from 0.1 to a year, got {}",
-                        info.get("run_every").cloned().unwrap_or(Value::Null)
-                    ));
-                    None
-                }
-            }
-        }
-        Some("crontab") => {
-            let mut fields = Vec::with_capacity(CRON_FIELDS.len());
-            for key in CRON_FIELDS {
-                match info.get(key) {
-                    None | Some(Value::Null) => fields.push("*".to_string()),
-                    Some(Value::String(s)) if !s.trim().is_empty() && !s.contains(char::is_whitespace) => {
-                        fields.push(s.trim().to_string())
-                    }
-                    Some(Value::Number(n)) => fields.push(n.to_string()),
-                    Some(other) => {
-                        problems.push(format!(
-                            "\"schedule_info.{key}\" must be one cron field, got {other}"
-                        ));
-                        return None;
-                    }
-                }
-            }
-            let timezone = match info.get("timezone") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(tz)) if !tz.trim().is_empty() => Some(tz.trim().to_string()),
-                Some(other) => {
-                    problems.push(format!(
-                        "\"schedule_info.timezone\" must be a time zone name, got {other}"
-                    ));
-                    return None;
-                }
-            };
-            let pattern = fields.join(" ");
-            match check_cron(&pattern, timezone.as_deref()) {
-                Ok(()) => Some(Trigger::Cron { pattern, timezone }),
-                Err(e) => {
-                    problems.push(e);
-                    None
-                }
-            }
-        }
-        other => {
+    match kind {
+        Some("frequency") => every_of(info, problems),
+        Some("crontab") => cron_of(info, problems, check_cron),
+        _ => None,
+    }
+}
+
+fn every_of(info: &Map<String, Value>, problems: &mut Vec<String>) -> Option<Trigger> {
+    let every = info.get("run_every").and_then(|v| match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    });
+    match every {
+        Some(s) if (0.1..=366.0 * 86_400.0).contains(&s) => Some(Trigger::Every {
+            every_ms: (s * 1000.0).round() as u64,
+        }),
+        _ => {
             problems.push(format!(
-                "\"schedule.schedule_type\" must be \"frequency\" or \"crontab\", got {}",
-                other.map_or("nothing".to_string(), |t| format!("{t:?}"))
+                "\"schedule_info.run_every\" must be a number of seconds from 0.1 to a year, got {}",
+                info.get("run_every").cloned().unwrap_or(Value::Null)
             ));
             None
         }
     }
+}
+
+/// A crontab's fields, each problem named: a field of the wrong type is
+/// read as `*` so that the others are still checked.
+fn cron_of(
+    info: &Map<String, Value>,
+    problems: &mut Vec<String>,
+    check_cron: &impl Fn(&str, Option<&str>) -> Result<(), Vec<String>>,
+) -> Option<Trigger> {
+    let mut usable = true;
+    let mut fields = Vec::with_capacity(CRON_FIELDS.len());
+    for key in CRON_FIELDS {
+        match info.get(key) {
+            None | Some(Value::Null) => fields.push("*".to_string()),
+            Some(Value::String(s)) if !s.trim().is_empty() && !s.trim().contains(char::is_whitespace) => {
+                fields.push(s.trim().to_string())
+            }
+            Some(Value::Number(n)) => fields.push(n.to_string()),
+            Some(other) => {
+                problems.push(format!(
+                    "\"schedule_info.{key}\" must be one cron field (such as \"*/15\" or \"1-5\"), got {other}"
+                ));
+                fields.push("*".to_string());
+                usable = false;
+            }
+        }
+    }
+    let timezone = match info.get("timezone") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(tz)) if !tz.trim().is_empty() => Some(tz.trim().to_string()),
+        Some(other) => {
+            problems.push(format!(
+                "\"schedule_info.timezone\" must be a time zone name such as \"Europe/Paris\", got {other}"
+            ));
+            usable = false;
+            None
+        }
+    };
+    let pattern = fields.join(" ");
+    if let Err(e) = check_cron(&pattern, timezone.as_deref()) {
+        problems.extend(e);
+        usable = false;
+    }
+    usable.then_some(Trigger::Cron { pattern, timezone })
 }

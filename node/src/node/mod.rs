@@ -242,7 +242,7 @@ impl Node {
                 keys: keys.clone(),
             },
             worker_queues,
-            worker_prefix: format!("node{}", cfg.node_id),
+            worker_prefix: crate::model::node::worker_prefix(cfg.node_id),
             others: vec![Box::new(ListenerChild {
                 router,
                 listener,

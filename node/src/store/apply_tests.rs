@@ -366,3 +366,31 @@ fn each_schedule_slot_is_recorded_once_and_overlap_skip_is_recorded() {
         CommandResult::Task { changed: false, .. }
     ));
 }
+
+#[test]
+fn work_in_flight_counts_ready_tasks_by_queue_and_started_ones_by_worker() {
+    let mut c = Content::default();
+    // A and C are ready at once; B waits for A, so it is not counted.
+    c.apply(Command::create_run(run_spec(
+        r#"{"name": "a", "steps": [{"name": "A", "file": "F", "output_to": ["B"]},
+                                  {"name": "B", "file": "F"}, {"name": "C", "file": "F"}]}"#,
+    )));
+    let work = c.work_in_flight();
+    assert_eq!(work.pending_by_queue, [("q".to_string(), 2)].into());
+    assert!(work.started_by_worker.is_empty());
+    c.apply(Command::Task {
+        id: "r1-0".into(),
+        event: start(1),
+    });
+    let work = c.work_in_flight();
+    assert_eq!(work.pending_by_queue, [("q".to_string(), 1)].into());
+    assert_eq!(work.started_by_worker, [("w".to_string(), 1)].into());
+    c.apply(Command::Task {
+        id: "r1-0".into(),
+        event: finish(1, true, 30),
+    });
+    // A is done and B became ready: two wait, nothing runs.
+    let work = c.work_in_flight();
+    assert_eq!(work.pending_by_queue, [("q".to_string(), 2)].into());
+    assert!(work.started_by_worker.is_empty());
+}

@@ -7,10 +7,25 @@
 //! machine lets go of an item in memory only as the store commits it, so
 //! an item missing from memory is in the store (or does not exist).
 
+use std::collections::{HashMap, HashSet};
+
+use redb::ReadTransaction;
+
 use super::disk::{DiskError, RunFilter, RunPage, RunsCursor};
 use super::queries::{StepInputs, UpstreamData};
 use super::{ContentHandle, RunRecord};
-use crate::model::task::{LogLine, StepTask};
+use crate::model::task::{LogLine, StepTask, TaskState};
+
+/// What a listing shows of a run: its id, state and times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunHead {
+    pub id: String,
+    pub state: TaskState,
+    pub created_ms: u64,
+    /// When its first step started (None before it did).
+    pub start_ms: Option<u64>,
+    pub end_ms: Option<u64>,
+}
 
 impl ContentHandle {
     /// A task, finished or not.
@@ -189,6 +204,81 @@ impl ContentHandle {
             None
         };
         Ok(RunPage { runs: hot, next })
+    }
+
+    /// The newest run (by creation time, then id, as run listings order
+    /// them) of each application of `apps`, in that order. One pass over
+    /// the runs in memory and one index lookup per application in the
+    /// store: the cost follows the page and the work in flight, never the
+    /// history.
+    pub fn newest_runs(&self, apps: &[&str]) -> Result<Vec<Option<RunHead>>, DiskError> {
+        if apps.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: HashSet<&str> = apps.iter().copied().collect();
+        let mut hot: HashMap<String, RunRecord> = {
+            let sm = self.read();
+            let mut newest: HashMap<&str, &RunRecord> = HashMap::new();
+            for run in sm.content.all_runs() {
+                let app = run.spec.app.name.as_str();
+                if !wanted.contains(app) {
+                    continue;
+                }
+                let slot = newest.entry(app).or_insert(run);
+                if newest_first(run, slot).is_lt() {
+                    *slot = run;
+                }
+            }
+            newest
+                .into_iter()
+                .map(|(app, run)| (app.to_string(), run.clone()))
+                .collect()
+        };
+        let r = self.disk.reader()?;
+        apps.iter()
+            .map(|app| {
+                let stored = self.disk.newest_finished_run(&r, app)?;
+                // Memory wins a tie: it is the newer state of the same run.
+                let run = match (hot.remove(*app), stored) {
+                    (Some(h), Some(s)) if newest_first(&s, &h).is_lt() => Some(s),
+                    (Some(h), _) => Some(h),
+                    (None, s) => s,
+                };
+                run.map(|run| self.head_of(&r, &run)).transpose()
+            })
+            .collect()
+    }
+
+    /// A run's head. Its start is the earliest first attempt of its root
+    /// steps (those nothing feeds): every other step starts after one of
+    /// them ended, so only the roots are read.
+    fn head_of(&self, r: &ReadTransaction, run: &RunRecord) -> Result<RunHead, DiskError> {
+        let mut root = vec![true; run.task_ids.len()];
+        for (_, to) in crate::model::application::edges(&run.spec.app.steps) {
+            if let Some(flag) = root.get_mut(to) {
+                *flag = false;
+            }
+        }
+        let first_start = |t: &StepTask| t.attempts.first().map(|a| a.start_ms);
+        let mut start_ms: Option<u64> = None;
+        for (id, _) in run.task_ids.iter().zip(root).filter(|(_, root)| *root) {
+            let in_memory = self.read().content.any_task(id).map(first_start);
+            let started = match in_memory {
+                Some(started) => started,
+                None => self.disk.task(r, id)?.as_ref().and_then(first_start),
+            };
+            start_ms = match (start_ms, started) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(RunHead {
+            id: run.spec.id.clone(),
+            state: run.run.state,
+            created_ms: run.spec.created_ms,
+            start_ms,
+            end_ms: run.end_ms,
+        })
     }
 
     /// Replaces the upstream data the store holds in `inputs` by the data.

@@ -3,6 +3,8 @@
 //! variables, its upstream data, its configuration), which steps a success
 //! makes ready, and which tasks wait for a worker.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 use super::Content;
@@ -297,6 +299,37 @@ impl Content {
             .collect();
         tasks.sort_by(|a, b| (a.0, &a.1.task_id).cmp(&(b.0, &b.1.task_id)));
         tasks.into_iter().map(|(_, w)| w).collect()
+    }
+}
+
+/// The work going on now, as the replicated state records it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkInFlight {
+    /// Ready PENDING step tasks (waiting for a worker), by queue.
+    pub pending_by_queue: BTreeMap<String, u64>,
+    /// STARTED step tasks, by the worker running their current attempt.
+    pub started_by_worker: BTreeMap<String, u64>,
+}
+
+impl Content {
+    /// What waits and what runs: one pass over the unfinished tasks in
+    /// memory, so the cost follows the work in flight, not the history.
+    pub fn work_in_flight(&self) -> WorkInFlight {
+        let mut work = WorkInFlight::default();
+        for t in self.tasks.values() {
+            match t.state {
+                TaskState::Pending if t.ready => {
+                    *work.pending_by_queue.entry(t.spec.queue.clone()).or_default() += 1;
+                }
+                TaskState::Started => {
+                    if let Some(a) = t.current_attempt() {
+                        *work.started_by_worker.entry(a.worker.clone()).or_default() += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        work
     }
 }
 

@@ -199,4 +199,27 @@ impl Disk {
         }
         Ok(page)
     }
+
+    /// The newest finished run of application `app`: the last entry of its
+    /// part of the application index, so one lookup whatever the history.
+    pub fn newest_finished_run(
+        &self,
+        r: &ReadTransaction,
+        app: &str,
+    ) -> Result<Option<RunRecord>, DiskError> {
+        let prefix = keys::name(app);
+        let (lo, hi) = keys::page_range(&prefix, None, None, None);
+        let index = r.open_table(RUN_APP).map_err(rerr)?;
+        for item in index.range(lo.as_slice()..hi.as_slice()).map_err(rerr)?.rev() {
+            let (k, _) = item.map_err(rerr)?;
+            let Some((_, id)) = keys::index_parts(k.value(), prefix.len()) else {
+                continue;
+            };
+            // An index entry whose run expired in the same write is passed over.
+            if let Some(run) = self.run(r, id)? {
+                return Ok(Some(run));
+            }
+        }
+        Ok(None)
+    }
 }

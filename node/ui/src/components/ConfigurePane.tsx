@@ -11,7 +11,7 @@
 // (POST /applications).
 import { useEffect, useId, useMemo, useState, type FormEvent } from "react";
 import { ApiError, can, enc, get, page, post, withQuery } from "../api";
-import { Dialog, ErrorBox } from "./common";
+import { Dialog, ErrorBox, Padlock } from "./common";
 
 export interface ConfigurePaneProps {
   app: Record<string, any>;
@@ -418,7 +418,7 @@ function ConfigValues({ name, used, writer }: { name: string; used: string[]; wr
               <td>
                 {v.encrypted ? (
                   <span className="padlock cfg-locked" title="Encrypted: the value is never shown">
-                    <Padlock />
+                    <Padlock className="cfg-padlock" />
                     encrypted
                   </span>
                 ) : v.value === undefined ? (
@@ -478,15 +478,5 @@ function ConfigValues({ name, used, writer }: { name: string; used: string[]; wr
       ) : null}
       <ErrorBox error={error} />
     </div>
-  );
-}
-
-/** A padlock drawn inline (an emoji needs a font the machine may not have). */
-function Padlock() {
-  return (
-    <svg className="cfg-padlock" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false">
-      <path d="M5 7V5a3 3 0 0 1 6 0v2" fill="none" stroke="currentColor" strokeWidth="1.6" />
-      <rect x="3" y="7" width="10" height="7.5" rx="1.5" fill="currentColor" />
-    </svg>
   );
 }

@@ -98,13 +98,8 @@ function Applications() {
 
   const mayRun = can("run");
   const mayWrite = can("write");
-  // The node filters by `search`; the same test here keeps the page right
-  // while a node that ignores the parameter answers.
-  const needle = query.toLowerCase();
-  const matches = (a: AppItem) =>
-    !needle || [a.name, a.friendly_name, a.description].some((t) => t?.toLowerCase().includes(needle));
-  const shown = (items ?? []).filter(matches);
-  const searchIgnored = !!needle && !!items && shown.length < items.length;
+  // The node searches (`search`) and pages; the page shows what it answers.
+  const shown = items ?? [];
 
   async function run(a: AppItem) {
     setRunError(null);
@@ -150,9 +145,6 @@ function Applications() {
           </span>
         ) : null}
       </div>
-      {searchIgnored ? (
-        <p className="notice">This node does not search applications itself: only the matches on this page are shown.</p>
-      ) : null}
       <ErrorBox error={runError} />
       <ErrorBox error={error} />
       {items && shown.length === 0 ? (

@@ -16,7 +16,6 @@ export interface StepSummary {
 /** The drag-and-drop type that carries a step class name to the canvas. */
 export const STEP_MIME = "application/x-is-step";
 const PAGE = 50;
-const EXTRA_PAGES = 4;
 
 function matches(s: StepSummary, text: string): boolean {
   const t = text.trim().toLowerCase();
@@ -43,17 +42,8 @@ export function Registry({ onAdd }: { onAdd: (file: string) => void }) {
     setLoading(true);
     setError(null);
     (async () => {
-      let p = await page<StepSummary>(withQuery("/steps", { limit: PAGE, search: query }), ctl.signal);
-      let all = p.items;
-      // A node whose listing does not search answers every step: look a few
-      // pages further for matches (never the whole listing).
-      for (let more = 0; query && p.next && more < EXTRA_PAGES; more++) {
-        if (p.items.every((s) => matches(s, query)) || all.filter((s) => matches(s, query)).length >= 10) break;
-        const cursor = decodeURIComponent(p.next);
-        p = await page<StepSummary>(withQuery("/steps", { limit: PAGE, search: query, cursor }), ctl.signal);
-        all = [...all, ...p.items];
-      }
-      setItems(all);
+      const p = await page<StepSummary>(withQuery("/steps", { limit: PAGE, search: query }), ctl.signal);
+      setItems(p.items);
       setNext(p.next);
     })()
       .catch((e) => {
@@ -80,8 +70,8 @@ export function Registry({ onAdd }: { onAdd: (file: string) => void }) {
     }
   };
 
-  // Filtering here too keeps the pane right while typing (and with a node
-  // whose listing does not search).
+  // Filtering the loaded page too keeps the pane right while the search
+  // for what was typed is on its way.
   const shown = items.filter((s) => matches(s, search));
   const start = (e: DragEvent, name: string) => {
     e.dataTransfer.setData(STEP_MIME, name);
