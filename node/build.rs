@@ -78,9 +78,10 @@ fn build_ui() {
         out.display()
     );
     let mut code = String::from(
-        "/// (path under the UI's root, contents as Vite built them, gzip of them\n\
-         /// for text files that shrink).\n\
-         pub(super) static FILES: &[(&str, &[u8], Option<&[u8]>)] = &[\n",
+        "/// A file: path under the UI's root, contents as Vite built them, and\n\
+         /// their gzip for text files that shrink.\n\
+         pub(super) type UiFile = (&'static str, &'static [u8], Option<&'static [u8]>);\n\
+         pub(super) static FILES: &[UiFile] = &[\n",
     );
     for f in &files {
         let rel = f
