@@ -87,6 +87,7 @@ impl LocalCluster {
             env,
             tls,
             http: reqwest::Client::builder()
+                .pool_idle_timeout(crate::POOL_IDLE)
                 .timeout(Duration::from_secs(40))
                 .build()?,
         };

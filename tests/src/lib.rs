@@ -100,6 +100,21 @@ pub async fn grpc_client(port: u16, user: &str, password: &str) -> Result<GrpcCl
     ))
 }
 
+/// How long the harness's clients keep an idle connection: below the
+/// node's `header_read_timeout_seconds` (10 s), after which the node closes
+/// an idle keep-alive connection. A longer pool time let a request race that
+/// close and fail with "connection closed before message completed" after a
+/// test had waited for a schedule's slots.
+pub const POOL_IDLE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The plain REST client of the harness.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(POOL_IDLE)
+        .build()
+        .expect("a reqwest client with default TLS settings builds")
+}
+
 /// A REST client over https trusting only the PEM certificates in
 /// `trusted` (none: it trusts nothing, so every server is refused).
 pub fn https_client(trusted: Option<&[u8]>) -> Result<reqwest::Client> {
@@ -115,6 +130,7 @@ pub fn https_client(trusted: Option<&[u8]>) -> Result<reqwest::Client> {
         .with_no_client_auth();
     Ok(reqwest::Client::builder()
         .use_preconfigured_tls(config)
+        .pool_idle_timeout(POOL_IDLE)
         .timeout(std::time::Duration::from_secs(40))
         .build()?)
 }

@@ -55,7 +55,7 @@ impl TestNode {
             extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             config: None,
             tls: false,
-            http: reqwest::Client::new(),
+            http: crate::http_client(),
         };
         node.spawn().await?;
         Ok(node)
@@ -73,7 +73,7 @@ impl TestNode {
             extra_env: all.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             config: None,
             tls: true,
-            http: reqwest::Client::new(),
+            http: crate::http_client(),
         };
         node.spawn().await?;
         Ok(node)
@@ -98,7 +98,7 @@ impl TestNode {
             extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             config: Some(config),
             tls: false,
-            http: reqwest::Client::new(),
+            http: crate::http_client(),
         };
         node.spawn().await?;
         Ok(node)

@@ -35,7 +35,7 @@ async fn no_arguments_gives_a_working_node_on_8080() {
         .unwrap();
 
     let pw_file = cwd.path().join("is-data/initial-admin-password");
-    let http = reqwest::Client::new();
+    let http = is_tests::http_client();
     // Ready once the generated password works.
     let password = poll(Duration::from_secs(30), async || {
         let log = || std::fs::read_to_string(&log_path).unwrap_or_default();

@@ -21,7 +21,7 @@ fn error_doc(status: u16, content_type: &str, body: &str) -> Result<Value, Strin
 }
 
 async fn call(node: &TestNode, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
-    let mut req = reqwest::Client::new()
+    let mut req = is_tests::http_client()
         .request(method.parse().unwrap(), node.url(path))
         .basic_auth("isadmin", Some(PASSWORD));
     if let Some(b) = body {
@@ -41,7 +41,7 @@ async fn call(node: &TestNode, method: &str, path: &str, body: Option<&str>) -> 
 #[tokio::test]
 async fn the_document_is_public_and_every_operation_reaches_its_handler() {
     let node = TestNode::start().await.unwrap();
-    let anonymous = reqwest::Client::new();
+    let anonymous = is_tests::http_client();
     let resp = anonymous
         .get(node.url("/api/v1/openapi.json"))
         .send()

@@ -20,7 +20,7 @@ async fn call(
     path: &str,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let req = reqwest::Client::new().request(method.parse().unwrap(), node.url(path));
+    let req = is_tests::http_client().request(method.parse().unwrap(), node.url(path));
     let req = match auth {
         Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
         Auth::Bearer(t) => req.bearer_auth(t),
@@ -229,7 +229,7 @@ async fn a_session_opened_with_an_api_key_ends_with_the_key() {
 #[tokio::test]
 async fn scripts_get_no_basic_challenge_and_the_audit_records_sign_ins() {
     let node = TestNode::start().await.unwrap();
-    let http = reqwest::Client::new();
+    let http = is_tests::http_client();
     let plain = http.get(node.url("/api/v1/steps")).send().await.unwrap();
     assert_eq!(plain.status().as_u16(), 401);
     assert!(

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 /// `GET path` answering (status, body, the next page's cursor if any).
 async fn get_page(node: &TestNode, path: &str) -> (u16, Value, Option<String>) {
-    let resp = reqwest::Client::new()
+    let resp = is_tests::http_client()
         .get(node.url(path))
         .basic_auth("isadmin", Some(PASSWORD))
         .send()

@@ -82,7 +82,7 @@ async fn a_self_signed_node_serves_https_only_to_clients_that_trust_its_certific
     assert_eq!(logged(node.log()), 1, "{}", node.log());
 
     // Plain HTTP from loopback is answered only with the way to TLS.
-    let plain = reqwest::Client::new()
+    let plain = is_tests::http_client()
         .get(format!("http://127.0.0.1:{}/api/v1/about", node.port))
         .basic_auth("isadmin", Some(PASSWORD))
         .send()
@@ -140,7 +140,7 @@ async fn plain_loopback_clients_are_served_when_allowed_and_silent_handshakes_ar
     ])
     .await
     .unwrap();
-    let plain = reqwest::Client::new()
+    let plain = is_tests::http_client()
         .get(format!("http://127.0.0.1:{}/api/v1/about", node.port))
         .basic_auth("isadmin", Some(PASSWORD))
         .send()

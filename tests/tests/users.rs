@@ -21,7 +21,7 @@ async fn call(
     path: &str,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let http = reqwest::Client::new();
+    let http = is_tests::http_client();
     let req = http.request(method.parse().unwrap(), node.url(path));
     let req = match auth {
         Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
@@ -329,7 +329,7 @@ async fn failed_logins_back_off_per_user_with_retry_after() {
         assert_eq!(status, 401);
     }
     // Now even the right password waits, without a hash being spent.
-    let resp = reqwest::Client::new()
+    let resp = is_tests::http_client()
         .get(node.url("/api/v1/users/me"))
         .basic_auth("bob", Some("bob-password"))
         .send()
@@ -385,7 +385,7 @@ async fn the_audit_trail_records_changes_refusals_and_failed_logins() {
     .await;
     assert_eq!(status, 401);
     // Without credentials nothing is recorded: an anonymous flood makes no writes.
-    let anonymous = reqwest::Client::new()
+    let anonymous = is_tests::http_client()
         .post(node.url("/api/v1/steps"))
         .json(&json!({"name": "X", "data": ""}))
         .send()

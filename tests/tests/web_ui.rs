@@ -300,7 +300,7 @@ async fn anonymous_get(
     path: &str,
     accept: &str,
 ) -> (u16, reqwest::header::HeaderMap, String) {
-    let resp = reqwest::Client::new()
+    let resp = is_tests::http_client()
         .get(node.url(path))
         .header(reqwest::header::ACCEPT, accept)
         .send()
@@ -378,7 +378,7 @@ async fn the_node_serves_the_ui_to_a_browser_without_a_session() {
     assert!(!body.is_empty());
     // A browser that accepts gzip gets the script compressed (once, at
     // build time); one that does not gets it plain.
-    let resp = reqwest::Client::new()
+    let resp = is_tests::http_client()
         .get(node.url(script))
         .header(reqwest::header::ACCEPT_ENCODING, "gzip, deflate, br")
         .send()

@@ -368,8 +368,18 @@ function ImportZone({ onImported, onOpen }: { onImported: () => void; onOpen: (n
           {done.replaced ? " (replacing the earlier upload)" : ""}: {count(done.steps, "step")},{" "}
           {count(done.applications, "application")}, {count(done.configurations, "configuration")}. Activate it to register
           its content, then install it.{" "}
-          <button className="pg-link" onClick={() => onOpen(done.name)}>
+          <button
+            className="pg-link"
+            onClick={() => {
+              // The pack's page takes it from here (activate, install).
+              setDone(null);
+              onOpen(done.name);
+            }}
+          >
             Open {done.name}
+          </button>{" "}
+          <button className="icon" aria-label="Dismiss" onClick={() => setDone(null)}>
+            ✕
           </button>
         </div>
       ) : null}
