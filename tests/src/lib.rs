@@ -30,7 +30,7 @@ pub use fixtures::{
 pub use iscli::{
     iscli, iscli_bare, iscli_command, iscli_json, iscli_ok, iscli_out, iscli_tls_command, position_of,
 };
-pub use node::TestNode;
+pub use node::{Auth, TestNode};
 pub use poll::{closed_within, poll, poll_every, stays, Progress};
 
 pub const PASSWORD: &str = "test-admin-pw";

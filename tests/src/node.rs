@@ -14,6 +14,14 @@ use crate::{bin, grpc_client, poll, rest_call, step_source, GrpcClient, Progress
 /// How long a node may take to bind and to answer after it was started.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Credentials of a call made with [`TestNode::call_as`].
+pub enum Auth<'a> {
+    /// A user's name and password.
+    Basic(&'a str, &'a str),
+    /// An API key or a session token.
+    Bearer(&'a str),
+}
+
 /// A running `isnode`; dropping it kills the process (`kill -9`) and
 /// removes its directory.
 pub struct TestNode {
@@ -395,6 +403,32 @@ impl TestNode {
     /// An authenticated REST call; answers the status and the JSON body.
     pub async fn rest(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value)> {
         rest_call(&self.http, method, &self.url(path), body).await
+    }
+
+    /// A REST call with other credentials than the administrator's: the
+    /// status and the body (JSON, or the text as a JSON string).
+    pub async fn call_as(
+        &self,
+        auth: Auth<'_>,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let req = self
+            .http
+            .request(method.parse().expect("an HTTP method"), self.url(path));
+        let req = match auth {
+            Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
+            Auth::Bearer(t) => req.bearer_auth(t),
+        };
+        let req = match body {
+            Some(b) => req.json(b),
+            None => req,
+        };
+        let resp = req.send().await.expect("the node answers");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("the answer's body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     /// An authenticated `GET` answering the raw body: status, content type

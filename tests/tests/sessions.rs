@@ -5,13 +5,8 @@
 
 use std::time::Duration;
 
-use is_tests::{poll, Progress, TestNode, PASSWORD};
+use is_tests::{poll, Auth, Progress, TestNode, PASSWORD};
 use serde_json::{json, Value};
-
-enum Auth<'a> {
-    Basic(&'a str, &'a str),
-    Bearer(&'a str),
-}
 
 async fn call(
     node: &TestNode,
@@ -20,19 +15,7 @@ async fn call(
     path: &str,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let req = is_tests::http_client().request(method.parse().unwrap(), node.url(path));
-    let req = match auth {
-        Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
-        Auth::Bearer(t) => req.bearer_auth(t),
-    };
-    let req = match body {
-        Some(b) => req.json(b),
-        None => req,
-    };
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    node.call_as(auth, method, path, body).await
 }
 
 async fn sign_in(node: &TestNode, auth: Auth<'_>) -> Value {

@@ -5,14 +5,8 @@
 use std::time::Duration;
 
 use is_proto::v1::{Empty, NameRequest, RunApplicationRequest};
-use is_tests::{grpc_client, poll, Progress, TestNode};
+use is_tests::{grpc_client, poll, Auth, Progress, TestNode};
 use serde_json::{json, Value};
-
-/// Credentials of a call.
-enum Auth<'a> {
-    Basic(&'a str, &'a str),
-    Bearer(&'a str),
-}
 
 async fn call(
     node: &TestNode,
@@ -21,20 +15,7 @@ async fn call(
     path: &str,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let http = is_tests::http_client();
-    let req = http.request(method.parse().unwrap(), node.url(path));
-    let req = match auth {
-        Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
-        Auth::Bearer(k) => req.bearer_auth(k),
-    };
-    let req = match body {
-        Some(b) => req.json(b),
-        None => req,
-    };
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    node.call_as(auth, method, path, body).await
 }
 
 async fn add_user(node: &TestNode, name: &str, role: &str) {
