@@ -19,7 +19,7 @@ use is_proto::v1::TaskState;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::args::{Action, Command, ScheduleCommand};
+use crate::args::{self, Action, Command, ScheduleCommand};
 use crate::client::Client;
 use crate::error::CliError;
 use crate::output;
@@ -134,6 +134,10 @@ pub(crate) async fn run(action: Action, ctx: &Context) -> Result<Outcome, CliErr
             let mut client = ctx.connect().await?;
             users::user(&mut client, action, ctx).await
         }
+        Action::Command(Command::Completions { shell }) => {
+            output::emit(&args::completion_script(shell));
+            Ok(Outcome::Success)
+        }
         Action::Command(command) => run_command(command, ctx).await,
     }
 }
@@ -163,6 +167,11 @@ async fn run_command(command: Command, ctx: &Context) -> Result<Outcome, CliErro
         Command::Role(cmd) => users::role(&mut client, cmd, ctx).await,
         Command::Key(cmd) => users::key(&mut client, cmd, ctx).await,
         Command::Audit(list) => audit::list(&mut client, list, ctx).await,
+        // Answered in `run`, before connecting.
+        Command::Completions { shell } => {
+            output::emit(&args::completion_script(shell));
+            Ok(Outcome::Success)
+        }
     }
 }
 
