@@ -40,11 +40,11 @@ async fn main() -> ExitCode {
         Ok(Outcome::Failed) => ExitCode::from(EXIT_FAILURE),
         Err(err) => match err.downcast_ref::<CliError>() {
             Some(cli_err) => {
-                eprintln!("{}", cli_err.render());
+                output::report_error(&cli_err.render());
                 ExitCode::from(cli_err.exit_code())
             }
             None => {
-                eprintln!("error: {err:#}");
+                output::report_error(&format!("error: {err:#}"));
                 ExitCode::from(EXIT_FAILURE)
             }
         },

@@ -16,7 +16,8 @@ use crate::error::CliError;
 pub(crate) enum AppCommand {
     /// List every application: name, friendly name, version
     List,
-    /// Show one application document
+    /// Show one application: its fields, variables and steps; --json prints
+    /// the document as uploaded
     Get {
         /// Application name
         name: String,

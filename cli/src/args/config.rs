@@ -8,7 +8,9 @@ use clap::Subcommand;
 pub(crate) enum ConfigCommand {
     /// List every configuration: name, friendly name, version
     List,
-    /// Show one configuration document (encrypted values as ciphertext)
+    /// Show one configuration: its fields and variables (encrypted values
+    /// hidden); --json prints the stored document (encrypted values as
+    /// ciphertext)
     Get {
         /// Configuration name
         name: String,

@@ -1,6 +1,7 @@
 //! The original product's flags: uploads (`-u` with `-s/-a/-c/-k` and
 //! `-f`) and syncpack activation/installation (`-A/-I` with `-n`, `-V`,
-//! `-F`, and `--timeout`, which the original lacked), combinable as short
+//! `-F`, and `--timeout`, which the original lacked; `-V` is also
+//! `--pack-version`, and `--version VERSION` reaches it through `Cli`), combinable as short
 //! flags (`-usf`, `-AIkn`), and the checks that turn them into an `Action`.
 
 use std::path::PathBuf;
@@ -63,8 +64,10 @@ pub(crate) struct LegacyArgs {
     #[arg(short = 'n', long, value_name = "NAME")]
     pub(crate) name: Option<String>,
 
-    /// Syncpack version to activate or install [default: the newest uploaded]
-    #[arg(short = 'V', long, value_name = "VERSION")]
+    /// Syncpack version to activate or install [default: the newest
+    /// uploaded]; `--version VERSION`, the original iscli's spelling, works
+    /// too
+    #[arg(short = 'V', long = "pack-version", value_name = "VERSION")]
     pub(crate) version: Option<String>,
 
     /// Activate or install even if the server would refuse otherwise (e.g.
@@ -210,7 +213,7 @@ impl LegacyArgs {
         if !(self.activate || self.install) {
             for (given, flag) in [
                 (self.name.is_some(), "-n/--name"),
-                (self.version.is_some(), "-V/--version"),
+                (self.version.is_some(), "-V/--pack-version"),
                 (self.force, "-F/--force"),
             ] {
                 if given {
@@ -372,7 +375,7 @@ mod tests {
         // -V alone parses (it is a value-taking flag) but is a usage error.
         let err = action(&["-V", "1.0"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
-        assert!(err.render().contains("-V/--version"));
+        assert!(err.render().contains("-V/--pack-version"));
     }
 
     #[test]

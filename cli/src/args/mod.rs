@@ -6,7 +6,8 @@
 //! (`iscli -usf step.py`, `iscli -AIkn pack -V 1.0`, in `legacy`) and
 //! subcommands (`iscli step list`), one file per noun: `step`, `app`,
 //! `task`, `config`, `pack`, `cluster`, `cache`, `schedule`, `report`,
-//! `users` (`user`, `role`, `key`), `audit`; `params` reads
+//! `users` (`user`, `role`, `key`), `audit`, `completions` (shell
+//! completion scripts); `params` reads
 //! `--param KEY=VALUE`. To add a subcommand, add a variant to `Command`
 //! (or to one of the per-noun enums) and its handler in `commands`.
 
@@ -16,6 +17,7 @@ mod app;
 mod audit;
 mod cache;
 mod cluster;
+mod completions;
 mod config;
 mod legacy;
 mod pack;
@@ -34,6 +36,7 @@ pub(crate) use app::{AppCommand, AppRun};
 pub(crate) use audit::AuditList;
 pub(crate) use cache::CacheCommand;
 pub(crate) use cluster::ClusterCommand;
+pub(crate) use completions::{script as completion_script, CompletionShell};
 pub(crate) use config::ConfigCommand;
 pub(crate) use legacy::{ContentKind, LegacyArgs, SyncPackOps, UploadRequest};
 pub(crate) use pack::PackCommand;
@@ -96,6 +99,7 @@ Examples:
   iscli key create --label ci               an API key acting as you, shown once
   iscli --api-key isk_... task list         call with an API key instead of -U/-p
   iscli audit                               who changed what, and what was refused
+  iscli completions bash                    a completion script for bash (or zsh, fish)
 
 Connection settings come from the flags, else IS_HOST, IS_PORT, IS_USER,
 IS_PASSWORD, IS_API_KEY, else ~/.config/iscli/config.toml (keys host, port,
@@ -115,8 +119,13 @@ GET http://HOST:PORT/api/v1/openapi.json (no credentials needed).";
     after_help = EXAMPLES
 )]
 pub(crate) struct Cli {
-    /// Print the version of iscli and exit (-V is a syncpack version)
-    #[arg(long = "cli-version")]
+    /// Print iscli's version and exit. With a value, as the original iscli
+    /// read it: the syncpack version of -A/-I (the same as -V VERSION)
+    #[arg(long = "version", value_name = "VERSION", num_args = 0..=1)]
+    pub(crate) version_flag: Option<Option<String>>,
+
+    /// Print iscli's version and exit (the older spelling of --version)
+    #[arg(long = "cli-version", hide = true)]
     pub(crate) cli_version: bool,
 
     /// Print the server's JSON answer, pretty-printed, instead of a summary
@@ -261,6 +270,15 @@ pub(crate) enum Command {
     /// (with --all, every record and a null cursor).
     #[command(after_help = audit::AUDIT_HELP)]
     Audit(AuditList),
+
+    /// Print the completion script of a shell (bash, zsh or fish) for every
+    /// flag and subcommand of iscli; needs no node
+    #[command(after_help = completions::COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
 }
 
 /// The one thing this invocation does.
@@ -279,13 +297,21 @@ pub(crate) enum Action {
 impl Cli {
     /// Checks the flag combinations and picks the action.
     pub(crate) fn action(&self) -> Result<Action, CliError> {
-        if self.cli_version {
+        let asks_version = self.cli_version || self.version_flag == Some(None);
+        if asks_version && (self.legacy.any() || self.command.is_some()) {
+            return Err(usage(
+                "--version without a value prints iscli's version and takes nothing else; \
+                 give a syncpack version as -V VERSION",
+            ));
+        }
+        if asks_version {
             return Ok(Action::CliVersion);
         }
+        let legacy = self.legacy_args()?;
         let Some(command) = &self.command else {
-            return self.legacy.action();
+            return legacy.action();
         };
-        if self.legacy.any() {
+        if legacy.any() {
             return Err(usage(
                 "the upload/syncpack flags (-u -s -a -c -k -f -A -I -n -V -F -O --timeout) \
                  cannot be combined with a subcommand",
@@ -306,6 +332,23 @@ impl Cli {
             _ => {}
         }
         Ok(Action::Command(command.clone()))
+    }
+}
+
+impl Cli {
+    /// The original flags, with the value of `--version VERSION` (the
+    /// original iscli's long name of `-V`) as the syncpack version.
+    fn legacy_args(&self) -> Result<LegacyArgs, CliError> {
+        let mut legacy = self.legacy.clone();
+        if let Some(Some(version)) = &self.version_flag {
+            if legacy.version.is_some() {
+                return Err(usage(
+                    "the syncpack version is given twice: use one of -V, --pack-version or --version",
+                ));
+            }
+            legacy.version = Some(version.clone());
+        }
+        Ok(legacy)
     }
 }
 

@@ -73,6 +73,44 @@ fn subcommands_parse() {
     assert_eq!(action(&["--cli-version"]).unwrap(), Action::CliVersion);
 }
 
+/// The syncpack version `-A`/`-I` act on in the line `iscli LINE...`.
+fn pack_version(line: &[&str]) -> Option<String> {
+    match action(line) {
+        Ok(Action::SyncPack(ops)) => ops.version,
+        other => panic!("{line:?}: {other:?}"),
+    }
+}
+
+#[test]
+fn version_prints_iscli_version_and_with_a_value_is_the_syncpack_version() {
+    assert_eq!(action(&["--version"]).unwrap(), Action::CliVersion);
+    // -V, its new long name and the original's --version VERSION all name
+    // the syncpack version.
+    for line in [
+        &["-AIkn", "p", "-V", "0.0.1"][..],
+        &["-AIkn", "p", "--pack-version", "0.0.1"],
+        &["-AIkn", "p", "--version", "0.0.1"],
+        &["-AIkn", "p", "--version=0.0.1"],
+    ] {
+        assert_eq!(pack_version(line).as_deref(), Some("0.0.1"), "{line:?}");
+    }
+    assert_eq!(pack_version(&["-Ikn", "p"]), None);
+    // --version without a value beside other flags would silently skip them.
+    for line in [
+        &["-AIkn", "p", "--version"][..],
+        &["--cli-version", "-Ikn", "p"],
+        &["--version", "about"],
+        &["-V", "1", "--version", "2", "-Ikn", "p"],
+    ] {
+        let err = action(line).expect_err(&format!("{line:?}"));
+        assert_eq!(err.exit_code(), 2, "{line:?}");
+    }
+    let help = Cli::command().render_help().to_string();
+    assert!(help.contains("--version [<VERSION>]"), "{help}");
+    assert!(help.contains("-V, --pack-version <VERSION>"), "{help}");
+    assert!(!help.contains("--cli-version"), "{help}");
+}
+
 #[test]
 fn rotate_key_takes_no_arguments_and_says_what_it_does() {
     for line in [

@@ -7,8 +7,8 @@
 //! members and its key); the interceptor that puts the
 //! credentials (`Basic` password or `Bearer` API key) on every call
 //! (`auth`), and the mapping of every failure (transport errors and
-//! `Status` with its JSON details) to a `CliError` (`status`), and TLS
-//! (`tls`). Nothing else in the crate sees tonic.
+//! `Status` with its JSON details) to a `CliError` (`status`, which puts
+//! the node's lines in `iscli` terms with `terms`), and TLS (`tls`). Nothing else in the crate sees tonic.
 
 use std::time::Duration;
 
@@ -30,6 +30,7 @@ mod content;
 mod schedules;
 mod status;
 mod tasks;
+mod terms;
 mod tls;
 mod users;
 

@@ -1,13 +1,15 @@
 //! Turning a failed call into a `CliError`: the server's `Status` with its
 //! JSON details (`{"error", "details"}`), a failure of the transport, or a
 //! connection that could not be opened, each with a message that says what
-//! to do.
+//! to do. The node's lines are said once (no detail repeating the
+//! headline) and in `iscli` terms (`terms`).
 
 use std::error::Error as StdError;
 
 use serde_json::Value;
 use tonic::{Code, Status};
 
+use super::terms::in_cli_terms;
 use crate::error::{ApiError, ApiErrorKind, CliError};
 use crate::settings::{api_key_id, Credentials};
 
@@ -52,14 +54,63 @@ pub(super) fn map_status(status: &Status, credentials: &Credentials, addr: &str)
         Code::Unavailable => ApiErrorKind::Unavailable,
         _ => ApiErrorKind::Internal,
     };
-    let (mut error, details) = match body {
+    let (error, details) = match body {
         Some((error, details)) => (error.unwrap_or_else(|| fallback_line(status)), details),
         None => (fallback_line(status), Vec::new()),
     };
+    let (error, details) = without_repeats(error, details);
+    let mut error = in_cli_terms(&error);
+    let details = details.iter().map(|d| in_cli_terms(d)).collect();
     if kind == ApiErrorKind::PermissionDenied && !error.contains("administrator") {
         error.push_str(" — ask an administrator for a role that allows it");
     }
     CliError::Api(ApiError { kind, error, details })
+}
+
+/// The headline and the details, each said once: the node lists again
+/// what its headline says (a step that does not load repeats its Python
+/// error under it, a document over the limits joins its problems into the
+/// headline), so a detail the headline already holds is dropped, and the
+/// `line N: MESSAGE` detail under a headline ending in MESSAGE gives its
+/// line number to the headline instead.
+fn without_repeats(mut error: String, details: Vec<String>) -> (String, Vec<String>) {
+    let mut kept = Vec::new();
+    for detail in details {
+        let said = detail.trim();
+        if said.is_empty() || holds(&error, said) {
+            continue;
+        }
+        if let Some((place, message)) = said.split_once(": ") {
+            let is_line = place
+                .strip_prefix("line ")
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+            if is_line && !message.is_empty() && error.ends_with(message) {
+                if !names_place(message, place) {
+                    error.truncate(error.len() - message.len());
+                    error.push_str(said);
+                }
+                continue;
+            }
+        }
+        kept.push(detail);
+    }
+    (error, kept)
+}
+
+/// True when `message` already names `place` ("line 3", not "line 31").
+fn names_place(message: &str, place: &str) -> bool {
+    message.match_indices(place).any(|(at, _)| {
+        !message[at + place.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
+/// True when the headline says `said` whole: all of it, its last part
+/// after a colon, or one of its parts separated by semicolons.
+fn holds(error: &str, said: &str) -> bool {
+    error == said || error.ends_with(&format!(": {said}")) || error.split("; ").any(|part| part == said)
 }
 
 /// What a refused login says: the user, or the API key's public id.
@@ -223,6 +274,54 @@ mod tests {
     }
 
     #[test]
+    fn what_the_headline_says_is_not_listed_again() {
+        // A step that does not load: the message, its line, the traceback
+        // ending in the message again.
+        let body = serde_json::json!({
+            "error": "step \"Bad\" does not load: SyntaxError: invalid syntax",
+            "details": [
+                "line 3: SyntaxError: invalid syntax",
+                "Traceback (most recent call last):\n  File \"Bad.py\", line 3",
+                "SyntaxError: invalid syntax"
+            ]
+        });
+        let s = status(Code::InvalidArgument, "m", &body.to_string());
+        assert_eq!(
+            render(&s),
+            "error: step \"Bad\" does not load: line 3: SyntaxError: invalid syntax\n\
+             \x20 - Traceback (most recent call last):\n  File \"Bad.py\", line 3"
+        );
+        // Limits joined into the headline and listed again.
+        let body = serde_json::json!({
+            "error": "application \"a\" has 3 steps; this node accepts at most 2 (max_app_steps)",
+            "details": ["application \"a\" has 3 steps; this node accepts at most 2 (max_app_steps)"]
+        });
+        let s = status(Code::InvalidArgument, "m", &body.to_string());
+        assert_eq!(
+            render(&s),
+            "error: application \"a\" has 3 steps; this node accepts at most 2 (max_app_steps)"
+        );
+        // A message naming its line already is not told the line again.
+        let body = serde_json::json!({
+            "error": "step \"Bad\" does not load: SyntaxError at line 1: '(' was never closed",
+            "details": ["line 1: SyntaxError at line 1: '(' was never closed"]
+        });
+        let s = status(Code::InvalidArgument, "m", &body.to_string());
+        assert_eq!(
+            render(&s),
+            "error: step \"Bad\" does not load: SyntaxError at line 1: '(' was never closed"
+        );
+        assert!(!names_place("error at line 12", "line 1"));
+        // Details that add something stay, in order.
+        let (error, details) = without_repeats(
+            "bad input".into(),
+            vec!["line x: input".into(), " ".into(), "d".into(), "bad input".into()],
+        );
+        assert_eq!(error, "bad input");
+        assert_eq!(details, ["line x: input", "d"]);
+    }
+
+    #[test]
     fn non_string_details_are_shown_as_json() {
         let s = status(
             Code::InvalidArgument,
@@ -323,7 +422,7 @@ mod tests {
     }
 
     #[test]
-    fn a_forbidden_call_keeps_the_nodes_line_naming_the_permission() {
+    fn a_forbidden_call_names_the_permission_and_the_command() {
         let line = "victor (viewer) lacks the 'run' permission needed to POST \
                     /integration.v1.IntegrationService/RunApplication; ask an administrator for a \
                     role that has it";
@@ -332,7 +431,25 @@ mod tests {
             line,
             &serde_json::json!({"error": line, "details": []}).to_string(),
         );
-        assert_eq!(render(&s), format!("error: {line}"));
+        assert_eq!(
+            render(&s),
+            "error: victor (viewer) lacks the 'run' permission needed for `iscli app run`; ask an \
+             administrator for a role that has it"
+        );
+    }
+
+    #[test]
+    fn a_not_found_names_the_iscli_command_not_the_rest_call() {
+        let line = "no step named \"Nope\" (list them with GET /api/v1/steps or `iscli step list`)";
+        let s = status(
+            Code::NotFound,
+            line,
+            &serde_json::json!({"error": line, "details": []}).to_string(),
+        );
+        assert_eq!(
+            render(&s),
+            "error: no step named \"Nope\" (list them with `iscli step list`)"
+        );
     }
 
     #[test]

@@ -19,9 +19,14 @@ pub(crate) async fn run(client: &mut Client, cmd: AppCommand, ctx: &Context) -> 
             ctx.print(&list.items, |items| output::list_table(items, "applications"))?;
         }
         AppCommand::Get { name } => {
-            // The document as uploaded, with or without --json.
+            // --json: the document as uploaded; else its summary.
             let app = client.get_application(&name).await?;
-            output::emit(&output::pretty(&client::document(&app.document_json)));
+            let doc = client::document(&app.document_json);
+            if ctx.json {
+                output::emit(&output::pretty(&doc));
+            } else {
+                output::emit(&output::application_summary(&doc));
+            }
         }
         AppCommand::Delete { name } => {
             let name = client.delete_application(&name).await?;

@@ -13,9 +13,14 @@ pub(crate) async fn run(client: &mut Client, cmd: ConfigCommand, ctx: &Context) 
             ctx.print(&list.items, |items| output::list_table(items, "configurations"))?;
         }
         ConfigCommand::Get { name } => {
-            // The document as stored, with or without --json.
+            // --json: the document as stored; else its summary.
             let config = client.get_configuration(&name).await?;
-            output::emit(&output::pretty(&client::document(&config.document_json)));
+            let doc = client::document(&config.document_json);
+            if ctx.json {
+                output::emit(&output::pretty(&doc));
+            } else {
+                output::emit(&output::configuration_summary(&doc));
+            }
         }
         ConfigCommand::Delete { name } => {
             let name = client.delete_configuration(&name).await?;

@@ -12,14 +12,15 @@
 //! following a run (`app run`, `task replay`, `task logs isapp-... -f`,
 //! the live view of `live`) is `runs`. The decisions of following (what an
 //! event calls for, when it is over, how to show a run on this stdout) are
-//! pure and live apart, in `follow` and `follow_run`. A new subcommand is a
+//! pure and live apart, in `follow` and `follow_run`; `completions` prints
+//! its script without connecting. A new subcommand is a
 //! new match arm in `run_command` plus its handler in its noun's file.
 
 use is_proto::v1::TaskState;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::args::{Action, Command, ScheduleCommand};
+use crate::args::{self, Action, Command, ScheduleCommand};
 use crate::client::Client;
 use crate::error::CliError;
 use crate::output;
@@ -134,6 +135,7 @@ pub(crate) async fn run(action: Action, ctx: &Context) -> Result<Outcome, CliErr
             let mut client = ctx.connect().await?;
             users::user(&mut client, action, ctx).await
         }
+        Action::Command(Command::Completions { shell }) => completions(shell),
         Action::Command(command) => run_command(command, ctx).await,
     }
 }
@@ -163,7 +165,15 @@ async fn run_command(command: Command, ctx: &Context) -> Result<Outcome, CliErro
         Command::Role(cmd) => users::role(&mut client, cmd, ctx).await,
         Command::Key(cmd) => users::key(&mut client, cmd, ctx).await,
         Command::Audit(list) => audit::list(&mut client, list, ctx).await,
+        // Answered in `run`, before connecting; here for completeness.
+        Command::Completions { shell } => completions(shell),
     }
+}
+
+/// `iscli completions SHELL`: the script, which needs no node.
+fn completions(shell: args::CompletionShell) -> Result<Outcome, CliError> {
+    output::emit(&args::completion_script(shell));
+    Ok(Outcome::Success)
 }
 
 /// Prints text unless it is empty (no blank line for nothing).

@@ -131,7 +131,7 @@ mod tests {
         let mut seen = output::SeenLogs::default();
         seen.saw(&status.logs[1]);
         assert_eq!(
-            ended(false, &status, &mut seen).unwrap(),
+            output::plain(&ended(false, &status, &mut seen).unwrap()),
             "(logged before iscli started following:)\n\
              22:13:20 INFO S: early\n\
              state: SUCCESS (attempt 1)\n\

@@ -1,5 +1,6 @@
 //! Rendering of server answers for people, one file per kind of answer:
-//! `catalog` (lists of stored content, the step sheet), `task` (task
+//! `catalog` (lists of stored content, the step sheet), `documents` (the
+//! summaries of `app get` and `config get`), `task` (task
 //! progress lines, outcomes, the task sheet), `logs` (log lines of a task),
 //! `run` (application runs: state changes, outcome, run sheet, run list),
 //! `run_logs` (the merged log lines of a run's steps), `system` (about,
@@ -9,7 +10,7 @@
 //! sections as tables), `users` (users, roles and API keys), `audit` (the
 //! audit trail), with the helpers they share: `states` (state names, final
 //! and failed states), `fields` (reading free-form JSON values), `table`,
-//! `time` and `style` (state colours).
+//! `time` and `style` (the colours of states and of `error:`).
 //!
 //! Every renderer is pure (typed message in, text out); the JSON `--json`
 //! prints is the message's own serialization ([`json_text`]). Writing to
@@ -26,6 +27,7 @@ use crate::error::{ApiError, ApiErrorKind, CliError};
 mod audit;
 mod cache;
 mod catalog;
+mod documents;
 mod fields;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -46,6 +48,7 @@ mod users;
 pub(crate) use audit::audit_table;
 pub(crate) use cache::cache_sheet;
 pub(crate) use catalog::{list_table, step_sheet};
+pub(crate) use documents::{application_summary, configuration_summary};
 pub(crate) use fields::text;
 pub(crate) use logs::{late_logs, log_line, log_lines, SeenLogs};
 pub(crate) use report::{report_sheet, report_table};
@@ -57,6 +60,9 @@ pub(crate) use run_logs::{run_logs, run_logs_section, run_logs_text, RunLogs, St
 pub(crate) use schedule::{schedule_added, schedule_sheet, schedule_table, schedule_toggled};
 pub(crate) use states::{is_failed, is_final, state_text};
 pub(crate) use style::paint;
+#[cfg(test)]
+pub(crate) use style::plain;
+use style::{painted_error, painted_state};
 pub(crate) use syncpack::{install_logs, node_progress, pack_sheet, pack_table};
 pub(crate) use system::{about_sheet, cluster_sheet, key_rotated};
 pub(crate) use task::{
@@ -79,6 +85,12 @@ pub(crate) fn emit(text: &str) {
 /// Writes `text` to stderr (colours as [`emit`] decides for stderr).
 pub(crate) fn warn(text: &str) {
     write_text(&mut anstream::stderr().lock(), text);
+}
+
+/// Writes a failure's report (`error: ...`) to stderr, `error:` in red
+/// where stderr shows colours (see [`warn`]).
+pub(crate) fn report_error(report: &str) {
+    warn(&painted_error(report));
 }
 
 /// Writes a frame of the live view exactly as it is: its cursor movements

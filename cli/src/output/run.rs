@@ -73,7 +73,7 @@ fn failure_note(step: &RunStep) -> String {
 /// How a finished (or followed) run came out: its state, then one line per
 /// step with its state and, for a failed step, its traceback's last line.
 pub(crate) fn run_outcome(status: &RunStatus) -> String {
-    let state = state_text(status.state());
+    let state = super::painted_state(status.state());
     let mut out = match (status.start_time, status.end_time) {
         (Some(s), Some(e)) => format!("state: {state} (took {})\n", duration(e - s)),
         _ => format!("state: {state}\n"),
@@ -327,8 +327,14 @@ mod tests {
         assert_eq!(last_line(""), "");
     }
 
+    /// The outcome as a pipe gets it, without colour codes.
+    fn run_outcome(status: &RunStatus) -> String {
+        crate::output::plain(&super::run_outcome(status))
+    }
+
     #[test]
     fn run_outcome_shows_every_step_and_the_errors() {
+        assert!(super::run_outcome(&run_status()).starts_with("state: \x1b[31mFAILURE\x1b[0m"));
         assert_eq!(
             run_outcome(&run_status()),
             "state: FAILURE (took 1.50 s)\n\

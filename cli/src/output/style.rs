@@ -31,9 +31,45 @@ pub(crate) fn paint(text: &str, state: TaskState) -> String {
     format!("{style}{text}{style:#}")
 }
 
+/// The name of `state` in its colour (see [`super::state_text`]).
+pub(crate) fn painted_state(state: TaskState) -> String {
+    paint(super::state_text(state), state)
+}
+
+/// A failure's report with its leading `error:` in bold red, as a
+/// terminal shows it (the stream writing it strips the colour where it is
+/// not wanted, see [`super::report_error`]).
+pub(crate) fn painted_error(report: &str) -> String {
+    match report.strip_prefix("error:") {
+        Some(rest) => {
+            let style = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
+            format!("{style}error:{style:#}{rest}")
+        }
+        None => report.to_string(),
+    }
+}
+
+/// `text` without its colour escape codes (what a pipe or NO_COLOR gets).
+#[cfg(test)]
+pub(crate) fn plain(text: &str) -> String {
+    anstream::adapter::strip_str(text).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_and_states_are_painted_and_read_the_same_without_colour() {
+        let report = painted_error("error: no step named \"X\"\n  - detail");
+        assert_eq!(
+            report,
+            "\x1b[1m\x1b[31merror:\x1b[0m no step named \"X\"\n  - detail"
+        );
+        assert_eq!(plain(&report), "error: no step named \"X\"\n  - detail");
+        assert_eq!(painted_error("warning: x"), "warning: x");
+        assert_eq!(painted_state(TaskState::Failure), "\x1b[31mFAILURE\x1b[0m");
+    }
 
     #[test]
     fn state_colors_follow_the_original_ui() {

@@ -67,12 +67,17 @@ const QUEUE_COLUMNS: &[&str] = &["QUEUE", "PENDING"];
 /// `iscli cluster ...`: the Raft state as the answering node sees it, one
 /// line per member and one per queue.
 pub(crate) fn cluster_sheet(status: &ClusterStatus) -> String {
-    let members = status.members.iter().map(member_row).collect();
-    let queues = status
+    // Rows in a fixed order (members by id, queues by name) whatever order
+    // the node lists them in, so two calls compare line by line.
+    let mut members: Vec<&ClusterMember> = status.members.iter().collect();
+    members.sort_by_key(|m| m.id);
+    let members = members.into_iter().map(member_row).collect();
+    let mut queues: Vec<Vec<String>> = status
         .queues
         .iter()
         .map(|q| vec![q.queue.clone(), q.pending.to_string()])
         .collect();
+    queues.sort();
     sheet(&[
         ("answered_by", Entry::Line(status.answered_by.to_string())),
         ("health_seen_by", Entry::Line(status.health_seen_by.to_string())),
@@ -229,7 +234,7 @@ mod tests {
     }
 
     #[test]
-    fn cluster_status_has_a_table_of_members() {
+    fn cluster_status_has_tables_of_members_and_queues_in_a_fixed_order() {
         let status = ClusterStatus {
             answered_by: 2,
             health_seen_by: 1,
@@ -239,11 +244,18 @@ mod tests {
             last_applied: Some(12),
             snapshot_index: None,
             purged_index: None,
-            members: vec![member(1, true), member(2, false)],
-            queues: vec![QueueDepth {
-                queue: "default".into(),
-                pending: 4,
-            }],
+            // Listed out of order: the sheet's rows come in a fixed order.
+            members: vec![member(2, false), member(1, true)],
+            queues: vec![
+                QueueDepth {
+                    queue: "default".into(),
+                    pending: 4,
+                },
+                QueueDepth {
+                    queue: "critical".into(),
+                    pending: 0,
+                },
+            ],
         };
         assert_eq!(
             cluster_sheet(&status),
@@ -258,8 +270,9 @@ mod tests {
              \x20 2   n2:8080  0             up      15               false   3                default, critical  false      true   2\n\
              purged_index:   -\n\
              queues:\n\
-             \x20 QUEUE    PENDING\n\
-             \x20 default  4\n\
+             \x20 QUEUE     PENDING\n\
+             \x20 critical  0\n\
+             \x20 default   4\n\
              snapshot_index: -\n\
              term:           3\n"
         );

@@ -27,7 +27,7 @@ pub(crate) fn still_running(id: &str) -> String {
 /// A state change as it happens: `state: STARTED (attempt 1 on node1/worker-0)`.
 /// Attempt 0 (not started yet) and an unknown worker are left out.
 pub(crate) fn state_line(state: TaskState, attempt: u32, worker: Option<&str>) -> String {
-    let state = state_text(state);
+    let state = super::painted_state(state);
     let worker = worker.filter(|w| !w.is_empty());
     match (attempt, worker) {
         (0, _) => format!("state: {state}"),
@@ -47,7 +47,9 @@ pub(crate) fn task_logs(status: &TaskStatus) -> String {
 /// How a finished step came out: the final state line, then the result
 /// (pretty JSON) or the error line and the traceback.
 pub(crate) fn task_outcome(status: &TaskStatus) -> String {
-    let mut out = format!("state: {}\n", state_summary(status));
+    let summary = state_summary(status);
+    let notes = &summary[state_text(status.state()).len()..];
+    let mut out = format!("state: {}{notes}\n", super::painted_state(status.state()));
     if status.state() == TaskState::Success {
         out.push_str(&labelled_json("result", status.result.as_ref()));
     }
@@ -229,8 +231,22 @@ mod tests {
     use is_proto::v1::{Attempt, RunStatus};
     use serde_json::json;
 
+    // The renderers as a pipe gets them, without colour codes (the state's
+    // colour is tested in `state_lines`).
+    fn state_line(state: TaskState, attempt: u32, worker: Option<&str>) -> String {
+        crate::output::plain(&super::state_line(state, attempt, worker))
+    }
+
+    fn task_outcome(status: &TaskStatus) -> String {
+        crate::output::plain(&super::task_outcome(status))
+    }
+
     #[test]
     fn state_lines() {
+        assert_eq!(
+            super::state_line(TaskState::Success, 0, None),
+            "state: \x1b[32mSUCCESS\x1b[0m"
+        );
         assert_eq!(
             state_line(TaskState::Started, 1, Some("node1/worker-0")),
             "state: STARTED (attempt 1 on node1/worker-0)"
