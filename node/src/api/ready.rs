@@ -212,7 +212,8 @@ mod tests {
     #[test]
     fn ready_only_when_every_fact_holds() {
         assert_eq!(decide(&ready_facts()), Status::Ready);
-        let cases: [(fn(&mut Facts), Status); 6] = [
+        type Change = fn(&mut Facts);
+        let cases: [(Change, Status); 6] = [
             (|f| f.storage_ok = false, Status::StorageFailed),
             (|f| f.draining = true, Status::Draining),
             (|f| f.bootstrapped = false, Status::Starting),
