@@ -88,7 +88,8 @@ pub fn required(method: &Method, path: &str) -> Permission {
     }
     match path.strip_prefix("/api/v1") {
         Some(rest) => rest_permission(method, rest),
-        // Anything else is a 404 for whoever may read.
+        // `GET /metrics` (api::metrics) needs read; anything else is a 404
+        // for whoever may read.
         None => Read,
     }
 }
@@ -193,6 +194,7 @@ mod tests {
             (Method::GET, "/api/v1/cluster", Read),
             (Method::POST, "/api/v1/cluster/rotate-key", Admin),
             (Method::GET, "/nowhere", Read),
+            (Method::GET, "/metrics", Read),
         ];
         for (method, path, want) in cases {
             assert_eq!(required(&method, path), want, "{method} {path}");

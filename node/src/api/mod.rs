@@ -8,7 +8,8 @@
 //! (`raft::service`), which must carry the cluster secret instead,
 //! `GET /api/v1/openapi.json` (the public document, [`openapi`]), the
 //! web UI's files ([`web_ui`], which hold no data) and the probes
-//! `/health` and `/ready` ([`ready`], a status word each).
+//! `/health` and `/ready` ([`ready`], a status word each). `GET /metrics`
+//! ([`metrics`], Prometheus text) sits beside `/api/v1` and needs `read`.
 
 pub mod access;
 pub mod audit;
@@ -20,6 +21,7 @@ pub mod grpc;
 pub mod keys;
 pub mod listen;
 pub mod login_limit;
+pub mod metrics;
 pub mod openapi;
 pub mod pack_activation;
 pub mod packs;
@@ -81,13 +83,21 @@ pub fn router(
         .route(ready::HEALTH_PATH, axum::routing::get(ready::health))
         .route(ready::READY_PATH, axum::routing::get(ready::ready))
         .with_state(readiness);
-    rest.with_state(svc)
+    let counts = svc.request_counts().clone();
+    rest.route(metrics::PATH, axum::routing::get(metrics::scrape))
+        .with_state(svc)
         .layer(DefaultBodyLimit::max(limit))
         .merge(grpc)
         .merge(probes)
         .fallback(web_ui::fallback)
         .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(auth, auth::require_auth))
+        // Outside authentication, so refused calls are counted too; a layer
+        // of the router runs once a route matched (`MatchedPath` is known).
+        .layer(axum::middleware::from_fn_with_state(
+            counts,
+            metrics::requests::count,
+        ))
         .layer(
             // Failed requests are logged where the error is made (api::error);
             // the trace layer only records request spans.

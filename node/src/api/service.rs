@@ -42,6 +42,8 @@ pub(super) struct Inner {
     pub(super) syncpack_max_bytes: u64,
     pub(super) passwords: super::passwords::PasswordGate,
     pub(super) keys: crypto::KeyRing,
+    /// The API's request counters (`api::metrics`).
+    requests: super::metrics::requests::RequestCounts,
 }
 
 /// What the service is built from.
@@ -135,6 +137,7 @@ impl Service {
                 syncpack_max_bytes: deps.syncpack_max_bytes,
                 passwords: deps.passwords,
                 keys: deps.keys,
+                requests: Default::default(),
             }),
         }
     }
@@ -146,6 +149,11 @@ impl Service {
 
     pub fn content(&self) -> &ContentHandle {
         &self.inner.content
+    }
+
+    /// The counters of the requests this node answered (`GET /metrics`).
+    pub fn request_counts(&self) -> &super::metrics::requests::RequestCounts {
+        &self.inner.requests
     }
 
     pub fn raft(&self) -> &crate::raft::Raft {

@@ -4,8 +4,9 @@
 //! **Invariant:** the UI's files are public (the sign-in page must load
 //! before anyone signed in) and hold no data: every figure a page shows
 //! comes from `/api/v1` with the signed-in user's session, so the same
-//! authentication and roles apply. Paths under `/api/`, gRPC paths and the
-//! probes `/health` and `/ready` (`api::ready`) are never answered from here.
+//! authentication and roles apply. Paths under `/api/`, gRPC paths,
+//! `/metrics` and the probes `/health` and `/ready` (`api::ready`) are
+//! never answered from here.
 //!
 //! A browser navigation to any other path (a page's own address, such as
 //! `/apps/x`) gets `index.html`, whose router shows the page; other
@@ -69,9 +70,12 @@ fn wanted(req: &Request) -> Option<&'static str> {
         return None;
     }
     let path = req.uri().path();
+    // `/metrics` is data (api::metrics): never public, even to a browser;
+    // the probes are answered by api::ready.
     if path.starts_with("/api/")
         || path == "/api"
         || path.starts_with("/integration.")
+        || path == super::metrics::PATH
         || super::ready::is_probe(path)
     {
         return None;
@@ -206,6 +210,8 @@ mod tests {
             None
         );
         assert_eq!(wanted(&req(Method::POST, "/apps/x", html)), None);
+        // The metrics are data: a browser there meets authentication.
+        assert_eq!(wanted(&req(Method::GET, "/metrics", html)), None);
         // A script asking for an unknown path keeps the API's JSON 404.
         assert_eq!(wanted(&req(Method::GET, "/nope", "application/json")), None);
         let (asset, _, _) = embedded::FILES

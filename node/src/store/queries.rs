@@ -347,3 +347,36 @@ pub struct WaitingTask {
 #[cfg(test)]
 #[path = "ahead_tests.rs"]
 mod ahead_tests;
+
+/// Runs and step tasks not finished yet, counted by application and state
+/// (a step run alone counts under the application `""`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActiveCounts {
+    /// By (application, state name as `TaskState::as_str` spells it).
+    pub runs: BTreeMap<(String, &'static str), u64>,
+    pub tasks: BTreeMap<(String, &'static str), u64>,
+}
+
+impl Content {
+    /// One pass over the runs and tasks in memory that are not finished
+    /// (finished ones leave memory once the store has them).
+    pub fn active_counts(&self) -> ActiveCounts {
+        let mut counts = ActiveCounts::default();
+        for r in self.runs.values().filter(|r| !r.run.state.is_terminal()) {
+            *counts
+                .runs
+                .entry((r.spec.app.name.clone(), r.run.state.as_str()))
+                .or_default() += 1;
+        }
+        for t in self.tasks.values().filter(|t| !t.state.is_terminal()) {
+            let app = t
+                .spec
+                .run
+                .as_ref()
+                .and_then(|(run, _)| self.runs.get(run))
+                .map_or_else(String::new, |r| r.spec.app.name.clone());
+            *counts.tasks.entry((app, t.state.as_str())).or_default() += 1;
+        }
+        counts
+    }
+}

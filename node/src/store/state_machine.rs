@@ -72,6 +72,31 @@ impl ContentHandle {
     }
 }
 
+/// The sizes in bytes of the Raft member's files, read from the file
+/// system when asked (a missing file counts 0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileSizes {
+    /// The log, `raft/log.dat` (purged records stay until it is rewritten).
+    pub log: u64,
+    /// The newest snapshot, `raft/snapshot.bin`.
+    pub snapshot: u64,
+    /// The state machine's store, `raft/state.redb`.
+    pub store: u64,
+}
+
+impl ContentHandle {
+    pub fn file_sizes(&self) -> FileSizes {
+        let store = self.disk.path();
+        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let dir = store.parent().unwrap_or(Path::new("."));
+        FileSizes {
+            log: size(&dir.join(super::log_store::LOG_FILE)),
+            snapshot: size(&dir.join(SNAPSHOT_FILE)),
+            store: size(store),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct StateMachineStore {
     data: Arc<RwLock<StateMachineData>>,

@@ -214,6 +214,11 @@ struct Inner {
 
 impl Disk {
     /// Opens (or creates) the store in `dir`, refusing one of another format.
+    /// The store's file, `raft/state.redb`.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
     pub fn open(dir: &Path) -> Result<Disk, DiskError> {
         let path = dir.join(STORE_FILE);
         let database = Database::builder()

@@ -72,7 +72,7 @@ use writer::{Flushed, Op, Record, Writer};
 
 use super::{decode, encode, Entry, NodeId, StorageError, TypeConfig};
 
-const LOG_FILE: &str = "log.dat";
+pub(crate) const LOG_FILE: &str = "log.dat";
 const META_FILE: &str = "meta.dat";
 const COMMITTED_FILE: &str = "committed.dat";
 /// How often the commit index is written (it changes with every entry).
