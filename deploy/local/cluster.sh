@@ -3,7 +3,7 @@
 # (data directories, logs, pids, the cluster secret) lives under DIR.
 #
 #   cluster.sh DIR up N BASE_PORT   start N nodes; node i serves 127.0.0.1:BASE_PORT+i;
-#                                   returns once all N vote and a leader is elected;
+#                                   returns once all N vote and each is ready (GET /ready);
 #                                   prints one URL per node
 #   cluster.sh DIR kill I           SIGKILL node I
 #   cluster.sh DIR stop I           SIGTERM node I and wait for it to exit
@@ -137,7 +137,13 @@ if c.get("leader") is not None:
 ' 2>/dev/null
 }
 
-has_leader() { [ -n "$(leader_seen_by "$1")" ]; }
+# Whether node I answers GET /ready with 200: bootstrapped, a member
+# knowing a leader, its workers running (no credentials needed).
+ready() {
+  local tls=()
+  [ "${TLS:-0}" = 1 ] && tls=(--cacert "$dir/tls-cert.pem")
+  curl -sf -m 2 -o /dev/null ${tls[@]+"${tls[@]}"} "$(scheme)://$(addr "$1")/ready" 2>/dev/null
+}
 
 wait_for() {
   local what=$1 seconds=$2
@@ -191,11 +197,14 @@ case "$cmd" in
       (umask 077; cp "$dir/node1/tls-key.pem" "$dir/tls-key.pem")
       cp "$dir/node1/tls-cert.pem" "$dir/tls-cert.pem"
     fi
-    wait_for "node 1 to serve" 60 has_leader 1
+    wait_for "node 1 to be ready" 60 ready 1
     for i in $(seq 2 "$N"); do
       launch "$i" "$(addr 1)"
     done
     wait_for "all $N nodes to be voters" 120 all_voters
+    for i in $(seq 2 "$N"); do
+      wait_for "node $i to be ready" 60 ready "$i"
+    done
     for i in $(seq 1 "$N"); do
       echo "$(scheme)://$(addr "$i")"
     done

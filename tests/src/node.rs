@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
-use crate::{bin, grpc_client, poll, rest_call, step_source, GrpcClient, Progress, PASSWORD};
+use crate::{bin, grpc_client, poll, poll_every, rest_call, step_source, GrpcClient, Progress, PASSWORD};
 
 /// How long a node may take to bind and to answer after it was started.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -66,6 +66,23 @@ impl TestNode {
             http: crate::http_client(),
         };
         node.spawn().await?;
+        Ok(node)
+    }
+
+    /// Starts a node on a new data directory with extra environment
+    /// variables and answers as soon as it has bound its port, before it can
+    /// serve (see [`TestNode::wait_ready`]).
+    pub async fn start_unready(env: &[(&str, &str)]) -> Result<TestNode> {
+        let mut node = TestNode {
+            dir: tempfile::tempdir()?,
+            port: 0,
+            child: None,
+            extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            config: None,
+            tls: false,
+            http: crate::http_client(),
+        };
+        node.launch().await?;
         Ok(node)
     }
 
@@ -136,8 +153,15 @@ impl TestNode {
     }
 
     /// Starts `isnode` on port 0 and learns the port it bound from the
-    /// `listen-address` file it writes, then waits until it answers.
+    /// `listen-address` file it writes, then waits until it is ready.
     async fn spawn(&mut self) -> Result<()> {
+        self.launch().await?;
+        self.wait_ready().await
+    }
+
+    /// Starts `isnode` on port 0 and learns the port it bound from the
+    /// `listen-address` file it writes.
+    async fn launch(&mut self) -> Result<()> {
         // A file left by the previous process would name its old port.
         match std::fs::remove_file(self.listen_address_path()) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -174,7 +198,7 @@ impl TestNode {
             let pem = std::fs::read(self.cert_path()).context("read the node's certificate")?;
             self.http = crate::https_client(Some(&pem))?;
         }
-        self.wait_ready().await
+        Ok(())
     }
 
     /// Fails with the node's log if its process has exited.
@@ -191,7 +215,8 @@ impl TestNode {
     /// answers the port in it.
     async fn wait_bound(&mut self) -> Result<u16> {
         let path = self.listen_address_path();
-        poll(START_TIMEOUT, async || {
+        // Looked for often: tests of start-up call the node as soon as it binds.
+        poll_every(Duration::from_millis(2), START_TIMEOUT, async || {
             self.check_running()?;
             // Written to a temporary file and renamed: once there, it is whole.
             let Ok(text) = std::fs::read_to_string(&path) else {
@@ -211,17 +236,13 @@ impl TestNode {
         .await
     }
 
-    /// Waits until the node answers an authenticated request, or fails with its log.
+    /// Waits until the node's `GET /ready` answers 200 (it is bootstrapped,
+    /// knows a leader and runs its workers), or fails with its log.
     pub async fn wait_ready(&mut self) -> Result<()> {
-        let url = self.url("/api/v1/about");
+        let url = self.url("/ready");
         poll(START_TIMEOUT, async || {
             self.check_running()?;
-            let answer = self
-                .http
-                .get(&url)
-                .basic_auth("isadmin", Some(PASSWORD))
-                .send()
-                .await;
+            let answer = self.http.get(&url).send().await;
             Ok(match answer {
                 Ok(resp) if resp.status().is_success() => Progress::Done(()),
                 _ => Progress::NotYet(format!(

@@ -4,7 +4,7 @@
 //! process global.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use tokio::sync::watch;
@@ -79,10 +79,32 @@ impl ServedQueues {
     }
 }
 
+/// How many of this node's worker actors are running: the supervisor counts
+/// them up when it starts one and down when one stops; `GET /ready` reads it.
+#[derive(Clone, Default)]
+pub struct WorkersUp(Arc<AtomicUsize>);
+
+impl WorkersUp {
+    pub fn started(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn stopped(&self) {
+        let _ = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 /// Everything above, as the node hands it to its actors.
 #[derive(Clone, Default)]
 pub struct NodeShared {
     pub switches: CancelSwitches,
     pub draining: Draining,
     pub served: ServedQueues,
+    pub workers_up: WorkersUp,
 }

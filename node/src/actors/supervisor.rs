@@ -107,6 +107,7 @@ impl Supervisor {
                 };
                 let (actor, _) =
                     Actor::spawn_linked(Some(name.clone()), Worker, args, myself.get_cell()).await?;
+                state.services.workers.shared.workers_up.started();
                 actor.get_cell()
             }
         };
@@ -203,6 +204,9 @@ impl Actor for Supervisor {
             _ => return Ok(()),
         };
         if let Some((child, _)) = state.running.remove(&cell.get_id()) {
+            if matches!(child, Child::Worker(_)) {
+                state.services.workers.shared.workers_up.stopped();
+            }
             Self::schedule_restart(&myself, state, child, &why);
         }
         Ok(())
@@ -214,6 +218,9 @@ impl Actor for Supervisor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         for (_, (child, cell)) in state.running.drain() {
+            if matches!(child, Child::Worker(_)) {
+                state.services.workers.shared.workers_up.stopped();
+            }
             tracing::debug!(child = %child.name(&state.services), "stopping");
             cell.stop_and_wait(Some("node shutting down".into()), Some(Duration::from_secs(10)))
                 .await

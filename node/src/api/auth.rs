@@ -4,6 +4,10 @@
 //! UI session token (`api::session`); then the
 //! permission the operation needs (`api::access`) against the caller's role.
 //!
+//! Until the cluster is bootstrapped on this node (its users are here),
+//! every request is answered 503 `starting` (gRPC UNAVAILABLE) with
+//! `Retry-After`, not judged: a correct password is never refused then.
+//!
 //! Failed attempts back off per address and per user (`api::login_limit`);
 //! password hashes are computed by `api::passwords`, which bounds their
 //! cost. An API key is checked by comparing SHA-256 digests in constant
@@ -161,6 +165,14 @@ impl Authenticator {
         }
     }
 
+    /// Whether this node can judge credentials: the cluster is bootstrapped
+    /// and its users have reached this node. Before that a correct password
+    /// would be refused as unknown; requests are answered 503 `starting`.
+    pub fn serving(&self) -> bool {
+        let sm = self.content.read();
+        sm.content.cluster.is_some() && !sm.content.users.is_empty()
+    }
+
     /// Checks a user's password against the replicated user table.
     pub async fn check_password(&self, user: &str, password: &str) -> Option<Principal> {
         let found = {
@@ -296,11 +308,24 @@ pub async fn require_auth(State(auth): State<Authenticator>, req: Request, next:
     if req.method() == axum::http::Method::GET && req.uri().path() == super::openapi::PATH {
         return next.run(req).await;
     }
+    // The probes: public, a status word each (api::ready).
+    if super::ready::is_probe(req.uri().path()) {
+        return next.run(req).await;
+    }
     // The web UI's files: public, no data (api::web_ui).
     if super::web_ui::is_public(&req) {
         return next.run(req).await;
     }
     let grpc = is_grpc(&req);
+    // Until the administrator exists here, credentials cannot be judged:
+    // "try again", never 401 for a password that will be right in a moment.
+    if !auth.serving() {
+        return if grpc {
+            tonic::Status::from(ApiError::Starting).into_http()
+        } else {
+            ApiError::Starting.into_response()
+        };
+    }
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let change = super::access::is_change(&method, &path);
     let (mut req, tapped) = if change {

@@ -8,6 +8,9 @@ use serde_json::json;
 
 use crate::model::ModelError;
 
+/// The `Retry-After` of an [`ApiError::Starting`] answer.
+pub const RETRY_STARTING_SECONDS: u64 = 1;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// Bad input; `details` lists every problem found.
@@ -37,6 +40,11 @@ pub enum ApiError {
     NotImplemented(&'static str),
     #[error("{0}")]
     Unavailable(String),
+    /// The node cannot serve requests yet (the cluster is being set up, or
+    /// its state has not reached this node): `api::auth` answers this
+    /// instead of judging credentials it cannot check yet.
+    #[error("starting: this node cannot serve requests yet (the cluster is being set up or its state has not reached this node); try again in {RETRY_STARTING_SECONDS} s, or wait until GET /ready answers 200")]
+    Starting,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -67,7 +75,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Starting => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,7 +91,7 @@ impl ApiError {
             ApiError::Conflict(_) => tonic::Code::AlreadyExists,
             ApiError::PayloadTooLarge { .. } => tonic::Code::ResourceExhausted,
             ApiError::NotImplemented(_) => tonic::Code::Unimplemented,
-            ApiError::Unavailable(_) => tonic::Code::Unavailable,
+            ApiError::Unavailable(_) | ApiError::Starting => tonic::Code::Unavailable,
             ApiError::Internal(_) => tonic::Code::Internal,
         }
     }
@@ -181,9 +189,14 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Basic realm=\"Integration Service\""),
             );
         }
-        if let ApiError::TooManyAttempts { retry_after_seconds } = self {
+        let retry_after = match self {
+            ApiError::TooManyAttempts { retry_after_seconds } => Some(retry_after_seconds),
+            ApiError::Starting => Some(RETRY_STARTING_SECONDS),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         resp
     }
@@ -237,6 +250,17 @@ mod tests {
             "{}",
             status.message()
         );
+    }
+
+    #[test]
+    fn starting_is_503_with_retry_after_and_unavailable() {
+        let resp = ApiError::Starting.into_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
+        assert!(resp.headers().get(header::WWW_AUTHENTICATE).is_none());
+        assert!(ApiError::Starting.to_string().starts_with("starting: "));
+        let status: tonic::Status = ApiError::Starting.into();
+        assert_eq!(status.code(), tonic::Code::Unavailable);
     }
 
     #[test]

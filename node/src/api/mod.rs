@@ -6,8 +6,9 @@
 //! **Invariant:** every request passes [`auth::require_auth`] before it
 //! reaches a handler of either transport, except node-to-node calls
 //! (`raft::service`), which must carry the cluster secret instead,
-//! `GET /api/v1/openapi.json` (the public document, [`openapi`]) and the
-//! web UI's files ([`web_ui`], which hold no data). `GET /metrics`
+//! `GET /api/v1/openapi.json` (the public document, [`openapi`]), the
+//! web UI's files ([`web_ui`], which hold no data) and the probes
+//! `/health` and `/ready` ([`ready`], a status word each). `GET /metrics`
 //! ([`metrics`], Prometheus text) sits beside `/api/v1` and needs `read`.
 
 pub mod access;
@@ -25,6 +26,7 @@ pub mod openapi;
 pub mod pack_activation;
 pub mod packs;
 pub mod passwords;
+pub mod ready;
 pub mod reports;
 pub mod rest;
 pub mod rest_packs;
@@ -54,7 +56,12 @@ use is_proto::IntegrationServiceServer;
 /// and REST paths (`/api/v1/...`) never overlap; node-to-node calls
 /// (`/integration.internal.v1.*/...`) pass user authentication untouched
 /// and check the cluster secret themselves.
-pub fn router(svc: Service, auth: auth::Authenticator, cluster_secret: Option<&str>) -> Router {
+pub fn router(
+    svc: Service,
+    auth: auth::Authenticator,
+    readiness: ready::Readiness,
+    cluster_secret: Option<&str>,
+) -> Router {
     let limit = usize::try_from(svc.body_limit()).unwrap_or(usize::MAX);
     // A SyncPack upload over gRPC is one message holding the wheel.
     let grpc_limit = usize::try_from(svc.syncpack_max_bytes().saturating_add(1 << 20))
@@ -71,11 +78,17 @@ pub fn router(svc: Service, auth: auth::Authenticator, cluster_secret: Option<&s
         ))
         .into_axum_router();
     let (rest, _) = rest::routes(svc.syncpack_max_bytes()).split_for_parts();
+    // Outside /api/v1 and the OpenAPI document: the probes of load balancers.
+    let probes = Router::new()
+        .route(ready::HEALTH_PATH, axum::routing::get(ready::health))
+        .route(ready::READY_PATH, axum::routing::get(ready::ready))
+        .with_state(readiness);
     let counts = svc.request_counts().clone();
     rest.route(metrics::PATH, axum::routing::get(metrics::scrape))
         .with_state(svc)
         .layer(DefaultBodyLimit::max(limit))
         .merge(grpc)
+        .merge(probes)
         .fallback(web_ui::fallback)
         .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(auth, auth::require_auth))

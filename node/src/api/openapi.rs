@@ -16,6 +16,8 @@
 //! the operations and their permissions are pinned by
 //! `every_operation_is_documented_with_its_permission`, and
 //! `tests/tests/openapi.rs` calls every documented operation on a live node.
+//! The probes `/health` and `/ready` (`api::ready`) are outside `/api/v1`
+//! and so outside this document, like the web UI's files.
 
 use std::sync::OnceLock;
 

@@ -4,8 +4,9 @@
 //! **Invariant:** the UI's files are public (the sign-in page must load
 //! before anyone signed in) and hold no data: every figure a page shows
 //! comes from `/api/v1` with the signed-in user's session, so the same
-//! authentication and roles apply. Paths under `/api/`, gRPC paths and
-//! `/metrics` are never answered from here.
+//! authentication and roles apply. Paths under `/api/`, gRPC paths,
+//! `/metrics` and the probes `/health` and `/ready` (`api::ready`) are
+//! never answered from here.
 //!
 //! A browser navigation to any other path (a page's own address, such as
 //! `/apps/x`) gets `index.html`, whose router shows the page; other
@@ -69,11 +70,13 @@ fn wanted(req: &Request) -> Option<&'static str> {
         return None;
     }
     let path = req.uri().path();
-    // `/metrics` is data (api::metrics): never public, even to a browser.
+    // `/metrics` is data (api::metrics): never public, even to a browser;
+    // the probes are answered by api::ready.
     if path.starts_with("/api/")
         || path == "/api"
         || path.starts_with("/integration.")
         || path == super::metrics::PATH
+        || super::ready::is_probe(path)
     {
         return None;
     }
@@ -195,6 +198,9 @@ mod tests {
         assert_eq!(wanted(&req(Method::GET, "/", html)), Some("index.html"));
         assert_eq!(wanted(&req(Method::GET, "/apps/x%20y", html)), Some("index.html"));
         assert_eq!(wanted(&req(Method::GET, "/api/v1/nope", html)), None);
+        // The probes are answered by api::ready, to browsers too.
+        assert_eq!(wanted(&req(Method::GET, "/ready", html)), None);
+        assert_eq!(wanted(&req(Method::GET, "/health", html)), None);
         assert_eq!(
             wanted(&req(
                 Method::GET,

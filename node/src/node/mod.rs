@@ -209,6 +209,18 @@ impl Node {
             passwords: passwords.clone(),
             keys: keys.clone(),
         });
+        let worker_queues: Vec<Vec<String>> = cfg
+            .worker_pools
+            .iter()
+            .flat_map(|p| std::iter::repeat_n(p.served_queues(), p.concurrency))
+            .collect();
+        let readiness = api::ready::Readiness::new(
+            member.raft.clone(),
+            member.content.clone(),
+            shared.clone(),
+            worker_queues.len(),
+            data_dir.clone(),
+        );
         let router = api::router(
             svc.clone(),
             Authenticator::new(
@@ -221,13 +233,9 @@ impl Node {
                     cfg.session_expires_seconds,
                 ),
             ),
+            readiness,
             cfg.cluster_secret.as_deref(),
         );
-        let worker_queues: Vec<Vec<String>> = cfg
-            .worker_pools
-            .iter()
-            .flat_map(|p| std::iter::repeat_n(p.served_queues(), p.concurrency))
-            .collect();
         let services = NodeServices {
             workers: WorkerContext {
                 raft: member.raft.clone(),
