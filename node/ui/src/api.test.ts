@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { withQuery } from "./api";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { page, withQuery } from "./api";
 
 describe("withQuery", () => {
   it("adds the parameters in the order given", () => {
@@ -31,5 +31,30 @@ describe("withQuery", () => {
     expect(url).toBe("/applications?cursor=Greet%20app");
     const q = new URLSearchParams(url.split("?")[1]);
     expect(q.get("cursor")).toBe("Greet app");
+  });
+});
+
+describe("page", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  // The node sends the next cursor percent-encoded; passed back through
+  // withQuery it must reach the node as the same name, not encoded twice.
+  it("answers the next cursor plain, so the next request asks for the same name", async () => {
+    const asked: string[] = [];
+    vi.stubGlobal("sessionStorage", { getItem: () => null, setItem: () => {}, removeItem: () => {} });
+    vi.stubGlobal("fetch", async (url: string) => {
+      asked.push(url);
+      return new Response("[]", { status: 200, headers: { "x-next-cursor": "Greet%20%26%20Shout" } });
+    });
+    const first = await page("/steps?limit=1");
+    expect(first.next).toBe("Greet & Shout");
+    await page(withQuery("/steps", { limit: 1, cursor: first.next }));
+    expect(asked[1]).toBe("/api/v1/steps?limit=1&cursor=Greet%20%26%20Shout");
+  });
+
+  it("answers no cursor on the last page", async () => {
+    vi.stubGlobal("sessionStorage", { getItem: () => null, setItem: () => {}, removeItem: () => {} });
+    vi.stubGlobal("fetch", async () => new Response("[]", { status: 200 }));
+    expect((await page("/steps")).next).toBeNull();
   });
 });

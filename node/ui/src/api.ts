@@ -135,7 +135,11 @@ export const post = <T = unknown>(path: string, body?: unknown) => api<T>("POST"
 export const put = <T = unknown>(path: string, body?: unknown) => api<T>("PUT", path, { body });
 export const del = <T = unknown>(path: string) => api<T>("DELETE", path);
 
-/** One page of a listing and the cursor of the next (`X-Next-Cursor`). */
+/**
+ * One page of a listing and the cursor of the next, as a plain value to
+ * pass as `cursor` through `withQuery` (the `X-Next-Cursor` header holds it
+ * percent-encoded, ready for a query string: decoded here, once).
+ */
 export interface Page<T> {
   items: T[];
   next: string | null;
@@ -144,7 +148,14 @@ export interface Page<T> {
 export async function page<T>(path: string, signal?: AbortSignal): Promise<Page<T>> {
   const res = await request("GET", path, { signal });
   const items = (await res.json()) as T[];
-  return { items, next: res.headers.get("x-next-cursor") };
+  const header = res.headers.get("x-next-cursor");
+  let next = header;
+  try {
+    next = header === null ? null : decodeURIComponent(header);
+  } catch {
+    /* not percent-encoded: the header as it is */
+  }
+  return { items, next };
 }
 
 /** Builds `path?k=v&…` from the parameters that are set. */

@@ -146,7 +146,7 @@ export function ConfigurePane({ app, onSaved, onClose }: ConfigurePaneProps) {
     setListing(true);
     try {
       const p = await page<ConfigSummary>(
-        withQuery("/configurations", { limit: 100, cursor: cursor ? decodeURIComponent(cursor) : undefined }),
+        withQuery("/configurations", { limit: 100, cursor: cursor ?? undefined }),
         signal,
       );
       setConfigs((old) => (cursor ? [...old, ...p.items] : p.items));

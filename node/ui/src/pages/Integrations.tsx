@@ -8,7 +8,7 @@ import { can, del, enc, page, post, withQuery } from "../api";
 import { ErrorBox, Pager, StateBadge, time } from "../components/common";
 import { ConfirmDialog } from "./app/RunDialogs";
 import { RunsBrowser } from "./app/RunsBrowser";
-import { plainCursor, type RunStatus } from "./app/types";
+import type { RunStatus } from "./app/types";
 
 const LIMIT = 50;
 
@@ -212,7 +212,7 @@ function Applications() {
         hasPrev={cursors.length > 1}
         hasNext={!!next}
         onPrev={() => setCursors((c) => c.slice(0, -1))}
-        onNext={() => next && setCursors((c) => [...c, plainCursor(next)])}
+        onNext={() => next && setCursors((c) => [...c, next])}
       />
       {deleting ? (
         <ConfirmDialog

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "react";
 import { page, withQuery } from "../../api";
 import { ErrorBox, Pager, StateBadge } from "../../components/common";
-import { duration, plainCursor, shortId, triggerOf, type RunStatus } from "./types";
+import { duration, shortId, triggerOf, type RunStatus } from "./types";
 
 const LIMIT = 12;
 
@@ -76,7 +76,7 @@ export function RunList({ app, selected, refresh, onSelect }: RunListProps) {
         hasPrev={cursors.length > 1}
         hasNext={!!next}
         onPrev={() => setCursors((c) => c.slice(0, -1))}
-        onNext={() => next && setCursors((c) => [...c, plainCursor(next)])}
+        onNext={() => next && setCursors((c) => [...c, next])}
       />
     </section>
   );

@@ -6,7 +6,7 @@ import { useEffect, useId, useState } from "react";
 import { Link } from "wouter";
 import { enc, page, withQuery } from "../../api";
 import { ErrorBox, Pager, StateBadge, time } from "../../components/common";
-import { duration, plainCursor, triggerOf, type RunStatus } from "./types";
+import { duration, triggerOf, type RunStatus } from "./types";
 
 const LIMIT = 25;
 const STATES = ["PENDING", "STARTED", "RETRY", "SUCCESS", "FAILURE", "REVOKED"];
@@ -168,7 +168,7 @@ export function RunsBrowser() {
         hasPrev={cursors.length > 1}
         hasNext={!!next}
         onPrev={() => setCursors((c) => c.slice(0, -1))}
-        onNext={() => next && setCursors((c) => [...c, plainCursor(next)])}
+        onNext={() => next && setCursors((c) => [...c, next])}
       />
     </div>
   );

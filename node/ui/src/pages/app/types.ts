@@ -197,11 +197,3 @@ export function shortId(id: string): string {
   return id.length > 18 ? `${id.slice(0, 14)}…` : id;
 }
 
-/** X-Next-Cursor comes percent-encoded; withQuery encodes it again. */
-export function plainCursor(c: string): string {
-  try {
-    return decodeURIComponent(c);
-  } catch {
-    return c;
-  }
-}

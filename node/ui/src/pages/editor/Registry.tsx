@@ -59,8 +59,7 @@ export function Registry({ onAdd }: { onAdd: (file: string) => void }) {
     if (!next) return;
     setLoading(true);
     try {
-      // The header is percent-encoded for a query string; withQuery encodes again.
-      const p = await page<StepSummary>(withQuery("/steps", { limit: PAGE, search: query, cursor: decodeURIComponent(next) }));
+      const p = await page<StepSummary>(withQuery("/steps", { limit: PAGE, search: query, cursor: next }));
       setItems((old) => [...old, ...p.items]);
       setNext(p.next);
     } catch (e) {
