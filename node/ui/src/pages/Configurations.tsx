@@ -7,7 +7,8 @@ import { useEffect, useState } from "react";
 import { Link } from "wouter";
 import { can, enc, get, post, del, type ApiError } from "../api";
 import { Dialog, Empty, ErrorBox, Pager } from "../components/common";
-import { Confirm, Loading, PageHead, SearchBox, Sealed, useDebounced, useDetail, useOwners, usePaged, valueText } from "./more/bits";
+import { Confirm, Loading, PageHead, SearchBox, Sealed, useDetail, useOwners, valueText } from "./more/bits";
+import { useDebounced, usePaged } from "../components/paging";
 import { OwnedOr } from "./more/Owned";
 
 interface ConfigSummary {

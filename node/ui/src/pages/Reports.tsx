@@ -6,7 +6,8 @@ import { useEffect, useState } from "react";
 import { Link } from "wouter";
 import { can, del, enc, get, page, put, withQuery } from "../api";
 import { Empty, ErrorBox, Pager, time } from "../components/common";
-import { Confirm, Loading, PageHead, useDebounced, useDetail, usePaged, valueText } from "./more/bits";
+import { Confirm, Loading, PageHead, useDetail, valueText } from "./more/bits";
+import { useDebounced, usePaged } from "../components/paging";
 
 interface ReportSummary {
   id: string;

@@ -8,7 +8,8 @@ import { Fragment, useCallback, useEffect, useMemo, useState } from "react";
 import { Link } from "wouter";
 import { can, del, enc, get, page, post, put, withQuery } from "../api";
 import { Dialog, Empty, ErrorBox, time } from "../components/common";
-import { Confirm, Loading, PageHead, SearchBox, useDebounced, useVisibleInterval } from "./more/bits";
+import { Confirm, Loading, PageHead, SearchBox, useVisibleInterval } from "./more/bits";
+import { useDebounced } from "../components/paging";
 import { CRON_PRESETS, describeSchedule, type CronFields, type ScheduleSpec } from "./more/schedule";
 
 interface HistoryRecord {

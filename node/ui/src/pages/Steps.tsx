@@ -9,7 +9,8 @@ import { can, del, enc, get, post } from "../api";
 import { Dialog, Empty, ErrorBox, Pager } from "../components/common";
 import { PythonCode } from "./more/Code";
 import { OwnedOr } from "./more/Owned";
-import { Confirm, Loading, PageHead, SearchBox, useDebounced, useDetail, useOwners, usePaged, valueText } from "./more/bits";
+import { Confirm, Loading, PageHead, SearchBox, useDetail, useOwners, valueText } from "./more/bits";
+import { useDebounced, usePaged } from "../components/paging";
 
 interface StepSummary {
   name: string;

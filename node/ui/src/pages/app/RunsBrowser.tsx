@@ -2,9 +2,10 @@
 // newest first, filtered by state, how they were started and a time
 // range, 25 at a time from the API's cursor; each links to its run on the
 // application page.
-import { useEffect, useId, useState } from "react";
+import { useId, useState } from "react";
 import { Link } from "wouter";
-import { enc, page, withQuery } from "../../api";
+import { enc } from "../../api";
+import { useDebounced, usePaged } from "../../components/paging";
 import { ErrorBox, Pager, StateBadge, time } from "../../components/common";
 import { duration, triggerOf, type RunStatus } from "./types";
 
@@ -29,50 +30,16 @@ export function RunsBrowser() {
   const [state, setState] = useState("");
   const [trigger, setTrigger] = useState("");
   const [app, setApp] = useState("");
-  const [appQuery, setAppQuery] = useState("");
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
-  const [cursors, setCursors] = useState<string[]>([""]);
-  const [items, setItems] = useState<RunStatus[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
-  const cursor = cursors[cursors.length - 1];
-
-  // The application filter is typed: wait for a pause.
-  useEffect(() => {
-    const t = setTimeout(() => setAppQuery(app.trim()), 300);
-    return () => clearTimeout(t);
-  }, [app]);
-  // Any other filter change starts from the first page.
-  useEffect(() => setCursors([""]), [state, trigger, appQuery, from, to]);
-
-  useEffect(() => {
-    const ac = new AbortController();
-    setLoading(true);
-    const q = {
-      limit: LIMIT,
-      cursor,
-      state,
-      triggered_by: trigger,
-      app: appQuery,
-      since: epoch(from),
-      until: epoch(to),
-    };
-    page<RunStatus>(withQuery("/tasks", q), ac.signal)
-      .then((p) => {
-        setItems(p.items);
-        setNext(p.next);
-        setError(null);
-        setLoading(false);
-      })
-      .catch((e) => {
-        if (ac.signal.aborted) return;
-        setError(e);
-        setLoading(false);
-      });
-    return () => ac.abort();
-  }, [cursor, state, trigger, appQuery, from, to]);
+  // The application filter is typed: wait for a pause. Any filter change
+  // starts again from the first page.
+  const appQuery = useDebounced(app.trim(), 300);
+  const list = usePaged<RunStatus>(
+    "/tasks",
+    { state, triggered_by: trigger, app: appQuery, since: epoch(from), until: epoch(to) },
+    LIMIT,
+  );
 
   const filtered = !!(state || trigger || appQuery || from || to);
   return (
@@ -126,14 +93,14 @@ export function RunsBrowser() {
             Clear filters
           </button>
         ) : null}
-        {loading ? <span className="muted">Loading…</span> : null}
+        {list.loading ? <span className="muted">Loading…</span> : null}
       </form>
-      <ErrorBox error={error} />
-      {items && items.length === 0 ? (
+      <ErrorBox error={list.error} />
+      {!list.loading && list.items.length === 0 ? (
         <p className="empty">{filtered ? "No run matches these filters." : "Nothing has run yet."}</p>
       ) : null}
-      {items && items.length > 0 ? (
-        <table aria-busy={loading} aria-label="Runs">
+      {list.items.length > 0 ? (
+        <table aria-busy={list.loading} aria-label="Runs">
           <thead>
             <tr>
               <th scope="col">Run</th>
@@ -145,7 +112,7 @@ export function RunsBrowser() {
             </tr>
           </thead>
           <tbody>
-            {items.map((r) => (
+            {list.items.map((r) => (
               <tr key={r.id}>
                 <td>
                   <Link href={`/apps/${enc(r.app_name)}?run=${enc(r.id)}`}>
@@ -164,12 +131,7 @@ export function RunsBrowser() {
           </tbody>
         </table>
       ) : null}
-      <Pager
-        hasPrev={cursors.length > 1}
-        hasNext={!!next}
-        onPrev={() => setCursors((c) => c.slice(0, -1))}
-        onNext={() => next && setCursors((c) => [...c, next])}
-      />
+      <Pager hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next} />
     </div>
   );
 }
