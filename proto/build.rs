@@ -72,6 +72,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Trigger.step",
         "Trigger.schedule_id",
         "CacheEntry.note",
+        "StateChange.waiting_for",
+        "StateChange.retry_at",
     ] {
         builder = builder.field_attribute(v1(field), "#[serde(skip_serializing_if = \"Option::is_none\")]");
     }
@@ -91,7 +93,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .type_attribute(v1("AnyTask.kind"), "#[schema(as = AnyTask)]")
         .message_attribute(v1("AnyTask"), "#[schema(as = AnyTaskMessage)]")
         // REST answers the pickle itself with `?raw=true`, not inside JSON.
-        .field_attribute(v1("CacheEntry.pickle"), "#[serde(skip)]");
+        .field_attribute(v1("CacheEntry.pickle"), "#[serde(skip)]")
+        // The SSE id carries it; the JSON of an event stays as it was.
+        .field_attribute(v1("TaskEvent.cursor"), "#[serde(skip)]");
     builder.compile_fds(descriptors)?;
     Ok(())
 }

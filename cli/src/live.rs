@@ -333,6 +333,7 @@ mod tests {
             name: name.into(),
             state: st(state) as i32,
             attempt,
+            ..Default::default()
         };
         // The first round repeats what is known: no change.
         assert!(!view.apply(&ev("isapp-1", "hello", "STARTED", 0)));

@@ -47,8 +47,11 @@ const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An authenticated connection to one node.
+/// The gRPC client with its credentials; cheap to clone.
+type Rpc = IntegrationServiceClient<InterceptedService<Channel, Authorization>>;
+
 pub(crate) struct Client {
-    rpc: IntegrationServiceClient<InterceptedService<Channel, Authorization>>,
+    rpc: Rpc,
     /// Who the calls act as, for the message of a refused login.
     credentials: Credentials,
     addr: String,

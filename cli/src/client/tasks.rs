@@ -6,13 +6,13 @@ use is_proto::json::{to_proto, to_proto_struct};
 use is_proto::v1::any_task::Kind;
 use is_proto::v1::{
     AnyTask, GetTaskRequest, GetTaskResultRequest, ListTasksRequest, RunAnswer, RunApplicationRequest,
-    RunList, RunStatus, RunStepRequest, StepRunAnswer, TaskEvent, TaskStatus,
+    RunList, RunStatus, RunStepRequest, StepRunAnswer, TaskEvent, TaskStatus, WatchRequest,
 };
 use serde_json::{Map, Value};
 use tonic::Streaming;
 
 use super::status::map_status;
-use super::{id_req, incomplete, name_req, Client};
+use super::{id_req, incomplete, name_req, Client, Rpc};
 use crate::error::CliError;
 use crate::settings::Credentials;
 
@@ -165,12 +165,21 @@ impl Client {
         }
     }
 
-    /// Subscribes to a task's events (state changes, log records, the end).
-    /// For a run the state events cover the run and each of its steps.
+    /// Subscribes to a task's events (state changes, log records, the end)
+    /// from its beginning. For a run the state events cover the run and
+    /// each of its steps.
     pub(crate) async fn watch_task(&mut self, id: &str) -> Result<TaskEvents, CliError> {
-        match self.rpc.watch_task(id_req(id)).await {
+        let request = WatchRequest {
+            id: id.to_string(),
+            after: String::new(),
+        };
+        match self.rpc.watch_task(request).await {
             Ok(r) => Ok(TaskEvents {
                 stream: r.into_inner(),
+                rpc: self.rpc.clone(),
+                id: id.to_string(),
+                cursor: String::new(),
+                ended: false,
                 credentials: self.credentials.clone(),
                 addr: self.addr.clone(),
             }),
@@ -185,20 +194,59 @@ pub(crate) fn task_kind(any: AnyTask) -> Result<Kind, CliError> {
     any.kind.ok_or_else(|| incomplete("the task or run"))
 }
 
-/// The events of one task, in the order the node sent them.
+/// The events of one task, in the order they happened. A stream the node
+/// closes early (it stopped) or that breaks is opened again from the last
+/// event received, so no event is lost or repeated.
 pub(crate) struct TaskEvents {
     stream: Streaming<TaskEvent>,
+    rpc: Rpc,
+    id: String,
+    /// The position after the last event received.
+    cursor: String,
+    ended: bool,
     credentials: Credentials,
     addr: String,
 }
 
+/// How often a broken stream is opened again before giving up.
+const RESUME_TRIES: u32 = 5;
+
 impl TaskEvents {
-    /// The next event; None once the node has closed the stream. Dropping
-    /// the future before it completes loses nothing.
+    /// The next event; None once the stream ended and could not be opened
+    /// again. Dropping the future before it completes loses nothing.
     pub(crate) async fn next(&mut self) -> Result<Option<TaskEvent>, CliError> {
-        match self.stream.message().await {
-            Ok(next) => Ok(next),
-            Err(s) => Err(map_status(&s, &self.credentials, &self.addr)),
+        let mut tries = 0;
+        loop {
+            let failure = match self.stream.message().await {
+                Ok(Some(event)) => {
+                    self.cursor.clone_from(&event.cursor);
+                    self.ended |= matches!(event.event, Some(is_proto::v1::task_event::Event::End(_)));
+                    return Ok(Some(event));
+                }
+                Ok(None) if self.ended => return Ok(None),
+                Ok(None) => None,
+                Err(s) => Some(s),
+            };
+            tries += 1;
+            if tries > RESUME_TRIES {
+                return match failure {
+                    Some(s) => Err(map_status(&s, &self.credentials, &self.addr)),
+                    None => Ok(None),
+                };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(tries))).await;
+            let request = WatchRequest {
+                id: self.id.clone(),
+                after: self.cursor.clone(),
+            };
+            match self.rpc.watch_task(request).await {
+                Ok(r) => self.stream = r.into_inner(),
+                // Not found, refused: opening again will not help.
+                Err(s) if !matches!(s.code(), tonic::Code::Unavailable | tonic::Code::Unknown) => {
+                    return Err(map_status(&s, &self.credentials, &self.addr))
+                }
+                Err(_) => {}
+            }
         }
     }
 }

@@ -80,7 +80,8 @@ pub(crate) fn task_event(event: TaskEvent, show: Show) -> Reaction {
     match event.event {
         Some(Event::State(change)) => {
             let state = change.state();
-            let line = show == Show::Progress && !output::is_final(state);
+            // A task is PENDING until it starts: nothing to tell.
+            let line = show == Show::Progress && !output::is_final(state) && state != TaskState::Pending;
             Reaction::State {
                 ask_worker: line && state == TaskState::Started,
                 attempt: change.attempt,
@@ -118,7 +119,9 @@ mod tests {
                 name: "S".into(),
                 state: state_of(name).map_or(0, |s| s as i32),
                 attempt,
+                ..Default::default()
             })),
+            ..Default::default()
         }
     }
 
@@ -129,12 +132,14 @@ mod tests {
                 name: "S".into(),
                 record,
             })),
+            ..Default::default()
         }
     }
 
     fn end(status: Option<AnyTask>) -> TaskEvent {
         TaskEvent {
             event: Some(Event::End(EndEvent { status })),
+            ..Default::default()
         }
     }
 
@@ -223,7 +228,13 @@ mod tests {
         );
         assert_eq!(task_event(end(None), Show::Logs), Reaction::End(None));
         assert_eq!(
-            task_event(TaskEvent { event: None }, Show::Progress),
+            task_event(
+                TaskEvent {
+                    event: None,
+                    ..Default::default()
+                },
+                Show::Progress
+            ),
             Reaction::Ignore
         );
     }

@@ -1,10 +1,9 @@
 //! The decisions of following a run, without the IO: how to show it on
 //! this stdout (the live graph, lines, log lines only, nothing), what a
-//! state event calls for (a line, reading a step's status for records not
-//! printed yet), and `RunPrinter`, which turns each change into the text to
+//! state event calls for (a line), and `RunPrinter`, which turns each change into the text to
 //! write. `runs.rs` carries them out.
 
-use is_proto::v1::{StateChange, TaskState};
+use is_proto::v1::StateChange;
 
 use crate::live;
 use crate::output;
@@ -53,24 +52,9 @@ pub(crate) fn run_show(json: bool, terminal: &Terminal) -> RunShow {
     }
 }
 
-/// A step whose attempt just ended: its status now holds its records,
-/// also those logged before iscli subscribed, so it is read for the ones
-/// not printed yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CatchUp {
-    /// The step's task id.
-    pub(crate) id: String,
-    /// The step's name in the application.
-    pub(crate) name: String,
-    /// The step has ended for good: nothing of it can be missing afterwards.
-    pub(crate) ended: bool,
-}
-
 /// What a state event that changed the view calls for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RunChange {
-    /// The step to catch up with, if an attempt of it ended.
-    pub(crate) catch_up: Option<CatchUp>,
     /// The line that tells of the change (only when showing lines).
     pub(crate) line: Option<String>,
 }
@@ -81,21 +65,13 @@ pub(crate) fn run_change(view: &live::RunView, event: &StateChange, show: RunSho
     let attempt = event.attempt;
     let is_step = event.id != view.id;
     let ended = output::is_final(state);
-    // An attempt that never started (attempt 0, revoked while pending)
-    // logged nothing.
-    let attempt_ended = attempt > 0 && (state == TaskState::Retry || ended);
-    let catch_up = (is_step && attempt_ended && show != RunShow::Nothing).then(|| CatchUp {
-        id: event.id.clone(),
-        name: event.name.clone(),
-        ended,
-    });
     let line = match show {
         RunShow::Lines if is_step => Some(output::change_line("step", &event.name, state, attempt)),
         // The run's final state is part of the outcome.
         RunShow::Lines if !ended => Some(output::change_line("application", &view.app, state, 0)),
         _ => None,
     };
-    RunChange { catch_up, line }
+    RunChange { line }
 }
 
 /// Turns what happens to a followed run into the text to write: frames of
@@ -137,20 +113,12 @@ impl RunPrinter {
         }
     }
 
-    /// After a state change: its line, then the records caught up with;
-    /// on a terminal, the caught-up records above the redrawn graph.
-    pub(crate) fn changed(
-        &mut self,
-        view: &live::RunView,
-        change: RunChange,
-        caught_up: &[String],
-    ) -> String {
+    /// After a state change: its line, or the redrawn graph.
+    pub(crate) fn changed(&mut self, view: &live::RunView, change: RunChange) -> String {
         if self.draws() {
-            return self.frame(view, caught_up);
+            return self.frame(view, &[]);
         }
-        let mut lines: Vec<String> = change.line.into_iter().collect();
-        lines.extend_from_slice(caught_up);
-        joined(&lines)
+        joined(&change.line.into_iter().collect::<Vec<_>>())
     }
 
     /// A log line as it arrives: above the redrawn graph, or alone.
@@ -190,7 +158,7 @@ mod tests {
     use super::*;
     use crate::output::fixtures::run_step;
     use is_proto::json::state_of;
-    use is_proto::v1::RunStatus;
+    use is_proto::v1::{RunStatus, TaskState};
 
     fn view() -> live::RunView {
         live::RunView::from_status(&RunStatus {
@@ -211,6 +179,7 @@ mod tests {
             name: name.into(),
             state: state_of(state).map_or(0, |s| s as i32),
             attempt,
+            ..Default::default()
         }
     }
 
@@ -257,44 +226,20 @@ mod tests {
     }
 
     #[test]
-    fn an_ended_attempt_of_a_step_is_caught_up_with() {
+    fn each_change_of_a_step_is_a_line_unless_the_graph_or_json_shows_it() {
         let v = view();
-        let retried = run_change(&v, &event("t-1", "Fetch", "RETRY", 1), RunShow::Lines);
         assert_eq!(
-            retried,
-            RunChange {
-                catch_up: Some(CatchUp {
-                    id: "t-1".into(),
-                    name: "Fetch".into(),
-                    ended: false
-                }),
-                line: Some("step Fetch: RETRY (attempt 1)".into()),
-            }
+            run_change(&v, &event("t-1", "Fetch", "RETRY", 1), RunShow::Lines).line,
+            Some("step Fetch: RETRY (attempt 1)".into())
         );
-        let failed = run_change(&v, &event("t-1", "Fetch", "FAILURE", 2), GRAPH);
         assert_eq!(
-            failed.catch_up.map(|c| c.ended),
-            Some(true),
-            "a final state settles the step"
+            run_change(&v, &event("t-1", "Fetch", "FAILURE", 2), GRAPH).line,
+            None,
+            "the graph shows the change"
         );
-        assert_eq!(failed.line, None, "the graph shows the change");
-        // Started: nothing logged to catch up with yet.
-        assert_eq!(
-            run_change(&v, &event("t-2", "Store", "STARTED", 1), RunShow::Logs).catch_up,
-            None
-        );
-        // Revoked before it ever started: it logged nothing.
-        assert_eq!(
-            run_change(&v, &event("t-2", "Store", "REVOKED", 0), RunShow::Logs).catch_up,
-            None
-        );
-        // With --json nothing is printed, so nothing is caught up with.
         assert_eq!(
             run_change(&v, &event("t-1", "Fetch", "SUCCESS", 1), RunShow::Nothing),
-            RunChange {
-                catch_up: None,
-                line: None
-            }
+            RunChange { line: None }
         );
     }
 
@@ -307,7 +252,6 @@ mod tests {
         );
         let ended = run_change(&v, &event("isapp-1", "hello", "SUCCESS", 0), RunShow::Lines);
         assert_eq!(ended.line, None);
-        assert_eq!(ended.catch_up, None, "the run is no step");
     }
 
     #[test]
@@ -324,9 +268,8 @@ step Store: PENDING
         );
         let change = run_change(&v, &event("t-1", "Fetch", "SUCCESS", 1), RunShow::Lines);
         assert_eq!(
-            printer.changed(&v, change, &["12:00:00 INFO Fetch: missed".into()]),
+            printer.changed(&v, change),
             "step Fetch: SUCCESS (attempt 1)
-12:00:00 INFO Fetch: missed
 "
         );
         assert_eq!(
@@ -352,14 +295,7 @@ step Store: PENDING
             format!("\x1b[3A\r\x1b[J12:00:00 INFO Fetch: hi\n{graph}")
         );
         let change = run_change(&v, &event("t-1", "Fetch", "RETRY", 1), GRAPH);
-        assert_eq!(
-            printer.changed(
-                &v,
-                change,
-                &["(1 line of Fetch logged before iscli started following:)".into()]
-            ),
-            format!("\x1b[3A\r\x1b[J(1 line of Fetch logged before iscli started following:)\n{graph}")
-        );
+        assert_eq!(printer.changed(&v, change), format!("\x1b[3A\r\x1b[J{graph}"));
         assert_eq!(printer.redraw(&v), format!("\x1b[3A\r\x1b[J{graph}"));
     }
 
@@ -369,8 +305,7 @@ step Store: PENDING
         let mut printer = RunPrinter::new(RunShow::Logs);
         assert_eq!(printer.start(&v), "");
         let change = run_change(&v, &event("t-1", "Fetch", "SUCCESS", 1), RunShow::Logs);
-        assert_eq!(printer.changed(&v, change.clone(), &[]), "");
-        assert_eq!(printer.changed(&v, change, &["late".into()]), "late\n");
+        assert_eq!(printer.changed(&v, change), "");
         assert_eq!(printer.log(&v, "live".into()), "live\n");
         let mut silent = RunPrinter::new(RunShow::Nothing);
         assert_eq!(silent.start(&v), "");

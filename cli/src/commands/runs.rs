@@ -1,6 +1,7 @@
 //! Application runs: following one (`app run`, `task replay`, `task logs
-//! isapp-... --follow`) with the live view or lines, catching up with the
-//! records of its steps that only their statuses hold, and showing one
+//! isapp-... --follow`) with the live view or lines from its event stream
+//! (which holds every record, in order, from the run's beginning), and
+//! showing one
 //! (`task show isapp-...`, `app logs`) with its steps' log lines. What to
 //! print is decided in `follow_run`; this file does the calls and writes.
 
@@ -12,7 +13,7 @@ use is_proto::v1::{LogRecord, RunStatus};
 use tokio::time::Instant;
 
 use super::follow::{follows_logs, stream_closed, Followed};
-use super::follow_run::{run_change, run_show, CatchUp, RunPrinter, RunShow, Terminal};
+use super::follow_run::{run_change, run_show, RunPrinter, RunShow, Terminal};
 use super::{print_text, Context, Outcome};
 use crate::client::Client;
 use crate::error::{ApiError, ApiErrorKind, CliError};
@@ -85,9 +86,9 @@ async fn finish_run(
     if ctx.json {
         output::emit(&output::json_text(status)?);
     } else {
-        // Records logged before the watch began (or lost on the way) of
-        // the steps not settled while following. Not being able to read
-        // them must not hide the outcome.
+        // The records of the steps not followed to their end (the run had
+        // ended before it was followed). Not being able to read them must
+        // not hide the outcome.
         let unsettled = |id: &str| !printed.is_settled(id);
         if let Ok(steps) = step_logs(client, status, unsettled).await {
             print_text(&printed.late(&steps));
@@ -143,11 +144,7 @@ async fn follow_run(
                     continue;
                 }
                 let change = run_change(view, &change, show);
-                let caught_up = match &change.catch_up {
-                    Some(step) => catch_up(client, printed, step).await,
-                    None => Vec::new(),
-                };
-                put(printer.changed(view, change, &caught_up));
+                put(printer.changed(view, change));
             }
             Some(Event::Log(log)) if show != RunShow::Nothing && log.record.is_some() => {
                 let line = printed.live(&log);
@@ -161,32 +158,16 @@ async fn follow_run(
                 if view.update(&status) {
                     put(printer.redraw(view));
                 }
+                // The stream held every record of every step.
+                for step in &status.steps {
+                    printed.settle(&step.id);
+                }
                 return Ok(Followed::Ended(status));
             }
             // Log lines not shown, and events this iscli does not know.
             _ => {}
         }
     }
-}
-
-/// Catches up with a step of a followed run whose attempt has just ended
-/// (see `output::RunLogs`): the lines of its records not printed yet.
-/// Should its status not be readable now, what is missing comes with the
-/// outcome.
-async fn catch_up(client: &mut Client, printed: &mut output::RunLogs, step: &CatchUp) -> Vec<String> {
-    let Ok(task) = client.get_step_task(&step.id).await else {
-        return Vec::new();
-    };
-    let logs = output::StepLogs {
-        id: step.id.clone(),
-        name: step.name.clone(),
-        logs: task.logs,
-    };
-    let missed = printed.missed(&logs);
-    if step.ended {
-        printed.settle(&step.id);
-    }
-    missed
 }
 
 /// The log records of the steps of a run that `wanted` picks by task id,
@@ -234,9 +215,9 @@ pub(crate) async fn show_run(client: &mut Client, status: &RunStatus, ctx: &Cont
 }
 
 /// `iscli task logs isapp-...`: the log lines of every step of the run in
-/// time order; with --follow on a run that has not ended, then each new one
-/// as it is logged, then the ones only the steps' final statuses hold. With
-/// --json, only the final list.
+/// time order; with --follow on a run that has not ended, every record in
+/// the order logged, from the run's beginning, as they come. With --json,
+/// only the final list.
 pub(crate) async fn run_logs(
     client: &mut Client,
     status: &RunStatus,
@@ -249,13 +230,8 @@ pub(crate) async fn run_logs(
         return ctx.print(&logs, |logs| output::run_logs_text(status, logs));
     }
     let mut printed = output::RunLogs::default();
-    let show = if ctx.json {
-        RunShow::Nothing
-    } else {
-        // Everything logged so far, in time order, noted as printed.
-        print_text(&printed.late(&steps));
-        RunShow::Logs
-    };
+    // The stream starts from the run's beginning: every record comes in it.
+    let show = if ctx.json { RunShow::Nothing } else { RunShow::Logs };
     let mut view = live::RunView::from_status(status);
     let last = match follow_run(client, &mut view, None, show, &mut printed).await? {
         Followed::Ended(last) => last,
@@ -263,12 +239,12 @@ pub(crate) async fn run_logs(
         // change, show what is known.
         Followed::StillRunning(_) => client.get_run(&view.id).await?,
     };
-    let unsettled = |id: &str| !printed.is_settled(id);
-    let steps = step_logs(client, &last, unsettled).await?;
     if ctx.json {
+        let steps = step_logs(client, &last, |_| true).await?;
         output::emit(&output::json_text(&output::run_logs(&steps))?);
     } else {
-        print_text(&printed.late(&steps));
+        let unsettled = |id: &str| !printed.is_settled(id);
+        print_text(&printed.late(&step_logs(client, &last, unsettled).await?));
     }
     Ok(())
 }

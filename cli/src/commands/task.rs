@@ -24,7 +24,7 @@ pub(crate) async fn run(client: &mut Client, cmd: TaskCommand, ctx: &Context) ->
         TaskCommand::Logs { id, follow } => match task_kind(client.get_task(&id).await?)? {
             Kind::Run(run) => super::runs::run_logs(client, &run, follow, ctx).await?,
             Kind::Task(task) if follows_logs(follow, task.state()) => {
-                task_logs_follow(client, &id, &task, ctx).await?;
+                task_logs_follow(client, &id, ctx).await?;
             }
             Kind::Task(task) => ctx.print(&task.logs, |_| output::task_logs(&task))?,
         },
@@ -55,22 +55,13 @@ pub(crate) async fn run(client: &mut Client, cmd: TaskCommand, ctx: &Context) ->
     Ok(Outcome::Success)
 }
 
-/// `iscli task logs ID --follow` on a task that has not ended: the lines
-/// known now, then each new one as it is logged, then the ones only the
-/// final status holds. With --json, only the final list.
-async fn task_logs_follow(
-    client: &mut Client,
-    id: &str,
-    status: &TaskStatus,
-    ctx: &Context,
-) -> Result<(), CliError> {
+/// `iscli task logs ID --follow` on a task that has not ended: every
+/// record from its beginning, as they come. With --json, only the final
+/// list.
+async fn task_logs_follow(client: &mut Client, id: &str, ctx: &Context) -> Result<(), CliError> {
     let mut seen = output::SeenLogs::default();
-    let show = if ctx.json {
-        Show::Nothing
-    } else {
-        print_text(&output::log_lines(seen.unseen(&status.logs)));
-        Show::Logs
-    };
+    // The stream starts from the task's beginning: every record comes in it.
+    let show = if ctx.json { Show::Nothing } else { Show::Logs };
     let last = match follow_task(client, id, None, show, &mut seen).await? {
         Followed::Ended(last) => last,
         // Without a deadline following only ends with the task; should that

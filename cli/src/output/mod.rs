@@ -50,7 +50,7 @@ pub(crate) use cache::cache_sheet;
 pub(crate) use catalog::{list_table, step_sheet};
 pub(crate) use documents::{application_summary, configuration_summary};
 pub(crate) use fields::text;
-pub(crate) use logs::{late_logs, log_line, log_lines, SeenLogs};
+pub(crate) use logs::{late_logs, log_line, SeenLogs};
 pub(crate) use report::{report_sheet, report_table};
 pub(crate) use run::{
     change_line, run_outcome, run_replayed, run_sheet, run_started, run_still_running, runs_table,

@@ -1,7 +1,6 @@
 //! The log records of a run's steps for people: each step's records merged
 //! into one list in time order, each line naming its step, and `RunLogs`,
-//! which makes sure that while a run is followed no record is printed twice
-//! and none is missed (some only reach iscli through a step's status).
+//! which makes sure that no record of a followed run is printed twice.
 
 use std::collections::{HashMap, HashSet};
 
@@ -101,12 +100,10 @@ pub(crate) fn run_logs(steps: &[StepLogs]) -> Vec<LogEvent> {
 }
 
 /// The log records of a run's steps printed while following it, so that
-/// none is printed twice and none is missed. A step's status holds its
-/// records once an attempt has ended; records logged before iscli
-/// subscribed to the run's events (or lost on the way) are only found
-/// there. So when an attempt ends the caller reads the step's status and
-/// prints what [`RunLogs::missed`] finds missing; once the step has ended
-/// for good it is settled and need not be read again.
+/// none is printed twice. The run's event stream holds every record; a
+/// step followed to its end is settled, and only the steps that were not
+/// (the run had ended before it was followed) are read from their
+/// statuses afterwards.
 #[derive(Debug, Default)]
 pub(crate) struct RunLogs {
     /// Per step task id: the records printed.
@@ -122,31 +119,6 @@ impl RunLogs {
             self.seen.entry(event.id.clone()).or_default().saw(record);
         }
         run_log_line(event)
-    }
-
-    /// After an attempt of `step` ended (its status holds its records): the
-    /// records not printed yet (logged before iscli subscribed, or lost on
-    /// the way) as lines, noted as printed. When log lines were printed
-    /// before, a first line says how many of which step follow (their times
-    /// go back).
-    pub(crate) fn missed(&mut self, step: &StepLogs) -> Vec<String> {
-        let followed_live = self.seen.values().any(SeenLogs::printed_any);
-        let fresh = self.seen.entry(step.id.clone()).or_default().unseen(&step.logs);
-        let mut lines: Vec<String> = fresh.into_iter().map(|l| run_log_line(&named(l, step))).collect();
-        if followed_live && !lines.is_empty() {
-            let count = match lines.len() {
-                1 => "1 line".to_string(),
-                n => format!("{n} lines"),
-            };
-            lines.insert(
-                0,
-                format!(
-                    "({count} of {} logged before iscli started following:)",
-                    step.name
-                ),
-            );
-        }
-        lines
     }
 
     /// Notes that every record of this step was printed: it has ended.
@@ -292,54 +264,34 @@ mod tests {
     }
 
     #[test]
-    fn run_logs_are_printed_once_whether_live_or_read_after_an_attempt() {
+    fn run_logs_are_printed_once_whether_live_or_read_at_the_end() {
         let record = |time: f64, message: &str| record(time, "INFO", "Emit", message);
         let event = |id: &str, name: &str, time: f64, message: &str| event(id, name, record(time, message));
         let t = 1_700_000_000.0;
         let mut printed = RunLogs::default();
-        // Fetch logged "a" before iscli subscribed; "b" and "c" arrive live.
         assert_eq!(
             printed.live(&event("t-1", "Fetch", t + 1.0, "b")),
             "22:13:21 INFO Fetch: b"
         );
-        assert_eq!(
-            printed.live(&event("t-1", "Fetch", t + 2.0, "c")),
-            "22:13:22 INFO Fetch: c"
-        );
-        // Its attempt ended: its status adds "a" only, with the note.
         let fetch = StepLogs {
             id: "t-1".into(),
             name: "Fetch".into(),
-            logs: vec![record(t, "a"), record(t + 1.0, "b"), record(t + 2.0, "c")],
+            logs: vec![record(t + 1.0, "b")],
         };
-        assert_eq!(
-            printed.missed(&fetch),
-            vec![
-                "(1 line of Fetch logged before iscli started following:)",
-                "22:13:20 INFO Fetch: a"
-            ]
-        );
-        assert!(printed.missed(&fetch).is_empty());
         assert!(!printed.is_settled("t-1"));
         printed.settle("t-1");
         assert!(printed.is_settled("t-1"));
         // Nothing is printed twice.
         assert_eq!(printed.late(std::slice::from_ref(&fetch)), "");
-        // Nothing printed before: no note.
+        // Nothing printed before: all of it, in time order, without a note.
         let mut first = RunLogs::default();
         let two = StepLogs {
-            logs: vec![record(t, "a"), record(t + 1.0, "b")],
+            logs: vec![record(t + 1.0, "b"), record(t, "a")],
             ..fetch.clone()
         };
         assert_eq!(
-            first.missed(&two),
-            vec!["22:13:20 INFO Fetch: a", "22:13:21 INFO Fetch: b"]
-        );
-        let mut other = RunLogs::default();
-        other.live(&event("t-9", "Other", t, "o"));
-        assert_eq!(
-            other.missed(&two)[0],
-            "(2 lines of Fetch logged before iscli started following:)"
+            first.late(std::slice::from_ref(&two)),
+            "22:13:20 INFO Fetch: a\n22:13:21 INFO Fetch: b\n"
         );
         // The same message at another time is another record.
         assert_eq!(

@@ -13,6 +13,7 @@ pub mod dispatcher;
 pub mod exec_input;
 pub mod inbox;
 pub mod installer;
+mod log_shipper;
 pub mod mesh;
 pub mod messages;
 mod pack_runners;

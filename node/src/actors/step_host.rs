@@ -1,6 +1,6 @@
 //! The node services a running step asks for over its runner's pipe: its
-//! log records (kept within the task's log budget and streamed to
-//! watchers), the shared cache, application documents, and runs of other
+//! log records (kept within the task's log budget and shipped into Raft as
+//! the step runs, `log_shipper`), the shared cache, application documents, and runs of other
 //! applications started by Trigger Application steps (and waited for).
 
 use std::collections::HashSet;
@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::log_shipper::LogShipper;
 use super::worker::WorkerContext;
 use crate::model::application::edges;
 use crate::model::run::{ParentLink, RunOrigin};
@@ -16,7 +17,7 @@ use crate::model::task_log::LogBudget;
 use crate::python::process::RunnerHost;
 use crate::python::protocol::{LogRecord, RunEnd};
 use crate::raft::propose;
-use crate::store::{Command, Event};
+use crate::store::Command;
 use crate::util::now_ms;
 
 /// The node services of one running step.
@@ -26,19 +27,19 @@ pub(super) struct StepHost {
     /// The run the step belongs to (none for a step run alone).
     run_id: Option<String>,
     ctx: WorkerContext,
-    logs: Vec<LogLine>,
+    logs: LogShipper,
     /// What the task's log may still keep; records past it are only counted.
     budget: LogBudget,
 }
 
 impl StepHost {
-    pub(super) fn new(spec: &TaskSpec, ctx: WorkerContext, budget: LogBudget) -> StepHost {
+    pub(super) fn new(spec: &TaskSpec, ctx: WorkerContext, budget: LogBudget, logs: LogShipper) -> StepHost {
         StepHost {
             task_id: spec.id.clone(),
             step_name: spec.step_name.clone(),
             run_id: spec.run.as_ref().map(|(run, _)| run.clone()),
             ctx,
-            logs: Vec::new(),
+            logs,
             budget,
         }
     }
@@ -108,17 +109,14 @@ impl StepHost {
         }
     }
 
-    /// The attempt's log records, ending with the marker that counts the
-    /// dropped ones if any were (it is also streamed to watchers).
-    pub(super) fn finish(mut self) -> Vec<LogLine> {
+    /// The attempt's log records not shipped yet, ending with the marker
+    /// that counts the dropped ones if any were; returns once no shipment
+    /// is under way, so the outcome carrying them is recorded after.
+    pub(super) async fn finish(mut self) -> Vec<LogLine> {
         if let Some(marker) = self.budget.marker(now_ms() as f64 / 1000.0) {
-            self.ctx.events.send(Event::TaskLog {
-                id: self.task_id.clone(),
-                line: marker.clone(),
-            });
             self.logs.push(marker);
         }
-        self.logs
+        self.logs.finish().await
     }
 }
 
@@ -127,18 +125,13 @@ impl RunnerHost for StepHost {
         if !self.budget.admit(&r.message) {
             return;
         }
-        let line = LogLine {
+        self.logs.push(LogLine {
             time: r.time,
             level: r.level,
             levelno: r.levelno,
             module: r.module,
             message: r.message,
-        };
-        self.ctx.events.send(Event::TaskLog {
-            id: self.task_id.clone(),
-            line: line.clone(),
         });
-        self.logs.push(line);
     }
 
     async fn application(&mut self, name: String) -> Option<String> {

@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use super::dispatcher::{dispatcher, DispatchMsg};
 use super::exec_input::{self, ExecInput};
 use super::inbox;
+use super::log_shipper::LogShipper;
 use super::messages::{Handoff, Readiness, RunOrder};
 use super::pack_runners::{self, PackRunners};
 use super::shared::NodeShared;
@@ -234,6 +235,8 @@ impl Worker {
         // Whoever flips `start_claimed` first owns recording the start.
         let started_at = now_ms();
         let start_claimed = Arc::new(AtomicBool::new(false));
+        // Log records are shipped only once the start is applied.
+        let (start_applied, start_seen) = watch::channel(false);
         let start = {
             let (raft, id, claimed) = (ctx.raft.clone(), task_id.clone(), start_claimed.clone());
             let event = TaskEvent::Started {
@@ -246,11 +249,17 @@ impl Worker {
                 if claimed.swap(true, Ordering::SeqCst) {
                     return None;
                 }
-                Some(propose(&raft, Command::Task { id, event }).await)
+                let recorded = propose(&raft, Command::Task { id, event }).await;
+                if matches!(recorded, Ok(CommandResult::Task { changed: true, .. })) {
+                    let _ = start_applied.send(true);
+                }
+                Some(recorded)
             })
         };
 
-        let mut host = StepHost::new(&spec, ctx.clone(), LogBudget::new(ctx.max_task_log_bytes, logged));
+        let shipper = LogShipper::new(ctx.raft.clone(), task_id.clone(), attempt, start_seen);
+        let budget = LogBudget::new(ctx.max_task_log_bytes, logged);
+        let mut host = StepHost::new(&spec, ctx.clone(), budget, shipper);
         let outcome = match input {
             Err(reason) => Some(Outcome::Failure {
                 error: reason,
@@ -287,7 +296,7 @@ impl Worker {
                 attempt,
                 started,
                 outcome,
-                logs: host.finish(),
+                logs: host.finish().await,
                 at_ms: now_ms(),
                 seed: rand::random(),
             };

@@ -223,9 +223,10 @@ impl IntegrationService for GrpcApi {
             .ok_or_else(|| Status::internal("the replay started but its status is missing"))
     }
 
-    async fn watch_task(&self, request: Request<IdRequest>) -> Answer<Self::WatchTaskStream> {
+    async fn watch_task(&self, request: Request<WatchRequest>) -> Answer<Self::WatchTaskStream> {
         use futures::StreamExt;
-        let events = self.svc.watch_task(&request.into_inner().id)?;
+        let request = request.into_inner();
+        let events = self.svc.watch_task(&request.id, Some(&request.after))?;
         Ok(Response::new(Box::pin(events.map(Ok))))
     }
 

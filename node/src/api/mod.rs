@@ -43,6 +43,7 @@ pub mod service;
 pub mod session;
 pub mod users;
 pub mod views;
+pub mod watch;
 pub mod web_ui;
 
 pub use error::ApiError;

@@ -373,18 +373,33 @@ enum EventName {
     End,
 }
 
-/// Server-sent events: every state change and log record of a run or task
-/// as it happens (events `state`, `log`, `end`; each `data` is JSON with
-/// the same `type`), ending with the final status.
+/// Server-sent events: every log record and state change of a run or task,
+/// in the order they happened, from its beginning (events `state`, `log`,
+/// `end`; each `data` is JSON with the same `type`), ending with the final
+/// status. Each event's `id` is the stream's position after it: a client
+/// that lost the connection sends it back as `Last-Event-ID` and the stream
+/// goes on from the next event.
 #[utoipa::path(get, path = "/tasks/{id}/events", tag = "tasks",
-    params(("id" = String, Path, description = "a run id or a step task id")),
+    params(("id" = String, Path, description = "a run id or a step task id"),
+        ("Last-Event-ID" = Option<String>, Header, description = "resume after this event (its id)")),
     responses((status = 200, description = "the event stream", content_type = "text/event-stream", body = TaskEventFrame)))]
 async fn task_events(
     State(s): State<Service>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, std::convert::Infallible>>>, ApiError> {
     use pb::task_event::Event as E;
-    let stream = s.watch_task(&id)?.map(|e| {
+    let after = match headers.get("last-event-id").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(v)) => Some(v.to_string()),
+        Some(Err(_)) => {
+            return Err(ApiError::BadRequest {
+                message: "cannot resume the event stream".into(),
+                details: vec!["Last-Event-ID must be the id of an event this stream sent".into()],
+            })
+        }
+    };
+    let stream = s.watch_task(&id, after.as_deref())?.map(|e| {
         // The SSE event name is the `type` the JSON carries.
         let kind = match &e.event {
             Some(E::State(_)) => "state",
@@ -395,7 +410,7 @@ async fn task_events(
         let data = serde_json::to_string(&e).unwrap_or_else(|err| {
             json!({"type": "error", "message": format!("cannot encode the event: {err}")}).to_string()
         });
-        Ok(SseEvent::default().event(kind).data(data))
+        Ok(SseEvent::default().event(kind).id(e.cursor).data(data))
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

@@ -4,17 +4,15 @@
 
 use std::time::Duration;
 
-use futures::Stream;
 use is_proto::v1 as pb;
 use serde_json::{Map, Value};
-use tokio::sync::broadcast::error::RecvError;
 
 use super::views;
 use super::{ApiError, Service};
 use crate::engine::TaskEvent;
 use crate::model::task::{KeptOutcome, StepTask, TaskSpec, TaskState};
 use crate::model::task_log;
-use crate::store::{Command, Event};
+use crate::store::Command;
 use crate::util::now_ms;
 
 /// Longest `wait` a caller may ask for.
@@ -281,88 +279,5 @@ impl Service {
             vec![(id.to_string(), t.spec.step_name.clone(), t.state, t.attempt)],
             t.state.is_terminal(),
         ))
-    }
-
-    /// Everything that happens to a task or a run from now on: a state
-    /// event for the current state of each task and every change after it,
-    /// a log event for each record as it is logged, and a final end event
-    /// with the status.
-    pub fn watch_task(
-        &self,
-        id: &str,
-    ) -> Result<impl Stream<Item = pb::TaskEvent> + Send + 'static, ApiError> {
-        use pb::task_event::Event as E;
-        if self.standing(id).is_none() {
-            return Err(ApiError::NotFound(format!("no task or run {id:?}")));
-        }
-        struct Watch {
-            svc: Service,
-            id: String,
-            rx: tokio::sync::broadcast::Receiver<Event>,
-            last: std::collections::HashMap<String, (TaskState, u32)>,
-            names: std::collections::HashMap<String, String>,
-            done: bool,
-            queue: std::collections::VecDeque<E>,
-        }
-        let w = Watch {
-            svc: self.clone(),
-            id: id.to_string(),
-            rx: self.inner.events.subscribe(),
-            last: Default::default(),
-            names: Default::default(),
-            done: false,
-            queue: Default::default(),
-        };
-        let events = futures::stream::unfold(w, |mut w| async move {
-            loop {
-                if let Some(e) = w.queue.pop_front() {
-                    return Some((e, w));
-                }
-                if w.done {
-                    return None;
-                }
-                let (all, over) = w.svc.standing(&w.id)?;
-                let mut changed = false;
-                for (id, name, state, attempt) in all {
-                    if w.last.get(&id) != Some(&(state, attempt)) {
-                        w.last.insert(id.clone(), (state, attempt));
-                        w.queue.push_back(E::State(pb::StateChange {
-                            id: id.clone(),
-                            name: name.clone(),
-                            state: views::state(state),
-                            attempt,
-                        }));
-                        changed = true;
-                    }
-                    w.names.insert(id, name);
-                }
-                if over {
-                    w.done = true;
-                    let status = w.svc.any_task_status(&w.id, LogPage::default()).await.ok();
-                    w.queue.push_back(E::End(pb::EndEvent { status }));
-                    continue;
-                }
-                if changed {
-                    continue;
-                }
-                match w.rx.recv().await {
-                    Ok(Event::TaskLog { id, line }) => {
-                        if let Some(name) = w.names.get(&id) {
-                            let log = E::Log(pb::LogEvent {
-                                id,
-                                name: name.clone(),
-                                record: Some(views::log_record(&line)),
-                            });
-                            return Some((log, w));
-                        }
-                    }
-                    Ok(_) | Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => return None,
-                }
-            }
-        });
-        Ok(futures::StreamExt::map(events, |e| pb::TaskEvent {
-            event: Some(e),
-        }))
     }
 }

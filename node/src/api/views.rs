@@ -33,7 +33,7 @@ pub fn href(id: &str) -> String {
 
 /// Why a ready task does not start: no worker serves its queue (`served`
 /// tells whether one does).
-fn waiting_for(t: &StepTask, served: bool) -> Option<String> {
+pub fn waiting_for(t: &StepTask, served: bool) -> Option<String> {
     (t.state == TaskState::Pending && t.ready && !served)
         .then(|| format!("no worker subscribed to queue {}", t.spec.queue))
 }

@@ -35,6 +35,13 @@ pub enum TaskEvent {
         at_ms: u64,
         reason: Option<String>,
     },
+    /// Records the running attempt `attempt` logged, shipped while it runs
+    /// (its last records travel with its outcome), so every node shows them
+    /// and they outlive a revocation. Appended after the records before.
+    Logged {
+        attempt: u32,
+        lines: Vec<LogLine>,
+    },
 }
 
 /// The start of an attempt, carried by its outcome.
@@ -78,6 +85,13 @@ pub fn rejection(task: &StepTask, event: &TaskEvent) -> Option<String> {
             task.attempt,
             task.state.as_str()
         )),
+        TaskEvent::Logged { attempt, .. } if *attempt != task.attempt || task.state != TaskState::Started => {
+            Some(format!(
+                "log records of attempt {attempt} are stale (current attempt {}, {})",
+                task.attempt,
+                task.state.as_str()
+            ))
+        }
         _ => None,
     }
 }
@@ -173,6 +187,10 @@ pub fn apply_with_retry(task: &mut StepTask, event: &TaskEvent, retry_at_ms: Opt
             task.end_ms = Some(at_ms);
             task.retry_at_ms = None;
             task.revoke_reason = reason.clone();
+        }
+        TaskEvent::Logged { ref lines, .. } => {
+            task.log_lines += lines.len() as u64;
+            task.log_bytes += crate::model::task_log::logs_cost(lines);
         }
     }
     Applied::Changed

@@ -1,8 +1,7 @@
-//! Node-local notifications of what just happened: a task changed state (the
-//! state machine sends this after applying), a running step logged a record
-//! (the worker sends this as the record arrives, before anything is
-//! replicated). Waiters re-read the state after each event, so a lagging
-//! receiver only loses wake-ups, never data.
+//! Node-local notifications of what just happened: a task or run changed
+//! (the state machine sends this after applying; log records a running step
+//! shipped are such a change). Waiters re-read the state after each event,
+//! so a wake-up carries no data and none can be lost.
 //!
 //! Effects of applied entries (tasks ready to run or to stop) travel on a
 //! separate unbounded queue with exactly one consumer, the dispatcher pump,
@@ -11,15 +10,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use super::content::Effect;
-use crate::model::task::LogLine;
 
 #[derive(Debug, Clone)]
 pub enum Event {
     TaskChanged(String),
-    TaskLog { id: String, line: LogLine },
 }
 
 /// One-shot wake-ups registered for one task or run id.
@@ -27,7 +24,6 @@ type Waiters = Arc<Mutex<HashMap<String, Vec<oneshot::Sender<()>>>>>;
 
 #[derive(Clone)]
 pub struct Events {
-    changes: broadcast::Sender<Event>,
     /// Waiters for one id: woken only by a change of that id, so many
     /// concurrent waits do not all wake for every change.
     waiters: Waiters,
@@ -41,7 +37,6 @@ impl Default for Events {
     fn default() -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         Events {
-            changes: broadcast::channel(4096).0,
             waiters: Arc::default(),
             effects: tx,
             effects_rx: Arc::new(Mutex::new(Some(rx))),
@@ -86,15 +81,10 @@ impl Drop for NextChange {
 
 impl Events {
     pub fn send(&self, e: Event) {
-        if let Event::TaskChanged(id) = &e {
-            let woken = self.waiters.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
-            for w in woken.into_iter().flatten() {
-                let _ = w.send(());
-            }
-        }
-        // No receiver is fine: nobody is watching.
-        if self.changes.receiver_count() > 0 {
-            let _ = self.changes.send(e);
+        let Event::TaskChanged(id) = &e;
+        let woken = self.waiters.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        for w in woken.into_iter().flatten() {
+            let _ = w.send(());
         }
     }
 
@@ -126,10 +116,6 @@ impl Events {
     /// A receiver that sees each change of the SyncPacks.
     pub fn watch_packs(&self) -> tokio::sync::watch::Receiver<u64> {
         self.packs.subscribe()
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.changes.subscribe()
     }
 
     pub fn effect(&self, e: Effect) {

@@ -113,6 +113,16 @@ impl Content {
         if let Some(reason) = step_task::rejection(task, &event) {
             return ignored(reason);
         }
+        if let TaskEvent::Logged { .. } = event {
+            // Records of a running attempt: the task alone changes, the
+            // run's progress does not.
+            let task = self.tasks.get_mut(id).expect("checked above");
+            step_task::apply_with_retry(task, &event, None);
+            let lines_after = task.log_lines;
+            self.dirty_tasks.push(id.to_string());
+            self.spill(id, lines_after, event);
+            return task_result(true, None);
+        }
         let Some((run_id, index)) = task.spec.run.clone() else {
             let task = self.tasks.get_mut(id).expect("checked above");
             if matches!(event, TaskEvent::Revoked { .. }) {
@@ -156,6 +166,8 @@ impl Content {
                     at_ms: *at_ms,
                 })
             }
+            // Applied above; never reaches here.
+            TaskEvent::Logged { .. } => return ignored("log records are not a step's progress".into()),
         };
         let Some(record) = self.runs.get_mut(&run_id) else {
             return ignored(format!("task {id} belongs to unknown run {run_id}"));
@@ -192,8 +204,10 @@ impl Content {
     /// record keeps only their size (`log_lines` is already counted, so
     /// this attempt's records start at `lines_after` minus their number).
     fn spill(&mut self, id: &str, lines_after: u64, event: TaskEvent) {
-        let TaskEvent::Finished { outcome, logs, .. } = event else {
-            return;
+        let (outcome, logs) = match event {
+            TaskEvent::Finished { outcome, logs, .. } => (Some(outcome), logs),
+            TaskEvent::Logged { lines, .. } => (None, lines),
+            _ => return,
         };
         // What a record costs in memory beside its message, roughly.
         const LINE_OVERHEAD: u64 = 96;
@@ -209,8 +223,9 @@ impl Content {
             });
         }
         let saved = match outcome {
-            Outcome::Success { json, pickle } => Some((json, pickle)),
-            Outcome::Failure { saved, .. } => saved,
+            Some(Outcome::Success { json, pickle }) => Some((json, pickle)),
+            Some(Outcome::Failure { saved, .. }) => saved,
+            None => None,
         };
         if let Some((json, pickle)) = saved {
             self.pending_bytes += json.len() as u64 + pickle.as_ref().map_or(0, |p| p.len() as u64);

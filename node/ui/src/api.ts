@@ -197,38 +197,55 @@ export async function signOut() {
 export interface TaskEvent {
   kind: string;
   data: any;
+  /** The stream's position after this event (its SSE id). */
+  id?: string;
 }
 
 /**
  * Follows the server-sent events of a run or step task until it ends or
- * `signal` aborts. EventSource cannot send the Authorization header, so the
- * stream is read with fetch and split into events here.
+ * `signal` aborts, from its beginning or after the event whose id is
+ * `after`. Answers the id of the last event received, for a later call to
+ * go on from there. EventSource cannot send the Authorization header, so
+ * the stream is read with fetch and split into events here.
  */
-export async function followEvents(id: string, onEvent: (e: TaskEvent) => void, signal: AbortSignal): Promise<void> {
-  const res = await request("GET", `/tasks/${enc(id)}/events`, { headers: { Accept: "text/event-stream" }, signal });
-  if (!res.body) return;
+export async function followEvents(
+  id: string,
+  onEvent: (e: TaskEvent) => void,
+  signal: AbortSignal,
+  after?: string,
+): Promise<string | undefined> {
+  const headers: Record<string, string> = { Accept: "text/event-stream" };
+  if (after) headers["Last-Event-ID"] = after;
+  let lastId = after;
+  const res = await request("GET", `/tasks/${enc(id)}/events`, { headers, signal });
+  if (!res.body) return lastId;
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = "";
   for (;;) {
     const { value, done } = await reader.read();
-    if (done) return;
+    if (done) return lastId;
     buf += value;
     let cut: number;
     while ((cut = buf.indexOf("\n\n")) >= 0) {
       const frame = buf.slice(0, cut);
       buf = buf.slice(cut + 2);
       let kind = "message";
+      let frameId: string | undefined;
       const data: string[] = [];
       for (const line of frame.split("\n")) {
         if (line.startsWith("event:")) kind = line.slice(6).trim();
+        else if (line.startsWith("id:")) frameId = line.slice(3).trim();
         else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
       }
       if (!data.length) continue;
+      if (frameId) lastId = frameId;
+      let parsed: any;
       try {
-        onEvent({ kind, data: JSON.parse(data.join("\n")) });
+        parsed = JSON.parse(data.join("\n"));
       } catch {
-        onEvent({ kind, data: data.join("\n") });
+        parsed = data.join("\n");
       }
+      onEvent({ kind, data: parsed, id: frameId });
     }
   }
 }

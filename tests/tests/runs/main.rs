@@ -14,4 +14,5 @@ mod refusals;
 mod replay;
 mod retries;
 mod revoke;
+mod streams;
 mod variables;

@@ -167,15 +167,19 @@ export function useLiveRun(runId: string | null): LiveRun {
       }
       if (!first || isTerminal(first.state)) return;
       let ended = false;
+      // Where the stream stands: a new connection goes on from there.
+      let cursor: string | undefined;
       for (let tries = 0; !ended && !signal.aborted; tries++) {
         setLive(true);
         try {
-          await followEvents(
+          cursor = await followEvents(
             runId,
             (e) => {
+              if (e.id) cursor = e.id;
               if (onEvent(e)) ended = true;
             },
             signal,
+            cursor,
           );
         } catch (e) {
           if (signal.aborted) return;
