@@ -364,3 +364,37 @@ async fn runs_that_cannot_start_are_refused_with_the_reason() {
         assert_eq!(code, 2, "{line:?}: {err}");
     }
 }
+
+/// `iscli app run` prints every record of every step once, in the order
+/// logged, each step's success after its records (the event stream holds
+/// them all: nothing is added from the steps' statuses afterwards).
+#[tokio::test]
+async fn app_run_prints_every_record_in_order() {
+    let node = TestNode::start().await.unwrap();
+    node.put_step("Count").await.unwrap();
+    let doc = json!({"name": "counted", "steps": [
+        {"name": "a", "file": "Count", "prefix": "a", "count": 34, "output_to": ["b"]},
+        {"name": "b", "file": "Count", "prefix": "b", "count": 33, "output_to": ["c"]},
+        {"name": "c", "file": "Count", "prefix": "c", "count": 33}]});
+    let (status, body) = node
+        .rest("POST", "/api/v1/applications", Some(&doc))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let out = ok(&node, &["app", "run", "counted", "--wait", "60"]);
+    let mut last = 0;
+    for (step, count) in [("a", 34), ("b", 33), ("c", 33)] {
+        for i in 0..count {
+            let line = format!(" INFO {step}: {step} {i}\n");
+            assert_eq!(out.matches(&line).count(), 1, "{line:?} in:\n{out}");
+            let here = at(&out, &line);
+            assert!(here > last, "{line:?} out of order in:\n{out}");
+            last = here;
+        }
+        let done = at(&out, &format!("step {step}: SUCCESS (attempt 1)\n"));
+        assert!(done > last, "{step}'s success before its records in:\n{out}");
+        last = done;
+    }
+    assert!(at(&out, "state: SUCCESS (took ") > last, "{out}");
+    assert!(!out.contains("logged before iscli started following"), "{out}");
+}

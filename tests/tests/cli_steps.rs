@@ -302,6 +302,8 @@ async fn logs_are_printed_as_they_arrive() {
     assert!(!out.contains("logged before iscli started following"), "{out}");
     assert_eq!(out.matches("Chatty: first").count(), 1, "{out}");
     assert_eq!(out.matches("Chatty: second").count(), 1, "{out}");
+    // A task is PENDING until it starts: iscli does not say so.
+    assert!(!out.contains("PENDING"), "{out}");
 
     // `task logs --follow` on a running task prints its lines as they are
     // logged and ends with the task. The ticker cannot end before the test
