@@ -197,6 +197,7 @@ mod tests {
                     ..Default::default()
                 }),
             })),
+            cursor: "c1-1T1".into(),
         };
         let v = serde_json::to_value(&log).unwrap();
         assert_eq!(
@@ -204,6 +205,7 @@ mod tests {
             (Some("log"), Some("hi")),
             "{v}"
         );
+        assert!(v.get("cursor").is_none(), "the SSE id carries it: {v}");
         let any = AnyTask {
             kind: Some(any_task::Kind::Run(RunStatus {
                 id: "isapp-1".into(),
