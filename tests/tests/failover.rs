@@ -188,3 +188,43 @@ async fn a_run_asked_for_twice_with_one_idempotency_key_is_one_run() -> Result<(
     assert_eq!(count_runs(&c, leader).await?, 3);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iscli_with_several_hosts_skips_one_that_does_not_answer() -> Result<()> {
+    let c = LocalCluster::up(3, &[]).await?;
+    c.wait_healthy(Duration::from_secs(30)).await?;
+    let leader = c.leader()?;
+    let marker = is_tests::shared_tempdir()?;
+    upload(&c, leader, &marker.path().to_string_lossy()).await?;
+    let dead = is_tests::ClosedPort::new()?;
+    let follower = leader % 3 + 1;
+    let hosts = format!(
+        "127.0.0.1:{},127.0.0.1:{}",
+        dead.port,
+        c.base_port + follower as u16
+    );
+    let out = is_tests::iscli_bare()
+        .args(["-H", &hosts, "-i", "-U", "isadmin", "-p", PASSWORD])
+        .args(["app", "run", "one", "--wait", "0", "--json"])
+        .output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "iscli failed: {stderr}");
+    let run: Value = serde_json::from_slice(&out.stdout)?;
+    let id = run["id"].as_str().unwrap_or_default();
+    assert!(id.starts_with("isapp-"), "{run}");
+    assert_eq!(count_runs(&c, leader).await?, 1, "one run started");
+
+    // Every host dead: the message names the last one tried.
+    let dead2 = is_tests::ClosedPort::new()?;
+    let out = is_tests::iscli_bare()
+        .args(["-H", &format!("127.0.0.1:{},127.0.0.1:{}", dead.port, dead2.port)])
+        .args(["-i", "-U", "isadmin", "-p", PASSWORD, "app", "list"])
+        .output()?;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot connect to 127.0.0.1:{}", dead2.port)),
+        "{stderr}"
+    );
+    Ok(())
+}
