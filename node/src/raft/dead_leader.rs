@@ -160,8 +160,15 @@ pub(super) async fn agree(
     let refuse = |why: &str| Err(ProposeError::Membership(format!("not an early election: {why}")));
     let m = raft.metrics().borrow().clone();
     let mine = m.last_log_index.unwrap_or(0);
-    if m.vote.leader_id().term > term || m.current_leader != Some(leader) || !m.vote.committed {
-        // Already past that leader's lease here: nothing to give up.
+    if let Some(other) = m.current_leader.filter(|l| *l != leader) {
+        // Standing now would unseat a live leader.
+        return refuse(&format!("node {other} leads now"));
+    }
+    if m.vote.leader_id().term > term + 1 {
+        return refuse("this node has moved past that term");
+    }
+    if !m.vote.committed {
+        // Already a candidate, or voted in an election: no lease to give up.
         return Ok(mine);
     }
     if (mine, std::cmp::Reverse(m.id)) > (last_index, std::cmp::Reverse(candidate)) {

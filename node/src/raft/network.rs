@@ -337,6 +337,21 @@ impl RaftNetwork<TypeConfig> for PeerClient {
 mod tests {
     use super::*;
 
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_refused_connection_is_told_from_a_silent_peer() {
+        // Bound and dropped: nothing listens on this port.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let peers = Peers::new(Some("s".into()), None);
+        let addr = format!("127.0.0.1:{port}");
+        let answer: Result<(), PeerError> = peers
+            .call(&addr, Method::Status, &(), Some(Duration::from_secs(2)))
+            .await;
+        assert!(matches!(answer, Err(PeerError::NotListening { .. })), "{answer:?}");
+    }
+
     #[test]
     fn refused_peers_are_retried_ever_more_slowly_silent_ones_soon() {
         let ms = |refused| {
