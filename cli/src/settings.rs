@@ -280,7 +280,9 @@ fn host_list(raw: &str) -> Result<(Vec<(String, Option<u16>)>, Option<Scheme>), 
         schemes.push(scheme);
     }
     if hosts.is_empty() {
-        return Err(CliError::Usage(format!("invalid host list '{raw}': name at least one host")));
+        return Err(CliError::Usage(format!(
+            "invalid host list '{raw}': name at least one host"
+        )));
     }
     let scheme = schemes[0];
     if schemes.iter().any(|s| *s != scheme) {

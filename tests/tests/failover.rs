@@ -15,8 +15,12 @@ use serde_json::{json, Value};
 
 /// Uploads a one-step application `one` through node `i`.
 async fn upload(c: &LocalCluster, i: usize, marker_dir: &str) -> Result<()> {
-    c.post_ok(i, "/api/v1/steps", &json!({"name": "Mark", "data": step_source("Mark")?}))
-        .await?;
+    c.post_ok(
+        i,
+        "/api/v1/steps",
+        &json!({"name": "Mark", "data": step_source("Mark")?}),
+    )
+    .await?;
     let app = json!({"name": "one", "steps": [{"name": "s0", "file": "Mark", "marker_dir": marker_dir}]});
     c.post_ok(i, "/api/v1/applications", &app).await?;
     Ok(())
@@ -48,7 +52,11 @@ async fn count_runs(c: &LocalCluster, i: usize) -> Result<usize> {
             .basic_auth("isadmin", Some(PASSWORD))
             .send()
             .await?;
-        anyhow::ensure!(resp.status() == 200, "listing runs on node {i}: {}", resp.status());
+        anyhow::ensure!(
+            resp.status() == 200,
+            "listing runs on node {i}: {}",
+            resp.status()
+        );
         let next = resp
             .headers()
             .get("x-next-cursor")
@@ -116,7 +124,9 @@ async fn killing_the_leader_refuses_no_submission_to_a_follower_and_duplicates_n
             .await
         }
     };
-    accepted(30).await.map_err(|e| anyhow::anyhow!("{e}\n{}", c.logs()))?;
+    accepted(30)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}\n{}", c.logs()))?;
     c.kill(leader)?;
     let before = seen.lock().unwrap().accepted.len();
     // Submissions go on until a new leader has taken some.
@@ -146,7 +156,11 @@ async fn killing_the_leader_refuses_no_submission_to_a_follower_and_duplicates_n
         c.logs()
     );
     let distinct: std::collections::BTreeSet<&String> = seen.accepted.iter().collect();
-    assert_eq!(distinct.len(), seen.accepted.len(), "every accepted submission got its own run");
+    assert_eq!(
+        distinct.len(),
+        seen.accepted.len(),
+        "every accepted submission got its own run"
+    );
     // Every run the cluster holds is one a client was answered: none was
     // created twice by a retry.
     assert_eq!(

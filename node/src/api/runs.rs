@@ -106,13 +106,7 @@ impl Service {
             .content
             .read()
             .content
-            .plan_run(
-                id,
-                name,
-                params,
-                origin,
-                now_ms(),
-            )
+            .plan_run(id, name, params, origin, now_ms())
             .map_err(|e| match e {
                 RunRefusal::NoApplication(_) => ApiError::NotFound(e.to_string()),
                 RunRefusal::Problems { name, problems } => ApiError::BadRequest {

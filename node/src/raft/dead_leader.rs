@@ -57,13 +57,19 @@ impl Heard {
 
     /// How long since; None before the first message.
     fn silent_for(&self) -> Option<Duration> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).map(|t| t.elapsed())
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map(|t| t.elapsed())
     }
 }
 
 /// The leader this follower knows and still grants a lease to, with its
 /// address and term, once it has been silent for `SUSPECT_AFTER`.
-fn suspect(m: &openraft::RaftMetrics<NodeId, openraft::BasicNode>, heard: &Heard) -> Option<(NodeId, String, u64)> {
+fn suspect(
+    m: &openraft::RaftMetrics<NodeId, openraft::BasicNode>,
+    heard: &Heard,
+) -> Option<(NodeId, String, u64)> {
     let leader = m.current_leader.filter(|l| *l != m.id)?;
     let membership = m.membership_config.membership();
     let voter = membership.voter_ids().any(|v| v == m.id);
@@ -184,7 +190,11 @@ pub(super) async fn agree(
     if !gone(&raft.peers, &addr).await {
         return refuse("the leader's address still takes connections");
     }
-    tracing::info!(leader, candidate, "the leader is gone; giving up its lease for node {candidate}'s election");
+    tracing::info!(
+        leader,
+        candidate,
+        "the leader is gone; giving up its lease for node {candidate}'s election"
+    );
     raft.trigger()
         .elect()
         .await

@@ -30,9 +30,7 @@ use network::Peers;
 pub use write::{enqueue, forward, propose, serve_leader_request, LeaderAnswer, LeaderRequest};
 
 use crate::store::log_store::UnpurgedBytes;
-use crate::store::{
-    ContentHandle, Events, LogStore, NodeId, StateMachineStore, TypeConfig,
-};
+use crate::store::{ContentHandle, Events, LogStore, NodeId, StateMachineStore, TypeConfig};
 
 pub type OpenRaft = openraft::Raft<TypeConfig>;
 
@@ -357,7 +355,9 @@ pub enum ProposeError {
     #[error("the Raft member of this node has stopped ({0}); restart the node")]
     Stopped(String),
     /// The leader did not answer (the request may have been carried out).
-    #[error("cannot reach the leader: {0}; the write may or may not have been made, so check before retrying")]
+    #[error(
+        "cannot reach the leader: {0}; the write may or may not have been made, so check before retrying"
+    )]
     LeaderUnreachable(String),
     /// The leader's address refused the connection: the request never
     /// reached it (its process is gone), so it can be sent again.

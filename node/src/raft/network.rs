@@ -349,7 +349,10 @@ mod tests {
         let answer: Result<(), PeerError> = peers
             .call(&addr, Method::Status, &(), Some(Duration::from_secs(2)))
             .await;
-        assert!(matches!(answer, Err(PeerError::NotListening { .. })), "{answer:?}");
+        assert!(
+            matches!(answer, Err(PeerError::NotListening { .. })),
+            "{answer:?}"
+        );
     }
 
     #[test]
