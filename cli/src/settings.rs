@@ -251,11 +251,14 @@ pub(crate) fn resolve(
     })
 }
 
+/// A host of `-H a,b,c` and the port written with it, if any.
+type HostPort = (String, Option<u16>);
+
 /// `-H a,b,c`: several nodes of one cluster, each written as for one host
 /// or as `host:port` (a port of its own; the others use -P). One host is
 /// given as before (its port separately). Answers the hosts in order and
 /// the scheme they were written with (all alike).
-fn host_list(raw: &str) -> Result<(Vec<(String, Option<u16>)>, Option<Scheme>), CliError> {
+fn host_list(raw: &str) -> Result<(Vec<HostPort>, Option<Scheme>), CliError> {
     if !raw.contains(',') {
         let (host, scheme) = normalize_host(raw)?;
         return Ok((vec![(host, None)], scheme));

@@ -146,7 +146,7 @@ async fn killing_the_leader_refuses_no_submission_to_a_follower_and_duplicates_n
         client.await?;
     }
 
-    let seen = seen.lock().unwrap();
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
     assert!(
         seen.refused.is_empty(),
         "{} of {} submissions were refused during the failover: {:?}\n{}",
