@@ -359,6 +359,13 @@ pub enum ProposeError {
         "cannot reach the leader: {0}; the write may or may not have been made, so check before retrying"
     )]
     LeaderUnreachable(String),
+    #[error(
+        "the write was not committed within {0:?}: this node cannot reach a majority of the cluster; \
+         it takes effect only if the majority accepts it later, so check before retrying"
+    )]
+    NotCommitted(Duration),
+    // New variants go last: the enum crosses between nodes (bincode
+    // numbers variants by position).
     /// The leader's address refused the connection: the request never
     /// reached it (its process is gone), so it can be sent again.
     #[error("the leader is gone: {0}")]
@@ -371,11 +378,6 @@ pub enum ProposeError {
     NoLeader { waited: Duration, last: String },
     #[error("the leader made the write but this node has not applied it yet ({0}); read it from the leader")]
     NotAppliedHere(String),
-    #[error(
-        "the write was not committed within {0:?}: this node cannot reach a majority of the cluster; \
-         it takes effect only if the majority accepts it later, so check before retrying"
-    )]
-    NotCommitted(Duration),
 }
 
 impl From<ClientWriteError<NodeId, BasicNode>> for ProposeError {
