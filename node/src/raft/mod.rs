@@ -181,8 +181,10 @@ pub async fn start(
 
     // A follower stands for election once it has heard nothing from the
     // leader for its lease (openraft: election_timeout_max) plus a random
-    // election timeout: 0.9–1.2 s after a leader dies, with heartbeats every
-    // 100 ms leaving ample slack on a loaded machine.
+    // election timeout (drawn once per process), looked at every 150 ms
+    // tick: 0.9–1.35 s after a leader dies, with heartbeats every 100 ms
+    // leaving ample slack on a loaded machine. A leader whose process died
+    // (its address refuses connections) is replaced sooner: `dead_leader`.
     let config = openraft::Config {
         cluster_name: "integration-service".to_string(),
         heartbeat_interval: 100,
