@@ -25,8 +25,9 @@
 //! **Invariant:** a member starts an early election only when a majority of
 //! the voters (itself included) found the leader's address refusing
 //! connections and none of them heard from it for `SUSPECT_AFTER`; every
-//! other case keeps openraft's timers (tests: `tests/tests/failover.rs`;
-//! the time it saves is measured by `tests/bench/cluster.sh`).
+//! other case keeps openraft's timers (tests: the voter's [`verdict`] here,
+//! `tests/tests/failover.rs`; the time it saves is measured by
+//! `tests/bench/cluster.sh`).
 
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -151,11 +152,68 @@ pub(super) async fn watch(raft: Weak<OpenRaft>, peers: Peers, heard: Heard) {
     }
 }
 
-/// A voter's answer to `LeaderGone` from `candidate`: agrees (and gives up
-/// the lease it granted the leader, by standing itself) when it has not
-/// heard from the leader either, finds its address refusing connections,
-/// and its own log is not longer than the candidate's. Answers its last log
-/// index.
+/// What a voter knows when asked to agree that the leader is gone.
+#[derive(Debug, Clone, Copy)]
+struct VoterView {
+    me: NodeId,
+    /// The leader it knows, if any.
+    leader: Option<NodeId>,
+    /// The term of its vote, and whether that vote is a leader's lease.
+    term: u64,
+    committed: bool,
+    last_index: u64,
+    /// Since it last heard from a leader (None: never since it started).
+    silent_for: Option<Duration>,
+}
+
+/// The request: `candidate`, whose log ends at `last_index`, says the
+/// leader `leader` of `term` is gone.
+#[derive(Debug, Clone, Copy)]
+struct Ask {
+    leader: NodeId,
+    term: u64,
+    candidate: NodeId,
+    last_index: u64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Refuse(String),
+    /// Agree; it holds no lease to give up.
+    Agree,
+    /// Agree once the leader's address is found refusing connections,
+    /// then give up the lease by standing.
+    ProbeThenStand,
+}
+
+/// The decision of [`agree`] before any probe.
+fn verdict(v: VoterView, ask: Ask) -> Verdict {
+    let refuse = |why: String| Verdict::Refuse(format!("not an early election: {why}"));
+    if let Some(other) = v.leader.filter(|l| *l != ask.leader) {
+        // Standing now would unseat a live leader.
+        return refuse(format!("node {other} leads now"));
+    }
+    if v.term > ask.term + 1 {
+        return refuse("this node has moved past that term".into());
+    }
+    if (v.last_index, std::cmp::Reverse(v.me)) > (ask.last_index, std::cmp::Reverse(ask.candidate)) {
+        return refuse("this node's log is longer; it stands itself".into());
+    }
+    if !v.committed {
+        // Already a candidate, or voted in an election: no lease to give up.
+        return Verdict::Agree;
+    }
+    if v.silent_for.is_none_or(|s| s < SUSPECT_AFTER) {
+        return refuse("this node still hears from the leader".into());
+    }
+    Verdict::ProbeThenStand
+}
+
+/// A voter's answer to `LeaderGone` from `candidate` ([`verdict`]): agrees
+/// (giving up the lease it granted the leader, by standing itself) when it
+/// has not heard from the leader either, finds its address refusing
+/// connections, and its own log is not longer than the candidate's.
+/// Answers its last log index.
 pub(super) async fn agree(
     raft: &Raft,
     leader: NodeId,
@@ -163,32 +221,34 @@ pub(super) async fn agree(
     candidate: NodeId,
     last_index: u64,
 ) -> Result<u64, ProposeError> {
-    let refuse = |why: &str| Err(ProposeError::Membership(format!("not an early election: {why}")));
     let m = raft.metrics().borrow().clone();
     let mine = m.last_log_index.unwrap_or(0);
-    if let Some(other) = m.current_leader.filter(|l| *l != leader) {
-        // Standing now would unseat a live leader.
-        return refuse(&format!("node {other} leads now"));
-    }
-    if m.vote.leader_id().term > term + 1 {
-        return refuse("this node has moved past that term");
-    }
-    if !m.vote.committed {
-        // Already a candidate, or voted in an election: no lease to give up.
-        return Ok(mine);
-    }
-    if (mine, std::cmp::Reverse(m.id)) > (last_index, std::cmp::Reverse(candidate)) {
-        return refuse("this node's log is longer; it stands itself");
-    }
-    if raft.heard.silent_for().is_none_or(|s| s < SUSPECT_AFTER) {
-        return refuse("this node still hears from the leader");
+    let view = VoterView {
+        me: m.id,
+        leader: m.current_leader,
+        term: m.vote.leader_id().term,
+        committed: m.vote.committed,
+        last_index: mine,
+        silent_for: raft.heard.silent_for(),
+    };
+    let ask = Ask {
+        leader,
+        term,
+        candidate,
+        last_index,
+    };
+    let refuse = |why: String| Err(ProposeError::Membership(why));
+    match verdict(view, ask) {
+        Verdict::Refuse(why) => return refuse(why),
+        Verdict::Agree => return Ok(mine),
+        Verdict::ProbeThenStand => {}
     }
     let addr = match m.membership_config.membership().get_node(&leader) {
         Some(node) => node.addr.clone(),
-        None => return refuse("the leader is not a member"),
+        None => return refuse("not an early election: the leader is not a member".into()),
     };
     if !gone(&raft.peers, &addr).await {
-        return refuse("the leader's address still takes connections");
+        return refuse("not an early election: the leader's address still takes connections".into());
     }
     tracing::info!(
         leader,
@@ -200,4 +260,84 @@ pub(super) async fn agree(
         .await
         .map_err(|e| ProposeError::Stopped(e.to_string()))?;
     Ok(mine)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Node 3, follower of node 1 in term 5, log at 100, silent for 400 ms.
+    fn follower() -> VoterView {
+        VoterView {
+            me: 3,
+            leader: Some(1),
+            term: 5,
+            committed: true,
+            last_index: 100,
+            silent_for: Some(Duration::from_millis(400)),
+        }
+    }
+
+    /// From node `candidate` with its log at `last_index`: leader 1 of term 5 is gone.
+    fn ask(candidate: NodeId, last_index: u64) -> Ask {
+        Ask {
+            leader: 1,
+            term: 5,
+            candidate,
+            last_index,
+        }
+    }
+
+    #[test]
+    fn a_silent_follower_gives_up_its_lease_to_a_candidate_whose_log_is_not_shorter() {
+        assert_eq!(verdict(follower(), ask(2, 100)), Verdict::ProbeThenStand);
+        assert_eq!(verdict(follower(), ask(4, 120)), Verdict::ProbeThenStand);
+    }
+
+    #[test]
+    fn the_longest_log_stands_and_a_tie_goes_to_the_lower_id() {
+        assert!(matches!(verdict(follower(), ask(2, 99)), Verdict::Refuse(_)));
+        // Equal logs: node 2 outranks node 3, node 3 outranks node 4.
+        assert_eq!(verdict(follower(), ask(2, 100)), Verdict::ProbeThenStand);
+        assert!(matches!(verdict(follower(), ask(4, 100)), Verdict::Refuse(_)));
+    }
+
+    #[test]
+    fn a_voter_that_still_hears_the_leader_or_knows_another_refuses() {
+        let hearing = VoterView {
+            silent_for: Some(Duration::from_millis(100)),
+            ..follower()
+        };
+        assert!(matches!(verdict(hearing, ask(2, 100)), Verdict::Refuse(_)));
+        let fresh = VoterView {
+            silent_for: None,
+            ..follower()
+        };
+        assert!(matches!(verdict(fresh, ask(2, 100)), Verdict::Refuse(_)));
+        let other = VoterView {
+            leader: Some(4),
+            ..follower()
+        };
+        assert!(matches!(verdict(other, ask(2, 100)), Verdict::Refuse(_)));
+        let later = VoterView {
+            term: 7,
+            ..follower()
+        };
+        assert!(matches!(verdict(later, ask(2, 100)), Verdict::Refuse(_)));
+    }
+
+    #[test]
+    fn a_voter_without_a_lease_agrees_without_standing_again() {
+        // Already a candidate in term 6 (it gave up its lease when first asked).
+        let candidate = VoterView {
+            leader: None,
+            term: 6,
+            committed: false,
+            silent_for: Some(Duration::from_millis(10)),
+            ..follower()
+        };
+        assert_eq!(verdict(candidate, ask(2, 100)), Verdict::Agree);
+        // But not to a candidate with a shorter log.
+        assert!(matches!(verdict(candidate, ask(2, 50)), Verdict::Refuse(_)));
+    }
 }

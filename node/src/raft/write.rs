@@ -10,7 +10,7 @@
 //! refused before anything was sent), or when applying it twice is the same
 //! as applying it once ([`Command::repeatable`]: a run or task created under
 //! an id that exists is not created again, a put stores the same value).
-//! So a retried forward never creates a second run (test:
+//! So a retried forward never creates a second run (tests: this file's,
 //! `tests/tests/failover.rs`).
 
 use std::time::{Duration, Instant};
@@ -39,13 +39,8 @@ pub async fn propose(raft: &Raft, cmd: Command) -> Result<CommandResult, Propose
             Ok(result) => return Ok(result),
             Err(e) => e,
         };
-        let retry = match &error {
-            ProposeError::NotLeader { .. } | ProposeError::LeaderGone(_) => true,
-            ProposeError::LeaderUnreachable(_) => cmd.repeatable(),
-            _ => false,
-        };
         let left = deadline.saturating_duration_since(Instant::now());
-        if !retry {
+        if !worth_another_attempt(&error, &cmd) {
             return Err(error);
         }
         if left.is_zero() {
@@ -60,6 +55,20 @@ pub async fn propose(raft: &Raft, cmd: Command) -> Result<CommandResult, Propose
             Leadership::Unknown => None,
         };
         wait_for_another_leader(raft, leader, left.min(LEADER_POLL)).await;
+    }
+}
+
+/// Whether a write that failed with `error` may be sent again: when it
+/// cannot have been applied (refused by a member that does not lead, or
+/// never sent: the leader's address refused the connection), or when its
+/// outcome is unknown but applying it twice equals applying it once.
+/// Nothing else: a leader that could not commit (`NotCommitted`) may still
+/// commit it later.
+fn worth_another_attempt(error: &ProposeError, cmd: &Command) -> bool {
+    match error {
+        ProposeError::NotLeader { .. } | ProposeError::LeaderGone(_) => true,
+        ProposeError::LeaderUnreachable(_) => cmd.repeatable(),
+        _ => false,
     }
 }
 
@@ -236,5 +245,49 @@ pub fn enqueue(
             let raft = raft.clone();
             Box::pin(async move { propose(&raft, cmd).await })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_is_sent_again_only_if_it_cannot_apply_twice() {
+        let put = Command::CacheSet {
+            key: "k".into(),
+            value: vec![1],
+            expires_at_ms: None,
+        };
+        let delete = Command::CacheDelete { key: "k".into() };
+        let not_leader = ProposeError::NotLeader {
+            leader_id: None,
+            leader_addr: None,
+        };
+        let gone = ProposeError::LeaderGone("refused".into());
+        let unknown = ProposeError::LeaderUnreachable("reset".into());
+        // Never applied: any command.
+        for cmd in [&put, &delete] {
+            assert!(worth_another_attempt(&not_leader, cmd));
+            assert!(worth_another_attempt(&gone, cmd));
+        }
+        // Perhaps applied: only what applying twice leaves as once did.
+        assert!(worth_another_attempt(&unknown, &put));
+        assert!(!worth_another_attempt(&unknown, &delete));
+        assert!(worth_another_attempt(
+            &unknown,
+            &Command::Batch(vec![put.clone()])
+        ));
+        assert!(!worth_another_attempt(
+            &unknown,
+            &Command::Batch(vec![put, delete])
+        ));
+        // A leader that could not commit may commit later.
+        let cmd = Command::Batch(Vec::new());
+        assert!(!worth_another_attempt(
+            &ProposeError::NotCommitted(COMMIT_TIMEOUT),
+            &cmd
+        ));
+        assert!(!worth_another_attempt(&ProposeError::Stopped("x".into()), &cmd));
     }
 }
