@@ -85,6 +85,9 @@ pub(crate) struct Settings {
     pub(crate) port: u16,
     pub(crate) credentials: Credentials,
     pub(crate) transport: Transport,
+    /// The other nodes of `-H a,b,c` (host and port), tried in order when
+    /// the first does not answer.
+    pub(crate) more_hosts: Vec<(String, u16)>,
 }
 
 /// How the connection is made.
@@ -141,11 +144,22 @@ pub(crate) fn api_key_id(key: &str) -> Option<&str> {
 impl Settings {
     /// `host:port` as shown in messages (IPv6 addresses in brackets).
     pub(crate) fn address(&self) -> String {
-        if self.host.contains(':') && !self.host.starts_with('[') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        address_of(&self.host, self.port)
+    }
+
+    /// Every node's address, the first host's first (`-H a,b,c`).
+    pub(crate) fn addresses(&self) -> Vec<String> {
+        std::iter::once(self.address())
+            .chain(self.more_hosts.iter().map(|(h, p)| address_of(h, *p)))
+            .collect()
+    }
+}
+
+fn address_of(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
     }
 }
 
@@ -186,7 +200,7 @@ pub(crate) fn resolve(
         .clone()
         .or_else(|| env(ENV_HOST))
         .or_else(|| cfg.and_then(|c| c.host.clone()));
-    let (host, scheme) = normalize_host(given_host.as_deref().unwrap_or(DEFAULT_HOST))?;
+    let (hosts, scheme) = host_list(given_host.as_deref().unwrap_or(DEFAULT_HOST))?;
     let ca = flags
         .ca
         .clone()
@@ -226,12 +240,60 @@ pub(crate) fn resolve(
         Some(key) => Credentials::ApiKey(key),
         None => password_credentials(flags, &env, cfg, &file_hint)?,
     };
+    let mut hosts = hosts.into_iter().map(|(h, p)| (h, p.unwrap_or(port)));
+    let (host, port) = hosts.next().unwrap_or_else(|| (DEFAULT_HOST.to_string(), port));
     Ok(Settings {
         host,
         port,
         credentials,
         transport,
+        more_hosts: hosts.collect(),
     })
+}
+
+/// A host of `-H a,b,c` and the port written with it, if any.
+type HostPort = (String, Option<u16>);
+
+/// `-H a,b,c`: several nodes of one cluster, each written as for one host
+/// or as `host:port` (a port of its own; the others use -P). One host is
+/// given as before (its port separately). Answers the hosts in order and
+/// the scheme they were written with (all alike).
+fn host_list(raw: &str) -> Result<(Vec<HostPort>, Option<Scheme>), CliError> {
+    if !raw.contains(',') {
+        let (host, scheme) = normalize_host(raw)?;
+        return Ok((vec![(host, None)], scheme));
+    }
+    let mut hosts = Vec::new();
+    let mut schemes = Vec::new();
+    for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (prefix, bare) = ["https://", "http://"]
+            .iter()
+            .find_map(|p| entry.strip_prefix(p).map(|rest| (*p, rest)))
+            .unwrap_or(("", entry));
+        let bare = bare.trim_end_matches('/');
+        // `host:port`, `[v6]:port`; a bare IPv6 address has several colons.
+        let (host_part, port) = match bare.rsplit_once(':') {
+            Some((h, p)) if (h.starts_with('[') && h.ends_with(']')) || !h.contains(':') => {
+                (h, Some(parse_port(p, &format!("-H entry '{entry}'"))?))
+            }
+            _ => (bare, None),
+        };
+        let (host, scheme) = normalize_host(&format!("{prefix}{host_part}"))?;
+        hosts.push((host, port));
+        schemes.push(scheme);
+    }
+    if hosts.is_empty() {
+        return Err(CliError::Usage(format!(
+            "invalid host list '{raw}': name at least one host"
+        )));
+    }
+    let scheme = schemes[0];
+    if schemes.iter().any(|s| *s != scheme) {
+        return Err(CliError::Usage(format!(
+            "invalid host list '{raw}': write every host with the same scheme (all https://, all http:// or none)"
+        )));
+    }
+    Ok((hosts, scheme))
 }
 
 fn parse_bool(text: &str, source: &str) -> Result<bool, CliError> {

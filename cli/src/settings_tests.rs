@@ -42,9 +42,40 @@ fn defaults_apply_when_nothing_is_given_except_password() {
             port: 8080,
             credentials: Credentials::password("isadmin", "pw"),
             transport: Transport::Plain,
+            more_hosts: Vec::new(),
         }
     );
     assert_eq!(s.address(), "127.0.0.1:8080");
+}
+
+#[test]
+fn several_hosts_are_tried_in_order_each_with_its_port_or_the_common_one() {
+    let flags = ConnectionFlags {
+        host: Some("n1, n2:9001,[::1]:9002,http://n4".into()),
+        port: Some(9000),
+        password: Some("pw".into()),
+        ..Default::default()
+    };
+    let err = resolve(&flags, &env_of(&[]), None).unwrap_err();
+    assert!(err.render().contains("same scheme"), "{}", err.render());
+
+    let flags = ConnectionFlags {
+        host: Some("n1, n2:9001,[::1]:9002,::2".into()),
+        ..flags
+    };
+    let s = resolve(&flags, &env_of(&[]), None).unwrap();
+    assert_eq!(
+        s.addresses(),
+        vec!["n1:9000", "n2:9001", "[::1]:9002", "[::2]:9000"]
+    );
+    // Named hosts mean TLS, as one host does.
+    assert!(matches!(s.transport, Transport::Tls { .. }));
+    // One host still takes its port from -P only.
+    let flags = ConnectionFlags {
+        host: Some("n1:9001".into()),
+        ..flags
+    };
+    assert!(resolve(&flags, &env_of(&[]), None).is_err());
 }
 
 #[test]

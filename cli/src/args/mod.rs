@@ -146,7 +146,9 @@ pub(crate) struct Cli {
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(next_help_heading = "Connection")]
 pub(crate) struct ConnectionArgs {
-    /// Server host name or IP address [env: IS_HOST] [default: 127.0.0.1]
+    /// Server host name or IP address [env: IS_HOST] [default: 127.0.0.1];
+    /// or several nodes of one cluster, `a,b:PORT,c`, tried in order when
+    /// one does not answer
     #[arg(short = 'H', long, global = true, value_name = "HOST")]
     pub(crate) host: Option<String>,
 

@@ -46,68 +46,127 @@ pub(crate) use users::NewKey;
 const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// An authenticated connection to one node.
 /// The gRPC client with its credentials; cheap to clone.
 type Rpc = IntegrationServiceClient<InterceptedService<Channel, Authorization>>;
 
+/// An authenticated connection to one node (the first of `-H a,b,c` that
+/// answers).
 pub(crate) struct Client {
     rpc: Rpc,
     /// Who the calls act as, for the message of a refused login.
     credentials: Credentials,
     addr: String,
+    settings: Settings,
+    /// Which of `settings.addresses()` this connection is to.
+    at: usize,
+    /// The idempotency key of this command's run request: the same on every
+    /// node it is sent to, so a request sent again after a lost answer
+    /// starts no second run.
+    key: String,
 }
 
 /// What a delete answered.
 pub(crate) type DeletedName = String;
 
+/// A key no other command will make: a digest of the time, the process and
+/// a stack address.
+fn new_key() -> String {
+    use sha2::{Digest, Sha256};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let here = 0u8;
+    let digest = Sha256::new()
+        .chain_update(nanos.to_le_bytes())
+        .chain_update(std::process::id().to_le_bytes())
+        .chain_update((&here as *const u8 as usize).to_le_bytes())
+        .finalize();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("iscli-{hex}")
+}
+
+/// Opens the channel to `addr`: plain HTTP/2, or TLS verifying the server's
+/// certificate (`settings.transport`).
+async fn open(settings: &Settings, addr: &str) -> Result<Rpc, CliError> {
+    // Checked before connecting: a key no header can carry is a usage error.
+    let auth = Authorization::new(&settings.credentials)?;
+    let invalid = |e: tonic::transport::Error| {
+        CliError::Usage(format!("invalid server address {addr}: {}", innermost(&e)))
+    };
+    let (endpoint, ca) = match &settings.transport {
+        Transport::Plain => (
+            Endpoint::from_shared(format!("http://{addr}")).map_err(invalid)?,
+            None,
+        ),
+        Transport::Tls { ca } => {
+            let endpoint = Endpoint::from_shared(format!("https://{addr}"))
+                .map_err(invalid)?
+                .tls_config(tls::config(ca.as_deref())?)
+                .map_err(invalid)?;
+            (endpoint, ca.as_ref().map(|p| p.display().to_string()))
+        }
+    };
+    let channel = endpoint
+        .connect_timeout(CONNECT_TIMEOUT)
+        .tcp_nodelay(true)
+        .connect()
+        .await
+        .map_err(|e| match tls::failure(&e) {
+            Some((reason, certificate)) => CliError::Tls {
+                addr: addr.to_string(),
+                reason,
+                certificate,
+                ca,
+            },
+            None => CliError::Connect {
+                addr: addr.to_string(),
+                reason: connect_reason(&e),
+            },
+        })?;
+    Ok(IntegrationServiceClient::with_interceptor(channel, auth)
+        .max_decoding_message_size(MAX_RESPONSE_BYTES)
+        .max_encoding_message_size(usize::MAX))
+}
+
 impl Client {
-    /// Opens the channel: plain HTTP/2, or TLS verifying the server's
-    /// certificate (`settings.transport`).
+    /// Connects to the first node of `settings` that answers (`-H a,b,c`:
+    /// one that cannot be connected to is skipped; any other failure, TLS
+    /// say, ends the attempt).
     pub(crate) async fn connect(settings: &Settings) -> Result<Client, CliError> {
-        let addr = settings.address();
-        // Checked before connecting: a key no header can carry is a usage error.
-        let auth = Authorization::new(&settings.credentials)?;
-        let invalid = |e: tonic::transport::Error| {
-            CliError::Usage(format!("invalid server address {addr}: {}", innermost(&e)))
-        };
-        let (endpoint, ca) = match &settings.transport {
-            Transport::Plain => (
-                Endpoint::from_shared(format!("http://{addr}")).map_err(invalid)?,
-                None,
-            ),
-            Transport::Tls { ca } => {
-                let endpoint = Endpoint::from_shared(format!("https://{addr}"))
-                    .map_err(invalid)?
-                    .tls_config(tls::config(ca.as_deref())?)
-                    .map_err(invalid)?;
-                (endpoint, ca.as_ref().map(|p| p.display().to_string()))
-            }
-        };
-        let channel = endpoint
-            .connect_timeout(CONNECT_TIMEOUT)
-            .tcp_nodelay(true)
-            .connect()
-            .await
-            .map_err(|e| match tls::failure(&e) {
-                Some((reason, certificate)) => CliError::Tls {
-                    addr: addr.clone(),
-                    reason,
-                    certificate,
-                    ca,
-                },
-                None => CliError::Connect {
-                    addr: addr.clone(),
-                    reason: connect_reason(&e),
-                },
-            })?;
-        let rpc = IntegrationServiceClient::with_interceptor(channel, auth)
-            .max_decoding_message_size(MAX_RESPONSE_BYTES)
-            .max_encoding_message_size(usize::MAX);
+        let (rpc, at, addr) = Self::first_answering(settings, 0).await?;
         Ok(Client {
             rpc,
             credentials: settings.credentials.clone(),
             addr,
+            settings: settings.clone(),
+            at,
+            key: new_key(),
         })
+    }
+
+    async fn first_answering(settings: &Settings, from: usize) -> Result<(Rpc, usize, String), CliError> {
+        let mut failed = None;
+        for (i, addr) in settings.addresses().into_iter().enumerate().skip(from) {
+            match open(settings, &addr).await {
+                Ok(rpc) => return Ok((rpc, i, addr)),
+                Err(e @ CliError::Connect { .. }) => failed = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(failed.unwrap_or_else(|| CliError::Local("no further host to try".into())))
+    }
+
+    /// Moves to the next node of `-H a,b,c` that answers, if there is one.
+    async fn next_node(&mut self) -> bool {
+        match Self::first_answering(&self.settings, self.at + 1).await {
+            Ok((rpc, at, addr)) => {
+                eprintln!("{} did not answer; trying {addr}", self.addr);
+                (self.rpc, self.at, self.addr) = (rpc, at, addr);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     fn fail(&self, status: Status) -> CliError {
@@ -255,6 +314,7 @@ mod tests {
             port,
             credentials: Credentials::password("isadmin", "pw"),
             transport: Transport::Plain,
+            more_hosts: Vec::new(),
         };
         let err = match Client::connect(&settings).await {
             Ok(_) => panic!("connected to a closed port"),

@@ -63,21 +63,31 @@ impl Client {
     }
 
     /// Starts a run of an application. Answers whether it finished within
-    /// `wait_seconds` and its run status (finished or not).
+    /// `wait_seconds` and its run status (finished or not). When the node
+    /// is unavailable the request goes to the next node of `-H a,b,c`, with
+    /// the same idempotency key.
     pub(crate) async fn run_application(
         &mut self,
         name: &str,
         params: &Map<String, Value>,
         wait_seconds: u32,
     ) -> Result<RunAnswer, CliError> {
-        let req = RunApplicationRequest {
-            name: name.to_string(),
-            params: Some(to_proto_struct(params)),
-            wait_seconds,
-        };
-        match self.rpc.run_application(req).await {
-            Ok(r) => Ok(r.into_inner()),
-            Err(s) => Err(self.fail(s)),
+        loop {
+            let mut req = tonic::Request::new(RunApplicationRequest {
+                name: name.to_string(),
+                params: Some(to_proto_struct(params)),
+                wait_seconds,
+            });
+            // The same key on every attempt: a node that already started
+            // the run answers it instead of starting another.
+            if let Ok(key) = self.key.parse() {
+                req.metadata_mut().insert("idempotency-key", key);
+            }
+            match self.rpc.run_application(req).await {
+                Ok(r) => return Ok(r.into_inner()),
+                Err(s) if s.code() == tonic::Code::Unavailable && self.next_node().await => continue,
+                Err(s) => return Err(self.fail(s)),
+            }
         }
     }
 

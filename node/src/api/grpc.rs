@@ -14,6 +14,10 @@ use tonic::{Request, Response, Status};
 use super::runtime::LogPage;
 use super::{views, ApiError, Service};
 
+/// gRPC metadata key of a run request's idempotency key (REST:
+/// `Idempotency-Key`; see `runs::idempotency_key`).
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
 pub struct GrpcApi {
     svc: Service,
 }
@@ -182,11 +186,21 @@ impl IntegrationService for GrpcApi {
     }
 
     async fn run_application(&self, request: Request<RunApplicationRequest>) -> Answer<RunAnswer> {
+        let key = request
+            .metadata()
+            .get(IDEMPOTENCY_KEY)
+            .map(|v| super::runs::idempotency_key(Some(v.as_bytes())))
+            .transpose()
+            .map(Option::flatten);
         let r = request.into_inner();
         let wait = wait_of(r.wait_seconds);
+        let key = match key {
+            Ok(key) => key,
+            Err(e) => return answer(Err(e)),
+        };
         answer(
             self.svc
-                .run_application(&r.name, params_of(r.params), wait, "USER", None)
+                .run_application(&r.name, params_of(r.params), wait, "USER", None, key.as_deref())
                 .await,
         )
     }

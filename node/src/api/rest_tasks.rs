@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -289,14 +289,16 @@ fn run_params(body: Option<Value>) -> Result<Map<String, Value>, ApiError> {
 /// Start a run of the application `name`: `{"name", "params": {app
 /// variable overrides, "queue", "configuration", "log_level"}}`; waits up
 /// to `wait` seconds for its end.
-#[utoipa::path(post, path = "/applications/run", tag = "applications", params(WaitQuery),
+#[utoipa::path(post, path = "/applications/run", tag = "applications", params(WaitQuery, IdempotencyHeader),
     request_body(content = Object, description = "`{\"name\": application, \"params\": {...}}`"),
     responses((status = 200, description = "the run's status, finished or not", body = pb::RunStatus)))]
 async fn run_application(
     State(s): State<Service>,
     Query(q): Query<WaitQuery>,
+    headers: HeaderMap,
     JsonBody(doc): JsonBody,
 ) -> Answer<pb::RunStatus> {
+    let key = idempotency_key(&headers)?;
     let Some(name) = doc.get("name").and_then(Value::as_str).map(str::to_string) else {
         return Err(ApiError::BadRequest {
             message: "which application? the body needs \"name\"".into(),
@@ -309,7 +311,7 @@ async fn run_application(
     }
     let params = run_params(Some(doc))?;
     run_answer(
-        s.run_application(&name, params, wait_of(&q, 0.0)?, "USER", None)
+        s.run_application(&name, params, wait_of(&q, 0.0)?, "USER", None, key.as_deref())
             .await?,
     )
 }
@@ -317,20 +319,39 @@ async fn run_application(
 /// Start a run of the application; the body (optional) holds its
 /// parameters, as `{"params": {...}}` or the object itself.
 #[utoipa::path(post, path = "/applications/{name}/run", tag = "applications",
-    params(("name" = String, Path, description = "the application's name"), WaitQuery),
+    params(("name" = String, Path, description = "the application's name"), WaitQuery, IdempotencyHeader),
     request_body(content = Option<Object>, description = "the run's parameters (optional)"),
     responses((status = 200, description = "the run's status, finished or not", body = pb::RunStatus)))]
 async fn run_named_application(
     State(s): State<Service>,
     Path(name): Path<String>,
     Query(q): Query<WaitQuery>,
+    headers: HeaderMap,
     body: RawBody,
 ) -> Answer<pb::RunStatus> {
+    let key = idempotency_key(&headers)?;
     let params = run_params(body.optional_json()?)?;
     run_answer(
-        s.run_application(&name, params, wait_of(&q, 0.0)?, "USER", None)
+        s.run_application(&name, params, wait_of(&q, 0.0)?, "USER", None, key.as_deref())
             .await?,
     )
+}
+
+/// The `Idempotency-Key` header of a request that starts a run: a request
+/// sent again with the same key (after a lost answer, to another node)
+/// answers the run the first one started.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // read from the HeaderMap; here for the OpenAPI document
+struct IdempotencyHeader {
+    /// Any 1 to 200 visible ASCII characters (a UUID, say); the same key
+    /// for the same application names the same run.
+    #[param(rename = "Idempotency-Key")]
+    idempotency_key: Option<String>,
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    super::runs::idempotency_key(headers.get("idempotency-key").map(|v| v.as_bytes()))
 }
 
 /// The status of the application's last run, with `last_run`.

@@ -33,6 +33,37 @@ pub struct RunQuery {
     pub limit: usize,
 }
 
+/// The idempotency key of a request that starts a run (REST header
+/// `Idempotency-Key`, gRPC metadata `idempotency-key`), checked: 1 to 200
+/// visible ASCII characters.
+pub fn idempotency_key(raw: Option<&[u8]>) -> Result<Option<String>, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    match std::str::from_utf8(raw) {
+        Ok(k) if (1..=200).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(k.to_string()))
+        }
+        _ => Err(ApiError::bad_request(
+            "the idempotency key must be 1 to 200 visible ASCII characters (a UUID, say)",
+        )),
+    }
+}
+
+/// The id of the run of application `app` asked for with idempotency key
+/// `key`: the same pair always gives the same id.
+fn keyed_run_id(app: &str, key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(app.as_bytes())
+        .chain_update([0u8])
+        .chain_update(key.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    format!("isapp-{}", uuid::Uuid::from_bytes(bytes))
+}
+
 impl Service {
     pub async fn run_status(&self, id: &str) -> Result<pb::RunStatus, ApiError> {
         let r = self.inner.content.run(id)?.ok_or_else(|| no_run(id))?;
@@ -46,7 +77,10 @@ impl Service {
     }
 
     /// Starts a run of application `name`; waits up to `wait` for it to end
-    /// and answers its status (finished or not).
+    /// and answers its status (finished or not). With an idempotency key
+    /// (`key`, checked by [`idempotency_key`]) the run's id follows from the
+    /// application and the key, so asking again with the same key answers
+    /// the run the first request started instead of starting another.
     pub async fn run_application(
         &self,
         name: &str,
@@ -54,7 +88,15 @@ impl Service {
         wait: Duration,
         triggered_by: &str,
         replay_of: Option<String>,
+        key: Option<&str>,
     ) -> Result<pb::RunAnswer, ApiError> {
+        let id = match key {
+            Some(key) => keyed_run_id(name, key),
+            None => format!("isapp-{}", uuid::Uuid::new_v4()),
+        };
+        if key.is_some() && self.inner.content.run(&id)?.is_some() {
+            return self.answer_run(&id, wait).await;
+        }
         let origin = RunOrigin {
             replay_of,
             ..RunOrigin::by(triggered_by)
@@ -64,13 +106,7 @@ impl Service {
             .content
             .read()
             .content
-            .plan_run(
-                format!("isapp-{}", uuid::Uuid::new_v4()),
-                name,
-                params,
-                origin,
-                now_ms(),
-            )
+            .plan_run(id, name, params, origin, now_ms())
             .map_err(|e| match e {
                 RunRefusal::NoApplication(_) => ApiError::NotFound(e.to_string()),
                 RunRefusal::Problems { name, problems } => ApiError::BadRequest {
@@ -83,11 +119,17 @@ impl Service {
                 },
             })?;
         let id = spec.id.clone();
+        // Created once even if sent twice (a retried forward, or two requests
+        // with the same key): applying a run whose id exists changes nothing.
         self.write(Command::create_run(spec)).await?;
-        let finished = self.wait_for_task(&id, wait.min(MAX_WAIT)).await;
+        self.answer_run(&id, wait).await
+    }
+
+    async fn answer_run(&self, id: &str, wait: Duration) -> Result<pb::RunAnswer, ApiError> {
+        let finished = self.wait_for_task(id, wait.min(MAX_WAIT)).await;
         Ok(pb::RunAnswer {
             finished,
-            run: Some(self.run_status(&id).await?),
+            run: Some(self.run_status(id).await?),
         })
     }
 
@@ -183,7 +225,7 @@ impl Service {
             params.insert("configuration".into(), json!(c));
         }
         params.insert("queue".into(), json!(queue));
-        self.run_application(&app, params, wait, "REPLAY", Some(id.to_string()))
+        self.run_application(&app, params, wait, "REPLAY", Some(id.to_string()), None)
             .await
     }
 

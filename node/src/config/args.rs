@@ -47,6 +47,7 @@ use clap::Parser;
         schedule_grace_seconds = 60  late slots fire IS_SCHEDULE_GRACE_SECONDS (older ones are recorded as missed)\n  \
         header_read_timeout_seconds = 10  slow or silent clients are closed  IS_HEADER_READ_TIMEOUT_SECONDS\n  \
         max_connections = 4096  open at once on the listener  IS_MAX_CONNECTIONS\n  \
+        leader_wait_seconds = 10  a write waits for a leader  IS_LEADER_WAIT_SECONDS (then 503)\n  \
         cluster_listen = \"<listen host>:<port+10000>\"  actor network  IS_CLUSTER_LISTEN (with cluster_secret)\n  \
         tls = \"self-signed\" | \"off\"  TLS with a certificate generated once in DIR  IS_TLS\n  \
                                               (DIR/tls-cert.pem, key DIR/tls-key.pem mode 0600; its SHA-256 is logged at start)\n  \

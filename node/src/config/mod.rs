@@ -106,6 +106,9 @@ pub struct NodeConfig {
     pub schedule_grace_seconds: f64,
     /// A client's request headers (and first bytes) must arrive within this.
     pub header_read_timeout_seconds: f64,
+    /// A write that reaches a node while no leader can be reached waits this
+    /// long for one (an election) before it fails with 503.
+    pub leader_wait_seconds: f64,
     /// Connections the listener holds at once; more are closed at once.
     pub max_connections: usize,
     /// The actor network's listener (ractor_cluster), HOST:PORT; used only
@@ -204,6 +207,7 @@ struct FileConfig {
     drain_timeout_seconds: Option<f64>,
     schedule_grace_seconds: Option<f64>,
     header_read_timeout_seconds: Option<f64>,
+    leader_wait_seconds: Option<f64>,
     max_connections: Option<usize>,
     cluster_listen: Option<String>,
     tls: Option<String>,
@@ -373,6 +377,9 @@ impl NodeConfig {
             header_read_timeout_seconds: parsed::<f64>(&env, "IS_HEADER_READ_TIMEOUT_SECONDS")?
                 .or(file.header_read_timeout_seconds)
                 .unwrap_or(10.0),
+            leader_wait_seconds: parsed::<f64>(&env, "IS_LEADER_WAIT_SECONDS")?
+                .or(file.leader_wait_seconds)
+                .unwrap_or(10.0),
             max_connections: parsed::<usize>(&env, "IS_MAX_CONNECTIONS")?
                 .or(file.max_connections)
                 .unwrap_or(4096),
@@ -442,6 +449,12 @@ impl NodeConfig {
             return Err(ConfigError::Invalid(format!(
                 "header_read_timeout_seconds must be from 0.1 to 3600, got {} (IS_HEADER_READ_TIMEOUT_SECONDS)",
                 self.header_read_timeout_seconds
+            )));
+        }
+        if !(0.0..=600.0).contains(&self.leader_wait_seconds) {
+            return Err(ConfigError::Invalid(format!(
+                "leader_wait_seconds must be from 0 to 600, got {} (IS_LEADER_WAIT_SECONDS)",
+                self.leader_wait_seconds
             )));
         }
         if self.audit_expires_seconds < 60 {

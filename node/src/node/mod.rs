@@ -122,6 +122,7 @@ impl Node {
             snapshot_every: cfg.snapshot_every,
             keep_after_snapshot: cfg.keep_after_snapshot,
             snapshot_log_bytes: SNAPSHOT_LOG_BYTES,
+            leader_wait: Duration::from_secs_f64(cfg.leader_wait_seconds),
         };
         let lib_dir = data_dir.join("python/lib");
         crate::python::embedded::install(&lib_dir).map_err(|source| NodeError::DataDir {

@@ -115,7 +115,10 @@ pub async fn change(raft: &Raft, req: LeaderRequest) -> Result<(), ProposeError>
         Leadership::Here => match req {
             LeaderRequest::AddVoter { id, addr } => add_voter_here(raft, id, addr).await,
             LeaderRequest::RemoveNode { id } => remove_here(raft, id).await,
-            LeaderRequest::Write(_) | LeaderRequest::Campaign | LeaderRequest::Retire => {
+            LeaderRequest::Write(_)
+            | LeaderRequest::Campaign
+            | LeaderRequest::Retire
+            | LeaderRequest::LeaderGone { .. } => {
                 Err(ProposeError::Membership("not a membership change".into()))
             }
         },

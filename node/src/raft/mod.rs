@@ -9,11 +9,13 @@
 //! leader and answers once the write is applied locally too, so a client
 //! reads its own writes from the node it wrote to.
 
+pub mod dead_leader;
 pub mod membership;
 pub mod network;
 mod proposer;
 pub mod service;
 pub mod status;
+mod write;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -25,11 +27,10 @@ use openraft::{BasicNode, SnapshotPolicy};
 use openraft::error::ClientWriteError;
 
 use network::Peers;
+pub use write::{enqueue, forward, propose, serve_leader_request, LeaderAnswer, LeaderRequest};
 
 use crate::store::log_store::UnpurgedBytes;
-use crate::store::{
-    Command, CommandResult, ContentHandle, Events, LogStore, NodeId, StateMachineStore, TypeConfig,
-};
+use crate::store::{ContentHandle, Events, LogStore, NodeId, StateMachineStore, TypeConfig};
 
 pub type OpenRaft = openraft::Raft<TypeConfig>;
 
@@ -58,16 +59,22 @@ pub struct Raft {
     /// The state machine's data, for its exact applied index (openraft's
     /// metrics report an apply a moment after it happened).
     content: ContentHandle,
+    /// How long a write waits for a leader it can reach (`write`).
+    leader_wait: Duration,
+    /// When a leader was last heard from (`dead_leader`).
+    pub heard: dead_leader::Heard,
 }
 
 impl Raft {
-    fn new(inner: OpenRaft, peers: Peers, content: ContentHandle) -> Raft {
+    fn new(inner: OpenRaft, peers: Peers, content: ContentHandle, leader_wait: Duration) -> Raft {
         let proposer = proposer::Proposer::start(inner.clone());
         Raft {
             inner: Arc::new(inner),
             proposer,
             peers,
             content,
+            leader_wait,
+            heard: dead_leader::Heard::default(),
         }
     }
 
@@ -139,6 +146,9 @@ pub struct RaftSettings {
     /// snapshot): a few big entries can outweigh `snapshot_every` small
     /// ones. 0: never.
     pub snapshot_log_bytes: u64,
+    /// How long a write proposed while no leader can be reached waits for
+    /// one before it fails (an election takes well under a second).
+    pub leader_wait: Duration,
 }
 
 pub struct RaftMember {
@@ -171,8 +181,10 @@ pub async fn start(
 
     // A follower stands for election once it has heard nothing from the
     // leader for its lease (openraft: election_timeout_max) plus a random
-    // election timeout: 0.9–1.2 s after a leader dies, with heartbeats every
-    // 100 ms leaving ample slack on a loaded machine.
+    // election timeout (drawn once per process), looked at every 150 ms
+    // tick: 0.9–1.35 s after a leader dies, with heartbeats every 100 ms
+    // leaving ample slack on a loaded machine. A leader whose process died
+    // (its address refuses connections) is replaced sooner: `dead_leader`.
     let config = openraft::Config {
         cluster_name: "integration-service".to_string(),
         heartbeat_interval: 100,
@@ -205,7 +217,12 @@ pub async fn start(
             .await
             .map_err(|e| RaftError::Start(e.to_string()))?;
     }
-    let raft = Raft::new(raft, peers, content.clone());
+    let raft = Raft::new(raft, peers, content.clone(), settings.leader_wait);
+    tokio::spawn(dead_leader::watch(
+        Arc::downgrade(&raft.inner),
+        raft.peers.clone(),
+        raft.heard.clone(),
+    ));
     if settings.snapshot_log_bytes > 0 {
         tokio::spawn(snapshot_when_log_is_large(
             Arc::downgrade(&raft.inner),
@@ -339,13 +356,30 @@ pub enum ProposeError {
     Membership(String),
     #[error("the Raft member of this node has stopped ({0}); restart the node")]
     Stopped(String),
-    #[error("cannot reach the leader: {0}; retry in a moment")]
+    /// The leader did not answer (the request may have been carried out).
+    #[error(
+        "cannot reach the leader: {0}; the write may or may not have been made, so check before retrying"
+    )]
     LeaderUnreachable(String),
     #[error(
         "the write was not committed within {0:?}: this node cannot reach a majority of the cluster; \
          it takes effect only if the majority accepts it later, so check before retrying"
     )]
     NotCommitted(Duration),
+    // New variants go last: the enum crosses between nodes (bincode
+    // numbers variants by position).
+    /// The leader's address refused the connection: the request never
+    /// reached it (its process is gone), so it can be sent again.
+    #[error("the leader is gone: {0}")]
+    LeaderGone(String),
+    /// No leader could be reached for the member's whole leader wait.
+    #[error(
+        "no leader could be reached for {waited:?} (last: {last}): the cluster has no majority up; \
+         start the stopped nodes, then retry"
+    )]
+    NoLeader { waited: Duration, last: String },
+    #[error("the leader made the write but this node has not applied it yet ({0}); read it from the leader")]
+    NotAppliedHere(String),
 }
 
 impl From<ClientWriteError<NodeId, BasicNode>> for ProposeError {
@@ -356,151 +390,6 @@ impl From<ClientWriteError<NodeId, BasicNode>> for ProposeError {
                 leader_addr: f.leader_node.map(|n| n.addr),
             },
             ClientWriteError::ChangeMembershipError(e) => ProposeError::Membership(e.to_string()),
-        }
-    }
-}
-
-/// Proposes a command and waits until it is committed and applied here
-/// (on a follower: forwarded to the leader, then awaited locally).
-pub async fn propose(raft: &Raft, cmd: Command) -> Result<CommandResult, ProposeError> {
-    match raft.leadership() {
-        Leadership::Elsewhere { addr, .. } => forward(raft, &addr, LeaderRequest::Write(Box::new(cmd))).await,
-        Leadership::Here | Leadership::Unknown => propose_here(raft, cmd).await,
-    }
-}
-
-fn dropped() -> ProposeError {
-    ProposeError::Stopped("the Raft member dropped the request".into())
-}
-
-/// A leader cut off from its majority cannot commit; writers get an answer
-/// after this long instead of waiting for the partition to heal.
-const COMMIT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Proposes on this node only: fails with `NotLeader` on a follower.
-async fn propose_here(raft: &Raft, cmd: Command) -> Result<CommandResult, ProposeError> {
-    match tokio::time::timeout(COMMIT_TIMEOUT, raft.proposer.queue(cmd)).await {
-        Ok(answer) => answer.unwrap_or_else(|_| Err(dropped())),
-        Err(_) => Err(ProposeError::NotCommitted(COMMIT_TIMEOUT)),
-    }
-}
-
-/// What a member asks of another over `ClusterInternal.Forward`: of the
-/// leader, a write or a membership change; of a follower, during a
-/// leadership handover, to campaign.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub enum LeaderRequest {
-    Write(Box<Command>),
-    AddVoter {
-        id: NodeId,
-        addr: String,
-    },
-    RemoveNode {
-        id: NodeId,
-    },
-    /// Start an election now (sent by a leader that is stopping to its most
-    /// up-to-date follower).
-    Campaign,
-    /// You were removed from the cluster: stop standing for election (a
-    /// removed node that keeps running would otherwise disrupt the cluster
-    /// with elections it cannot win).
-    Retire,
-}
-
-/// The leader's answer: the result and the log index applied when it was
-/// given, which the asking member waits for before answering its client.
-pub type LeaderAnswer = Result<(CommandResult, u64), ProposeError>;
-
-/// How long a follower waits to apply a forwarded write the leader applied.
-const FORWARDED_APPLY_WAIT: Duration = Duration::from_secs(30);
-
-/// Asks the leader at `leader_addr` (following up to two redirections if the
-/// leadership moved), then waits until this node has applied what the
-/// leader had applied when it answered.
-pub async fn forward(
-    raft: &Raft,
-    leader_addr: &str,
-    req: LeaderRequest,
-) -> Result<CommandResult, ProposeError> {
-    let mut addr = leader_addr.to_string();
-    let mut hops = 0;
-    let (result, index) = loop {
-        let answer: LeaderAnswer = raft
-            .peers
-            .call(&addr, network::Method::Forward, &req, None)
-            .await
-            .map_err(|e| ProposeError::LeaderUnreachable(e.to_string()))?;
-        match answer {
-            Err(ProposeError::NotLeader {
-                leader_addr: Some(next),
-                ..
-            }) if hops < 2 && next != addr => {
-                hops += 1;
-                addr = next;
-            }
-            other => break other?,
-        }
-    };
-    raft.inner
-        .wait(Some(FORWARDED_APPLY_WAIT))
-        .applied_index_at_least(Some(index), "a forwarded write is applied here")
-        .await
-        .map_err(|e| {
-            ProposeError::LeaderUnreachable(format!("the write was made but is not applied here yet: {e}"))
-        })?;
-    Ok(result)
-}
-
-/// Serves a request forwarded by another member; this node must be the
-/// leader (requests are forwarded once, never onwards).
-pub async fn serve_leader_request(raft: &Raft, req: LeaderRequest) -> LeaderAnswer {
-    let result = match req {
-        LeaderRequest::Write(cmd) => propose_here(raft, *cmd).await?,
-        LeaderRequest::AddVoter { id, addr } => {
-            membership::add_voter_here(raft, id, addr).await?;
-            CommandResult::None
-        }
-        LeaderRequest::RemoveNode { id } => {
-            membership::remove_here(raft, id).await?;
-            CommandResult::None
-        }
-        LeaderRequest::Campaign => {
-            raft.trigger()
-                .elect()
-                .await
-                .map_err(|e| ProposeError::Stopped(e.to_string()))?;
-            CommandResult::None
-        }
-        LeaderRequest::Retire => {
-            raft.runtime_config().elect(false);
-            tracing::warn!(
-                "this node was removed from the cluster; it stands for no election until it is restarted \
-                 (stop it, or add it again and restart it)"
-            );
-            CommandResult::None
-        }
-    };
-    Ok((result, raft.applied_index()))
-}
-
-/// Queues a command behind every command queued before this returns, and
-/// answers a future of its result: for writers that need log order but need
-/// not wait for the commit. On a follower the command is forwarded to the
-/// leader; the order then holds only among this node's own forwards that
-/// were answered before the next was sent.
-pub fn enqueue(
-    raft: &Raft,
-    cmd: Command,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<CommandResult, ProposeError>> + Send + 'static>>
-{
-    match raft.leadership() {
-        Leadership::Elsewhere { addr, .. } => {
-            let raft = raft.clone();
-            Box::pin(async move { forward(&raft, &addr, LeaderRequest::Write(Box::new(cmd))).await })
-        }
-        Leadership::Here | Leadership::Unknown => {
-            let rx = raft.proposer.queue(cmd);
-            Box::pin(async move { rx.await.unwrap_or_else(|_| Err(dropped())) })
         }
     }
 }

@@ -39,6 +39,10 @@ pub enum PeerError {
     Address { addr: String, message: String },
     #[error("cannot reach peer {addr}: {message}")]
     Unreachable { addr: String, message: String },
+    /// Nothing listens at the peer's address (connection refused): the
+    /// call was never sent, and the peer's process is not running.
+    #[error("peer {addr} is not listening (connection refused): {message}")]
+    NotListening { addr: String, message: String },
     #[error("peer {addr} refused the call: {message}")]
     Refused { addr: String, message: String },
     /// The peer does not accept this node's cluster secret.
@@ -153,6 +157,10 @@ impl Peers {
                     addr: addr.to_string(),
                     message,
                 },
+                (None, tonic::Code::Unavailable) if connection_refused(&status) => PeerError::NotListening {
+                    addr: addr.to_string(),
+                    message: status.message().to_string(),
+                },
                 (None, tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Unknown) => {
                     PeerError::Unreachable {
                         addr: addr.to_string(),
@@ -170,6 +178,21 @@ impl Peers {
             }),
         }
     }
+}
+
+/// Whether a call failed because its connection was refused: nothing was
+/// sent.
+fn connection_refused(status: &tonic::Status) -> bool {
+    let mut cur = std::error::Error::source(status);
+    while let Some(e) = cur {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
 }
 
 /// The TLS error behind a failed call, if that is why it failed (a
@@ -265,6 +288,7 @@ impl PeerClient {
                 self.refused.store(refused, std::sync::atomic::Ordering::Relaxed);
                 match e {
                     PeerError::Unreachable { .. }
+                    | PeerError::NotListening { .. }
                     | PeerError::Denied { .. }
                     | PeerError::NoSecret(_)
                     | PeerError::Tls { .. } => RPCError::Unreachable(Unreachable::new(&e)),
@@ -312,6 +336,24 @@ impl RaftNetwork<TypeConfig> for PeerClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_refused_connection_is_told_from_a_silent_peer() {
+        // Bound and dropped: nothing listens on this port.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let peers = Peers::new(Some("s".into()), None);
+        let addr = format!("127.0.0.1:{port}");
+        let answer: Result<(), PeerError> = peers
+            .call(&addr, Method::Status, &(), Some(Duration::from_secs(2)))
+            .await;
+        assert!(
+            matches!(answer, Err(PeerError::NotListening { .. })),
+            "{answer:?}"
+        );
+    }
 
     #[test]
     fn refused_peers_are_retried_ever_more_slowly_silent_ones_soon() {

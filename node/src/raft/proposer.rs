@@ -151,6 +151,7 @@ mod tests {
             snapshot_every: 100_000,
             keep_after_snapshot: 1000,
             snapshot_log_bytes: 64 << 20,
+            leader_wait: Duration::from_secs(10),
         };
         let member = raft::start(
             1,

@@ -94,6 +94,7 @@ fn seal<T: Serialize>(v: &T) -> Result<Response<Blob>, Status> {
 impl ClusterInternal for InternalApi {
     async fn append_entries(&self, req: Request<Blob>) -> Result<Response<Blob>, Status> {
         let rpc: AppendEntriesRequest<TypeConfig> = self.open(req)?;
+        self.raft.heard.now();
         seal(&self.raft.append_entries(rpc).await)
     }
 
@@ -104,6 +105,7 @@ impl ClusterInternal for InternalApi {
 
     async fn install_snapshot(&self, req: Request<Blob>) -> Result<Response<Blob>, Status> {
         let rpc: InstallSnapshotRequest<TypeConfig> = self.open(req)?;
+        self.raft.heard.now();
         seal(&self.raft.install_snapshot(rpc).await)
     }
 

@@ -230,4 +230,25 @@ impl Command {
     pub fn create_run(spec: RunSpec) -> Command {
         Command::CreateRun(Box::new(spec))
     }
+
+    /// Whether applying this command a second time changes nothing the
+    /// first did not: a run or task is created under an id chosen before
+    /// it is proposed (one that exists is not created again), and a put
+    /// stores the same value again. Such a command may be sent again after
+    /// an attempt whose outcome is unknown (`raft::write`).
+    pub fn repeatable(&self) -> bool {
+        match self {
+            Command::CreateRun(_)
+            | Command::CreateTask(_)
+            | Command::PutStep(_)
+            | Command::PutApplication(_)
+            | Command::PutConfiguration(_)
+            | Command::PutSchedule { .. }
+            | Command::PutBlobChunk { .. }
+            | Command::CacheSet { .. }
+            | Command::RegisterNode(_) => true,
+            Command::Batch(cmds) => cmds.iter().all(Command::repeatable),
+            _ => false,
+        }
+    }
 }
