@@ -275,6 +275,38 @@ impl Content {
             .collect()
     }
 
+    /// When `task` became ready to run, what its wait for a worker counts
+    /// from: a RETRY task's retry time, a PENDING step's creation or the end
+    /// of its last upstream step; `handoff_ms` stands in for the end of an
+    /// upstream step whose outcome is not applied yet (the step started
+    /// ahead of it). None for a STARTED task handed out again (its first
+    /// start was already counted) or when the upstream end is unknown.
+    pub fn ready_since_ms(&self, task: &StepTask, handoff_ms: Option<u64>) -> Option<u64> {
+        match task.state {
+            TaskState::Retry => task
+                .retry_at_ms
+                .or_else(|| task.current_attempt().and_then(|a| a.end_ms)),
+            TaskState::Pending => {
+                let Some((run_id, index)) = &task.spec.run else {
+                    return Some(task.spec.created_ms);
+                };
+                let record = self.runs.get(run_id)?;
+                let mut since = task.spec.created_ms;
+                for &u in &record.run.steps.get(*index)?.upstream {
+                    let end = record
+                        .task_ids
+                        .get(u)
+                        .and_then(|id| self.tasks.get(id))
+                        .and_then(|t| t.end_ms)
+                        .or(handoff_ms)?;
+                    since = since.max(end);
+                }
+                Some(since)
+            }
+            _ => None,
+        }
+    }
+
     /// Tasks that wait for a worker, oldest first: ready PENDING tasks,
     /// RETRY tasks (with the time they may run again) and STARTED ones
     /// (their worker may be gone; `started` tells them apart).
