@@ -114,6 +114,8 @@ pub struct NodeConfig {
     /// TLS of the listener and of node-to-node traffic (`config/tls.rs`).
     pub tls: TlsSettings,
     pub syncpacks: SyncPackSettings,
+    /// Where spans are exported over OTLP/HTTP (None: nowhere).
+    pub otlp_endpoint: Option<String>,
 }
 
 /// How SyncPacks are accepted and installed.
@@ -219,6 +221,7 @@ struct FileConfig {
     syncpack_python: Option<PathBuf>,
     syncpack_install_timeout_seconds: Option<u64>,
     base_pack: Option<bool>,
+    otlp_endpoint: Option<String>,
 }
 
 impl NodeConfig {
@@ -298,6 +301,9 @@ impl NodeConfig {
                 .or(file.log_level)
                 .unwrap_or_else(|| DEFAULT_LOG_LEVEL.to_string()),
             worker_pools: worker_pools(file.worker_pools, parsed::<usize>(&env, "IS_WORKERS")?),
+            otlp_endpoint: (env("IS_OTLP_ENDPOINT").or(file.otlp_endpoint))
+                .or_else(|| env("OTEL_EXPORTER_OTLP_ENDPOINT"))
+                .filter(|e| !e.is_empty()),
             runner_memory_limit_mb: match parsed::<u64>(&env, "IS_RUNNER_MEMORY_MB")?
                 .or(file.runner_memory_limit_mb)
                 .unwrap_or(2048)

@@ -8,12 +8,14 @@ use std::time::Duration;
 use ractor::Actor;
 
 mod admin_password;
+pub mod otlp;
 mod tls;
 use admin_password::{forget_initial_password, generated_password};
 
 use crate::actors::dispatcher::{dispatcher, DispatchMsg};
 use crate::actors::mesh;
 use crate::actors::shared::NodeShared;
+use crate::actors::telemetry::Telemetry;
 use crate::actors::worker::WorkerContext;
 use crate::actors::{NodeServices, Supervisor};
 use crate::api::server::ListenerChild;
@@ -81,7 +83,8 @@ pub struct Node {
 }
 
 impl Node {
-    pub async fn start(cfg: &NodeConfig) -> Result<Node, NodeError> {
+    /// `telemetry`: what its workers observe, and the tracer (`node::otlp`).
+    pub async fn start(cfg: &NodeConfig, telemetry: Telemetry) -> Result<Node, NodeError> {
         let data_dir = &cfg.data_dir;
         std::fs::create_dir_all(data_dir).map_err(|source| NodeError::DataDir {
             path: data_dir.display().to_string(),
@@ -181,7 +184,8 @@ impl Node {
         )
         .await?;
 
-        let shared = NodeShared::default();
+        let mut shared = NodeShared::default();
+        shared.telemetry = telemetry;
         // Each Argon2 hash holds about 19 MiB: no more at once than cores.
         let passwords = PasswordGate::new(
             std::thread::available_parallelism()
@@ -208,6 +212,7 @@ impl Node {
             syncpack_max_bytes: cfg.syncpacks.max_bytes,
             passwords: passwords.clone(),
             keys: keys.clone(),
+            telemetry: shared.telemetry.clone(),
         });
         let worker_queues: Vec<Vec<String>> = cfg
             .worker_pools
@@ -426,16 +431,14 @@ impl Node {
     }
 }
 
-/// The actor network address peers dial: the advertised host with the
-/// cluster port.
+/// The actor network address peers dial: the advertised host, cluster port.
 fn advertised_cluster_addr(cfg: &NodeConfig) -> String {
     let port = crate::util::addr::split_addr(&cfg.cluster_listen).map_or(0, |(_, p)| p);
     let host = crate::util::addr::split_addr(&cfg.advertise).map_or("127.0.0.1", |(h, _)| h);
     format!("{host}:{port}")
 }
 
-/// Writes `addr` to DIR/listen-address through a temporary file renamed into
-/// place, so a reader never sees a partly written address.
+/// Writes `addr` to DIR/listen-address via a renamed temporary file (never half written).
 fn write_listen_address(data_dir: &Path, addr: std::net::SocketAddr) -> Result<(), NodeError> {
     let path = data_dir.join(LISTEN_ADDRESS_FILE);
     let tmp = data_dir.join(format!("{LISTEN_ADDRESS_FILE}.tmp"));

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::runs::RunRecord;
 use super::Content;
 use crate::model::application::{AppVariable, Application};
 use crate::model::has_value;
@@ -387,6 +388,49 @@ pub struct ActiveCounts {
     /// By (application, state name as `TaskState::as_str` spells it).
     pub runs: BTreeMap<(String, &'static str), u64>,
     pub tasks: BTreeMap<(String, &'static str), u64>,
+}
+
+/// Runs and step tasks that finished since this node started, by
+/// (application, end state), counted as each leaves memory for the store
+/// (`disk::Store::prepare`): every node applies every entry, so every node
+/// counts every run once, and the counts agree across the cluster (take
+/// `max`, not `sum`, over the nodes). Not replicated, started from zero with
+/// the node; entries applied again after a restart are counted again.
+#[derive(Debug, Clone, Default)]
+pub struct FinishedCounts {
+    pub runs: BTreeMap<(String, &'static str), u64>,
+    pub tasks: BTreeMap<(String, &'static str), u64>,
+}
+
+impl PartialEq for FinishedCounts {
+    /// Counts are this node's history, not part of the replicated state
+    /// that `Content`'s equality compares: always equal.
+    fn eq(&self, _: &FinishedCounts) -> bool {
+        true
+    }
+}
+
+impl FinishedCounts {
+    /// A finished run, with its step tasks that finished (a step the run
+    /// never started is not counted).
+    pub fn run<'t>(&mut self, run: &RunRecord, tasks: impl Iterator<Item = &'t StepTask>) {
+        let app = &run.spec.app.name;
+        *self
+            .runs
+            .entry((app.clone(), run.run.state.as_str()))
+            .or_default() += 1;
+        for t in tasks.filter(|t| t.state.is_terminal()) {
+            *self.tasks.entry((app.clone(), t.state.as_str())).or_default() += 1;
+        }
+    }
+
+    /// A finished step run alone.
+    pub fn lone_task(&mut self, task: &StepTask) {
+        *self
+            .tasks
+            .entry((String::new(), task.state.as_str()))
+            .or_default() += 1;
+    }
 }
 
 impl Content {
