@@ -6,11 +6,11 @@
 
 use anyhow::Context;
 use clap::Parser;
+use is_node::actors::telemetry::Telemetry;
 use is_node::config::{Args, LogFormat, Mode, NodeConfig, RunnerSandboxArgs};
+use is_node::node::otlp::Traces;
 use is_node::node::Node;
 use is_node::python::confine::Confinement;
-use is_node::actors::telemetry::Telemetry;
-use is_node::node::otlp::Traces;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _};

@@ -161,6 +161,9 @@ mod tests {
         );
         assert_ne!(trace_id("other"), TraceId::INVALID);
         assert_ne!(run_span_id(run), SpanId::INVALID);
-        assert_ne!(run_span_id(run), run_span_id("isapp-0b6c7f1e-52a4-4a8e-9a55-3d2f0c1e9b78"));
+        assert_ne!(
+            run_span_id(run),
+            run_span_id("isapp-0b6c7f1e-52a4-4a8e-9a55-3d2f0c1e9b78")
+        );
     }
 }
