@@ -391,11 +391,12 @@ pub struct ActiveCounts {
 }
 
 /// Runs and step tasks that finished since this node started, by
-/// (application, end state), counted as each leaves memory for the store
-/// (`disk::Store::prepare`): every node applies every entry, so every node
-/// counts every run once, and the counts agree across the cluster (take
-/// `max`, not `sum`, over the nodes). Not replicated, started from zero with
-/// the node; entries applied again after a restart are counted again.
+/// (application, end state), counted when the entry that ends each is
+/// applied (`Content::carry_out`, `apply_task_event`): every node applies
+/// every entry, so every node counts every run once, and the counts agree
+/// across the cluster (take `max`, not `sum`, over the nodes). Not
+/// replicated, started from zero with the node; entries applied again after
+/// a restart (those after the last durable flush) are counted again.
 #[derive(Debug, Clone, Default)]
 pub struct FinishedCounts {
     pub runs: BTreeMap<(String, &'static str), u64>,

@@ -26,7 +26,8 @@ pub fn finished(t: &mut Text, counts: &FinishedCounts) {
         (
             "is_step_tasks_finished_total",
             "Step tasks finished since this node started, by application (\"\" for a step run alone) \
-             and end state. Every node counts every task of the cluster: aggregate with max, not sum.",
+             and end state; a run's steps are counted when the run ends. Every node counts every \
+             task of the cluster: aggregate with max over nodes, not sum.",
             &counts.tasks,
         ),
     ] {

@@ -261,8 +261,6 @@ impl Disk {
         for id in std::mem::take(&mut content.dirty_runs) {
             if content.runs.get(&id).is_some_and(|r| r.run.state.is_terminal()) {
                 let record = content.runs.remove(&id).expect("just found");
-                let tasks = record.task_ids.iter().filter_map(|t| content.tasks.get(t));
-                content.finished.run(&record, tasks);
                 for task_id in &record.task_ids {
                     if let Some(task) = content.tasks.remove(task_id) {
                         content.unflushed_tasks.remove(task_id);
@@ -282,7 +280,6 @@ impl Disk {
             };
             if task.spec.run.is_none() && task.state.is_terminal() {
                 let task = content.tasks.remove(&id).expect("just found");
-                content.finished.lone_task(&task);
                 content.unflushed_tasks.remove(&id);
                 batch.lone.push(id.clone());
                 batch.tasks.insert(id, task);
