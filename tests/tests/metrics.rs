@@ -145,11 +145,16 @@ async fn metrics_parse_need_credentials_and_move_with_a_run() {
         .unwrap();
     assert_eq!(done["state"], "SUCCESS", "{done}");
     let after = scrape_until(&node, &key, "napper's run gone from the active ones", |e| {
-        e.series.keys().all(|k| !k.contains("application=\"napper\""))
+        e.series
+            .keys()
+            .filter(|k| k.contains("_active{"))
+            .all(|k| !k.contains("application=\"napper\""))
             && e.get("is_workers", &busy) == Some(0.0)
     })
     .await;
     assert!(after.one("is_raft_applied_index") > before.one("is_raft_applied_index"));
+    let succeeded = [("application", "napper"), ("state", "SUCCESS")];
+    assert_eq!(after.get("is_runs_finished_total", &succeeded), Some(1.0));
 
     // Requests by route template, never by raw path; refused ones too.
     let run_route = [
