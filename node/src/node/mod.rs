@@ -39,8 +39,7 @@ use crate::syncpack::env::EnvSettings;
 const SNAPSHOT_LOG_BYTES: u64 = 64 << 20;
 
 pub const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
-/// The key-encryption key's file in the data directory, when `key_file`
-/// does not name another.
+/// The key-encryption key's file in the data directory, unless `key_file` names another.
 pub const KEK_FILE: &str = "key-encryption-key";
 /// Holds the bound listener address, `HOST:PORT` and a newline.
 pub const LISTEN_ADDRESS_FILE: &str = "listen-address";
@@ -74,8 +73,7 @@ pub struct Node {
     raft: raft::Raft,
     supervisor: ractor::ActorRef<crate::actors::SupervisorMsg>,
     supervisor_task: tokio::task::JoinHandle<()>,
-    /// Background tasks that are not actors (they cannot fail): the effect
-    /// pump and the purge timer.
+    /// Background tasks that are not actors (cannot fail): effect pump, purge timer.
     background: Vec<tokio::task::JoinHandle<()>>,
     /// What the node's actors share (cancel switches, the drain flag).
     shared: NodeShared,
@@ -184,8 +182,10 @@ impl Node {
         )
         .await?;
 
-        let mut shared = NodeShared::default();
-        shared.telemetry = telemetry;
+        let shared = NodeShared {
+            telemetry,
+            ..NodeShared::default()
+        };
         // Each Argon2 hash holds about 19 MiB: no more at once than cores.
         let passwords = PasswordGate::new(
             std::thread::available_parallelism()
@@ -545,9 +545,9 @@ async fn purge_expired(raft: raft::Raft, expires: Duration, audit_expires: Durat
 }
 
 /// Stores the Base Steps pack, then creates the cluster identity, key and
-/// administrator. The password comes
-/// from `IS_ADMIN_PASSWORD`, else from a password file left by an earlier
-/// interrupted bootstrap, else it is generated, saved (mode 0600) and printed.
+/// administrator. The password comes from `IS_ADMIN_PASSWORD`, else from a
+/// password file left by an earlier interrupted bootstrap, else it is
+/// generated, saved (mode 0600) and printed.
 async fn bootstrap(
     svc: &Service,
     data_dir: &Path,
