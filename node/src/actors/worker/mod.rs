@@ -9,6 +9,9 @@
 //! (ractor_cluster makes them reachable from the other nodes), so the
 //! leader's dispatcher hands tasks to workers anywhere in the cluster. A
 //! worker reports itself idle to every node's dispatch inbox.
+//!
+//! Running one attempt in a runner is `execute.rs`; what is observed of it
+//! (metrics, its span) is `observe.rs`.
 
 mod execute;
 mod observe;
