@@ -38,9 +38,19 @@ fn the_otlp_endpoint_comes_from_ours_then_the_file_then_the_standard_variable() 
     let endpoint = |args: &Args, env: &dyn Fn(&str) -> Option<String>| {
         NodeConfig::resolve(args, env).unwrap().otlp_endpoint
     };
-    assert_eq!(endpoint(&Args::default(), &no_env), None, "nothing is exported by default");
-    assert_eq!(endpoint(&Args::default(), &standard).as_deref(), Some("http://otel:4318"));
-    assert_eq!(endpoint(&with_file, &standard).as_deref(), Some("http://file:4318"));
+    assert_eq!(
+        endpoint(&Args::default(), &no_env),
+        None,
+        "nothing is exported by default"
+    );
+    assert_eq!(
+        endpoint(&Args::default(), &standard).as_deref(),
+        Some("http://otel:4318")
+    );
+    assert_eq!(
+        endpoint(&with_file, &standard).as_deref(),
+        Some("http://file:4318")
+    );
     assert_eq!(endpoint(&with_file, &ours).as_deref(), Some("http://ours:4318"));
     let empty = |k: &str| (k == "IS_OTLP_ENDPOINT").then(String::new);
     assert_eq!(endpoint(&Args::default(), &empty), None);
