@@ -4,7 +4,8 @@
 //! dies is counted as restarted; and a node configured with an OTLP
 //! endpoint posts one span per step attempt there, all in the run's trace
 //! under the run's root span, including when it stops before its batch
-//! delay is up (the spans are flushed at exit).
+//! delay is up (the spans are flushed at exit); on three nodes, the spans
+//! each node posts for its steps of one run share the run's trace.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,8 +13,9 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
+use is_tests::cluster::LocalCluster;
 use is_tests::prometheus::{parse, Exposition};
-use is_tests::{poll, Progress, TestNode};
+use is_tests::{poll, step_source, Markers, Progress, TestNode};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -225,4 +227,77 @@ async fn a_run_is_one_trace_with_a_span_per_step_attempt_flushed_at_exit() {
     assert_eq!(hex(&root.trace_id), uuid);
     steps.sort();
     assert_eq!(steps, ["first", "second", "third"], "one span per attempt");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spans_of_a_run_on_three_nodes_share_its_trace() {
+    let got = Received::default();
+    let endpoint = receiver(got.clone()).await;
+    // One worker per node: three steps running at once run on three nodes.
+    let c = LocalCluster::up(
+        3,
+        &[
+            ("IS_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ("IS_WORKERS", "1"),
+        ],
+    )
+    .await
+    .unwrap();
+    c.wait_healthy(WITHIN).await.unwrap();
+    let markers = Markers::new().unwrap();
+    let go = markers.path("go");
+    c.post_ok(
+        1,
+        "/api/v1/steps",
+        &json!({"name": "Emit", "data": step_source("Emit").unwrap()}),
+    )
+    .await
+    .unwrap();
+    let wide = json!({"name": "wide", "steps": [
+        {"name": "a", "file": "Emit", "wait_for": go, "output_to": ["d"]},
+        {"name": "b", "file": "Emit", "wait_for": go, "output_to": ["d"]},
+        {"name": "c", "file": "Emit", "wait_for": go, "output_to": ["d"]},
+        {"name": "d", "file": "Emit"}]});
+    c.post_ok(1, "/api/v1/applications", &wide).await.unwrap();
+    let run = c
+        .post_ok(1, "/api/v1/applications/wide/run", &json!({}))
+        .await
+        .unwrap();
+    let run_id = run["id"].as_str().unwrap().to_string();
+    c.poll_until(1, &format!("/api/v1/tasks/{run_id}"), WITHIN, |_, run| {
+        run["steps"]
+            .as_array()
+            .is_some_and(|s| s.iter().filter(|s| s["state"] == "STARTED").count() == 3)
+    })
+    .await
+    .unwrap();
+    markers.set("go").unwrap();
+    let done = c.wait_terminal(1, &run_id, WITHIN).await.unwrap();
+    assert_eq!(done["state"], "SUCCESS", "{done}");
+
+    let spans = poll(WITHIN, async || {
+        let spans = got.spans();
+        Ok(if spans.len() >= 5 {
+            Progress::Done(spans)
+        } else {
+            Progress::NotYet(format!("{} spans", spans.len()))
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(spans.len(), 5, "four attempts and the run: {spans:?}");
+    let uuid = run_id.trim_start_matches("isapp-").replace('-', "");
+    assert!(spans.iter().all(|s| hex(&s.trace_id) == uuid), "{spans:?}");
+    let root = spans.iter().find(|s| s.parent_span_id.is_empty()).unwrap();
+    assert_eq!(root.name, "run wide");
+    let mut nodes = std::collections::BTreeSet::new();
+    for span in spans.iter().filter(|s| !s.parent_span_id.is_empty()) {
+        assert_eq!(span.parent_span_id, root.span_id, "{span:?}");
+        let step = attribute(span, "step").unwrap();
+        if step != "d" {
+            nodes.insert(attribute(span, "node").unwrap());
+        }
+    }
+    assert_eq!(nodes.len(), 3, "the three parallel steps ran on three nodes");
 }
