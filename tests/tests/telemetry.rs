@@ -300,4 +300,47 @@ async fn the_spans_of_a_run_on_three_nodes_share_its_trace() {
         }
     }
     assert_eq!(nodes.len(), 3, "the three parallel steps ran on three nodes");
+
+    // A run revoked while its step runs: the attempt's span ends REVOKED
+    // with an error status, and the node that revoked it emits the root.
+    let held = json!({"name": "held", "steps": [
+        {"name": "waits", "file": "Emit", "wait_for": markers.path("never")}]});
+    c.post_ok(1, "/api/v1/applications", &held).await.unwrap();
+    let run = c
+        .post_ok(1, "/api/v1/applications/held/run", &json!({}))
+        .await
+        .unwrap();
+    let held_id = run["id"].as_str().unwrap().to_string();
+    let held_path = format!("/api/v1/tasks/{held_id}");
+    c.poll_until(2, &held_path, WITHIN, |_, run| {
+        run["steps"][0]["state"] == "STARTED"
+    })
+    .await
+    .unwrap();
+    let (status, answer) = c.rest(2, "DELETE", &held_path, None).await.unwrap();
+    assert_eq!(status, 200, "{answer}");
+    let held_trace = held_id.trim_start_matches("isapp-").replace('-', "");
+    let spans = poll(WITHIN, async || {
+        let spans: Vec<Span> = got
+            .spans()
+            .into_iter()
+            .filter(|s| hex(&s.trace_id) == held_trace)
+            .collect();
+        Ok(if spans.len() >= 2 {
+            Progress::Done(spans)
+        } else {
+            Progress::NotYet(format!("{spans:?}"))
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(spans.len(), 2, "{spans:?}");
+    let root = spans.iter().find(|s| s.parent_span_id.is_empty()).unwrap();
+    let attempt = spans.iter().find(|s| !s.parent_span_id.is_empty()).unwrap();
+    assert_eq!(root.name, "run held");
+    assert_eq!(attribute(root, "state").as_deref(), Some("REVOKED"));
+    assert_eq!(attempt.parent_span_id, root.span_id);
+    assert_eq!(attribute(attempt, "state").as_deref(), Some("REVOKED"));
+    let status = attempt.status.as_ref().unwrap();
+    assert_eq!(status.code, 2, "an error status: {status:?}");
 }

@@ -7,7 +7,8 @@
 //! span as its remote parent, whose span id is derived from the run id too.
 //! So the nodes agree on both without talking, and the worker whose outcome
 //! ends the run emits the root span itself, with the run's start and end
-//! times ([`emit_run`]). A step run alone is a trace of its own.
+//! times ([`emit_run`]); for a revoked run, the node whose API revoked it
+//! does. A step run alone is a trace of its own.
 
 use std::time::{Duration, UNIX_EPOCH};
 
