@@ -438,6 +438,16 @@ impl NodeConfig {
         if self.node_id == 0 {
             return Err(ConfigError::Invalid("node_id must be at least 1".into()));
         }
+        if let Some(e) = self
+            .otlp_endpoint
+            .as_deref()
+            .filter(|e| !e.starts_with("http://"))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "otlp_endpoint must be an http:// URL, got {e:?}: spans are sent over plain HTTP \
+                 (for TLS, run an OpenTelemetry Collector beside the node and point it there)"
+            )));
+        }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::Invalid(format!(
                 "max_body_bytes must be at least 1024, got {}",

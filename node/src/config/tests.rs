@@ -54,6 +54,12 @@ fn the_otlp_endpoint_comes_from_ours_then_the_file_then_the_standard_variable() 
     assert_eq!(endpoint(&with_file, &ours).as_deref(), Some("http://ours:4318"));
     let empty = |k: &str| (k == "IS_OTLP_ENDPOINT").then(String::new);
     assert_eq!(endpoint(&Args::default(), &empty), None);
+    // No TLS client in the exporter: an https endpoint is refused at start, saying why.
+    let https = |k: &str| (k == "IS_OTLP_ENDPOINT").then(|| "https://c:4318".to_string());
+    let err = NodeConfig::resolve(&Args::default(), https)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("http://") && err.contains("Collector"), "{err}");
 }
 
 #[test]
