@@ -6,10 +6,14 @@
 
 use anyhow::Context;
 use clap::Parser;
+use is_node::actors::telemetry::Telemetry;
 use is_node::config::{Args, LogFormat, Mode, NodeConfig, RunnerSandboxArgs};
+use is_node::node::otlp::Traces;
 use is_node::node::Node;
 use is_node::python::confine::Confinement;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -30,25 +34,44 @@ fn main() -> anyhow::Result<()> {
     }
     let filter = EnvFilter::try_new(&cfg.log_level)
         .with_context(|| format!("log_level {:?} is not a valid tracing filter", cfg.log_level))?;
-    let fmt = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Colors only on a terminal: log files and journald get plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    match cfg.log_format {
-        LogFormat::Text => fmt.init(),
-        LogFormat::Json => fmt.json().init(),
-    }
+    let fmt = match cfg.log_format {
+        LogFormat::Text => fmt.boxed(),
+        LogFormat::Json => fmt.json().boxed(),
+    };
+    // Before the runtime: the exporter's blocking HTTP client may not be
+    // made inside one.
+    let traces = match &cfg.otlp_endpoint {
+        Some(endpoint) => Some(
+            Traces::start(endpoint, cfg.node_id)
+                .with_context(|| format!("cannot export spans to otlp_endpoint {endpoint:?}"))?,
+        ),
+        None => None,
+    };
+    tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
+        .with(traces.as_ref().map(|t| t.layer()))
+        .init();
+    let telemetry = Telemetry::new(traces.as_ref().map(Traces::tracer));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("isnode")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(run(cfg))
+    let result = runtime.block_on(run(cfg, telemetry));
+    // The spans of the last attempts are sent before the process ends.
+    drop(runtime);
+    if let Some(traces) = traces {
+        traces.shutdown();
+    }
+    result
 }
 
-async fn run(cfg: NodeConfig) -> anyhow::Result<()> {
-    let node = Node::start(&cfg).await?;
+async fn run(cfg: NodeConfig, telemetry: Telemetry) -> anyhow::Result<()> {
+    let node = Node::start(&cfg, telemetry).await?;
     wait_for_stop_signal().await?;
     tracing::info!("stopping");
     node.drain_and_shutdown(std::time::Duration::from_secs_f64(cfg.drain_timeout_seconds))

@@ -22,6 +22,7 @@ mod fixtures;
 mod iscli;
 mod node;
 mod poll;
+pub mod prometheus;
 pub mod services;
 
 pub use fixtures::{

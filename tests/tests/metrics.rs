@@ -7,144 +7,14 @@
 //! busy, and both go once the run ends; requests are counted by route
 //! template and gRPC method.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use is_proto::v1::Empty;
+use is_tests::prometheus::{parse, Exposition};
 use is_tests::{poll, Auth, Markers, Progress, TestNode};
 use serde_json::json;
 
 const RUN_WITHIN: Duration = Duration::from_secs(60);
-
-/// A parsed exposition: each series (`name{a="x",b="y"}`, labels sorted)
-/// and its value, and each family's type.
-#[derive(Debug, Default)]
-struct Exposition {
-    series: BTreeMap<String, f64>,
-    types: BTreeMap<String, String>,
-}
-
-impl Exposition {
-    /// The value of a series given by name and labels, if present.
-    fn get(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-        self.series.get(&series_key(name, labels)).copied()
-    }
-
-    /// The value of the single unlabelled sample of `name`; panics without one.
-    fn one(&self, name: &str) -> f64 {
-        self.get(name, &[])
-            .unwrap_or_else(|| panic!("no sample of {name}"))
-    }
-}
-
-fn series_key(name: &str, labels: &[(&str, &str)]) -> String {
-    let mut labels: Vec<_> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-    labels.sort();
-    if labels.is_empty() {
-        name.to_string()
-    } else {
-        format!("{name}{{{}}}", labels.join(","))
-    }
-}
-
-fn is_name(s: &str, colon: bool) -> bool {
-    let mut chars = s.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || (colon && c == ':'));
-    first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || (colon && c == ':'))
-}
-
-/// Parses the text format strictly; any line that does not fit is an error.
-fn parse(text: &str) -> Result<Exposition, String> {
-    let mut out = Exposition::default();
-    let mut helped = BTreeSet::new();
-    if !text.ends_with('\n') {
-        return Err("the exposition does not end with a newline".into());
-    }
-    for (n, line) in text.lines().enumerate() {
-        let bad = |why: &str| format!("line {}: {why}: {line:?}", n + 1);
-        if let Some(rest) = line.strip_prefix("# HELP ") {
-            let name = rest.split(' ').next().unwrap_or_default();
-            if !is_name(name, true) || !helped.insert(name.to_string()) {
-                return Err(bad("a HELP of a bad or repeated name"));
-            }
-        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest.split_once(' ').ok_or_else(|| bad("a TYPE without a type"))?;
-            let known = ["counter", "gauge", "histogram", "summary", "untyped"];
-            if !is_name(name, true) || !known.contains(&kind) {
-                return Err(bad("a bad TYPE"));
-            }
-            if out.types.insert(name.to_string(), kind.to_string()).is_some() {
-                return Err(bad("a second TYPE for one family"));
-            }
-        } else if line.starts_with('#') || line.is_empty() {
-            return Err(bad("a comment or blank line the endpoint should not write"));
-        } else {
-            let (key, name, value) = sample(line).map_err(|why| bad(&why))?;
-            if !out.types.contains_key(&name) {
-                return Err(bad("a sample before its family's TYPE"));
-            }
-            if out.series.insert(key, value).is_some() {
-                return Err(bad("a series given twice"));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// One sample line: its series key (labels sorted), its name and value.
-fn sample(line: &str) -> Result<(String, String, f64), String> {
-    let name_end = line.find(['{', ' ']).ok_or("no value")?;
-    let name = &line[..name_end];
-    if !is_name(name, true) {
-        return Err("a bad metric name".into());
-    }
-    let mut rest = &line[name_end..];
-    let mut labels: Vec<(String, String)> = Vec::new();
-    if let Some(inner) = rest.strip_prefix('{') {
-        rest = inner;
-        loop {
-            let (label, after) = rest.split_once("=\"").ok_or("a label without =\"")?;
-            if !is_name(label, false) || labels.iter().any(|(l, _)| l == label) {
-                return Err(format!("a bad or repeated label name {label:?}"));
-            }
-            let mut value = String::new();
-            let mut chars = after.char_indices();
-            let end = loop {
-                match chars.next().ok_or("an unterminated label value")? {
-                    (i, '"') => break i,
-                    (_, '\\') => match chars.next().ok_or("a dangling escape")?.1 {
-                        '\\' => value.push('\\'),
-                        '"' => value.push('"'),
-                        'n' => value.push('\n'),
-                        c => return Err(format!("an unknown escape \\{c}")),
-                    },
-                    (_, c) => value.push(c),
-                }
-            };
-            labels.push((label.to_string(), value));
-            rest = &after[end + 1..];
-            if let Some(r) = rest.strip_prefix(',') {
-                rest = r;
-            } else if let Some(r) = rest.strip_prefix('}') {
-                rest = r;
-                break;
-            } else {
-                return Err("labels not separated by , or closed by }".into());
-            }
-        }
-    }
-    let value = rest.strip_prefix(' ').ok_or("no space before the value")?;
-    let value: f64 = match value {
-        "NaN" => f64::NAN,
-        "+Inf" => f64::INFINITY,
-        "-Inf" => f64::NEG_INFINITY,
-        v => v.parse().map_err(|_| format!("a bad value {v:?}"))?,
-    };
-    let pairs: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    Ok((series_key(name, &pairs), name.to_string(), value))
-}
 
 /// Scrapes `/metrics` with a Bearer token; checks the answer's type.
 async fn scrape(node: &TestNode, key: &str) -> Exposition {
@@ -182,27 +52,6 @@ async fn scrape_until(
     })
     .await
     .unwrap()
-}
-
-#[test]
-fn the_parser_is_strict() {
-    let good = "# HELP a_b x\n# TYPE a_b gauge\na_b{q=\"x\\\"y\",r=\"\"} 2\na_b 1.5\n";
-    let e = parse(good).unwrap();
-    assert_eq!(e.get("a_b", &[("r", ""), ("q", "x\"y")]), Some(2.0));
-    assert_eq!(e.one("a_b"), 1.5);
-    for bad in [
-        "a_b 1\n",                                    // no TYPE
-        "# TYPE a_b gauge\na_b 1",                    // no final newline
-        "# TYPE a_b gauge\na_b{q=\"x} 1\n",           // unterminated
-        "# TYPE a_b gauge\na_b{q=\"x\"} one\n",       // not a number
-        "# TYPE a_b gauge\na_b 1\na_b 2\n",           // twice
-        "# TYPE a_b gauge\n\na_b 1\n",                // blank line
-        "# TYPE a_b gauge\na_b{1q=\"x\"} 1\n",        // bad label name
-        "# TYPE a_b gauge\na_b{q=\"x\",q=\"y\"} 1\n", // repeated label
-        "# TYPE a-b gauge\n",                         // bad name
-    ] {
-        assert!(parse(bad).is_err(), "accepted {bad:?}");
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -296,11 +145,16 @@ async fn metrics_parse_need_credentials_and_move_with_a_run() {
         .unwrap();
     assert_eq!(done["state"], "SUCCESS", "{done}");
     let after = scrape_until(&node, &key, "napper's run gone from the active ones", |e| {
-        e.series.keys().all(|k| !k.contains("application=\"napper\""))
+        e.series
+            .keys()
+            .filter(|k| k.contains("_active{"))
+            .all(|k| !k.contains("application=\"napper\""))
             && e.get("is_workers", &busy) == Some(0.0)
     })
     .await;
     assert!(after.one("is_raft_applied_index") > before.one("is_raft_applied_index"));
+    let succeeded = [("application", "napper"), ("state", "SUCCESS")];
+    assert_eq!(after.get("is_runs_finished_total", &succeeded), Some(1.0));
 
     // Requests by route template, never by raw path; refused ones too.
     let run_route = [
@@ -329,10 +183,4 @@ async fn metrics_parse_need_credentials_and_move_with_a_run() {
     ];
     let counted = scrape(&node, &key).await;
     assert_eq!(counted.get("is_grpc_requests_total", &about), Some(1.0));
-}
-
-/// The parser and `series_key` agree on how a series is named.
-#[test]
-fn series_keys_sort_labels() {
-    assert_eq!(series_key("m", &[("b", "2"), ("a", "1")]), "m{a=\"1\",b=\"2\"}");
 }

@@ -126,6 +126,7 @@ mod tests {
         let handoff = Handoff {
             from_task: "r-0".into(),
             pickle: Some(vec![7]),
+            finished_ms: 0,
         };
         let input = build(&task.spec, inputs, Some(&handoff), &test_keys()).unwrap();
         assert_eq!(input.upstream_data, vec![Some(vec![7])]);
@@ -138,6 +139,7 @@ mod tests {
         let other = Handoff {
             from_task: "elsewhere".into(),
             pickle: Some(vec![9]),
+            finished_ms: 0,
         };
         let inputs = c.step_inputs(&task).unwrap();
         assert_eq!(

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub struct Handoff {
     pub from_task: String,
     pub pickle: Option<Vec<u8>>,
+    /// When that step finished (ms since the epoch): the step started
+    /// ahead became ready then, which its queue wait counts from.
+    pub finished_ms: u64,
 }
 
 /// What the leader's dispatcher sends a worker.

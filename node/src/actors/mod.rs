@@ -21,6 +21,8 @@ pub mod scheduler;
 pub mod shared;
 mod step_host;
 pub mod supervisor;
+pub mod telemetry;
+pub mod trace;
 pub mod worker;
 
 pub use supervisor::{NodeServices, Supervisor, SupervisorMsg};

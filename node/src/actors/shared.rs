@@ -107,4 +107,6 @@ pub struct NodeShared {
     pub draining: Draining,
     pub served: ServedQueues,
     pub workers_up: WorkersUp,
+    /// What the workers observe for `GET /metrics`, and the tracer.
+    pub telemetry: super::telemetry::Telemetry,
 }

@@ -8,10 +8,11 @@ use serde_json::{json, Map, Value};
 
 use super::runtime::{LogPage, MAX_WAIT};
 use super::{views, ApiError, Service};
+use crate::actors::trace::{self, RunInfo};
 use crate::model::run::RunOrigin;
 use crate::store::disk::{RunFilter, RunsCursor};
 use crate::store::queries::RunRefusal;
-use crate::store::{Command, RunRecord};
+use crate::store::{Command, CommandResult, RunRecord};
 use crate::util::now_ms;
 
 fn no_run(id: &str) -> ApiError {
@@ -230,22 +231,43 @@ impl Service {
     }
 
     pub async fn revoke_run(&self, id: &str) -> Result<pb::RunStatus, ApiError> {
-        let finished = {
-            let r = self
-                .inner
-                .content
-                .run(id)?
-                .ok_or_else(|| ApiError::NotFound(format!("no run {id:?}")))?;
-            r.run.state.is_terminal()
-        };
-        if !finished {
-            self.write(Command::RevokeRun {
-                id: id.to_string(),
-                at_ms: now_ms(),
-            })
-            .await?;
+        let r = self
+            .inner
+            .content
+            .run(id)?
+            .ok_or_else(|| ApiError::NotFound(format!("no run {id:?}")))?;
+        if !r.run.state.is_terminal() {
+            let at_ms = now_ms();
+            let result = self
+                .write(Command::RevokeRun {
+                    id: id.to_string(),
+                    at_ms,
+                })
+                .await?;
+            self.revoked_run_span(&r.spec, &result, at_ms);
         }
         self.run_status(id).await
+    }
+
+    /// No worker's outcome ends a revoked run: the node that revoked it
+    /// emits its root span (`actors::trace`), when spans are exported.
+    pub(super) fn revoked_run_span(
+        &self,
+        run: &crate::model::run::RunSpec,
+        result: &CommandResult,
+        at_ms: u64,
+    ) {
+        if let (Some(tracer), CommandResult::Task { changed: true, .. }) = (self.telemetry().tracer(), result)
+        {
+            let info = RunInfo {
+                run_id: &run.id,
+                application: &run.app.name,
+                state: "REVOKED",
+                start_ms: run.created_ms,
+                end_ms: at_ms,
+            };
+            trace::emit_run(tracer, &info);
+        }
     }
 
     /// Revokes every unfinished run and step task.

@@ -239,26 +239,42 @@ impl Service {
     /// Revoking a step of an application run revokes the run. Revoking a
     /// finished task changes nothing.
     pub async fn revoke_task(&self, id: &str) -> Result<pb::TaskStatus, ApiError> {
-        let finished = {
+        let (finished, run) = {
             let sm = self.inner.content.read();
             match sm.content.tasks.get(id) {
-                Some(task) => task.state.is_terminal(),
+                Some(task) => (
+                    task.state.is_terminal(),
+                    // Its run, whose root span this revocation ends (only
+                    // looked up when spans are exported).
+                    task.spec
+                        .run
+                        .as_ref()
+                        .filter(|_| self.telemetry().tracer().is_some())
+                        .and_then(|(run, _)| sm.content.runs.get(run))
+                        .filter(|r| !r.run.state.is_terminal())
+                        .map(|r| r.spec.clone()),
+                ),
                 // Not in memory: finished, or unknown.
-                None => true,
+                None => (true, None),
             }
         };
         if finished && self.inner.content.task(id)?.is_none() {
             return Err(not_found(id));
         }
         if !finished {
-            self.write(Command::Task {
-                id: id.to_string(),
-                event: TaskEvent::Revoked {
-                    at_ms: now_ms(),
-                    reason: Some("revoked by a user".into()),
-                },
-            })
-            .await?;
+            let at_ms = now_ms();
+            let result = self
+                .write(Command::Task {
+                    id: id.to_string(),
+                    event: TaskEvent::Revoked {
+                        at_ms,
+                        reason: Some("revoked by a user".into()),
+                    },
+                })
+                .await?;
+            if let Some(run) = run {
+                self.revoked_run_span(&run, &result, at_ms);
+            }
         }
         self.task_status(id)
     }

@@ -44,6 +44,7 @@ pub(super) struct Inner {
     pub(super) keys: crypto::KeyRing,
     /// The API's request counters (`api::metrics`).
     requests: super::metrics::requests::RequestCounts,
+    telemetry: crate::actors::telemetry::Telemetry,
 }
 
 /// What the service is built from.
@@ -65,6 +66,8 @@ pub struct ServiceDeps {
     pub passwords: super::passwords::PasswordGate,
     /// This node's key-encryption key, which opens the cluster key.
     pub keys: crypto::KeyRing,
+    /// What this node's workers observe (`GET /metrics`).
+    pub telemetry: crate::actors::telemetry::Telemetry,
 }
 
 /// The three kinds of named content documents, for messages and lookups.
@@ -138,6 +141,7 @@ impl Service {
                 passwords: deps.passwords,
                 keys: deps.keys,
                 requests: Default::default(),
+                telemetry: deps.telemetry,
             }),
         }
     }
@@ -154,6 +158,11 @@ impl Service {
     /// The counters of the requests this node answered (`GET /metrics`).
     pub fn request_counts(&self) -> &super::metrics::requests::RequestCounts {
         &self.inner.requests
+    }
+
+    /// What this node's workers observe (`GET /metrics`).
+    pub fn telemetry(&self) -> &crate::actors::telemetry::Telemetry {
+        &self.inner.telemetry
     }
 
     pub fn raft(&self) -> &crate::raft::Raft {

@@ -63,7 +63,9 @@ use clap::Parser;
         syncpack_base_packages = [\"requests\", \"future\", \"jinja2\", \"six\"]  IS_SYNCPACK_BASE_PACKAGES (comma-separated)\n  \
         syncpack_python = \"python3\"  runs pip     IS_SYNCPACK_PYTHON\n  \
         syncpack_install_timeout_seconds = 600       IS_SYNCPACK_INSTALL_TIMEOUT_SECONDS\n  \
-        base_pack = true  Base Steps pack at bootstrap  IS_BASE_PACK (false: a cluster without it)\n\n\
+        base_pack = true  Base Steps pack at bootstrap  IS_BASE_PACK (false: a cluster without it)\n  \
+        otlp_endpoint = \"http://host:4318\"  spans   IS_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_ENDPOINT; OTLP/HTTP,\n  \
+                                              http:// only; a span per step attempt, a trace per run; default: none)\n\n\
         Once listening, the node writes the bound address (HOST:PORT and a newline) to \
         DIR/listen-address, replaced atomically: with listen port 0 this is how scripts learn the port.\n\
         IS_ADMIN_PASSWORD sets the password of the administrator 'isadmin' when the data directory \

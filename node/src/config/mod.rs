@@ -117,6 +117,8 @@ pub struct NodeConfig {
     /// TLS of the listener and of node-to-node traffic (`config/tls.rs`).
     pub tls: TlsSettings,
     pub syncpacks: SyncPackSettings,
+    /// Where spans are exported over OTLP/HTTP (None: nowhere).
+    pub otlp_endpoint: Option<String>,
 }
 
 /// How SyncPacks are accepted and installed.
@@ -223,6 +225,7 @@ struct FileConfig {
     syncpack_python: Option<PathBuf>,
     syncpack_install_timeout_seconds: Option<u64>,
     base_pack: Option<bool>,
+    otlp_endpoint: Option<String>,
 }
 
 impl NodeConfig {
@@ -302,6 +305,9 @@ impl NodeConfig {
                 .or(file.log_level)
                 .unwrap_or_else(|| DEFAULT_LOG_LEVEL.to_string()),
             worker_pools: worker_pools(file.worker_pools, parsed::<usize>(&env, "IS_WORKERS")?),
+            otlp_endpoint: (env("IS_OTLP_ENDPOINT").or(file.otlp_endpoint))
+                .or_else(|| env("OTEL_EXPORTER_OTLP_ENDPOINT"))
+                .filter(|e| !e.is_empty()),
             runner_memory_limit_mb: match parsed::<u64>(&env, "IS_RUNNER_MEMORY_MB")?
                 .or(file.runner_memory_limit_mb)
                 .unwrap_or(2048)
@@ -438,6 +444,16 @@ impl NodeConfig {
     fn check(&self) -> Result<(), ConfigError> {
         if self.node_id == 0 {
             return Err(ConfigError::Invalid("node_id must be at least 1".into()));
+        }
+        if let Some(e) = self
+            .otlp_endpoint
+            .as_deref()
+            .filter(|e| !e.starts_with("http://"))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "otlp_endpoint must be an http:// URL, got {e:?}: spans are sent over plain HTTP \
+                 (for TLS, run an OpenTelemetry Collector beside the node and point it there)"
+            )));
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::Invalid(format!(

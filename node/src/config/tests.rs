@@ -22,6 +22,47 @@ fn defaults_are_the_embedded_default() {
 }
 
 #[test]
+fn the_otlp_endpoint_comes_from_ours_then_the_file_then_the_standard_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("node.toml");
+    std::fs::write(&file, "otlp_endpoint = \"http://file:4318\"\n").unwrap();
+    let with_file = Args {
+        config: Some(file),
+        ..Default::default()
+    };
+    let standard = |k: &str| (k == "OTEL_EXPORTER_OTLP_ENDPOINT").then(|| "http://otel:4318".to_string());
+    let ours = |k: &str| match k {
+        "IS_OTLP_ENDPOINT" => Some("http://ours:4318".to_string()),
+        _ => standard(k),
+    };
+    let endpoint = |args: &Args, env: &dyn Fn(&str) -> Option<String>| {
+        NodeConfig::resolve(args, env).unwrap().otlp_endpoint
+    };
+    assert_eq!(
+        endpoint(&Args::default(), &no_env),
+        None,
+        "nothing is exported by default"
+    );
+    assert_eq!(
+        endpoint(&Args::default(), &standard).as_deref(),
+        Some("http://otel:4318")
+    );
+    assert_eq!(
+        endpoint(&with_file, &standard).as_deref(),
+        Some("http://file:4318")
+    );
+    assert_eq!(endpoint(&with_file, &ours).as_deref(), Some("http://ours:4318"));
+    let empty = |k: &str| (k == "IS_OTLP_ENDPOINT").then(String::new);
+    assert_eq!(endpoint(&Args::default(), &empty), None);
+    // No TLS client in the exporter: an https endpoint is refused at start, saying why.
+    let https = |k: &str| (k == "IS_OTLP_ENDPOINT").then(|| "https://c:4318".to_string());
+    let err = NodeConfig::resolve(&Args::default(), https)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("http://") && err.contains("Collector"), "{err}");
+}
+
+#[test]
 fn flags_beat_env_beats_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("node.toml");

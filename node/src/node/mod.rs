@@ -8,12 +8,14 @@ use std::time::Duration;
 use ractor::Actor;
 
 mod admin_password;
+pub mod otlp;
 mod tls;
 use admin_password::{forget_initial_password, generated_password};
 
 use crate::actors::dispatcher::{dispatcher, DispatchMsg};
 use crate::actors::mesh;
 use crate::actors::shared::NodeShared;
+use crate::actors::telemetry::Telemetry;
 use crate::actors::worker::WorkerContext;
 use crate::actors::{NodeServices, Supervisor};
 use crate::api::server::ListenerChild;
@@ -37,8 +39,7 @@ use crate::syncpack::env::EnvSettings;
 const SNAPSHOT_LOG_BYTES: u64 = 64 << 20;
 
 pub const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
-/// The key-encryption key's file in the data directory, when `key_file`
-/// does not name another.
+/// The key-encryption key's file in the data directory, unless `key_file` names another.
 pub const KEK_FILE: &str = "key-encryption-key";
 /// Holds the bound listener address, `HOST:PORT` and a newline.
 pub const LISTEN_ADDRESS_FILE: &str = "listen-address";
@@ -72,8 +73,7 @@ pub struct Node {
     raft: raft::Raft,
     supervisor: ractor::ActorRef<crate::actors::SupervisorMsg>,
     supervisor_task: tokio::task::JoinHandle<()>,
-    /// Background tasks that are not actors (they cannot fail): the effect
-    /// pump and the purge timer.
+    /// Background tasks that are not actors (cannot fail): effect pump, purge timer.
     background: Vec<tokio::task::JoinHandle<()>>,
     /// What the node's actors share (cancel switches, the drain flag).
     shared: NodeShared,
@@ -81,7 +81,8 @@ pub struct Node {
 }
 
 impl Node {
-    pub async fn start(cfg: &NodeConfig) -> Result<Node, NodeError> {
+    /// `telemetry`: what its workers observe, and the tracer (`node::otlp`).
+    pub async fn start(cfg: &NodeConfig, telemetry: Telemetry) -> Result<Node, NodeError> {
         let data_dir = &cfg.data_dir;
         std::fs::create_dir_all(data_dir).map_err(|source| NodeError::DataDir {
             path: data_dir.display().to_string(),
@@ -182,7 +183,10 @@ impl Node {
         )
         .await?;
 
-        let shared = NodeShared::default();
+        let shared = NodeShared {
+            telemetry,
+            ..NodeShared::default()
+        };
         // Each Argon2 hash holds about 19 MiB: no more at once than cores.
         let passwords = PasswordGate::new(
             std::thread::available_parallelism()
@@ -209,6 +213,7 @@ impl Node {
             syncpack_max_bytes: cfg.syncpacks.max_bytes,
             passwords: passwords.clone(),
             keys: keys.clone(),
+            telemetry: shared.telemetry.clone(),
         });
         let worker_queues: Vec<Vec<String>> = cfg
             .worker_pools
@@ -427,16 +432,14 @@ impl Node {
     }
 }
 
-/// The actor network address peers dial: the advertised host with the
-/// cluster port.
+/// The actor network address peers dial: the advertised host, cluster port.
 fn advertised_cluster_addr(cfg: &NodeConfig) -> String {
     let port = crate::util::addr::split_addr(&cfg.cluster_listen).map_or(0, |(_, p)| p);
     let host = crate::util::addr::split_addr(&cfg.advertise).map_or("127.0.0.1", |(h, _)| h);
     format!("{host}:{port}")
 }
 
-/// Writes `addr` to DIR/listen-address through a temporary file renamed into
-/// place, so a reader never sees a partly written address.
+/// Writes `addr` to DIR/listen-address via a renamed temporary file (never half written).
 fn write_listen_address(data_dir: &Path, addr: std::net::SocketAddr) -> Result<(), NodeError> {
     let path = data_dir.join(LISTEN_ADDRESS_FILE);
     let tmp = data_dir.join(format!("{LISTEN_ADDRESS_FILE}.tmp"));
@@ -543,9 +546,9 @@ async fn purge_expired(raft: raft::Raft, expires: Duration, audit_expires: Durat
 }
 
 /// Stores the Base Steps pack, then creates the cluster identity, key and
-/// administrator. The password comes
-/// from `IS_ADMIN_PASSWORD`, else from a password file left by an earlier
-/// interrupted bootstrap, else it is generated, saved (mode 0600) and printed.
+/// administrator. The password comes from `IS_ADMIN_PASSWORD`, else from a
+/// password file left by an earlier interrupted bootstrap, else it is
+/// generated, saved (mode 0600) and printed.
 async fn bootstrap(
     svc: &Service,
     data_dir: &Path,

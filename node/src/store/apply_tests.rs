@@ -87,6 +87,11 @@ fn a_finished_step_queues_the_next_in_the_same_entry() {
     );
     assert_eq!(c.tasks["r1-1"].spec.class_name, "G");
     assert!(!c.tasks["r1-1"].ready);
+    // The first step waits from the run's creation; the second from its
+    // upstream's end, known once applied or handed over ahead of it.
+    assert_eq!(c.ready_since_ms(&c.tasks["r1-0"], None), Some(10));
+    assert_eq!(c.ready_since_ms(&c.tasks["r1-1"], None), None);
+    assert_eq!(c.ready_since_ms(&c.tasks["r1-1"], Some(25)), Some(25));
 
     c.apply(Command::Task {
         id: "r1-0".into(),
@@ -100,6 +105,8 @@ fn a_finished_step_queues_the_next_in_the_same_entry() {
     assert!(c.tasks["r1-1"].ready);
     assert_eq!(c.effects.len(), 1);
     c.effects.clear();
+    assert_eq!(c.ready_since_ms(&c.tasks["r1-1"], None), Some(30));
+    assert_eq!(c.ready_since_ms(&c.tasks["r1-0"], None), None, "not waiting");
 
     // B fails once: RETRY at 30 + 2 s, then succeeds; the run is done.
     c.apply(Command::Task {
@@ -111,6 +118,8 @@ fn a_finished_step_queues_the_next_in_the_same_entry() {
         event: finish(1, false, 40),
     });
     assert_eq!(c.tasks["r1-1"].state, TaskState::Retry);
+    assert_eq!(c.ready_since_ms(&c.tasks["r1-1"], None), Some(2040));
+    assert!(c.finished.runs.is_empty() && c.finished.tasks.is_empty());
     assert_eq!(
         c.effects.drain(..).collect::<Vec<_>>(),
         vec![Effect::Ready {
@@ -129,6 +138,10 @@ fn a_finished_step_queues_the_next_in_the_same_entry() {
     });
     assert_eq!(c.runs["isapp-r1"].run.state, TaskState::Success);
     assert_eq!(c.runs["isapp-r1"].end_ms, Some(50));
+    // Counted once, with its steps, by the entry that ended it.
+    let ok = ("a".to_string(), "SUCCESS");
+    assert_eq!(c.finished.runs, [(ok.clone(), 1)].into());
+    assert_eq!(c.finished.tasks, [(ok, 2)].into());
 }
 
 #[test]
@@ -192,6 +205,9 @@ fn revoking_a_run_cancels_its_ready_steps_and_purge_is_handed_to_the_store() {
     assert_eq!(c.tasks["r1-1"].state, TaskState::Revoked);
     assert_eq!(c.runs["isapp-r1"].run.state, TaskState::Revoked);
     assert_eq!(c.runs["isapp-r1"].end_ms, Some(99));
+    let revoked = ("a".to_string(), "REVOKED");
+    assert_eq!(c.finished.runs, [(revoked.clone(), 1)].into());
+    assert_eq!(c.finished.tasks, [(revoked, 2)].into());
     // Finished runs are forgotten by the disk store (`disk::tests`); the
     // content hands the expiry on.
     c.ops.clear();

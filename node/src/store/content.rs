@@ -141,6 +141,9 @@ pub struct Content {
     pub syncpacks: BTreeMap<String, crate::model::syncpack::SyncPack>,
     /// Schedules by id.
     pub schedules: BTreeMap<String, crate::model::schedule::Schedule>,
+    /// Runs and tasks finished since this node started (not replicated).
+    #[serde(skip)]
+    pub finished: super::queries::FinishedCounts,
     /// Effects of the entries applied since the last drain (not replicated).
     #[serde(skip)]
     pub effects: Vec<Effect>,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::runs::RunRecord;
 use super::Content;
 use crate::model::application::{AppVariable, Application};
 use crate::model::has_value;
@@ -275,6 +276,38 @@ impl Content {
             .collect()
     }
 
+    /// When `task` became ready to run, what its wait for a worker counts
+    /// from: a RETRY task's retry time, a PENDING step's creation or the end
+    /// of its last upstream step; `handoff_ms` stands in for the end of an
+    /// upstream step whose outcome is not applied yet (the step started
+    /// ahead of it). None for a STARTED task handed out again (its first
+    /// start was already counted) or when the upstream end is unknown.
+    pub fn ready_since_ms(&self, task: &StepTask, handoff_ms: Option<u64>) -> Option<u64> {
+        match task.state {
+            TaskState::Retry => task
+                .retry_at_ms
+                .or_else(|| task.current_attempt().and_then(|a| a.end_ms)),
+            TaskState::Pending => {
+                let Some((run_id, index)) = &task.spec.run else {
+                    return Some(task.spec.created_ms);
+                };
+                let record = self.runs.get(run_id)?;
+                let mut since = task.spec.created_ms;
+                for &u in &record.run.steps.get(*index)?.upstream {
+                    let end = record
+                        .task_ids
+                        .get(u)
+                        .and_then(|id| self.tasks.get(id))
+                        .and_then(|t| t.end_ms)
+                        .or(handoff_ms)?;
+                    since = since.max(end);
+                }
+                Some(since)
+            }
+            _ => None,
+        }
+    }
+
     /// Tasks that wait for a worker, oldest first: ready PENDING tasks,
     /// RETRY tasks (with the time they may run again) and STARTED ones
     /// (their worker may be gone; `started` tells them apart).
@@ -355,6 +388,50 @@ pub struct ActiveCounts {
     /// By (application, state name as `TaskState::as_str` spells it).
     pub runs: BTreeMap<(String, &'static str), u64>,
     pub tasks: BTreeMap<(String, &'static str), u64>,
+}
+
+/// Runs and step tasks that finished since this node started, by
+/// (application, end state), counted when the entry that ends each is
+/// applied (`Content::carry_out`, `apply_task_event`): every node applies
+/// every entry, so every node counts every run once, and the counts agree
+/// across the cluster (take `max`, not `sum`, over the nodes). Not
+/// replicated, started from zero with the node; entries applied again after
+/// a restart (those after the last durable flush) are counted again.
+#[derive(Debug, Clone, Default)]
+pub struct FinishedCounts {
+    pub runs: BTreeMap<(String, &'static str), u64>,
+    pub tasks: BTreeMap<(String, &'static str), u64>,
+}
+
+impl PartialEq for FinishedCounts {
+    /// Counts are this node's history, not part of the replicated state
+    /// that `Content`'s equality compares: always equal.
+    fn eq(&self, _: &FinishedCounts) -> bool {
+        true
+    }
+}
+
+impl FinishedCounts {
+    /// A finished run, with its step tasks that finished (a step the run
+    /// never started is not counted).
+    pub fn run<'t>(&mut self, run: &RunRecord, tasks: impl Iterator<Item = &'t StepTask>) {
+        let app = &run.spec.app.name;
+        *self
+            .runs
+            .entry((app.clone(), run.run.state.as_str()))
+            .or_default() += 1;
+        for t in tasks.filter(|t| t.state.is_terminal()) {
+            *self.tasks.entry((app.clone(), t.state.as_str())).or_default() += 1;
+        }
+    }
+
+    /// A finished step run alone.
+    pub fn lone_task(&mut self, task: &StepTask) {
+        *self
+            .tasks
+            .entry((String::new(), task.state.as_str()))
+            .or_default() += 1;
+    }
 }
 
 impl Content {

@@ -132,6 +132,9 @@ impl Content {
             }
             return match step_task::apply_with_retry(task, &event, None) {
                 Applied::Changed => {
+                    if task.state.is_terminal() {
+                        self.finished.lone_task(task);
+                    }
                     let first_line = task.log_lines;
                     self.dirty_tasks.push(id.to_string());
                     self.spill(id, first_line, event);
@@ -246,6 +249,7 @@ impl Content {
             effects,
             dirty_tasks,
             dirty_runs,
+            finished,
             ..
         } = self;
         let Some(record) = runs.get_mut(run_id) else {
@@ -253,6 +257,7 @@ impl Content {
         };
         let task_ids = &record.task_ids;
         dirty_runs.push(run_id.to_string());
+        let ends = actions.iter().any(|a| matches!(a, RunAction::Finish(_)));
         for action in actions {
             match action {
                 RunAction::Queue(i) => {
@@ -294,6 +299,10 @@ impl Content {
                 }
                 RunAction::Finish(_) => record.end_ms = Some(at_ms),
             }
+        }
+        if ends {
+            // Counted once the actions ran: the steps it cancelled are final too.
+            finished.run(record, record.task_ids.iter().filter_map(|t| tasks.get(t)));
         }
     }
 }

@@ -419,7 +419,10 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                     loaded_meta.last_log_id, meta.last_log_id
                 )));
             }
+            // This node's counts of finished work outlive the state.
+            let finished = std::mem::take(&mut sm.content.finished);
             *sm = this.disk.load()?.into();
+            sm.content.finished = finished;
             drop(sm);
             tee.copy.flush()?;
             let copy = tee.copy.into_inner().map_err(|e| e.into_error())?;

@@ -116,6 +116,7 @@ fn a_step_started_ahead_carries_its_handoff_and_its_apply_does_not_queue_it_agai
     let handoff = Handoff {
         from_task: "up".into(),
         pickle: Some(vec![1]),
+        finished_ms: 0,
     };
     let actions = d.enqueue_ahead("t".into(), "q".into(), handoff.clone());
     assert_eq!(

@@ -1,7 +1,6 @@
 //! `GET /metrics`: this node's figures in the Prometheus text format,
-//! computed when scraped from what the node already holds, so no hot path
-//! keeps a counter for them (the request counters of [`requests`] are the
-//! one exception). Each figure has one owner, read here:
+//! most computed when scraped from what the node already holds. Each figure
+//! has one owner, read here:
 //!
 //! - runs and step tasks not finished, by application and state:
 //!   `Content::active_counts` (memory holds exactly the unfinished ones);
@@ -11,12 +10,16 @@
 //! - Raft: this node's openraft metrics, its exact applied index
 //!   (`Raft::applied_index`) and the sizes of its files
 //!   (`ContentHandle::file_sizes`);
-//! - requests: [`requests::RequestCounts`], fed by the router's middleware.
+//! - requests: [`requests::RequestCounts`], fed by the router's middleware;
+//! - finished runs and tasks, step durations, queue waits and runner
+//!   restarts: counted as they happen ([`observed`], which says which node
+//!   counts what).
 //!
 //! The endpoint sits at the root, where Prometheus looks by default, and
 //! needs the `read` permission like any other call (`api::access`): scrape
 //! it with a viewer's API key as a Bearer token.
 
+pub mod observed;
 pub mod requests;
 pub mod text;
 
@@ -41,6 +44,8 @@ pub async fn scrape(State(s): State<Service>) -> Response {
 fn render(s: &Service, cluster: &pb::ClusterStatus) -> String {
     let mut t = Text::default();
     work(&mut t, s);
+    observed::finished(&mut t, &s.content().read().content.finished);
+    observed::workers(&mut t, &s.telemetry().snapshot());
     workers(&mut t, cluster);
     raft(&mut t, s, cluster);
     requests(&mut t, &s.request_counts().snapshot());
@@ -282,13 +287,19 @@ mod tests {
     #[test]
     fn metric_names_in_deploy_are_written_by_the_node() {
         let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy");
-        let source = include_str!("mod.rs");
+        let source = [include_str!("mod.rs"), include_str!("observed.rs")].concat();
         let mut checked = 0;
         for file in ["prometheus/alerts.yml", "grafana/integration-service.json"] {
             let text = std::fs::read_to_string(deploy.join(file)).unwrap();
             for name in names_in(&text) {
+                // A histogram's series are its name and a suffix.
+                let family = ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .find_map(|s| name.strip_suffix(s))
+                    .filter(|base| source.contains(&format!("\"{base}\"")))
+                    .unwrap_or(&name);
                 assert!(
-                    source.contains(&format!("\"{name}\"")),
+                    source.contains(&format!("\"{family}\"")),
                     "{file} uses {name}, which GET /metrics does not write"
                 );
                 checked += 1;

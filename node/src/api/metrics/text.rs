@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+use crate::util::histogram::Histogram;
+
 /// The content type of the format, for the answer's header.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -12,6 +14,7 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 pub enum Kind {
     Counter,
     Gauge,
+    Histogram,
 }
 
 impl Kind {
@@ -19,6 +22,7 @@ impl Kind {
         match self {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
+            Kind::Histogram => "histogram",
         }
     }
 }
@@ -51,6 +55,20 @@ impl Text {
             self.out.push('}');
         }
         let _ = writeln!(self.out, " {}", number(value));
+    }
+
+    /// One histogram of the family started last: its `_bucket` samples
+    /// (cumulative, with an `le` label after `labels`), `_sum` and `_count`.
+    pub fn histogram(&mut self, name: &str, labels: &[(&str, &str)], h: &Histogram) {
+        let bucket = format!("{name}_bucket");
+        for (le, n) in h.cumulative() {
+            let le = number(le);
+            let mut with_le = labels.to_vec();
+            with_le.push(("le", &le));
+            self.sample(&bucket, &with_le, n as f64);
+        }
+        self.sample(&format!("{name}_sum"), labels, h.sum());
+        self.sample(&format!("{name}_count"), labels, h.count() as f64);
     }
 
     /// A family with a single unlabelled sample.
@@ -107,6 +125,20 @@ mod tests {
             "# HELP is_runs runs\\nnot finished \\\\ yet\n# TYPE is_runs gauge\n\
              is_runs{application=\"a\",state=\"STARTED\"} 2\n\
              # HELP is_raft_term the term\n# TYPE is_raft_term counter\nis_raft_term 7\n"
+        );
+    }
+
+    #[test]
+    fn histograms_have_cumulative_buckets_a_sum_and_a_count() {
+        let mut h = Histogram::new(&[0.5, 1.0]);
+        h.observe(0.25);
+        h.observe(2.0);
+        let mut t = Text::default();
+        t.histogram("d", &[("q", "a")], &h);
+        assert_eq!(
+            t.finish(),
+            "d_bucket{q=\"a\",le=\"0.5\"} 1\nd_bucket{q=\"a\",le=\"1\"} 1\n\
+             d_bucket{q=\"a\",le=\"+Inf\"} 2\nd_sum{q=\"a\"} 2.25\nd_count{q=\"a\"} 2\n"
         );
     }
 

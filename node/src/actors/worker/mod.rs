@@ -9,8 +9,13 @@
 //! (ractor_cluster makes them reachable from the other nodes), so the
 //! leader's dispatcher hands tasks to workers anywhere in the cluster. A
 //! worker reports itself idle to every node's dispatch inbox.
+//!
+//! Running one attempt in a runner is `execute.rs`; what is observed of it
+//! (metrics, its span) is `observe.rs`.
 
-use std::path::PathBuf;
+mod execute;
+mod observe;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,19 +24,19 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::watch;
 
 use super::dispatcher::{dispatcher, DispatchMsg};
-use super::exec_input::{self, ExecInput};
+use super::exec_input;
 use super::inbox;
 use super::log_shipper::LogShipper;
 use super::messages::{Handoff, Readiness, RunOrder};
 use super::pack_runners::{self, PackRunners};
 use super::shared::NodeShared;
 use super::step_host::StepHost;
+use super::telemetry;
 use crate::engine::step_task::StartInfo;
 use crate::engine::TaskEvent;
-use crate::model::task::{Outcome, TaskSpec};
+use crate::model::task::Outcome;
 use crate::model::task_log::LogBudget;
-use crate::python::process::{Job, RunnerConfig, RunnerError, RunnerProcess};
-use crate::python::protocol::ExecResult;
+use crate::python::process::{RunnerConfig, RunnerProcess};
 use crate::raft::{enqueue, propose, Raft};
 use crate::store::{Command, CommandResult, ContentHandle, Events};
 use crate::syncpack::env::EnvSettings;
@@ -160,7 +165,7 @@ impl Worker {
                 return false;
             }
         }
-        let (spec, attempt, inputs, logged, environment, activated) = {
+        let (spec, attempt, inputs, logged, environment, activated, application, ready_since) = {
             let sm = ctx.content.read();
             let Some(task) = sm.content.tasks.get(&task_id) else {
                 drop(sm);
@@ -188,6 +193,13 @@ impl Worker {
                     .filter(|p| p.active.is_some())
                     .map(|p| p.name.clone())
                     .collect::<Vec<_>>(),
+                task.spec
+                    .run
+                    .as_ref()
+                    .and_then(|(run, _)| sm.content.runs.get(run))
+                    .map_or_else(String::new, |r| r.spec.app.name.clone()),
+                sm.content
+                    .ready_since_ms(task, handoff.as_ref().map(|h| h.finished_ms)),
             )
         };
         // A pack's step is imported as `<pack>.steps.<Class>` from its
@@ -234,6 +246,15 @@ impl Worker {
         // start recorded on its own after START_GRACE, so watchers see it run.
         // Whoever flips `start_claimed` first owns recording the start.
         let started_at = now_ms();
+        let observed = observe::Observed::start(observe::AttemptStart {
+            ctx: &ctx,
+            worker: &state.args.name,
+            spec: &spec,
+            attempt,
+            application,
+            ready_since_ms: ready_since,
+            started_at_ms: started_at,
+        });
         let start_claimed = Arc::new(AtomicBool::new(false));
         // Log records are shipped only once the start is applied.
         let (start_applied, start_seen) = watch::channel(false);
@@ -268,6 +289,7 @@ impl Worker {
             }),
             Ok((input, env)) => Self::execute(state, &spec, input, env, &mut host, &mut cancel).await,
         };
+        observed.end(outcome.as_ref());
         state.pack_runners.drop_discarded();
         if state.runner.is_none() {
             Self::runner_lost(myself, state);
@@ -292,12 +314,13 @@ impl Worker {
             }
         };
         if let Some(outcome) = outcome {
+            let finished_ms = now_ms();
             let finished = TaskEvent::Finished {
                 attempt,
                 started,
                 outcome,
                 logs: host.finish().await,
-                at_ms: now_ms(),
+                at_ms: finished_ms,
                 seed: rand::random(),
             };
             // Steps this success makes ready start at once, ahead of the
@@ -335,6 +358,7 @@ impl Worker {
                     let handoff = Handoff {
                         from_task: task_id.clone(),
                         pickle,
+                        finished_ms,
                     };
                     let _ = d.cast(DispatchMsg::EnqueueAhead {
                         task_id: id,
@@ -351,145 +375,12 @@ impl Worker {
                         changed: false,
                         reason,
                     }) => tracing::info!(task = %task_id, ?reason, "outcome not recorded"),
-                    Ok(_) => {}
+                    Ok(_) => observe::run_span_if_ended(ctx, task_id, finished_ms).await,
                     Err(e) => tracing::warn!(task = %task_id, error = %e, "cannot record the outcome"),
                 }
             });
         }
         true
-    }
-
-    /// The runner slot for `env` (None: the platform runner).
-    async fn runner_for(
-        state: &mut WorkerState,
-        env: Option<Vec<PathBuf>>,
-    ) -> Result<&mut Option<RunnerProcess>, RunnerError> {
-        match env {
-            None => Ok(&mut state.runner),
-            Some(sites) => state.pack_runners.slot(&state.args.ctx.runner, sites).await,
-        }
-    }
-
-    /// Runs the step in the runner; `None` means there is nothing to record
-    /// (the task was revoked, which is already recorded).
-    async fn execute(
-        state: &mut WorkerState,
-        spec: &TaskSpec,
-        input: ExecInput,
-        env: Option<Vec<PathBuf>>,
-        host: &mut StepHost,
-        cancel: &mut watch::Receiver<bool>,
-    ) -> Option<Outcome> {
-        let timeout = spec
-            .timeout_ms
-            .map(Duration::from_millis)
-            .or(state.args.ctx.default_timeout);
-        let max_output = state.args.ctx.max_output_bytes;
-        let limit_mb = state
-            .args
-            .ctx
-            .runner
-            .memory_limit_bytes
-            .map(|b| b / (1024 * 1024));
-        let slot = match Self::runner_for(state, env).await {
-            Ok(slot) => slot,
-            Err(e) => {
-                return Some(Outcome::Failure {
-                    error: format!("{e} (for the step's SyncPack environment)"),
-                    traceback: None,
-                    saved: None,
-                })
-            }
-        };
-        let Some(runner) = slot.as_mut() else {
-            return Some(Outcome::Failure {
-                error: "no Python runner is available on this worker".into(),
-                traceback: None,
-                saved: None,
-            });
-        };
-        let job = Job {
-            request_json: input.request.to_string(),
-            upstream_data: input.upstream_data,
-            secrets: input.secrets,
-        };
-        let result = runner.execute(job, host, timeout, cancel).await;
-        match result {
-            Ok(ExecResult::Success {
-                pickle,
-                json,
-                reports,
-            }) => {
-                if let Some(sections) = reports {
-                    host.save_reports(sections).await;
-                }
-                let size = pickle.as_ref().map_or(0, Vec::len);
-                let max = max_output;
-                if size as u64 > max {
-                    return Some(Outcome::Failure {
-                        error: format!(
-                            "the step saved {size} bytes of data, more than the limit of {max} bytes \
-                             (max_output_bytes in the node config); save less or raise the limit"
-                        ),
-                        traceback: None,
-                        saved: None,
-                    });
-                }
-                Some(Outcome::Success { json, pickle })
-            }
-            Ok(ExecResult::Failure {
-                error_type,
-                message,
-                traceback,
-                saved,
-                reports,
-            }) => {
-                if let Some(sections) = reports {
-                    host.save_reports(sections).await;
-                }
-                // What it saved before failing is shown, within the same limit.
-                let saved =
-                    saved.filter(|(_, pickle)| pickle.as_ref().map_or(0, Vec::len) as u64 <= max_output);
-                let error = if error_type == "MemoryError" {
-                    // The interpreter may be in a poor state after running out
-                    // of memory: replace it.
-                    *slot = None;
-                    match limit_mb {
-                        Some(mb) => {
-                            format!("MemoryError: the step exceeded the runner memory limit of {mb} MiB")
-                        }
-                        None => "MemoryError: the step ran out of memory".to_string(),
-                    }
-                } else if message.is_empty() {
-                    error_type
-                } else {
-                    format!("{error_type}: {message}")
-                };
-                Some(Outcome::Failure {
-                    error,
-                    traceback: Some(traceback),
-                    saved,
-                })
-            }
-            Err(RunnerError::Revoked) => {
-                *slot = None;
-                None
-            }
-            Err(e) => {
-                *slot = None;
-                let error = match (&e, limit_mb) {
-                    (RunnerError::Died(why), Some(mb)) if why.contains("SIGKILL") => {
-                        format!("{e} (the runner memory limit is {mb} MiB)")
-                    }
-                    _ => e.to_string(),
-                };
-                Some(Outcome::Failure {
-                    error,
-                    traceback: None,
-                    saved: None,
-                })
-            }
-        }
     }
 }
 
@@ -534,6 +425,12 @@ impl Actor for Worker {
                         }
                         Err(e) => {
                             tracing::error!(worker = %state.args.name, error = %e, "cannot start runner");
+                            state
+                                .args
+                                .ctx
+                                .shared
+                                .telemetry
+                                .runner_restarted(telemetry::RestartReason::SpawnFailed);
                             Self::runner_lost(&myself, state);
                             return Ok(());
                         }
