@@ -170,9 +170,10 @@ impl From<crate::raft::ProposeError> for ApiError {
                 ApiError::Unavailable(format!("{e}; send writes to the leader"))
             }
             ProposeError::Membership(_) => ApiError::Conflict(e.to_string()),
-            ProposeError::Stopped(_) | ProposeError::LeaderUnreachable(_) | ProposeError::NotCommitted(_) => {
-                ApiError::Unavailable(e.to_string())
-            }
+            ProposeError::Stopped(_)
+            | ProposeError::LeaderUnreachable(_)
+            | ProposeError::NotCommitted(_)
+            | ProposeError::Storage { .. } => ApiError::Unavailable(e.to_string()),
         }
     }
 }

@@ -134,10 +134,14 @@ impl Readiness {
         }
     }
 
-    /// Raft is running and the data directory took a write within the
-    /// last [`STORAGE_CHECK_EVERY`].
+    /// Raft is running, no writer of its storage is retrying a failed
+    /// write (`store::health`), and the data directory took a write within
+    /// the last [`STORAGE_CHECK_EVERY`].
     async fn storage_ok(&self) -> bool {
         if self.raft.metrics().borrow().running_state.is_err() {
+            return false;
+        }
+        if self.content.storage_health().is_faulted() {
             return false;
         }
         let now = Instant::now();

@@ -28,7 +28,8 @@ use network::Peers;
 
 use crate::store::log_store::UnpurgedBytes;
 use crate::store::{
-    Command, CommandResult, ContentHandle, Events, LogStore, NodeId, StateMachineStore, TypeConfig,
+    Command, CommandResult, ContentHandle, Events, LogStore, NodeId, StateMachineStore, StorageHealth,
+    TypeConfig,
 };
 
 pub type OpenRaft = openraft::Raft<TypeConfig>;
@@ -160,13 +161,15 @@ pub async fn start(
 ) -> Result<RaftMember, RaftError> {
     std::fs::create_dir_all(raft_dir)
         .map_err(|e| RaftError::OpenStateMachine(format!("cannot create {}: {e}", raft_dir.display())))?;
-    let log_store = LogStore::open(raft_dir).map_err(|source| RaftError::OpenLog {
+    // One for the directory: its writers note faults, the node reads them.
+    let health = StorageHealth::default();
+    let log_store = LogStore::open(raft_dir, &health).map_err(|source| RaftError::OpenLog {
         path: raft_dir.display().to_string(),
         source,
     })?;
     let log_bytes = log_store.unpurged_bytes_gauge();
     let sm =
-        StateMachineStore::open(raft_dir, events).map_err(|e| RaftError::OpenStateMachine(e.to_string()))?;
+        StateMachineStore::open(raft_dir, events, &health).map_err(|e| RaftError::OpenStateMachine(e.to_string()))?;
     let content = sm.handle();
 
     // A follower stands for election once it has heard nothing from the
@@ -346,6 +349,14 @@ pub enum ProposeError {
          it takes effect only if the majority accepts it later, so check before retrying"
     )]
     NotCommitted(Duration),
+    /// This node's disk takes no writes (full, or failing): `problem` names
+    /// the file, the disk and the OS error (`store::health::Fault`).
+    #[error("{problem}; {}", if *.queued {
+        "the write waits in the log and takes effect once the disk takes writes again, so check before retrying"
+    } else {
+        "the write was not made, retry once the disk takes writes again"
+    })]
+    Storage { problem: String, queued: bool },
 }
 
 impl From<ClientWriteError<NodeId, BasicNode>> for ProposeError {
@@ -378,10 +389,27 @@ fn dropped() -> ProposeError {
 const COMMIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Proposes on this node only: fails with `NotLeader` on a follower.
+///
+/// While this node's storage is faulted (`store::health`) a write is
+/// refused at once, naming the disk: its log could not take the entry.
+/// One that was proposed before the fault and times out says the same.
 async fn propose_here(raft: &Raft, cmd: Command) -> Result<CommandResult, ProposeError> {
+    let fault = || raft.content.storage_health().current();
+    if let Some(f) = fault() {
+        return Err(ProposeError::Storage {
+            problem: f.describe(),
+            queued: false,
+        });
+    }
     match tokio::time::timeout(COMMIT_TIMEOUT, raft.proposer.queue(cmd)).await {
         Ok(answer) => answer.unwrap_or_else(|_| Err(dropped())),
-        Err(_) => Err(ProposeError::NotCommitted(COMMIT_TIMEOUT)),
+        Err(_) => Err(match fault() {
+            Some(f) => ProposeError::Storage {
+                problem: f.describe(),
+                queued: true,
+            },
+            None => ProposeError::NotCommitted(COMMIT_TIMEOUT),
+        }),
     }
 }
 

@@ -26,6 +26,7 @@ use tokio::io::AsyncSeekExt;
 
 use super::committer::Committer;
 use super::disk::{self, Disk, DiskError, Membership};
+use super::health::StorageHealth;
 use super::{CommandResult, Content, Entry, Event, Events, NodeId, StorageError, TypeConfig};
 use crate::store::content::ignored;
 use crate::store::Command;
@@ -62,6 +63,7 @@ impl From<disk::Loaded> for StateMachineData {
 pub struct ContentHandle {
     pub(super) data: Arc<RwLock<StateMachineData>>,
     pub(super) disk: Disk,
+    pub(super) health: StorageHealth,
 }
 
 impl ContentHandle {
@@ -85,6 +87,11 @@ pub struct FileSizes {
 }
 
 impl ContentHandle {
+    /// Whether the data directory takes writes now (see `store::health`).
+    pub fn storage_health(&self) -> &StorageHealth {
+        &self.health
+    }
+
     pub fn file_sizes(&self) -> FileSizes {
         let store = self.disk.path();
         let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
@@ -104,6 +111,7 @@ pub struct StateMachineStore {
     committer: Committer,
     dir: PathBuf,
     events: Events,
+    health: StorageHealth,
     /// The last log id of the snapshot file. openraft builds snapshots in a
     /// task of their own while it installs received ones inline, so two
     /// writers can race: this lock makes them take turns on the file, and a
@@ -129,7 +137,8 @@ fn read_snapshot_meta(path: &Path) -> Result<Option<Meta>, DiskError> {
 
 impl StateMachineStore {
     /// Opens the state machine in `dir`: the store's state is memory's.
-    pub fn open(dir: &Path, events: Events) -> Result<StateMachineStore, StorageError> {
+    /// Storage faults are noted in `health`.
+    pub fn open(dir: &Path, events: Events, health: &StorageHealth) -> Result<StateMachineStore, StorageError> {
         let disk = Disk::open(dir).map_err(sm_err)?;
         let loaded = disk.load().map_err(sm_err)?;
         let committer = Committer::spawn(disk.clone()).map_err(sm_err)?;
@@ -142,6 +151,7 @@ impl StateMachineStore {
             committer,
             dir: dir.to_path_buf(),
             events,
+            health: health.clone(),
             written: Arc::new(std::sync::Mutex::new(written)),
         })
     }
@@ -150,6 +160,7 @@ impl StateMachineStore {
         ContentHandle {
             data: self.data.clone(),
             disk: self.disk.clone(),
+            health: self.health.clone(),
         }
     }
 

@@ -70,6 +70,7 @@ use records::entry_record;
 use records::{body_of, cached_entry, read_record, scan, ReadError};
 use writer::{Flushed, Op, Record, Writer};
 
+use super::health::StorageHealth;
 use super::{decode, encode, Entry, NodeId, StorageError, TypeConfig};
 
 pub(crate) const LOG_FILE: &str = "log.dat";
@@ -159,11 +160,26 @@ pub struct LogStore {
     memory: Arc<Mutex<Memory>>,
     unpurged: UnpurgedBytes,
     writer: mpsc::Sender<Op>,
+    /// Tells the writer, once the last handle is gone, to stop retrying a
+    /// write that fails (declared before `_thread`, which waits for it).
+    _closing: Arc<Closing>,
+    /// Makes the writer's next file operations fail (see `Writer::inject`).
+    #[cfg(test)]
+    inject: Arc<std::sync::atomic::AtomicU32>,
     /// Declared after `writer`: fields drop in order, so every clone lets go
     /// of its sender before its share of the thread. When the last share
     /// goes, no sender is left and the thread ends once it has done all
     /// that was queued.
     _thread: Arc<JoinOnDrop>,
+}
+
+/// Sets its flag when dropped.
+struct Closing(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 fn write_err(e: impl std::error::Error + 'static) -> StorageError {
@@ -175,11 +191,12 @@ fn write_err(e: impl std::error::Error + 'static) -> StorageError {
 struct WriterGone;
 
 impl LogStore {
-    pub fn open(dir: &Path) -> std::io::Result<LogStore> {
-        LogStore::open_with(dir, Limits::default())
+    /// Opens the log in `dir`; the writer notes storage faults in `health`.
+    pub fn open(dir: &Path, health: &StorageHealth) -> std::io::Result<LogStore> {
+        LogStore::open_with(dir, Limits::default(), health)
     }
 
-    fn open_with(dir: &Path, limits: Limits) -> std::io::Result<LogStore> {
+    fn open_with(dir: &Path, limits: Limits, health: &StorageHealth) -> std::io::Result<LogStore> {
         std::fs::create_dir_all(dir)?;
         let lock = File::create(dir.join("LOCK"))?;
         // SAFETY: flock on a file descriptor we own; released when it closes.
@@ -258,10 +275,19 @@ impl LogStore {
             committed,
         }));
         let (tx, rx) = mpsc::channel();
+        let closing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        #[cfg(test)]
+        let inject = Arc::new(std::sync::atomic::AtomicU32::new(0));
         let writer = Writer {
             dir: dir.to_path_buf(),
             file,
             len: good,
+            synced_len: good,
+            pending: Vec::new(),
+            health: health.clone(),
+            closing: closing.clone(),
+            #[cfg(test)]
+            inject: inject.clone(),
             offsets,
             memory: memory.clone(),
             limits,
@@ -280,6 +306,9 @@ impl LogStore {
             memory,
             unpurged,
             writer: tx,
+            _closing: Arc::new(Closing(closing)),
+            #[cfg(test)]
+            inject,
             _thread: Arc::new(thread),
         })
     }

@@ -87,7 +87,7 @@ fn a_torn_tail_is_cut_on_open() {
     bytes.extend(&entry_record(&entry(4)).unwrap()[..5]);
     super::super::format::check_or_mark(dir.path(), false).unwrap();
     std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
-    let store = LogStore::open(dir.path()).unwrap();
+    let store = LogStore::open(dir.path(), &Default::default()).unwrap();
     assert_eq!(
         store.memory().slots.keys().copied().collect::<Vec<_>>(),
         vec![1, 2, 3]
@@ -109,7 +109,7 @@ fn a_corrupted_record_ends_the_log() {
     bytes[second + 9] ^= 0xff; // flip a byte in the second record's body
     super::super::format::check_or_mark(dir.path(), false).unwrap();
     std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
-    let store = LogStore::open(dir.path()).unwrap();
+    let store = LogStore::open(dir.path(), &Default::default()).unwrap();
     assert_eq!(store.memory().slots.keys().copied().collect::<Vec<_>>(), vec![1]);
 }
 
@@ -132,7 +132,7 @@ fn the_cache_evicts_oldest_first_but_never_an_entry_waiting_for_its_write() {
 #[tokio::test]
 async fn an_entry_out_of_the_cache_is_read_from_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = LogStore::open_with(dir.path(), small()).unwrap();
+    let mut store = LogStore::open_with(dir.path(), small(), &Default::default()).unwrap();
     let entries = bigs(1, 1..=20);
     store.append_flushed(entries.clone()).await;
     {
@@ -162,7 +162,7 @@ async fn a_truncated_and_rewritten_tail_reads_back_from_the_file() {
     };
     let expected = [bigs(1, 1..=5), bigs(2, 6..=8)].concat();
     {
-        let mut store = LogStore::open_with(dir.path(), limits).unwrap();
+        let mut store = LogStore::open_with(dir.path(), limits, &Default::default()).unwrap();
         let (tx, first) = tokio::sync::oneshot::channel();
         store.queue_append(bigs(1, 1..=10), Flushed::Test(tx)).unwrap();
         // Readable at once, written or not (the cache holds nothing
@@ -176,7 +176,7 @@ async fn a_truncated_and_rewritten_tail_reads_back_from_the_file() {
         assert_eq!(store.unpurged_bytes(), record_bytes(&expected));
         assert_eq!(file_len(dir.path()), record_bytes(&expected));
     }
-    let mut store = LogStore::open_with(dir.path(), limits).unwrap();
+    let mut store = LogStore::open_with(dir.path(), limits, &Default::default()).unwrap();
     assert_eq!(store.try_get_log_entries(..).await.unwrap(), expected);
     assert_eq!(store.unpurged_bytes(), record_bytes(&expected));
 }
@@ -184,7 +184,7 @@ async fn a_truncated_and_rewritten_tail_reads_back_from_the_file() {
 /// Appends 40 big entries and purges them up to 30: 30 dead records of
 /// 16 KiB pass 256 KiB and half the file. Answers the entries kept.
 async fn compact_by_bytes(dir: &Path) -> Vec<Entry> {
-    let mut store = LogStore::open_with(dir, small()).unwrap();
+    let mut store = LogStore::open_with(dir, small(), &Default::default()).unwrap();
     let entries = bigs(1, 1..=40);
     store.append_flushed(entries.clone()).await;
     let full = file_len(dir);
@@ -227,7 +227,7 @@ async fn purging_big_entries_compacts_the_file_by_bytes() {
 async fn a_compacted_log_reopens_with_the_same_entries() {
     let dir = tempfile::tempdir().unwrap();
     let kept = compact_by_bytes(dir.path()).await;
-    let mut store = LogStore::open_with(dir.path(), small()).unwrap();
+    let mut store = LogStore::open_with(dir.path(), small(), &Default::default()).unwrap();
     assert_eq!(store.try_get_log_entries(..).await.unwrap(), kept);
     let state = store.get_log_state().await.unwrap();
     assert_eq!(state.last_purged_log_id, Some(big(1, 30).log_id));
