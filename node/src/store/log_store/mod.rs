@@ -165,7 +165,7 @@ pub struct LogStore {
     _closing: Arc<Closing>,
     /// Makes the writer's next file operations fail (see `Writer::inject`).
     #[cfg(test)]
-    inject: Arc<std::sync::atomic::AtomicU32>,
+    inject: Arc<writer::Inject>,
     /// Declared after `writer`: fields drop in order, so every clone lets go
     /// of its sender before its share of the thread. When the last share
     /// goes, no sender is left and the thread ends once it has done all
@@ -277,7 +277,7 @@ impl LogStore {
         let (tx, rx) = mpsc::channel();
         let closing = Arc::new(std::sync::atomic::AtomicBool::new(false));
         #[cfg(test)]
-        let inject = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let inject = Arc::new(writer::Inject::default());
         let writer = Writer {
             dir: dir.to_path_buf(),
             file,

@@ -1,6 +1,7 @@
 //! Tests of the log store alone: a torn or damaged tail cut on open, the
 //! cache's eviction, reads that miss the cache, truncation while a write is
-//! queued, compaction by bytes and reopening a compacted log (openraft's
+//! queued, compaction by bytes, reopening a compacted log, and writes held
+//! through a full disk and a failed sync (openraft's
 //! own storage suite is in `store/conformance.rs`).
 
 use super::*;
@@ -233,4 +234,69 @@ async fn a_compacted_log_reopens_with_the_same_entries() {
     assert_eq!(state.last_purged_log_id, Some(big(1, 30).log_id));
     assert_eq!(state.last_log_id, Some(big(1, 45).log_id));
     assert_eq!(store.unpurged_bytes(), record_bytes(&kept));
+}
+
+/// Polls `cond` until it holds (the writer retries on its own thread).
+async fn until(what: &str, cond: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_holds_appends_until_space_is_back_then_writes_them_once() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let dir = tempfile::tempdir().unwrap();
+    let health = StorageHealth::default();
+    let mut store = LogStore::open_with(dir.path(), small(), &health).unwrap();
+    let before = bigs(1, 1..=3);
+    store.append_flushed(before.clone()).await;
+
+    // Every write fails (a full disk) until the test lets them through.
+    store.inject.writes.store(u32::MAX, Relaxed);
+    let during = bigs(1, 4..=6);
+    let (tx, mut rx) = tokio::sync::oneshot::channel();
+    store.queue_append(during.clone(), Flushed::Test(tx)).unwrap();
+    until("the writer notes the fault", || health.is_faulted()).await;
+    let problem = health.current().unwrap().describe();
+    assert!(problem.contains("disk is full") && problem.contains("log.dat"), "{problem}");
+    // Not acknowledged while it is not durable, yet readable.
+    assert!(rx.try_recv().is_err(), "an append was acknowledged during the fault");
+    let all = [before.clone(), during].concat();
+    assert_eq!(store.try_get_log_entries(..).await.unwrap(), all);
+
+    // Space is back: the same writer writes them, without a restart.
+    store.inject.writes.store(0, Relaxed);
+    rx.await.unwrap().unwrap();
+    assert!(!health.is_faulted());
+    // Written once: no torn or repeated record in the file.
+    assert_eq!(file_len(dir.path()), record_bytes(&all));
+    let more = bigs(1, 7..=7);
+    store.append_flushed(more.clone()).await;
+    let all = [all, more].concat();
+    drop(store);
+    let mut store = LogStore::open_with(dir.path(), small(), &health).unwrap();
+    assert_eq!(store.try_get_log_entries(..).await.unwrap(), all);
+}
+
+#[tokio::test]
+async fn a_failed_sync_writes_the_records_again_before_acknowledging() {
+    let dir = tempfile::tempdir().unwrap();
+    let health = StorageHealth::default();
+    let store = LogStore::open_with(dir.path(), small(), &health).unwrap();
+    let first = bigs(1, 1..=2);
+    store.append_flushed(first.clone()).await;
+    // The next fdatasync fails: Linux may have dropped the pages it could
+    // not write, so the records are written again, then synced.
+    store.inject.syncs.store(1, std::sync::atomic::Ordering::Relaxed);
+    let second = bigs(1, 3..=4);
+    store.append_flushed(second.clone()).await;
+    assert!(!health.is_faulted());
+    let all = [first, second].concat();
+    assert_eq!(file_len(dir.path()), record_bytes(&all));
+    drop(store);
+    let mut store = LogStore::open_with(dir.path(), small(), &health).unwrap();
+    assert_eq!(store.try_get_log_entries(..).await.unwrap(), all);
 }

@@ -105,9 +105,30 @@ pub(super) struct Writer {
     pub(super) health: StorageHealth,
     /// Set when the last store handle is gone: retries give up then.
     pub(super) closing: Arc<AtomicBool>,
-    /// Tests make this many file operations fail with "no space left".
+    /// Tests make file operations fail with "no space left".
     #[cfg(test)]
-    pub(super) inject: Arc<std::sync::atomic::AtomicU32>,
+    pub(super) inject: Arc<Inject>,
+}
+
+/// How many of the next writes (and retries) and of the next batch syncs
+/// fail, as on a full disk: the tests' stand-in for one.
+#[cfg(test)]
+#[derive(Default)]
+pub(super) struct Inject {
+    pub(super) writes: std::sync::atomic::AtomicU32,
+    pub(super) syncs: std::sync::atomic::AtomicU32,
+}
+
+#[cfg(test)]
+impl Inject {
+    fn take(&self, left: &std::sync::atomic::AtomicU32) -> std::io::Result<()> {
+        let n = left.load(Ordering::Relaxed);
+        if n > 0 {
+            left.store(n - 1, Ordering::Relaxed);
+            return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+        }
+        Ok(())
+    }
 }
 
 /// The name this writer's faults are noted under.
@@ -192,16 +213,21 @@ impl Writer {
 
     #[cfg(test)]
     fn injected(&self) -> std::io::Result<()> {
-        let left = self.inject.load(Ordering::Relaxed);
-        if left > 0 {
-            self.inject.store(left - 1, Ordering::Relaxed);
-            return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
-        }
-        Ok(())
+        self.inject.take(&self.inject.writes)
     }
 
     #[cfg(not(test))]
     fn injected(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    #[cfg(test)]
+    fn injected_sync(&self) -> std::io::Result<()> {
+        self.inject.take(&self.inject.syncs)
+    }
+
+    #[cfg(not(test))]
+    fn injected_sync(&self) -> std::io::Result<()> {
         Ok(())
     }
 
@@ -230,7 +256,7 @@ impl Writer {
     /// One `fdatasync` for the batch; after a failure the records are
     /// written again before syncing again (see the type's header).
     fn sync(&mut self) -> std::io::Result<()> {
-        match self.injected().and_then(|()| self.file.sync_data()) {
+        match self.injected_sync().and_then(|()| self.file.sync_data()) {
             Ok(()) => {
                 self.synced_len = self.len;
                 self.pending.clear();
