@@ -4,10 +4,15 @@
 //! here and goes on; readers find the batch in `Content::committing` until
 //! the applier sees it written and lets it go.
 //!
+//! A write that fails on an I/O error (a full disk) is retried until it
+//! succeeds (`disk::recover`): the applier waits meanwhile, as it waits for
+//! any batch being written, and goes on once the disk takes writes again.
+//!
 //! **Invariant:** one batch is written at a time, in the order sent, and a
 //! batch is let go of only once [`Committer::written`] says so — so an item
 //! leaves memory only after the store has committed it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 
 use super::disk::{Batch, Disk, DiskError};
@@ -18,9 +23,21 @@ use crate::util::thread::JoinOnDrop;
 pub(super) struct Committer {
     shared: Arc<Shared>,
     sender: mpsc::Sender<Arc<Batch>>,
+    /// Tells the thread, once the last clone is gone, to stop retrying a
+    /// write that fails (declared before `_thread`, which waits for it).
+    _closing: Arc<Closing>,
     /// Declared after `sender`, so dropping the last clone closes the
     /// channel before waiting for the thread, which holds the store open.
     _thread: Arc<JoinOnDrop>,
+}
+
+/// Sets its flag when dropped.
+struct Closing(Arc<AtomicBool>);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 #[derive(Default)]
@@ -43,9 +60,11 @@ impl Committer {
         let shared = Arc::new(Shared::default());
         let (sender, receiver) = mpsc::channel::<Arc<Batch>>();
         let on_thread = shared.clone();
+        let closing = Arc::new(AtomicBool::new(false));
+        let give_up = closing.clone();
         let thread = JoinOnDrop::spawn("state-store-commit", move || {
             for batch in receiver {
-                let result = disk.write(&batch);
+                let result = disk.write_retrying(&batch, &|| give_up.load(Ordering::Relaxed));
                 let mut p = lock(&on_thread.progress);
                 p.written = batch.generation;
                 if let Err(e) = result {
@@ -58,6 +77,7 @@ impl Committer {
         Ok(Committer {
             shared,
             sender,
+            _closing: Arc::new(Closing(closing)),
             _thread: Arc::new(thread),
         })
     }
@@ -114,7 +134,7 @@ mod tests {
     #[test]
     fn batches_are_written_in_order_and_waited_for() {
         let dir = tempfile::tempdir().unwrap();
-        let disk = Disk::open(dir.path()).unwrap();
+        let disk = Disk::open(dir.path(), &Default::default()).unwrap();
         let committer = Committer::spawn(disk.clone()).unwrap();
         let mut content = Content::default();
         let mut sent = Vec::new();

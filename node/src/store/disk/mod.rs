@@ -30,6 +30,7 @@
 mod audit;
 mod keys;
 mod read;
+mod recover;
 mod reports;
 mod snapshot;
 mod write;
@@ -48,6 +49,7 @@ pub use snapshot::{read_header, SnapshotMeta, Tee};
 pub use write::{Batch, Due, Written};
 
 use super::content::Content;
+use super::health::StorageHealth;
 use super::NodeId;
 
 /// The file, beside the Raft log.
@@ -155,7 +157,7 @@ pub enum DiskError {
     Io(#[from] std::io::Error),
     #[error("the snapshot is damaged: {0}")]
     Snapshot(String),
-    #[error("writing to the state store failed earlier ({0}); the node stops applying entries. Free space or fix the disk, then restart the node: it re-applies what was not written")]
+    #[error("writing to the state store failed ({0}); the node stops applying entries. Fix the cause, then restart the node: it re-applies what was not written")]
     Committer(String),
 }
 
@@ -210,6 +212,10 @@ struct Inner {
     last_durable: Mutex<Instant>,
     /// Bytes deleted since the last compaction.
     deleted: Mutex<u64>,
+    /// Where faults are noted (`recover`).
+    health: StorageHealth,
+    /// Batches committed since the last durable commit (`recover`).
+    since_durable: Mutex<Vec<Arc<Batch>>>,
 }
 
 impl Disk {
@@ -219,18 +225,18 @@ impl Disk {
         &self.inner.path
     }
 
-    pub fn open(dir: &Path) -> Result<Disk, DiskError> {
+    /// Writes that fail on I/O errors are retried, the fault noted in `health`.
+    pub fn open(dir: &Path, health: &StorageHealth) -> Result<Disk, DiskError> {
         let path = dir.join(STORE_FILE);
-        let database = Database::builder()
-            .set_cache_size(CACHE_BYTES)
-            .create(&path)
-            .map_err(rerr)?;
+        let database = recover::open_database(&path)?;
         let disk = Disk {
             inner: Arc::new(Inner {
                 db: RwLock::new(database),
                 path,
                 last_durable: Mutex::new(Instant::now()),
                 deleted: Mutex::new(0),
+                health: health.clone(),
+                since_durable: Mutex::default(),
             }),
         };
         disk.check_format()?;
@@ -318,6 +324,7 @@ impl Disk {
         w.set_durability(redb::Durability::Immediate).map_err(rerr)?;
         w.commit().map_err(rerr)?;
         *self.inner.last_durable.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        self.forget_replay();
         Ok(())
     }
 

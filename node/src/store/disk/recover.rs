@@ -1,0 +1,133 @@
+//! Writing through a storage fault: a commit that fails on an I/O error
+//! (a full disk, a failing one) is retried until it succeeds, with the
+//! fault noted in `store::health` meanwhile, instead of stopping the node.
+//!
+//! redb latches an I/O error: every later operation on that `Database`
+//! fails (`PreviousIo`), and its file goes back to the last durable commit
+//! when opened again. So each retry opens the file again and first writes
+//! again the batches committed without a sync since then (kept here until
+//! a durable commit covers them), then the batch that failed. Replaying
+//! them in order on the durable state gives the state they gave before:
+//! a batch only inserts and deletes by key.
+//!
+//! While the file is reopened (the disk refusing it), readers of the store
+//! wait: the old `Database` is gone and the new one not there yet.
+
+use std::sync::Arc;
+
+use redb::Database;
+
+use super::{Batch, Disk, DiskError, Written, CACHE_BYTES};
+use crate::store::health::RETRY;
+
+/// The name the state store's faults are noted under.
+const WRITER: &str = "state-store";
+
+/// The I/O error behind `e`, if it is one a retry can get past.
+fn io_fault(e: &DiskError) -> Option<std::io::Error> {
+    match e {
+        DiskError::Redb(redb::Error::Io(io)) | DiskError::Io(io) => {
+            Some(std::io::Error::new(io.kind(), io.to_string()))
+        }
+        DiskError::Redb(redb::Error::PreviousIo) => Some(std::io::Error::other(
+            "an earlier write failed; the store is opened again",
+        )),
+        _ => None,
+    }
+}
+
+pub(super) fn open_database(path: &std::path::Path) -> Result<Database, DiskError> {
+    Database::builder()
+        .set_cache_size(CACHE_BYTES)
+        .create(path)
+        .map_err(super::rerr)
+}
+
+impl Disk {
+    /// Writes `batch` ([`Disk::write`]), retrying through I/O errors until
+    /// it is written or `give_up` says so; other errors answer at once.
+    pub fn write_retrying(&self, batch: &Arc<Batch>, give_up: &dyn Fn() -> bool) -> Result<Written, DiskError> {
+        let health = &self.inner.health;
+        let mut attempt = 0;
+        loop {
+            let result = if attempt == 0 {
+                self.write(batch)
+            } else {
+                self.reopen_and_replay().and_then(|()| self.write(batch))
+            };
+            match result {
+                Ok(written) => {
+                    self.note_written(batch);
+                    if attempt > 0 {
+                        health.clear(WRITER);
+                    }
+                    return Ok(written);
+                }
+                Err(e) => {
+                    let Some(io) = io_fault(&e) else { return Err(e) };
+                    health.fault(WRITER, &self.inner.path, &io);
+                    if give_up() {
+                        return Err(e);
+                    }
+                    attempt += 1;
+                    std::thread::sleep(RETRY.delay(attempt));
+                }
+            }
+        }
+    }
+
+    /// Keeps a batch committed without a sync for replaying; a durable
+    /// one covers every batch before it.
+    fn note_written(&self, batch: &Arc<Batch>) {
+        let mut kept = self.inner.since_durable.lock().unwrap_or_else(|p| p.into_inner());
+        if batch.is_flush() {
+            kept.clear();
+        } else {
+            kept.push(batch.clone());
+        }
+    }
+
+    /// Every commit so far is durable: nothing needs replaying.
+    pub(super) fn forget_replay(&self) {
+        self.inner.since_durable.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Opens the file again (closing the latched `Database` first: redb
+    /// locks its file) and writes again what was committed since the last
+    /// durable commit.
+    fn reopen_and_replay(&self) -> Result<(), DiskError> {
+        {
+            let mut db = self.inner.db.write().unwrap_or_else(|p| p.into_inner());
+            // A placeholder while the file is closed: redb cannot open a
+            // file its other `Database` still holds.
+            let placeholder = Database::builder()
+                .create_with_backend(redb::backends::InMemoryBackend::new())
+                .map_err(super::rerr)?;
+            drop(std::mem::replace(&mut *db, placeholder));
+            // Readers wait on the lock until this succeeds (retried here,
+            // holding it, so none ever reads the placeholder).
+            let mut attempt = 0;
+            *db = loop {
+                match open_database(&self.inner.path) {
+                    Ok(d) => break d,
+                    Err(e) => {
+                        let io = io_fault(&e).unwrap_or_else(|| std::io::Error::other(e.to_string()));
+                        self.inner.health.fault(WRITER, &self.inner.path, &io);
+                        attempt += 1;
+                        std::thread::sleep(RETRY.delay(attempt));
+                    }
+                }
+            };
+        }
+        let kept: Vec<Arc<Batch>> = self
+            .inner
+            .since_durable
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        for batch in &kept {
+            self.write(batch)?;
+        }
+        Ok(())
+    }
+}
