@@ -34,8 +34,18 @@
 //! and never synced: it only shortens restart, so a missing, stale or damaged
 //! one is fine.
 //!
+//! **Faults.** A failed write or sync (a full disk, an I/O error) does not
+//! stop the writer: it notes the fault in `store::health`, puts the file
+//! back to what it should hold and retries until that succeeds (see
+//! `writer::Writer`); openraft waits meanwhile.
+//!
 //! **Invariant:** openraft learns that an entry is flushed only after the
 //! `fdatasync` covering it returned.
+//!
+//! **Invariant:** a storage fault never stops the writer, never leaves a
+//! torn record before later ones, and an append is acknowledged only after
+//! a sync that succeeded after it was (re)written (`tests.rs`, the two
+//! fault tests).
 //!
 //! **Invariant:** an entry `append` was given is readable from then on until
 //! it is truncated or purged: from the cache until its record is written,
