@@ -96,7 +96,10 @@ async fn check_acknowledged(node: &TestNode, apps: &[String], run_id: &str) -> R
         let (status, body) = node
             .rest("GET", &format!("/api/v1/applications/{name}"), None)
             .await?;
-        anyhow::ensure!(status == 200, "application {name} acknowledged, now {status}: {body}");
+        anyhow::ensure!(
+            status == 200,
+            "application {name} acknowledged, now {status}: {body}"
+        );
     }
     let (status, run) = node.rest("GET", &format!("/api/v1/tasks/{run_id}"), None).await?;
     anyhow::ensure!(
@@ -155,7 +158,11 @@ async fn a_full_then_freed_disk_resumes_writes_without_restart() {
         "the refusal does not name the full disk: {body}"
     );
     until_ready_says(&node, "storage-failed").await.unwrap();
-    assert!(node.log().contains("disk is full"), "the log does not say it:\n{}", node.log());
+    assert!(
+        node.log().contains("disk is full"),
+        "the log does not say it:\n{}",
+        node.log()
+    );
     // Reads go on.
     check_acknowledged(&node, &acknowledged, &run_id).await.unwrap();
 

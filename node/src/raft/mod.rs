@@ -168,8 +168,8 @@ pub async fn start(
         source,
     })?;
     let log_bytes = log_store.unpurged_bytes_gauge();
-    let sm =
-        StateMachineStore::open(raft_dir, events, &health).map_err(|e| RaftError::OpenStateMachine(e.to_string()))?;
+    let sm = StateMachineStore::open(raft_dir, events, &health)
+        .map_err(|e| RaftError::OpenStateMachine(e.to_string()))?;
     let content = sm.handle();
 
     // A follower stands for election once it has heard nothing from the

@@ -26,7 +26,8 @@ struct FreshDir;
 impl StoreBuilder<TypeConfig, LogStore, StateMachineStore, TempDir> for FreshDir {
     async fn build(&self) -> Result<(TempDir, LogStore, StateMachineStore), StorageError> {
         let dir = tempfile::tempdir().map_err(|e| openraft::StorageIOError::read(&e))?;
-        let log = LogStore::open(dir.path(), &Default::default()).map_err(|e| openraft::StorageIOError::read_logs(&e))?;
+        let log = LogStore::open(dir.path(), &Default::default())
+            .map_err(|e| openraft::StorageIOError::read_logs(&e))?;
         let sm = StateMachineStore::open(dir.path(), Events::default(), &Default::default())?;
         Ok((dir, log, sm))
     }
@@ -141,7 +142,8 @@ fn configurations(sm: &StateMachineStore) -> Vec<String> {
 async fn the_state_machine_reopens_at_its_last_snapshot() {
     let dir = tempfile::tempdir().expect("temp dir");
     let built = {
-        let mut sm = StateMachineStore::open(dir.path(), Events::default(), &Default::default()).expect("open");
+        let mut sm =
+            StateMachineStore::open(dir.path(), Events::default(), &Default::default()).expect("open");
         sm.apply((1..=4).map(entry)).await.expect("apply 1..=4");
         let snap = sm
             .get_snapshot_builder()
@@ -180,7 +182,8 @@ async fn the_state_machine_reopens_at_its_last_snapshot() {
 async fn a_snapshot_written_into_the_receiving_file_is_installed() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (leader_dir, follower_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut leader = StateMachineStore::open(leader_dir.path(), Events::default(), &Default::default()).unwrap();
+    let mut leader =
+        StateMachineStore::open(leader_dir.path(), Events::default(), &Default::default()).unwrap();
     leader.apply((1..=4).map(entry)).await.unwrap();
     let mut snap = leader
         .get_snapshot_builder()
@@ -191,7 +194,8 @@ async fn a_snapshot_written_into_the_receiving_file_is_installed() {
     let mut bytes = Vec::new();
     snap.snapshot.read_to_end(&mut bytes).await.unwrap();
 
-    let mut follower = StateMachineStore::open(follower_dir.path(), Events::default(), &Default::default()).unwrap();
+    let mut follower =
+        StateMachineStore::open(follower_dir.path(), Events::default(), &Default::default()).unwrap();
     let mut receiving = follower.begin_receiving_snapshot().await.unwrap();
     for chunk in bytes.chunks(7) {
         receiving.write_all(chunk).await.unwrap();

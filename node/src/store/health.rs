@@ -169,7 +169,10 @@ mod tests {
         assert!(h.current().unwrap().disk_full);
         h.clear("log");
         let text = h.current().unwrap().describe();
-        assert!(text.contains("cannot write") && text.contains("state.redb"), "{text}");
+        assert!(
+            text.contains("cannot write") && text.contains("state.redb"),
+            "{text}"
+        );
         h.clear("store");
         assert!(!h.is_faulted());
     }

@@ -138,7 +138,11 @@ fn read_snapshot_meta(path: &Path) -> Result<Option<Meta>, DiskError> {
 impl StateMachineStore {
     /// Opens the state machine in `dir`: the store's state is memory's.
     /// Storage faults are noted in `health`.
-    pub fn open(dir: &Path, events: Events, health: &StorageHealth) -> Result<StateMachineStore, StorageError> {
+    pub fn open(
+        dir: &Path,
+        events: Events,
+        health: &StorageHealth,
+    ) -> Result<StateMachineStore, StorageError> {
         let disk = Disk::open(dir, health).map_err(sm_err)?;
         let loaded = disk.load().map_err(sm_err)?;
         let committer = Committer::spawn(disk.clone()).map_err(sm_err)?;

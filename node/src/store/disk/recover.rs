@@ -46,7 +46,11 @@ pub(super) fn open_database(path: &std::path::Path) -> Result<Database, DiskErro
 impl Disk {
     /// Writes `batch` ([`Disk::write`]), retrying through I/O errors until
     /// it is written or `give_up` says so; other errors answer at once.
-    pub fn write_retrying(&self, batch: &Arc<Batch>, give_up: &dyn Fn() -> bool) -> Result<Written, DiskError> {
+    pub fn write_retrying(
+        &self,
+        batch: &Arc<Batch>,
+        give_up: &dyn Fn() -> bool,
+    ) -> Result<Written, DiskError> {
         let health = &self.inner.health;
         let mut attempt = 0;
         loop {
@@ -89,7 +93,11 @@ impl Disk {
 
     /// Every commit so far is durable: nothing needs replaying.
     pub(super) fn forget_replay(&self) {
-        self.inner.since_durable.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.inner
+            .since_durable
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// Opens the file again (closing the latched `Database` first: redb

@@ -260,7 +260,10 @@ fn a_store_of_another_format_is_refused_naming_both() {
             .unwrap();
         w.commit().unwrap();
     }
-    let err = Disk::open(dir.path(), &Default::default()).err().expect("refused").to_string();
+    let err = Disk::open(dir.path(), &Default::default())
+        .err()
+        .expect("refused")
+        .to_string();
     assert!(err.contains("\"isnode-store 0\""), "{err}");
     assert!(err.contains(FORMAT), "{err}");
 }

@@ -240,7 +240,10 @@ async fn a_compacted_log_reopens_with_the_same_entries() {
 async fn until(what: &str, cond: impl Fn() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !cond() {
-        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
 }
@@ -261,9 +264,15 @@ async fn a_full_disk_holds_appends_until_space_is_back_then_writes_them_once() {
     store.queue_append(during.clone(), Flushed::Test(tx)).unwrap();
     until("the writer notes the fault", || health.is_faulted()).await;
     let problem = health.current().unwrap().describe();
-    assert!(problem.contains("disk is full") && problem.contains("log.dat"), "{problem}");
+    assert!(
+        problem.contains("disk is full") && problem.contains("log.dat"),
+        "{problem}"
+    );
     // Not acknowledged while it is not durable, yet readable.
-    assert!(rx.try_recv().is_err(), "an append was acknowledged during the fault");
+    assert!(
+        rx.try_recv().is_err(),
+        "an append was acknowledged during the fault"
+    );
     let all = [before.clone(), during].concat();
     assert_eq!(store.try_get_log_entries(..).await.unwrap(), all);
 
