@@ -357,4 +357,4 @@ impl Disk {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -139,3 +139,108 @@ impl Disk {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    use super::super::tests::finished_run_with;
+    use super::*;
+    use crate::model::task::LogLine;
+    use crate::store::health::StorageHealth;
+    use crate::store::Content;
+
+    /// A tmpfs mounted on a directory, unmounted when dropped.
+    struct Tmpfs(PathBuf);
+
+    impl Tmpfs {
+        fn mount(dir: &Path, size: &str) -> Tmpfs {
+            let out = Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(dir)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "cannot mount a tmpfs (this test needs root): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Tmpfs(dir.to_path_buf())
+        }
+    }
+
+    impl Drop for Tmpfs {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+
+    /// Log records of about `bytes` that LZ4 cannot shrink.
+    fn noise(bytes: usize) -> Vec<LogLine> {
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        (0..bytes / 1024)
+            .map(|n| LogLine {
+                time: n as f64,
+                level: "INFO".into(),
+                levelno: 20,
+                module: "m".into(),
+                message: (0..64)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        format!("{x:016x}")
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    #[test]
+    #[ignore = "needs root to mount a tmpfs; run-all.sh runs it"]
+    fn a_commit_on_a_full_disk_waits_and_keeps_the_unsynced_commits_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let _tmpfs = Tmpfs::mount(dir.path(), "16m");
+        let health = StorageHealth::default();
+        let disk = Disk::open(dir.path(), &health).unwrap();
+        let mut c = Content::default();
+        finished_run_with(&disk, &mut c, "isapp-1", "a", 10, noise(4 << 10), true);
+        // Committed, not synced: lost if the file is merely opened again.
+        finished_run_with(&disk, &mut c, "isapp-2", "a", 20, noise(4 << 10), false);
+
+        let filler = dir.path().join("filler");
+        let mut f = std::fs::File::create(&filler).unwrap();
+        while f.write_all(&[0x5a; 4096]).is_ok() {}
+        drop(f);
+
+        let writer = {
+            let disk = disk.clone();
+            std::thread::spawn(move || {
+                finished_run_with(&disk, &mut c, "isapp-3", "a", 30, noise(2 << 20), true);
+            })
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !health.is_faulted() {
+            assert!(std::time::Instant::now() < deadline, "the full disk was never noted");
+            assert!(!writer.is_finished(), "a commit of 2 MiB fitted on a full disk");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let fault = health.current().unwrap();
+        assert!(fault.disk_full && fault.path.ends_with(super::super::STORE_FILE), "{fault:?}");
+
+        std::fs::remove_file(&filler).unwrap();
+        writer.join().unwrap();
+        assert!(!health.is_faulted());
+        let all_there = |disk: &Disk, when: &str| {
+            let r = disk.reader().unwrap();
+            for id in ["isapp-1", "isapp-2", "isapp-3"] {
+                assert!(disk.run(&r, id).unwrap().is_some(), "{id} lost {when}");
+            }
+        };
+        all_there(&disk, "once space was back");
+        drop(disk);
+        all_there(&Disk::open(dir.path(), &health).unwrap(), "after reopening");
+    }
+}

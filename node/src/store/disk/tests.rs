@@ -23,19 +23,37 @@ fn line(n: u64) -> LogLine {
 
 /// Applies `cmd` and commits it as the state machine does.
 fn apply(disk: &Disk, c: &mut Content, cmd: Command) -> Written {
+    apply_flushed(disk, c, cmd, true)
+}
+
+/// Applies `cmd` and commits it, made durable or not.
+fn apply_flushed(disk: &Disk, c: &mut Content, cmd: Command, flush: bool) -> Written {
     c.apply(cmd);
     c.effects.clear();
-    disk.commit(None, &Membership::default(), c, true).unwrap()
+    disk.commit(None, &Membership::default(), c, flush).unwrap()
 }
 
 /// A run `id` of `app` created at `created` that ends at `created + 1`,
 /// saving `data` and logging `lines` records.
 fn finished_run(disk: &Disk, c: &mut Content, id: &str, app: &str, created: u64, lines: u64) {
+    finished_run_with(disk, c, id, app, created, (0..lines).map(line).collect(), true)
+}
+
+/// [`finished_run`] with these log records, its last commit durable or not.
+pub(super) fn finished_run_with(
+    disk: &Disk,
+    c: &mut Content,
+    id: &str,
+    app: &str,
+    created: u64,
+    logs: Vec<LogLine>,
+    flush: bool,
+) {
     let doc = ONE_STEP.replace("\"a\"", &format!("{app:?}"));
     let spec = RunSpec::for_test(id, &doc, created);
-    apply(disk, c, Command::create_run(spec));
+    apply_flushed(disk, c, Command::create_run(spec), flush);
     let task = crate::model::run::step_task_id(id, 0);
-    apply(
+    apply_flushed(
         disk,
         c,
         Command::Task {
@@ -50,11 +68,12 @@ fn finished_run(disk: &Disk, c: &mut Content, id: &str, app: &str, created: u64,
                     json: format!("\"{id}\""),
                     pickle: Some(id.as_bytes().to_vec()),
                 },
-                logs: (0..lines).map(line).collect(),
+                logs,
                 at_ms: created + 1,
                 seed: 0,
             },
         },
+        flush,
     );
 }
 
