@@ -33,6 +33,8 @@ use crate::store::Command;
 
 /// The latest snapshot of the state machine, beside the log.
 pub(crate) const SNAPSHOT_FILE: &str = "snapshot.bin";
+/// The name snapshot faults are noted under (`store::health`).
+const SNAPSHOT_WRITER: &str = "snapshot";
 /// Where a snapshot from the leader is received.
 const RECEIVING_FILE: &str = "snapshot.recv";
 
@@ -262,18 +264,48 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
             // A flush under the memory lock makes the store's log id and
             // records agree; the read transaction begun right after it is
             // the snapshot's state, read while entries keep being applied.
-            let reader = {
+            let mut reader = Some({
                 let mut sm = this.write();
                 this.commit_now(&mut sm, true)?;
                 this.disk.reader()?
-            };
-            let tmp = this.dir.join(format!("snapshot.{}.tmp", uuid::Uuid::new_v4()));
-            let meta = this.disk.dump(reader, &tmp, |applied| match applied {
-                Some(l) => format!("{}-{}-{}", l.leader_id.term, l.index, uuid::Uuid::new_v4()),
-                None => format!("empty-{}", uuid::Uuid::new_v4()),
-            })?;
-            this.keep_snapshot(&tmp, &meta)?;
-            Ok::<_, DiskError>(meta)
+            });
+            // A full disk or an I/O error is waited out, not a reason to
+            // stop the member: tried again (from the store's state then,
+            // as sound a snapshot) until the file is written.
+            let mut attempt = 0;
+            loop {
+                let tmp = this.dir.join(format!("snapshot.{}.tmp", uuid::Uuid::new_v4()));
+                let written = match reader.take() {
+                    Some(r) => Ok(r),
+                    None => this.disk.reader(),
+                }
+                .and_then(|r| {
+                    let meta = this.disk.dump(r, &tmp, |applied| match applied {
+                        Some(l) => format!("{}-{}-{}", l.leader_id.term, l.index, uuid::Uuid::new_v4()),
+                        None => format!("empty-{}", uuid::Uuid::new_v4()),
+                    })?;
+                    this.keep_snapshot(&tmp, &meta)?;
+                    Ok(meta)
+                });
+                match written {
+                    Ok(meta) => {
+                        if attempt > 0 {
+                            this.health.clear(SNAPSHOT_WRITER);
+                        }
+                        break Ok::<_, DiskError>(meta);
+                    }
+                    Err(DiskError::Io(e)) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        this.health.fault(SNAPSHOT_WRITER, &this.dir.join(SNAPSHOT_FILE), &e);
+                        attempt += 1;
+                        std::thread::sleep(super::health::RETRY.delay(attempt));
+                    }
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        break Err(e);
+                    }
+                }
+            }
         })
         .await
         .map_err(snap_err)?
