@@ -151,10 +151,11 @@ impl Readiness {
                 return ok;
             }
         }
-        let ok = tokio::fs::write(&self.probe_file, b"ok\n").await.is_ok();
-        if !ok {
-            tracing::warn!(file = %self.probe_file.display(), "the data directory takes no writes: not ready");
+        let written = tokio::fs::write(&self.probe_file, b"ok\n").await;
+        if let Err(e) = &written {
+            tracing::warn!(file = %self.probe_file.display(), error = %e, "the data directory takes no writes: not ready");
         }
+        let ok = written.is_ok();
         *self.last_write.lock().unwrap_or_else(|p| p.into_inner()) = Some((now, ok));
         ok
     }

@@ -474,7 +474,14 @@ pub async fn forward(
         .applied_index_at_least(Some(index), "a forwarded write is applied here")
         .await
         .map_err(|e| {
-            ProposeError::LeaderUnreachable(format!("the write was made but is not applied here yet: {e}"))
+            // This node's own disk may be why (its log cannot take the entry).
+            let why = match raft.content.storage_health().current() {
+                Some(f) => format!("; {}", f.describe()),
+                None => String::new(),
+            };
+            ProposeError::LeaderUnreachable(format!(
+                "the write was made but is not applied here yet: {e}{why}"
+            ))
         })?;
     Ok(result)
 }

@@ -296,7 +296,8 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
                     }
                     Err(DiskError::Io(e)) => {
                         let _ = std::fs::remove_file(&tmp);
-                        this.health.fault(SNAPSHOT_WRITER, &this.dir.join(SNAPSHOT_FILE), &e);
+                        this.health
+                            .fault(SNAPSHOT_WRITER, &this.dir.join(SNAPSHOT_FILE), &e);
                         attempt += 1;
                         std::thread::sleep(super::health::RETRY.delay(attempt));
                     }

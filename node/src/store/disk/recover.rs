@@ -223,12 +223,18 @@ mod tests {
         };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while !health.is_faulted() {
-            assert!(std::time::Instant::now() < deadline, "the full disk was never noted");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the full disk was never noted"
+            );
             assert!(!writer.is_finished(), "a commit of 2 MiB fitted on a full disk");
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         let fault = health.current().unwrap();
-        assert!(fault.disk_full && fault.path.ends_with(super::super::STORE_FILE), "{fault:?}");
+        assert!(
+            fault.disk_full && fault.path.ends_with(super::super::STORE_FILE),
+            "{fault:?}"
+        );
 
         std::fs::remove_file(&filler).unwrap();
         writer.join().unwrap();
