@@ -90,6 +90,17 @@ async fn until_ready_says(node: &TestNode, want: &str) -> Result<()> {
     .map(|_| ())
 }
 
+/// The value of the `is_storage_fault` gauge.
+async fn storage_fault_gauge(node: &TestNode) -> Result<String> {
+    let (status, _, body) = node.get_raw("/metrics").await?;
+    anyhow::ensure!(status == 200, "GET /metrics answered {status}");
+    let text = String::from_utf8(body)?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("is_storage_fault "))
+        .map(str::to_string)
+        .context("no is_storage_fault series in /metrics")
+}
+
 /// Everything acknowledged is there: the applications and the run.
 async fn check_acknowledged(node: &TestNode, apps: &[String], run_id: &str) -> Result<()> {
     for name in apps {
@@ -158,6 +169,7 @@ async fn a_full_then_freed_disk_resumes_writes_without_restart() {
         "the refusal does not name the full disk: {body}"
     );
     until_ready_says(&node, "storage-failed").await.unwrap();
+    assert_eq!(storage_fault_gauge(&node).await.unwrap(), "1");
     assert!(
         node.log().contains("disk is full"),
         "the log does not say it:\n{}",
@@ -170,6 +182,7 @@ async fn a_full_then_freed_disk_resumes_writes_without_restart() {
     let pid = node.pid();
     std::fs::remove_file(&filler).unwrap();
     until_ready_says(&node, "ready").await.unwrap();
+    assert_eq!(storage_fault_gauge(&node).await.unwrap(), "0");
     let (status, body) = node
         .rest("POST", "/api/v1/applications", Some(&app("after")))
         .await

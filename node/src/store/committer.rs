@@ -84,11 +84,17 @@ impl Committer {
 
     /// Hands `batch` to the thread; answers it as sent, for memory to hold
     /// until it is written.
-    pub(super) fn send(&self, mut batch: Batch) -> Result<Arc<Batch>, DiskError> {
+    pub(super) fn send(&self, batch: Batch) -> Result<Arc<Batch>, DiskError> {
+        self.send_shared(Arc::new(batch))
+    }
+
+    /// [`Committer::send`] for a batch already shared, but by nobody else.
+    pub(super) fn send_shared(&self, mut batch: Arc<Batch>) -> Result<Arc<Batch>, DiskError> {
         let mut p = self.progress()?;
         p.sent += 1;
-        batch.generation = p.sent;
-        let batch = Arc::new(batch);
+        Arc::get_mut(&mut batch)
+            .ok_or_else(|| DiskError::Committer("a batch to send is held elsewhere".into()))?
+            .generation = p.sent;
         self.sender
             .send(batch.clone())
             .map_err(|_| DiskError::Committer("the commit thread has stopped".into()))?;

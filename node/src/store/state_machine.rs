@@ -210,6 +210,11 @@ impl StateMachineStore {
 
     /// Writes everything memory holds for the store and waits for it (for
     /// an expiry, whose answer is what it deleted, and for snapshots).
+    ///
+    /// Called under the memory lock, so it does not wait out a storage
+    /// fault: a write that fails on an I/O error goes to the committer,
+    /// which retries it, and readers find its records in memory meanwhile
+    /// (`Content::committing`); the answer then counts nothing written.
     fn commit_now(&self, sm: &mut StateMachineData, flush: bool) -> Result<disk::Written, DiskError> {
         self.committer.wait()?;
         let StateMachineData {
@@ -218,7 +223,20 @@ impl StateMachineStore {
             content,
         } = sm;
         content.committing = None;
-        self.disk.commit(*last_applied, membership, content, flush)
+        let batch = Arc::new(self.disk.prepare(*last_applied, membership, content, flush)?);
+        match self.disk.write_retrying(&batch, &|| true) {
+            Err(e) if e.is_storage_fault() => {
+                content.committing = Some(self.committer.send_shared(batch)?);
+                Ok(disk::Written::default())
+            }
+            written => written,
+        }
+    }
+
+    /// Whether the store's writer is waiting out a fault: then nothing
+    /// waits for it under the memory lock (readers would wait too).
+    fn store_faulted(&self) -> bool {
+        self.health.is_faulted()
     }
 
     /// Applies one command: a run or task that already finished (and so is
@@ -259,6 +277,13 @@ impl StateMachineStore {
 
 impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
+        // The flush below waits for the committer under the memory lock:
+        // not while a storage fault lasts, which readers would wait out too.
+        let mut attempt = 0;
+        while self.store_faulted() {
+            attempt += 1;
+            tokio::time::sleep(super::health::RETRY.delay(attempt)).await;
+        }
         let this = self.clone();
         let meta = tokio::task::spawn_blocking(move || {
             // A flush under the memory lock makes the store's log id and
@@ -359,7 +384,13 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         self.settle_written(&mut sm.content).map_err(sm_err)?;
         // An expiry's answer is what it deleted, and reports are read from
         // the store only: both are written now.
-        let write_now = !purges.is_empty() || std::mem::take(&mut sm.content.reports_pending);
+        let mut write_now = !purges.is_empty() || std::mem::take(&mut sm.content.reports_pending);
+        let faulted = self.store_faulted();
+        if write_now && faulted {
+            // Written with a later batch once the disk takes writes.
+            sm.content.reports_pending = true;
+            write_now = false;
+        }
         let due = self.disk.due(&sm.content, write_now);
         let written = match due {
             disk::Due::Wait => disk::Written::default(),
@@ -367,7 +398,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                 .commit_now(&mut sm, due == disk::Due::Flush)
                 .map_err(sm_err)?,
             // One batch is written at a time; the next waits in memory.
-            _ if sm.content.committing.is_some() && !self.disk.over_limits(&sm.content) => {
+            _ if sm.content.committing.is_some() && (faulted || !self.disk.over_limits(&sm.content)) => {
                 disk::Written::default()
             }
             due => {

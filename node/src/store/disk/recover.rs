@@ -10,8 +10,9 @@
 //! them in order on the durable state gives the state they gave before:
 //! a batch only inserts and deletes by key.
 //!
-//! While the file is reopened (the disk refusing it), readers of the store
-//! wait: the old `Database` is gone and the new one not there yet.
+//! Until the file opens again (the disk may refuse that too), the store
+//! has no `Database`: readers get [`DiskError::Reopening`] at once rather
+//! than wait (what memory holds is read as ever).
 
 use std::sync::Arc;
 
@@ -32,7 +33,15 @@ fn io_fault(e: &DiskError) -> Option<std::io::Error> {
         DiskError::Redb(redb::Error::PreviousIo) => Some(std::io::Error::other(
             "an earlier write failed; the store is opened again",
         )),
+        DiskError::Reopening => Some(std::io::Error::other("the store is being opened again")),
         _ => None,
+    }
+}
+
+impl DiskError {
+    /// Whether this is an I/O error that a later retry can get past.
+    pub fn is_storage_fault(&self) -> bool {
+        io_fault(self).is_some()
     }
 }
 
@@ -104,29 +113,12 @@ impl Disk {
     /// locks its file) and writes again what was committed since the last
     /// durable commit.
     fn reopen_and_replay(&self) -> Result<(), DiskError> {
-        {
-            let mut db = self.inner.db.write().unwrap_or_else(|p| p.into_inner());
-            // A placeholder while the file is closed: redb cannot open a
-            // file its other `Database` still holds.
-            let placeholder = Database::builder()
-                .create_with_backend(redb::backends::InMemoryBackend::new())
-                .map_err(super::rerr)?;
-            drop(std::mem::replace(&mut *db, placeholder));
-            // Readers wait on the lock until this succeeds (retried here,
-            // holding it, so none ever reads the placeholder).
-            let mut attempt = 0;
-            *db = loop {
-                match open_database(&self.inner.path) {
-                    Ok(d) => break d,
-                    Err(e) => {
-                        let io = io_fault(&e).unwrap_or_else(|| std::io::Error::other(e.to_string()));
-                        self.inner.health.fault(WRITER, &self.inner.path, &io);
-                        attempt += 1;
-                        std::thread::sleep(RETRY.delay(attempt));
-                    }
-                }
-            };
-        }
+        let mut slot = self.inner.db.write().unwrap_or_else(|p| p.into_inner());
+        // Closed first (redb locks its file); an operation still holding
+        // the old one keeps the lock a moment, and the open is tried again.
+        drop(slot.take());
+        *slot = Some(Arc::new(open_database(&self.inner.path)?));
+        drop(slot);
         let kept: Vec<Arc<Batch>> = self
             .inner
             .since_durable

@@ -271,7 +271,7 @@ fn a_store_of_another_format_is_refused_naming_both() {
     let dir = tempfile::tempdir().unwrap();
     {
         let disk = Disk::open(dir.path(), &Default::default()).unwrap();
-        let db = disk.db();
+        let db = disk.db().unwrap();
         let w = db.begin_write().unwrap();
         w.open_table(META)
             .unwrap()

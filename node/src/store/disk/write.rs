@@ -311,7 +311,7 @@ impl Disk {
 
     /// Writes `batch` in one transaction, synced when it is a flush.
     pub fn write(&self, batch: &Batch) -> Result<Written, DiskError> {
-        let db = self.db();
+        let db = self.db()?;
         let mut w = db.begin_write().map_err(rerr)?;
         if batch.flush.is_none() {
             w.set_durability(redb::Durability::None).map_err(rerr)?;
