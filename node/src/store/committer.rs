@@ -106,6 +106,28 @@ impl Committer {
         Ok(self.progress()?.written >= generation)
     }
 
+    /// Waits until every batch sent is written, or answers `false` as soon
+    /// as `stop` holds (checked at least every 50 ms): the caller holds
+    /// the memory lock, and must not wait out a storage fault with it.
+    pub(super) fn wait_unless(&self, stop: &dyn Fn() -> bool) -> Result<bool, DiskError> {
+        let mut p = self.progress()?;
+        while p.written < p.sent {
+            if stop() {
+                return Ok(false);
+            }
+            p = self
+                .shared
+                .changed
+                .wait_timeout(p, std::time::Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+            if let Some(e) = &p.failed {
+                return Err(DiskError::Committer(e.clone()));
+            }
+        }
+        Ok(true)
+    }
+
     /// Waits until every batch sent is written.
     pub(super) fn wait(&self) -> Result<(), DiskError> {
         let mut p = self.progress()?;

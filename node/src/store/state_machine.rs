@@ -215,8 +215,13 @@ impl StateMachineStore {
     /// fault: a write that fails on an I/O error goes to the committer,
     /// which retries it, and readers find its records in memory meanwhile
     /// (`Content::committing`); the answer then counts nothing written.
-    fn commit_now(&self, sm: &mut StateMachineData, flush: bool) -> Result<disk::Written, DiskError> {
-        self.committer.wait()?;
+    ///
+    /// `None`: not written, nor taken out of memory — the committer is
+    /// waiting out a storage fault with an earlier batch.
+    fn commit_now(&self, sm: &mut StateMachineData, flush: bool) -> Result<Option<disk::Written>, DiskError> {
+        if !self.committer.wait_unless(&|| self.store_faulted())? {
+            return Ok(None);
+        }
         let StateMachineData {
             last_applied,
             membership,
@@ -227,9 +232,9 @@ impl StateMachineStore {
         match self.disk.write_retrying(&batch, &|| true) {
             Err(e) if e.is_storage_fault() => {
                 content.committing = Some(self.committer.send_shared(batch)?);
-                Ok(disk::Written::default())
+                Ok(Some(disk::Written::default()))
             }
-            written => written,
+            written => written.map(Some),
         }
     }
 
@@ -289,10 +294,14 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
             // A flush under the memory lock makes the store's log id and
             // records agree; the read transaction begun right after it is
             // the snapshot's state, read while entries keep being applied.
-            let mut reader = Some({
+            let mut reader = Some(loop {
                 let mut sm = this.write();
-                this.commit_now(&mut sm, true)?;
-                this.disk.reader()?
+                if this.commit_now(&mut sm, true)?.is_some() {
+                    break this.disk.reader()?;
+                }
+                // A storage fault began: waited out without the lock.
+                drop(sm);
+                std::thread::sleep(super::health::RETRY.max);
             });
             // A full disk or an I/O error is waited out, not a reason to
             // stop the member: tried again (from the store's state then,
@@ -394,26 +403,40 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let due = self.disk.due(&sm.content, write_now);
         let written = match due {
             disk::Due::Wait => disk::Written::default(),
-            _ if write_now => self
+            _ if write_now => match self
                 .commit_now(&mut sm, due == disk::Due::Flush)
-                .map_err(sm_err)?,
+                .map_err(sm_err)?
+            {
+                Some(written) => written,
+                None => {
+                    // Written with a later batch once the disk takes writes.
+                    sm.content.reports_pending = true;
+                    disk::Written::default()
+                }
+            },
             // One batch is written at a time; the next waits in memory.
             _ if sm.content.committing.is_some() && (faulted || !self.disk.over_limits(&sm.content)) => {
                 disk::Written::default()
             }
             due => {
-                // Over the limits, memory waits for the batch being written.
-                self.committer.wait().map_err(sm_err)?;
-                let StateMachineData {
-                    last_applied,
-                    membership,
-                    content,
-                } = &mut *sm;
-                let batch = self
-                    .disk
-                    .prepare(*last_applied, membership, content, due == disk::Due::Flush)
-                    .map_err(sm_err)?;
-                content.committing = Some(self.committer.send(batch).map_err(sm_err)?);
+                // Over the limits, memory waits for the batch being
+                // written, unless a storage fault holds it up.
+                if self
+                    .committer
+                    .wait_unless(&|| self.store_faulted())
+                    .map_err(sm_err)?
+                {
+                    let StateMachineData {
+                        last_applied,
+                        membership,
+                        content,
+                    } = &mut *sm;
+                    let batch = self
+                        .disk
+                        .prepare(*last_applied, membership, content, due == disk::Due::Flush)
+                        .map_err(sm_err)?;
+                    content.committing = Some(self.committer.send(batch).map_err(sm_err)?);
+                }
                 disk::Written::default()
             }
         };
