@@ -200,3 +200,67 @@ async fn a_full_then_freed_disk_resumes_writes_without_restart() {
     drop(node);
     drop(tmpfs);
 }
+
+/// The disk fills while a run is under way, so whichever writer meets it
+/// first (the Raft log's or the state store's) waits it out; the run
+/// finishes once space is back.
+#[tokio::test]
+#[ignore = "needs root to mount a tmpfs; run-all.sh runs it"]
+async fn a_disk_filling_during_a_run_holds_it_until_space_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmpfs = Tmpfs::mount(&dir.path().join("data"), "96m").unwrap();
+    let mut node = TestNode::start_in(dir, &[]).await.unwrap();
+    node.put_step("Greet").await.unwrap();
+    let (status, body) = node
+        .rest("POST", "/api/v1/applications", Some(&app("during")))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (status, run) = node
+        .rest("POST", "/api/v1/applications/during/run", Some(&json!({})))
+        .await
+        .unwrap();
+    assert!(status == 200 || status == 202, "{run}");
+    let run_id = run["id"].as_str().unwrap().to_string();
+    let filler = tmpfs.0.join("filler");
+    fill(&filler).unwrap();
+
+    // Some write meets the full disk (the run's own, or one of these).
+    let mut n = 0;
+    let mut acknowledged = vec!["during".to_string()];
+    poll(Duration::from_secs(120), async || {
+        n += 1;
+        let name = format!("more-{n}");
+        let (status, body) = node
+            .rest("POST", "/api/v1/applications", Some(&app(&name)))
+            .await?;
+        Ok(match status {
+            200 => {
+                acknowledged.push(name);
+                Progress::NotYet(format!("writes were still accepted: {body}"))
+            }
+            _ => Progress::Done(()),
+        })
+    })
+    .await
+    .unwrap();
+    until_ready_says(&node, "storage-failed").await.unwrap();
+    // Reads of what memory holds go on.
+    let (status, body) = node
+        .rest("GET", "/api/v1/applications/during", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+
+    std::fs::remove_file(&filler).unwrap();
+    until_ready_says(&node, "ready").await.unwrap();
+    let done = node
+        .wait_terminal(&run_id, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(done["state"], "SUCCESS", "{done}");
+    node.restart().await.unwrap();
+    check_acknowledged(&node, &acknowledged, &run_id).await.unwrap();
+    drop(node);
+    drop(tmpfs);
+}
