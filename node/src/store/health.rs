@@ -116,10 +116,10 @@ impl StorageHealth {
 }
 
 /// Runs `op` until it succeeds, noting a fault in `health` while it fails
-/// and clearing it once it succeeds; `recover` runs before each retry (to
-/// put the file back as it was), and its own failure counts as the try's.
-/// Gives up only when `give_up` says so (the store is closing), answering
-/// the last error.
+/// (with a growing pause between tries, [`RETRY`]) and clearing it once it
+/// succeeds; `op` itself puts the file back as it should be before writing
+/// again. Gives up only when `give_up` says so (the store is closing),
+/// answering the last error.
 pub(crate) fn retry_until_written<T>(
     health: &StorageHealth,
     writer: &'static str,
