@@ -69,6 +69,22 @@ impl TestNode {
         Ok(node)
     }
 
+    /// Starts a node in `dir` (its data directory is `dir/data`, which the
+    /// caller may have prepared, e.g. as a mount of its own).
+    pub async fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Result<TestNode> {
+        let mut node = TestNode {
+            dir,
+            port: 0,
+            child: None,
+            extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            config: None,
+            tls: false,
+            http: crate::http_client(),
+        };
+        node.spawn().await?;
+        Ok(node)
+    }
+
     /// Starts a node on a new data directory with extra environment
     /// variables and answers as soon as it has bound its port, before it can
     /// serve (see [`TestNode::wait_ready`]).

@@ -109,6 +109,7 @@ async fn metrics_parse_need_credentials_and_move_with_a_run() {
     assert!(before.one("is_raft_last_log_index") >= before.one("is_raft_applied_index"));
     assert!(before.one("is_raft_log_bytes") > 0.0);
     assert!(before.one("is_store_bytes") > 0.0);
+    assert_eq!(before.one("is_storage_fault"), 0.0);
     assert_eq!(before.one("is_cluster_members"), 1.0);
     let node_id = before.one("is_node_id").to_string();
     let busy = [("node", node_id.as_str()), ("state", "busy")];

@@ -175,7 +175,8 @@ impl From<crate::raft::ProposeError> for ApiError {
             | ProposeError::LeaderGone(_)
             | ProposeError::NoLeader { .. }
             | ProposeError::NotAppliedHere(_)
-            | ProposeError::NotCommitted(_) => ApiError::Unavailable(e.to_string()),
+            | ProposeError::NotCommitted(_)
+            | ProposeError::Storage { .. } => ApiError::Unavailable(e.to_string()),
         }
     }
 }

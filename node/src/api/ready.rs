@@ -134,10 +134,14 @@ impl Readiness {
         }
     }
 
-    /// Raft is running and the data directory took a write within the
-    /// last [`STORAGE_CHECK_EVERY`].
+    /// Raft is running, no writer of its storage is retrying a failed
+    /// write (`store::health`), and the data directory took a write within
+    /// the last [`STORAGE_CHECK_EVERY`].
     async fn storage_ok(&self) -> bool {
         if self.raft.metrics().borrow().running_state.is_err() {
+            return false;
+        }
+        if self.content.storage_health().is_faulted() {
             return false;
         }
         let now = Instant::now();
@@ -147,10 +151,11 @@ impl Readiness {
                 return ok;
             }
         }
-        let ok = tokio::fs::write(&self.probe_file, b"ok\n").await.is_ok();
-        if !ok {
-            tracing::warn!(file = %self.probe_file.display(), "the data directory takes no writes: not ready");
+        let written = tokio::fs::write(&self.probe_file, b"ok\n").await;
+        if let Err(e) = &written {
+            tracing::warn!(file = %self.probe_file.display(), error = %e, "the data directory takes no writes: not ready");
         }
+        let ok = written.is_ok();
         *self.last_write.lock().unwrap_or_else(|p| p.into_inner()) = Some((now, ok));
         ok
     }

@@ -30,7 +30,7 @@ use network::Peers;
 pub use write::{enqueue, forward, propose, serve_leader_request, LeaderAnswer, LeaderRequest};
 
 use crate::store::log_store::UnpurgedBytes;
-use crate::store::{ContentHandle, Events, LogStore, NodeId, StateMachineStore, TypeConfig};
+use crate::store::{ContentHandle, Events, LogStore, NodeId, StateMachineStore, StorageHealth, TypeConfig};
 
 pub type OpenRaft = openraft::Raft<TypeConfig>;
 
@@ -170,13 +170,15 @@ pub async fn start(
 ) -> Result<RaftMember, RaftError> {
     std::fs::create_dir_all(raft_dir)
         .map_err(|e| RaftError::OpenStateMachine(format!("cannot create {}: {e}", raft_dir.display())))?;
-    let log_store = LogStore::open(raft_dir).map_err(|source| RaftError::OpenLog {
+    // One for the directory: its writers note faults, the node reads them.
+    let health = StorageHealth::default();
+    let log_store = LogStore::open(raft_dir, &health).map_err(|source| RaftError::OpenLog {
         path: raft_dir.display().to_string(),
         source,
     })?;
     let log_bytes = log_store.unpurged_bytes_gauge();
-    let sm =
-        StateMachineStore::open(raft_dir, events).map_err(|e| RaftError::OpenStateMachine(e.to_string()))?;
+    let sm = StateMachineStore::open(raft_dir, events, &health)
+        .map_err(|e| RaftError::OpenStateMachine(e.to_string()))?;
     let content = sm.handle();
 
     // A follower stands for election once it has heard nothing from the
@@ -380,6 +382,14 @@ pub enum ProposeError {
     NoLeader { waited: Duration, last: String },
     #[error("the leader made the write but this node has not applied it yet ({0}); read it from the leader")]
     NotAppliedHere(String),
+    /// This node's disk takes no writes (full, or failing): `problem` names
+    /// the file, the disk and the OS error (`store::health::Fault`).
+    #[error("{problem}; {}", if *.queued {
+        "the write waits in the log and takes effect once the disk takes writes again, so check before retrying"
+    } else {
+        "the write was not made, retry once the disk takes writes again"
+    })]
+    Storage { problem: String, queued: bool },
 }
 
 impl From<ClientWriteError<NodeId, BasicNode>> for ProposeError {

@@ -97,10 +97,27 @@ fn dropped() -> ProposeError {
 const COMMIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Proposes on this node only: fails with `NotLeader` on a follower.
+///
+/// While this node's storage is faulted (`store::health`) a write is
+/// refused at once, naming the disk: its log could not take the entry.
+/// One that was proposed before the fault and times out says the same.
 async fn propose_here(raft: &Raft, cmd: Command) -> Result<CommandResult, ProposeError> {
+    let fault = || raft.content.storage_health().current();
+    if let Some(f) = fault() {
+        return Err(ProposeError::Storage {
+            problem: f.describe(),
+            queued: false,
+        });
+    }
     match tokio::time::timeout(COMMIT_TIMEOUT, raft.proposer.queue(cmd)).await {
         Ok(answer) => answer.unwrap_or_else(|_| Err(dropped())),
-        Err(_) => Err(ProposeError::NotCommitted(COMMIT_TIMEOUT)),
+        Err(_) => Err(match fault() {
+            Some(f) => ProposeError::Storage {
+                problem: f.describe(),
+                queued: true,
+            },
+            None => ProposeError::NotCommitted(COMMIT_TIMEOUT),
+        }),
     }
 }
 
@@ -181,7 +198,14 @@ pub async fn forward(
         .wait(Some(FORWARDED_APPLY_WAIT))
         .applied_index_at_least(Some(index), "a forwarded write is applied here")
         .await
-        .map_err(|e| ProposeError::NotAppliedHere(e.to_string()))?;
+        .map_err(|e| {
+            // This node's own disk may be why (its log cannot take the entry).
+            let why = match raft.content.storage_health().current() {
+                Some(f) => format!("; {}", f.describe()),
+                None => String::new(),
+            };
+            ProposeError::NotAppliedHere(format!("{e}{why}"))
+        })?;
     Ok(result)
 }
 

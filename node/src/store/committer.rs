@@ -4,10 +4,15 @@
 //! here and goes on; readers find the batch in `Content::committing` until
 //! the applier sees it written and lets it go.
 //!
+//! A write that fails on an I/O error (a full disk) is retried until it
+//! succeeds (`disk::recover`): the applier waits meanwhile, as it waits for
+//! any batch being written, and goes on once the disk takes writes again.
+//!
 //! **Invariant:** one batch is written at a time, in the order sent, and a
 //! batch is let go of only once [`Committer::written`] says so — so an item
 //! leaves memory only after the store has committed it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 
 use super::disk::{Batch, Disk, DiskError};
@@ -18,9 +23,21 @@ use crate::util::thread::JoinOnDrop;
 pub(super) struct Committer {
     shared: Arc<Shared>,
     sender: mpsc::Sender<Arc<Batch>>,
+    /// Tells the thread, once the last clone is gone, to stop retrying a
+    /// write that fails (declared before `_thread`, which waits for it).
+    _closing: Arc<Closing>,
     /// Declared after `sender`, so dropping the last clone closes the
     /// channel before waiting for the thread, which holds the store open.
     _thread: Arc<JoinOnDrop>,
+}
+
+/// Sets its flag when dropped.
+struct Closing(Arc<AtomicBool>);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 #[derive(Default)]
@@ -43,9 +60,11 @@ impl Committer {
         let shared = Arc::new(Shared::default());
         let (sender, receiver) = mpsc::channel::<Arc<Batch>>();
         let on_thread = shared.clone();
+        let closing = Arc::new(AtomicBool::new(false));
+        let give_up = closing.clone();
         let thread = JoinOnDrop::spawn("state-store-commit", move || {
             for batch in receiver {
-                let result = disk.write(&batch);
+                let result = disk.write_retrying(&batch, &|| give_up.load(Ordering::Relaxed));
                 let mut p = lock(&on_thread.progress);
                 p.written = batch.generation;
                 if let Err(e) = result {
@@ -58,17 +77,24 @@ impl Committer {
         Ok(Committer {
             shared,
             sender,
+            _closing: Arc::new(Closing(closing)),
             _thread: Arc::new(thread),
         })
     }
 
     /// Hands `batch` to the thread; answers it as sent, for memory to hold
     /// until it is written.
-    pub(super) fn send(&self, mut batch: Batch) -> Result<Arc<Batch>, DiskError> {
+    pub(super) fn send(&self, batch: Batch) -> Result<Arc<Batch>, DiskError> {
+        self.send_shared(Arc::new(batch))
+    }
+
+    /// [`Committer::send`] for a batch already shared, but by nobody else.
+    pub(super) fn send_shared(&self, mut batch: Arc<Batch>) -> Result<Arc<Batch>, DiskError> {
         let mut p = self.progress()?;
         p.sent += 1;
-        batch.generation = p.sent;
-        let batch = Arc::new(batch);
+        Arc::get_mut(&mut batch)
+            .ok_or_else(|| DiskError::Committer("a batch to send is held elsewhere".into()))?
+            .generation = p.sent;
         self.sender
             .send(batch.clone())
             .map_err(|_| DiskError::Committer("the commit thread has stopped".into()))?;
@@ -78,6 +104,28 @@ impl Committer {
     /// Whether the batch of `generation` is written (an error if a write failed).
     pub(super) fn written(&self, generation: u64) -> Result<bool, DiskError> {
         Ok(self.progress()?.written >= generation)
+    }
+
+    /// Waits until every batch sent is written, or answers `false` as soon
+    /// as `stop` holds (checked at least every 50 ms): the caller holds
+    /// the memory lock, and must not wait out a storage fault with it.
+    pub(super) fn wait_unless(&self, stop: &dyn Fn() -> bool) -> Result<bool, DiskError> {
+        let mut p = self.progress()?;
+        while p.written < p.sent {
+            if stop() {
+                return Ok(false);
+            }
+            p = self
+                .shared
+                .changed
+                .wait_timeout(p, std::time::Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+            if let Some(e) = &p.failed {
+                return Err(DiskError::Committer(e.clone()));
+            }
+        }
+        Ok(true)
     }
 
     /// Waits until every batch sent is written.
@@ -114,7 +162,7 @@ mod tests {
     #[test]
     fn batches_are_written_in_order_and_waited_for() {
         let dir = tempfile::tempdir().unwrap();
-        let disk = Disk::open(dir.path()).unwrap();
+        let disk = Disk::open(dir.path(), &Default::default()).unwrap();
         let committer = Committer::spawn(disk.clone()).unwrap();
         let mut content = Content::default();
         let mut sent = Vec::new();

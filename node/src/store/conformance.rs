@@ -26,8 +26,9 @@ struct FreshDir;
 impl StoreBuilder<TypeConfig, LogStore, StateMachineStore, TempDir> for FreshDir {
     async fn build(&self) -> Result<(TempDir, LogStore, StateMachineStore), StorageError> {
         let dir = tempfile::tempdir().map_err(|e| openraft::StorageIOError::read(&e))?;
-        let log = LogStore::open(dir.path()).map_err(|e| openraft::StorageIOError::read_logs(&e))?;
-        let sm = StateMachineStore::open(dir.path(), Events::default())?;
+        let log = LogStore::open(dir.path(), &Default::default())
+            .map_err(|e| openraft::StorageIOError::read_logs(&e))?;
+        let sm = StateMachineStore::open(dir.path(), Events::default(), &Default::default())?;
         Ok((dir, log, sm))
     }
 }
@@ -70,7 +71,7 @@ async fn the_log_store_reopens_with_what_it_was_told_to_keep() {
     let dir = tempfile::tempdir().expect("temp dir");
     let vote = Vote::new_committed(3, 2);
     let expected = {
-        let mut store = LogStore::open(dir.path()).expect("open a fresh log store");
+        let mut store = LogStore::open(dir.path(), &Default::default()).expect("open a fresh log store");
         append_0_to_10(&mut store).await;
         store.save_vote(&vote).await.expect("save the vote");
         store.purge(log_id(1, 4)).await.expect("purge up to 4");
@@ -80,7 +81,7 @@ async fn the_log_store_reopens_with_what_it_was_told_to_keep() {
         kept
     };
 
-    let mut store = LogStore::open(dir.path()).expect("reopen the same directory");
+    let mut store = LogStore::open(dir.path(), &Default::default()).expect("reopen the same directory");
     assert_eq!(all_entries(&mut store).await, expected);
     assert_eq!(store.read_vote().await.expect("read the vote"), Some(vote));
     let state = store.get_log_state().await.expect("log state");
@@ -94,11 +95,11 @@ async fn the_log_store_reopens_with_what_it_was_told_to_keep() {
 async fn a_log_purged_entirely_reopens_at_the_purged_id() {
     let dir = tempfile::tempdir().expect("temp dir");
     {
-        let mut store = LogStore::open(dir.path()).expect("open a fresh log store");
+        let mut store = LogStore::open(dir.path(), &Default::default()).expect("open a fresh log store");
         append_0_to_10(&mut store).await;
         store.purge(log_id(2, 20)).await.expect("purge up to 20");
     }
-    let mut store = LogStore::open(dir.path()).expect("reopen the same directory");
+    let mut store = LogStore::open(dir.path(), &Default::default()).expect("reopen the same directory");
     assert!(all_entries(&mut store).await.is_empty());
     let state = store.get_log_state().await.expect("log state");
     assert_eq!(state.last_purged_log_id, Some(log_id(2, 20)));
@@ -141,7 +142,8 @@ fn configurations(sm: &StateMachineStore) -> Vec<String> {
 async fn the_state_machine_reopens_at_its_last_snapshot() {
     let dir = tempfile::tempdir().expect("temp dir");
     let built = {
-        let mut sm = StateMachineStore::open(dir.path(), Events::default()).expect("open");
+        let mut sm =
+            StateMachineStore::open(dir.path(), Events::default(), &Default::default()).expect("open");
         sm.apply((1..=4).map(entry)).await.expect("apply 1..=4");
         let snap = sm
             .get_snapshot_builder()
@@ -154,7 +156,7 @@ async fn the_state_machine_reopens_at_its_last_snapshot() {
         assert_eq!(configurations(&sm), ["conf-4", "conf-5"]);
         snap.meta
     };
-    let mut sm = StateMachineStore::open(dir.path(), Events::default()).expect("reopen");
+    let mut sm = StateMachineStore::open(dir.path(), Events::default(), &Default::default()).expect("reopen");
     assert_eq!(configurations(&sm), ["conf-4"], "the state of the last flush");
     let (applied, membership) = sm.applied_state().await.expect("applied state");
     assert_eq!(
@@ -180,7 +182,8 @@ async fn the_state_machine_reopens_at_its_last_snapshot() {
 async fn a_snapshot_written_into_the_receiving_file_is_installed() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (leader_dir, follower_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut leader = StateMachineStore::open(leader_dir.path(), Events::default()).unwrap();
+    let mut leader =
+        StateMachineStore::open(leader_dir.path(), Events::default(), &Default::default()).unwrap();
     leader.apply((1..=4).map(entry)).await.unwrap();
     let mut snap = leader
         .get_snapshot_builder()
@@ -191,7 +194,8 @@ async fn a_snapshot_written_into_the_receiving_file_is_installed() {
     let mut bytes = Vec::new();
     snap.snapshot.read_to_end(&mut bytes).await.unwrap();
 
-    let mut follower = StateMachineStore::open(follower_dir.path(), Events::default()).unwrap();
+    let mut follower =
+        StateMachineStore::open(follower_dir.path(), Events::default(), &Default::default()).unwrap();
     let mut receiving = follower.begin_receiving_snapshot().await.unwrap();
     for chunk in bytes.chunks(7) {
         receiving.write_all(chunk).await.unwrap();
@@ -212,7 +216,7 @@ async fn results_and_logs_waiting_for_the_store_are_read_from_memory() {
     use crate::model::task::{LogLine, Outcome, TaskState};
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut sm = StateMachineStore::open(dir.path(), Events::default()).expect("open");
+    let mut sm = StateMachineStore::open(dir.path(), Events::default(), &Default::default()).expect("open");
     let normal = |index: u64, cmd: Command| Entry {
         log_id: log_id(1, index),
         payload: EntryPayload::Normal(cmd),

@@ -26,12 +26,15 @@ use tokio::io::AsyncSeekExt;
 
 use super::committer::Committer;
 use super::disk::{self, Disk, DiskError, Membership};
+use super::health::StorageHealth;
 use super::{CommandResult, Content, Entry, Event, Events, NodeId, StorageError, TypeConfig};
 use crate::store::content::ignored;
 use crate::store::Command;
 
 /// The latest snapshot of the state machine, beside the log.
 pub(crate) const SNAPSHOT_FILE: &str = "snapshot.bin";
+/// The name snapshot faults are noted under (`store::health`).
+const SNAPSHOT_WRITER: &str = "snapshot";
 /// Where a snapshot from the leader is received.
 const RECEIVING_FILE: &str = "snapshot.recv";
 
@@ -62,6 +65,7 @@ impl From<disk::Loaded> for StateMachineData {
 pub struct ContentHandle {
     pub(super) data: Arc<RwLock<StateMachineData>>,
     pub(super) disk: Disk,
+    pub(super) health: StorageHealth,
 }
 
 impl ContentHandle {
@@ -85,6 +89,11 @@ pub struct FileSizes {
 }
 
 impl ContentHandle {
+    /// Whether the data directory takes writes now (see `store::health`).
+    pub fn storage_health(&self) -> &StorageHealth {
+        &self.health
+    }
+
     pub fn file_sizes(&self) -> FileSizes {
         let store = self.disk.path();
         let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
@@ -104,6 +113,7 @@ pub struct StateMachineStore {
     committer: Committer,
     dir: PathBuf,
     events: Events,
+    health: StorageHealth,
     /// The last log id of the snapshot file. openraft builds snapshots in a
     /// task of their own while it installs received ones inline, so two
     /// writers can race: this lock makes them take turns on the file, and a
@@ -129,8 +139,13 @@ fn read_snapshot_meta(path: &Path) -> Result<Option<Meta>, DiskError> {
 
 impl StateMachineStore {
     /// Opens the state machine in `dir`: the store's state is memory's.
-    pub fn open(dir: &Path, events: Events) -> Result<StateMachineStore, StorageError> {
-        let disk = Disk::open(dir).map_err(sm_err)?;
+    /// Storage faults are noted in `health`.
+    pub fn open(
+        dir: &Path,
+        events: Events,
+        health: &StorageHealth,
+    ) -> Result<StateMachineStore, StorageError> {
+        let disk = Disk::open(dir, health).map_err(sm_err)?;
         let loaded = disk.load().map_err(sm_err)?;
         let committer = Committer::spawn(disk.clone()).map_err(sm_err)?;
         let written = read_snapshot_meta(&dir.join(SNAPSHOT_FILE))
@@ -142,6 +157,7 @@ impl StateMachineStore {
             committer,
             dir: dir.to_path_buf(),
             events,
+            health: health.clone(),
             written: Arc::new(std::sync::Mutex::new(written)),
         })
     }
@@ -150,6 +166,7 @@ impl StateMachineStore {
         ContentHandle {
             data: self.data.clone(),
             disk: self.disk.clone(),
+            health: self.health.clone(),
         }
     }
 
@@ -193,15 +210,38 @@ impl StateMachineStore {
 
     /// Writes everything memory holds for the store and waits for it (for
     /// an expiry, whose answer is what it deleted, and for snapshots).
-    fn commit_now(&self, sm: &mut StateMachineData, flush: bool) -> Result<disk::Written, DiskError> {
-        self.committer.wait()?;
+    ///
+    /// Called under the memory lock, so it does not wait out a storage
+    /// fault: a write that fails on an I/O error goes to the committer,
+    /// which retries it, and readers find its records in memory meanwhile
+    /// (`Content::committing`); the answer then counts nothing written.
+    ///
+    /// `None`: not written, nor taken out of memory — the committer is
+    /// waiting out a storage fault with an earlier batch.
+    fn commit_now(&self, sm: &mut StateMachineData, flush: bool) -> Result<Option<disk::Written>, DiskError> {
+        if !self.committer.wait_unless(&|| self.store_faulted())? {
+            return Ok(None);
+        }
         let StateMachineData {
             last_applied,
             membership,
             content,
         } = sm;
         content.committing = None;
-        self.disk.commit(*last_applied, membership, content, flush)
+        let batch = Arc::new(self.disk.prepare(*last_applied, membership, content, flush)?);
+        match self.disk.write_retrying(&batch, &|| true) {
+            Err(e) if e.is_storage_fault() => {
+                content.committing = Some(self.committer.send_shared(batch)?);
+                Ok(Some(disk::Written::default()))
+            }
+            written => written.map(Some),
+        }
+    }
+
+    /// Whether the store's writer is waiting out a fault: then nothing
+    /// waits for it under the memory lock (readers would wait too).
+    fn store_faulted(&self) -> bool {
+        self.health.is_faulted()
     }
 
     /// Applies one command: a run or task that already finished (and so is
@@ -242,23 +282,65 @@ impl StateMachineStore {
 
 impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
+        // The flush below waits for the committer under the memory lock:
+        // not while a storage fault lasts, which readers would wait out too.
+        let mut attempt = 0;
+        while self.store_faulted() {
+            attempt += 1;
+            tokio::time::sleep(super::health::RETRY.delay(attempt)).await;
+        }
         let this = self.clone();
         let meta = tokio::task::spawn_blocking(move || {
             // A flush under the memory lock makes the store's log id and
             // records agree; the read transaction begun right after it is
             // the snapshot's state, read while entries keep being applied.
-            let reader = {
+            let mut reader = Some(loop {
                 let mut sm = this.write();
-                this.commit_now(&mut sm, true)?;
-                this.disk.reader()?
-            };
-            let tmp = this.dir.join(format!("snapshot.{}.tmp", uuid::Uuid::new_v4()));
-            let meta = this.disk.dump(reader, &tmp, |applied| match applied {
-                Some(l) => format!("{}-{}-{}", l.leader_id.term, l.index, uuid::Uuid::new_v4()),
-                None => format!("empty-{}", uuid::Uuid::new_v4()),
-            })?;
-            this.keep_snapshot(&tmp, &meta)?;
-            Ok::<_, DiskError>(meta)
+                if this.commit_now(&mut sm, true)?.is_some() {
+                    break this.disk.reader()?;
+                }
+                // A storage fault began: waited out without the lock.
+                drop(sm);
+                std::thread::sleep(super::health::RETRY.max);
+            });
+            // A full disk or an I/O error is waited out, not a reason to
+            // stop the member: tried again (from the store's state then,
+            // as sound a snapshot) until the file is written.
+            let mut attempt = 0;
+            loop {
+                let tmp = this.dir.join(format!("snapshot.{}.tmp", uuid::Uuid::new_v4()));
+                let written = match reader.take() {
+                    Some(r) => Ok(r),
+                    None => this.disk.reader(),
+                }
+                .and_then(|r| {
+                    let meta = this.disk.dump(r, &tmp, |applied| match applied {
+                        Some(l) => format!("{}-{}-{}", l.leader_id.term, l.index, uuid::Uuid::new_v4()),
+                        None => format!("empty-{}", uuid::Uuid::new_v4()),
+                    })?;
+                    this.keep_snapshot(&tmp, &meta)?;
+                    Ok(meta)
+                });
+                match written {
+                    Ok(meta) => {
+                        if attempt > 0 {
+                            this.health.clear(SNAPSHOT_WRITER);
+                        }
+                        break Ok::<_, DiskError>(meta);
+                    }
+                    Err(DiskError::Io(e)) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        this.health
+                            .fault(SNAPSHOT_WRITER, &this.dir.join(SNAPSHOT_FILE), &e);
+                        attempt += 1;
+                        std::thread::sleep(super::health::RETRY.delay(attempt));
+                    }
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        break Err(e);
+                    }
+                }
+            }
         })
         .await
         .map_err(snap_err)?
@@ -311,30 +393,50 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         self.settle_written(&mut sm.content).map_err(sm_err)?;
         // An expiry's answer is what it deleted, and reports are read from
         // the store only: both are written now.
-        let write_now = !purges.is_empty() || std::mem::take(&mut sm.content.reports_pending);
+        let mut write_now = !purges.is_empty() || std::mem::take(&mut sm.content.reports_pending);
+        let faulted = self.store_faulted();
+        if write_now && faulted {
+            // Written with a later batch once the disk takes writes.
+            sm.content.reports_pending = true;
+            write_now = false;
+        }
         let due = self.disk.due(&sm.content, write_now);
         let written = match due {
             disk::Due::Wait => disk::Written::default(),
-            _ if write_now => self
+            _ if write_now => match self
                 .commit_now(&mut sm, due == disk::Due::Flush)
-                .map_err(sm_err)?,
+                .map_err(sm_err)?
+            {
+                Some(written) => written,
+                None => {
+                    // Written with a later batch once the disk takes writes.
+                    sm.content.reports_pending = true;
+                    disk::Written::default()
+                }
+            },
             // One batch is written at a time; the next waits in memory.
-            _ if sm.content.committing.is_some() && !self.disk.over_limits(&sm.content) => {
+            _ if sm.content.committing.is_some() && (faulted || !self.disk.over_limits(&sm.content)) => {
                 disk::Written::default()
             }
             due => {
-                // Over the limits, memory waits for the batch being written.
-                self.committer.wait().map_err(sm_err)?;
-                let StateMachineData {
-                    last_applied,
-                    membership,
-                    content,
-                } = &mut *sm;
-                let batch = self
-                    .disk
-                    .prepare(*last_applied, membership, content, due == disk::Due::Flush)
-                    .map_err(sm_err)?;
-                content.committing = Some(self.committer.send(batch).map_err(sm_err)?);
+                // Over the limits, memory waits for the batch being
+                // written, unless a storage fault holds it up.
+                if self
+                    .committer
+                    .wait_unless(&|| self.store_faulted())
+                    .map_err(sm_err)?
+                {
+                    let StateMachineData {
+                        last_applied,
+                        membership,
+                        content,
+                    } = &mut *sm;
+                    let batch = self
+                        .disk
+                        .prepare(*last_applied, membership, content, due == disk::Due::Flush)
+                        .map_err(sm_err)?;
+                    content.committing = Some(self.committer.send(batch).map_err(sm_err)?);
+                }
                 disk::Written::default()
             }
         };

@@ -9,7 +9,8 @@
 //!   and replication lag as the leader sees them);
 //! - Raft: this node's openraft metrics, its exact applied index
 //!   (`Raft::applied_index`) and the sizes of its files
-//!   (`ContentHandle::file_sizes`);
+//!   (`ContentHandle::file_sizes`), and whether its storage is faulted
+//!   (`store::health`);
 //! - requests: [`requests::RequestCounts`], fed by the router's middleware;
 //! - finished runs and tasks, step durations, queue waits and runner
 //!   restarts: counted as they happen ([`observed`], which says which node
@@ -201,6 +202,11 @@ fn raft(t: &mut Text, s: &Service, c: &pb::ClusterStatus) {
             "is_store_bytes",
             "Size of this node's state machine store (raft/state.redb).",
             files.store as f64,
+        ),
+        (
+            "is_storage_fault",
+            "1 while this node's disk takes no writes (full or failing: writes wait, /ready says storage-failed), else 0.",
+            f64::from(u8::from(s.content().storage_health().is_faulted())),
         ),
         (
             "is_node_uptime_seconds",

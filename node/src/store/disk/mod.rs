@@ -30,6 +30,7 @@
 mod audit;
 mod keys;
 mod read;
+mod recover;
 mod reports;
 mod snapshot;
 mod write;
@@ -48,6 +49,7 @@ pub use snapshot::{read_header, SnapshotMeta, Tee};
 pub use write::{Batch, Due, Written};
 
 use super::content::Content;
+use super::health::StorageHealth;
 use super::NodeId;
 
 /// The file, beside the Raft log.
@@ -155,7 +157,9 @@ pub enum DiskError {
     Io(#[from] std::io::Error),
     #[error("the snapshot is damaged: {0}")]
     Snapshot(String),
-    #[error("writing to the state store failed earlier ({0}); the node stops applying entries. Free space or fix the disk, then restart the node: it re-applies what was not written")]
+    #[error("the state store is closed while this node's disk takes no writes (see GET /ready and the node's log); finished runs, logs and results can be read again once it does")]
+    Reopening,
+    #[error("writing to the state store failed ({0}); the node stops applying entries. Fix the cause, then restart the node: it re-applies what was not written")]
     Committer(String),
 }
 
@@ -204,12 +208,18 @@ pub struct Disk {
 }
 
 struct Inner {
-    /// Write-locked only to compact (redb needs `&mut` for it).
-    db: RwLock<Database>,
+    /// Write-locked only to compact (redb needs `&mut` for it) and to
+    /// open the file again after an I/O error (`recover`); `None` while
+    /// that does not succeed, so readers get an error rather than wait.
+    db: RwLock<Option<Arc<Database>>>,
     path: PathBuf,
     last_durable: Mutex<Instant>,
     /// Bytes deleted since the last compaction.
     deleted: Mutex<u64>,
+    /// Where faults are noted (`recover`).
+    health: StorageHealth,
+    /// Batches committed since the last durable commit (`recover`).
+    since_durable: Mutex<Vec<Arc<Batch>>>,
 }
 
 impl Disk {
@@ -219,18 +229,18 @@ impl Disk {
         &self.inner.path
     }
 
-    pub fn open(dir: &Path) -> Result<Disk, DiskError> {
+    /// Writes that fail on I/O errors are retried, the fault noted in `health`.
+    pub fn open(dir: &Path, health: &StorageHealth) -> Result<Disk, DiskError> {
         let path = dir.join(STORE_FILE);
-        let database = Database::builder()
-            .set_cache_size(CACHE_BYTES)
-            .create(&path)
-            .map_err(rerr)?;
+        let database = recover::open_database(&path)?;
         let disk = Disk {
             inner: Arc::new(Inner {
-                db: RwLock::new(database),
+                db: RwLock::new(Some(Arc::new(database))),
                 path,
                 last_durable: Mutex::new(Instant::now()),
                 deleted: Mutex::new(0),
+                health: health.clone(),
+                since_durable: Mutex::default(),
             }),
         };
         disk.check_format()?;
@@ -238,7 +248,7 @@ impl Disk {
     }
 
     fn check_format(&self) -> Result<(), DiskError> {
-        let db = self.db();
+        let db = self.db()?;
         let w = db.begin_write().map_err(rerr)?;
         {
             for t in TABLES {
@@ -267,12 +277,17 @@ impl Disk {
         Ok(())
     }
 
-    fn db(&self) -> std::sync::RwLockReadGuard<'_, Database> {
-        self.inner.db.read().unwrap_or_else(|p| p.into_inner())
+    fn db(&self) -> Result<Arc<Database>, DiskError> {
+        self.inner
+            .db
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(DiskError::Reopening)
     }
 
     fn begin_read(&self) -> Result<redb::ReadTransaction, DiskError> {
-        self.db().begin_read().map_err(rerr)
+        self.db()?.begin_read().map_err(rerr)
     }
 
     /// The state the file holds: the applied log id, the membership, the
@@ -313,11 +328,12 @@ impl Disk {
 
     /// Makes every commit so far durable.
     pub fn make_durable(&self) -> Result<(), DiskError> {
-        let db = self.db();
+        let db = self.db()?;
         let mut w = db.begin_write().map_err(rerr)?;
         w.set_durability(redb::Durability::Immediate).map_err(rerr)?;
         w.commit().map_err(rerr)?;
         *self.inner.last_durable.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        self.forget_replay();
         Ok(())
     }
 
@@ -333,6 +349,10 @@ impl Disk {
         }
         self.make_durable()?;
         let mut db = self.inner.db.write().unwrap_or_else(|p| p.into_inner());
+        // Not now if the store is being opened again, or a reader holds it.
+        let Some(db) = db.as_mut().and_then(Arc::get_mut) else {
+            return Ok(false);
+        };
         match db.compact(redb::CompactionMode::Balanced) {
             Ok(_) => {
                 *self.inner.deleted.lock().unwrap_or_else(|p| p.into_inner()) = 0;
@@ -350,4 +370,4 @@ impl Disk {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -120,7 +120,7 @@ impl Disk {
     pub fn load_snapshot(&self, r: impl Read) -> Result<SnapshotMeta, DiskError> {
         let mut r = BufReader::with_capacity(1 << 20, r);
         let meta = read_header(&mut r)?;
-        let db = self.db();
+        let db = self.db()?;
         let mut w = db.begin_write().map_err(rerr)?;
         w.set_durability(redb::Durability::Immediate).map_err(rerr)?;
         for table in TABLES {

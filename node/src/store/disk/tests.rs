@@ -23,19 +23,37 @@ fn line(n: u64) -> LogLine {
 
 /// Applies `cmd` and commits it as the state machine does.
 fn apply(disk: &Disk, c: &mut Content, cmd: Command) -> Written {
+    apply_flushed(disk, c, cmd, true)
+}
+
+/// Applies `cmd` and commits it, made durable or not.
+fn apply_flushed(disk: &Disk, c: &mut Content, cmd: Command, flush: bool) -> Written {
     c.apply(cmd);
     c.effects.clear();
-    disk.commit(None, &Membership::default(), c, true).unwrap()
+    disk.commit(None, &Membership::default(), c, flush).unwrap()
 }
 
 /// A run `id` of `app` created at `created` that ends at `created + 1`,
 /// saving `data` and logging `lines` records.
 fn finished_run(disk: &Disk, c: &mut Content, id: &str, app: &str, created: u64, lines: u64) {
+    finished_run_with(disk, c, id, app, created, (0..lines).map(line).collect(), true)
+}
+
+/// [`finished_run`] with these log records, its last commit durable or not.
+pub(super) fn finished_run_with(
+    disk: &Disk,
+    c: &mut Content,
+    id: &str,
+    app: &str,
+    created: u64,
+    logs: Vec<LogLine>,
+    flush: bool,
+) {
     let doc = ONE_STEP.replace("\"a\"", &format!("{app:?}"));
     let spec = RunSpec::for_test(id, &doc, created);
-    apply(disk, c, Command::create_run(spec));
+    apply_flushed(disk, c, Command::create_run(spec), flush);
     let task = crate::model::run::step_task_id(id, 0);
-    apply(
+    apply_flushed(
         disk,
         c,
         Command::Task {
@@ -50,11 +68,12 @@ fn finished_run(disk: &Disk, c: &mut Content, id: &str, app: &str, created: u64,
                     json: format!("\"{id}\""),
                     pickle: Some(id.as_bytes().to_vec()),
                 },
-                logs: (0..lines).map(line).collect(),
+                logs,
                 at_ms: created + 1,
                 seed: 0,
             },
         },
+        flush,
     );
 }
 
@@ -65,7 +84,7 @@ fn ids(page: &RunPage) -> Vec<&str> {
 #[test]
 fn a_finished_run_leaves_memory_and_is_read_back_from_the_store() {
     let dir = tempfile::tempdir().unwrap();
-    let disk = Disk::open(dir.path()).unwrap();
+    let disk = Disk::open(dir.path(), &Default::default()).unwrap();
     let mut c = Content::default();
     finished_run(&disk, &mut c, "isapp-1", "a", 10, 3);
     assert!(
@@ -101,7 +120,7 @@ fn a_finished_run_leaves_memory_and_is_read_back_from_the_store() {
     );
     drop(r);
     drop(disk);
-    let disk = Disk::open(dir.path()).unwrap();
+    let disk = Disk::open(dir.path(), &Default::default()).unwrap();
     let loaded = disk.load().unwrap();
     assert_eq!(loaded.content.runs.keys().collect::<Vec<_>>(), ["isapp-2"]);
     assert_eq!(loaded.content.tasks.len(), 1);
@@ -114,7 +133,7 @@ fn a_finished_run_leaves_memory_and_is_read_back_from_the_store() {
 #[test]
 fn a_log_page_spans_the_chunks_of_several_attempts() {
     let dir = tempfile::tempdir().unwrap();
-    let disk = Disk::open(dir.path()).unwrap();
+    let disk = Disk::open(dir.path(), &Default::default()).unwrap();
     let mut c = Content::default();
     c.ops.push(StoreOp::Logs {
         task_id: "t".into(),
@@ -140,7 +159,7 @@ fn a_log_page_spans_the_chunks_of_several_attempts() {
 #[test]
 fn pages_of_finished_runs_follow_the_cursor_newest_first() {
     let dir = tempfile::tempdir().unwrap();
-    let disk = Disk::open(dir.path()).unwrap();
+    let disk = Disk::open(dir.path(), &Default::default()).unwrap();
     let mut c = Content::default();
     for i in 0..7u64 {
         let app = if i % 2 == 0 { "even" } else { "odd" };
@@ -184,7 +203,7 @@ fn pages_of_finished_runs_follow_the_cursor_newest_first() {
 #[test]
 fn expiry_forgets_runs_with_their_tasks_logs_results_and_index_entries() {
     let dir = tempfile::tempdir().unwrap();
-    let disk = Disk::open(dir.path()).unwrap();
+    let disk = Disk::open(dir.path(), &Default::default()).unwrap();
     let mut c = Content::default();
     finished_run(&disk, &mut c, "isapp-old", "a", 10, 5);
     finished_run(&disk, &mut c, "isapp-new", "a", 50, 5);
@@ -212,7 +231,7 @@ fn expiry_forgets_runs_with_their_tasks_logs_results_and_index_entries() {
 #[test]
 fn a_snapshot_carries_the_whole_store_to_another() {
     let dir = tempfile::tempdir().unwrap();
-    let disk = Disk::open(dir.path()).unwrap();
+    let disk = Disk::open(dir.path(), &Default::default()).unwrap();
     let mut c = Content::default();
     c.apply(Command::CacheSet {
         key: "k".into(),
@@ -230,7 +249,7 @@ fn a_snapshot_carries_the_whole_store_to_another() {
     assert_eq!(meta.snapshot_id, "s1");
 
     let other_dir = tempfile::tempdir().unwrap();
-    let other = Disk::open(other_dir.path()).unwrap();
+    let other = Disk::open(other_dir.path(), &Default::default()).unwrap();
     // Something the snapshot replaces.
     finished_run(&other, &mut Content::default(), "isapp-9", "a", 5, 0);
     let loaded_meta = other.load_snapshot(std::fs::File::open(&file).unwrap()).unwrap();
@@ -251,8 +270,8 @@ fn a_snapshot_carries_the_whole_store_to_another() {
 fn a_store_of_another_format_is_refused_naming_both() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let disk = Disk::open(dir.path()).unwrap();
-        let db = disk.db();
+        let disk = Disk::open(dir.path(), &Default::default()).unwrap();
+        let db = disk.db().unwrap();
         let w = db.begin_write().unwrap();
         w.open_table(META)
             .unwrap()
@@ -260,7 +279,10 @@ fn a_store_of_another_format_is_refused_naming_both() {
             .unwrap();
         w.commit().unwrap();
     }
-    let err = Disk::open(dir.path()).err().expect("refused").to_string();
+    let err = Disk::open(dir.path(), &Default::default())
+        .err()
+        .expect("refused")
+        .to_string();
     assert!(err.contains("\"isnode-store 0\""), "{err}");
     assert!(err.contains(FORMAT), "{err}");
 }
@@ -268,7 +290,7 @@ fn a_store_of_another_format_is_refused_naming_both() {
 #[test]
 fn a_runs_report_grows_by_sections_is_paged_by_application_and_expires_with_its_run() {
     let dir = tempfile::tempdir().unwrap();
-    let disk = Disk::open(dir.path()).unwrap();
+    let disk = Disk::open(dir.path(), &Default::default()).unwrap();
     let mut c = Content::default();
     let add = |run: &str, app: &str, at: u64, name: &str| Command::AddReport {
         run_id: run.into(),
@@ -323,7 +345,7 @@ fn a_runs_report_grows_by_sections_is_paged_by_application_and_expires_with_its_
 #[test]
 fn a_kept_report_outlives_its_run() {
     let dir = tempfile::tempdir().unwrap();
-    let disk = Disk::open(dir.path()).unwrap();
+    let disk = Disk::open(dir.path(), &Default::default()).unwrap();
     let mut c = Content::default();
     for run in ["isapp-k", "isapp-g"] {
         finished_run(&disk, &mut c, run, "a", 10, 0);

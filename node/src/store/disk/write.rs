@@ -224,8 +224,9 @@ impl Disk {
         content: &mut Content,
         flush: bool,
     ) -> Result<Written, DiskError> {
-        let batch = self.prepare(last_applied, membership, content, flush)?;
-        self.write(&batch)
+        let batch = std::sync::Arc::new(self.prepare(last_applied, membership, content, flush)?);
+        // Called while applying: the Raft member waits until it is written.
+        self.write_retrying(&batch, &|| false)
     }
 
     /// Takes what the batches applied since the last commit left for the
@@ -310,7 +311,7 @@ impl Disk {
 
     /// Writes `batch` in one transaction, synced when it is a flush.
     pub fn write(&self, batch: &Batch) -> Result<Written, DiskError> {
-        let db = self.db();
+        let db = self.db()?;
         let mut w = db.begin_write().map_err(rerr)?;
         if batch.flush.is_none() {
             w.set_durability(redb::Durability::None).map_err(rerr)?;
@@ -411,6 +412,13 @@ impl Disk {
 /// What one commit writes: taken out of memory under the state machine's
 /// write lock, written without it. Until the commit is done, readers find
 /// these runs, tasks, logs and results here (`Content::committing`).
+impl Batch {
+    /// Whether writing it makes every commit so far durable.
+    pub(super) fn is_flush(&self) -> bool {
+        self.flush.is_some()
+    }
+}
+
 #[derive(Debug, Default, PartialEq)]
 pub struct Batch {
     /// Set by whoever sends it to be written, to tell when it was.

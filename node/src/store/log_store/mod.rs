@@ -34,8 +34,18 @@
 //! and never synced: it only shortens restart, so a missing, stale or damaged
 //! one is fine.
 //!
+//! **Faults.** A failed write or sync (a full disk, an I/O error) does not
+//! stop the writer: it notes the fault in `store::health`, puts the file
+//! back to what it should hold and retries until that succeeds (see
+//! `writer::Writer`); openraft waits meanwhile.
+//!
 //! **Invariant:** openraft learns that an entry is flushed only after the
 //! `fdatasync` covering it returned.
+//!
+//! **Invariant:** a storage fault never stops the writer, never leaves a
+//! torn record before later ones, and an append is acknowledged only after
+//! a sync that succeeded after it was (re)written (`tests.rs`, the two
+//! fault tests).
 //!
 //! **Invariant:** an entry `append` was given is readable from then on until
 //! it is truncated or purged: from the cache until its record is written,
@@ -70,6 +80,7 @@ use records::entry_record;
 use records::{body_of, cached_entry, read_record, scan, ReadError};
 use writer::{Flushed, Op, Record, Writer};
 
+use super::health::StorageHealth;
 use super::{decode, encode, Entry, NodeId, StorageError, TypeConfig};
 
 pub(crate) const LOG_FILE: &str = "log.dat";
@@ -159,11 +170,26 @@ pub struct LogStore {
     memory: Arc<Mutex<Memory>>,
     unpurged: UnpurgedBytes,
     writer: mpsc::Sender<Op>,
+    /// Tells the writer, once the last handle is gone, to stop retrying a
+    /// write that fails (declared before `_thread`, which waits for it).
+    _closing: Arc<Closing>,
+    /// Makes the writer's next file operations fail (see `Writer::inject`).
+    #[cfg(test)]
+    inject: Arc<writer::Inject>,
     /// Declared after `writer`: fields drop in order, so every clone lets go
     /// of its sender before its share of the thread. When the last share
     /// goes, no sender is left and the thread ends once it has done all
     /// that was queued.
     _thread: Arc<JoinOnDrop>,
+}
+
+/// Sets its flag when dropped.
+struct Closing(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 fn write_err(e: impl std::error::Error + 'static) -> StorageError {
@@ -175,11 +201,12 @@ fn write_err(e: impl std::error::Error + 'static) -> StorageError {
 struct WriterGone;
 
 impl LogStore {
-    pub fn open(dir: &Path) -> std::io::Result<LogStore> {
-        LogStore::open_with(dir, Limits::default())
+    /// Opens the log in `dir`; the writer notes storage faults in `health`.
+    pub fn open(dir: &Path, health: &StorageHealth) -> std::io::Result<LogStore> {
+        LogStore::open_with(dir, Limits::default(), health)
     }
 
-    fn open_with(dir: &Path, limits: Limits) -> std::io::Result<LogStore> {
+    fn open_with(dir: &Path, limits: Limits, health: &StorageHealth) -> std::io::Result<LogStore> {
         std::fs::create_dir_all(dir)?;
         let lock = File::create(dir.join("LOCK"))?;
         // SAFETY: flock on a file descriptor we own; released when it closes.
@@ -258,10 +285,19 @@ impl LogStore {
             committed,
         }));
         let (tx, rx) = mpsc::channel();
+        let closing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        #[cfg(test)]
+        let inject = Arc::new(writer::Inject::default());
         let writer = Writer {
             dir: dir.to_path_buf(),
             file,
             len: good,
+            synced_len: good,
+            pending: Vec::new(),
+            health: health.clone(),
+            closing: closing.clone(),
+            #[cfg(test)]
+            inject: inject.clone(),
             offsets,
             memory: memory.clone(),
             limits,
@@ -280,6 +316,9 @@ impl LogStore {
             memory,
             unpurged,
             writer: tx,
+            _closing: Arc::new(Closing(closing)),
+            #[cfg(test)]
+            inject,
             _thread: Arc::new(thread),
         })
     }

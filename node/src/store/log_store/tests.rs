@@ -1,6 +1,7 @@
 //! Tests of the log store alone: a torn or damaged tail cut on open, the
 //! cache's eviction, reads that miss the cache, truncation while a write is
-//! queued, compaction by bytes and reopening a compacted log (openraft's
+//! queued, compaction by bytes, reopening a compacted log, and writes held
+//! through a full disk and a failed sync (openraft's
 //! own storage suite is in `store/conformance.rs`).
 
 use super::*;
@@ -87,7 +88,7 @@ fn a_torn_tail_is_cut_on_open() {
     bytes.extend(&entry_record(&entry(4)).unwrap()[..5]);
     super::super::format::check_or_mark(dir.path(), false).unwrap();
     std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
-    let store = LogStore::open(dir.path()).unwrap();
+    let store = LogStore::open(dir.path(), &Default::default()).unwrap();
     assert_eq!(
         store.memory().slots.keys().copied().collect::<Vec<_>>(),
         vec![1, 2, 3]
@@ -109,7 +110,7 @@ fn a_corrupted_record_ends_the_log() {
     bytes[second + 9] ^= 0xff; // flip a byte in the second record's body
     super::super::format::check_or_mark(dir.path(), false).unwrap();
     std::fs::write(dir.path().join(LOG_FILE), &bytes).unwrap();
-    let store = LogStore::open(dir.path()).unwrap();
+    let store = LogStore::open(dir.path(), &Default::default()).unwrap();
     assert_eq!(store.memory().slots.keys().copied().collect::<Vec<_>>(), vec![1]);
 }
 
@@ -132,7 +133,7 @@ fn the_cache_evicts_oldest_first_but_never_an_entry_waiting_for_its_write() {
 #[tokio::test]
 async fn an_entry_out_of_the_cache_is_read_from_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = LogStore::open_with(dir.path(), small()).unwrap();
+    let mut store = LogStore::open_with(dir.path(), small(), &Default::default()).unwrap();
     let entries = bigs(1, 1..=20);
     store.append_flushed(entries.clone()).await;
     {
@@ -162,7 +163,7 @@ async fn a_truncated_and_rewritten_tail_reads_back_from_the_file() {
     };
     let expected = [bigs(1, 1..=5), bigs(2, 6..=8)].concat();
     {
-        let mut store = LogStore::open_with(dir.path(), limits).unwrap();
+        let mut store = LogStore::open_with(dir.path(), limits, &Default::default()).unwrap();
         let (tx, first) = tokio::sync::oneshot::channel();
         store.queue_append(bigs(1, 1..=10), Flushed::Test(tx)).unwrap();
         // Readable at once, written or not (the cache holds nothing
@@ -176,7 +177,7 @@ async fn a_truncated_and_rewritten_tail_reads_back_from_the_file() {
         assert_eq!(store.unpurged_bytes(), record_bytes(&expected));
         assert_eq!(file_len(dir.path()), record_bytes(&expected));
     }
-    let mut store = LogStore::open_with(dir.path(), limits).unwrap();
+    let mut store = LogStore::open_with(dir.path(), limits, &Default::default()).unwrap();
     assert_eq!(store.try_get_log_entries(..).await.unwrap(), expected);
     assert_eq!(store.unpurged_bytes(), record_bytes(&expected));
 }
@@ -184,7 +185,7 @@ async fn a_truncated_and_rewritten_tail_reads_back_from_the_file() {
 /// Appends 40 big entries and purges them up to 30: 30 dead records of
 /// 16 KiB pass 256 KiB and half the file. Answers the entries kept.
 async fn compact_by_bytes(dir: &Path) -> Vec<Entry> {
-    let mut store = LogStore::open_with(dir, small()).unwrap();
+    let mut store = LogStore::open_with(dir, small(), &Default::default()).unwrap();
     let entries = bigs(1, 1..=40);
     store.append_flushed(entries.clone()).await;
     let full = file_len(dir);
@@ -227,10 +228,84 @@ async fn purging_big_entries_compacts_the_file_by_bytes() {
 async fn a_compacted_log_reopens_with_the_same_entries() {
     let dir = tempfile::tempdir().unwrap();
     let kept = compact_by_bytes(dir.path()).await;
-    let mut store = LogStore::open_with(dir.path(), small()).unwrap();
+    let mut store = LogStore::open_with(dir.path(), small(), &Default::default()).unwrap();
     assert_eq!(store.try_get_log_entries(..).await.unwrap(), kept);
     let state = store.get_log_state().await.unwrap();
     assert_eq!(state.last_purged_log_id, Some(big(1, 30).log_id));
     assert_eq!(state.last_log_id, Some(big(1, 45).log_id));
     assert_eq!(store.unpurged_bytes(), record_bytes(&kept));
+}
+
+/// Polls `cond` until it holds (the writer retries on its own thread).
+async fn until(what: &str, cond: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_holds_appends_until_space_is_back_then_writes_them_once() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let dir = tempfile::tempdir().unwrap();
+    let health = StorageHealth::default();
+    let mut store = LogStore::open_with(dir.path(), small(), &health).unwrap();
+    let before = bigs(1, 1..=3);
+    store.append_flushed(before.clone()).await;
+
+    // Every write fails (a full disk) until the test lets them through.
+    store.inject.writes.store(u32::MAX, Relaxed);
+    let during = bigs(1, 4..=6);
+    let (tx, mut rx) = tokio::sync::oneshot::channel();
+    store.queue_append(during.clone(), Flushed::Test(tx)).unwrap();
+    until("the writer notes the fault", || health.is_faulted()).await;
+    let problem = health.current().unwrap().describe();
+    assert!(
+        problem.contains("disk is full") && problem.contains("log.dat"),
+        "{problem}"
+    );
+    // Not acknowledged while it is not durable, yet readable.
+    assert!(
+        rx.try_recv().is_err(),
+        "an append was acknowledged during the fault"
+    );
+    let all = [before.clone(), during].concat();
+    assert_eq!(store.try_get_log_entries(..).await.unwrap(), all);
+
+    // Space is back: the same writer writes them, without a restart.
+    store.inject.writes.store(0, Relaxed);
+    rx.await.unwrap().unwrap();
+    assert!(!health.is_faulted());
+    // Written once: no torn or repeated record in the file.
+    assert_eq!(file_len(dir.path()), record_bytes(&all));
+    let more = bigs(1, 7..=7);
+    store.append_flushed(more.clone()).await;
+    let all = [all, more].concat();
+    drop(store);
+    let mut store = LogStore::open_with(dir.path(), small(), &health).unwrap();
+    assert_eq!(store.try_get_log_entries(..).await.unwrap(), all);
+}
+
+#[tokio::test]
+async fn a_failed_sync_writes_the_records_again_before_acknowledging() {
+    let dir = tempfile::tempdir().unwrap();
+    let health = StorageHealth::default();
+    let store = LogStore::open_with(dir.path(), small(), &health).unwrap();
+    let first = bigs(1, 1..=2);
+    store.append_flushed(first.clone()).await;
+    // The next fdatasync fails: Linux may have dropped the pages it could
+    // not write, so the records are written again, then synced.
+    store.inject.syncs.store(1, std::sync::atomic::Ordering::Relaxed);
+    let second = bigs(1, 3..=4);
+    store.append_flushed(second.clone()).await;
+    assert!(!health.is_faulted());
+    let all = [first, second].concat();
+    assert_eq!(file_len(dir.path()), record_bytes(&all));
+    drop(store);
+    let mut store = LogStore::open_with(dir.path(), small(), &health).unwrap();
+    assert_eq!(store.try_get_log_entries(..).await.unwrap(), all);
 }
