@@ -154,6 +154,36 @@ impl LocalCluster {
         crate::log_tails(self.dir.path(), self.size, 40)
     }
 
+    /// Counts the runs node `i` lists, following the pages' cursors.
+    pub async fn count_runs(&self, i: usize) -> Result<usize> {
+        let mut count = 0;
+        let mut cursor = String::new();
+        loop {
+            let resp = self
+                .http
+                .get(self.url(i, &format!("/api/v1/tasks?limit=1000&cursor={cursor}")))
+                .basic_auth("isadmin", Some(PASSWORD))
+                .send()
+                .await?;
+            anyhow::ensure!(
+                resp.status() == 200,
+                "listing runs on node {i}: {}",
+                resp.status()
+            );
+            let next = resp
+                .headers()
+                .get("x-next-cursor")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let page: Value = resp.json().await?;
+            count += page.as_array().map_or(0, Vec::len);
+            match next {
+                Some(n) => cursor = n,
+                None => return Ok(count),
+            }
+        }
+    }
+
     pub fn url(&self, i: usize, path: &str) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://127.0.0.1:{}{path}", self.base_port + i as u16)

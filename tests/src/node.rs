@@ -55,18 +55,7 @@ impl TestNode {
 
     /// Starts a node with extra environment variables (settings overrides).
     pub async fn start_with(env: &[(&str, &str)]) -> Result<TestNode> {
-        let mut node = TestNode {
-            dir: tempfile::tempdir()?,
-            // Known once the node has bound (spawn).
-            port: 0,
-            child: None,
-            extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            config: None,
-            tls: false,
-            http: crate::http_client(),
-        };
-        node.spawn().await?;
-        Ok(node)
+        TestNode::start_in(tempfile::tempdir()?, env).await
     }
 
     /// Starts a node in `dir` (its data directory is `dir/data`, which the
@@ -74,6 +63,7 @@ impl TestNode {
     pub async fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Result<TestNode> {
         let mut node = TestNode {
             dir,
+            // Known once the node has bound (spawn).
             port: 0,
             child: None,
             extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),

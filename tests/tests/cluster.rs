@@ -488,36 +488,6 @@ async fn membership_changes_through_iscli_on_a_follower() -> Result<()> {
     Ok(())
 }
 
-/// Counts the runs node `i` lists, following the pages' cursors.
-async fn count_runs(c: &LocalCluster, i: usize) -> Result<usize> {
-    let mut count = 0;
-    let mut cursor = String::new();
-    loop {
-        let resp = c
-            .http
-            .get(c.url(i, &format!("/api/v1/tasks?limit=1000&cursor={cursor}")))
-            .basic_auth("isadmin", Some(is_tests::PASSWORD))
-            .send()
-            .await?;
-        anyhow::ensure!(
-            resp.status() == 200,
-            "listing runs on node {i}: {}",
-            resp.status()
-        );
-        let next = resp
-            .headers()
-            .get("x-next-cursor")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let page: Value = resp.json().await?;
-        count += page.as_array().map_or(0, Vec::len);
-        match next {
-            Some(n) => cursor = n,
-            None => return Ok(count),
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wiped_member_is_rebuilt_from_a_streamed_snapshot_of_ten_thousand_runs() -> Result<()> {
     const RUNS: usize = 10_000;
@@ -548,7 +518,7 @@ async fn a_wiped_member_is_rebuilt_from_a_streamed_snapshot_of_ten_thousand_runs
     c.wait_terminal(leader, &last, Duration::from_secs(120)).await?;
 
     // A few more than asked may have been accepted by racing clients.
-    let created = count_runs(&c, leader).await?;
+    let created = c.count_runs(leader).await?;
     assert!(created >= RUNS, "{created} runs");
 
     c.stop(lost)?;
@@ -556,7 +526,7 @@ async fn a_wiped_member_is_rebuilt_from_a_streamed_snapshot_of_ten_thousand_runs
     c.start(lost)?;
     // The rebuilt member lists every run, read from its own store.
     poll(Duration::from_secs(120), async || {
-        Ok(match count_runs(&c, lost).await {
+        Ok(match c.count_runs(lost).await {
             Ok(n) if n == created => Progress::Done(()),
             Ok(n) => Progress::NotYet(format!("the rebuilt member lists {n} of {created} runs")),
             Err(e) => Progress::NotYet(format!(

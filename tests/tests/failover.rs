@@ -41,36 +41,6 @@ async fn submit(c: &LocalCluster, i: usize, key: Option<&str>) -> Result<(u16, V
     Ok((status, resp.json().await.unwrap_or(Value::Null)))
 }
 
-/// Counts the runs node `i` lists, following the pages' cursors.
-async fn count_runs(c: &LocalCluster, i: usize) -> Result<usize> {
-    let mut count = 0;
-    let mut cursor = String::new();
-    loop {
-        let resp = c
-            .http
-            .get(c.url(i, &format!("/api/v1/tasks?limit=1000&cursor={cursor}")))
-            .basic_auth("isadmin", Some(PASSWORD))
-            .send()
-            .await?;
-        anyhow::ensure!(
-            resp.status() == 200,
-            "listing runs on node {i}: {}",
-            resp.status()
-        );
-        let next = resp
-            .headers()
-            .get("x-next-cursor")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let page: Value = resp.json().await?;
-        count += page.as_array().map_or(0, Vec::len);
-        match next {
-            Some(n) => cursor = n,
-            None => return Ok(count),
-        }
-    }
-}
-
 /// What the submitting clients saw.
 #[derive(Default)]
 struct Seen {
@@ -164,7 +134,7 @@ async fn killing_the_leader_refuses_no_submission_to_a_follower_and_duplicates_n
     // Every run the cluster holds is one a client was answered: none was
     // created twice by a retry.
     assert_eq!(
-        count_runs(&c, follower).await?,
+        c.count_runs(follower).await?,
         seen.accepted.len(),
         "runs listed vs submissions accepted"
     );
@@ -187,19 +157,19 @@ async fn a_run_asked_for_twice_with_one_idempotency_key_is_one_run() -> Result<(
     let (status, again) = submit(&c, leader, Some("key-1")).await?;
     assert_eq!(status, 200, "{again}");
     assert_eq!(first["id"], again["id"], "the same run answers");
-    assert_eq!(count_runs(&c, leader).await?, 1);
+    assert_eq!(c.count_runs(leader).await?, 1);
 
     // Another key, or none, is another run.
     let (_, other) = submit(&c, leader, Some("key-2")).await?;
     assert_ne!(other["id"], first["id"]);
     let (_, unkeyed) = submit(&c, leader, None).await?;
     assert_ne!(unkeyed["id"], first["id"]);
-    assert_eq!(count_runs(&c, leader).await?, 3);
+    assert_eq!(c.count_runs(leader).await?, 3);
 
     // A key that is not text is refused before anything is done.
     let (status, refused) = submit(&c, leader, Some("with space")).await?;
     assert_eq!(status, 400, "{refused}");
-    assert_eq!(count_runs(&c, leader).await?, 3);
+    assert_eq!(c.count_runs(leader).await?, 3);
     Ok(())
 }
 
@@ -226,7 +196,7 @@ async fn iscli_with_several_hosts_skips_one_that_does_not_answer() -> Result<()>
     let run: Value = serde_json::from_slice(&out.stdout)?;
     let id = run["id"].as_str().unwrap_or_default();
     assert!(id.starts_with("isapp-"), "{run}");
-    assert_eq!(count_runs(&c, leader).await?, 1, "one run started");
+    assert_eq!(c.count_runs(leader).await?, 1, "one run started");
 
     // Every host dead: the message names the last one tried.
     let dead2 = is_tests::ClosedPort::new()?;
