@@ -8,8 +8,11 @@ use serde::Deserialize;
 use crate::util::addr::split_addr;
 
 mod args;
+mod pools;
 mod tls;
 pub use args::{Args, Mode, RunnerSandboxArgs};
+use pools::worker_pools;
+pub use pools::WorkerPool;
 pub use tls::{TlsMode, TlsSettings};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -144,30 +147,6 @@ pub struct SyncPackSettings {
 
 pub const DEFAULT_SYNCPACK_MAX_BYTES: u64 = 100 * 1024 * 1024;
 pub const DEFAULT_BASE_PACKAGES: [&str; 4] = ["requests", "future", "jinja2", "six"];
-
-/// Workers serving a set of queues (DESIGN 4.6).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WorkerPool {
-    #[serde(default)]
-    pub queues: Vec<String>,
-    pub concurrency: usize,
-}
-
-impl WorkerPool {
-    /// The queues served; a pool that names none serves `default`.
-    pub fn served_queues(&self) -> Vec<String> {
-        if self.queues.is_empty() {
-            vec!["default".to_string()]
-        } else {
-            self.queues.clone()
-        }
-    }
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -567,30 +546,6 @@ impl NodeConfig {
         }
         Ok(())
     }
-}
-
-/// The configured pools, or one pool on `default` with a worker per core;
-/// `workers` (IS_WORKERS) resizes the pool serving `default`.
-fn worker_pools(configured: Option<Vec<WorkerPool>>, workers: Option<usize>) -> Vec<WorkerPool> {
-    let mut pools = configured.unwrap_or_else(|| {
-        vec![WorkerPool {
-            queues: vec!["default".to_string()],
-            concurrency: cores(),
-        }]
-    });
-    if let Some(n) = workers {
-        match pools
-            .iter_mut()
-            .find(|p| p.served_queues().iter().any(|q| q == "default"))
-        {
-            Some(p) => p.concurrency = n,
-            None => pools.push(WorkerPool {
-                queues: vec!["default".to_string()],
-                concurrency: n,
-            }),
-        }
-    }
-    pools
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
