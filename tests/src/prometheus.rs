@@ -4,6 +4,52 @@
 //! buckets whose `+Inf` is the count.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use crate::{poll, Progress, TestNode, PASSWORD};
+
+/// Scrapes `GET /metrics` of `node` (as the administrator, or with the API
+/// key `bearer`) and reads it strictly: 200, the text format's content
+/// type, every line well formed, histograms consistent.
+pub async fn scrape(node: &TestNode, bearer: Option<&str>) -> Exposition {
+    let req = node.http.get(node.url("/metrics"));
+    let req = match bearer {
+        Some(key) => req.bearer_auth(key),
+        None => req.basic_auth("isadmin", Some(PASSWORD)),
+    };
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let content_type = resp.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = resp.text().await.unwrap();
+    let e = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    e.check_histograms().unwrap_or_else(|e| panic!("{e}\n{text}"));
+    e
+}
+
+/// Scrapes until `want` holds of the exposition (`what` names it should
+/// `within` pass first).
+pub async fn scrape_until(
+    node: &TestNode,
+    bearer: Option<&str>,
+    within: Duration,
+    what: &str,
+    want: impl Fn(&Exposition) -> bool,
+) -> Exposition {
+    poll(within, async || {
+        let e = scrape(node, bearer).await;
+        Ok(if want(&e) {
+            Progress::Done(e)
+        } else {
+            Progress::NotYet(format!("{what}: {:?}", e.series))
+        })
+    })
+    .await
+    .unwrap()
+}
 
 /// A parsed exposition: each series (`name{a="x",b="y"}`, labels sorted)
 /// and its value, and each family's type.

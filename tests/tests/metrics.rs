@@ -10,48 +10,23 @@
 use std::time::Duration;
 
 use is_proto::v1::Empty;
-use is_tests::prometheus::{parse, Exposition};
-use is_tests::{poll, Auth, Markers, Progress, TestNode};
+use is_tests::prometheus::{self, Exposition};
+use is_tests::{Auth, Markers, TestNode};
 use serde_json::json;
 
 const RUN_WITHIN: Duration = Duration::from_secs(60);
 
-/// Scrapes `/metrics` with a Bearer token; checks the answer's type.
 async fn scrape(node: &TestNode, key: &str) -> Exposition {
-    let resp = node
-        .http
-        .get(node.url("/metrics"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    let content_type = resp.headers()["content-type"].to_str().unwrap().to_string();
-    assert!(
-        content_type.starts_with("text/plain; version=0.0.4"),
-        "{content_type}"
-    );
-    let text = resp.text().await.unwrap();
-    parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    prometheus::scrape(node, Some(key)).await
 }
 
-/// Scrapes until `want` holds of the exposition.
 async fn scrape_until(
     node: &TestNode,
     key: &str,
     what: &str,
     want: impl Fn(&Exposition) -> bool,
 ) -> Exposition {
-    poll(RUN_WITHIN, async || {
-        let e = scrape(node, key).await;
-        Ok(if want(&e) {
-            Progress::Done(e)
-        } else {
-            Progress::NotYet(format!("{what}: {:?}", e.series))
-        })
-    })
-    .await
-    .unwrap()
+    prometheus::scrape_until(node, Some(key), RUN_WITHIN, what, want).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
 use is_tests::cluster::LocalCluster;
-use is_tests::prometheus::{parse, Exposition};
+use is_tests::prometheus::{self, Exposition};
 use is_tests::{poll, step_source, Markers, Progress, TestNode};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
@@ -53,25 +53,11 @@ async fn run_trio(node: &TestNode) -> String {
 }
 
 async fn scrape(node: &TestNode) -> Exposition {
-    let (status, _, body) = node.get_raw("/metrics").await.unwrap();
-    assert_eq!(status, 200);
-    let text = String::from_utf8(body).unwrap();
-    let e = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    e.check_histograms().unwrap_or_else(|e| panic!("{e}\n{text}"));
-    e
+    prometheus::scrape(node, None).await
 }
 
 async fn scrape_until(node: &TestNode, what: &str, want: impl Fn(&Exposition) -> bool) -> Exposition {
-    poll(WITHIN, async || {
-        let e = scrape(node).await;
-        Ok(if want(&e) {
-            Progress::Done(e)
-        } else {
-            Progress::NotYet(format!("{what}: {:?}", e.series))
-        })
-    })
-    .await
-    .unwrap()
+    prometheus::scrape_until(node, None, WITHIN, what, want).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
