@@ -547,3 +547,58 @@ async fn a_wiped_member_is_rebuilt_from_a_streamed_snapshot_of_ten_thousand_runs
     );
     Ok(())
 }
+
+/// A running step's log records are replicated while it runs, so every
+/// member shows them before the step ends, whichever node runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_member_shows_the_records_of_steps_running_on_other_nodes() -> Result<()> {
+    const WITHIN: Duration = Duration::from_secs(60);
+    // One worker per node: three steps running at once run on three nodes.
+    let c = LocalCluster::up(3, &[("IS_WORKERS", "1")]).await?;
+    c.wait_healthy(WITHIN).await?;
+    let markers = Markers::new()?;
+    let go = markers.path("go");
+    c.post_ok(
+        1,
+        "/api/v1/steps",
+        &json!({"name": "Emit", "data": step_source("Emit")?}),
+    )
+    .await?;
+    // Each step logs "<name> starts", then waits for the marker.
+    let wide = json!({"name": "wide", "steps": [
+        {"name": "a", "file": "Emit", "wait_for": go},
+        {"name": "b", "file": "Emit", "wait_for": go},
+        {"name": "c", "file": "Emit", "wait_for": go}]});
+    c.post_ok(1, "/api/v1/applications", &wide).await?;
+    let run = c.post_ok(1, "/api/v1/applications/wide/run", &json!({})).await?;
+    let run_id = run["id"].as_str().unwrap().to_string();
+    let running = c
+        .poll_until(1, &format!("/api/v1/tasks/{run_id}"), WITHIN, |_, run| {
+            run["steps"]
+                .as_array()
+                .is_some_and(|s| s.iter().filter(|s| s["state"] == "STARTED").count() == 3)
+        })
+        .await?;
+    let mut workers = HashSet::new();
+    for step in running["steps"].as_array().unwrap() {
+        let (id, name) = (step["id"].as_str().unwrap(), step["name"].as_str().unwrap());
+        let said = format!("{name} starts");
+        for node in 1..=3 {
+            let task = c
+                .poll_until(node, &format!("/api/v1/tasks/{id}"), WITHIN, |status, task| {
+                    status == 200
+                        && task["state"] == "STARTED"
+                        && task["logs"]
+                            .as_array()
+                            .is_some_and(|l| l.len() == 1 && l[0]["message"].as_str() == Some(said.as_str()))
+                })
+                .await?;
+            workers.insert(task["worker"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    assert_eq!(workers.len(), 3, "the steps ran on three nodes: {workers:?}");
+    markers.set("go")?;
+    let done = c.wait_terminal(2, &run_id, WITHIN).await?;
+    assert_eq!(done["state"], "SUCCESS", "{done}");
+    Ok(())
+}
