@@ -121,6 +121,10 @@ export interface StateEvent {
   name: string;
   state: string;
   attempt: number;
+  /** Why a ready step does not start yet. */
+  waiting_for?: string | null;
+  /** When a step in RETRY runs again (seconds since the epoch). */
+  retry_at?: number | null;
 }
 
 /** `log` events: one record of a step task (`id`, `name`). */

@@ -13,8 +13,9 @@ type LogListener = (e: LogEvent) => void;
 /**
  * Log records of a run as they arrive, for any number of listeners. The
  * records of each step task are also kept (up to a bound) from the moment
- * the page started following: the API answers a running step's records
- * only on the live stream, so a panel opened mid-run replays them here.
+ * the page started following, so a panel opened mid-run shows them at once
+ * (the stream starts from the run's beginning; the step's status holds them
+ * too, a moment later).
  */
 export class LogBus {
   private listeners = new Set<LogListener>();
@@ -65,13 +66,12 @@ function applyState(run: RunStatus, e: StateEvent): RunStatus {
   const steps = run.steps.map((s) => {
     if (s.id !== e.id && !(s.name === e.name && !run.steps.some((o) => o.id === e.id))) return s;
     hit = true;
-    const waiting = e.state === "PENDING" || e.state === "RETRY";
     return {
       ...s,
       state: e.state,
       attempt: e.attempt,
-      waiting_for: waiting ? s.waiting_for : null,
-      retry_at: e.state === "RETRY" ? s.retry_at : null,
+      waiting_for: e.waiting_for ?? null,
+      retry_at: e.retry_at ?? null,
     };
   });
   if (!hit) steps.push({ id: e.id, href: `/api/v1/tasks/${e.id}`, name: e.name, state: e.state, attempt: e.attempt });
@@ -137,17 +137,12 @@ export function useLiveRun(runId: string | null): LiveRun {
         return null;
       }
     };
-    let soon: ReturnType<typeof setTimeout> | undefined;
     const onEvent = (e: TaskEvent): boolean => {
       const d = e.data as { type?: string; status?: RunStatus };
       if (e.kind === "state") {
         const st = d as StateEvent;
+        // The event says why a step waits and when a retry runs.
         setRunState((prev) => (prev ? applyState(prev, st) : prev));
-        // When a step waits or retries, read why and until when.
-        if (st.id !== runId && (st.state === "RETRY" || st.state === "PENDING")) {
-          clearTimeout(soon);
-          soon = setTimeout(() => void refresh(), 250);
-        }
       } else if (e.kind === "log") {
         bus.emit(d as LogEvent);
       } else if (e.kind === "end") {
@@ -194,8 +189,8 @@ export function useLiveRun(runId: string | null): LiveRun {
         await sleep(Math.min(5000, 500 * (tries + 1)), signal);
       }
     })();
-    // What events do not carry (why a step waits, when it retries, child
-    // runs) is re-read while the run is unfinished.
+    // What events do not carry (child runs, a reason to wait that changed
+    // while the state did not) is re-read while the run is unfinished.
     const poll = setInterval(() => {
       const now = current.current;
       if (now && now.id === runId && !isTerminal(now.state)) void refresh();
@@ -203,7 +198,6 @@ export function useLiveRun(runId: string | null): LiveRun {
     return () => {
       ac.abort();
       clearInterval(poll);
-      clearTimeout(soon);
     };
   }, [runId, bus]);
 
