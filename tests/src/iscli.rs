@@ -107,3 +107,25 @@ pub fn position_of(hay: &str, needle: &str) -> usize {
     hay.find(needle)
         .unwrap_or_else(|| panic!("{needle:?} not found in:\n{hay}"))
 }
+
+/// What a finished `iscli` wrote to stdout, as text.
+pub fn stdout_of(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// What a finished `iscli` wrote to stderr, as text.
+pub fn stderr_of(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The stdout of an `iscli` that must have succeeded (fails the test with
+/// both streams otherwise).
+pub fn output_ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "iscli failed\nstdout: {}\nstderr: {}",
+        stdout_of(&o),
+        stderr_of(&o)
+    );
+    stdout_of(&o)
+}

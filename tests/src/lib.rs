@@ -29,7 +29,8 @@ pub use fixtures::{
     examples_dir, runner_shared_root, shared_tempdir, step_source, syncpack_dir, wheel_dir, Markers,
 };
 pub use iscli::{
-    iscli, iscli_bare, iscli_command, iscli_json, iscli_ok, iscli_out, iscli_tls_command, position_of,
+    iscli, iscli_bare, iscli_command, iscli_json, iscli_ok, iscli_out, iscli_tls_command, output_ok,
+    position_of, stderr_of, stdout_of,
 };
 pub use node::{Auth, TestNode};
 pub use poll::{closed_within, poll, poll_every, stays, Progress};

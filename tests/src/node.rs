@@ -53,6 +53,25 @@ impl TestNode {
         Self::start_with(&[("IS_BASE_PACK", "false")]).await
     }
 
+    /// A node in `dir` not started yet: its port is known once it has
+    /// bound (`spawn`, `launch`).
+    fn unstarted(
+        dir: tempfile::TempDir,
+        env: &[(&str, &str)],
+        config: Option<PathBuf>,
+        tls: bool,
+    ) -> TestNode {
+        TestNode {
+            dir,
+            port: 0,
+            child: None,
+            extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            config,
+            tls,
+            http: crate::http_client(),
+        }
+    }
+
     /// Starts a node with extra environment variables (settings overrides).
     pub async fn start_with(env: &[(&str, &str)]) -> Result<TestNode> {
         TestNode::start_in(tempfile::tempdir()?, env).await
@@ -61,16 +80,7 @@ impl TestNode {
     /// Starts a node in `dir` (its data directory is `dir/data`, which the
     /// caller may have prepared, e.g. as a mount of its own).
     pub async fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Result<TestNode> {
-        let mut node = TestNode {
-            dir,
-            // Known once the node has bound (spawn).
-            port: 0,
-            child: None,
-            extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            config: None,
-            tls: false,
-            http: crate::http_client(),
-        };
+        let mut node = TestNode::unstarted(dir, env, None, false);
         node.spawn().await?;
         Ok(node)
     }
@@ -79,15 +89,7 @@ impl TestNode {
     /// variables and answers as soon as it has bound its port, before it can
     /// serve (see [`TestNode::wait_ready`]).
     pub async fn start_unready(env: &[(&str, &str)]) -> Result<TestNode> {
-        let mut node = TestNode {
-            dir: tempfile::tempdir()?,
-            port: 0,
-            child: None,
-            extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            config: None,
-            tls: false,
-            http: crate::http_client(),
-        };
+        let mut node = TestNode::unstarted(tempfile::tempdir()?, env, None, false);
         node.launch().await?;
         Ok(node)
     }
@@ -97,15 +99,7 @@ impl TestNode {
     pub async fn start_tls(env: &[(&str, &str)]) -> Result<TestNode> {
         let mut all = vec![("IS_TLS", "self-signed")];
         all.extend_from_slice(env);
-        let mut node = TestNode {
-            dir: tempfile::tempdir()?,
-            port: 0,
-            child: None,
-            extra_env: all.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            config: None,
-            tls: true,
-            http: crate::http_client(),
-        };
+        let mut node = TestNode::unstarted(tempfile::tempdir()?, &all, None, true);
         node.spawn().await?;
         Ok(node)
     }
@@ -121,16 +115,7 @@ impl TestNode {
         let dir = tempfile::tempdir()?;
         let config = dir.path().join("node.toml");
         std::fs::write(&config, toml).context("write the node config")?;
-        let mut node = TestNode {
-            dir,
-            // Known once the node has bound (spawn).
-            port: 0,
-            child: None,
-            extra_env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            config: Some(config),
-            tls: false,
-            http: crate::http_client(),
-        };
+        let mut node = TestNode::unstarted(dir, env, Some(config), false);
         node.spawn().await?;
         Ok(node)
     }

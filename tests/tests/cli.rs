@@ -1,28 +1,10 @@
 //! `iscli` against a real node: the original's upload flags, directory
 //! uploads, subcommands, and clear messages for the common failures.
 
-use std::process::Output;
-
-use is_tests::{examples_dir, iscli, ClosedPort, TestNode};
+use is_tests::{
+    examples_dir, iscli, output_ok as ok, stderr_of as stderr, stdout_of as stdout, ClosedPort, TestNode,
+};
 use serde_json::Value;
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "iscli failed\nstdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
-}
 
 #[tokio::test]
 async fn upload_flags_of_the_original_cli() {

@@ -2,28 +2,11 @@
 //! documents read as summaries, every failure said once and in iscli's
 //! terms, colour only where it is wanted, and shell completions.
 
-use std::process::Output;
-
-use is_tests::{examples_dir, iscli, iscli_bare, ClosedPort, TestNode};
+use is_tests::{
+    examples_dir, iscli, iscli_bare, output_ok as ok, stderr_of as stderr, stdout_of as stdout, ClosedPort,
+    TestNode,
+};
 use serde_json::Value;
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "iscli failed\nstdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
-}
 
 #[test]
 fn version_and_completions_need_no_node() {

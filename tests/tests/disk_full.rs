@@ -65,6 +65,16 @@ fn fill(path: &Path) -> Result<()> {
     }
 }
 
+/// A node whose data directory is a 96 MiB tmpfs of its own, with the
+/// `Greet` step uploaded. Drop the node before the mount.
+async fn node_on_tmpfs() -> (TestNode, Tmpfs) {
+    let dir = tempfile::tempdir().unwrap();
+    let tmpfs = Tmpfs::mount(&dir.path().join("data"), "96m").unwrap();
+    let node = TestNode::start_in(dir, &[]).await.unwrap();
+    node.put_step("Greet").await.unwrap();
+    (node, tmpfs)
+}
+
 fn app(name: &str) -> Value {
     json!({"name": name, "steps": [{"name": "G", "file": "Greet", "who": "x"}]})
 }
@@ -123,12 +133,9 @@ async fn check_acknowledged(node: &TestNode, apps: &[String], run_id: &str) -> R
 #[tokio::test]
 #[ignore = "needs root to mount a tmpfs; run-all.sh runs it"]
 async fn a_full_then_freed_disk_resumes_writes_without_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let tmpfs = Tmpfs::mount(&dir.path().join("data"), "96m").unwrap();
-    let mut node = TestNode::start_in(dir, &[]).await.unwrap();
+    let (mut node, tmpfs) = node_on_tmpfs().await;
 
     // Acknowledged before the fault: a step, an application, a finished run.
-    node.put_step("Greet").await.unwrap();
     let mut acknowledged = vec!["before".to_string()];
     let (status, body) = node
         .rest("POST", "/api/v1/applications", Some(&app("before")))
@@ -207,10 +214,7 @@ async fn a_full_then_freed_disk_resumes_writes_without_restart() {
 #[tokio::test]
 #[ignore = "needs root to mount a tmpfs; run-all.sh runs it"]
 async fn a_disk_filling_during_a_run_holds_it_until_space_is_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let tmpfs = Tmpfs::mount(&dir.path().join("data"), "96m").unwrap();
-    let mut node = TestNode::start_in(dir, &[]).await.unwrap();
-    node.put_step("Greet").await.unwrap();
+    let (mut node, tmpfs) = node_on_tmpfs().await;
     let (status, body) = node
         .rest("POST", "/api/v1/applications", Some(&app("during")))
         .await
